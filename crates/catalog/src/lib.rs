@@ -1,0 +1,102 @@
+//! The Catalog: the single schema model. It is built by replaying DDL statement by statement
+//! ([`Catalog::apply`]); rules and advisors only read it.
+
+mod apply;
+mod model;
+mod names;
+mod types;
+
+pub use model::*;
+pub use names::fold_ident;
+
+impl Catalog {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Build a catalog from parsed files, in order.
+    pub fn from_files<'a>(files: impl IntoIterator<Item = &'a dbarch_sql::ParsedFile>) -> Self {
+        let mut c = Catalog::new();
+        for f in files {
+            for s in &f.statements {
+                c.apply(s);
+            }
+        }
+        c
+    }
+
+    /// The schema new objects go to: the first existing entry of the search path.
+    pub fn creation_schema(&self) -> String {
+        self.search_path.iter().find(|s| s.as_str() != "$user").cloned().unwrap_or_else(|| "public".to_string())
+    }
+
+    /// Find a table by schema (optional) and name, through the search path when unqualified.
+    pub fn find_table(&self, schema: Option<&str>, name: &str) -> Option<&Table> {
+        match schema {
+            Some(s) => self.tables.get(&QualifiedName::new(s, name)),
+            None => self.search_path.iter().find_map(|s| self.tables.get(&QualifiedName::new(s.as_str(), name))),
+        }
+    }
+
+    pub fn table(&self, name: &QualifiedName) -> Option<&Table> {
+        self.tables.get(name)
+    }
+
+    /// All indexes on a table: those written with CREATE INDEX, and those PRIMARY KEY, UNIQUE and EXCLUDE
+    /// constraints imply.
+    pub fn indexes_on(&self, table: &QualifiedName) -> Vec<Index> {
+        let mut out: Vec<Index> = self.indexes.values().filter(|i| &i.table == table).cloned().collect();
+        if let Some(t) = self.tables.get(table) {
+            for c in &t.constraints {
+                let (cols, include, unique, primary, method, nnd) = match &c.kind {
+                    ConstraintKind::PrimaryKey { columns, include } => (columns.clone(), include.clone(), true, true, "btree", false),
+                    ConstraintKind::Unique { columns, include, nulls_not_distinct } => {
+                        (columns.clone(), include.clone(), true, false, "btree", *nulls_not_distinct)
+                    }
+                    ConstraintKind::Exclude { method, elements, .. } => (elements.clone(), vec![], false, false, method.as_str(), false),
+                    _ => continue,
+                };
+                out.push(Index {
+                    name: QualifiedName::new(table.schema.clone(), c.name.clone()),
+                    table: table.clone(),
+                    unique,
+                    primary,
+                    method: method.to_string(),
+                    keys: cols.iter().map(|c| IndexKey::column(c)).collect(),
+                    include,
+                    predicate: None,
+                    nulls_not_distinct: nnd,
+                    source: IndexSource::Constraint(c.name.clone()),
+                    origin: c.origin,
+                });
+            }
+        }
+        out
+    }
+
+    /// Foreign keys that point at `table`, as (referencing table, constraint, key).
+    pub fn references_to<'a>(&'a self, table: &'a QualifiedName) -> impl Iterator<Item = (&'a Table, &'a Constraint, &'a ForeignKey)> + 'a {
+        self.tables
+            .values()
+            .flat_map(|t| t.foreign_keys().map(move |(c, fk)| (t, c, fk)))
+            .filter(move |(_, _, fk)| &fk.ref_table == table)
+    }
+
+    /// Triggers on a table.
+    pub fn triggers_on<'a>(&'a self, table: &'a QualifiedName) -> impl Iterator<Item = &'a Trigger> + 'a {
+        self.triggers.iter().filter(move |t| &t.table == table)
+    }
+
+    /// A function by name (any overload).
+    pub fn function_named(&self, name: &QualifiedName) -> Option<&Function> {
+        self.functions.iter().find(|f| &f.name == name).or_else(|| self.functions.iter().find(|f| f.name.name == name.name))
+    }
+
+    /// The columns an FK references, with the PK filled in when none were written.
+    pub fn referenced_columns(&self, fk: &ForeignKey) -> Vec<String> {
+        if !fk.ref_columns.is_empty() {
+            return fk.ref_columns.clone();
+        }
+        self.tables.get(&fk.ref_table).and_then(|t| t.primary_key_columns()).map(|c| c.to_vec()).unwrap_or_default()
+    }
+}

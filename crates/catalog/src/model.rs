@@ -1,0 +1,592 @@
+//! The schema model. Everything a rule may ask about a schema lives here, whatever it was built from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use dbarch_sql::Span;
+use serde::Serialize;
+
+/// Where an object (or a part of one) was defined. Origins do not take part in schema equality: two
+/// catalogs built from different files that define the same objects are equal.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Origin(pub Option<Span>);
+
+impl PartialEq for Origin {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for Origin {}
+
+impl Origin {
+    pub fn span(&self) -> Option<Span> {
+        self.0
+    }
+}
+
+impl From<Span> for Origin {
+    fn from(s: Span) -> Self {
+        Origin(Some(s))
+    }
+}
+
+/// A schema-qualified name. Names are stored as PostgreSQL folds them (unquoted names lower-cased).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct QualifiedName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl QualifiedName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        QualifiedName { schema: schema.into(), name: name.into() }
+    }
+}
+
+impl fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.schema == "public" {
+            write!(f, "{}", dbarch_sql::expr::quote_ident(&self.name))
+        } else {
+            write!(f, "{}.{}", dbarch_sql::expr::quote_ident(&self.schema), dbarch_sql::expr::quote_ident(&self.name))
+        }
+    }
+}
+
+/// A column type, with the name canonicalised (`int4` and `integer` are both `integer`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DataType {
+    /// Canonical lower-case name, e.g. `integer`, `varchar`, `timestamp`, `timestamptz`, `numeric`.
+    pub name: String,
+    /// Schema, for user-defined types outside pg_catalog.
+    pub schema: Option<String>,
+    /// Type modifiers, e.g. `[255]` for varchar(255), `[10, 2]` for numeric(10,2).
+    pub modifiers: Vec<i64>,
+    pub array_dims: u32,
+}
+
+impl DataType {
+    pub fn simple(name: &str) -> Self {
+        DataType { name: name.to_string(), schema: None, modifiers: vec![], array_dims: 0 }
+    }
+
+    pub fn is_array(&self) -> bool {
+        self.array_dims > 0
+    }
+
+    pub fn is_integer(&self) -> bool {
+        !self.is_array() && matches!(self.name.as_str(), "smallint" | "integer" | "bigint")
+    }
+
+    pub fn is_text_like(&self) -> bool {
+        !self.is_array() && matches!(self.name.as_str(), "text" | "varchar" | "char" | "citext")
+    }
+
+    /// Types PostgreSQL compares without a cast in an FK (same storage family).
+    pub fn family(&self) -> &str {
+        match self.name.as_str() {
+            "text" | "varchar" | "char" | "citext" | "name" => "text",
+            "timestamp" => "timestamp",
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for DataType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let base = match self.name.as_str() {
+            "varchar" => "varchar",
+            "char" => "char",
+            "timestamp" => "timestamp",
+            "timestamptz" => "timestamptz",
+            other => other,
+        };
+        if let Some(s) = &self.schema {
+            write!(f, "{}.", dbarch_sql::expr::quote_ident(s))?;
+        }
+        write!(f, "{base}")?;
+        if !self.modifiers.is_empty() {
+            let m: Vec<String> = self.modifiers.iter().map(|m| m.to_string()).collect();
+            write!(f, "({})", m.join(","))?;
+        }
+        for _ in 0..self.array_dims {
+            write!(f, "[]")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Identity {
+    Always,
+    ByDefault,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Column {
+    pub name: String,
+    pub data_type: DataType,
+    pub not_null: bool,
+    /// The default expression as SQL text.
+    pub default: Option<String>,
+    pub identity: Option<Identity>,
+    /// Declared as serial / bigserial / smallserial.
+    pub serial: bool,
+    /// `GENERATED ALWAYS AS (expr) STORED`.
+    pub generated: Option<String>,
+    pub collation: Option<String>,
+    pub comment: Option<String>,
+    pub origin: Origin,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, data_type: DataType) -> Self {
+        Column {
+            name: name.into(),
+            data_type,
+            not_null: false,
+            default: None,
+            identity: None,
+            serial: false,
+            generated: None,
+            collation: None,
+            comment: None,
+            origin: Origin::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ReferentialAction {
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+impl ReferentialAction {
+    pub fn from_code(c: &str) -> Self {
+        match c {
+            "r" => Self::Restrict,
+            "c" => Self::Cascade,
+            "n" => Self::SetNull,
+            "d" => Self::SetDefault,
+            _ => Self::NoAction,
+        }
+    }
+
+    pub fn sql(&self) -> &'static str {
+        match self {
+            Self::NoAction => "NO ACTION",
+            Self::Restrict => "RESTRICT",
+            Self::Cascade => "CASCADE",
+            Self::SetNull => "SET NULL",
+            Self::SetDefault => "SET DEFAULT",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForeignKey {
+    pub columns: Vec<String>,
+    pub ref_table: QualifiedName,
+    /// Empty means "the referenced table's primary key".
+    pub ref_columns: Vec<String>,
+    pub on_delete: ReferentialAction,
+    pub on_update: ReferentialAction,
+    pub match_full: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ConstraintKind {
+    PrimaryKey { columns: Vec<String>, include: Vec<String> },
+    Unique { columns: Vec<String>, include: Vec<String>, nulls_not_distinct: bool },
+    Check { expr: String, columns: Vec<String> },
+    ForeignKey(ForeignKey),
+    Exclude { method: String, elements: Vec<String>, predicate: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Constraint {
+    /// The name PostgreSQL would give it when none was written (`orders_pkey`, `orders_user_id_fkey`, ...).
+    pub name: String,
+    pub name_given: bool,
+    pub kind: ConstraintKind,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    /// Added with NOT VALID and not validated since.
+    pub not_valid: bool,
+    pub origin: Origin,
+}
+
+impl Constraint {
+    pub fn foreign_key(&self) -> Option<&ForeignKey> {
+        match &self.kind {
+            ConstraintKind::ForeignKey(fk) => Some(fk),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PartitionStrategy {
+    Range,
+    List,
+    Hash,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionSpec {
+    pub strategy: PartitionStrategy,
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionOf {
+    pub parent: QualifiedName,
+    /// `FOR VALUES ...` or `DEFAULT`, as text.
+    pub bound: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    pub name: String,
+    pub command: String,
+    pub permissive: bool,
+    pub roles: Vec<String>,
+    pub using: Option<String>,
+    pub with_check: Option<String>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Table {
+    pub name: QualifiedName,
+    pub columns: Vec<Column>,
+    pub constraints: Vec<Constraint>,
+    pub partition_by: Option<PartitionSpec>,
+    pub partition_of: Option<PartitionOf>,
+    pub inherits: Vec<QualifiedName>,
+    pub unlogged: bool,
+    pub temporary: bool,
+    pub rls_enabled: bool,
+    pub rls_forced: bool,
+    pub policies: Vec<Policy>,
+    pub comment: Option<String>,
+    pub owner: Option<String>,
+    pub origin: Origin,
+}
+
+impl Table {
+    pub fn new(name: QualifiedName) -> Self {
+        Table {
+            name,
+            columns: vec![],
+            constraints: vec![],
+            partition_by: None,
+            partition_of: None,
+            inherits: vec![],
+            unlogged: false,
+            temporary: false,
+            rls_enabled: false,
+            rls_forced: false,
+            policies: vec![],
+            comment: None,
+            owner: None,
+            origin: Origin::default(),
+        }
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+
+    pub fn primary_key(&self) -> Option<&Constraint> {
+        self.constraints.iter().find(|c| matches!(c.kind, ConstraintKind::PrimaryKey { .. }))
+    }
+
+    pub fn primary_key_columns(&self) -> Option<&[String]> {
+        self.constraints.iter().find_map(|c| match &c.kind {
+            ConstraintKind::PrimaryKey { columns, .. } => Some(columns.as_slice()),
+            _ => None,
+        })
+    }
+
+    pub fn foreign_keys(&self) -> impl Iterator<Item = (&Constraint, &ForeignKey)> {
+        self.constraints.iter().filter_map(|c| c.foreign_key().map(|fk| (c, fk)))
+    }
+
+    /// Column sets that PostgreSQL knows to be unique: primary key and unique constraints.
+    pub fn unique_column_sets(&self) -> impl Iterator<Item = &[String]> {
+        self.constraints.iter().filter_map(|c| match &c.kind {
+            ConstraintKind::PrimaryKey { columns, .. } => Some(columns.as_slice()),
+            ConstraintKind::Unique { columns, .. } => Some(columns.as_slice()),
+            _ => None,
+        })
+    }
+
+    pub fn is_partition(&self) -> bool {
+        self.partition_of.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum IndexKeyExpr {
+    Column(String),
+    /// An expression key as SQL text, with the columns it uses.
+    Expression { sql: String, columns: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexKey {
+    pub expr: IndexKeyExpr,
+    pub opclass: Option<String>,
+    pub collation: Option<String>,
+    pub descending: bool,
+    pub nulls_first: Option<bool>,
+}
+
+impl IndexKey {
+    pub fn column(name: &str) -> Self {
+        IndexKey { expr: IndexKeyExpr::Column(name.to_string()), opclass: None, collation: None, descending: false, nulls_first: None }
+    }
+
+    pub fn column_name(&self) -> Option<&str> {
+        match &self.expr {
+            IndexKeyExpr::Column(c) => Some(c),
+            IndexKeyExpr::Expression { .. } => None,
+        }
+    }
+
+    pub fn sql(&self) -> String {
+        let mut s = match &self.expr {
+            IndexKeyExpr::Column(c) => dbarch_sql::expr::quote_ident(c),
+            IndexKeyExpr::Expression { sql, .. } => format!("({sql})"),
+        };
+        if let Some(o) = &self.opclass {
+            s.push(' ');
+            s.push_str(o);
+        }
+        if self.descending {
+            s.push_str(" DESC");
+        }
+        match self.nulls_first {
+            Some(true) => s.push_str(" NULLS FIRST"),
+            Some(false) => s.push_str(" NULLS LAST"),
+            None => {}
+        }
+        s
+    }
+}
+
+/// Where an index came from: written as CREATE INDEX, or implied by a constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum IndexSource {
+    CreateIndex,
+    Constraint(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Index {
+    pub name: QualifiedName,
+    pub table: QualifiedName,
+    pub unique: bool,
+    pub primary: bool,
+    pub method: String,
+    pub keys: Vec<IndexKey>,
+    pub include: Vec<String>,
+    pub predicate: Option<String>,
+    pub nulls_not_distinct: bool,
+    pub source: IndexSource,
+    pub origin: Origin,
+}
+
+impl Index {
+    /// The key columns, when every key is a plain column.
+    pub fn key_columns(&self) -> Vec<&str> {
+        self.keys.iter().filter_map(|k| k.column_name()).collect()
+    }
+
+    /// The leading plain-column keys (stops at the first expression).
+    pub fn leading_columns(&self) -> Vec<&str> {
+        self.keys.iter().map_while(|k| k.column_name()).collect()
+    }
+
+    /// Every column the index uses: keys, expressions, INCLUDE.
+    pub fn all_columns(&self) -> Vec<&str> {
+        let mut v = Vec::new();
+        for k in &self.keys {
+            match &k.expr {
+                IndexKeyExpr::Column(c) => v.push(c.as_str()),
+                IndexKeyExpr::Expression { columns, .. } => v.extend(columns.iter().map(String::as_str)),
+            }
+        }
+        v.extend(self.include.iter().map(String::as_str));
+        v
+    }
+
+    pub fn create_sql(&self) -> String {
+        let keys: Vec<String> = self.keys.iter().map(IndexKey::sql).collect();
+        let mut s = format!(
+            "CREATE {}INDEX {} ON {}",
+            if self.unique { "UNIQUE " } else { "" },
+            dbarch_sql::expr::quote_ident(&self.name.name),
+            self.table
+        );
+        if self.method != "btree" {
+            s.push_str(&format!(" USING {}", self.method));
+        }
+        s.push_str(&format!(" ({})", keys.join(", ")));
+        if !self.include.is_empty() {
+            let inc: Vec<String> = self.include.iter().map(|c| dbarch_sql::expr::quote_ident(c)).collect();
+            s.push_str(&format!(" INCLUDE ({})", inc.join(", ")));
+        }
+        if let Some(p) = &self.predicate {
+            s.push_str(&format!(" WHERE {p}"));
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct View {
+    pub name: QualifiedName,
+    pub materialized: bool,
+    pub query: String,
+    /// Tables and views the query reads.
+    pub depends_on: Vec<QualifiedName>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sequence {
+    pub name: QualifiedName,
+    pub data_type: Option<DataType>,
+    pub owned_by: Option<(QualifiedName, String)>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum TypeKind {
+    Enum { values: Vec<String> },
+    Domain { base: DataType, not_null: bool, checks: Vec<String> },
+    Composite { attributes: Vec<(String, DataType)> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserType {
+    pub name: QualifiedName,
+    pub kind: TypeKind,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Role {
+    pub name: String,
+    pub login: bool,
+    pub superuser: bool,
+    pub bypass_rls: bool,
+    pub has_password: bool,
+    pub member_of: Vec<String>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    /// Privileges as written, upper-case (`SELECT`, `ALL`, ...); a role membership grant has the role here.
+    pub privileges: Vec<String>,
+    /// `TABLE`, `SEQUENCE`, `FUNCTION`, `SCHEMA`, `DATABASE`, `ALL TABLES IN SCHEMA`, `ROLE`, ...
+    pub object_kind: String,
+    pub objects: Vec<String>,
+    pub grantees: Vec<String>,
+    pub with_grant_option: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trigger {
+    pub name: String,
+    pub table: QualifiedName,
+    pub function: QualifiedName,
+    /// `BEFORE`, `AFTER`, `INSTEAD OF`.
+    pub timing: String,
+    /// `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`.
+    pub events: Vec<String>,
+    pub for_each_row: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Function {
+    pub name: QualifiedName,
+    pub arg_types: Vec<String>,
+    pub returns: Option<String>,
+    pub language: String,
+    pub body: Option<String>,
+    pub security_definer: bool,
+    /// `SET search_path = ...` attached to the function.
+    pub search_path: Option<String>,
+    pub is_procedure: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Extension {
+    pub name: String,
+    pub schema: Option<String>,
+    pub origin: Origin,
+}
+
+/// A statement the catalog did not model, kept so `--verbose` can list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unsupported {
+    pub kind: String,
+    pub reason: String,
+    pub origin: Origin,
+}
+
+/// The whole schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Catalog {
+    pub schemas: BTreeMap<String, Origin>,
+    pub tables: BTreeMap<QualifiedName, Table>,
+    pub indexes: BTreeMap<QualifiedName, Index>,
+    pub views: BTreeMap<QualifiedName, View>,
+    pub sequences: BTreeMap<QualifiedName, Sequence>,
+    pub types: BTreeMap<QualifiedName, UserType>,
+    pub functions: Vec<Function>,
+    pub triggers: Vec<Trigger>,
+    pub roles: BTreeMap<String, Role>,
+    pub grants: Vec<Grant>,
+    pub extensions: BTreeMap<String, Extension>,
+    pub search_path: Vec<String>,
+    #[serde(skip)]
+    pub unsupported: Vec<Unsupported>,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        let mut schemas = BTreeMap::new();
+        schemas.insert("public".to_string(), Origin::default());
+        Catalog {
+            schemas,
+            tables: BTreeMap::new(),
+            indexes: BTreeMap::new(),
+            views: BTreeMap::new(),
+            sequences: BTreeMap::new(),
+            types: BTreeMap::new(),
+            functions: vec![],
+            triggers: vec![],
+            roles: BTreeMap::new(),
+            grants: vec![],
+            extensions: BTreeMap::new(),
+            search_path: vec!["public".to_string()],
+            unsupported: vec![],
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! SQL front ends. Text goes in; statements with source spans come out. Nothing downstream sees raw SQL
+//! except through a [`postgres::Statement`] and its span.
+
+pub mod expr;
+pub mod postgres;
+pub mod source;
+pub mod split;
+pub mod suppress;
+
+pub use postgres::{Note, ParsedFile, Statement, SyntaxError, parse_file};
+pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
+pub use suppress::Suppression;
+
+/// The parser's node types, re-exported so analyses name one version of them.
+pub use pg_query::protobuf as ast;
+pub use pg_query::protobuf::node::Node as NodeEnum;

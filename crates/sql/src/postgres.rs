@@ -1,0 +1,246 @@
+//! The PostgreSQL front end: a file becomes statements parsed by libpg_query, each with its span.
+
+use std::sync::Arc;
+
+use pg_query::protobuf::node::Node as NodeEnum;
+
+use crate::source::{SourceFile, Span};
+use crate::split::{self, SkippedKind};
+use crate::suppress::{self, Suppression};
+
+/// One parsed statement.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub span: Span,
+    /// The statement's text as the parser saw it (meta-commands blanked); node locations are relative to it.
+    pub sql: String,
+    pub node: NodeEnum,
+}
+
+impl Statement {
+    /// A span inside this statement from a parser location (byte offset in [`Statement::sql`]).
+    pub fn span_at(&self, location: i32, len: usize) -> Span {
+        if location < 0 {
+            return self.span;
+        }
+        let start = (self.span.start + location as usize).min(self.span.end);
+        Span::new(self.span.file, start, (start + len).min(self.span.end))
+    }
+
+    /// A span covering the identifier that starts at `location` (quoted or not).
+    pub fn ident_span_at(&self, location: i32) -> Span {
+        if location < 0 || location as usize >= self.sql.len() {
+            return self.span;
+        }
+        let rest = &self.sql.as_bytes()[location as usize..];
+        let len = if rest.first() == Some(&b'"') {
+            rest[1..].iter().position(|&c| c == b'"').map_or(1, |p| p + 2)
+        } else {
+            rest.iter().position(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80)).unwrap_or(rest.len())
+        };
+        self.span_at(location, len.max(1))
+    }
+
+    /// A short label for the kind of statement, e.g. `CreateStmt`.
+    pub fn kind(&self) -> &'static str {
+        node_kind(&self.node)
+    }
+}
+
+/// Something the front end skipped or could not model, to show with `--verbose`.
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub span: Span,
+    pub message: String,
+}
+
+/// A parsed file.
+#[derive(Debug, Clone)]
+pub struct ParsedFile {
+    pub file: Arc<SourceFile>,
+    pub statements: Vec<Statement>,
+    pub suppressions: Vec<Suppression>,
+    pub notes: Vec<Note>,
+}
+
+/// A syntax error at a position in a file.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{path}:{line}:{column}: {message}")]
+pub struct SyntaxError {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Parse a whole file statement by statement.
+pub fn parse_file(file: &Arc<SourceFile>) -> Result<ParsedFile, SyntaxError> {
+    let text = file.text.as_str();
+    let err_at = |offset: usize, message: String| {
+        let lc = file.line_col(offset);
+        SyntaxError { path: file.path.display().to_string(), line: lc.line, column: lc.column, message }
+    };
+    if text.contains('\0') {
+        let at = text.find('\0').unwrap_or(0);
+        return Err(err_at(at, "NUL byte in SQL text (is this a binary file?)".into()));
+    }
+    let split = split::split(text);
+    if let Some((at, what)) = split.unterminated {
+        return Err(err_at(at, format!("unterminated {what}")));
+    }
+    let masked = split.masked_text(text);
+    let body = masked.as_deref().unwrap_or(text);
+    let mut notes: Vec<Note> = split
+        .skipped
+        .iter()
+        .map(|s| Note {
+            span: Span::new(file.id, s.start, s.end),
+            message: match s.what {
+                SkippedKind::MetaCommand => format!("skipped psql meta-command `{}`", text[s.start..s.end].trim()),
+                SkippedKind::CopyData => "skipped COPY data block".to_string(),
+            },
+        })
+        .collect();
+
+    let mut statements = Vec::with_capacity(split.statements.len());
+    for raw in &split.statements {
+        let sql = &body[raw.start..raw.end];
+        if sql.trim().is_empty() {
+            continue;
+        }
+        let parsed = match pg_query::parse(sql) {
+            Ok(p) => p,
+            Err(e) => {
+                let (offset, message) = locate_error(sql, e);
+                return Err(err_at(raw.start + offset, message));
+            }
+        };
+        // A piece may hold several statements when the splitter was conservative; keep each.
+        for raw_stmt in parsed.protobuf.stmts {
+            let Some(node) = raw_stmt.stmt.and_then(|n| n.node) else { continue };
+            let loc = raw_stmt.stmt_location.max(0) as usize;
+            let len = if raw_stmt.stmt_len > 0 { raw_stmt.stmt_len as usize } else { sql.len() - loc };
+            let inner = &sql[loc..(loc + len).min(sql.len())];
+            let lead = inner.len() - inner.trim_start().len();
+            let start = raw.start + loc + lead;
+            let end = raw.start + loc + inner.trim_end().len();
+            let stmt_sql = body[start..end].to_string();
+            // Locations inside the node are relative to the piece; re-parse when they would be off.
+            let node = if loc + lead == 0 { node } else { reparse(&stmt_sql).unwrap_or(node) };
+            if let NodeEnum::CopyStmt(_) = &node {
+                notes.push(Note { span: Span::new(file.id, start, end), message: "COPY statement: data load, not modelled".into() });
+            }
+            statements.push(Statement { span: Span::new(file.id, start, end), sql: stmt_sql, node });
+        }
+    }
+    let suppressions = suppress::collect(file, &split.comments, &split.statements);
+    Ok(ParsedFile { file: file.clone(), statements, suppressions, notes })
+}
+
+fn reparse(sql: &str) -> Option<NodeEnum> {
+    pg_query::parse(sql).ok()?.protobuf.stmts.into_iter().next()?.stmt?.node
+}
+
+/// Find where in `sql` the parser failed. libpg_query's cursor position does not survive the Rust binding,
+/// so the failing token is found by parsing growing token prefixes: a prefix that ends before the error
+/// fails only "at end of input", one that includes the bad token fails "at or near" it.
+fn locate_error(sql: &str, err: pg_query::Error) -> (usize, String) {
+    let message = match err {
+        pg_query::Error::Parse(m) | pg_query::Error::Split(m) | pg_query::Error::Scan(m) => m,
+        other => other.to_string(),
+    };
+    let Ok(scan) = pg_query::scan(sql) else { return (0, message) };
+    let tokens: Vec<(usize, usize)> = scan
+        .tokens
+        .iter()
+        .filter(|t| !matches!(t.token, 275 | 276)) // SQL_COMMENT, C_COMMENT
+        .map(|t| (t.start.max(0) as usize, t.end.max(0) as usize))
+        .collect();
+    if tokens.is_empty() || !message.contains("at or near") {
+        return (tokens.first().map_or(0, |t| t.0), message);
+    }
+    let fails_inside = |k: usize| -> bool {
+        let end = tokens[k - 1].1.min(sql.len());
+        match pg_query::parse(&sql[..end]) {
+            Ok(_) => false,
+            Err(pg_query::Error::Parse(m)) => !m.contains("at end of input"),
+            Err(_) => true,
+        }
+    };
+    // Smallest k in 1..=len such that the first k tokens already contain the error.
+    let (mut lo, mut hi) = (1usize, tokens.len());
+    if !fails_inside(hi) {
+        return (tokens[0].0, message);
+    }
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if fails_inside(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    (tokens[lo - 1].0, message)
+}
+
+/// The protobuf variant name of a statement node.
+pub fn node_kind(node: &NodeEnum) -> &'static str {
+    macro_rules! kinds {
+        ($($v:ident),* $(,)?) => {
+            match node { $(NodeEnum::$v(_) => stringify!($v),)* _ => "Statement" }
+        };
+    }
+    kinds!(
+        CreateStmt, AlterTableStmt, DropStmt, IndexStmt, RenameStmt, ViewStmt, CreateTableAsStmt, CreateSeqStmt,
+        AlterSeqStmt, CreateEnumStmt, AlterEnumStmt, CreateDomainStmt, CreatePolicyStmt, AlterPolicyStmt,
+        CreateRoleStmt, AlterRoleStmt, GrantStmt, GrantRoleStmt, CreateTrigStmt, CreateFunctionStmt, CommentStmt,
+        VariableSetStmt, CreateSchemaStmt, CreateExtensionStmt, AlterObjectSchemaStmt, AlterOwnerStmt,
+        CompositeTypeStmt, TransactionStmt, SelectStmt, InsertStmt, UpdateStmt, DeleteStmt, CopyStmt, DoStmt,
+        VacuumStmt, ClusterStmt, ReindexStmt, TruncateStmt, LockStmt, RefreshMatViewStmt, AlterDefaultPrivilegesStmt,
+        RuleStmt, DefineStmt, CreateCastStmt, AlterFunctionStmt, AlterDomainStmt, AlterTypeStmt, ExplainStmt,
+        CreateEventTrigStmt, CreatePublicationStmt, CreateStatsStmt,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, SourceFile};
+
+    fn file(text: &str) -> Arc<SourceFile> {
+        Arc::new(SourceFile::new(FileId(0), "t.sql", text.to_string()))
+    }
+
+    #[test]
+    fn statements_carry_their_spans() {
+        let f = file("-- header\ncreate table a (id int);\n\n  create index on a (id);\n");
+        let p = parse_file(&f).unwrap();
+        assert_eq!(p.statements.len(), 2);
+        assert_eq!(f.line_col(p.statements[1].span.start).line, 4);
+        assert_eq!(f.line_col(p.statements[1].span.start).column, 3);
+        assert_eq!(p.statements[0].kind(), "CreateStmt");
+        assert_eq!(p.statements[1].sql, "create index on a (id)");
+    }
+
+    #[test]
+    fn syntax_error_points_at_the_token() {
+        let f = file("create table a (id int);\ncreate table b (\n  id int,\n  name text nto null\n);");
+        let e = parse_file(&f).unwrap_err();
+        assert_eq!((e.line, e.column), (4, 13), "{e}");
+        assert!(e.message.contains("syntax error"), "{e}");
+    }
+
+    #[test]
+    fn meta_commands_become_notes() {
+        let f = file("\\set ON_ERROR_STOP on\nselect 1;\n");
+        let p = parse_file(&f).unwrap();
+        assert_eq!(p.statements.len(), 1);
+        assert_eq!(p.notes.len(), 1);
+    }
+
+    #[test]
+    fn unterminated_string_is_an_error() {
+        let e = parse_file(&file("select 1;\nselect 'abc;\n")).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 8));
+    }
+}
