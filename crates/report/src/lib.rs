@@ -1,14 +1,186 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! A report is plain data; renderers turn it into text. Renderers never re-analyse.
+//!
+//! The JSON form (`version: 1`) is a stable interface, documented in `docs/json-format.md`.
+
+mod human;
+mod markdown;
+mod sarif;
+
+use serde::{Deserialize, Serialize};
+
+pub use human::render_human;
+pub use markdown::render_markdown;
+pub use sarif::render_sarif;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" | "note" => Some(Severity::Info),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding, located in a file with 1-based lines and columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub code: String,
+    pub name: String,
+    pub severity: Severity,
+    pub message: String,
+    pub help: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fix: Option<String>,
+    /// Stable across edits that move lines: the rule and the identity of the object it is about.
+    pub fingerprint: String,
+    /// The source line the finding starts on, for renderers that show it.
+    #[serde(skip)]
+    pub source_line: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub files: usize,
+    pub statements: usize,
+    pub findings: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    /// Findings excused by inline `dbarch:ignore` comments or configuration.
+    pub suppressed: usize,
+}
+
+/// The documentation of a rule, as reports that describe rules (SARIF) need it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleInfo {
+    pub code: String,
+    pub name: String,
+    pub severity: Severity,
+    pub summary: String,
+    pub help_markdown: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub version: u32,
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+    /// Things the tool skipped or could not model (shown with `--verbose`); not part of the JSON interface.
+    #[serde(skip)]
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn new(mut findings: Vec<Finding>, files: usize, statements: usize, suppressed: usize) -> Self {
+        findings.sort_by(|a, b| {
+            (a.file.as_str(), a.line, a.column, &a.code, &a.message).cmp(&(b.file.as_str(), b.line, b.column, &b.code, &b.message))
+        });
+        findings.dedup_by(|a, b| a.fingerprint == b.fingerprint && a.file == b.file && a.line == b.line && a.message == b.message);
+        let count = |s| findings.iter().filter(|f| f.severity == s).count();
+        let summary = Summary {
+            files,
+            statements,
+            findings: findings.len(),
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+            suppressed,
+        };
+        Report { version: 1, findings, summary, notes: vec![] }
+    }
+
+    /// The highest severity present, if any.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}
+
+/// "1 error", "2 warnings".
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+}
+
+pub(crate) fn summary_line(s: &Summary) -> String {
+    let mut line = if s.findings == 0 {
+        "no findings".to_string()
+    } else {
+        format!(
+            "{}: {}, {}, {}",
+            plural(s.findings, "finding"),
+            plural(s.errors, "error"),
+            plural(s.warnings, "warning"),
+            plural(s.infos, "info")
+        )
+    };
+    line.push_str(&format!(" in {} ({})", plural(s.files, "file"), plural(s.statements, "statement")));
+    if s.suppressed > 0 {
+        line.push_str(&format!("; {} suppressed", s.suppressed));
+    }
+    line
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_data {
     use super::*;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+    pub fn sample() -> Report {
+        let f = |code: &str, name: &str, sev, line, col, end_col, fix: Option<&str>| Finding {
+            code: code.into(),
+            name: name.into(),
+            severity: sev,
+            message: format!("{name} at line {line}"),
+            help: "Do the right thing.".into(),
+            file: "schema.sql".into(),
+            line,
+            column: col,
+            end_line: line,
+            end_column: end_col,
+            fix: fix.map(String::from),
+            fingerprint: format!("{code}:orders"),
+            source_line: Some("    user_id bigint REFERENCES users (id),".into()),
+        };
+        Report::new(
+            vec![
+                f("KEY002", "fk-without-index", Severity::Warning, 3, 5, 12, Some("CREATE INDEX CONCURRENTLY ON orders (user_id);")),
+                f("KEY004", "fk-to-non-unique", Severity::Error, 3, 20, 30, None),
+                f("TYP006", "arbitrary-varchar-length", Severity::Info, 5, 5, 9, None),
+            ],
+            1,
+            4,
+            1,
+        )
     }
 }
