@@ -1,14 +1,13 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The rule engine: a registry of rules with stable codes, their configuration, inline suppressions and
+//! fixes. Rules are small pure functions over the catalog; they never print and never connect.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod config;
+mod engine;
+pub mod registry;
+mod rule;
+pub mod rules;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use config::{Config, ConfigError};
+pub use engine::{LintInput, LintOutput, lint_text, run};
+pub use registry::{all_rules, find_rule};
+pub use rule::{Category, Context, Diagnostic, Doc, Fixtures, Rule, Sink};

@@ -1,0 +1,196 @@
+//! `dbarch.toml`: rule selection and severities, the target PostgreSQL version, per-path ignores and
+//! rule options.
+//!
+//! ```toml
+//! pg-version = 16
+//!
+//! [rules]
+//! select = ["ALL"]          # codes, code prefixes ("KEY"), or rule names
+//! ignore = ["NAM002"]
+//! severity = { TYP006 = "warning" }
+//!
+//! [options]
+//! wide-table-columns = 40
+//!
+//! [per-path-ignores]
+//! "migrations/legacy/*.sql" = ["KEY001"]
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use dbarch_report::Severity;
+use serde::Deserialize;
+
+use crate::rule::Rule;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("{path}: cannot read: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Options {
+    /// A table with more columns than this is flagged as wide.
+    #[serde(default = "default_wide")]
+    pub wide_table_columns: usize,
+    /// Extra column-name words that mark money (beyond price, amount, total, cost, balance, ...).
+    #[serde(default)]
+    pub monetary_words: Vec<String>,
+    /// Extra column names that mark a tenant-scoped table (beyond tenant_id, org_id, account_id, ...).
+    #[serde(default)]
+    pub tenant_columns: Vec<String>,
+}
+
+fn default_wide() -> usize {
+    40
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { wide_table_columns: default_wide(), monetary_words: vec![], tenant_columns: vec![] }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesSection {
+    #[serde(default)]
+    select: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    severity: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct File {
+    pg_version: Option<u32>,
+    #[serde(default)]
+    rules: RulesSection,
+    #[serde(default)]
+    options: Option<Options>,
+    #[serde(default)]
+    per_path_ignores: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub pg_version: Option<u32>,
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub severity: BTreeMap<String, Severity>,
+    pub options: Options,
+    per_path: Vec<(globset::GlobMatcher, Vec<String>)>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { pg_version: None, select: vec![], ignore: vec![], severity: BTreeMap::new(), options: Options::default(), per_path: vec![] }
+    }
+}
+
+/// Whether a selector (`ALL`, a code, a code prefix, or a rule name) matches a rule.
+pub fn selector_matches(sel: &str, rule: &Rule) -> bool {
+    sel.eq_ignore_ascii_case("all")
+        || sel.eq_ignore_ascii_case(rule.code)
+        || sel.eq_ignore_ascii_case(rule.name)
+        || (sel.len() < rule.code.len() && rule.code.to_ascii_uppercase().starts_with(&sel.to_ascii_uppercase()))
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.display().to_string(), source })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_string(), message };
+        let f: File = toml::from_str(text).map_err(|e| invalid(e.to_string().trim().to_string()))?;
+        let mut severity = BTreeMap::new();
+        for (code, s) in &f.rules.severity {
+            let sev = Severity::parse(s).ok_or_else(|| invalid(format!("rules.severity.{code}: `{s}` is not error, warning or info")))?;
+            severity.insert(code.to_ascii_uppercase(), sev);
+        }
+        let known = |sel: &str| crate::registry::all_rules().iter().any(|r| selector_matches(sel, r));
+        for sel in f.rules.select.iter().chain(&f.rules.ignore).chain(f.per_path_ignores.values().flatten()) {
+            if !known(sel) {
+                return Err(invalid(format!("`{sel}` matches no rule (see `dbarch rules`)")));
+            }
+        }
+        for code in severity.keys() {
+            if !known(code) {
+                return Err(invalid(format!("rules.severity: `{code}` matches no rule")));
+            }
+        }
+        let mut per_path = vec![];
+        for (glob, codes) in f.per_path_ignores {
+            let g = globset::Glob::new(&glob).map_err(|e| invalid(format!("per-path-ignores: {e}")))?;
+            per_path.push((g.compile_matcher(), codes));
+        }
+        Ok(Config {
+            pg_version: f.pg_version,
+            select: f.rules.select,
+            ignore: f.rules.ignore,
+            severity,
+            options: f.options.unwrap_or_default(),
+            per_path,
+        })
+    }
+
+    /// The default configuration with only these rules selected.
+    pub fn only(selectors: &[&str]) -> Self {
+        Config { select: selectors.iter().map(|s| s.to_string()).collect(), ..Config::default() }
+    }
+
+    pub fn enabled(&self, rule: &Rule) -> bool {
+        let selected = self.select.is_empty() || self.select.iter().any(|s| selector_matches(s, rule));
+        selected && !self.ignore.iter().any(|s| selector_matches(s, rule))
+    }
+
+    pub fn severity_of(&self, rule: &Rule) -> Severity {
+        self.severity.get(rule.code).copied().unwrap_or(rule.severity)
+    }
+
+    /// Whether a per-path ignore excuses this rule in this file.
+    pub fn ignored_at(&self, rule: &Rule, file: &str) -> bool {
+        let file = file.trim_start_matches("./");
+        self.per_path.iter().any(|(g, codes)| g.is_match(file) && codes.iter().any(|c| selector_matches(c, rule)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config() {
+        let c = Config::parse(
+            "pg-version = 14\n[rules]\nselect = [\"KEY\", \"TYP001\"]\nignore = [\"KEY006\"]\nseverity = { TYP001 = \"error\" }\n[options]\nwide-table-columns = 10\n[per-path-ignores]\n\"legacy/*.sql\" = [\"KEY001\"]\n",
+            "dbarch.toml",
+        )
+        .unwrap();
+        assert_eq!(c.pg_version, Some(14));
+        assert_eq!(c.options.wide_table_columns, 10);
+        let key1 = crate::find_rule("KEY001").unwrap();
+        let key6 = crate::find_rule("KEY006").unwrap();
+        let typ1 = crate::find_rule("TYP001").unwrap();
+        let typ2 = crate::find_rule("TYP002").unwrap();
+        assert!(c.enabled(key1) && !c.enabled(key6) && c.enabled(typ1) && !c.enabled(typ2));
+        assert_eq!(c.severity_of(typ1), Severity::Error);
+        assert!(c.ignored_at(key1, "legacy/a.sql"));
+        assert!(!c.ignored_at(key1, "new/a.sql"));
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_rules() {
+        assert!(Config::parse("[rules]\nselect = [\"NOPE999\"]", "x").is_err());
+        assert!(Config::parse("colour = true", "x").is_err());
+        assert!(Config::parse("[rules]\nseverity = { KEY001 = \"fatal\" }", "x").is_err());
+    }
+}

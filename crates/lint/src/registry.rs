@@ -1,0 +1,50 @@
+//! Every rule, in code order. A code, once published, is never reused for another rule.
+
+use crate::rule::Rule;
+use crate::rules::*;
+
+static RULES: &[&Rule] = &[
+    &keys::table_without_primary_key::RULE,
+    &keys::fk_without_index::RULE,
+    &keys::fk_type_mismatch::RULE,
+    &keys::fk_to_non_unique::RULE,
+    &keys::circular_fk_not_deferrable::RULE,
+    &keys::integer_primary_key::RULE,
+    &keys::serial_instead_of_identity::RULE,
+    &keys::unique_on_nullable_columns::RULE,
+    &keys::soft_delete_unique::RULE,
+    &indexes::duplicate_index::RULE,
+    &indexes::redundant_index::RULE,
+    &indexes::low_cardinality_index::RULE,
+    &types::timestamp_without_time_zone::RULE,
+    &types::money_type::RULE,
+    &types::float_for_money::RULE,
+    &types::json_instead_of_jsonb::RULE,
+    &types::char_n::RULE,
+    &types::arbitrary_varchar_length::RULE,
+    &types::temporal_as_text::RULE,
+    &normalization::repeating_group::RULE,
+    &normalization::list_in_column::RULE,
+    &normalization::eav_table::RULE,
+    &normalization::wide_table::RULE,
+    &normalization::copied_referenced_attribute::RULE,
+    &design::updated_at_not_maintained::RULE,
+    &naming::mixed_case_identifier::RULE,
+    &naming::mixed_plural_singular::RULE,
+    &naming::inconsistent_key_naming::RULE,
+    &naming::reserved_word_identifier::RULE,
+    &security::plaintext_sensitive_column::RULE,
+    &security::tenant_table_without_rls::RULE,
+    &security::grant_to_public::RULE,
+    &security::rls_policies_not_enforced::RULE,
+    &security::security_definer_search_path::RULE,
+];
+
+pub fn all_rules() -> &'static [&'static Rule] {
+    RULES
+}
+
+/// A rule by code or name.
+pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name))
+}

@@ -1,0 +1,138 @@
+//! What a rule is: a code, a name, a default severity, its documentation, its fixtures and a check.
+
+use dbarch_catalog::{Catalog, Column, Origin, Table};
+use dbarch_report::Severity;
+use dbarch_sql::Span;
+
+use crate::config::Options;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Keys,
+    Indexes,
+    Types,
+    Normalization,
+    Design,
+    Naming,
+    Security,
+}
+
+impl Category {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Category::Keys => "keys and constraints",
+            Category::Indexes => "indexes",
+            Category::Types => "types",
+            Category::Normalization => "normalization",
+            Category::Design => "design",
+            Category::Naming => "naming",
+            Category::Security => "security",
+        }
+    }
+}
+
+/// A rule's documentation, in the sections every rule has.
+#[derive(Debug, serde::Serialize)]
+pub struct Doc {
+    pub what: &'static str,
+    pub why: &'static str,
+    pub example: &'static str,
+    pub use_instead: &'static str,
+    /// When the rule offers a fix: whether applying it is safe, and what to watch.
+    pub fix_safety: Option<&'static str>,
+    pub references: &'static [&'static str],
+}
+
+/// Two SQL files: one the rule must flag, one it must not.
+#[derive(Debug, serde::Serialize)]
+pub struct Fixtures {
+    pub triggers: &'static str,
+    pub clean: &'static str,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub doc: Doc,
+    pub fixtures: Fixtures,
+    #[serde(skip)]
+    pub check: fn(&Context, &mut Sink),
+}
+
+impl Rule {
+    /// The rule's documentation as Markdown (the source of `docs/rules/CODE.md` and `dbarch rule CODE`).
+    pub fn markdown(&self) -> String {
+        let mut s = format!(
+            "# {} `{}`\n\n{}\n\n**Category:** {} · **Default severity:** {}\n\n## What it flags\n\n{}\n\n## Why it matters\n\n{}\n\n## Example\n\n```sql\n{}\n```\n\n## Use instead\n\n```sql\n{}\n```\n",
+            self.code,
+            self.name,
+            self.summary,
+            self.category.as_str(),
+            self.severity,
+            self.doc.what.trim(),
+            self.doc.why.trim(),
+            self.doc.example.trim(),
+            self.doc.use_instead.trim()
+        );
+        if let Some(f) = self.doc.fix_safety {
+            s.push_str(&format!("\n## Fix safety\n\n{}\n", f.trim()));
+        }
+        if !self.doc.references.is_empty() {
+            s.push_str("\n## References\n\n");
+            for r in self.doc.references {
+                s.push_str(&format!("- <{r}>\n"));
+            }
+        }
+        s
+    }
+}
+
+/// What a rule sees.
+pub struct Context<'a> {
+    pub catalog: &'a Catalog,
+    pub options: &'a Options,
+    pub pg_version: u32,
+}
+
+impl<'a> Context<'a> {
+    /// Ordinary tables: not partitions (their parent is judged), not temporary.
+    pub fn tables(&self) -> impl Iterator<Item = &'a Table> + 'a {
+        self.catalog.tables.values().filter(|t| !t.is_partition() && !t.temporary)
+    }
+}
+
+/// One problem a rule found.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub span: Option<Span>,
+    /// Identity of the object the finding is about (for fingerprints), e.g. `public.orders.user_id`.
+    pub object: String,
+    pub message: String,
+    pub help: String,
+    pub fix: Option<String>,
+}
+
+/// Where rules put their diagnostics.
+#[derive(Default)]
+pub struct Sink {
+    pub(crate) items: Vec<Diagnostic>,
+}
+
+impl Sink {
+    pub fn push(&mut self, origin: Origin, object: impl Into<String>, message: impl Into<String>, help: impl Into<String>, fix: Option<String>) {
+        self.items.push(Diagnostic { span: origin.span(), object: object.into(), message: message.into(), help: help.into(), fix });
+    }
+
+    pub fn column(&mut self, t: &Table, c: &Column, message: impl Into<String>, help: impl Into<String>, fix: Option<String>) {
+        self.push(c.origin, format!("{}.{}", t.name, c.name), message, help, fix);
+    }
+
+    pub fn into_items(self) -> Vec<Diagnostic> {
+        self.items
+    }
+}

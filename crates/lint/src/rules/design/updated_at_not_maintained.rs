@@ -1,0 +1,51 @@
+use crate::rules::prelude::*;
+
+pub static RULE: Rule = Rule {
+    code: "DSN001",
+    name: "updated-at-not-maintained",
+    category: Category::Design,
+    severity: Severity::Warning,
+    summary: "An `updated_at` column has no trigger keeping it current.",
+    doc: Doc {
+        what: "A table with an `updated_at` / `modified_at` / `last_modified` column and no BEFORE UPDATE row \
+               trigger on it (any trigger function counts when its body cannot be seen; a visible body must \
+               assign the column).",
+        why: "A default sets the column on INSERT only. Every UPDATE path (the application, an admin fix in psql, \
+              a backfill) must then remember to set it, and the ones that forget make the column lie: caches and \
+              incremental exports that trust it miss changes.",
+        example: "CREATE TABLE products (\n    id bigint PRIMARY KEY,\n    name text NOT NULL,\n    updated_at timestamptz NOT NULL DEFAULT now()\n);",
+        use_instead: "CREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    NEW.updated_at := now();\n    RETURN NEW;\nEND $$;\nCREATE TRIGGER products_set_updated_at BEFORE UPDATE ON products\n    FOR EACH ROW EXECUTE FUNCTION set_updated_at();",
+        fix_safety: Some("The fix assumes a function `set_updated_at()` that assigns NEW.updated_at (see the example)."),
+        references: &["https://www.postgresql.org/docs/current/plpgsql-trigger.html"],
+    },
+    fixtures: fixtures!("DSN001"),
+    check,
+};
+
+const NAMES: &[&str] = &["updated_at", "modified_at", "last_modified", "last_modified_at", "updated_on", "modified_on", "date_modified", "last_updated"];
+
+fn check(cx: &Context, out: &mut Sink) {
+    for t in cx.tables() {
+        let Some(c) = has_column_named(t, NAMES) else { continue };
+        let maintained = cx.catalog.triggers_on(&t.name).any(|tr| {
+            tr.timing == "BEFORE" && tr.for_each_row && tr.events.iter().any(|e| e == "UPDATE") && {
+                match cx.catalog.function_named(&tr.function).and_then(|f| f.body.as_deref()) {
+                    // moddatetime(col) and functions defined elsewhere are trusted.
+                    None => true,
+                    Some(body) => body.to_ascii_lowercase().contains(&c.name.to_ascii_lowercase()),
+                }
+            }
+        });
+        if maintained {
+            continue;
+        }
+        let trig = quote_ident(&format!("{}_set_{}", t.name.name, c.name));
+        out.column(
+            t,
+            c,
+            format!("{}.{} is not maintained by a trigger", t.name, c.name),
+            format!("Add a BEFORE UPDATE trigger that sets {} so every update path keeps it true.", c.name),
+            Some(format!("CREATE TRIGGER {trig} BEFORE UPDATE ON {}\n    FOR EACH ROW EXECUTE FUNCTION set_updated_at();", t.name)),
+        );
+    }
+}

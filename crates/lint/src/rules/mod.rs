@@ -1,0 +1,31 @@
+//! The rules, one per file, grouped by what they judge.
+
+pub mod design;
+pub mod indexes;
+pub mod keys;
+pub mod naming;
+pub mod normalization;
+pub mod security;
+pub mod types;
+mod util;
+
+/// The two fixture files of a rule, from `fixtures/CODE/`.
+macro_rules! fixtures {
+    ($code:literal) => {
+        $crate::rule::Fixtures {
+            triggers: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/", $code, "/triggers.sql")),
+            clean: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/", $code, "/clean.sql")),
+        }
+    };
+}
+pub(crate) use fixtures;
+
+/// What every rule file needs.
+pub(crate) mod prelude {
+    pub(crate) use super::fixtures;
+    pub use super::util::*;
+    pub use crate::rule::{Category, Context, Doc, Rule, Sink};
+    pub use dbarch_catalog::{Column, Index, QualifiedName, Table};
+    pub use dbarch_report::Severity;
+    pub use dbarch_sql::expr::quote_ident;
+}

@@ -1,0 +1,44 @@
+use crate::rules::prelude::*;
+
+pub static RULE: Rule = Rule {
+    code: "SEC003",
+    name: "grant-to-public",
+    category: Category::Security,
+    severity: Severity::Warning,
+    summary: "A privilege is granted to PUBLIC.",
+    doc: Doc {
+        what: "GRANT statements whose grantee is PUBLIC, except `USAGE ON SCHEMA` (which only lets roles see \
+               names) and EXECUTE on functions.",
+        why: "PUBLIC is every role that exists now or later: a reporting role, a replication user, an extension's \
+              role, a compromised service. Table privileges for PUBLIC bypass whatever role design the application \
+              has.",
+        example: "GRANT SELECT, INSERT ON customers TO PUBLIC;",
+        use_instead: "CREATE ROLE app_readonly NOLOGIN;\nGRANT SELECT ON customers TO app_readonly;\nGRANT app_readonly TO reporting;",
+        fix_safety: Some("Revoking may break a role that relied on the PUBLIC grant; grant it explicitly first."),
+        references: &["https://www.postgresql.org/docs/current/ddl-priv.html"],
+    },
+    fixtures: fixtures!("SEC003"),
+    check,
+};
+
+fn check(cx: &Context, out: &mut Sink) {
+    for g in &cx.catalog.grants {
+        if !g.grantees.iter().any(|r| r == "PUBLIC") {
+            continue;
+        }
+        let harmless = (g.object_kind == "SCHEMA" && g.privileges.iter().all(|p| p == "USAGE"))
+            || (g.object_kind.contains("FUNCTION") || g.object_kind.contains("ROUTINE") || g.object_kind.contains("PROCEDURE"));
+        if harmless {
+            continue;
+        }
+        let privs = g.privileges.join(", ");
+        let objects = g.objects.join(", ");
+        out.push(
+            g.origin,
+            format!("{}:{}:{}", g.object_kind, objects, privs),
+            format!("{privs} on {} {objects} is granted to PUBLIC", g.object_kind),
+            "Grant to a dedicated role instead, and grant that role to the users that need it.",
+            Some(format!("REVOKE {privs} ON {} {objects} FROM PUBLIC;", g.object_kind)),
+        );
+    }
+}

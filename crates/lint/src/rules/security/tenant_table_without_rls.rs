@@ -1,0 +1,53 @@
+use crate::rules::prelude::*;
+
+pub static RULE: Rule = Rule {
+    code: "SEC002",
+    name: "tenant-table-without-rls",
+    category: Category::Security,
+    severity: Severity::Warning,
+    summary: "A tenant-scoped table does not enable row level security.",
+    doc: Doc {
+        what: "Tables with a tenant key column (`tenant_id`, `org_id`, `organization_id`, `account_id`, \
+               `workspace_id`, `company_id`, `team_id`, plus `options.tenant-columns`) on which row level \
+               security is not enabled.",
+        why: "Tenant isolation then rests on every query remembering `WHERE tenant_id = $1`. One forgotten \
+              filter in a report, an admin endpoint or an ORM scope leaks another customer's data. Row level \
+              security makes the database apply the filter to every query of the application role.",
+        example: "CREATE TABLE projects (\n    id bigint PRIMARY KEY,\n    org_id bigint NOT NULL,\n    name text NOT NULL\n);",
+        use_instead: "ALTER TABLE projects ENABLE ROW LEVEL SECURITY;\nCREATE POLICY projects_tenant_isolation ON projects\n    USING (org_id = current_setting('app.current_org_id')::bigint);",
+        fix_safety: Some("Once enabled, roles other than the owner (and BYPASSRLS roles) see no rows until a policy \
+                          allows them: create the policies in the same migration, and set the tenant setting in \
+                          every session of the application."),
+        references: &["https://www.postgresql.org/docs/current/ddl-rowsecurity.html"],
+    },
+    fixtures: fixtures!("SEC002"),
+    check,
+};
+
+const TENANT: &[&str] = &["tenant_id", "org_id", "organization_id", "organisation_id", "account_id", "workspace_id", "company_id", "team_id", "customer_account_id"];
+
+fn check(cx: &Context, out: &mut Sink) {
+    for t in cx.tables() {
+        let col = t
+            .columns
+            .iter()
+            .find(|c| TENANT.contains(&c.name.as_str()) || cx.options.tenant_columns.iter().any(|x| x == &c.name));
+        let Some(c) = col else { continue };
+        if t.rls_enabled {
+            continue;
+        }
+        out.push(
+            t.origin,
+            t.name.to_string(),
+            format!("{} is scoped by {} but row level security is not enabled", t.name, c.name),
+            "Enable row level security and add a policy that filters on the tenant of the session.",
+            Some(format!(
+                "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;\nCREATE POLICY {p} ON {t}\n    USING ({c} = current_setting('app.current_{c}')::{ty});",
+                t = t.name,
+                p = quote_ident(&format!("{}_tenant_isolation", t.name.name)),
+                c = quote_ident(&c.name),
+                ty = c.data_type,
+            )),
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! Helpers shared by rules: name analysis, index coverage, fix text.
+
+use dbarch_catalog::{Catalog, Index, QualifiedName, Table};
+use dbarch_sql::expr::quote_ident;
+
+/// Lower-case words of an identifier: `userEmail_address2` -> user, email, address2.
+pub fn name_words(name: &str) -> Vec<String> {
+    let mut words = vec![];
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for ch in name.chars() {
+        if ch == '_' || ch == ' ' || ch == '-' {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if ch.is_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
+        cur.extend(ch.to_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// `ALTER TABLE t ALTER COLUMN c TYPE ty [USING ...];`
+pub fn alter_type_fix(t: &QualifiedName, col: &str, ty: &str, using: Option<&str>) -> String {
+    let mut s = format!("ALTER TABLE {t} ALTER COLUMN {} TYPE {ty}", quote_ident(col));
+    if let Some(u) = using {
+        s.push_str(&format!(" USING {u}"));
+    }
+    s.push(';');
+    s
+}
+
+/// The column list of an index as SQL.
+pub fn column_list(cols: &[String]) -> String {
+    cols.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether some index (without a predicate) has `cols` as its leading key columns, in any order.
+pub fn leading_covered(indexes: &[Index], cols: &[String]) -> bool {
+    indexes.iter().any(|i| {
+        let usable = i.predicate.is_none() && (i.method == "btree" || i.method == "gist" || (i.method == "hash" && cols.len() == 1));
+        let lead = i.leading_columns();
+        usable && lead.len() >= cols.len() && cols.iter().all(|c| lead[..cols.len()].contains(&c.as_str()))
+    })
+}
+
+/// `{table}_{cols}_idx`, as PostgreSQL names an index without a name.
+pub fn index_name(t: &QualifiedName, cols: &[String]) -> String {
+    let mut base = format!("{}_{}", t.name, cols.join("_"));
+    base.truncate(59);
+    format!("{base}_idx")
+}
+
+/// Whether a table name reads as plural English.
+pub fn is_plural(name: &str) -> bool {
+    let last = name_words(name).pop().unwrap_or_default();
+    if ["data", "media", "people", "children", "men", "women", "criteria", "feedback", "info", "metadata", "news", "series"].contains(&last.as_str()) {
+        return matches!(last.as_str(), "people" | "children" | "men" | "women" | "criteria");
+    }
+    last.ends_with('s') && !last.ends_with("ss") && !last.ends_with("us") && !last.ends_with("is") && last.len() > 2
+}
+
+/// Tables with a column of one of these names (case-insensitive).
+pub fn has_column_named<'a>(t: &'a Table, names: &[&str]) -> Option<&'a dbarch_catalog::Column> {
+    t.columns.iter().find(|c| names.iter().any(|n| c.name.eq_ignore_ascii_case(n)))
+}
+
+/// Index definitions of a table, as the catalog knows them.
+pub fn indexes(cat: &Catalog, t: &Table) -> Vec<Index> {
+    cat.indexes_on(&t.name)
+}

@@ -1,0 +1,64 @@
+//! Every rule has a fixture it must flag and one it must not.
+
+use dbarch_lint::{Config, all_rules, lint_text};
+
+#[test]
+fn every_rule_flags_its_trigger_fixture_and_not_its_clean_one() {
+    let mut failures = vec![];
+    for rule in all_rules() {
+        let config = Config::only(&[rule.code]);
+        for (kind, sql, want) in [("triggers", rule.fixtures.triggers, true), ("clean", rule.fixtures.clean, false)] {
+            let path = format!("fixtures/{}/{kind}.sql", rule.code);
+            if sql.trim().is_empty() {
+                failures.push(format!("{path}: empty fixture"));
+                continue;
+            }
+            match lint_text(&path, sql, &config) {
+                Err(e) => failures.push(format!("{path}: does not parse: {e}")),
+                Ok(findings) => {
+                    let hits: Vec<_> = findings.iter().filter(|f| f.code == rule.code).collect();
+                    if want && hits.is_empty() {
+                        failures.push(format!("{path}: {} did not fire", rule.code));
+                    }
+                    if !want && !hits.is_empty() {
+                        failures.push(format!("{path}: {} fired: {}", rule.code, hits.iter().map(|f| format!("{}:{} {}", f.line, f.column, f.message)).collect::<Vec<_>>().join("; ")));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn codes_and_names_are_unique_and_well_formed() {
+    let rules = all_rules();
+    assert!(rules.len() >= 30, "{} rules", rules.len());
+    for (i, r) in rules.iter().enumerate() {
+        assert!(r.code.len() == 6 && r.code[..3].chars().all(|c| c.is_ascii_uppercase()) && r.code[3..].chars().all(|c| c.is_ascii_digit()), "{}", r.code);
+        assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
+        assert!(!r.doc.what.is_empty() && !r.doc.why.is_empty() && !r.doc.example.is_empty() && !r.doc.use_instead.is_empty(), "{}", r.code);
+        for o in &rules[i + 1..] {
+            assert_ne!(r.code, o.code);
+            assert_ne!(r.name, o.name);
+        }
+    }
+}
+
+#[test]
+fn the_example_in_each_rule_doc_is_flagged() {
+    // A rule's documented anti-pattern is itself a test case.
+    let mut failures = vec![];
+    for rule in all_rules() {
+        let config = Config::only(&[rule.code]);
+        if rule.code == "NRM004" {
+            continue; // the example elides its columns
+        }
+        match lint_text("example.sql", rule.doc.example, &config) {
+            Err(e) => failures.push(format!("{}: example does not parse: {e}", rule.code)),
+            Ok(f) if !f.iter().any(|f| f.code == rule.code) => failures.push(format!("{}: example not flagged", rule.code)),
+            Ok(_) => {}
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
