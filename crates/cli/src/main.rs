@@ -1,3 +1,20 @@
-fn main() {
-    println!("Hello, world!");
+//! The `dbarch` command line. It only wires: parse arguments, pick inputs, run analyses, render.
+
+mod args;
+mod commands;
+mod inputs;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

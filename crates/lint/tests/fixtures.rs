@@ -62,3 +62,16 @@ fn the_example_in_each_rule_doc_is_flagged() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+#[test]
+fn docs_rules_are_up_to_date() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+    let mut stale = vec![];
+    for (name, content) in dbarch_lint::registry::doc_pages() {
+        let on_disk = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
+        if on_disk != content {
+            stale.push(name);
+        }
+    }
+    assert!(stale.is_empty(), "docs/rules is stale ({}); run `./dbarch rules --write-docs docs/rules`", stale.join(", "));
+}

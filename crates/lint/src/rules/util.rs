@@ -59,13 +59,21 @@ pub fn index_name(t: &QualifiedName, cols: &[String]) -> String {
     format!("{base}_idx")
 }
 
-/// Whether a table name reads as plural English.
-pub fn is_plural(name: &str) -> bool {
+/// Whether a table name reads as plural English; `None` for mass nouns that read either way
+/// (`inventory`, `audit_log`, `metadata`).
+pub fn plurality(name: &str) -> Option<bool> {
     let last = name_words(name).pop().unwrap_or_default();
-    if ["data", "media", "people", "children", "men", "women", "criteria", "feedback", "info", "metadata", "news", "series"].contains(&last.as_str()) {
-        return matches!(last.as_str(), "people" | "children" | "men" | "women" | "criteria");
+    const MASS: &[&str] = &[
+        "data", "media", "feedback", "info", "metadata", "news", "series", "inventory", "stock", "history", "log", "audit",
+        "staff", "equipment", "config", "configuration", "software", "information", "analytics", "queue", "cache",
+    ];
+    if MASS.contains(&last.as_str()) {
+        return None;
     }
-    last.ends_with('s') && !last.ends_with("ss") && !last.ends_with("us") && !last.ends_with("is") && last.len() > 2
+    if matches!(last.as_str(), "people" | "children" | "men" | "women" | "criteria") {
+        return Some(true);
+    }
+    Some(last.ends_with('s') && !last.ends_with("ss") && !last.ends_with("us") && !last.ends_with("is") && last.len() > 2)
 }
 
 /// Tables with a column of one of these names (case-insensitive).

@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     summary: "Table names in a schema mix plural and singular.",
     doc: Doc {
         what: "In a schema where most table names are plural (`users`, `orders`), a singular one (`invoice`), or \
-               the reverse. Junction tables are judged by their last word. Ties are not reported.",
+               the reverse. Junction tables are judged by their last word; mass nouns (`inventory`, `audit_log`, `metadata`) are not judged. Ties are not reported.",
         why: "A convention lets people and code generators guess names; a schema with `users`, `order` and \
               `product_categories` makes every query a lookup. Pick one and hold it.",
         example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY);\nCREATE TABLE invoice (id bigint PRIMARY KEY);",
@@ -26,18 +26,19 @@ fn check(cx: &Context, out: &mut Sink) {
         by_schema.entry(t.name.schema.as_str()).or_default().push(t);
     }
     for tables in by_schema.values() {
-        let plural = tables.iter().filter(|t| is_plural(&t.name.name)).count();
-        let singular = tables.len() - plural;
+        let judged: Vec<(&&Table, bool)> = tables.iter().filter_map(|t| plurality(&t.name.name).map(|p| (t, p))).collect();
+        let plural = judged.iter().filter(|(_, p)| *p).count();
+        let singular = judged.len() - plural;
         if plural == 0 || singular == 0 || plural == singular {
             continue;
         }
         let majority_plural = plural > singular;
-        for t in tables.iter().filter(|t| is_plural(&t.name.name) != majority_plural) {
+        for (t, _) in judged.iter().filter(|(_, p)| *p != majority_plural) {
             let (this, most) = if majority_plural { ("singular", "plural") } else { ("plural", "singular") };
             out.push(
                 t.origin,
                 t.name.to_string(),
-                format!("table {} is {this} while {} of {} tables in schema {} are {most}", t.name, plural.max(singular), tables.len(), t.name.schema),
+                format!("table {} is {this} while {} of {} tables in schema {} are {most}", t.name, plural.max(singular), judged.len(), t.name.schema),
                 format!("Name tables consistently ({most}, as most of this schema does)."),
                 None,
             );

@@ -1,0 +1,77 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "dbarch", version, about = "A database architect in one binary: schema review, rules, and more.", long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Configuration file (default: ./dbarch.toml, else dbarch.toml in the first input directory).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Target PostgreSQL major version (overrides the configuration; default 16).
+    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(9..=18))]
+    pub pg_version: Option<u32>,
+    /// Exit with 1 when a finding at or above this severity is reported.
+    #[arg(long, global = true, value_enum, default_value_t = Threshold::Warning)]
+    pub severity: Threshold,
+    /// Also list what was skipped or not modelled (psql meta-commands, unsupported statements).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    /// Largest input file accepted, in megabytes.
+    #[arg(long, global = true, default_value_t = 64)]
+    pub max_file_size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Threshold {
+    Error,
+    Warning,
+    Info,
+    /// Never fail on findings.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Review a schema: DDL files, a schema directory, or a migrations folder replayed in order.
+    Review {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Run the rules only (for CI): same inputs and output as review, without the overview.
+    Lint {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// List the rules.
+    Rules {
+        /// Write one Markdown page per rule (and an index) into this directory.
+        #[arg(long, value_name = "DIR")]
+        write_docs: Option<PathBuf>,
+    },
+    /// Show one rule's documentation.
+    Rule {
+        /// Code (KEY002) or name (fk-without-index).
+        code: String,
+    },
+}

@@ -1,0 +1,203 @@
+//! One function per subcommand.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use dbarch_catalog::Catalog;
+use dbarch_lint::{Config, LintInput, all_rules, find_rule};
+use dbarch_report::{Report, RuleInfo, Severity, render_human, render_markdown, render_sarif};
+use dbarch_sql::{ParsedFile, SourceMap};
+
+use crate::args::{Cli, Command, Format, Global, Threshold};
+use crate::inputs;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+pub fn run(cli: Cli) -> Result<u8> {
+    match &cli.command {
+        Command::Review { paths } => check(&cli.global, paths, true),
+        Command::Lint { paths } => check(&cli.global, paths, false),
+        Command::Rules { write_docs } => rules(&cli.global, write_docs.as_deref()),
+        Command::Rule { code } => rule(&cli.global, code),
+    }
+}
+
+fn out(text: &str) -> Result<()> {
+    let mut stdout = anstream::stdout();
+    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        // A closed pipe (`dbarch ... | head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn load_config(g: &Global, paths: &[PathBuf]) -> Result<Config> {
+    if let Some(p) = &g.config {
+        return Ok(Config::load(p)?);
+    }
+    let local = Path::new("dbarch.toml");
+    if local.is_file() {
+        return Ok(Config::load(local)?);
+    }
+    if let Some(dir) = paths.iter().find(|p| p.is_dir()) {
+        let f = dir.join("dbarch.toml");
+        if f.is_file() {
+            return Ok(Config::load(&f)?);
+        }
+    }
+    Ok(Config::default())
+}
+
+pub fn rule_infos() -> Vec<RuleInfo> {
+    all_rules()
+        .iter()
+        .map(|r| RuleInfo { code: r.code.into(), name: r.name.into(), severity: r.severity, summary: r.summary.into(), help_markdown: r.markdown() })
+        .collect()
+}
+
+fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
+    let config = load_config(g, paths)?;
+    let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
+    let plan = inputs::plan(paths)?;
+    let mut sources = SourceMap::new();
+    let mut files: Vec<ParsedFile> = Vec::with_capacity(plan.files.len());
+    for path in &plan.files {
+        let text = inputs::read_sql(path, g.max_file_size)?;
+        let file = sources.add(path, text);
+        files.push(dbarch_sql::parse_file(&file)?);
+    }
+    let catalog = Catalog::from_files(&files);
+    let lint = dbarch_lint::run(&LintInput { catalog: &catalog, files: &files, sources: &sources, config: &config, pg_version });
+    let statements = files.iter().map(|f| f.statements.len()).sum();
+    let mut report = Report::new(lint.findings, files.len(), statements, lint.suppressed);
+    report.notes = plan.notes.clone();
+
+    if g.verbose {
+        let mut err = anstream::stderr();
+        for n in &plan.notes {
+            let _ = writeln!(err, "note: {n}");
+        }
+        for f in &files {
+            for n in &f.notes {
+                let lc = f.file.line_col(n.span.start);
+                let _ = writeln!(err, "note: {}:{}:{}: {}", f.file.path.display(), lc.line, lc.column, n.message);
+            }
+        }
+        for u in &catalog.unsupported {
+            if let Some(span) = u.origin.span() {
+                if let Some(f) = sources.get(span.file) {
+                    let lc = f.line_col(span.start);
+                    let _ = writeln!(err, "note: {}:{}:{}: {} ({})", f.path.display(), lc.line, lc.column, u.reason, u.kind);
+                }
+            }
+        }
+    }
+
+    let text = match g.format {
+        Format::Human => {
+            let mut s = String::new();
+            if overview {
+                s.push_str(&overview_line(&catalog, files.len()));
+            }
+            s.push_str(&render_human(&report, true));
+            s
+        }
+        Format::Json => report.to_json() + "\n",
+        Format::Sarif => render_sarif(&report, &rule_infos(), env!("CARGO_PKG_VERSION")) + "\n",
+        Format::Markdown => render_markdown(&report),
+    };
+    out(&text)?;
+    let threshold = match g.severity {
+        Threshold::Error => Some(Severity::Error),
+        Threshold::Warning => Some(Severity::Warning),
+        Threshold::Info => Some(Severity::Info),
+        Threshold::Never => None,
+    };
+    let failed = matches!((threshold, report.max_severity()), (Some(t), Some(m)) if m >= t);
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn overview_line(c: &Catalog, files: usize) -> String {
+    let fks: usize = c.tables.values().map(|t| t.foreign_keys().count()).sum();
+    let idx: usize = c.tables.keys().map(|t| c.indexes_on(t).len()).sum();
+    format!(
+        "Reviewed {}, {}, {}, {}, {} from {}.\n\n",
+        plural(c.tables.len(), "table"),
+        plural(idx, "index"),
+        plural(fks, "foreign key"),
+        plural(c.views.len(), "view"),
+        plural(c.functions.len(), "function"),
+        plural(files, "file"),
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    match (n, word) {
+        (1, w) => format!("1 {w}"),
+        (n, "index") => format!("{n} indexes"),
+        (n, w) => format!("{n} {w}s"),
+    }
+}
+
+fn rules(g: &Global, write_docs: Option<&Path>) -> Result<u8> {
+    if let Some(dir) = write_docs {
+        std::fs::create_dir_all(dir)?;
+        for (name, content) in dbarch_lint::registry::doc_pages() {
+            // Write to a temporary file and rename, so an interrupted run leaves no partial page.
+            let tmp = dir.join(format!(".{name}.tmp"));
+            std::fs::write(&tmp, content)?;
+            std::fs::rename(&tmp, dir.join(&name))?;
+        }
+        eprintln!("wrote {} pages to {}", all_rules().len() + 1, dir.display());
+        return Ok(0);
+    }
+    match g.format {
+        Format::Json => {
+            let v: Vec<serde_json::Value> = all_rules()
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "code": r.code,
+                        "name": r.name,
+                        "category": r.category,
+                        "severity": r.severity,
+                        "summary": r.summary,
+                        "doc": r.doc,
+                        "fixtures": r.fixtures,
+                        "markdown": r.markdown(),
+                    })
+                })
+                .collect();
+            out(&(serde_json::to_string_pretty(&v)? + "\n"))?;
+        }
+        Format::Markdown => {
+            let pages = dbarch_lint::registry::doc_pages();
+            out(pages.last().map(|p| p.1.as_str()).unwrap_or(""))?;
+        }
+        _ => {
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+            t.set_header(vec!["Code", "Name", "Category", "Severity", "Summary"]);
+            for r in all_rules() {
+                t.add_row(vec![r.code, r.name, r.category.as_str(), r.severity.as_str(), r.summary]);
+            }
+            out(&format!("{t}\n{} rules. `dbarch rule CODE` shows one rule's documentation.\n", all_rules().len()))?;
+        }
+    }
+    Ok(0)
+}
+
+fn rule(g: &Global, code: &str) -> Result<u8> {
+    let Some(r) = find_rule(code) else {
+        return Err(format!("no rule `{code}` (see `dbarch rules`)").into());
+    };
+    match g.format {
+        Format::Json => out(&(serde_json::to_string_pretty(&serde_json::json!({
+            "code": r.code, "name": r.name, "category": r.category, "severity": r.severity,
+            "summary": r.summary, "doc": r.doc, "fixtures": r.fixtures,
+        }))? + "\n"))?,
+        _ => out(&r.markdown())?,
+    }
+    Ok(0)
+}

@@ -1,0 +1,158 @@
+//! Turning the paths a user gives into source files, in replay order.
+
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+
+/// Why an input could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{0}: no such file or directory")]
+    Missing(String),
+    #[error("{0}: no .sql files found in this directory")]
+    Empty(String),
+    #[error("{path}: cannot read: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}:{line}:{column}: not UTF-8 text (is this a binary file?)")]
+    NotUtf8 { path: String, line: usize, column: usize },
+    #[error("{path}: {size} MB is over the {max} MB input limit (--max-file-size)")]
+    TooLarge { path: String, size: u64, max: u64 },
+}
+
+/// A directory given as input and what was found in it.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub files: Vec<PathBuf>,
+    /// Notes on choices made (e.g. a migrations folder not replayed because a schema file exists).
+    pub notes: Vec<String>,
+}
+
+/// Natural order: `2_a.sql` before `10_a.sql`.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, _) => return Ordering::Less,
+            (_, None) => return Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let nx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let ny = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (dx, dy) = (&x[..nx], &y[..ny]);
+                let tx = dx.iter().skip_while(|c| **c == b'0').count();
+                let ty = dy.iter().skip_while(|c| **c == b'0').count();
+                let ord = tx.cmp(&ty).then_with(|| dx[nx - tx..].cmp(&dy[ny - ty..]));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                x = &x[nx..];
+                y = &y[ny..];
+            }
+            (Some(p), Some(q)) => {
+                if p != q {
+                    return p.cmp(q);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+/// Files that undo a migration rather than apply it.
+fn is_down_migration(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name == "down.sql" || name.ends_with(".down.sql") || (name.starts_with('U') && name.contains("__"))
+}
+
+fn sql_files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let io = |source| InputError::Io { path: dir.display().to_string(), source };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || name == "target" || name == "node_modules" {
+            continue;
+        }
+        if p.is_dir() {
+            sql_files_under(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "sql") && !is_down_migration(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// The schema files for each path: a file as given; a directory's top-level .sql files when it has any
+/// (a schema directory), else every .sql file beneath it in natural order (a migrations folder, replayed).
+pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
+    let mut plan = Plan::default();
+    for p in paths {
+        if !p.exists() {
+            return Err(InputError::Missing(p.display().to_string()));
+        }
+        if p.is_file() {
+            plan.files.push(p.clone());
+            continue;
+        }
+        let io = |source| InputError::Io { path: p.display().to_string(), source };
+        let mut top: Vec<PathBuf> = std::fs::read_dir(p)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| f.is_file() && f.extension().is_some_and(|e| e == "sql") && !is_down_migration(f))
+            .filter(|f| !f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("workload")))
+            .collect();
+        top.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+        if !top.is_empty() {
+            let migrations = p.join("migrations");
+            if migrations.is_dir() {
+                plan.notes.push(format!(
+                    "{}: reviewing the schema files; {} is a migrations folder (review it on its own to replay it)",
+                    p.display(),
+                    migrations.display()
+                ));
+            }
+            plan.files.extend(top);
+            continue;
+        }
+        let before = plan.files.len();
+        sql_files_under(p, &mut plan.files)?;
+        if plan.files.len() == before {
+            return Err(InputError::Empty(p.display().to_string()));
+        }
+    }
+    Ok(plan)
+}
+
+/// Read a file as UTF-8 SQL text, with clear errors for binary, non-UTF-8 and oversized files.
+pub fn read_sql(path: &Path, max_mb: u64) -> Result<String, InputError> {
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|source| InputError::Io { path: shown.clone(), source })?;
+    let size_mb = meta.len().div_ceil(1024 * 1024);
+    if meta.len() > max_mb * 1024 * 1024 {
+        return Err(InputError::TooLarge { path: shown, size: size_mb, max: max_mb });
+    }
+    let bytes = std::fs::read(path).map_err(|source| InputError::Io { path: shown.clone(), source })?;
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s)),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let prefix = String::from_utf8_lossy(&bytes[..valid]);
+            let line = prefix.matches('\n').count() + 1;
+            let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Err(InputError::NotUtf8 { path: shown, line, column })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec!["10_b.sql", "2_a.sql", "1_c.sql", "002_x.sql"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, vec!["1_c.sql", "2_a.sql", "002_x.sql", "10_b.sql"]);
+    }
+}
