@@ -726,7 +726,7 @@ impl Catalog {
         if !self.tables.contains_key(&table) && !self.views.contains_key(&table) {
             self.note(cx, format!("index on unknown table {table}"));
         }
-        let origin = if s.idxname.is_empty() { cx.whole() } else { cx.whole() };
+        let origin = cx.whole();
         let idx = Index {
             name: qname.clone(),
             table,
@@ -736,6 +736,7 @@ impl Catalog {
             keys,
             include: elem_names(&s.index_including_params),
             predicate: s.where_clause.as_ref().map(|w| deparse_expr(w)),
+            predicate_columns: s.where_clause.as_ref().map(|w| column_refs(w)).unwrap_or_default(),
             nulls_not_distinct: s.nulls_not_distinct,
             source: IndexSource::CreateIndex,
             origin,
@@ -1188,6 +1189,7 @@ impl Catalog {
                 }
             }
             ren(&mut i.include);
+            ren(&mut i.predicate_columns);
         }
         for t in self.tables.values_mut().filter(|t| &t.name != table) {
             for c in t.constraints.iter_mut() {

@@ -65,6 +65,7 @@ impl Catalog {
                     keys: cols.iter().map(|c| IndexKey::column(c)).collect(),
                     include,
                     predicate: None,
+                    predicate_columns: vec![],
                     nulls_not_distinct: nnd,
                     source: IndexSource::Constraint(c.name.clone()),
                     origin: c.origin,

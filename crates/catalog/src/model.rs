@@ -401,6 +401,8 @@ pub struct Index {
     pub keys: Vec<IndexKey>,
     pub include: Vec<String>,
     pub predicate: Option<String>,
+    /// Columns the predicate uses.
+    pub predicate_columns: Vec<String>,
     pub nulls_not_distinct: bool,
     pub source: IndexSource,
     pub origin: Origin,
@@ -427,6 +429,7 @@ impl Index {
             }
         }
         v.extend(self.include.iter().map(String::as_str));
+        v.extend(self.predicate_columns.iter().map(String::as_str));
         v
     }
 

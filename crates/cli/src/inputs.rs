@@ -82,6 +82,23 @@ fn sql_files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError>
     Ok(())
 }
 
+/// A folder of migrations rather than a schema: named `migrations`, or holding diesel-style
+/// `<version>_<name>/up.sql` folders, or numbered / versioned (`V1__x.sql`) files.
+fn is_migrations_folder(dir: &Path, top: &[PathBuf]) -> bool {
+    if dir.file_name().is_some_and(|n| n == "migrations") {
+        return true;
+    }
+    let diesel = std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok()).any(|e| e.path().join("up.sql").is_file())).unwrap_or(false);
+    let numbered = top
+        .iter()
+        .filter(|f| {
+            let n = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            n.starts_with(|c: char| c.is_ascii_digit()) || (n.starts_with('V') && n.contains("__"))
+        })
+        .count();
+    diesel || (top.len() > 1 && numbered * 2 > top.len())
+}
+
 /// The schema files for each path: a file as given; a directory's top-level .sql files when it has any
 /// (a schema directory), else every .sql file beneath it in natural order (a migrations folder, replayed).
 pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
@@ -102,7 +119,7 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
             .filter(|f| !f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("workload")))
             .collect();
         top.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
-        if !top.is_empty() {
+        if !top.is_empty() && !is_migrations_folder(p, &top) {
             let migrations = p.join("migrations");
             if migrations.is_dir() {
                 plan.notes.push(format!(

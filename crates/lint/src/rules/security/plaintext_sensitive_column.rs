@@ -24,7 +24,7 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-const PROTECTED: &[&str] = &["hash", "hashed", "digest", "encrypted", "enc", "hmac", "last4", "last_four", "fingerprint", "salt", "bcrypt", "argon2", "scrypt", "crypt", "ciphertext", "sha256", "prefix", "expires", "expiry", "type", "kind", "id", "count", "at"];
+const PROTECTED: &[&str] = &["hash", "hashed", "digest", "encrypted", "enc", "hmac", "last4", "last_four", "fingerprint", "salt", "bcrypt", "argon2", "scrypt", "crypt", "ciphertext", "sha256", "prefix", "expires", "expiry", "type", "kind", "id", "count", "at", "endpoint", "url", "uri", "path", "name", "algorithm", "length", "version", "issuer", "scope", "scopes", "public", "required", "enabled"];
 
 fn kind(words: &[String]) -> Option<&'static str> {
     let has = |w: &str| words.iter().any(|x| x == w);
