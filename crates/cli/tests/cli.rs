@@ -1,0 +1,198 @@
+//! The `dbarch` binary as a user runs it: exit codes, formats, bad input, configuration, suppressions.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn dbarch(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dbarch")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("run dbarch")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn review_of_the_shop_example() {
+    let o = dbarch(&["review", "examples/shop"], &repo());
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(!text.contains('\x1b'), "no colour when not on a terminal");
+    insta::assert_snapshot!("shop_human", text);
+}
+
+#[test]
+fn json_report_is_the_documented_interface() {
+    let o = dbarch(&["review", "examples/shop", "--format", "json"], &repo());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    let findings = v["findings"].as_array().unwrap();
+    assert!(findings.len() >= 10);
+    for f in findings {
+        for key in ["code", "name", "severity", "message", "help", "file", "line", "column", "end_line", "end_column", "fingerprint"] {
+            assert!(f.get(key).is_some(), "missing {key} in {f}");
+        }
+        assert!(f["line"].as_u64().unwrap() >= 1 && f["column"].as_u64().unwrap() >= 1);
+    }
+    for key in ["files", "statements", "findings", "errors", "warnings", "infos", "suppressed"] {
+        assert!(v["summary"].get(key).is_some(), "summary.{key}");
+    }
+    insta::assert_json_snapshot!("shop_json", v);
+}
+
+#[test]
+fn migrations_folder_gives_the_same_findings_as_the_schema() {
+    let a: serde_json::Value = serde_json::from_slice(&dbarch(&["review", "examples/shop", "--format", "json"], &repo()).stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&dbarch(&["review", "examples/shop/migrations", "--format", "json"], &repo()).stdout).unwrap();
+    let prints = |v: &serde_json::Value| {
+        let mut p: Vec<String> = v["findings"].as_array().unwrap().iter().map(|f| f["fingerprint"].as_str().unwrap().to_string()).collect();
+        p.sort();
+        p
+    };
+    assert_eq!(prints(&a), prints(&b));
+    assert_eq!(b["summary"]["files"], 12);
+}
+
+#[test]
+fn sarif_and_markdown_render() {
+    let o = dbarch(&["lint", "examples/shop", "--format", "sarif"], &repo());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert!(v["runs"][0]["results"].as_array().unwrap().len() >= 10);
+    let o = dbarch(&["lint", "examples/shop", "--format", "markdown"], &repo());
+    assert!(stdout(&o).starts_with("# dbarch review"));
+}
+
+#[test]
+fn severity_threshold_sets_the_exit_code() {
+    let r = repo();
+    assert_eq!(dbarch(&["lint", "examples/shop", "--severity", "never"], &r).status.code(), Some(0));
+    assert_eq!(dbarch(&["lint", "examples/shop", "--severity", "error"], &r).status.code(), Some(1));
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ok.sql", "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name varchar(80));\n");
+    // Only an info finding: passes at the default threshold, fails at info.
+    assert_eq!(dbarch(&["lint", "ok.sql"], dir.path()).status.code(), Some(0));
+    assert_eq!(dbarch(&["lint", "ok.sql", "--severity", "info"], dir.path()).status.code(), Some(1));
+}
+
+#[test]
+fn bad_input_is_a_clear_error_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["missing.sql".into()], "missing.sql: no such file or directory"),
+        ({ std::fs::create_dir_all(d.join("empty")).unwrap(); vec!["empty".into()] }, "empty: no .sql files"),
+        ({ std::fs::write(d.join("bin.sql"), [0x89u8, b'P', b'N', b'G', 0, 0, 1, 2]).unwrap(); vec!["bin.sql".into()] }, "bin.sql:1:1: not UTF-8"),
+        ({ std::fs::write(d.join("latin1.sql"), b"select 1;\nselect '\xe9t\xe9';\n").unwrap(); vec!["latin1.sql".into()] }, "latin1.sql:2:9: not UTF-8"),
+        ({ write(d, "nul.sql", "select 1;\0"); vec!["nul.sql".into()] }, "nul.sql:1:10: NUL byte"),
+        ({ write(d, "prose.sql", "This is a README, not SQL.\n"); vec!["prose.sql".into()] }, "prose.sql:1:1: syntax error at or near \"This\""),
+        ({ write(d, "typo.sql", "create table a (id int);\ncreate table b (\n  id int,\n  name text nto null\n);\n"); vec!["typo.sql".into()] }, "typo.sql:4:13: syntax error at or near \"nto\""),
+        ({ write(d, "quote.sql", "select 1;\nselect 'abc;\n"); vec!["quote.sql".into()] }, "quote.sql:2:8: unterminated string literal"),
+        (vec!["rule".into(), "NOPE001".into()], "no rule `NOPE001`"),
+    ];
+    for (args, want) in cases {
+        let mut a = if args[0] == "rule" { vec![] } else { vec!["review".to_string()] };
+        a.extend(args);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = dbarch(&refs, d);
+        assert_eq!(o.status.code(), Some(2), "{a:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{a:?}: want {want:?}, got {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{a:?}");
+        assert!(stdout(&o).is_empty(), "{a:?}: no partial report on stdout");
+    }
+    // Usage errors are exit 2 as well.
+    assert_eq!(dbarch(&["review"], d).status.code(), Some(2));
+    assert_eq!(dbarch(&["review", "x.sql", "--format", "yaml"], d).status.code(), Some(2));
+}
+
+#[test]
+fn a_large_file_is_refused_by_size_not_by_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = std::fs::File::create(dir.path().join("huge.sql")).unwrap();
+    f.set_len(100 * 1024 * 1024).unwrap();
+    let o = dbarch(&["review", "huge.sql"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("huge.sql: 100 MB is over the 64 MB input limit"), "{}", stderr(&o));
+}
+
+#[test]
+fn inline_suppressions_and_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "s.sql",
+        "-- dbarch:ignore KEY001 append-only import table\nCREATE TABLE raw_import (line text);\nCREATE TABLE t (\n    id bigint PRIMARY KEY,\n    -- dbarch:ignore TYP001 legacy column, converted in Q3\n    at timestamp,\n    at2 timestamp\n);\n",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&dbarch(&["lint", "s.sql", "--format", "json"], d).stdout).unwrap();
+    let codes: Vec<(String, u64)> = v["findings"].as_array().unwrap().iter().map(|f| (f["code"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap())).collect();
+    assert_eq!(codes, vec![("TYP001".to_string(), 7)]);
+    assert_eq!(v["summary"]["suppressed"], 2);
+
+    write(d, "dbarch.toml", "[rules]\nignore = [\"TYP\"]\n");
+    let v: serde_json::Value = serde_json::from_slice(&dbarch(&["lint", "s.sql", "--format", "json"], d).stdout).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+
+    write(d, "bad.toml", "[rules]\nselect = [\"XYZ\"]\n");
+    let o = dbarch(&["lint", "s.sql", "--config", "bad.toml"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.toml: `XYZ` matches no rule"), "{}", stderr(&o));
+
+    write(d, "sev.toml", "[rules]\nseverity = { TYP001 = \"error\" }\n[per-path-ignores]\n\"legacy/*.sql\" = [\"KEY001\"]\n");
+    write(d, "legacy/old.sql", "CREATE TABLE old (x int);\n");
+    let v: serde_json::Value = serde_json::from_slice(&dbarch(&["lint", "s.sql", "legacy/old.sql", "--config", "sev.toml", "--format", "json"], d).stdout).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["severity"], "error");
+}
+
+#[test]
+fn psql_scripts_with_meta_commands_and_copy_data() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "dump.sql",
+        "\\connect shop\n\\set ON_ERROR_STOP on\nCREATE TABLE t (id bigint PRIMARY KEY, v text);\nCOPY t (id, v) FROM stdin;\n1\thello; world\n2\t'unbalanced\n\\.\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN RETURN 1; END $body$;\n",
+    );
+    let o = dbarch(&["lint", "dump.sql", "--verbose"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("dump.sql:1:1: skipped psql meta-command `\\connect shop`"), "{err}");
+    assert!(err.contains("skipped COPY data block"), "{err}");
+}
+
+#[test]
+fn rules_listing_and_docs() {
+    let o = dbarch(&["rules", "--format", "json"], &repo());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules = v.as_array().unwrap();
+    assert!(rules.len() >= 30);
+    for r in rules {
+        for part in ["what", "why", "example", "use_instead"] {
+            assert!(!r["doc"][part].as_str().unwrap().is_empty(), "{} {part}", r["code"]);
+        }
+        assert!(!r["fixtures"]["triggers"].as_str().unwrap().is_empty());
+        assert!(!r["fixtures"]["clean"].as_str().unwrap().is_empty());
+    }
+    let o = dbarch(&["rule", "fk-without-index"], &repo());
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("# KEY002 `fk-without-index`") && stdout(&o).contains("## Why it matters"));
+    let o = dbarch(&["rules"], &repo());
+    assert!(stdout(&o).contains("KEY001") && stdout(&o).contains("table-without-primary-key"));
+}
