@@ -31,6 +31,14 @@ pub(crate) fn same_definition(a: &Index, b: &Index) -> bool {
         && a.predicate == b.predicate
 }
 
+/// Whether `a` was written before `b` (by position in the inputs; by listing order when unknown).
+fn defined_before(a: &Index, b: &Index, ai: usize, bi: usize) -> bool {
+    match (a.origin.span(), b.origin.span()) {
+        (Some(x), Some(y)) => (x.file, x.start, ai) < (y.file, y.start, bi),
+        _ => ai < bi,
+    }
+}
+
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
         let idx = cx.catalog.indexes_on(&t.name);
@@ -43,7 +51,7 @@ fn check(cx: &Context, out: &mut Sink) {
                     let i_constraint = matches!(i.source, dbarch_catalog::IndexSource::Constraint(_));
                     let o_constraint = matches!(o.source, dbarch_catalog::IndexSource::Constraint(_));
                     (o_enforces && !i_enforces)
-                        || (i_enforces == o_enforces && (o_constraint && !i_constraint || (i_constraint == o_constraint && *m < n)))
+                        || (i_enforces == o_enforces && (o_constraint && !i_constraint || (i_constraint == o_constraint && defined_before(o, i, *m, n))))
                 }
             }) else {
                 continue;
