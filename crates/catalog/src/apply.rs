@@ -270,8 +270,7 @@ impl Catalog {
                         events.push(ev.to_string());
                     }
                 }
-                self.triggers.retain(|t| !(t.table == table && t.name == s.trigname));
-                self.triggers.push(Trigger {
+                self.triggers.insert((table.clone(), s.trigname.clone()), Trigger {
                     name: s.trigname.clone(),
                     table,
                     function,
@@ -938,7 +937,7 @@ impl Catalog {
                 Ot::ObjectTrigger => {
                     if let Some((trig, table)) = parts.split_last() {
                         let table = self.resolve_name(table);
-                        self.triggers.retain(|t| !(t.table == table && &t.name == trig));
+                        self.triggers.remove(&(table, trig.clone()));
                     }
                 }
                 Ot::ObjectPolicy => {
@@ -975,7 +974,7 @@ impl Catalog {
     fn drop_table(&mut self, name: &QualifiedName) {
         self.tables.remove(name);
         self.indexes.retain(|_, i| &i.table != name);
-        self.triggers.retain(|t| &t.table != name);
+        self.triggers.retain(|(t, _), _| t != name);
         self.sequences.retain(|_, s| s.owned_by.as_ref().is_none_or(|(t, _)| t != name));
         for t in self.tables.values_mut() {
             t.constraints.retain(|c| c.foreign_key().is_none_or(|fk| &fk.ref_table != name));
@@ -1081,8 +1080,9 @@ impl Catalog {
             }
             Ot::ObjectTrigger => {
                 if let Some(table) = rel {
-                    for t in self.triggers.iter_mut().filter(|t| t.table == table && t.name == s.subname) {
+                    if let Some(mut t) = self.triggers.remove(&(table.clone(), s.subname.clone())) {
                         t.name = s.newname.clone();
+                        self.triggers.insert((table, s.newname.clone()), t);
                     }
                 }
             }
@@ -1127,8 +1127,12 @@ impl Catalog {
                 }
             }
         }
-        for tr in self.triggers.iter_mut().filter(|t| &t.table == old) {
-            tr.table = new.clone();
+        let moved: Vec<(QualifiedName, String)> = self.triggers.keys().filter(|(t, _)| t == old).cloned().collect();
+        for key in moved {
+            if let Some(mut tr) = self.triggers.remove(&key) {
+                tr.table = new.clone();
+                self.triggers.insert((new.clone(), key.1), tr);
+            }
         }
         for s in self.sequences.values_mut() {
             if let Some((t, _)) = &mut s.owned_by {

@@ -46,6 +46,25 @@ impl Catalog {
     /// constraints imply.
     pub fn indexes_on(&self, table: &QualifiedName) -> Vec<Index> {
         let mut out: Vec<Index> = self.indexes.values().filter(|i| &i.table == table).cloned().collect();
+        self.constraint_indexes(table, &mut out);
+        out
+    }
+
+    /// [`Catalog::indexes_on`] for every table at once (one pass over the indexes).
+    pub fn indexes_by_table(&self) -> std::collections::HashMap<&QualifiedName, Vec<Index>> {
+        let mut map: std::collections::HashMap<&QualifiedName, Vec<Index>> = self.tables.keys().map(|t| (t, Vec::new())).collect();
+        for i in self.indexes.values() {
+            if let Some(v) = map.get_mut(&i.table) {
+                v.push(i.clone());
+            }
+        }
+        for (t, v) in map.iter_mut() {
+            self.constraint_indexes(t, v);
+        }
+        map
+    }
+
+    fn constraint_indexes(&self, table: &QualifiedName, out: &mut Vec<Index>) {
         if let Some(t) = self.tables.get(table) {
             for c in &t.constraints {
                 let (cols, include, unique, primary, method, nnd) = match &c.kind {
@@ -72,7 +91,6 @@ impl Catalog {
                 });
             }
         }
-        out
     }
 
     /// Foreign keys that point at `table`, as (referencing table, constraint, key).
@@ -85,7 +103,7 @@ impl Catalog {
 
     /// Triggers on a table.
     pub fn triggers_on<'a>(&'a self, table: &'a QualifiedName) -> impl Iterator<Item = &'a Trigger> + 'a {
-        self.triggers.iter().filter(move |t| &t.table == table)
+        self.triggers.range((table.clone(), String::new())..).take_while(move |((t, _), _)| t == table).map(|(_, v)| v)
     }
 
     /// A function by name (any overload).

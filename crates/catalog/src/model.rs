@@ -563,7 +563,9 @@ pub struct Catalog {
     pub sequences: BTreeMap<QualifiedName, Sequence>,
     pub types: BTreeMap<QualifiedName, UserType>,
     pub functions: Vec<Function>,
-    pub triggers: Vec<Trigger>,
+    /// Keyed by (table, trigger name): trigger names are unique per table.
+    #[serde(serialize_with = "values_only")]
+    pub triggers: BTreeMap<(QualifiedName, String), Trigger>,
     pub roles: BTreeMap<String, Role>,
     pub grants: Vec<Grant>,
     pub extensions: BTreeMap<String, Extension>,
@@ -584,7 +586,7 @@ impl Default for Catalog {
             sequences: BTreeMap::new(),
             types: BTreeMap::new(),
             functions: vec![],
-            triggers: vec![],
+            triggers: BTreeMap::new(),
             roles: BTreeMap::new(),
             grants: vec![],
             extensions: BTreeMap::new(),
@@ -592,4 +594,8 @@ impl Default for Catalog {
             unsupported: vec![],
         }
     }
+}
+
+fn values_only<S: serde::Serializer, K, V: Serialize>(m: &BTreeMap<K, V>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(m.values())
 }

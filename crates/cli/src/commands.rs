@@ -62,14 +62,17 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
     let plan = inputs::plan(paths)?;
     let mut sources = SourceMap::new();
     let mut files: Vec<ParsedFile> = Vec::with_capacity(plan.files.len());
+    let mut catalog = Catalog::new();
+    let mut statements = 0;
     for path in &plan.files {
         let text = inputs::read_sql(path, g.max_file_size)?;
         let file = sources.add(path, text);
-        files.push(dbarch_sql::parse_file(&file)?);
+        // Schema rules read the catalog only, so each parse tree is applied and dropped at once.
+        let parsed = dbarch_sql::parse_file_with(&file, |s| catalog.apply(&s))?;
+        statements += parsed.statement_count;
+        files.push(parsed);
     }
-    let catalog = Catalog::from_files(&files);
     let lint = dbarch_lint::run(&LintInput { catalog: &catalog, files: &files, sources: &sources, config: &config, pg_version });
-    let statements = files.iter().map(|f| f.statements.len()).sum();
     let mut report = Report::new(lint.findings, files.len(), statements, lint.suppressed);
     report.notes = plan.notes.clone();
 
@@ -120,7 +123,7 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
 
 fn overview_line(c: &Catalog, files: usize) -> String {
     let fks: usize = c.tables.values().map(|t| t.foreign_keys().count()).sum();
-    let idx: usize = c.tables.keys().map(|t| c.indexes_on(t).len()).sum();
+    let idx: usize = c.indexes_by_table().values().map(Vec::len).sum();
     format!(
         "Reviewed {}, {}, {}, {}, {} from {}.\n\n",
         plural(c.tables.len(), "table"),

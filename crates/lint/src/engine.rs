@@ -23,7 +23,7 @@ pub struct LintOutput {
 }
 
 pub fn run(input: &LintInput) -> LintOutput {
-    let cx = Context { catalog: input.catalog, options: &input.config.options, pg_version: input.pg_version };
+    let cx = Context::new(input.catalog, &input.config.options, input.pg_version);
     let mut findings = vec![];
     let mut suppressed = 0;
     for rule in all_rules().iter().filter(|r| input.config.enabled(r)) {

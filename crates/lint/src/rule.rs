@@ -1,6 +1,8 @@
 //! What a rule is: a code, a name, a default severity, its documentation, its fixtures and a check.
 
-use dbarch_catalog::{Catalog, Column, Origin, Table};
+use std::collections::HashMap;
+
+use dbarch_catalog::{Catalog, Column, Index, Origin, QualifiedName, Table, Trigger};
 use dbarch_report::Severity;
 use dbarch_sql::Span;
 
@@ -97,9 +99,30 @@ pub struct Context<'a> {
     pub catalog: &'a Catalog,
     pub options: &'a Options,
     pub pg_version: u32,
+    indexes: HashMap<&'a QualifiedName, Vec<Index>>,
+    triggers: HashMap<&'a QualifiedName, Vec<&'a Trigger>>,
 }
 
 impl<'a> Context<'a> {
+    pub fn new(catalog: &'a Catalog, options: &'a Options, pg_version: u32) -> Self {
+        // Per-table lookups are built once: rules ask for them table by table.
+        let indexes = catalog.indexes_by_table();
+        let mut triggers: HashMap<&QualifiedName, Vec<&Trigger>> = HashMap::new();
+        for t in catalog.triggers.values() {
+            triggers.entry(&t.table).or_default().push(t);
+        }
+        Context { catalog, options, pg_version, indexes, triggers }
+    }
+
+    /// Every index on a table, those implied by constraints included.
+    pub fn indexes_on(&self, table: &QualifiedName) -> &[Index] {
+        self.indexes.get(table).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn triggers_on(&self, table: &QualifiedName) -> &[&'a Trigger] {
+        self.triggers.get(table).map(Vec::as_slice).unwrap_or(&[])
+    }
+
     /// Ordinary tables: not partitions (their parent is judged), not temporary.
     pub fn tables(&self) -> impl Iterator<Item = &'a Table> + 'a {
         self.catalog.tables.values().filter(|t| !t.is_partition() && !t.temporary)

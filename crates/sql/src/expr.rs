@@ -102,9 +102,24 @@ pub fn function_calls(expr: &ast::Node) -> Vec<String> {
 
 /// Whether a word is a reserved keyword of PostgreSQL's grammar (cannot be a bare column or table name).
 pub fn is_reserved_keyword(word: &str) -> bool {
-    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CACHE: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
+    if word.is_empty() || word.len() > 20 || !word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return false;
     }
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(word).copied()) {
+        return hit;
+    }
+    let answer = scan_is_reserved(word);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(word.to_string(), answer);
+    }
+    answer
+}
+
+fn scan_is_reserved(word: &str) -> bool {
     match pg_query::scan(word) {
         Ok(r) => {
             r.tokens.len() == 1

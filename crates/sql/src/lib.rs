@@ -7,7 +7,7 @@ pub mod source;
 pub mod split;
 pub mod suppress;
 
-pub use postgres::{Note, ParsedFile, Statement, SyntaxError, parse_file};
+pub use postgres::{Note, ParsedFile, Statement, SyntaxError, parse_file, parse_file_with};
 pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
 pub use suppress::Suppression;
 

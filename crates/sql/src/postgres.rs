@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use pg_query::protobuf::node::Node as NodeEnum;
+use rayon::prelude::*;
 
 use crate::source::{SourceFile, Span};
 use crate::split::{self, SkippedKind};
@@ -59,6 +60,8 @@ pub struct Note {
 pub struct ParsedFile {
     pub file: Arc<SourceFile>,
     pub statements: Vec<Statement>,
+    /// How many statements the file has (also when they were not kept).
+    pub statement_count: usize,
     pub suppressions: Vec<Suppression>,
     pub notes: Vec<Note>,
 }
@@ -73,8 +76,18 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// Parse a whole file statement by statement.
+/// Parse a whole file statement by statement, keeping every statement.
 pub fn parse_file(file: &Arc<SourceFile>) -> Result<ParsedFile, SyntaxError> {
+    let mut statements = Vec::new();
+    let mut parsed = parse_file_with(file, |s| statements.push(s))?;
+    parsed.statements = statements;
+    Ok(parsed)
+}
+
+/// Parse a file statement by statement, handing each statement to `each` as soon as it is parsed, so a
+/// caller that does not keep them never holds more than one parse tree. The returned file has no
+/// statements; [`ParsedFile::statement_count`] says how many there were.
+pub fn parse_file_with(file: &Arc<SourceFile>, mut each: impl FnMut(Statement)) -> Result<ParsedFile, SyntaxError> {
     let text = file.text.as_str();
     let err_at = |offset: usize, message: String| {
         let lc = file.line_col(offset);
@@ -102,39 +115,77 @@ pub fn parse_file(file: &Arc<SourceFile>) -> Result<ParsedFile, SyntaxError> {
         })
         .collect();
 
-    let mut statements = Vec::with_capacity(split.statements.len());
-    for raw in &split.statements {
-        let sql = &body[raw.start..raw.end];
-        if sql.trim().is_empty() {
-            continue;
-        }
-        let parsed = match pg_query::parse(sql) {
-            Ok(p) => p,
-            Err(e) => {
-                let (offset, message) = locate_error(sql, e);
-                return Err(err_at(raw.start + offset, message));
+    // Pieces are parsed in parallel, a chunk at a time, on a producer thread, while this thread hands the
+    // previous chunk on in file order.
+    let mut count = 0;
+    let mut failure = None;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Vec<Statement>, (usize, String)>>>(1);
+        let pieces = &split.statements;
+        scope.spawn(move || {
+            for chunk in pieces.chunks(PARSE_CHUNK) {
+                let parsed = chunk.par_iter().map(|raw| parse_piece(file, body, raw.start, raw.end)).collect();
+                if tx.send(parsed).is_err() {
+                    break;
+                }
             }
-        };
-        // A piece may hold several statements when the splitter was conservative; keep each.
-        for raw_stmt in parsed.protobuf.stmts {
-            let Some(node) = raw_stmt.stmt.and_then(|n| n.node) else { continue };
-            let loc = raw_stmt.stmt_location.max(0) as usize;
-            let len = if raw_stmt.stmt_len > 0 { raw_stmt.stmt_len as usize } else { sql.len() - loc };
-            let inner = &sql[loc..(loc + len).min(sql.len())];
-            let lead = inner.len() - inner.trim_start().len();
-            let start = raw.start + loc + lead;
-            let end = raw.start + loc + inner.trim_end().len();
-            let stmt_sql = body[start..end].to_string();
-            // Locations inside the node are relative to the piece; re-parse when they would be off.
-            let node = if loc + lead == 0 { node } else { reparse(&stmt_sql).unwrap_or(node) };
-            if let NodeEnum::CopyStmt(_) = &node {
-                notes.push(Note { span: Span::new(file.id, start, end), message: "COPY statement: data load, not modelled".into() });
+        });
+        'chunks: for parsed in rx {
+            for piece in parsed {
+                match piece {
+                    Err(e) => {
+                        failure = Some(e);
+                        break 'chunks;
+                    }
+                    Ok(stmts) => {
+                        for stmt in stmts {
+                            if let NodeEnum::CopyStmt(_) = &stmt.node {
+                                notes.push(Note { span: stmt.span, message: "COPY statement: data load, not modelled".into() });
+                            }
+                            count += 1;
+                            each(stmt);
+                        }
+                    }
+                }
             }
-            statements.push(Statement { span: Span::new(file.id, start, end), sql: stmt_sql, node });
         }
+    });
+    if let Some((at, message)) = failure {
+        return Err(err_at(at, message));
     }
     let suppressions = suppress::collect(file, &split.comments, &split.statements);
-    Ok(ParsedFile { file: file.clone(), statements, suppressions, notes })
+    Ok(ParsedFile { file: file.clone(), statements: Vec::new(), statement_count: count, suppressions, notes })
+}
+
+/// How many statements are parsed in parallel before they are handed on (bounds the trees in memory).
+const PARSE_CHUNK: usize = 256;
+
+/// Parse one piece of the file (`body[start..end]`); an error is (absolute offset, message).
+fn parse_piece(file: &SourceFile, body: &str, start: usize, end: usize) -> Result<Vec<Statement>, (usize, String)> {
+    let sql = &body[start..end];
+    if sql.trim().is_empty() {
+        return Ok(vec![]);
+    }
+    let parsed = pg_query::parse(sql).map_err(|e| {
+        let (offset, message) = locate_error(sql, e);
+        (start + offset, message)
+    })?;
+    let mut out = Vec::with_capacity(1);
+    // A piece may hold several statements when the splitter was conservative; keep each.
+    for raw_stmt in parsed.protobuf.stmts {
+        let Some(node) = raw_stmt.stmt.and_then(|n| n.node) else { continue };
+        let loc = raw_stmt.stmt_location.max(0) as usize;
+        let len = if raw_stmt.stmt_len > 0 { raw_stmt.stmt_len as usize } else { sql.len() - loc };
+        let inner = &sql[loc..(loc + len).min(sql.len())];
+        let lead = inner.len() - inner.trim_start().len();
+        let s = start + loc + lead;
+        let e = start + loc + inner.trim_end().len();
+        let stmt_sql = body[s..e].to_string();
+        // Locations inside the node are relative to the piece; re-parse when they would be off.
+        let node = if loc + lead == 0 { node } else { reparse(&stmt_sql).unwrap_or(node) };
+        out.push(Statement { span: Span::new(file.id, s, e), sql: stmt_sql, node });
+    }
+    Ok(out)
 }
 
 fn reparse(sql: &str) -> Option<NodeEnum> {

@@ -1,6 +1,6 @@
 //! Helpers shared by rules: name analysis, index coverage, fix text.
 
-use dbarch_catalog::{Catalog, Index, QualifiedName, Table};
+use dbarch_catalog::{Index, QualifiedName, Table};
 use dbarch_sql::expr::quote_ident;
 
 /// Lower-case words of an identifier: `userEmail_address2` -> user, email, address2.
@@ -79,9 +79,4 @@ pub fn plurality(name: &str) -> Option<bool> {
 /// Tables with a column of one of these names (case-insensitive).
 pub fn has_column_named<'a>(t: &'a Table, names: &[&str]) -> Option<&'a dbarch_catalog::Column> {
     t.columns.iter().find(|c| names.iter().any(|n| c.name.eq_ignore_ascii_case(n)))
-}
-
-/// Index definitions of a table, as the catalog knows them.
-pub fn indexes(cat: &Catalog, t: &Table) -> Vec<Index> {
-    cat.indexes_on(&t.name)
 }

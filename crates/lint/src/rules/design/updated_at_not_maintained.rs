@@ -27,7 +27,7 @@ const NAMES: &[&str] = &["updated_at", "modified_at", "last_modified", "last_mod
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
         let Some(c) = has_column_named(t, NAMES) else { continue };
-        let maintained = cx.catalog.triggers_on(&t.name).any(|tr| {
+        let maintained = cx.triggers_on(&t.name).iter().any(|tr| {
             tr.timing == "BEFORE" && tr.for_each_row && tr.events.iter().any(|e| e == "UPDATE") && {
                 match cx.catalog.function_named(&tr.function).and_then(|f| f.body.as_deref()) {
                     // moddatetime(col) and functions defined elsewhere are trusted.

@@ -41,7 +41,7 @@ fn defined_before(a: &Index, b: &Index, ai: usize, bi: usize) -> bool {
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        let idx = cx.catalog.indexes_on(&t.name);
+        let idx = cx.indexes_on(&t.name);
         for (n, i) in idx.iter().enumerate() {
             // Report the later of a pair, and never the one enforcing a constraint when the other does not.
             let Some(other) = idx.iter().enumerate().find(|(m, o)| {

@@ -25,7 +25,7 @@ const LOW_WORDS: &[&str] = &["status", "state", "type", "kind", "gender", "flag"
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        for i in cx.catalog.indexes_on(&t.name) {
+        for i in cx.indexes_on(&t.name) {
             if i.unique || i.predicate.is_some() || i.keys.len() != 1 || i.method != "btree" || !i.include.is_empty() {
                 continue;
             }

@@ -24,8 +24,8 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        let idx = cx.catalog.indexes_on(&t.name);
-        for i in &idx {
+        let idx = cx.indexes_on(&t.name);
+        for i in idx {
             if i.unique || i.method != "btree" || !i.include.is_empty() {
                 continue;
             }

@@ -38,7 +38,7 @@ fn check(cx: &Context, out: &mut Sink) {
                 continue;
             }
             let same_set = |cols: &[String]| cols.len() == ref_cols.len() && ref_cols.iter().all(|c| cols.contains(c));
-            let unique_index = cx.catalog.indexes_on(&rt.name).iter().any(|i| {
+            let unique_index = cx.indexes_on(&rt.name).iter().any(|i| {
                 i.unique && i.predicate.is_none() && i.keys.iter().all(|k| k.column_name().is_some()) && {
                     let k: Vec<String> = i.key_columns().iter().map(|s| s.to_string()).collect();
                     same_set(&k)

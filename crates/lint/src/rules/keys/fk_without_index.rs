@@ -23,7 +23,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        let idx = indexes(cx.catalog, t);
+        let idx = cx.indexes_on(&t.name);
         for (c, fk) in t.foreign_keys() {
             if fk.columns.is_empty() || leading_covered(&idx, &fk.columns) {
                 continue;

@@ -29,7 +29,7 @@ fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
         let Some(flag) = has_column_named(t, SOFT_DELETE) else { continue };
         let live = if flag.data_type.name == "boolean" { format!("NOT {}", quote_ident(&flag.name)) } else { format!("{} IS NULL", quote_ident(&flag.name)) };
-        for i in cx.catalog.indexes_on(&t.name) {
+        for i in cx.indexes_on(&t.name) {
             if !i.unique || i.primary || i.predicate.is_some() || i.all_columns().contains(&flag.name.as_str()) {
                 continue;
             }

@@ -23,7 +23,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        for i in cx.catalog.indexes_on(&t.name) {
+        for i in cx.indexes_on(&t.name) {
             if !i.unique || i.primary || i.nulls_not_distinct || i.keys.len() < 2 {
                 continue;
             }
