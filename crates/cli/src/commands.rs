@@ -64,9 +64,9 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
     let mut files: Vec<ParsedFile> = Vec::with_capacity(plan.files.len());
     let mut catalog = Catalog::new();
     let mut statements = 0;
-    for path in &plan.files {
-        let text = inputs::read_sql(path, g.max_file_size)?;
-        let file = sources.add(path, text);
+    for script in &plan.files {
+        let text = script.text(&inputs::read_sql(&script.path, g.max_file_size)?);
+        let file = sources.add(&script.path, text);
         // Schema rules read the catalog only, so each parse tree is applied and dropped at once.
         let parsed = dbarch_sql::parse_file_with(&file, |s| catalog.apply(&s))?;
         statements += parsed.statement_count;

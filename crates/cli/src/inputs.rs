@@ -1,6 +1,5 @@
 //! Turning the paths a user gives into source files, in replay order.
 
-use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
 /// Why an input could not be read.
@@ -21,42 +20,14 @@ pub enum InputError {
 /// A directory given as input and what was found in it.
 #[derive(Debug, Default)]
 pub struct Plan {
-    pub files: Vec<PathBuf>,
+    /// Scripts in replay order: whole files, or the up section of a dbmate file.
+    pub files: Vec<Script>,
     /// Notes on choices made (e.g. a migrations folder not replayed because a schema file exists).
     pub notes: Vec<String>,
 }
 
-/// Natural order: `2_a.sql` before `10_a.sql`.
-pub fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
-    loop {
-        match (x.first(), y.first()) {
-            (None, None) => return Ordering::Equal,
-            (None, _) => return Ordering::Less,
-            (_, None) => return Ordering::Greater,
-            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
-                let nx = x.iter().take_while(|c| c.is_ascii_digit()).count();
-                let ny = y.iter().take_while(|c| c.is_ascii_digit()).count();
-                let (dx, dy) = (&x[..nx], &y[..ny]);
-                let tx = dx.iter().skip_while(|c| **c == b'0').count();
-                let ty = dy.iter().skip_while(|c| **c == b'0').count();
-                let ord = tx.cmp(&ty).then_with(|| dx[nx - tx..].cmp(&dy[ny - ty..]));
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-                x = &x[nx..];
-                y = &y[ny..];
-            }
-            (Some(p), Some(q)) => {
-                if p != q {
-                    return p.cmp(q);
-                }
-                x = &x[1..];
-                y = &y[1..];
-            }
-        }
-    }
-}
+pub use dbarch_migrate::natural_cmp;
+use dbarch_migrate::Script;
 
 /// Files that undo a migration rather than apply it.
 fn is_down_migration(path: &Path) -> bool {
@@ -108,7 +79,7 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
             return Err(InputError::Missing(p.display().to_string()));
         }
         if p.is_file() {
-            plan.files.push(p.clone());
+            plan.files.push(Script { path: p.clone(), section: None });
             continue;
         }
         let io = |source| InputError::Io { path: p.display().to_string(), source };
@@ -128,14 +99,20 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
                     migrations.display()
                 ));
             }
-            plan.files.extend(top);
+            plan.files.extend(top.into_iter().map(|path| Script { path, section: None }));
             continue;
         }
-        let before = plan.files.len();
-        sql_files_under(p, &mut plan.files)?;
-        if plan.files.len() == before {
+        // A migrations history: replay the up scripts in the order the tool would run them.
+        if let Ok(migrations) = dbarch_migrate::discover(p) {
+            plan.files.extend(migrations.into_iter().map(|m| m.up));
+            continue;
+        }
+        let mut found = vec![];
+        sql_files_under(p, &mut found)?;
+        if found.is_empty() {
             return Err(InputError::Empty(p.display().to_string()));
         }
+        plan.files.extend(found.into_iter().map(|path| Script { path, section: None }));
     }
     Ok(plan)
 }

@@ -196,3 +196,22 @@ fn rules_listing_and_docs() {
     let o = dbarch(&["rules"], &repo());
     assert!(stdout(&o).contains("KEY001") && stdout(&o).contains("table-without-primary-key"));
 }
+
+#[test]
+fn dbmate_down_sections_are_not_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "db/migrations/20240101000000_users.sql",
+        "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n\n-- migrate:down\nDROP TABLE users;\n",
+    );
+    write(dir.path(), "db/migrations/20240102000000_orders.sql", "-- migrate:up\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));\n-- migrate:down\nDROP TABLE orders;\n");
+    let o = dbarch(&["review", "db/migrations", "--format", "json"], dir.path());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    // The users table survives (its DROP is in a down section), so the FK to it is judged: no index.
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["code"], "KEY002");
+    assert_eq!(f[0]["file"], "db/migrations/20240102000000_orders.sql");
+    assert_eq!(f[0]["line"], 2);
+}

@@ -212,7 +212,8 @@ fn locate_error(sql: &str, err: pg_query::Error) -> (usize, String) {
     }
     let fails_inside = |k: usize| -> bool {
         let end = tokens[k - 1].1.min(sql.len());
-        match pg_query::parse(&sql[..end]) {
+        let Some(prefix) = sql.get(..end) else { return true };
+        match pg_query::parse(prefix) {
             Ok(_) => false,
             Err(pg_query::Error::Parse(m)) => !m.contains("at end of input"),
             Err(_) => true,

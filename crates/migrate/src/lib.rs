@@ -1,0 +1,354 @@
+//! Migration histories on disk: which files are migrations, in which order they run, which file undoes
+//! which, and whether the tool that applies them wraps each in a transaction.
+//!
+//! Recognised layouts:
+//! - plain numbered files: `001_init.sql`, `20240101120000_users.sql` (run like `psql -f`: each statement
+//!   commits on its own unless the file has BEGIN/COMMIT);
+//! - up/down pairs: `001_init.up.sql` + `001_init.down.sql` (golang-migrate, sqlx): the file is sent as one
+//!   multi-statement query, so it runs in one (implicit or explicit) transaction; sqlx's
+//!   `-- no-transaction` first line turns that off;
+//! - diesel: `<version>_<name>/up.sql` + `down.sql`, in a transaction unless the folder's
+//!   `metadata.toml` says `run_in_transaction = false`;
+//! - Flyway / refinery: `V1__name.sql` (+ Flyway undo `U1__name.sql`), in a transaction;
+//! - dbmate: one file with `-- migrate:up` and `-- migrate:down` sections, in a transaction unless the
+//!   marker carries `transaction:false`.
+//!
+//! Any file may say `-- dbarch:no-transaction` to declare that it runs outside a transaction.
+
+use std::cmp::Ordering;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    Plain,
+    UpDownPairs,
+    Diesel,
+    Flyway,
+    Dbmate,
+}
+
+/// One script to run: a file, or a section of one (dbmate keeps up and down in the same file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Script {
+    pub path: PathBuf,
+    /// The byte range of the section, when the script is part of a file.
+    pub section: Option<Range<usize>>,
+}
+
+impl Script {
+    fn file(path: PathBuf) -> Self {
+        Script { path, section: None }
+    }
+
+    /// The text to parse: the whole file, or the file with everything outside the section blanked, so byte
+    /// offsets (and so lines and columns) stay those of the file.
+    pub fn text(&self, file_text: &str) -> String {
+        match &self.section {
+            None => file_text.to_string(),
+            Some(r) => {
+                let mut out = String::with_capacity(file_text.len());
+                for (i, c) in file_text.char_indices() {
+                    if r.contains(&i) || c.is_ascii_whitespace() {
+                        out.push(c);
+                    } else {
+                        out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+/// How a migration's statements are grouped into transactions when the tool runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transaction {
+    /// The tool wraps the whole script in one transaction.
+    Wrapped,
+    /// Each statement commits on its own unless the script itself says BEGIN ... COMMIT.
+    PerStatement,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    /// The ordering key as written (`001`, `20240101120000`, `1.2`).
+    pub version: String,
+    pub name: String,
+    pub up: Script,
+    pub down: Option<Script>,
+    pub transaction: Transaction,
+    pub layout: Layout,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("{0}: no such directory")]
+    Missing(String),
+    #[error("{0}: no migrations found (expected numbered .sql files, up/down pairs, diesel folders, V1__name.sql or dbmate files)")]
+    Empty(String),
+    #[error("{path}: cannot read: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: dbmate file has no `-- migrate:up` section")]
+    NoUpSection { path: String },
+}
+
+/// Natural order: `2_a` before `10_a`.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, _) => return Ordering::Less,
+            (_, None) => return Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let nx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let ny = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (dx, dy) = (&x[..nx], &y[..ny]);
+                let tx = dx.iter().skip_while(|c| **c == b'0').count();
+                let ty = dy.iter().skip_while(|c| **c == b'0').count();
+                let ord = tx.cmp(&ty).then_with(|| dx[nx - tx..].cmp(&dy[ny - ty..]));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                x = &x[nx..];
+                y = &y[ny..];
+            }
+            (Some(p), Some(q)) => {
+                if p != q {
+                    return p.cmp(q);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String, DiscoverError> {
+    std::fs::read_to_string(path).map_err(|source| DiscoverError::Io { path: path.display().to_string(), source })
+}
+
+fn split_version(stem: &str) -> (String, String) {
+    let v: String = stem.chars().take_while(|c| c.is_ascii_digit() || *c == '-' || *c == '.').collect();
+    let rest = stem[v.len()..].trim_start_matches(['_', '-']).to_string();
+    (v.trim_end_matches(['-', '.']).to_string(), rest)
+}
+
+/// Whether the script declares it must run outside a transaction.
+pub fn declares_no_transaction(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim();
+        l == "-- dbarch:no-transaction" || l.starts_with("-- dbarch:no-transaction ")
+    }) || text.lines().next().is_some_and(|l| l.trim() == "-- no-transaction")
+}
+
+/// The dbmate sections of a file: (up range, down range, up runs in a transaction).
+fn dbmate_sections(text: &str) -> Option<(Range<usize>, Option<Range<usize>>, bool)> {
+    let mut up: Option<(usize, bool)> = None;
+    let mut down: Option<usize> = None;
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("-- migrate:up") {
+            up = Some((pos + line.len(), !rest.contains("transaction:false")));
+        } else if t.starts_with("-- migrate:down") {
+            down = Some(pos);
+        }
+        pos += line.len();
+    }
+    let (up_start, tx) = up?;
+    Some(match down {
+        Some(d) if d > up_start => (up_start..d, Some(d..text.len()), tx),
+        Some(d) => (up_start..text.len(), Some(d..up_start), tx),
+        None => (up_start..text.len(), None, tx),
+    })
+}
+
+/// Find the migrations of a folder, in the order they run.
+pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
+    if !dir.is_dir() {
+        return Err(DiscoverError::Missing(dir.display().to_string()));
+    }
+    let io = |source| DiscoverError::Io { path: dir.display().to_string(), source };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+    let mut out = vec![];
+    let mut undo: Vec<(String, PathBuf)> = vec![];
+    let mut downs: Vec<(String, PathBuf)> = vec![];
+    for p in &entries {
+        let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            let up = p.join("up.sql");
+            if up.is_file() {
+                let (version, mname) = split_version(&name);
+                let meta = std::fs::read_to_string(p.join("metadata.toml")).unwrap_or_default();
+                let no_tx = meta.lines().any(|l| l.replace(' ', "") == "run_in_transaction=false") || declares_no_transaction(&read(&up)?);
+                let down = p.join("down.sql");
+                out.push(Migration {
+                    version,
+                    name: mname,
+                    up: Script::file(up),
+                    down: down.is_file().then(|| Script::file(down)),
+                    transaction: if no_tx { Transaction::PerStatement } else { Transaction::Wrapped },
+                    layout: Layout::Diesel,
+                });
+            }
+            continue;
+        }
+        if !name.ends_with(".sql") {
+            continue;
+        }
+        let stem = name.trim_end_matches(".sql");
+        if let Some(s) = stem.strip_suffix(".down") {
+            downs.push((s.to_string(), p.clone()));
+            continue;
+        }
+        if let Some(rest) = stem.strip_prefix('U').filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit())) {
+            undo.push((rest.split("__").next().unwrap_or("").to_string(), p.clone()));
+            continue;
+        }
+        let text = read(p)?;
+        let no_tx = declares_no_transaction(&text);
+        if let Some(rest) = stem.strip_prefix('V').filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit())) {
+            let mut parts = rest.splitn(2, "__");
+            let version = parts.next().unwrap_or("").to_string();
+            out.push(Migration {
+                version,
+                name: parts.next().unwrap_or("").to_string(),
+                up: Script::file(p.clone()),
+                down: None,
+                transaction: if no_tx { Transaction::PerStatement } else { Transaction::Wrapped },
+                layout: Layout::Flyway,
+            });
+            continue;
+        }
+        if let Some(s) = stem.strip_suffix(".up") {
+            let (version, mname) = split_version(s);
+            out.push(Migration {
+                version,
+                name: mname,
+                up: Script::file(p.clone()),
+                down: None,
+                transaction: if no_tx { Transaction::PerStatement } else { Transaction::Wrapped },
+                layout: Layout::UpDownPairs,
+            });
+            continue;
+        }
+        let (version, mname) = split_version(stem);
+        if let Some((up, down, tx)) = dbmate_sections(&text) {
+            out.push(Migration {
+                version,
+                name: mname,
+                up: Script { path: p.clone(), section: Some(up) },
+                down: down.map(|d| Script { path: p.clone(), section: Some(d) }),
+                transaction: if tx && !no_tx { Transaction::Wrapped } else { Transaction::PerStatement },
+                layout: Layout::Dbmate,
+            });
+            continue;
+        }
+        out.push(Migration { version, name: mname, up: Script::file(p.clone()), down: None, transaction: Transaction::PerStatement, layout: Layout::Plain });
+    }
+    // Attach the down files and undo scripts to their migrations.
+    for m in out.iter_mut() {
+        if m.layout == Layout::UpDownPairs {
+            let stem = m.up.path.file_name().map(|n| n.to_string_lossy().trim_end_matches(".up.sql").to_string()).unwrap_or_default();
+            if let Some((_, d)) = downs.iter().find(|(s, _)| *s == stem) {
+                m.down = Some(Script::file(d.clone()));
+            }
+        }
+        if m.layout == Layout::Flyway {
+            if let Some((_, u)) = undo.iter().find(|(v, _)| *v == m.version) {
+                m.down = Some(Script::file(u.clone()));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(DiscoverError::Empty(dir.display().to_string()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for (p, t) in files {
+            let path = d.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, t).unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn plain_numbered_files_in_natural_order() {
+        let d = dir(&[("10_c.sql", "select 1;"), ("2_b.sql", "select 1;"), ("1_a.sql", "select 1;")]);
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), vec!["a", "b", "c"]);
+        assert!(m.iter().all(|m| m.layout == Layout::Plain && m.transaction == Transaction::PerStatement));
+    }
+
+    #[test]
+    fn up_down_pairs() {
+        let d = dir(&[("001_init.up.sql", "create table t (id int);"), ("001_init.down.sql", "drop table t;"), ("002_x.up.sql", "-- no-transaction\ncreate index concurrently on t (id);")]);
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m.len(), 2);
+        assert!(m[0].down.as_ref().unwrap().path.ends_with("001_init.down.sql"));
+        assert_eq!(m[0].transaction, Transaction::Wrapped);
+        assert_eq!(m[1].transaction, Transaction::PerStatement);
+        assert!(m[1].down.is_none());
+    }
+
+    #[test]
+    fn diesel_folders() {
+        let d = dir(&[
+            ("2019-01-01-000000_create_users/up.sql", "create table users (id int);"),
+            ("2019-01-01-000000_create_users/down.sql", "drop table users;"),
+            ("2020-01-01-000000_index/up.sql", "create index concurrently on users (id);"),
+            ("2020-01-01-000000_index/metadata.toml", "run_in_transaction = false\n"),
+        ]);
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m[0].version, "2019-01-01-000000");
+        assert_eq!(m[0].name, "create_users");
+        assert_eq!(m[0].layout, Layout::Diesel);
+        assert_eq!(m[0].transaction, Transaction::Wrapped);
+        assert_eq!(m[1].transaction, Transaction::PerStatement);
+    }
+
+    #[test]
+    fn flyway_with_undo() {
+        let d = dir(&[("V2__add.sql", "select 1;"), ("V10__later.sql", "select 1;"), ("V1__init.sql", "select 1;"), ("U1__init.sql", "select 1;")]);
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m.iter().map(|m| m.version.as_str()).collect::<Vec<_>>(), vec!["1", "2", "10"]);
+        assert!(m[0].down.is_some() && m[1].down.is_none());
+    }
+
+    #[test]
+    fn dbmate_sections_keep_file_offsets() {
+        let text = "-- migrate:up transaction:false\ncreate index concurrently i on t (a);\n\n-- migrate:down\ndrop index i;\n";
+        let d = dir(&[("20240101000000_idx.sql", text)]);
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m[0].layout, Layout::Dbmate);
+        assert_eq!(m[0].transaction, Transaction::PerStatement);
+        let up = m[0].up.text(text);
+        assert_eq!(up.len(), text.len());
+        assert!(up.contains("create index concurrently") && !up.contains("drop index"));
+        let down = m[0].down.as_ref().unwrap().text(text);
+        assert!(down.contains("drop index") && !down.contains("create index"));
+    }
+
+    #[test]
+    fn empty_and_missing() {
+        let d = dir(&[("README.md", "x")]);
+        assert!(matches!(discover(d.path()), Err(DiscoverError::Empty(_))));
+        assert!(matches!(discover(&d.path().join("nope")), Err(DiscoverError::Missing(_))));
+    }
+}
