@@ -69,15 +69,16 @@ impl Catalog {
         QualifiedName::new(self.creation_schema(), rv.relname.clone())
     }
 
-    /// Resolve an existing relation through the search path (falls back to the creation schema).
-    fn resolve(&self, rv: &ast::RangeVar) -> QualifiedName {
+    /// Resolve a relation named in a statement through the search path (falls back to the creation schema).
+    pub fn resolve(&self, rv: &ast::RangeVar) -> QualifiedName {
         if !rv.schemaname.is_empty() {
             return QualifiedName::new(rv.schemaname.clone(), rv.relname.clone());
         }
         self.resolve_name(&[rv.relname.clone()])
     }
 
-    fn resolve_name(&self, parts: &[String]) -> QualifiedName {
+    /// Resolve a dotted name (`[schema.]name`) of a relation through the search path.
+    pub fn resolve_name(&self, parts: &[String]) -> QualifiedName {
         match parts {
             [.., s, n] => QualifiedName::new(s.clone(), n.clone()),
             [n] => {

@@ -63,6 +63,11 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Migration histories.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateCommand,
+    },
     /// List the rules.
     Rules {
         /// Write one Markdown page per rule (and an index) into this directory.
@@ -73,5 +78,16 @@ pub enum Command {
     Rule {
         /// Code (KEY002) or name (fk-without-index).
         code: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Lint a migrations folder for production safety: each statement is judged against the schema the
+    /// earlier migrations built (locks, rewrites, transactions), per --pg-version.
+    Lint {
+        /// Migrations folders (plain numbered files, up/down pairs, diesel, Flyway, dbmate).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
     },
 }

@@ -9,7 +9,7 @@ use dbarch_lint::{Config, LintInput, all_rules, find_rule};
 use dbarch_report::{Report, RuleInfo, Severity, render_human, render_markdown, render_sarif};
 use dbarch_sql::{ParsedFile, SourceMap};
 
-use crate::args::{Cli, Command, Format, Global, Threshold};
+use crate::args::{Cli, Command, Format, Global, MigrateCommand, Threshold};
 use crate::inputs;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -18,6 +18,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Review { paths } => check(&cli.global, paths, true),
         Command::Lint { paths } => check(&cli.global, paths, false),
+        Command::Migrate { action: MigrateCommand::Lint { paths } } => migrate_lint(&cli.global, paths),
         Command::Rules { write_docs } => rules(&cli.global, write_docs.as_deref()),
         Command::Rule { code } => rule(&cli.global, code),
     }
@@ -97,18 +98,17 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
         }
     }
 
+    let overview = if overview { overview_line(&catalog, files.len()) } else { String::new() };
+    emit(g, &report, &overview)
+}
+
+/// Print a report in the chosen format; the exit code follows the --severity threshold.
+fn emit(g: &Global, report: &Report, preface: &str) -> Result<u8> {
     let text = match g.format {
-        Format::Human => {
-            let mut s = String::new();
-            if overview {
-                s.push_str(&overview_line(&catalog, files.len()));
-            }
-            s.push_str(&render_human(&report, true));
-            s
-        }
+        Format::Human => format!("{preface}{}", render_human(report, true)),
         Format::Json => report.to_json() + "\n",
-        Format::Sarif => render_sarif(&report, &rule_infos(), env!("CARGO_PKG_VERSION")) + "\n",
-        Format::Markdown => render_markdown(&report),
+        Format::Sarif => render_sarif(report, &rule_infos(), env!("CARGO_PKG_VERSION")) + "\n",
+        Format::Markdown => render_markdown(report),
     };
     out(&text)?;
     let threshold = match g.severity {
@@ -119,6 +119,26 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
     };
     let failed = matches!((threshold, report.max_severity()), (Some(t), Some(m)) if m >= t);
     Ok(if failed { 1 } else { 0 })
+}
+
+fn migrate_lint(g: &Global, paths: &[PathBuf]) -> Result<u8> {
+    let config = load_config(g, paths)?;
+    let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
+    let mut sources = SourceMap::new();
+    let mut scripts = vec![];
+    let mut statements = 0;
+    for dir in paths {
+        for m in dbarch_migrate::discover(dir)? {
+            let text = m.up.text(&inputs::read_sql(&m.up.path, g.max_file_size)?);
+            let file = sources.add(&m.up.path, text);
+            let parsed = dbarch_sql::parse_file(&file)?;
+            statements += parsed.statements.len();
+            scripts.push(dbarch_lint::MigrationScript { file: parsed, wrapped: m.transaction == dbarch_migrate::Transaction::Wrapped });
+        }
+    }
+    let (lint, _) = dbarch_lint::run_migrations(Catalog::new(), &scripts, &sources, &config, pg_version);
+    let report = Report::new(lint.findings, scripts.len(), statements, lint.suppressed);
+    emit(g, &report, "")
 }
 
 fn overview_line(c: &Catalog, files: usize) -> String {

@@ -215,3 +215,31 @@ fn dbmate_down_sections_are_not_replayed() {
     assert_eq!(f[0]["file"], "db/migrations/20240102000000_orders.sql");
     assert_eq!(f[0]["line"], 2);
 }
+
+#[test]
+fn migrate_lint_judges_each_statement_against_the_schema_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "migrations/001_init.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX users_email_idx ON users (email);\n");
+    write(d, "migrations/001_init.down.sql", "DROP TABLE users;\n");
+    write(d, "migrations/002_more.up.sql", "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY users_id_email_idx ON users (id, email);\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n");
+    let o = dbarch(&["migrate", "lint", "migrations", "--format", "json"], d);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let got: Vec<(String, String, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap().into(), f["file"].as_str().unwrap().into(), f["line"].as_u64().unwrap()))
+        .collect();
+    // 001 creates the table, so its index is fine; 002 runs in a transaction (up/down pairs do), so
+    // CONCURRENTLY fails, and SET NOT NULL scans the existing table.
+    assert_eq!(
+        got,
+        vec![
+            ("MIG002".to_string(), "migrations/002_more.up.sql".to_string(), 2),
+            ("MIG006".to_string(), "migrations/002_more.up.sql".to_string(), 3),
+        ]
+    );
+    assert_eq!(v["summary"]["files"], 2, "the down file is not an up migration");
+}

@@ -1,13 +1,14 @@
-//! Running the rules: enabled rules over the catalog, then severities, per-path ignores and inline
-//! suppressions applied, and positions resolved to line:column.
+//! Running the rules: enabled rules over the catalog (schema rules) or over each statement of a migration
+//! history (migration rules); then severities, per-path ignores and inline suppressions applied, and
+//! positions resolved to line:column.
 
 use dbarch_catalog::Catalog;
 use dbarch_report::Finding;
-use dbarch_sql::{ParsedFile, SourceMap};
+use dbarch_sql::{ParsedFile, SourceMap, Suppression};
 
 use crate::config::Config;
 use crate::registry::all_rules;
-use crate::rule::{Context, Sink};
+use crate::rule::{Check, Context, Diagnostic, Rule, Sink};
 
 pub struct LintInput<'a> {
     pub catalog: &'a Catalog,
@@ -17,25 +18,22 @@ pub struct LintInput<'a> {
     pub pg_version: u32,
 }
 
+#[derive(Default)]
 pub struct LintOutput {
     pub findings: Vec<Finding>,
     pub suppressed: usize,
 }
 
-pub fn run(input: &LintInput) -> LintOutput {
-    let cx = Context::new(input.catalog, &input.config.options, input.pg_version);
-    let mut findings = vec![];
-    let mut suppressed = 0;
-    for rule in all_rules().iter().filter(|r| input.config.enabled(r)) {
-        let mut sink = Sink::default();
-        (rule.check)(&cx, &mut sink);
-        for d in sink.into_items() {
-            let file = d.span.and_then(|s| input.sources.get(s.file));
+impl LintOutput {
+    /// Turn a rule's diagnostics into findings, dropping those excused by a suppression or a per-path ignore.
+    pub(crate) fn add(&mut self, rule: &Rule, diags: Vec<Diagnostic>, sources: &SourceMap, suppressions: &[&Suppression], config: &Config) {
+        for d in diags {
+            let file = d.span.and_then(|s| sources.get(s.file));
             let path = file.map(|f| f.path.display().to_string()).unwrap_or_else(|| "(schema)".to_string());
             if let Some(span) = d.span {
-                let excused = input.files.iter().flat_map(|f| &f.suppressions).any(|s| s.covers(rule.code, rule.name, span));
-                if excused || input.config.ignored_at(rule, &path) {
-                    suppressed += 1;
+                let excused = suppressions.iter().any(|s| s.covers(rule.code, rule.name, span));
+                if excused || config.ignored_at(rule, &path) {
+                    self.suppressed += 1;
                     continue;
                 }
             }
@@ -47,10 +45,10 @@ pub fn run(input: &LintInput) -> LintOutput {
                 }
                 _ => (dbarch_sql::LineCol { line: 1, column: 1 }, dbarch_sql::LineCol { line: 1, column: 1 }, None),
             };
-            findings.push(Finding {
+            self.findings.push(Finding {
                 code: rule.code.to_string(),
                 name: rule.name.to_string(),
-                severity: input.config.severity_of(rule),
+                severity: config.severity_of(rule),
                 message: d.message,
                 help: d.help,
                 file: path,
@@ -64,7 +62,20 @@ pub fn run(input: &LintInput) -> LintOutput {
             });
         }
     }
-    LintOutput { findings, suppressed }
+}
+
+/// Run the enabled schema rules over a finished catalog.
+pub fn run(input: &LintInput) -> LintOutput {
+    let cx = Context::new(input.catalog, &input.config.options, input.pg_version);
+    let suppressions: Vec<&Suppression> = input.files.iter().flat_map(|f| &f.suppressions).collect();
+    let mut out = LintOutput::default();
+    for rule in all_rules().iter().filter(|r| input.config.enabled(r)) {
+        let Check::Schema(check) = rule.check else { continue };
+        let mut sink = Sink::default();
+        check(&cx, &mut sink);
+        out.add(rule, sink.into_items(), input.sources, &suppressions, input.config);
+    }
+    out
 }
 
 /// Lint one SQL text as a single file with the default configuration (for tests and embedding).

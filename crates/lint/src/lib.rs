@@ -2,6 +2,8 @@
 //! fixes. Rules are small pure functions over the catalog; they never print and never connect.
 
 pub mod config;
+pub mod knowledge;
+pub mod migration;
 mod engine;
 pub mod registry;
 mod rule;
@@ -9,5 +11,6 @@ pub mod rules;
 
 pub use config::{Config, ConfigError};
 pub use engine::{LintInput, LintOutput, lint_text, run};
+pub use migration::{MigrationScript, StatementContext, lint_migration_text, run_migrations};
 pub use registry::{all_rules, find_rule};
-pub use rule::{Category, Context, Diagnostic, Doc, Fixtures, Rule, Sink};
+pub use rule::{Category, Check, Context, Diagnostic, Doc, Fixtures, Rule, Sink};

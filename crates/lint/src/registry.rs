@@ -4,6 +4,15 @@ use crate::rule::Rule;
 use crate::rules::*;
 
 static RULES: &[&Rule] = &[
+    &migration::require_concurrent_index_creation::RULE,
+    &migration::concurrently_in_transaction::RULE,
+    &migration::require_concurrent_index_deletion::RULE,
+    &migration::add_column_rewrite::RULE,
+    &migration::add_column_not_null_without_default::RULE,
+    &migration::set_not_null::RULE,
+    &migration::add_foreign_key_without_not_valid::RULE,
+    &migration::add_check_without_not_valid::RULE,
+    &migration::missing_lock_timeout::RULE,
     &keys::table_without_primary_key::RULE,
     &keys::fk_without_index::RULE,
     &keys::fk_type_mismatch::RULE,

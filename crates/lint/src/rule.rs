@@ -11,6 +11,7 @@ use crate::config::Options;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
+    Migration,
     Keys,
     Indexes,
     Types,
@@ -23,6 +24,7 @@ pub enum Category {
 impl Category {
     pub fn as_str(&self) -> &'static str {
         match self {
+            Category::Migration => "migration safety",
             Category::Keys => "keys and constraints",
             Category::Indexes => "indexes",
             Category::Types => "types",
@@ -63,7 +65,22 @@ pub struct Rule {
     pub doc: Doc,
     pub fixtures: Fixtures,
     #[serde(skip)]
-    pub check: fn(&Context, &mut Sink),
+    pub check: Check,
+}
+
+/// What a rule looks at.
+#[derive(Debug, Clone, Copy)]
+pub enum Check {
+    /// The finished schema (the catalog after every statement).
+    Schema(fn(&Context, &mut Sink)),
+    /// One statement of a migration, with the schema as it was before that statement.
+    Migration(fn(&crate::migration::StatementContext, &mut Sink)),
+}
+
+impl Rule {
+    pub fn is_migration_rule(&self) -> bool {
+        matches!(self.check, Check::Migration(_))
+    }
 }
 
 impl Rule {

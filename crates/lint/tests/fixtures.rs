@@ -1,6 +1,10 @@
 //! Every rule has a fixture it must flag and one it must not.
 
-use dbarch_lint::{Config, all_rules, lint_text};
+use dbarch_lint::{Config, all_rules, lint_migration_text, lint_text};
+
+fn lint(rule: &dbarch_lint::Rule, path: &str, sql: &str, config: &Config) -> Result<Vec<dbarch_report::Finding>, dbarch_sql::SyntaxError> {
+    if rule.is_migration_rule() { lint_migration_text(path, sql, config) } else { lint_text(path, sql, config) }
+}
 
 #[test]
 fn every_rule_flags_its_trigger_fixture_and_not_its_clean_one() {
@@ -13,7 +17,7 @@ fn every_rule_flags_its_trigger_fixture_and_not_its_clean_one() {
                 failures.push(format!("{path}: empty fixture"));
                 continue;
             }
-            match lint_text(&path, sql, &config) {
+            match lint(rule, &path, sql, &config) {
                 Err(e) => failures.push(format!("{path}: does not parse: {e}")),
                 Ok(findings) => {
                     let hits: Vec<_> = findings.iter().filter(|f| f.code == rule.code).collect();
@@ -54,7 +58,7 @@ fn the_example_in_each_rule_doc_is_flagged() {
         if rule.code == "NRM004" {
             continue; // the example elides its columns
         }
-        match lint_text("example.sql", rule.doc.example, &config) {
+        match lint(rule, "example.sql", rule.doc.example, &config) {
             Err(e) => failures.push(format!("{}: example does not parse: {e}", rule.code)),
             Ok(f) if !f.iter().any(|f| f.code == rule.code) => failures.push(format!("{}: example not flagged", rule.code)),
             Ok(_) => {}

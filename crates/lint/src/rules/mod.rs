@@ -3,6 +3,7 @@
 pub mod design;
 pub mod indexes;
 pub mod keys;
+pub mod migration;
 pub mod naming;
 pub mod normalization;
 pub mod security;
@@ -24,7 +25,7 @@ pub(crate) use fixtures;
 pub(crate) mod prelude {
     pub(crate) use super::fixtures;
     pub use super::util::*;
-    pub use crate::rule::{Category, Context, Doc, Rule, Sink};
+    pub use crate::rule::{Category, Check, Context, Doc, Rule, Sink};
     pub use dbarch_catalog::{Column, Index, QualifiedName, Table};
     pub use dbarch_report::Severity;
     pub use dbarch_sql::expr::quote_ident;

@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/plpgsql-trigger.html"],
     },
     fixtures: fixtures!("DSN001"),
-    check,
+    check: Check::Schema(check),
 };
 
 const NAMES: &[&str] = &["updated_at", "modified_at", "last_modified", "last_modified_at", "updated_on", "modified_on", "date_modified", "last_updated"];

@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/indexes.html"],
     },
     fixtures: fixtures!("IDX001"),
-    check,
+    check: Check::Schema(check),
 };
 
 pub(crate) fn same_definition(a: &Index, b: &Index) -> bool {

@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/indexes-partial.html"],
     },
     fixtures: fixtures!("IDX003"),
-    check,
+    check: Check::Schema(check),
 };
 
 const LOW_WORDS: &[&str] = &["status", "state", "type", "kind", "gender", "flag", "active", "enabled", "visible", "deleted", "published", "archived"];

@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/indexes-multicolumn.html"],
     },
     fixtures: fixtures!("IDX002"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/sql-set-constraints.html"],
     },
     fixtures: fixtures!("KEY005"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK"],
     },
     fixtures: fixtures!("KEY004"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
         references: &["https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_serial"],
     },
     fixtures: fixtures!("KEY006"),
-    check,
+    check: Check::Schema(check),
 };
 
 const LOOKUP_WORDS: &[&str] = &[

@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/ddl-identity-columns.html", "https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_serial"],
     },
     fixtures: fixtures!("KEY007"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/indexes-partial.html"],
     },
     fixtures: fixtures!("KEY009"),
-    check,
+    check: Check::Schema(check),
 };
 
 const SOFT_DELETE: &[&str] = &["deleted_at", "deleted_on", "is_deleted", "deleted", "archived_at", "removed_at", "discarded_at"];

@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS"],
     },
     fixtures: fixtures!("NAM003"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn style(t: &Table, pk: &str) -> &'static str {

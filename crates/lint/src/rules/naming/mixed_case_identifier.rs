@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS"],
     },
     fixtures: fixtures!("NAM001"),
-    check,
+    check: Check::Schema(check),
 };
 
 pub(crate) fn snake(name: &str) -> String {

@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS"],
     },
     fixtures: fixtures!("NAM002"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

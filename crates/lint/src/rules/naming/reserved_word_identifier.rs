@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/sql-keywords-appendix.html"],
     },
     fixtures: fixtures!("NAM004"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
         references: &["https://en.wikipedia.org/wiki/Third_normal_form"],
     },
     fixtures: fixtures!("NRM005"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
         references: &["https://en.wikipedia.org/wiki/Entity%E2%80%93attribute%E2%80%93value_model"],
     },
     fixtures: fixtures!("NRM003"),
-    check,
+    check: Check::Schema(check),
 };
 
 const ATTR: &[&str] = &["attribute", "attr", "attribute_name", "attr_name", "key", "property", "property_name", "field", "field_name", "meta_key", "param", "param_name"];

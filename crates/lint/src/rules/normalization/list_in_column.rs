@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
         references: &["https://en.wikipedia.org/wiki/First_normal_form"],
     },
     fixtures: fixtures!("NRM002"),
-    check,
+    check: Check::Schema(check),
 };
 
 const LIST_NOUNS: &[&str] = &["tags", "categories", "roles", "emails", "phones", "skills", "permissions", "labels", "keywords", "recipients", "attachments", "groups"];

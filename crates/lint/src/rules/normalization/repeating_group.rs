@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
         references: &["https://en.wikipedia.org/wiki/First_normal_form"],
     },
     fixtures: fixtures!("NRM001"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

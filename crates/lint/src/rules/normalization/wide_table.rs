@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/storage-page-layout.html"],
     },
     fixtures: fixtures!("NRM004"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/ddl-priv.html"],
     },
     fixtures: fixtures!("SEC003"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

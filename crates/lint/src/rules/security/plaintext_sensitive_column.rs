@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
         references: &["https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html", "https://www.postgresql.org/docs/current/pgcrypto.html"],
     },
     fixtures: fixtures!("SEC001"),
-    check,
+    check: Check::Schema(check),
 };
 
 const PROTECTED: &[&str] = &["hash", "hashed", "digest", "encrypted", "enc", "hmac", "last4", "last_four", "fingerprint", "salt", "bcrypt", "argon2", "scrypt", "crypt", "ciphertext", "sha256", "prefix", "expires", "expiry", "type", "kind", "id", "count", "at", "endpoint", "url", "uri", "path", "name", "algorithm", "length", "version", "issuer", "scope", "scopes", "public", "required", "enabled"];

@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/ddl-rowsecurity.html"],
     },
     fixtures: fixtures!("SEC004"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/sql-createfunction.html#SQL-CREATEFUNCTION-SECURITY"],
     },
     fixtures: fixtures!("SEC005"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/ddl-rowsecurity.html"],
     },
     fixtures: fixtures!("SEC002"),
-    check,
+    check: Check::Schema(check),
 };
 
 const TENANT: &[&str] = &["tenant_id", "org_id", "organization_id", "organisation_id", "account_id", "workspace_id", "company_id", "team_id", "customer_account_id"];

@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
         references: &["https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_varchar.28n.29_by_default", "https://www.postgresql.org/docs/current/datatype-character.html"],
     },
     fixtures: fixtures!("TYP006"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
         references: &["https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_char.28n.29", "https://www.postgresql.org/docs/current/datatype-character.html"],
     },
     fixtures: fixtures!("TYP005"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-FLOAT"],
     },
     fixtures: fixtures!("TYP003"),
-    check,
+    check: Check::Schema(check),
 };
 
 pub(crate) const MONEY_WORDS: &[&str] = &[

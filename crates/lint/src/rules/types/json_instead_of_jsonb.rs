@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/datatype-json.html"],
     },
     fixtures: fixtures!("TYP004"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

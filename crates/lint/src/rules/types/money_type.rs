@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
         references: &["https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_money", "https://www.postgresql.org/docs/current/datatype-money.html"],
     },
     fixtures: fixtures!("TYP002"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
         references: &["https://www.postgresql.org/docs/current/datatype-datetime.html"],
     },
     fixtures: fixtures!("TYP007"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

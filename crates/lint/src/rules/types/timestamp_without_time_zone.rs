@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
         references: &["https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_timestamp_.28without_time_zone.29", "https://www.postgresql.org/docs/current/datatype-datetime.html"],
     },
     fixtures: fixtures!("TYP001"),
-    check,
+    check: Check::Schema(check),
 };
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -1,0 +1,177 @@
+//! The knowledge table (`data/locks.toml`): what each DDL form locks, rewrites and scans, per PostgreSQL
+//! version. Rules and the lock report read it; they do not hard-code lock levels.
+
+use serde::Deserialize;
+
+/// PostgreSQL's table lock levels, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LockLevel {
+    #[serde(rename = "access share")]
+    AccessShare,
+    #[serde(rename = "row share")]
+    RowShare,
+    #[serde(rename = "row exclusive")]
+    RowExclusive,
+    #[serde(rename = "share update exclusive")]
+    ShareUpdateExclusive,
+    #[serde(rename = "share")]
+    Share,
+    #[serde(rename = "share row exclusive")]
+    ShareRowExclusive,
+    #[serde(rename = "exclusive")]
+    Exclusive,
+    #[serde(rename = "access exclusive")]
+    AccessExclusive,
+}
+
+impl LockLevel {
+    pub fn sql(&self) -> &'static str {
+        match self {
+            LockLevel::AccessShare => "ACCESS SHARE",
+            LockLevel::RowShare => "ROW SHARE",
+            LockLevel::RowExclusive => "ROW EXCLUSIVE",
+            LockLevel::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            LockLevel::Share => "SHARE",
+            LockLevel::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockLevel::Exclusive => "EXCLUSIVE",
+            LockLevel::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// Whether plain SELECTs (ACCESS SHARE) wait for this lock.
+    pub fn blocks_reads(&self) -> bool {
+        *self == LockLevel::AccessExclusive
+    }
+
+    /// Whether INSERT/UPDATE/DELETE (ROW EXCLUSIVE) wait for this lock.
+    pub fn blocks_writes(&self) -> bool {
+        *self >= LockLevel::Share
+    }
+
+    /// "reads and writes", "writes", or "other DDL only".
+    pub fn blocks(&self) -> &'static str {
+        if self.blocks_reads() {
+            "reads and writes"
+        } else if self.blocks_writes() {
+            "writes"
+        } else {
+            "schema changes and VACUUM only"
+        }
+    }
+}
+
+/// A version-dependent yes/no: "always", "never", "before N", "since N".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    Always,
+    Never,
+    Before(u32),
+    Since(u32),
+}
+
+impl Condition {
+    pub fn holds(&self, pg_version: u32) -> bool {
+        match self {
+            Condition::Always => true,
+            Condition::Never => false,
+            Condition::Before(v) => pg_version < *v,
+            Condition::Since(v) => pg_version >= *v,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Condition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bad = || serde::de::Error::custom(format!("`{s}`: expected always, never, `before N` or `since N`"));
+        match s.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["always"] => Ok(Condition::Always),
+            ["never"] => Ok(Condition::Never),
+            ["before", v] => v.parse().map(Condition::Before).map_err(|_| bad()),
+            ["since", v] => v.parse().map(Condition::Since).map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    pub id: String,
+    pub statement: String,
+    pub lock: LockLevel,
+    pub rewrite: Condition,
+    pub scan: Condition,
+    /// First PostgreSQL version that has the form.
+    #[serde(default)]
+    pub since: Option<u32>,
+    pub docs: String,
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    operation: Vec<Operation>,
+}
+
+#[derive(Debug)]
+pub struct Knowledge {
+    pub operations: Vec<Operation>,
+}
+
+const BUILTIN: &str = include_str!("../data/locks.toml");
+
+impl Knowledge {
+    /// The table shipped with dbarch. A malformed table is a build defect caught by the tests; at run time
+    /// it degrades to an empty table rather than aborting.
+    pub fn builtin() -> Self {
+        Self::parse(BUILTIN).unwrap_or(Knowledge { operations: vec![] })
+    }
+
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        let f: File = toml::from_str(text)?;
+        Ok(Knowledge { operations: f.operation })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Operation> {
+        self.operations.iter().find(|o| o.id == id)
+    }
+
+    /// "takes ACCESS EXCLUSIVE (blocks reads and writes), rewrites the table" for one operation and version.
+    pub fn describe(&self, id: &str, pg_version: u32) -> String {
+        let Some(o) = self.get(id) else { return String::new() };
+        let mut s = format!("takes {} (blocks {})", o.lock.sql(), o.lock.blocks());
+        if o.rewrite.holds(pg_version) {
+            s.push_str(", rewrites the table");
+        } else if o.scan.holds(pg_version) {
+            s.push_str(", scans the whole table");
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_table_parses_and_cites_docs() {
+        let k = Knowledge::parse(BUILTIN).expect("data/locks.toml parses");
+        assert!(k.operations.len() >= 20);
+        for o in &k.operations {
+            assert!(o.docs.starts_with("https://www.postgresql.org/docs/"), "{}", o.id);
+        }
+        let ids: std::collections::HashSet<_> = k.operations.iter().map(|o| &o.id).collect();
+        assert_eq!(ids.len(), k.operations.len(), "ids are unique");
+    }
+
+    #[test]
+    fn version_conditions() {
+        let k = Knowledge::builtin();
+        let add = k.get("add-column").unwrap();
+        assert!(add.rewrite.holds(10) && !add.rewrite.holds(11));
+        assert!(k.describe("create-index", 16).contains("SHARE (blocks writes), scans"));
+        assert!(LockLevel::AccessExclusive.blocks_reads() && !LockLevel::ShareUpdateExclusive.blocks_writes());
+    }
+}

@@ -1,0 +1,231 @@
+//! Migration rules see one statement at a time, with the schema as it was just before it, and what the
+//! migration has done so far: which tables it created (operations on those are safe), whether a
+//! transaction is open, whether `lock_timeout` was set.
+
+use std::collections::HashSet;
+
+use dbarch_catalog::{Catalog, QualifiedName, Table};
+use dbarch_sql::{NodeEnum, ParsedFile, SourceMap, Statement, Suppression, ast};
+
+use crate::config::{Config, Options};
+use crate::engine::LintOutput;
+use crate::knowledge::Knowledge;
+use crate::registry::all_rules;
+use crate::rule::{Check, Sink};
+
+/// One migration's up script, parsed with its statements kept.
+pub struct MigrationScript {
+    pub file: ParsedFile,
+    /// The tool wraps the whole script in a transaction.
+    pub wrapped: bool,
+}
+
+pub struct StatementContext<'a> {
+    /// The schema before this statement.
+    pub catalog: &'a Catalog,
+    pub stmt: &'a Statement,
+    /// A transaction block is open while this statement runs.
+    pub in_transaction: bool,
+    /// Tables created earlier in this same migration: nobody else can be using them yet.
+    pub created_here: &'a HashSet<QualifiedName>,
+    /// `SET lock_timeout` ran earlier in this migration.
+    pub lock_timeout_set: bool,
+    /// An earlier statement of this migration took ACCESS EXCLUSIVE on a table that existed before it.
+    pub access_exclusive_before: bool,
+    pub pg_version: u32,
+    pub options: &'a Options,
+    pub knowledge: &'a Knowledge,
+}
+
+impl<'a> StatementContext<'a> {
+    /// The knowledge-table operations this statement performs on tables that existed before this
+    /// migration, with the table each applies to.
+    pub fn operations(&self) -> Vec<(&'a crate::knowledge::Operation, QualifiedName)> {
+        let k = self.knowledge;
+        let mut out = vec![];
+        let mut push = |id: &str, t: &Table| {
+            if let Some(o) = k.get(id) {
+                out.push((o, t.name.clone()));
+            }
+        };
+        match &self.stmt.node {
+            NodeEnum::IndexStmt(i) => {
+                if let Some(t) = i.relation.as_ref().and_then(|r| self.existing_table(r)) {
+                    push(if i.concurrent { "create-index-concurrently" } else { "create-index" }, t);
+                }
+            }
+            NodeEnum::AlterTableStmt(a) => {
+                let Some(t) = a.relation.as_ref().and_then(|r| self.existing_table(r)) else { return out };
+                for c in a.cmds.iter().filter_map(|c| match c.node.as_ref() {
+                    Some(NodeEnum::AlterTableCmd(c)) => Some(c),
+                    _ => None,
+                }) {
+                    use ast::AlterTableType as At;
+                    let id = match At::try_from(c.subtype).unwrap_or(At::Undefined) {
+                        At::AtAddColumn => {
+                            if crate::rules::migration::adds_rewriting_column(c) { "add-column-volatile-default" } else { "add-column" }
+                        }
+                        At::AtDropColumn => "drop-column",
+                        At::AtSetNotNull => "set-not-null",
+                        At::AtDropNotNull => "drop-not-null",
+                        At::AtColumnDefault => "set-default",
+                        At::AtAlterColumnType => "alter-column-type",
+                        At::AtValidateConstraint => "validate-constraint",
+                        At::AtEnableRowSecurity | At::AtForceRowSecurity => "enable-rls",
+                        At::AtAddConstraint => match c.def.as_ref().and_then(|d| d.node.as_ref()) {
+                            Some(NodeEnum::Constraint(k)) if k.skip_validation => "add-constraint-not-valid",
+                            Some(NodeEnum::Constraint(k)) if k.contype == ast::ConstrType::ConstrForeign as i32 => "add-foreign-key",
+                            Some(NodeEnum::Constraint(k)) if k.contype == ast::ConstrType::ConstrCheck as i32 => "add-check",
+                            Some(NodeEnum::Constraint(k))
+                                if (k.contype == ast::ConstrType::ConstrUnique as i32 || k.contype == ast::ConstrType::ConstrPrimary as i32)
+                                    && k.indexname.is_empty() =>
+                            {
+                                "add-unique"
+                            }
+                            _ => "add-constraint-not-valid",
+                        },
+                        _ => continue,
+                    };
+                    push(id, t);
+                }
+            }
+            NodeEnum::RenameStmt(r) => {
+                if let Some(t) = r.relation.as_ref().and_then(|rv| self.existing_table(rv)) {
+                    push("rename", t);
+                }
+            }
+            NodeEnum::DropStmt(d) if d.remove_type == ast::ObjectType::ObjectTable as i32 => {
+                for o in &d.objects {
+                    if let Some(NodeEnum::List(l)) = o.node.as_ref() {
+                        let parts = dbarch_sql::expr::name_list(&l.items);
+                        let name = self.catalog.resolve_name(&parts);
+                        if !self.created_here.contains(&name) {
+                            if let Some(t) = self.catalog.tables.get(&name) {
+                                push("drop-table", t);
+                            }
+                        }
+                    }
+                }
+            }
+            NodeEnum::DropStmt(d) if d.remove_type == ast::ObjectType::ObjectIndex as i32 => {
+                for o in &d.objects {
+                    if let Some(NodeEnum::List(l)) = o.node.as_ref() {
+                        let parts = dbarch_sql::expr::name_list(&l.items);
+                        let name = self.catalog.resolve_name(&parts);
+                        if let Some(t) = self.catalog.indexes.get(&name).filter(|i| !self.created_here.contains(&i.table)).and_then(|i| self.catalog.tables.get(&i.table)) {
+                            push(if d.concurrent { "drop-index-concurrently" } else { "drop-index" }, t);
+                        }
+                    }
+                }
+            }
+            NodeEnum::TruncateStmt(tr) => {
+                for r in tr.relations.iter().filter_map(|n| match n.node.as_ref() {
+                    Some(NodeEnum::RangeVar(r)) => Some(r),
+                    _ => None,
+                }) {
+                    if let Some(t) = self.existing_table(r) {
+                        push("truncate", t);
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// The table a statement names, when it existed before this migration (so other sessions use it).
+    pub fn existing_table(&self, rv: &ast::RangeVar) -> Option<&'a Table> {
+        let name = self.catalog.resolve(rv);
+        if self.created_here.contains(&name) {
+            return None;
+        }
+        self.catalog.tables.get(&name)
+    }
+}
+
+/// Run the enabled migration rules over a history, in order. The catalog is replayed as it goes; it
+/// starts from `base` (the schema before the first script).
+pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &SourceMap, config: &Config, pg_version: u32) -> (LintOutput, Catalog) {
+    let knowledge = Knowledge::builtin();
+    let rules: Vec<_> = all_rules().iter().filter(|r| r.is_migration_rule() && config.enabled(r)).collect();
+    let suppressions: Vec<&Suppression> = scripts.iter().flat_map(|s| &s.file.suppressions).collect();
+    let mut out = LintOutput::default();
+    let mut catalog = base;
+    for script in scripts {
+        let mut created = HashSet::new();
+        let mut in_tx = script.wrapped;
+        let mut lock_timeout = false;
+        let mut access_exclusive = false;
+        for stmt in &script.file.statements {
+            match &stmt.node {
+                NodeEnum::TransactionStmt(t) if !script.wrapped => {
+                    use ast::TransactionStmtKind as K;
+                    match K::try_from(t.kind).unwrap_or(K::Undefined) {
+                        K::TransStmtBegin | K::TransStmtStart => in_tx = true,
+                        K::TransStmtCommit | K::TransStmtRollback | K::TransStmtCommitPrepared | K::TransStmtRollbackPrepared => in_tx = false,
+                        _ => {}
+                    }
+                }
+                NodeEnum::VariableSetStmt(v) if v.name.eq_ignore_ascii_case("lock_timeout") => lock_timeout = true,
+                _ => {}
+            }
+            let cx = StatementContext {
+                catalog: &catalog,
+                stmt,
+                in_transaction: in_tx,
+                created_here: &created,
+                lock_timeout_set: lock_timeout,
+                access_exclusive_before: access_exclusive,
+                pg_version,
+                options: &config.options,
+                knowledge: &knowledge,
+            };
+            for rule in &rules {
+                let Check::Migration(check) = rule.check else { continue };
+                let mut sink = Sink::default();
+                check(&cx, &mut sink);
+                out.add(rule, sink.into_items(), sources, &suppressions, config);
+            }
+            access_exclusive |= cx.operations().iter().any(|(o, _)| o.lock == crate::knowledge::LockLevel::AccessExclusive);
+            match &stmt.node {
+                NodeEnum::CreateStmt(c) => {
+                    if let Some(rv) = &c.relation {
+                        created.insert(catalog.resolve(rv));
+                    }
+                }
+                NodeEnum::CreateTableAsStmt(c) => {
+                    if let Some(rv) = c.into.as_ref().and_then(|i| i.rel.as_ref()) {
+                        created.insert(catalog.resolve(rv));
+                    }
+                }
+                _ => {}
+            }
+            catalog.apply(stmt);
+        }
+    }
+    (out, catalog)
+}
+
+/// Lint a fixture or a single migration text: everything before a line `-- migration` is the existing
+/// schema, the rest is one migration run in a transaction (unless it says `-- dbarch:no-transaction`).
+pub fn lint_migration_text(path: &str, sql: &str, config: &Config) -> Result<Vec<dbarch_report::Finding>, dbarch_sql::SyntaxError> {
+    let (setup, migration) = match sql.find("-- migration\n") {
+        Some(i) => (&sql[..i], &sql[i..]),
+        None => ("", sql),
+    };
+    let mut sources = SourceMap::new();
+    // Both parts keep the fixture's line numbers: each is the whole text with the other part blanked.
+    let blank = |s: &str| s.chars().map(|c| if c == '\n' { '\n' } else { ' ' }).collect::<String>();
+    let setup_file = sources.add(path, format!("{setup}{}", blank(migration)));
+    let migration_file = sources.add(path, format!("{}{migration}", blank(setup)));
+    let base = Catalog::from_files([&dbarch_sql::parse_file(&setup_file)?]);
+    let parsed = dbarch_sql::parse_file(&migration_file)?;
+    let wrapped = !dbarch_migrate_marker(migration);
+    let scripts = vec![MigrationScript { file: parsed, wrapped }];
+    let (out, _) = run_migrations(base, &scripts, &sources, config, config.pg_version.unwrap_or(16));
+    Ok(out.findings)
+}
+
+fn dbarch_migrate_marker(text: &str) -> bool {
+    text.lines().any(|l| l.trim() == "-- dbarch:no-transaction")
+}

@@ -1,0 +1,56 @@
+use super::{alter_table, is};
+use crate::migration::StatementContext;
+use crate::rules::prelude::*;
+use dbarch_sql::NodeEnum;
+use dbarch_sql::ast::{AlterTableType, ConstrType};
+
+pub static RULE: Rule = Rule {
+    code: "MIG007",
+    name: "add-foreign-key-without-not-valid",
+    category: Category::Migration,
+    severity: Severity::Warning,
+    summary: "ADD FOREIGN KEY on an existing table validates every row while blocking writes on both tables.",
+    doc: Doc {
+        what: "`ALTER TABLE ... ADD [CONSTRAINT ...] FOREIGN KEY` without `NOT VALID` on a table that existed before \
+               this migration.",
+        why: "The constraint is checked against every existing row while SHARE ROW EXCLUSIVE locks are held on the \
+              table and on the referenced table: writes to both wait for the whole scan. Added NOT VALID, the \
+              constraint applies to new rows at once, and VALIDATE CONSTRAINT checks the old ones later without \
+              blocking writes.",
+        example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n-- migration\nALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id);",
+        use_instead: "ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n-- in a later migration (its own transaction):\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_id_fkey;",
+        fix_safety: Some("Validate in a separate transaction: NOT VALID and VALIDATE in one transaction hold the \
+                          locks together and gain nothing."),
+        references: &["https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT"],
+    },
+    fixtures: fixtures!("MIG007"),
+    check: Check::Migration(check),
+};
+
+pub(crate) fn check_constraint_kind(cx: &StatementContext, out: &mut Sink, kind: ConstrType, what: &str, op: &str) {
+    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else { return };
+    let Some(t) = cx.existing_table(rv) else { return };
+    for c in cmds.into_iter().filter(|c| is(c, AlterTableType::AtAddConstraint)) {
+        let Some(NodeEnum::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else { continue };
+        if k.contype != kind as i32 || k.skip_validation {
+            continue;
+        }
+        let sql = cx.stmt.sql.trim_end_matches(';').trim_end();
+        let name = if k.conname.is_empty() { None } else { Some(quote_ident(&k.conname)) };
+        let fix = (cx.stmt.sql.matches("ADD").count() + cx.stmt.sql.matches("add").count() == 1).then(|| match &name {
+            Some(n) => format!("{sql} NOT VALID;\nALTER TABLE {} VALIDATE CONSTRAINT {n};", t.name),
+            None => format!("{sql} NOT VALID;"),
+        });
+        out.push(
+            cx.stmt.span_at(k.location, 1).into(),
+            format!("{}:{}", t.name, if k.conname.is_empty() { what } else { &k.conname }),
+            format!("adding {what} to {} {} to validate existing rows", t.name, cx.knowledge.describe(op, cx.pg_version)),
+            "Add it NOT VALID (new rows are checked at once), then VALIDATE CONSTRAINT in a separate transaction.",
+            fix,
+        );
+    }
+}
+
+fn check(cx: &StatementContext, out: &mut Sink) {
+    check_constraint_kind(cx, out, ConstrType::ConstrForeign, "a foreign key", "add-foreign-key");
+}

@@ -1,0 +1,47 @@
+use crate::rules::prelude::*;
+use crate::migration::StatementContext;
+use dbarch_sql::NodeEnum;
+
+pub static RULE: Rule = Rule {
+    code: "MIG002",
+    name: "concurrently-in-transaction",
+    category: Category::Migration,
+    severity: Severity::Error,
+    summary: "A CONCURRENTLY operation inside a transaction block fails.",
+    doc: Doc {
+        what: "`CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY` or `REINDEX ... CONCURRENTLY` in a migration \
+               that runs inside a transaction: one its tool opens (diesel, sqlx, Flyway, dbmate and golang-migrate \
+               files run as one transaction by default) or an explicit BEGIN.",
+        why: "PostgreSQL refuses: `CREATE INDEX CONCURRENTLY cannot run inside a transaction block`. The migration \
+              fails at deploy time.",
+        example: "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n-- migration\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
+        use_instead: "-- dbarch:no-transaction\n-- (diesel: metadata.toml run_in_transaction = false; sqlx: -- no-transaction;\n--  dbmate: -- migrate:up transaction:false; Flyway: executeInTransaction=false)\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
+        fix_safety: None,
+        references: &["https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY"],
+    },
+    fixtures: fixtures!("MIG002"),
+    check: Check::Migration(check),
+};
+
+fn check(cx: &StatementContext, out: &mut Sink) {
+    if !cx.in_transaction {
+        return;
+    }
+    let what = match &cx.stmt.node {
+        NodeEnum::IndexStmt(i) if i.concurrent => "CREATE INDEX CONCURRENTLY",
+        NodeEnum::DropStmt(d) if d.concurrent => "DROP INDEX CONCURRENTLY",
+        NodeEnum::ReindexStmt(r)
+            if r.params.iter().any(|p| matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently")) =>
+        {
+            "REINDEX CONCURRENTLY"
+        }
+        _ => return,
+    };
+    out.push(
+        cx.stmt.span.into(),
+        format!("{}:{}", what, cx.stmt.span.start),
+        format!("{what} cannot run inside a transaction block; this migration runs in one"),
+        "Run this migration outside a transaction (mark it for your migration tool), with this statement alone.",
+        None,
+    );
+}

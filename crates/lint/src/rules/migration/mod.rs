@@ -1,0 +1,80 @@
+//! Migration safety: statements judged against the schema as it was before them, and the locks they take.
+pub mod add_check_without_not_valid;
+pub mod add_column_not_null_without_default;
+pub mod add_column_rewrite;
+pub mod add_foreign_key_without_not_valid;
+pub mod concurrently_in_transaction;
+pub mod missing_lock_timeout;
+pub mod require_concurrent_index_creation;
+pub mod require_concurrent_index_deletion;
+pub mod set_not_null;
+
+use dbarch_sql::{NodeEnum, ast};
+
+/// Functions whose value differs per row: a column default calling one forces a table rewrite.
+const VOLATILE: &[&str] = &[
+    "random", "clock_timestamp", "timeofday", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
+    "nextval", "txid_current", "statement_timestamp", "gen_random_bytes",
+];
+
+/// The ALTER TABLE subcommands of a statement, with the table they apply to.
+pub(crate) fn alter_table(stmt: &NodeEnum) -> Option<(&ast::RangeVar, Vec<&ast::AlterTableCmd>)> {
+    let NodeEnum::AlterTableStmt(a) = stmt else { return None };
+    if a.objtype != ast::ObjectType::ObjectTable as i32 {
+        return None;
+    }
+    let cmds = a
+        .cmds
+        .iter()
+        .filter_map(|c| match c.node.as_ref() {
+            Some(NodeEnum::AlterTableCmd(c)) => Some(c.as_ref()),
+            _ => None,
+        })
+        .collect();
+    Some((a.relation.as_ref()?, cmds))
+}
+
+pub(crate) fn is(c: &ast::AlterTableCmd, t: ast::AlterTableType) -> bool {
+    c.subtype == t as i32
+}
+
+/// The column definition of an ADD COLUMN.
+pub(crate) fn added_column(c: &ast::AlterTableCmd) -> Option<&ast::ColumnDef> {
+    if !is(c, ast::AlterTableType::AtAddColumn) {
+        return None;
+    }
+    match c.def.as_ref()?.node.as_ref()? {
+        NodeEnum::ColumnDef(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// The constraints written on a column definition, by type.
+pub(crate) fn column_constraint(d: &ast::ColumnDef, t: ast::ConstrType) -> Option<&ast::Constraint> {
+    d.constraints.iter().find_map(|n| match n.node.as_ref() {
+        Some(NodeEnum::Constraint(c)) if c.contype == t as i32 => Some(c.as_ref()),
+        _ => None,
+    })
+}
+
+/// Whether an ADD COLUMN rewrites the table on any version: a volatile default, an identity, a serial,
+/// or a stored generated column.
+pub(crate) fn adds_rewriting_column(c: &ast::AlterTableCmd) -> bool {
+    let Some(d) = added_column(c) else { return false };
+    let serial = d
+        .type_name
+        .as_ref()
+        .and_then(|t| t.names.last())
+        .and_then(dbarch_sql::expr::string_value)
+        .is_some_and(|n| n.to_ascii_lowercase().contains("serial"));
+    serial
+        || column_constraint(d, ast::ConstrType::ConstrIdentity).is_some()
+        || column_constraint(d, ast::ConstrType::ConstrGenerated).is_some()
+        || volatile_default(d).is_some()
+}
+
+/// The volatile function a column default calls, if any.
+pub(crate) fn volatile_default(d: &ast::ColumnDef) -> Option<String> {
+    let expr = column_constraint(d, ast::ConstrType::ConstrDefault).and_then(|c| c.raw_expr.as_deref()).or(d.raw_default.as_deref())?;
+    dbarch_sql::expr::function_calls(expr).into_iter().find(|f| VOLATILE.contains(&f.as_str()))
+}

@@ -1,0 +1,59 @@
+use super::{alter_table, is};
+use crate::migration::StatementContext;
+use crate::rules::prelude::*;
+use dbarch_catalog::ConstraintKind;
+use dbarch_sql::ast::AlterTableType;
+
+pub static RULE: Rule = Rule {
+    code: "MIG006",
+    name: "set-not-null",
+    category: Category::Migration,
+    severity: Severity::Warning,
+    summary: "SET NOT NULL scans an existing table under an ACCESS EXCLUSIVE lock.",
+    doc: Doc {
+        what: "`ALTER TABLE ... ALTER COLUMN ... SET NOT NULL` on a table that existed before this migration, \
+               unless a validated `CHECK (col IS NOT NULL)` already proves it (PostgreSQL 12+).",
+        why: "PostgreSQL checks every row while holding ACCESS EXCLUSIVE: no reads or writes for the whole scan. \
+              Since PostgreSQL 12 it skips the scan when a valid CHECK constraint already implies NOT NULL, and \
+              such a constraint can be added NOT VALID and validated without blocking.",
+        example: "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n-- migration\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+        use_instead: "ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;  -- no write lock\nALTER TABLE users ALTER COLUMN email SET NOT NULL;             -- no scan (PostgreSQL 12+)\nALTER TABLE users DROP CONSTRAINT users_email_not_null;",
+        fix_safety: Some("Run the VALIDATE in its own transaction (separate migration) so the brief locks are not \
+                          held together."),
+        references: &["https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL"],
+    },
+    fixtures: fixtures!("MIG006"),
+    check: Check::Migration(check),
+};
+
+fn check(cx: &StatementContext, out: &mut Sink) {
+    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else { return };
+    let Some(t) = cx.existing_table(rv) else { return };
+    for c in cmds.into_iter().filter(|c| is(c, AlterTableType::AtSetNotNull)) {
+        let proven = cx.pg_version >= 12
+            && t.constraints.iter().any(|k| {
+                !k.not_valid
+                    && matches!(&k.kind, ConstraintKind::Check { expr, .. }
+                        if expr.replace(['(', ')'], "").eq_ignore_ascii_case(&format!("{} IS NOT NULL", c.name)))
+            });
+        if proven || t.column(&c.name).is_some_and(|col| col.not_null) {
+            continue;
+        }
+        let cname = format!("{}_{}_not_null", t.name.name, c.name);
+        let fix = (cx.pg_version >= 12).then(|| {
+            format!(
+                "ALTER TABLE {t} ADD CONSTRAINT {k} CHECK ({c} IS NOT NULL) NOT VALID;\nALTER TABLE {t} VALIDATE CONSTRAINT {k};\nALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\nALTER TABLE {t} DROP CONSTRAINT {k};",
+                t = t.name,
+                k = quote_ident(&cname),
+                c = quote_ident(&c.name)
+            )
+        });
+        out.push(
+            cx.stmt.span.into(),
+            format!("{}.{}", t.name, c.name),
+            format!("SET NOT NULL on {}.{} {}", t.name, c.name, cx.knowledge.describe("set-not-null", cx.pg_version)),
+            "Prove it first with a CHECK (col IS NOT NULL) NOT VALID constraint, VALIDATE it, then SET NOT NULL (PostgreSQL 12+ skips the scan).",
+            fix,
+        );
+    }
+}
