@@ -9,6 +9,11 @@ mod types;
 pub use model::*;
 pub use names::fold_ident;
 
+/// A column type from a parsed type name, canonicalised; the flag says it was written as serial.
+pub fn data_type_of(t: &dbarch_sql::ast::TypeName) -> (DataType, bool) {
+    types::data_type(t)
+}
+
 impl Catalog {
     pub fn new() -> Self {
         Self::default()

@@ -32,6 +32,10 @@ pub struct StatementContext<'a> {
     pub lock_timeout_set: bool,
     /// An earlier statement of this migration took ACCESS EXCLUSIVE on a table that existed before it.
     pub access_exclusive_before: bool,
+    /// Existing tables on which the open transaction already holds ACCESS EXCLUSIVE.
+    pub locked_exclusive: &'a HashSet<QualifiedName>,
+    /// Constraints added NOT VALID earlier in this migration: (table, constraint name).
+    pub added_not_valid: &'a HashSet<(QualifiedName, String)>,
     pub pg_version: u32,
     pub options: &'a Options,
     pub knowledge: &'a Knowledge,
@@ -156,13 +160,18 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
         let mut in_tx = script.wrapped;
         let mut lock_timeout = false;
         let mut access_exclusive = false;
+        let mut not_valid = HashSet::new();
+        let mut locked: HashSet<QualifiedName> = HashSet::new();
         for stmt in &script.file.statements {
             match &stmt.node {
                 NodeEnum::TransactionStmt(t) if !script.wrapped => {
                     use ast::TransactionStmtKind as K;
                     match K::try_from(t.kind).unwrap_or(K::Undefined) {
                         K::TransStmtBegin | K::TransStmtStart => in_tx = true,
-                        K::TransStmtCommit | K::TransStmtRollback | K::TransStmtCommitPrepared | K::TransStmtRollbackPrepared => in_tx = false,
+                        K::TransStmtCommit | K::TransStmtRollback | K::TransStmtCommitPrepared | K::TransStmtRollbackPrepared => {
+                            in_tx = false;
+                            locked.clear();
+                        }
                         _ => {}
                     }
                 }
@@ -176,6 +185,8 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
                 created_here: &created,
                 lock_timeout_set: lock_timeout,
                 access_exclusive_before: access_exclusive,
+                locked_exclusive: &locked,
+                added_not_valid: &not_valid,
                 pg_version,
                 options: &config.options,
                 knowledge: &knowledge,
@@ -186,7 +197,23 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
                 check(&cx, &mut sink);
                 out.add(rule, sink.into_items(), sources, &suppressions, config);
             }
-            access_exclusive |= cx.operations().iter().any(|(o, _)| o.lock == crate::knowledge::LockLevel::AccessExclusive);
+            let exclusive: Vec<QualifiedName> =
+                cx.operations().into_iter().filter(|(o, _)| o.lock == crate::knowledge::LockLevel::AccessExclusive).map(|(_, t)| t).collect();
+            if !exclusive.is_empty() {
+                access_exclusive = true;
+                if in_tx {
+                    locked.extend(exclusive);
+                }
+            }
+            if let Some((rv, cmds)) = crate::rules::migration::alter_table(&stmt.node) {
+                for c in cmds {
+                    if let Some(NodeEnum::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) {
+                        if k.skip_validation && !k.conname.is_empty() {
+                            not_valid.insert((catalog.resolve(rv), k.conname.clone()));
+                        }
+                    }
+                }
+            }
             match &stmt.node {
                 NodeEnum::CreateStmt(c) => {
                     if let Some(rv) = &c.relation {
@@ -207,7 +234,8 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
 }
 
 /// Lint a fixture or a single migration text: everything before a line `-- migration` is the existing
-/// schema, the rest is one migration run in a transaction (unless it says `-- dbarch:no-transaction`).
+/// schema, the rest is one migration run in a transaction (unless it says `-- dbarch:no-transaction`);
+/// a line `-- pg-version: N` sets the target version.
 pub fn lint_migration_text(path: &str, sql: &str, config: &Config) -> Result<Vec<dbarch_report::Finding>, dbarch_sql::SyntaxError> {
     let (setup, migration) = match sql.find("-- migration\n") {
         Some(i) => (&sql[..i], &sql[i..]),
@@ -222,7 +250,9 @@ pub fn lint_migration_text(path: &str, sql: &str, config: &Config) -> Result<Vec
     let parsed = dbarch_sql::parse_file(&migration_file)?;
     let wrapped = !dbarch_migrate_marker(migration);
     let scripts = vec![MigrationScript { file: parsed, wrapped }];
-    let (out, _) = run_migrations(base, &scripts, &sources, config, config.pg_version.unwrap_or(16));
+    // A fixture may pin the target version: `-- pg-version: 11`.
+    let pinned = sql.lines().find_map(|l| l.trim().strip_prefix("-- pg-version:").and_then(|v| v.trim().parse().ok()));
+    let (out, _) = run_migrations(base, &scripts, &sources, config, pinned.or(config.pg_version).unwrap_or(16));
     Ok(out.findings)
 }
 

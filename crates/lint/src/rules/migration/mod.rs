@@ -1,5 +1,16 @@
 //! Migration safety: statements judged against the schema as it was before them, and the locks they take.
 pub mod add_check_without_not_valid;
+pub mod add_unique_without_index;
+pub mod alter_column_type;
+pub mod backfill_in_ddl_transaction;
+pub mod drop_column_or_table;
+pub mod enum_add_value_in_transaction;
+pub mod multiple_access_exclusive;
+pub mod reindex_not_concurrently;
+pub mod rename;
+pub mod table_rewrite_maintenance;
+pub mod truncate_or_cascade;
+pub mod validate_in_same_transaction;
 pub mod add_column_not_null_without_default;
 pub mod add_column_rewrite;
 pub mod add_foreign_key_without_not_valid;

@@ -1,0 +1,39 @@
+use crate::migration::StatementContext;
+use crate::rules::prelude::*;
+use dbarch_sql::NodeEnum;
+
+pub static RULE: Rule = Rule {
+    code: "MIG015",
+    name: "vacuum-full-or-cluster",
+    category: Category::Migration,
+    severity: Severity::Error,
+    summary: "VACUUM FULL or CLUSTER in a migration rewrites tables under an ACCESS EXCLUSIVE lock.",
+    doc: Doc {
+        what: "`VACUUM FULL` and `CLUSTER` statements.",
+        why: "Both rewrite the whole table holding ACCESS EXCLUSIVE: no reads or writes until the copy ends, and \
+              twice the disk space meanwhile. In a migration they run at deploy time, on production data size.",
+        example: "CREATE TABLE events (id bigint PRIMARY KEY);\n-- migration\nVACUUM FULL events;",
+        use_instead: "-- reclaim space online with the pg_repack extension, outside migrations:\n--   pg_repack --table=events\n-- or rely on plain VACUUM (no exclusive lock)\nVACUUM (ANALYZE) events;",
+        fix_safety: None,
+        references: &["https://www.postgresql.org/docs/current/sql-vacuum.html", "https://www.postgresql.org/docs/current/sql-cluster.html"],
+    },
+    fixtures: fixtures!("MIG015"),
+    check: Check::Migration(check),
+};
+
+fn check(cx: &StatementContext, out: &mut Sink) {
+    let what = match &cx.stmt.node {
+        NodeEnum::VacuumStmt(v) if v.options.iter().any(|o| matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full")) => {
+            ("VACUUM FULL", "vacuum-full")
+        }
+        NodeEnum::ClusterStmt(_) => ("CLUSTER", "cluster"),
+        _ => return,
+    };
+    out.push(
+        cx.stmt.span.into(),
+        format!("{}:{}", what.0, cx.stmt.sql),
+        format!("{} {}", what.0, cx.knowledge.describe(what.1, cx.pg_version)),
+        "Do not rewrite tables in a migration; use pg_repack online, or plain VACUUM.",
+        None,
+    );
+}
