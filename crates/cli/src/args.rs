@@ -89,5 +89,9 @@ pub enum MigrateCommand {
         /// Migrations folders (plain numbered files, up/down pairs, diesel, Flyway, dbmate).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Print the lock report instead of the findings: per statement, the lock it takes on an existing
+        /// table, what that blocks, whether it rewrites or scans; and the longest-held lock per migration.
+        #[arg(long)]
+        locks: bool,
     },
 }

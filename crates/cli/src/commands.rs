@@ -18,7 +18,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Review { paths } => check(&cli.global, paths, true),
         Command::Lint { paths } => check(&cli.global, paths, false),
-        Command::Migrate { action: MigrateCommand::Lint { paths } } => migrate_lint(&cli.global, paths),
+        Command::Migrate { action: MigrateCommand::Lint { paths, locks } } => migrate_lint(&cli.global, paths, *locks),
         Command::Rules { write_docs } => rules(&cli.global, write_docs.as_deref()),
         Command::Rule { code } => rule(&cli.global, code),
     }
@@ -121,7 +121,7 @@ fn emit(g: &Global, report: &Report, preface: &str) -> Result<u8> {
     Ok(if failed { 1 } else { 0 })
 }
 
-fn migrate_lint(g: &Global, paths: &[PathBuf]) -> Result<u8> {
+fn migrate_lint(g: &Global, paths: &[PathBuf], lock_report: bool) -> Result<u8> {
     let config = load_config(g, paths)?;
     let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
     let mut sources = SourceMap::new();
@@ -136,7 +136,15 @@ fn migrate_lint(g: &Global, paths: &[PathBuf]) -> Result<u8> {
             scripts.push(dbarch_lint::MigrationScript { file: parsed, wrapped: m.transaction == dbarch_migrate::Transaction::Wrapped });
         }
     }
-    let (lint, _) = dbarch_lint::run_migrations(Catalog::new(), &scripts, &sources, &config, pg_version);
+    let run = dbarch_lint::run_migrations(Catalog::new(), &scripts, &sources, &config, pg_version);
+    if lock_report {
+        match g.format {
+            Format::Json => out(&(serde_json::to_string_pretty(&run.locks)? + "\n"))?,
+            _ => out(&dbarch_report::render_locks_human(&run.locks))?,
+        }
+        return Ok(0);
+    }
+    let lint = run.lint;
     let report = Report::new(lint.findings, scripts.len(), statements, lint.suppressed);
     emit(g, &report, "")
 }

@@ -243,3 +243,22 @@ fn migrate_lint_judges_each_statement_against_the_schema_before_it() {
     );
     assert_eq!(v["summary"]["files"], 2, "the down file is not an up migration");
 }
+
+#[test]
+fn migrate_lock_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "m/001_init.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX ON users (email);\n");
+    write(d, "m/002_x.up.sql", "SET lock_timeout = '2s';\nCREATE INDEX users_e2 ON users (email);\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n");
+    let o = dbarch(&["migrate", "lint", "m", "--locks", "--format", "json", "--pg-version", "14"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["pg_version"], 14);
+    let m = &v["migrations"].as_array().unwrap();
+    assert!(m[0]["statements"].as_array().unwrap().is_empty(), "a new table's index takes no lock anyone waits for");
+    let s = m[1]["statements"].as_array().unwrap();
+    assert_eq!((s[0]["line"].as_u64(), s[0]["lock"].as_str(), s[0]["blocks"].as_str()), (Some(2), Some("SHARE"), Some("writes")));
+    assert_eq!((s[1]["operation"].as_str(), s[1]["lock"].as_str(), s[1]["scan"].as_bool()), (Some("set-not-null"), Some("ACCESS EXCLUSIVE"), Some(true)));
+    assert_eq!(m[1]["longest_held"][0]["lock"], "ACCESS EXCLUSIVE");
+    assert_eq!(m[1]["longest_held"][0]["taken_at_line"], 3);
+}

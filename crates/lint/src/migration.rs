@@ -7,6 +7,8 @@ use std::collections::HashSet;
 use dbarch_catalog::{Catalog, QualifiedName, Table};
 use dbarch_sql::{NodeEnum, ParsedFile, SourceMap, Statement, Suppression, ast};
 
+use dbarch_report::{HeldLock, LockReport, MigrationLocks, StatementLock};
+
 use crate::config::{Config, Options};
 use crate::engine::LintOutput;
 use crate::knowledge::Knowledge;
@@ -149,13 +151,23 @@ impl<'a> StatementContext<'a> {
 
 /// Run the enabled migration rules over a history, in order. The catalog is replayed as it goes; it
 /// starts from `base` (the schema before the first script).
-pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &SourceMap, config: &Config, pg_version: u32) -> (LintOutput, Catalog) {
+/// What replaying a history produced: findings, the final schema, and the locks each statement takes.
+pub struct MigrationRun {
+    pub lint: LintOutput,
+    pub catalog: Catalog,
+    pub locks: LockReport,
+}
+
+pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &SourceMap, config: &Config, pg_version: u32) -> MigrationRun {
     let knowledge = Knowledge::builtin();
     let rules: Vec<_> = all_rules().iter().filter(|r| r.is_migration_rule() && config.enabled(r)).collect();
     let suppressions: Vec<&Suppression> = scripts.iter().flat_map(|s| &s.file.suppressions).collect();
     let mut out = LintOutput::default();
+    let mut locks = LockReport { pg_version, migrations: vec![] };
     let mut catalog = base;
     for script in scripts {
+        let mut taken: Vec<(StatementLock, crate::knowledge::LockLevel, usize)> = vec![];
+        let mut index = 0usize;
         let mut created = HashSet::new();
         let mut in_tx = script.wrapped;
         let mut lock_timeout = false;
@@ -197,6 +209,22 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
                 check(&cx, &mut sink);
                 out.add(rule, sink.into_items(), sources, &suppressions, config);
             }
+            let lc = script.file.file.line_col(stmt.span.start);
+            for (o, t) in cx.operations() {
+                let entry = StatementLock {
+                    line: lc.line,
+                    statement: stmt.sql.lines().next().unwrap_or("").chars().take(80).collect(),
+                    table: t.to_string(),
+                    operation: o.id.clone(),
+                    lock: o.lock.sql().to_string(),
+                    blocks: o.lock.blocks().to_string(),
+                    rewrite: o.rewrite.holds(pg_version),
+                    scan: o.scan.holds(pg_version),
+                    in_transaction: in_tx,
+                };
+                taken.push((entry, o.lock, index));
+            }
+            index += 1;
             let exclusive: Vec<QualifiedName> =
                 cx.operations().into_iter().filter(|(o, _)| o.lock == crate::knowledge::LockLevel::AccessExclusive).map(|(_, t)| t).collect();
             if !exclusive.is_empty() {
@@ -229,8 +257,22 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
             }
             catalog.apply(stmt);
         }
+        // The longest-held lock: in a wrapped script every lock lasts to the end; otherwise a lock taken
+        // inside BEGIN ... COMMIT lasts to the end of that block (approximated by the end of the script).
+        let total = index;
+        let longest = taken
+            .iter()
+            .filter(|(e, _, _)| e.in_transaction)
+            .max_by_key(|(_, level, at)| (*level, total - at))
+            .map(|(e, _, at)| HeldLock { table: e.table.clone(), lock: e.lock.clone(), taken_at_line: e.line, held_through_statements: total - at });
+        locks.migrations.push(MigrationLocks {
+            file: script.file.file.path.display().to_string(),
+            transaction: if script.wrapped { "wrapped".into() } else { "per-statement".into() },
+            statements: taken.into_iter().map(|(e, _, _)| e).collect(),
+            longest_held: longest.into_iter().collect(),
+        });
     }
-    (out, catalog)
+    MigrationRun { lint: out, catalog, locks }
 }
 
 /// Lint a fixture or a single migration text: everything before a line `-- migration` is the existing
@@ -252,8 +294,8 @@ pub fn lint_migration_text(path: &str, sql: &str, config: &Config) -> Result<Vec
     let scripts = vec![MigrationScript { file: parsed, wrapped }];
     // A fixture may pin the target version: `-- pg-version: 11`.
     let pinned = sql.lines().find_map(|l| l.trim().strip_prefix("-- pg-version:").and_then(|v| v.trim().parse().ok()));
-    let (out, _) = run_migrations(base, &scripts, &sources, config, pinned.or(config.pg_version).unwrap_or(16));
-    Ok(out.findings)
+    let run = run_migrations(base, &scripts, &sources, config, pinned.or(config.pg_version).unwrap_or(16));
+    Ok(run.lint.findings)
 }
 
 fn dbarch_migrate_marker(text: &str) -> bool {

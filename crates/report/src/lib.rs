@@ -3,12 +3,14 @@
 //! The JSON form (`version: 1`) is a stable interface, documented in `docs/json-format.md`.
 
 mod human;
+mod locks;
 mod markdown;
 mod sarif;
 
 use serde::{Deserialize, Serialize};
 
 pub use human::render_human;
+pub use locks::{HeldLock, LockReport, MigrationLocks, StatementLock, render_locks_human};
 pub use markdown::render_markdown;
 pub use sarif::render_sarif;
 

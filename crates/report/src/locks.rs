@@ -1,0 +1,75 @@
+//! The lock report of `dbarch migrate lint --locks`: per migration, each statement with the lock it takes,
+//! what that blocks, whether it rewrites or scans, and the longest-held lock of each transaction.
+
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockReport {
+    pub pg_version: u32,
+    pub migrations: Vec<MigrationLocks>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationLocks {
+    pub file: String,
+    /// `wrapped` (the tool runs the file in one transaction) or `per-statement`.
+    pub transaction: String,
+    pub statements: Vec<StatementLock>,
+    /// Per transaction of the file, the lock held longest (strongest first, then earliest taken).
+    pub longest_held: Vec<HeldLock>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementLock {
+    pub line: usize,
+    /// The statement's first line.
+    pub statement: String,
+    pub table: String,
+    /// The knowledge-table operation id (e.g. `set-not-null`).
+    pub operation: String,
+    pub lock: String,
+    pub blocks: String,
+    pub rewrite: bool,
+    pub scan: bool,
+    pub in_transaction: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldLock {
+    pub table: String,
+    pub lock: String,
+    pub taken_at_line: usize,
+    /// How many statements run while it is held (it is released at COMMIT).
+    pub held_through_statements: usize,
+}
+
+pub fn render_locks_human(r: &LockReport) -> String {
+    let mut out = format!("Locks taken on existing tables (PostgreSQL {}):\n", r.pg_version);
+    for m in r.migrations.iter().filter(|m| !m.statements.is_empty()) {
+        let _ = writeln!(out, "\n{} ({})", m.file, m.transaction);
+        for s in &m.statements {
+            let mut effects = vec![];
+            if s.rewrite {
+                effects.push("rewrites");
+            } else if s.scan {
+                effects.push("scans");
+            }
+            let _ = writeln!(
+                out,
+                "  {:>5}  {:<24} {:<22} blocks {:<30} {} {}",
+                s.line,
+                s.table,
+                s.lock,
+                s.blocks,
+                effects.join(","),
+                s.statement
+            );
+        }
+        for h in &m.longest_held {
+            let _ = writeln!(out, "  longest held: {} on {} from line {} through {} statement(s)", h.lock, h.table, h.taken_at_line, h.held_through_statements);
+        }
+    }
+    out
+}
