@@ -922,6 +922,7 @@ impl Catalog {
                 Ot::ObjectView | Ot::ObjectMatview => {
                     let name = self.resolve_name(&parts);
                     self.views.remove(&name);
+                    self.drop_dependents(&name);
                 }
                 Ot::ObjectSequence => {
                     let name = self.resolve_name(&parts);
@@ -972,8 +973,21 @@ impl Catalog {
         }
     }
 
+    /// Views that read a dropped relation, and indexes on it, go with it (PostgreSQL requires CASCADE for
+    /// dependent views; a migration that ran did say it, or had none).
+    fn drop_dependents(&mut self, name: &QualifiedName) {
+        self.indexes.retain(|_, i| &i.table != name);
+        let dependents: Vec<QualifiedName> = self.views.values().filter(|v| v.depends_on.contains(name)).map(|v| v.name.clone()).collect();
+        for d in dependents {
+            if self.views.remove(&d).is_some() {
+                self.drop_dependents(&d);
+            }
+        }
+    }
+
     fn drop_table(&mut self, name: &QualifiedName) {
         self.tables.remove(name);
+        self.drop_dependents(name);
         self.indexes.retain(|_, i| &i.table != name);
         self.triggers.retain(|(t, _), _| t != name);
         self.sequences.retain(|_, s| s.owned_by.as_ref().is_none_or(|(t, _)| t != name));

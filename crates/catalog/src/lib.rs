@@ -2,10 +2,12 @@
 //! ([`Catalog::apply`]); rules and advisors only read it.
 
 mod apply;
+mod diff;
 mod model;
 mod names;
 mod types;
 
+pub use diff::{Change, ChangeKind, diff};
 pub use model::*;
 pub use names::fold_ident;
 

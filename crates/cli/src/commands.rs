@@ -133,7 +133,22 @@ fn migrate_lint(g: &Global, paths: &[PathBuf], lock_report: bool) -> Result<u8> 
             let file = sources.add(&m.up.path, text);
             let parsed = dbarch_sql::parse_file(&file)?;
             statements += parsed.statements.len();
-            scripts.push(dbarch_lint::MigrationScript { file: parsed, wrapped: m.transaction == dbarch_migrate::Transaction::Wrapped });
+            // A down script that does not parse is a finding about the migration, not a reason to stop.
+            let (mut down, mut down_error) = (None, None);
+            if let Some(d) = &m.down {
+                let text = d.text(&inputs::read_sql(&d.path, g.max_file_size)?);
+                let file = sources.add(&d.path, text);
+                match dbarch_sql::parse_file(&file) {
+                    Ok(p) => down = Some(p),
+                    Err(e) => down_error = Some((file.id, format!("{}:{}: {}", e.line, e.column, e.message))),
+                }
+            }
+            scripts.push(dbarch_lint::MigrationScript {
+                file: parsed,
+                down,
+                down_error,
+                wrapped: m.transaction == dbarch_migrate::Transaction::Wrapped,
+            });
         }
     }
     let run = dbarch_lint::run_migrations(Catalog::new(), &scripts, &sources, &config, pg_version);

@@ -262,3 +262,26 @@ fn migrate_lock_report() {
     assert_eq!(m[1]["longest_held"][0]["lock"], "ACCESS EXCLUSIVE");
     assert_eq!(m[1]["longest_held"][0]["taken_at_line"], 3);
 }
+
+#[test]
+fn down_scripts_are_checked_for_reversibility() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "m/001_init.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    write(d, "m/001_init.down.sql", "DROP TABLE users;\n");
+    write(d, "m/002_email.up.sql", "ALTER TABLE users ADD COLUMN email text;\n");
+    write(d, "m/002_email.down.sql", "-- forgot the column\nSELECT 1;\n");
+    write(d, "m/003_bad.up.sql", "ALTER TABLE users ADD COLUMN name text;\n");
+    write(d, "m/003_bad.down.sql", "ALTER TABLE users DROP COLUMN name\nALTER TABLE users DROP COLUMN x;\n");
+    write(d, "only.toml", "[rules]\nselect = [\"MIG021\"]\n");
+    let o = dbarch(&["migrate", "lint", "m", "--format", "json", "--config", "only.toml"], d);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let msgs: Vec<(String, String)> =
+        v["findings"].as_array().unwrap().iter().map(|f| (f["file"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string())).collect();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert_eq!(msgs[0].0, "m/002_email.down.sql");
+    assert!(msgs[0].1.ends_with("column users.email is left behind"), "{msgs:?}");
+    assert_eq!(msgs[1].0, "m/003_bad.down.sql");
+    assert!(msgs[1].1.contains("does not parse: 2:1: syntax error at or near \"ALTER\""), "{msgs:?}");
+}

@@ -15,9 +15,12 @@ use crate::knowledge::Knowledge;
 use crate::registry::all_rules;
 use crate::rule::{Check, Sink};
 
-/// One migration's up script, parsed with its statements kept.
+/// One migration's up script (and down script, when it has one), parsed with their statements kept.
 pub struct MigrationScript {
     pub file: ParsedFile,
+    pub down: Option<ParsedFile>,
+    /// The down script exists but does not parse: where (its file) and the parser's message.
+    pub down_error: Option<(dbarch_sql::FileId, String)>,
     /// The tool wraps the whole script in a transaction.
     pub wrapped: bool,
 }
@@ -149,6 +152,19 @@ impl<'a> StatementContext<'a> {
     }
 }
 
+/// What a reversibility rule sees: the down script and what replaying it after the up left different from
+/// the schema before the up.
+pub struct DownContext<'a> {
+    pub up: &'a ParsedFile,
+    /// The down script's file.
+    pub down_file: dbarch_sql::FileId,
+    /// Where to report: the down script's first statement, or its start.
+    pub at: dbarch_sql::Span,
+    pub differences: &'a [dbarch_catalog::Change],
+    /// The down script does not parse (then `differences` is empty).
+    pub parse_error: Option<&'a str>,
+}
+
 /// Run the enabled migration rules over a history, in order. The catalog is replayed as it goes; it
 /// starts from `base` (the schema before the first script).
 /// What replaying a history produced: findings, the final schema, and the locks each statement takes.
@@ -161,11 +177,14 @@ pub struct MigrationRun {
 pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &SourceMap, config: &Config, pg_version: u32) -> MigrationRun {
     let knowledge = Knowledge::builtin();
     let rules: Vec<_> = all_rules().iter().filter(|r| r.is_migration_rule() && config.enabled(r)).collect();
-    let suppressions: Vec<&Suppression> = scripts.iter().flat_map(|s| &s.file.suppressions).collect();
+    let suppressions: Vec<&Suppression> =
+        scripts.iter().flat_map(|s| s.file.suppressions.iter().chain(s.down.iter().flat_map(|d| &d.suppressions))).collect();
     let mut out = LintOutput::default();
     let mut locks = LockReport { pg_version, migrations: vec![] };
     let mut catalog = base;
+    let down_rules: Vec<_> = rules.iter().filter(|r| matches!(r.check, Check::Reversibility(_))).collect();
     for script in scripts {
+        let before = (script.down.is_some() && !down_rules.is_empty()).then(|| catalog.clone());
         let mut taken: Vec<(StatementLock, crate::knowledge::LockLevel, usize)> = vec![];
         let mut index = 0usize;
         let mut created = HashSet::new();
@@ -257,6 +276,30 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
             }
             catalog.apply(stmt);
         }
+        if let (Some(before), Some(down)) = (&before, &script.down) {
+            let mut reverted = catalog.clone();
+            for stmt in &down.statements {
+                reverted.apply(stmt);
+            }
+            let differences = dbarch_catalog::diff(before, &reverted);
+            let at = down.statements.first().map(|s| s.span).unwrap_or(dbarch_sql::Span::new(down.file.id, 0, 0));
+            let dcx = DownContext { up: &script.file, down_file: down.file.id, at, differences: &differences, parse_error: None };
+            for rule in &down_rules {
+                let Check::Reversibility(check) = rule.check else { continue };
+                let mut sink = Sink::default();
+                check(&dcx, &mut sink);
+                out.add(rule, sink.into_items(), sources, &suppressions, config);
+            }
+        }
+        if let Some((file, message)) = &script.down_error {
+            let dcx = DownContext { up: &script.file, down_file: *file, at: dbarch_sql::Span::new(*file, 0, 0), differences: &[], parse_error: Some(message) };
+            for rule in &down_rules {
+                let Check::Reversibility(check) = rule.check else { continue };
+                let mut sink = Sink::default();
+                check(&dcx, &mut sink);
+                out.add(rule, sink.into_items(), sources, &suppressions, config);
+            }
+        }
         // The longest-held lock: in a wrapped script every lock lasts to the end; otherwise a lock taken
         // inside BEGIN ... COMMIT lasts to the end of that block (approximated by the end of the script).
         let total = index;
@@ -277,21 +320,31 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
 
 /// Lint a fixture or a single migration text: everything before a line `-- migration` is the existing
 /// schema, the rest is one migration run in a transaction (unless it says `-- dbarch:no-transaction`);
-/// a line `-- pg-version: N` sets the target version.
+/// a line `-- down` starts its down script; a line `-- pg-version: N` sets the target version.
 pub fn lint_migration_text(path: &str, sql: &str, config: &Config) -> Result<Vec<dbarch_report::Finding>, dbarch_sql::SyntaxError> {
-    let (setup, migration) = match sql.find("-- migration\n") {
+    let (setup, rest) = match sql.find("-- migration\n") {
         Some(i) => (&sql[..i], &sql[i..]),
         None => ("", sql),
+    };
+    let (migration, down) = match rest.find("-- down\n") {
+        Some(i) => (&rest[..i], Some(&rest[i..])),
+        None => (rest, None),
     };
     let mut sources = SourceMap::new();
     // Both parts keep the fixture's line numbers: each is the whole text with the other part blanked.
     let blank = |s: &str| s.chars().map(|c| if c == '\n' { '\n' } else { ' ' }).collect::<String>();
-    let setup_file = sources.add(path, format!("{setup}{}", blank(migration)));
-    let migration_file = sources.add(path, format!("{}{migration}", blank(setup)));
+    let down_text = down.unwrap_or("");
+    let setup_file = sources.add(path, format!("{setup}{}{}", blank(migration), blank(down_text)));
+    let migration_file = sources.add(path, format!("{}{migration}{}", blank(setup), blank(down_text)));
+    let down_file = down.map(|d| sources.add(path, format!("{}{}{d}", blank(setup), blank(migration))));
     let base = Catalog::from_files([&dbarch_sql::parse_file(&setup_file)?]);
     let parsed = dbarch_sql::parse_file(&migration_file)?;
     let wrapped = !dbarch_migrate_marker(migration);
-    let scripts = vec![MigrationScript { file: parsed, wrapped }];
+    let down = match down_file {
+        Some(f) => Some(dbarch_sql::parse_file(&f)?),
+        None => None,
+    };
+    let scripts = vec![MigrationScript { file: parsed, down, down_error: None, wrapped }];
     // A fixture may pin the target version: `-- pg-version: 11`.
     let pinned = sql.lines().find_map(|l| l.trim().strip_prefix("-- pg-version:").and_then(|v| v.trim().parse().ok()));
     let run = run_migrations(base, &scripts, &sources, config, pinned.or(config.pg_version).unwrap_or(16));

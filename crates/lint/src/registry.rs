@@ -24,6 +24,7 @@ static RULES: &[&Rule] = &[
     &migration::validate_in_same_transaction::RULE,
     &migration::backfill_in_ddl_transaction::RULE,
     &migration::multiple_access_exclusive::RULE,
+    &migration::down_does_not_restore::RULE,
     &keys::table_without_primary_key::RULE,
     &keys::fk_without_index::RULE,
     &keys::fk_type_mismatch::RULE,

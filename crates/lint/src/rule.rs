@@ -75,11 +75,14 @@ pub enum Check {
     Schema(fn(&Context, &mut Sink)),
     /// One statement of a migration, with the schema as it was before that statement.
     Migration(fn(&crate::migration::StatementContext, &mut Sink)),
+    /// A migration's down script, replayed after its up script: it must restore the schema as it was.
+    /// The migration runner does the replay and hands the differences to this function.
+    Reversibility(fn(&crate::migration::DownContext, &mut Sink)),
 }
 
 impl Rule {
     pub fn is_migration_rule(&self) -> bool {
-        matches!(self.check, Check::Migration(_))
+        matches!(self.check, Check::Migration(_) | Check::Reversibility(_))
     }
 }
 

@@ -271,6 +271,9 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
     if out.is_empty() {
         return Err(DiscoverError::Empty(dir.display().to_string()));
     }
+    // Run order is version order, with the dashes of `2019-02-26-002946` versions ignored, so that
+    // `20140924113530_x` and `2020-07-14-113112_y` (both used in one diesel history) sort as dates.
+    out.sort_by(|a, b| natural_cmp(&a.version.replace('-', ""), &b.version.replace('-', "")).then_with(|| natural_cmp(&a.name, &b.name)));
     Ok(out)
 }
 
@@ -321,6 +324,17 @@ mod tests {
         assert_eq!(m[0].layout, Layout::Diesel);
         assert_eq!(m[0].transaction, Transaction::Wrapped);
         assert_eq!(m[1].transaction, Transaction::PerStatement);
+    }
+
+    #[test]
+    fn mixed_version_styles_sort_as_dates() {
+        let d = dir(&[
+            ("2020-07-14-113112_later/up.sql", "select 1;"),
+            ("20140924113530_first/up.sql", "select 1;"),
+            ("20170318181441_second/up.sql", "select 1;"),
+        ]);
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), vec!["first", "second", "later"]);
     }
 
     #[test]

@@ -1,0 +1,50 @@
+use crate::migration::DownContext;
+use crate::rules::prelude::*;
+
+pub static RULE: Rule = Rule {
+    code: "MIG021",
+    name: "down-does-not-restore",
+    category: Category::Migration,
+    severity: Severity::Error,
+    summary: "A down migration does not restore the schema its up migration changed.",
+    doc: Doc {
+        what: "A migration with a down script (`down.sql`, `.down.sql`, Flyway `U` file, dbmate `-- migrate:down`) \
+               where replaying the up and then the down through the schema model does not give back the schema \
+               as it was before the up: a table, column, index, constraint, type, function, trigger, grant... \
+               left over, missing or different. Each difference is reported at the down script, as is a down \
+               script that does not parse.",
+        why: "A rollback is run under pressure, during an incident. A down that leaves an index behind, forgets a \
+              column, or restores a column with another type makes the next `up` fail or, worse, silently leaves \
+              the schema different from what every later migration assumes.",
+        example: "CREATE TABLE users (id bigint PRIMARY KEY);\n-- migration\nALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email_idx ON users (email);\n-- down\nDROP INDEX users_email_idx;",
+        use_instead: "-- down\nDROP INDEX users_email_idx;\nALTER TABLE users DROP COLUMN email;",
+        fix_safety: None,
+        references: &["https://www.postgresql.org/docs/current/ddl-alter.html"],
+    },
+    fixtures: fixtures!("MIG021"),
+    check: Check::Reversibility(check),
+};
+
+fn check(cx: &DownContext, out: &mut Sink) {
+    let at = cx.at;
+    let up = cx.up.file.path.display().to_string();
+    if let Some(e) = cx.parse_error {
+        out.push(at.into(), format!("{}:parse", up), format!("the down script of {up} does not parse: {e}"), "Fix the down script: a rollback that fails cannot be run during an incident.", None);
+        return;
+    }
+    for d in cx.differences {
+        let what = match d.kind {
+            dbarch_catalog::ChangeKind::Added => "is left behind",
+            dbarch_catalog::ChangeKind::Removed => "is not restored",
+            dbarch_catalog::ChangeKind::Changed => "is not restored to its previous definition",
+        };
+        let detail = d.detail.as_ref().map(|x| format!(" ({x})")).unwrap_or_default();
+        out.push(
+            at.into(),
+            format!("{up}:{}", d.object),
+            format!("after {up} and this down, {} {what}{detail}", d.object),
+            "Make the down script undo exactly what the up did, in reverse order.",
+            None,
+        );
+    }
+}
