@@ -1,4 +1,4 @@
-use super::{added_column, alter_table, column_constraint};
+use super::{column_constraint, columns_added_to_existing};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
 use dbarch_sql::ast::ConstrType;
@@ -24,10 +24,8 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else { return };
-    let Some(t) = cx.existing_table(rv) else { return };
-    for c in cmds {
-        let Some(d) = added_column(c) else { continue };
+    let Some((t, added)) = columns_added_to_existing(cx) else { return };
+    for d in added {
         let not_null = d.is_not_null || column_constraint(d, ConstrType::ConstrNotnull).is_some() || column_constraint(d, ConstrType::ConstrPrimary).is_some();
         let filled = d.raw_default.is_some()
             || column_constraint(d, ConstrType::ConstrDefault).is_some()

@@ -1,4 +1,4 @@
-use super::{added_column, adds_rewriting_column, alter_table, column_constraint, volatile_default};
+use super::{column_constraint, columns_added_to_existing, volatile_default};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
 use dbarch_sql::ast::ConstrType;
@@ -26,14 +26,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else { return };
-    let Some(t) = cx.existing_table(rv) else { return };
-    for c in cmds {
-        let Some(d) = added_column(c) else { continue };
+    let Some((t, added)) = columns_added_to_existing(cx) else { return };
+    for d in added {
         let has_default = column_constraint(d, ConstrType::ConstrDefault).is_some() || d.raw_default.is_some();
         let why = if let Some(f) = volatile_default(d) {
             format!("its default calls the volatile function {f}()")
-        } else if adds_rewriting_column(c) {
+        } else if super::adds_rewriting_column_def(d) {
             "identity, serial and stored generated columns are filled row by row".to_string()
         } else if has_default && cx.pg_version < 11 {
             format!("before PostgreSQL 11 any default is written into every row (target is {})", cx.pg_version)

@@ -72,7 +72,10 @@ pub(crate) fn column_constraint(d: &ast::ColumnDef, t: ast::ConstrType) -> Optio
 /// Whether an ADD COLUMN rewrites the table on any version: a volatile default, an identity, a serial,
 /// or a stored generated column.
 pub(crate) fn adds_rewriting_column(c: &ast::AlterTableCmd) -> bool {
-    let Some(d) = added_column(c) else { return false };
+    added_column(c).is_some_and(adds_rewriting_column_def)
+}
+
+pub(crate) fn adds_rewriting_column_def(d: &ast::ColumnDef) -> bool {
     let serial = d
         .type_name
         .as_ref()
@@ -89,4 +92,11 @@ pub(crate) fn adds_rewriting_column(c: &ast::AlterTableCmd) -> bool {
 pub(crate) fn volatile_default(d: &ast::ColumnDef) -> Option<String> {
     let expr = column_constraint(d, ast::ConstrType::ConstrDefault).and_then(|c| c.raw_expr.as_deref()).or(d.raw_default.as_deref())?;
     dbarch_sql::expr::function_calls(expr).into_iter().find(|f| VOLATILE.contains(&f.as_str()))
+}
+
+/// The columns an ALTER TABLE adds to a table that existed before this migration.
+pub(crate) fn columns_added_to_existing<'a>(cx: &'a crate::migration::StatementContext) -> Option<(&'a dbarch_catalog::Table, Vec<&'a ast::ColumnDef>)> {
+    let (rv, cmds) = alter_table(&cx.stmt.node)?;
+    let t = cx.existing_table(rv)?;
+    Some((t, cmds.into_iter().filter_map(added_column).collect()))
 }
