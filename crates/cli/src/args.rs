@@ -93,5 +93,14 @@ pub enum MigrateCommand {
         /// table, what that blocks, whether it rewrites or scans; and the longest-held lock per migration.
         #[arg(long)]
         locks: bool,
+        /// Manifest of applied migrations (`VERSION SHA256` lines, as `dbarch migrate manifest` writes):
+        /// report applied migrations that were edited or removed, and new ones that sort before them.
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
+    },
+    /// Print the manifest of a migrations folder (`VERSION SHA256` per migration), to record what is applied.
+    Manifest {
+        /// The migrations folder.
+        path: PathBuf,
     },
 }

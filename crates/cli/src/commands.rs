@@ -18,7 +18,8 @@ pub fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Review { paths } => check(&cli.global, paths, true),
         Command::Lint { paths } => check(&cli.global, paths, false),
-        Command::Migrate { action: MigrateCommand::Lint { paths, locks } } => migrate_lint(&cli.global, paths, *locks),
+        Command::Migrate { action: MigrateCommand::Lint { paths, locks, manifest } } => migrate_lint(&cli.global, paths, *locks, manifest.as_deref()),
+        Command::Migrate { action: MigrateCommand::Manifest { path } } => migrate_manifest(&cli.global, path),
         Command::Rules { write_docs } => rules(&cli.global, write_docs.as_deref()),
         Command::Rule { code } => rule(&cli.global, code),
     }
@@ -121,7 +122,17 @@ fn emit(g: &Global, report: &Report, preface: &str) -> Result<u8> {
     Ok(if failed { 1 } else { 0 })
 }
 
-fn migrate_lint(g: &Global, paths: &[PathBuf], lock_report: bool) -> Result<u8> {
+fn migrate_manifest(g: &Global, dir: &Path) -> Result<u8> {
+    let mut items = vec![];
+    for m in dbarch_migrate::discover(dir)? {
+        let text = m.up.text(&inputs::read_sql(&m.up.path, g.max_file_size)?);
+        items.push((m.version, text));
+    }
+    out(&dbarch_migrate::write_manifest(items.iter().map(|(v, t)| (v.as_str(), t.as_str()))))?;
+    Ok(0)
+}
+
+fn migrate_lint(g: &Global, paths: &[PathBuf], lock_report: bool, manifest: Option<&Path>) -> Result<u8> {
     let config = load_config(g, paths)?;
     let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
     let mut sources = SourceMap::new();
@@ -144,6 +155,8 @@ fn migrate_lint(g: &Global, paths: &[PathBuf], lock_report: bool) -> Result<u8> 
                 }
             }
             scripts.push(dbarch_lint::MigrationScript {
+                version: m.version.clone(),
+                checksum: dbarch_migrate::checksum(&parsed.file.text),
                 file: parsed,
                 down,
                 down_error,
@@ -159,7 +172,15 @@ fn migrate_lint(g: &Global, paths: &[PathBuf], lock_report: bool) -> Result<u8> 
         }
         return Ok(0);
     }
-    let lint = run.lint;
+    let mut lint = run.lint;
+    if let Some(path) = manifest {
+        let text = inputs::read_sql(path, g.max_file_size)?;
+        let applied = dbarch_migrate::parse_manifest(&text, &path.display().to_string())?;
+        let file = sources.add(path, text);
+        let history = dbarch_lint::run_history(&scripts, &applied, Some(&file), &sources, &config);
+        lint.findings.extend(history.findings);
+        lint.suppressed += history.suppressed;
+    }
     let report = Report::new(lint.findings, scripts.len(), statements, lint.suppressed);
     emit(g, &report, "")
 }

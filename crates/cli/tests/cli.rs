@@ -285,3 +285,32 @@ fn down_scripts_are_checked_for_reversibility() {
     assert_eq!(msgs[1].0, "m/003_bad.down.sql");
     assert!(msgs[1].1.contains("does not parse: 2:1: syntax error at or near \"ALTER\""), "{msgs:?}");
 }
+
+#[test]
+fn manifest_catches_edited_and_out_of_order_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "m/001_init.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    write(d, "m/003_email.up.sql", "ALTER TABLE users ADD COLUMN email text;\n");
+    let o = dbarch(&["migrate", "manifest", "m"], d);
+    assert_eq!(o.status.code(), Some(0));
+    std::fs::write(d.join("applied.txt"), &o.stdout).unwrap();
+    write(d, "only.toml", "[rules]\nselect = [\"MIG022\", \"MIG023\"]\n");
+    let args = ["migrate", "lint", "m", "--manifest", "applied.txt", "--config", "only.toml", "--format", "json"];
+    assert_eq!(dbarch(&args, d).status.code(), Some(0), "an untouched history is clean");
+
+    write(d, "m/001_init.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n");
+    write(d, "m/002_late.up.sql", "CREATE INDEX users_name_idx ON users (name);\n");
+    let o = dbarch(&args, d);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let got: Vec<(String, String)> =
+        v["findings"].as_array().unwrap().iter().map(|f| (f["code"].as_str().unwrap().into(), f["file"].as_str().unwrap().into())).collect();
+    assert_eq!(got, vec![("MIG022".to_string(), "m/001_init.up.sql".to_string()), ("MIG023".to_string(), "m/002_late.up.sql".to_string())]);
+
+    std::fs::remove_file(d.join("m/003_email.up.sql")).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&dbarch(&args, d).stdout).unwrap();
+    let removed = v["findings"].as_array().unwrap().iter().find(|f| f["message"].as_str().unwrap().contains("no longer among")).unwrap();
+    assert_eq!(removed["file"], "applied.txt");
+    assert_eq!(removed["line"], 3);
+}

@@ -11,6 +11,6 @@ pub mod rules;
 
 pub use config::{Config, ConfigError};
 pub use engine::{LintInput, LintOutput, lint_text, run};
-pub use migration::{DownContext, MigrationRun, MigrationScript, StatementContext, lint_migration_text, run_migrations};
+pub use migration::{DownContext, HistoryContext, MigrationRun, run_history, MigrationScript, StatementContext, lint_migration_text, run_migrations};
 pub use registry::{all_rules, find_rule};
 pub use rule::{Category, Check, Context, Diagnostic, Doc, Fixtures, Rule, Sink};

@@ -17,6 +17,10 @@ use crate::rule::{Check, Sink};
 
 /// One migration's up script (and down script, when it has one), parsed with their statements kept.
 pub struct MigrationScript {
+    /// The migration's version as its file names it (`001`, `2019-02-26-002946`).
+    pub version: String,
+    /// SHA-256 of the up script's text.
+    pub checksum: String,
     pub file: ParsedFile,
     pub down: Option<ParsedFile>,
     /// The down script exists but does not parse: where (its file) and the parser's message.
@@ -163,6 +167,27 @@ pub struct DownContext<'a> {
     pub differences: &'a [dbarch_catalog::Change],
     /// The down script does not parse (then `differences` is empty).
     pub parse_error: Option<&'a str>,
+}
+
+/// What a history rule sees: every migration, and the manifest of those already applied (if given).
+pub struct HistoryContext<'a> {
+    pub scripts: &'a [MigrationScript],
+    pub manifest: &'a [dbarch_migrate::Applied],
+    /// The manifest file, for locating findings about its lines.
+    pub manifest_file: Option<&'a dbarch_sql::SourceFile>,
+}
+
+/// Run the history rules (manifest checks).
+pub fn run_history(scripts: &[MigrationScript], manifest: &[dbarch_migrate::Applied], manifest_file: Option<&dbarch_sql::SourceFile>, sources: &SourceMap, config: &Config) -> LintOutput {
+    let mut out = LintOutput::default();
+    let cx = HistoryContext { scripts, manifest, manifest_file };
+    for rule in all_rules().iter().filter(|r| config.enabled(r)) {
+        let Check::History(check) = rule.check else { continue };
+        let mut sink = Sink::default();
+        check(&cx, &mut sink);
+        out.add(rule, sink.into_items(), sources, &[], config);
+    }
+    out
 }
 
 /// Run the enabled migration rules over a history, in order. The catalog is replayed as it goes; it
@@ -320,7 +345,8 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
 
 /// Lint a fixture or a single migration text: everything before a line `-- migration` is the existing
 /// schema, the rest is one migration run in a transaction (unless it says `-- dbarch:no-transaction`);
-/// a line `-- down` starts its down script; a line `-- pg-version: N` sets the target version.
+/// a line `-- down` starts its down script; a line `-- pg-version: N` sets the target version; lines
+/// `-- manifest: VERSION SHA256|current` list applied migrations (the text's migration is version 1).
 pub fn lint_migration_text(path: &str, sql: &str, config: &Config) -> Result<Vec<dbarch_report::Finding>, dbarch_sql::SyntaxError> {
     let (setup, rest) = match sql.find("-- migration\n") {
         Some(i) => (&sql[..i], &sql[i..]),
@@ -344,11 +370,29 @@ pub fn lint_migration_text(path: &str, sql: &str, config: &Config) -> Result<Vec
         Some(f) => Some(dbarch_sql::parse_file(&f)?),
         None => None,
     };
-    let scripts = vec![MigrationScript { file: parsed, down, down_error: None, wrapped }];
+    let checksum = dbarch_migrate::checksum(migration);
+    let scripts = vec![MigrationScript { version: "1".into(), checksum, file: parsed, down, down_error: None, wrapped }];
     // A fixture may pin the target version: `-- pg-version: 11`.
     let pinned = sql.lines().find_map(|l| l.trim().strip_prefix("-- pg-version:").and_then(|v| v.trim().parse().ok()));
     let run = run_migrations(base, &scripts, &sources, config, pinned.or(config.pg_version).unwrap_or(16));
-    Ok(run.lint.findings)
+    // `-- manifest: VERSION SHA256|current` lines give the applied migrations (the fixture's migration is
+    // version 1; `current` stands for its own checksum).
+    let manifest: Vec<dbarch_migrate::Applied> = sql
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let rest = l.trim().strip_prefix("-- manifest:")?;
+            let mut p = rest.split_whitespace();
+            let (v, c) = (p.next()?, p.next()?);
+            let checksum = if c == "current" { scripts[0].checksum.clone() } else { c.to_string() };
+            Some(dbarch_migrate::Applied { version: v.to_string(), checksum, line: i + 1 })
+        })
+        .collect();
+    let mut findings = run.lint.findings;
+    if !manifest.is_empty() {
+        findings.extend(run_history(&scripts, &manifest, None, &sources, config).findings);
+    }
+    Ok(findings)
 }
 
 fn dbarch_migrate_marker(text: &str) -> bool {

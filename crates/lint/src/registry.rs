@@ -25,6 +25,8 @@ static RULES: &[&Rule] = &[
     &migration::backfill_in_ddl_transaction::RULE,
     &migration::multiple_access_exclusive::RULE,
     &migration::down_does_not_restore::RULE,
+    &migration::manifest::EDITED,
+    &migration::manifest::OUT_OF_ORDER,
     &keys::table_without_primary_key::RULE,
     &keys::fk_without_index::RULE,
     &keys::fk_type_mismatch::RULE,

@@ -78,11 +78,13 @@ pub enum Check {
     /// A migration's down script, replayed after its up script: it must restore the schema as it was.
     /// The migration runner does the replay and hands the differences to this function.
     Reversibility(fn(&crate::migration::DownContext, &mut Sink)),
+    /// The history as a whole against the manifest of applied migrations.
+    History(fn(&crate::migration::HistoryContext, &mut Sink)),
 }
 
 impl Rule {
     pub fn is_migration_rule(&self) -> bool {
-        matches!(self.check, Check::Migration(_) | Check::Reversibility(_))
+        matches!(self.check, Check::Migration(_) | Check::Reversibility(_) | Check::History(_))
     }
 }
 

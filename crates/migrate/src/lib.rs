@@ -15,6 +15,10 @@
 //!
 //! Any file may say `-- dbarch:no-transaction` to declare that it runs outside a transaction.
 
+mod manifest;
+
+pub use manifest::{Applied, ManifestError, checksum, parse_manifest, write_manifest};
+
 use std::cmp::Ordering;
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@ pub mod alter_column_type;
 pub mod backfill_in_ddl_transaction;
 pub mod drop_column_or_table;
 pub mod enum_add_value_in_transaction;
+pub mod manifest;
 pub mod multiple_access_exclusive;
 pub mod reindex_not_concurrently;
 pub mod rename;
