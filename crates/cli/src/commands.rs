@@ -138,11 +138,19 @@ fn migrate_lint(g: &Global, paths: &[PathBuf], lock_report: bool, manifest: Opti
     let mut sources = SourceMap::new();
     let mut scripts = vec![];
     let mut statements = 0;
+    let mut parse_errors = vec![];
     for dir in paths {
         for m in dbarch_migrate::discover(dir)? {
             let text = m.up.text(&inputs::read_sql(&m.up.path, g.max_file_size)?);
             let file = sources.add(&m.up.path, text);
-            let parsed = dbarch_sql::parse_file(&file)?;
+            // An unparseable migration is reported (exit 2) after the others have been linted.
+            let parsed = match dbarch_sql::parse_file(&file) {
+                Ok(p) => p,
+                Err(e) => {
+                    parse_errors.push(e.to_string());
+                    continue;
+                }
+            };
             statements += parsed.statements.len();
             // A down script that does not parse is a finding about the migration, not a reason to stop.
             let (mut down, mut down_error) = (None, None);
@@ -182,7 +190,15 @@ fn migrate_lint(g: &Global, paths: &[PathBuf], lock_report: bool, manifest: Opti
         lint.suppressed += history.suppressed;
     }
     let report = Report::new(lint.findings, scripts.len(), statements, lint.suppressed);
-    emit(g, &report, "")
+    let code = emit(g, &report, "")?;
+    if parse_errors.is_empty() {
+        return Ok(code);
+    }
+    for e in &parse_errors {
+        eprintln!("error: {e}");
+    }
+    eprintln!("error: {} migration(s) could not be parsed; the findings above are for the others", parse_errors.len());
+    Ok(2)
 }
 
 fn overview_line(c: &Catalog, files: usize) -> String {

@@ -314,3 +314,20 @@ fn manifest_catches_edited_and_out_of_order_migrations() {
     assert_eq!(removed["file"], "applied.txt");
     assert_eq!(removed["line"], 3);
 }
+
+#[test]
+fn an_unparseable_migration_is_reported_and_the_others_still_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "m/001_init.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n");
+    write(d, "m/002_bad.sql", "ALTER TABLE users ADD COLUM x int;\n");
+    write(d, "m/003_idx.sql", "CREATE INDEX users_email_idx ON users (email);\n");
+    let o = dbarch(&["migrate", "lint", "m", "--format", "json"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("m/002_bad.sql:1:31: syntax error at or near \"int\""), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["code"] == "MIG001" && f["file"] == "m/003_idx.sql"));
+    let o = dbarch(&["migrate", "lint", "nowhere"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nowhere: no such directory"));
+}

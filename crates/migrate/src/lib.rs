@@ -97,6 +97,10 @@ pub enum DiscoverError {
     Io { path: String, source: std::io::Error },
     #[error("{path}: dbmate file has no `-- migrate:up` section")]
     NoUpSection { path: String },
+    #[error("{path}: a down migration without its up migration (expected {expected})")]
+    DownWithoutUp { path: String, expected: String },
+    #[error("{first} and {second}: two migrations with the same version {version}")]
+    DuplicateVersion { version: String, first: String, second: String },
 }
 
 /// Natural order: `2_a` before `10_a`.
@@ -258,7 +262,13 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
         }
         out.push(Migration { version, name: mname, up: Script::file(p.clone()), down: None, transaction: Transaction::PerStatement, layout: Layout::Plain });
     }
-    // Attach the down files and undo scripts to their migrations.
+    // Attach the down files and undo scripts to their migrations; a down file must have its up.
+    for (stem, path) in &downs {
+        let has_up = out.iter().any(|m| m.layout == Layout::UpDownPairs && m.up.path.file_name().is_some_and(|n| n.to_string_lossy() == format!("{stem}.up.sql")));
+        if !has_up {
+            return Err(DiscoverError::DownWithoutUp { path: path.display().to_string(), expected: format!("{stem}.up.sql") });
+        }
+    }
     for m in out.iter_mut() {
         if m.layout == Layout::UpDownPairs {
             let stem = m.up.path.file_name().map(|n| n.to_string_lossy().trim_end_matches(".up.sql").to_string()).unwrap_or_default();
@@ -278,6 +288,15 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
     // Run order is version order, with the dashes of `2019-02-26-002946` versions ignored, so that
     // `20140924113530_x` and `2020-07-14-113112_y` (both used in one diesel history) sort as dates.
     out.sort_by(|a, b| natural_cmp(&a.version.replace('-', ""), &b.version.replace('-', "")).then_with(|| natural_cmp(&a.name, &b.name)));
+    for w in out.windows(2) {
+        if !w[0].version.is_empty() && natural_cmp(&w[0].version.replace('-', ""), &w[1].version.replace('-', "")).is_eq() {
+            return Err(DiscoverError::DuplicateVersion {
+                version: w[0].version.clone(),
+                first: w[0].up.path.display().to_string(),
+                second: w[1].up.path.display().to_string(),
+            });
+        }
+    }
     Ok(out)
 }
 
@@ -361,6 +380,14 @@ mod tests {
         assert!(up.contains("create index concurrently") && !up.contains("drop index"));
         let down = m[0].down.as_ref().unwrap().text(text);
         assert!(down.contains("drop index") && !down.contains("create index"));
+    }
+
+    #[test]
+    fn down_without_up_and_duplicate_versions_are_errors() {
+        let d = dir(&[("001_a.up.sql", "select 1;"), ("002_b.down.sql", "select 1;")]);
+        assert!(discover(d.path()).unwrap_err().to_string().contains("002_b.down.sql: a down migration without its up migration (expected 002_b.up.sql)"));
+        let d = dir(&[("001_a.sql", "select 1;"), ("001_b.sql", "select 1;")]);
+        assert!(discover(d.path()).unwrap_err().to_string().contains("two migrations with the same version 001"));
     }
 
     #[test]
