@@ -301,12 +301,17 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
             }
             catalog.apply(stmt);
         }
-        if let (Some(before), Some(down)) = (&before, &script.down) {
-            let mut reverted = catalog.clone();
+        if let (Some(before), Some(down)) = (before, &script.down) {
+            // Apply the down in place and compare; then rebuild the post-up schema from the copy taken
+            // before the up (re-applying statements is cheaper than a second copy of the catalog).
             for stmt in &down.statements {
-                reverted.apply(stmt);
+                catalog.apply(stmt);
             }
-            let differences = dbarch_catalog::diff(before, &reverted);
+            let differences = dbarch_catalog::diff(&before, &catalog);
+            catalog = before;
+            for stmt in &script.file.statements {
+                catalog.apply(stmt);
+            }
             let at = down.statements.first().map(|s| s.span).unwrap_or(dbarch_sql::Span::new(down.file.id, 0, 0));
             let dcx = DownContext { up: &script.file, down_file: down.file.id, at, differences: &differences, parse_error: None };
             for rule in &down_rules {
