@@ -297,6 +297,19 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
                         created.insert(catalog.resolve(rv));
                     }
                 }
+                // Routines, types and schemas created here are recorded by name too (schemas with an empty name).
+                NodeEnum::CreateFunctionStmt(f) => {
+                    created.insert(qualified(&catalog, &dbarch_sql::expr::name_list(&f.funcname)));
+                }
+                NodeEnum::CreateEnumStmt(e) => {
+                    created.insert(qualified(&catalog, &dbarch_sql::expr::name_list(&e.type_name)));
+                }
+                NodeEnum::CreateDomainStmt(d) => {
+                    created.insert(qualified(&catalog, &dbarch_sql::expr::name_list(&d.domainname)));
+                }
+                NodeEnum::CreateSchemaStmt(s) => {
+                    created.insert(QualifiedName::new(s.schemaname.clone(), ""));
+                }
                 _ => {}
             }
             catalog.apply(stmt);
@@ -346,6 +359,15 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
         });
     }
     MigrationRun { lint: out, catalog, locks }
+}
+
+/// A possibly qualified routine or type name, unqualified ones in the schema new objects go to.
+pub(crate) fn qualified(catalog: &Catalog, parts: &[String]) -> QualifiedName {
+    match parts {
+        [.., s, n] => QualifiedName::new(s.clone(), n.clone()),
+        [n] => QualifiedName::new(catalog.creation_schema(), n.clone()),
+        [] => QualifiedName::new(catalog.creation_schema(), String::new()),
+    }
 }
 
 /// Lint a fixture or a single migration text: everything before a line `-- migration` is the existing

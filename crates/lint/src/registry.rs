@@ -27,6 +27,8 @@ static RULES: &[&Rule] = &[
     &migration::down_does_not_restore::RULE,
     &migration::manifest::EDITED,
     &migration::manifest::OUT_OF_ORDER,
+    &migration::drop_not_null_or_default::RULE,
+    &migration::drop_routine_type_or_schema::RULE,
     &keys::table_without_primary_key::RULE,
     &keys::fk_without_index::RULE,
     &keys::fk_type_mismatch::RULE,

@@ -17,6 +17,8 @@ pub mod add_column_rewrite;
 pub mod add_foreign_key_without_not_valid;
 pub mod concurrently_in_transaction;
 pub mod down_does_not_restore;
+pub mod drop_not_null_or_default;
+pub mod drop_routine_type_or_schema;
 pub mod missing_lock_timeout;
 pub mod require_concurrent_index_creation;
 pub mod require_concurrent_index_deletion;
