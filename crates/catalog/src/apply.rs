@@ -1,7 +1,9 @@
 //! Replaying PostgreSQL DDL into the catalog.
 
 use dbarch_sql::ast::{self, AlterTableType as At, ConstrType, ObjectType as Ot};
-use dbarch_sql::expr::{column_refs, const_text, deparse_expr, deparse_stmt, name_list, string_value};
+use dbarch_sql::expr::{
+    column_refs, const_text, deparse_expr, deparse_stmt, name_list, string_value,
+};
 use dbarch_sql::{NodeEnum, Statement};
 
 use crate::model::*;
@@ -21,7 +23,11 @@ fn ot(v: i32) -> Ot {
 }
 
 fn strings(nodes: &[ast::Node]) -> Vec<String> {
-    nodes.iter().filter_map(string_value).map(str::to_string).collect()
+    nodes
+        .iter()
+        .filter_map(string_value)
+        .map(str::to_string)
+        .collect()
 }
 
 /// Column names from a list of IndexElem / String nodes.
@@ -59,7 +65,11 @@ impl Catalog {
     }
 
     fn note(&mut self, cx: &Ctx, reason: impl Into<String>) {
-        self.unsupported.push(Unsupported { kind: cx.stmt.kind().to_string(), reason: reason.into(), origin: cx.whole() });
+        self.unsupported.push(Unsupported {
+            kind: cx.stmt.kind().to_string(),
+            reason: reason.into(),
+            origin: cx.whole(),
+        });
     }
 
     fn qualify(&self, rv: &ast::RangeVar) -> QualifiedName {
@@ -109,15 +119,38 @@ impl Catalog {
             NodeEnum::ViewStmt(s) => {
                 let Some(rv) = &s.view else { return };
                 let name = self.qualify(rv);
-                let query = s.query.as_ref().and_then(|q| q.node.as_ref()).map(deparse_stmt).unwrap_or_default();
-                let depends_on = s.query.as_ref().map(|q| self.relations_in(q)).unwrap_or_default();
-                self.views.insert(name.clone(), View { name, materialized: false, query, depends_on, origin: cx.origin(rv.location) });
+                let query = s
+                    .query
+                    .as_ref()
+                    .and_then(|q| q.node.as_ref())
+                    .map(deparse_stmt)
+                    .unwrap_or_default();
+                let depends_on = s
+                    .query
+                    .as_ref()
+                    .map(|q| self.relations_in(q))
+                    .unwrap_or_default();
+                self.views.insert(
+                    name.clone(),
+                    View {
+                        name,
+                        materialized: false,
+                        query,
+                        depends_on,
+                        origin: cx.origin(rv.location),
+                    },
+                );
             }
             NodeEnum::CreateTableAsStmt(s) => self.create_table_as(s, cx),
             NodeEnum::CreateSeqStmt(s) => {
                 let Some(rv) = &s.sequence else { return };
                 let name = self.qualify(rv);
-                let mut seq = Sequence { name: name.clone(), data_type: None, owned_by: None, origin: cx.origin(rv.location) };
+                let mut seq = Sequence {
+                    name: name.clone(),
+                    data_type: None,
+                    owned_by: None,
+                    origin: cx.origin(rv.location),
+                };
                 self.sequence_options(&mut seq, &s.options);
                 self.sequences.insert(name, seq);
             }
@@ -132,19 +165,37 @@ impl Catalog {
             }
             NodeEnum::CreateEnumStmt(s) => {
                 let name = self.resolve_type_name(&strings(&s.type_name));
-                let values = s.vals.iter().filter_map(string_value).map(str::to_string).collect();
-                self.types.insert(name.clone(), UserType { name, kind: TypeKind::Enum { values }, origin: cx.whole() });
+                let values = s
+                    .vals
+                    .iter()
+                    .filter_map(string_value)
+                    .map(str::to_string)
+                    .collect();
+                self.types.insert(
+                    name.clone(),
+                    UserType {
+                        name,
+                        kind: TypeKind::Enum { values },
+                        origin: cx.whole(),
+                    },
+                );
             }
             NodeEnum::AlterEnumStmt(s) => {
                 let name = self.resolve_type_name(&strings(&s.type_name));
-                if let Some(UserType { kind: TypeKind::Enum { values }, .. }) = self.types.get_mut(&name) {
+                if let Some(UserType {
+                    kind: TypeKind::Enum { values },
+                    ..
+                }) = self.types.get_mut(&name)
+                {
                     if !s.old_val.is_empty() {
                         for v in values.iter_mut().filter(|v| **v == s.old_val) {
                             *v = s.new_val.clone();
                         }
                     } else if !values.contains(&s.new_val) {
                         match values.iter().position(|v| *v == s.new_val_neighbor) {
-                            Some(p) if s.new_val_is_after => values.insert(p + 1, s.new_val.clone()),
+                            Some(p) if s.new_val_is_after => {
+                                values.insert(p + 1, s.new_val.clone())
+                            }
                             Some(p) => values.insert(p, s.new_val.clone()),
                             None => values.push(s.new_val.clone()),
                         }
@@ -155,7 +206,11 @@ impl Catalog {
             }
             NodeEnum::CreateDomainStmt(s) => {
                 let name = self.resolve_type_name(&strings(&s.domainname));
-                let base = s.type_name.as_ref().map(|t| data_type(t).0).unwrap_or_else(|| DataType::simple("unknown"));
+                let base = s
+                    .type_name
+                    .as_ref()
+                    .map(|t| data_type(t).0)
+                    .unwrap_or_else(|| DataType::simple("unknown"));
                 let mut not_null = false;
                 let mut checks = vec![];
                 for c in s.constraints.iter().filter_map(|n| match n.node.as_ref() {
@@ -165,10 +220,26 @@ impl Catalog {
                     if is(c.contype, ConstrType::ConstrNotnull as i32) {
                         not_null = true;
                     } else if is(c.contype, ConstrType::ConstrCheck as i32) {
-                        checks.push(c.raw_expr.as_ref().map(|e| deparse_expr(e)).unwrap_or_default());
+                        checks.push(
+                            c.raw_expr
+                                .as_ref()
+                                .map(|e| deparse_expr(e))
+                                .unwrap_or_default(),
+                        );
                     }
                 }
-                self.types.insert(name.clone(), UserType { name, kind: TypeKind::Domain { base, not_null, checks }, origin: cx.whole() });
+                self.types.insert(
+                    name.clone(),
+                    UserType {
+                        name,
+                        kind: TypeKind::Domain {
+                            base,
+                            not_null,
+                            checks,
+                        },
+                        origin: cx.whole(),
+                    },
+                );
             }
             NodeEnum::CompositeTypeStmt(s) => {
                 let Some(rv) = &s.typevar else { return };
@@ -177,11 +248,21 @@ impl Catalog {
                     .coldeflist
                     .iter()
                     .filter_map(|n| match n.node.as_ref() {
-                        Some(NodeEnum::ColumnDef(d)) => Some((d.colname.clone(), d.type_name.as_ref().map(|t| data_type(t).0)?)),
+                        Some(NodeEnum::ColumnDef(d)) => Some((
+                            d.colname.clone(),
+                            d.type_name.as_ref().map(|t| data_type(t).0)?,
+                        )),
                         _ => None,
                     })
                     .collect();
-                self.types.insert(name.clone(), UserType { name, kind: TypeKind::Composite { attributes }, origin: cx.whole() });
+                self.types.insert(
+                    name.clone(),
+                    UserType {
+                        name,
+                        kind: TypeKind::Composite { attributes },
+                        origin: cx.whole(),
+                    },
+                );
             }
             NodeEnum::CreatePolicyStmt(s) => {
                 let Some(rv) = &s.table else { return };
@@ -203,7 +284,11 @@ impl Catalog {
             NodeEnum::AlterPolicyStmt(s) => {
                 let Some(rv) = &s.table else { return };
                 let table = self.resolve(rv);
-                if let Some(p) = self.tables.get_mut(&table).and_then(|t| t.policies.iter_mut().find(|p| p.name == s.policy_name)) {
+                if let Some(p) = self
+                    .tables
+                    .get_mut(&table)
+                    .and_then(|t| t.policies.iter_mut().find(|p| p.name == s.policy_name))
+                {
                     if !s.roles.is_empty() {
                         p.roles = s.roles.iter().filter_map(role_name).collect();
                     }
@@ -229,7 +314,9 @@ impl Catalog {
                 self.roles.insert(role.name.clone(), role);
             }
             NodeEnum::AlterRoleStmt(s) => {
-                let Some(name) = s.role.as_ref().map(|r| r.rolename.clone()) else { return };
+                let Some(name) = s.role.as_ref().map(|r| r.rolename.clone()) else {
+                    return;
+                };
                 if let Some(role) = self.roles.get_mut(&name) {
                     role_options(role, &s.options);
                 }
@@ -266,20 +353,28 @@ impl Catalog {
                     "AFTER"
                 };
                 let mut events = vec![];
-                for (bit, ev) in [(4, "INSERT"), (8, "DELETE"), (16, "UPDATE"), (32, "TRUNCATE")] {
+                for (bit, ev) in [
+                    (4, "INSERT"),
+                    (8, "DELETE"),
+                    (16, "UPDATE"),
+                    (32, "TRUNCATE"),
+                ] {
                     if s.events & bit != 0 {
                         events.push(ev.to_string());
                     }
                 }
-                self.triggers.insert((table.clone(), s.trigname.clone()), Trigger {
-                    name: s.trigname.clone(),
-                    table,
-                    function,
-                    timing: timing.to_string(),
-                    events,
-                    for_each_row: s.row,
-                    origin: cx.whole(),
-                });
+                self.triggers.insert(
+                    (table.clone(), s.trigname.clone()),
+                    Trigger {
+                        name: s.trigname.clone(),
+                        table,
+                        function,
+                        timing: timing.to_string(),
+                        events,
+                        for_each_row: s.row,
+                        origin: cx.whole(),
+                    },
+                );
             }
             NodeEnum::CreateFunctionStmt(s) => self.create_function(s, cx),
             NodeEnum::CommentStmt(s) => self.comment(s, cx),
@@ -297,7 +392,10 @@ impl Catalog {
             }
             NodeEnum::CreateSchemaStmt(s) => {
                 let name = if s.schemaname.is_empty() {
-                    s.authrole.as_ref().map(|r| r.rolename.clone()).unwrap_or_default()
+                    s.authrole
+                        .as_ref()
+                        .map(|r| r.rolename.clone())
+                        .unwrap_or_default()
                 } else {
                     s.schemaname.clone()
                 };
@@ -313,10 +411,19 @@ impl Catalog {
             }
             NodeEnum::CreateExtensionStmt(s) => {
                 let schema = s.options.iter().find_map(|o| match o.node.as_ref() {
-                    Some(NodeEnum::DefElem(d)) if d.defname == "schema" => d.arg.as_ref().and_then(|a| const_text(a)),
+                    Some(NodeEnum::DefElem(d)) if d.defname == "schema" => {
+                        d.arg.as_ref().and_then(|a| const_text(a))
+                    }
                     _ => None,
                 });
-                self.extensions.insert(s.extname.clone(), Extension { name: s.extname.clone(), schema, origin: cx.whole() });
+                self.extensions.insert(
+                    s.extname.clone(),
+                    Extension {
+                        name: s.extname.clone(),
+                        schema,
+                        origin: cx.whole(),
+                    },
+                );
             }
             NodeEnum::AlterObjectSchemaStmt(s) => {
                 if matches!(ot(s.object_type), Ot::ObjectTable) {
@@ -379,10 +486,14 @@ impl Catalog {
 
     fn sequence_options(&self, seq: &mut Sequence, options: &[ast::Node]) {
         for o in options {
-            let Some(NodeEnum::DefElem(d)) = o.node.as_ref() else { continue };
+            let Some(NodeEnum::DefElem(d)) = o.node.as_ref() else {
+                continue;
+            };
             match d.defname.as_str() {
                 "as" => {
-                    if let Some(NodeEnum::TypeName(t)) = d.arg.as_ref().and_then(|a| a.node.as_ref()) {
+                    if let Some(NodeEnum::TypeName(t)) =
+                        d.arg.as_ref().and_then(|a| a.node.as_ref())
+                    {
                         seq.data_type = Some(data_type(t).0);
                     }
                 }
@@ -458,7 +569,11 @@ impl Catalog {
         }
         if let Some(of) = &s.of_typename {
             let tn = self.resolve_type_name(&strings(&of.names));
-            if let Some(UserType { kind: TypeKind::Composite { attributes }, .. }) = self.types.get(&tn) {
+            if let Some(UserType {
+                kind: TypeKind::Composite { attributes },
+                ..
+            }) = self.types.get(&tn)
+            {
                 for (n, dt) in attributes {
                     t.columns.push(Column::new(n.clone(), dt.clone()));
                 }
@@ -486,7 +601,12 @@ impl Catalog {
                     }
                 }
                 Some(NodeEnum::TableLikeClause(l)) => {
-                    if let Some(src) = l.relation.as_ref().map(|r| self.resolve(r)).and_then(|n| self.tables.get(&n)) {
+                    if let Some(src) = l
+                        .relation
+                        .as_ref()
+                        .map(|r| self.resolve(r))
+                        .and_then(|n| self.tables.get(&n))
+                    {
                         for c in &src.columns {
                             let mut c = c.clone();
                             c.origin = cx.whole();
@@ -510,8 +630,18 @@ impl Catalog {
         }
     }
 
-    fn add_column(&mut self, t: &mut Table, d: &ast::ColumnDef, cx: &Ctx, pending: &mut Vec<Sequence>) {
-        let (dt, serial) = d.type_name.as_ref().map(data_type).unwrap_or_else(|| (DataType::simple("unknown"), false));
+    fn add_column(
+        &mut self,
+        t: &mut Table,
+        d: &ast::ColumnDef,
+        cx: &Ctx,
+        pending: &mut Vec<Sequence>,
+    ) {
+        let (dt, serial) = d
+            .type_name
+            .as_ref()
+            .map(data_type)
+            .unwrap_or_else(|| (DataType::simple("unknown"), false));
         let mut col = Column::new(d.colname.clone(), dt);
         col.origin = cx.origin(d.location);
         col.not_null = d.is_not_null;
@@ -524,7 +654,10 @@ impl Catalog {
         if serial {
             col.serial = true;
             col.not_null = true;
-            let seq_name = QualifiedName::new(t.name.schema.clone(), default_name(&t.name.name, std::slice::from_ref(&d.colname), "seq"));
+            let seq_name = QualifiedName::new(
+                t.name.schema.clone(),
+                default_name(&t.name.name, std::slice::from_ref(&d.colname), "seq"),
+            );
             col.default = Some(format!("nextval('{}'::regclass)", seq_name.name));
             pending.push(Sequence {
                 name: seq_name,
@@ -538,9 +671,22 @@ impl Catalog {
         column_constraints(&tn, d, Some(self), t, cx, pending);
     }
 
-    fn constraint(&self, table: &QualifiedName, t: &mut Table, c: &ast::Constraint, col: &[String], cx: &Ctx) -> Option<Constraint> {
+    fn constraint(
+        &self,
+        table: &QualifiedName,
+        t: &mut Table,
+        c: &ast::Constraint,
+        col: &[String],
+        cx: &Ctx,
+    ) -> Option<Constraint> {
         let ct = ConstrType::try_from(c.contype).unwrap_or(ConstrType::Undefined);
-        let keys = |nodes: &[ast::Node]| if nodes.is_empty() { col.to_vec() } else { elem_names(nodes) };
+        let keys = |nodes: &[ast::Node]| {
+            if nodes.is_empty() {
+                col.to_vec()
+            } else {
+                elem_names(nodes)
+            }
+        };
         let (kind, suffix, name_cols) = match ct {
             ConstrType::ConstrPrimary => {
                 let mut columns = keys(&c.keys);
@@ -552,7 +698,14 @@ impl Catalog {
                         cc.not_null = true;
                     }
                 }
-                (ConstraintKind::PrimaryKey { columns, include: elem_names(&c.including) }, "pkey", vec![])
+                (
+                    ConstraintKind::PrimaryKey {
+                        columns,
+                        include: elem_names(&c.including),
+                    },
+                    "pkey",
+                    vec![],
+                )
             }
             ConstrType::ConstrUnique => {
                 let mut columns = keys(&c.keys);
@@ -561,20 +714,44 @@ impl Catalog {
                 }
                 let nc = columns.clone();
                 (
-                    ConstraintKind::Unique { columns, include: elem_names(&c.including), nulls_not_distinct: c.nulls_not_distinct },
+                    ConstraintKind::Unique {
+                        columns,
+                        include: elem_names(&c.including),
+                        nulls_not_distinct: c.nulls_not_distinct,
+                    },
                     "key",
                     nc,
                 )
             }
             ConstrType::ConstrCheck => {
-                let expr = c.raw_expr.as_ref().map(|e| deparse_expr(e)).unwrap_or_default();
-                let columns = c.raw_expr.as_ref().map(|e| column_refs(e)).unwrap_or_default();
-                let nc = if col.is_empty() { columns.first().cloned().into_iter().collect() } else { col.to_vec() };
+                let expr = c
+                    .raw_expr
+                    .as_ref()
+                    .map(|e| deparse_expr(e))
+                    .unwrap_or_default();
+                let columns = c
+                    .raw_expr
+                    .as_ref()
+                    .map(|e| column_refs(e))
+                    .unwrap_or_default();
+                let nc = if col.is_empty() {
+                    columns.first().cloned().into_iter().collect()
+                } else {
+                    col.to_vec()
+                };
                 (ConstraintKind::Check { expr, columns }, "check", nc)
             }
             ConstrType::ConstrForeign => {
-                let columns = if c.fk_attrs.is_empty() { col.to_vec() } else { strings(&c.fk_attrs) };
-                let ref_table = c.pktable.as_ref().map(|r| self.resolve(r)).unwrap_or_else(|| table.clone());
+                let columns = if c.fk_attrs.is_empty() {
+                    col.to_vec()
+                } else {
+                    strings(&c.fk_attrs)
+                };
+                let ref_table = c
+                    .pktable
+                    .as_ref()
+                    .map(|r| self.resolve(r))
+                    .unwrap_or_else(|| table.clone());
                 let nc = columns.clone();
                 let fk = ForeignKey {
                     columns,
@@ -587,18 +764,24 @@ impl Catalog {
                 (ConstraintKind::ForeignKey(fk), "fkey", nc)
             }
             ConstrType::ConstrExclusion => {
-                let elements = c
-                    .exclusions
-                    .iter()
-                    .filter_map(|n| match n.node.as_ref() {
-                        Some(NodeEnum::List(l)) => l.items.first().and_then(|e| elem_names(std::slice::from_ref(e)).into_iter().next()),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>();
+                let elements =
+                    c.exclusions
+                        .iter()
+                        .filter_map(|n| match n.node.as_ref() {
+                            Some(NodeEnum::List(l)) => l.items.first().and_then(|e| {
+                                elem_names(std::slice::from_ref(e)).into_iter().next()
+                            }),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>();
                 let nc = elements.clone();
                 (
                     ConstraintKind::Exclude {
-                        method: if c.access_method.is_empty() { "btree".into() } else { c.access_method.clone() },
+                        method: if c.access_method.is_empty() {
+                            "btree".into()
+                        } else {
+                            c.access_method.clone()
+                        },
                         elements,
                         predicate: c.where_clause.as_ref().map(|w| deparse_expr(w)),
                     },
@@ -609,7 +792,11 @@ impl Catalog {
             _ => return None,
         };
         let name_given = !c.conname.is_empty();
-        let name = if name_given { c.conname.clone() } else { default_name(&table.name, &name_cols, suffix) };
+        let name = if name_given {
+            c.conname.clone()
+        } else {
+            default_name(&table.name, &name_cols, suffix)
+        };
         Some(Constraint {
             name,
             name_given,
@@ -623,7 +810,10 @@ impl Catalog {
 
     fn index_columns(&self, table: &QualifiedName, index: &str) -> Vec<String> {
         let q = QualifiedName::new(table.schema.clone(), index.to_string());
-        self.indexes.get(&q).map(|i| i.key_columns().iter().map(|s| s.to_string()).collect()).unwrap_or_default()
+        self.indexes
+            .get(&q)
+            .map(|i| i.key_columns().iter().map(|s| s.to_string()).collect())
+            .unwrap_or_default()
     }
 
     fn create_table_as(&mut self, s: &ast::CreateTableAsStmt, cx: &Ctx) {
@@ -633,8 +823,21 @@ impl Catalog {
         let query_node = s.query.as_ref().and_then(|q| q.node.as_ref());
         if is(s.objtype, Ot::ObjectMatview as i32) {
             let query = query_node.map(deparse_stmt).unwrap_or_default();
-            let depends_on = s.query.as_ref().map(|q| self.relations_in(q)).unwrap_or_default();
-            self.views.insert(name.clone(), View { name, materialized: true, query, depends_on, origin: cx.origin(rv.location) });
+            let depends_on = s
+                .query
+                .as_ref()
+                .map(|q| self.relations_in(q))
+                .unwrap_or_default();
+            self.views.insert(
+                name.clone(),
+                View {
+                    name,
+                    materialized: true,
+                    query,
+                    depends_on,
+                    origin: cx.origin(rv.location),
+                },
+            );
             return;
         }
         let mut t = Table::new(name.clone());
@@ -669,24 +872,39 @@ impl Catalog {
         let table = self.resolve(rv);
         let mut keys = vec![];
         for p in &s.index_params {
-            let Some(NodeEnum::IndexElem(e)) = p.node.as_ref() else { continue };
+            let Some(NodeEnum::IndexElem(e)) = p.node.as_ref() else {
+                continue;
+            };
             let expr = if !e.name.is_empty() {
                 IndexKeyExpr::Column(e.name.clone())
             } else if let Some(x) = &e.expr {
                 match x.node.as_ref() {
-                    Some(NodeEnum::ColumnRef(_)) => IndexKeyExpr::Column(column_refs(x).pop().unwrap_or_default()),
-                    _ => IndexKeyExpr::Expression { sql: deparse_expr(x), columns: column_refs(x) },
+                    Some(NodeEnum::ColumnRef(_)) => {
+                        IndexKeyExpr::Column(column_refs(x).pop().unwrap_or_default())
+                    }
+                    _ => IndexKeyExpr::Expression {
+                        sql: deparse_expr(x),
+                        columns: column_refs(x),
+                    },
                 }
             } else {
                 continue;
             };
             let opclass = {
                 let o = strings(&e.opclass);
-                if o.is_empty() { None } else { Some(o.join(".")) }
+                if o.is_empty() {
+                    None
+                } else {
+                    Some(o.join("."))
+                }
             };
             let collation = {
                 let c = strings(&e.collation);
-                if c.is_empty() { None } else { Some(c.join(".")) }
+                if c.is_empty() {
+                    None
+                } else {
+                    Some(c.join("."))
+                }
             };
             keys.push(IndexKey {
                 expr,
@@ -705,13 +923,18 @@ impl Catalog {
                 .iter()
                 .map(|k| match &k.expr {
                     IndexKeyExpr::Column(c) => c.clone(),
-                    IndexKeyExpr::Expression { sql, .. } => sql.split('(').next().unwrap_or("expr").trim().to_string(),
+                    IndexKeyExpr::Expression { sql, .. } => {
+                        sql.split('(').next().unwrap_or("expr").trim().to_string()
+                    }
                 })
                 .collect();
             let base = default_name(&table.name, &parts, "idx");
             let mut candidate = base.clone();
             let mut n = 1;
-            while self.indexes.contains_key(&QualifiedName::new(table.schema.clone(), candidate.clone())) {
+            while self
+                .indexes
+                .contains_key(&QualifiedName::new(table.schema.clone(), candidate.clone()))
+            {
                 candidate = format!("{base}{n}");
                 n += 1;
             }
@@ -732,11 +955,19 @@ impl Catalog {
             table,
             unique: s.unique,
             primary: s.primary,
-            method: if s.access_method.is_empty() { "btree".into() } else { s.access_method.to_ascii_lowercase() },
+            method: if s.access_method.is_empty() {
+                "btree".into()
+            } else {
+                s.access_method.to_ascii_lowercase()
+            },
             keys,
             include: elem_names(&s.index_including_params),
             predicate: s.where_clause.as_ref().map(|w| deparse_expr(w)),
-            predicate_columns: s.where_clause.as_ref().map(|w| column_refs(w)).unwrap_or_default(),
+            predicate_columns: s
+                .where_clause
+                .as_ref()
+                .map(|w| column_refs(w))
+                .unwrap_or_default(),
             nulls_not_distinct: s.nulls_not_distinct,
             source: IndexSource::CreateIndex,
             origin,
@@ -754,13 +985,17 @@ impl Catalog {
             return;
         }
         for cmd in &s.cmds {
-            let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else { continue };
+            let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else {
+                continue;
+            };
             self.alter_table_cmd(&name, c, cx);
         }
     }
 
     fn alter_table_cmd(&mut self, name: &QualifiedName, c: &ast::AlterTableCmd, cx: &Ctx) {
-        let Some(mut t) = self.tables.remove(name) else { return };
+        let Some(mut t) = self.tables.remove(name) else {
+            return;
+        };
         let def = c.def.as_ref().and_then(|d| d.node.as_ref());
         let mut pending = vec![];
         match at(c.subtype) {
@@ -789,7 +1024,9 @@ impl Catalog {
             At::AtDropColumn => {
                 t.columns.retain(|col| col.name != c.name);
                 t.constraints.retain(|k| !constraint_uses(k, &c.name));
-                self.indexes.retain(|_, i| !(&i.table == name && i.all_columns().contains(&c.name.as_str())));
+                self.indexes.retain(|_, i| {
+                    !(&i.table == name && i.all_columns().contains(&c.name.as_str()))
+                });
             }
             At::AtAddConstraint => {
                 if let Some(NodeEnum::Constraint(k)) = def {
@@ -837,7 +1074,11 @@ impl Catalog {
             At::AtAddIdentity => {
                 if let Some(NodeEnum::Constraint(k)) = def {
                     if let Some(col) = t.column_mut(&c.name) {
-                        col.identity = Some(if k.generated_when == "a" { Identity::Always } else { Identity::ByDefault });
+                        col.identity = Some(if k.generated_when == "a" {
+                            Identity::Always
+                        } else {
+                            Identity::ByDefault
+                        });
                         col.not_null = true;
                     }
                 }
@@ -864,7 +1105,10 @@ impl Catalog {
                     if let Some(child) = p.name.as_ref().map(|r| self.resolve(r)) {
                         let bound = partition_bound_text(p.bound.as_ref());
                         if let Some(ct) = self.tables.get_mut(&child) {
-                            ct.partition_of = Some(PartitionOf { parent: name.clone(), bound });
+                            ct.partition_of = Some(PartitionOf {
+                                parent: name.clone(),
+                                bound,
+                            });
                         }
                     }
                 }
@@ -954,7 +1198,12 @@ impl Catalog {
                     let schema = parts[0].clone();
                     self.schemas.remove(&schema);
                     if cascade {
-                        let doomed: Vec<QualifiedName> = self.tables.keys().filter(|k| k.schema == schema).cloned().collect();
+                        let doomed: Vec<QualifiedName> = self
+                            .tables
+                            .keys()
+                            .filter(|k| k.schema == schema)
+                            .cloned()
+                            .collect();
                         for d in doomed {
                             self.drop_table(&d);
                         }
@@ -977,7 +1226,12 @@ impl Catalog {
     /// dependent views; a migration that ran did say it, or had none).
     fn drop_dependents(&mut self, name: &QualifiedName) {
         self.indexes.retain(|_, i| &i.table != name);
-        let dependents: Vec<QualifiedName> = self.views.values().filter(|v| v.depends_on.contains(name)).map(|v| v.name.clone()).collect();
+        let dependents: Vec<QualifiedName> = self
+            .views
+            .values()
+            .filter(|v| v.depends_on.contains(name))
+            .map(|v| v.name.clone())
+            .collect();
         for d in dependents {
             if self.views.remove(&d).is_some() {
                 self.drop_dependents(&d);
@@ -990,13 +1244,19 @@ impl Catalog {
         self.drop_dependents(name);
         self.indexes.retain(|_, i| &i.table != name);
         self.triggers.retain(|(t, _), _| t != name);
-        self.sequences.retain(|_, s| s.owned_by.as_ref().is_none_or(|(t, _)| t != name));
+        self.sequences
+            .retain(|_, s| s.owned_by.as_ref().is_none_or(|(t, _)| t != name));
         for t in self.tables.values_mut() {
-            t.constraints.retain(|c| c.foreign_key().is_none_or(|fk| &fk.ref_table != name));
+            t.constraints
+                .retain(|c| c.foreign_key().is_none_or(|fk| &fk.ref_table != name));
         }
         // Dropping a partitioned table drops its partitions.
-        let parts: Vec<QualifiedName> =
-            self.tables.values().filter(|t| t.partition_of.as_ref().is_some_and(|p| &p.parent == name)).map(|t| t.name.clone()).collect();
+        let parts: Vec<QualifiedName> = self
+            .tables
+            .values()
+            .filter(|t| t.partition_of.as_ref().is_some_and(|p| &p.parent == name))
+            .map(|t| t.name.clone())
+            .collect();
         for p in parts {
             self.drop_table(&p);
         }
@@ -1077,7 +1337,12 @@ impl Catalog {
                 if let Some(o) = self.schemas.remove(&old) {
                     self.schemas.insert(s.newname.clone(), o);
                 }
-                let doomed: Vec<QualifiedName> = self.tables.keys().filter(|k| k.schema == old).cloned().collect();
+                let doomed: Vec<QualifiedName> = self
+                    .tables
+                    .keys()
+                    .filter(|k| k.schema == old)
+                    .cloned()
+                    .collect();
                 for d in doomed {
                     let new = QualifiedName::new(s.newname.clone(), d.name.clone());
                     self.rename_table(&d, new);
@@ -1119,7 +1384,9 @@ impl Catalog {
     }
 
     fn rename_table(&mut self, old: &QualifiedName, new: QualifiedName) {
-        let Some(mut t) = self.tables.remove(old) else { return };
+        let Some(mut t) = self.tables.remove(old) else {
+            return;
+        };
         t.name = new.clone();
         // A self-reference moves with the table.
         for c in t.constraints.iter_mut() {
@@ -1134,7 +1401,12 @@ impl Catalog {
             i.table = new.clone();
         }
         if old.schema != new.schema {
-            let moved: Vec<QualifiedName> = self.indexes.iter().filter(|(_, i)| i.table == new).map(|(k, _)| k.clone()).collect();
+            let moved: Vec<QualifiedName> = self
+                .indexes
+                .iter()
+                .filter(|(_, i)| i.table == new)
+                .map(|(k, _)| k.clone())
+                .collect();
             for k in moved {
                 if let Some(mut i) = self.indexes.remove(&k) {
                     i.name.schema = new.schema.clone();
@@ -1142,7 +1414,12 @@ impl Catalog {
                 }
             }
         }
-        let moved: Vec<(QualifiedName, String)> = self.triggers.keys().filter(|(t, _)| t == old).cloned().collect();
+        let moved: Vec<(QualifiedName, String)> = self
+            .triggers
+            .keys()
+            .filter(|(t, _)| t == old)
+            .cloned()
+            .collect();
         for key in moved {
             if let Some(mut tr) = self.triggers.remove(&key) {
                 tr.table = new.clone();
@@ -1184,7 +1461,10 @@ impl Catalog {
             }
             for k in t.constraints.iter_mut() {
                 match &mut k.kind {
-                    ConstraintKind::PrimaryKey { columns, include } | ConstraintKind::Unique { columns, include, .. } => {
+                    ConstraintKind::PrimaryKey { columns, include }
+                    | ConstraintKind::Unique {
+                        columns, include, ..
+                    } => {
                         ren(columns);
                         ren(include);
                     }
@@ -1230,8 +1510,12 @@ impl Catalog {
 
     fn grant(&mut self, s: &ast::GrantStmt, cx: &Ctx) {
         let object_kind = match (s.targtype, ot(s.objtype)) {
-            (t, o) if t == ast::GrantTargetType::AclTargetAllInSchema as i32 => format!("ALL {}S IN SCHEMA", object_word(o)),
-            (t, o) if t == ast::GrantTargetType::AclTargetDefaults as i32 => format!("DEFAULT {}", object_word(o)),
+            (t, o) if t == ast::GrantTargetType::AclTargetAllInSchema as i32 => {
+                format!("ALL {}S IN SCHEMA", object_word(o))
+            }
+            (t, o) if t == ast::GrantTargetType::AclTargetDefaults as i32 => {
+                format!("DEFAULT {}", object_word(o))
+            }
             (_, o) => object_word(o).to_string(),
         };
         let objects: Vec<String> = s
@@ -1258,17 +1542,31 @@ impl Catalog {
         }
         let grantees: Vec<String> = s.grantees.iter().filter_map(role_name).collect();
         if s.is_grant {
-            self.grants.push(Grant { privileges, object_kind, objects, grantees, with_grant_option: s.grant_option, origin: cx.whole() });
+            self.grants.push(Grant {
+                privileges,
+                object_kind,
+                objects,
+                grantees,
+                with_grant_option: s.grant_option,
+                origin: cx.whole(),
+            });
         } else {
             for g in self.grants.iter_mut() {
                 if g.object_kind == object_kind && g.objects.iter().any(|o| objects.contains(o)) {
-                    g.grantees.retain(|r| !grantees.contains(r) || !(privileges.contains(&"ALL".into()) || g.privileges.iter().all(|p| privileges.contains(p))));
-                    if !privileges.contains(&"ALL".into()) && g.grantees.iter().any(|r| grantees.contains(r)) {
+                    g.grantees.retain(|r| {
+                        !grantees.contains(r)
+                            || !(privileges.contains(&"ALL".into())
+                                || g.privileges.iter().all(|p| privileges.contains(p)))
+                    });
+                    if !privileges.contains(&"ALL".into())
+                        && g.grantees.iter().any(|r| grantees.contains(r))
+                    {
                         g.privileges.retain(|p| !privileges.contains(p));
                     }
                 }
             }
-            self.grants.retain(|g| !g.grantees.is_empty() && !g.privileges.is_empty());
+            self.grants
+                .retain(|g| !g.grantees.is_empty() && !g.privileges.is_empty());
         }
     }
 
@@ -1299,14 +1597,37 @@ impl Catalog {
             origin: cx.whole(),
         };
         for o in &s.options {
-            let Some(NodeEnum::DefElem(d)) = o.node.as_ref() else { continue };
+            let Some(NodeEnum::DefElem(d)) = o.node.as_ref() else {
+                continue;
+            };
             let arg = d.arg.as_ref().and_then(|a| a.node.as_ref());
             match (d.defname.as_str(), arg) {
-                ("language", _) => f.language = d.arg.as_ref().and_then(|a| const_text(a)).unwrap_or_default().to_ascii_lowercase(),
+                ("language", _) => {
+                    f.language = d
+                        .arg
+                        .as_ref()
+                        .and_then(|a| const_text(a))
+                        .unwrap_or_default()
+                        .to_ascii_lowercase()
+                }
                 ("as", Some(NodeEnum::List(l))) => f.body = l.items.first().and_then(const_text),
-                ("security", _) => f.security_definer = d.arg.as_ref().and_then(|a| const_text(a)).is_some_and(|v| v == "true"),
-                ("set", Some(NodeEnum::VariableSetStmt(v))) if v.name.eq_ignore_ascii_case("search_path") => {
-                    f.search_path = Some(v.args.iter().filter_map(const_text).collect::<Vec<_>>().join(", "));
+                ("security", _) => {
+                    f.security_definer = d
+                        .arg
+                        .as_ref()
+                        .and_then(|a| const_text(a))
+                        .is_some_and(|v| v == "true")
+                }
+                ("set", Some(NodeEnum::VariableSetStmt(v)))
+                    if v.name.eq_ignore_ascii_case("search_path") =>
+                {
+                    f.search_path = Some(
+                        v.args
+                            .iter()
+                            .filter_map(const_text)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    );
                 }
                 _ => {}
             }
@@ -1314,14 +1635,21 @@ impl Catalog {
         if let Some(b) = &s.sql_body {
             f.body = b.node.as_ref().map(deparse_stmt).or(Some(String::new()));
         }
-        self.functions.retain(|x| !(x.name == f.name && x.arg_types == f.arg_types));
+        self.functions
+            .retain(|x| !(x.name == f.name && x.arg_types == f.arg_types));
         self.functions.push(f);
     }
 
     fn comment(&mut self, s: &ast::CommentStmt, _cx: &Ctx) {
-        let Some(NodeEnum::List(l)) = s.object.as_ref().and_then(|o| o.node.as_ref()) else { return };
+        let Some(NodeEnum::List(l)) = s.object.as_ref().and_then(|o| o.node.as_ref()) else {
+            return;
+        };
         let parts = strings(&l.items);
-        let text = if s.comment.is_empty() { None } else { Some(s.comment.clone()) };
+        let text = if s.comment.is_empty() {
+            None
+        } else {
+            Some(s.comment.clone())
+        };
         match ot(s.objtype) {
             Ot::ObjectTable => {
                 let name = self.resolve_name(&parts);
@@ -1377,8 +1705,14 @@ fn role_name(n: &ast::Node) -> Option<String> {
 
 fn role_options(role: &mut Role, options: &[ast::Node]) {
     for o in options {
-        let Some(NodeEnum::DefElem(d)) = o.node.as_ref() else { continue };
-        let on = d.arg.as_ref().and_then(|a| const_text(a)).map(|v| v == "true" || v == "1");
+        let Some(NodeEnum::DefElem(d)) = o.node.as_ref() else {
+            continue;
+        };
+        let on = d
+            .arg
+            .as_ref()
+            .and_then(|a| const_text(a))
+            .map(|v| v == "true" || v == "1");
         match d.defname.as_str() {
             "canlogin" => role.login = on.unwrap_or(true),
             "superuser" => role.superuser = on.unwrap_or(true),
@@ -1398,8 +1732,15 @@ fn partition_bound_text(b: Option<&ast::PartitionBoundSpec>) -> String {
     let list = |v: &[ast::Node]| v.iter().map(deparse_expr).collect::<Vec<_>>().join(", ");
     match b.strategy.as_str() {
         "l" => format!("FOR VALUES IN ({})", list(&b.listdatums)),
-        "r" => format!("FOR VALUES FROM ({}) TO ({})", list(&b.lowerdatums), list(&b.upperdatums)),
-        "h" => format!("FOR VALUES WITH (MODULUS {}, REMAINDER {})", b.modulus, b.remainder),
+        "r" => format!(
+            "FOR VALUES FROM ({}) TO ({})",
+            list(&b.lowerdatums),
+            list(&b.upperdatums)
+        ),
+        "h" => format!(
+            "FOR VALUES WITH (MODULUS {}, REMAINDER {})",
+            b.modulus, b.remainder
+        ),
         _ => String::new(),
     }
 }
@@ -1407,7 +1748,10 @@ fn partition_bound_text(b: Option<&ast::PartitionBoundSpec>) -> String {
 fn constraint_uses(c: &Constraint, col: &str) -> bool {
     let has = |v: &[String]| v.iter().any(|x| x == col);
     match &c.kind {
-        ConstraintKind::PrimaryKey { columns, include } | ConstraintKind::Unique { columns, include, .. } => has(columns) || has(include),
+        ConstraintKind::PrimaryKey { columns, include }
+        | ConstraintKind::Unique {
+            columns, include, ..
+        } => has(columns) || has(include),
         ConstraintKind::Check { columns, .. } => has(columns),
         ConstraintKind::ForeignKey(fk) => has(&fk.columns),
         ConstraintKind::Exclude { elements, .. } => has(elements),
@@ -1442,7 +1786,9 @@ fn column_constraints(
     let cat = cat.unwrap_or(&empty);
     let mut last_fk: Option<usize> = None;
     for n in &d.constraints {
-        let Some(NodeEnum::Constraint(c)) = n.node.as_ref() else { continue };
+        let Some(NodeEnum::Constraint(c)) = n.node.as_ref() else {
+            continue;
+        };
         let ct = ConstrType::try_from(c.contype).unwrap_or(ConstrType::Undefined);
         match ct {
             ConstrType::ConstrNotnull => {
@@ -1462,7 +1808,11 @@ fn column_constraints(
             }
             ConstrType::ConstrIdentity => {
                 if let Some(cc) = t.column_mut(&d.colname) {
-                    cc.identity = Some(if c.generated_when == "a" { Identity::Always } else { Identity::ByDefault });
+                    cc.identity = Some(if c.generated_when == "a" {
+                        Identity::Always
+                    } else {
+                        Identity::ByDefault
+                    });
                     cc.not_null = true;
                 }
             }
@@ -1471,7 +1821,10 @@ fn column_constraints(
                     cc.generated = c.raw_expr.as_ref().map(|e| deparse_expr(e));
                 }
             }
-            ConstrType::ConstrAttrDeferrable | ConstrType::ConstrAttrNotDeferrable | ConstrType::ConstrAttrDeferred | ConstrType::ConstrAttrImmediate => {
+            ConstrType::ConstrAttrDeferrable
+            | ConstrType::ConstrAttrNotDeferrable
+            | ConstrType::ConstrAttrDeferred
+            | ConstrType::ConstrAttrImmediate => {
                 if let Some(i) = last_fk {
                     let k = &mut t.constraints[i];
                     match ct {
@@ -1494,4 +1847,3 @@ fn column_constraints(
         }
     }
 }
-

@@ -34,14 +34,21 @@ impl Catalog {
 
     /// The schema new objects go to: the first existing entry of the search path.
     pub fn creation_schema(&self) -> String {
-        self.search_path.iter().find(|s| s.as_str() != "$user").cloned().unwrap_or_else(|| "public".to_string())
+        self.search_path
+            .iter()
+            .find(|s| s.as_str() != "$user")
+            .cloned()
+            .unwrap_or_else(|| "public".to_string())
     }
 
     /// Find a table by schema (optional) and name, through the search path when unqualified.
     pub fn find_table(&self, schema: Option<&str>, name: &str) -> Option<&Table> {
         match schema {
             Some(s) => self.tables.get(&QualifiedName::new(s, name)),
-            None => self.search_path.iter().find_map(|s| self.tables.get(&QualifiedName::new(s.as_str(), name))),
+            None => self
+                .search_path
+                .iter()
+                .find_map(|s| self.tables.get(&QualifiedName::new(s.as_str(), name))),
         }
     }
 
@@ -52,14 +59,20 @@ impl Catalog {
     /// All indexes on a table: those written with CREATE INDEX, and those PRIMARY KEY, UNIQUE and EXCLUDE
     /// constraints imply.
     pub fn indexes_on(&self, table: &QualifiedName) -> Vec<Index> {
-        let mut out: Vec<Index> = self.indexes.values().filter(|i| &i.table == table).cloned().collect();
+        let mut out: Vec<Index> = self
+            .indexes
+            .values()
+            .filter(|i| &i.table == table)
+            .cloned()
+            .collect();
         self.constraint_indexes(table, &mut out);
         out
     }
 
     /// [`Catalog::indexes_on`] for every table at once (one pass over the indexes).
     pub fn indexes_by_table(&self) -> std::collections::HashMap<&QualifiedName, Vec<Index>> {
-        let mut map: std::collections::HashMap<&QualifiedName, Vec<Index>> = self.tables.keys().map(|t| (t, Vec::new())).collect();
+        let mut map: std::collections::HashMap<&QualifiedName, Vec<Index>> =
+            self.tables.keys().map(|t| (t, Vec::new())).collect();
         for i in self.indexes.values() {
             if let Some(v) = map.get_mut(&i.table) {
                 v.push(i.clone());
@@ -75,11 +88,31 @@ impl Catalog {
         if let Some(t) = self.tables.get(table) {
             for c in &t.constraints {
                 let (cols, include, unique, primary, method, nnd) = match &c.kind {
-                    ConstraintKind::PrimaryKey { columns, include } => (columns.clone(), include.clone(), true, true, "btree", false),
-                    ConstraintKind::Unique { columns, include, nulls_not_distinct } => {
-                        (columns.clone(), include.clone(), true, false, "btree", *nulls_not_distinct)
+                    ConstraintKind::PrimaryKey { columns, include } => {
+                        (columns.clone(), include.clone(), true, true, "btree", false)
                     }
-                    ConstraintKind::Exclude { method, elements, .. } => (elements.clone(), vec![], false, false, method.as_str(), false),
+                    ConstraintKind::Unique {
+                        columns,
+                        include,
+                        nulls_not_distinct,
+                    } => (
+                        columns.clone(),
+                        include.clone(),
+                        true,
+                        false,
+                        "btree",
+                        *nulls_not_distinct,
+                    ),
+                    ConstraintKind::Exclude {
+                        method, elements, ..
+                    } => (
+                        elements.clone(),
+                        vec![],
+                        false,
+                        false,
+                        method.as_str(),
+                        false,
+                    ),
                     _ => continue,
                 };
                 out.push(Index {
@@ -101,7 +134,10 @@ impl Catalog {
     }
 
     /// Foreign keys that point at `table`, as (referencing table, constraint, key).
-    pub fn references_to<'a>(&'a self, table: &'a QualifiedName) -> impl Iterator<Item = (&'a Table, &'a Constraint, &'a ForeignKey)> + 'a {
+    pub fn references_to<'a>(
+        &'a self,
+        table: &'a QualifiedName,
+    ) -> impl Iterator<Item = (&'a Table, &'a Constraint, &'a ForeignKey)> + 'a {
         self.tables
             .values()
             .flat_map(|t| t.foreign_keys().map(move |(c, fk)| (t, c, fk)))
@@ -109,13 +145,22 @@ impl Catalog {
     }
 
     /// Triggers on a table.
-    pub fn triggers_on<'a>(&'a self, table: &'a QualifiedName) -> impl Iterator<Item = &'a Trigger> + 'a {
-        self.triggers.range((table.clone(), String::new())..).take_while(move |((t, _), _)| t == table).map(|(_, v)| v)
+    pub fn triggers_on<'a>(
+        &'a self,
+        table: &'a QualifiedName,
+    ) -> impl Iterator<Item = &'a Trigger> + 'a {
+        self.triggers
+            .range((table.clone(), String::new())..)
+            .take_while(move |((t, _), _)| t == table)
+            .map(|(_, v)| v)
     }
 
     /// A function by name (any overload).
     pub fn function_named(&self, name: &QualifiedName) -> Option<&Function> {
-        self.functions.iter().find(|f| &f.name == name).or_else(|| self.functions.iter().find(|f| f.name.name == name.name))
+        self.functions
+            .iter()
+            .find(|f| &f.name == name)
+            .or_else(|| self.functions.iter().find(|f| f.name.name == name.name))
     }
 
     /// The columns an FK references, with the PK filled in when none were written.
@@ -123,6 +168,10 @@ impl Catalog {
         if !fk.ref_columns.is_empty() {
             return fk.ref_columns.clone();
         }
-        self.tables.get(&fk.ref_table).and_then(|t| t.primary_key_columns()).map(|c| c.to_vec()).unwrap_or_default()
+        self.tables
+            .get(&fk.ref_table)
+            .and_then(|t| t.primary_key_columns())
+            .map(|c| c.to_vec())
+            .unwrap_or_default()
     }
 }

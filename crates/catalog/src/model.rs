@@ -39,7 +39,10 @@ pub struct QualifiedName {
 
 impl QualifiedName {
     pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
-        QualifiedName { schema: schema.into(), name: name.into() }
+        QualifiedName {
+            schema: schema.into(),
+            name: name.into(),
+        }
     }
 }
 
@@ -48,7 +51,12 @@ impl fmt::Display for QualifiedName {
         if self.schema == "public" {
             write!(f, "{}", dbarch_sql::expr::quote_ident(&self.name))
         } else {
-            write!(f, "{}.{}", dbarch_sql::expr::quote_ident(&self.schema), dbarch_sql::expr::quote_ident(&self.name))
+            write!(
+                f,
+                "{}.{}",
+                dbarch_sql::expr::quote_ident(&self.schema),
+                dbarch_sql::expr::quote_ident(&self.name)
+            )
         }
     }
 }
@@ -67,7 +75,12 @@ pub struct DataType {
 
 impl DataType {
     pub fn simple(name: &str) -> Self {
-        DataType { name: name.to_string(), schema: None, modifiers: vec![], array_dims: 0 }
+        DataType {
+            name: name.to_string(),
+            schema: None,
+            modifiers: vec![],
+            array_dims: 0,
+        }
     }
 
     pub fn is_array(&self) -> bool {
@@ -200,11 +213,25 @@ pub struct ForeignKey {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum ConstraintKind {
-    PrimaryKey { columns: Vec<String>, include: Vec<String> },
-    Unique { columns: Vec<String>, include: Vec<String>, nulls_not_distinct: bool },
-    Check { expr: String, columns: Vec<String> },
+    PrimaryKey {
+        columns: Vec<String>,
+        include: Vec<String>,
+    },
+    Unique {
+        columns: Vec<String>,
+        include: Vec<String>,
+        nulls_not_distinct: bool,
+    },
+    Check {
+        expr: String,
+        columns: Vec<String>,
+    },
     ForeignKey(ForeignKey),
-    Exclude { method: String, elements: Vec<String>, predicate: Option<String> },
+    Exclude {
+        method: String,
+        elements: Vec<String>,
+        predicate: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -307,7 +334,9 @@ impl Table {
     }
 
     pub fn primary_key(&self) -> Option<&Constraint> {
-        self.constraints.iter().find(|c| matches!(c.kind, ConstraintKind::PrimaryKey { .. }))
+        self.constraints
+            .iter()
+            .find(|c| matches!(c.kind, ConstraintKind::PrimaryKey { .. }))
     }
 
     pub fn primary_key_columns(&self) -> Option<&[String]> {
@@ -318,7 +347,9 @@ impl Table {
     }
 
     pub fn foreign_keys(&self) -> impl Iterator<Item = (&Constraint, &ForeignKey)> {
-        self.constraints.iter().filter_map(|c| c.foreign_key().map(|fk| (c, fk)))
+        self.constraints
+            .iter()
+            .filter_map(|c| c.foreign_key().map(|fk| (c, fk)))
     }
 
     /// Column sets that PostgreSQL knows to be unique: primary key and unique constraints.
@@ -339,7 +370,10 @@ impl Table {
 pub enum IndexKeyExpr {
     Column(String),
     /// An expression key as SQL text, with the columns it uses.
-    Expression { sql: String, columns: Vec<String> },
+    Expression {
+        sql: String,
+        columns: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -353,7 +387,13 @@ pub struct IndexKey {
 
 impl IndexKey {
     pub fn column(name: &str) -> Self {
-        IndexKey { expr: IndexKeyExpr::Column(name.to_string()), opclass: None, collation: None, descending: false, nulls_first: None }
+        IndexKey {
+            expr: IndexKeyExpr::Column(name.to_string()),
+            opclass: None,
+            collation: None,
+            descending: false,
+            nulls_first: None,
+        }
     }
 
     pub fn column_name(&self) -> Option<&str> {
@@ -425,7 +465,9 @@ impl Index {
         for k in &self.keys {
             match &k.expr {
                 IndexKeyExpr::Column(c) => v.push(c.as_str()),
-                IndexKeyExpr::Expression { columns, .. } => v.extend(columns.iter().map(String::as_str)),
+                IndexKeyExpr::Expression { columns, .. } => {
+                    v.extend(columns.iter().map(String::as_str))
+                }
             }
         }
         v.extend(self.include.iter().map(String::as_str));
@@ -446,7 +488,11 @@ impl Index {
         }
         s.push_str(&format!(" ({})", keys.join(", ")));
         if !self.include.is_empty() {
-            let inc: Vec<String> = self.include.iter().map(|c| dbarch_sql::expr::quote_ident(c)).collect();
+            let inc: Vec<String> = self
+                .include
+                .iter()
+                .map(|c| dbarch_sql::expr::quote_ident(c))
+                .collect();
             s.push_str(&format!(" INCLUDE ({})", inc.join(", ")));
         }
         if let Some(p) = &self.predicate {
@@ -476,9 +522,17 @@ pub struct Sequence {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum TypeKind {
-    Enum { values: Vec<String> },
-    Domain { base: DataType, not_null: bool, checks: Vec<String> },
-    Composite { attributes: Vec<(String, DataType)> },
+    Enum {
+        values: Vec<String>,
+    },
+    Domain {
+        base: DataType,
+        not_null: bool,
+        checks: Vec<String>,
+    },
+    Composite {
+        attributes: Vec<(String, DataType)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -596,6 +650,9 @@ impl Default for Catalog {
     }
 }
 
-fn values_only<S: serde::Serializer, K, V: Serialize>(m: &BTreeMap<K, V>, s: S) -> Result<S::Ok, S::Error> {
+fn values_only<S: serde::Serializer, K, V: Serialize>(
+    m: &BTreeMap<K, V>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_seq(m.values())
 }

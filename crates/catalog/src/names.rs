@@ -18,5 +18,9 @@ pub(crate) fn default_name(table: &str, columns: &[String], suffix: &str) -> Str
         }
         base.truncate(cut);
     }
-    if suffix.is_empty() { base } else { format!("{base}_{suffix}") }
+    if suffix.is_empty() {
+        base
+    } else {
+        format!("{base}_{suffix}")
+    }
 }

@@ -11,12 +11,33 @@ pub(crate) fn data_type(t: &ast::TypeName) -> (DataType, bool) {
     let (schema, raw) = match names.as_slice() {
         [] => (None, "unknown"),
         [n] => (None, *n),
-        [.., s, n] => (if *s == "pg_catalog" { None } else { Some(s.to_string()) }, *n),
+        [.., s, n] => (
+            if *s == "pg_catalog" {
+                None
+            } else {
+                Some(s.to_string())
+            },
+            *n,
+        ),
     };
     let lower = raw.to_ascii_lowercase();
-    let (name, serial) = if schema.is_none() { canonical(&lower) } else { (lower.clone(), false) };
-    let modifiers = t.typmods.iter().filter_map(const_text).filter_map(|m| m.parse::<i64>().ok()).collect();
-    let dt = DataType { name, schema, modifiers, array_dims: t.array_bounds.len() as u32 };
+    let (name, serial) = if schema.is_none() {
+        canonical(&lower)
+    } else {
+        (lower.clone(), false)
+    };
+    let modifiers = t
+        .typmods
+        .iter()
+        .filter_map(const_text)
+        .filter_map(|m| m.parse::<i64>().ok())
+        .collect();
+    let dt = DataType {
+        name,
+        schema,
+        modifiers,
+        array_dims: t.array_bounds.len() as u32,
+    };
     (dt, serial)
 }
 
@@ -50,8 +71,14 @@ mod tests {
 
     fn col_type(sql: &str) -> (DataType, bool) {
         let r = pg_query::parse(&format!("create table t (c {sql})")).unwrap();
-        let Some(NodeEnum::CreateStmt(c)) = r.protobuf.stmts[0].stmt.as_ref().unwrap().node.as_ref() else { panic!() };
-        let Some(NodeEnum::ColumnDef(d)) = c.table_elts[0].node.as_ref() else { panic!() };
+        let Some(NodeEnum::CreateStmt(c)) =
+            r.protobuf.stmts[0].stmt.as_ref().unwrap().node.as_ref()
+        else {
+            panic!()
+        };
+        let Some(NodeEnum::ColumnDef(d)) = c.table_elts[0].node.as_ref() else {
+            panic!()
+        };
         data_type(d.type_name.as_ref().unwrap())
     }
 
@@ -67,6 +94,9 @@ mod tests {
         assert_eq!(col_type("float").0.name, "double precision");
         assert_eq!(col_type("text[]").0.array_dims, 1);
         assert_eq!(col_type("character(2)").0.name, "char");
-        assert_eq!(col_type("myschema.mood").0.schema.as_deref(), Some("myschema"));
+        assert_eq!(
+            col_type("myschema.mood").0.schema.as_deref(),
+            Some("myschema")
+        );
     }
 }

@@ -7,7 +7,10 @@ use dbarch_sql::{SourceMap, parse_file};
 
 fn catalog_of(files: &[(&str, String)]) -> Catalog {
     let mut sources = SourceMap::new();
-    let parsed: Vec<_> = files.iter().map(|(p, t)| parse_file(&sources.add(p, t.clone())).expect("parses")).collect();
+    let parsed: Vec<_> = files
+        .iter()
+        .map(|(p, t)| parse_file(&sources.add(p, t.clone())).expect("parses"))
+        .collect();
     let mut c = Catalog::from_files(&parsed);
     c.unsupported.clear();
     c
@@ -18,22 +21,37 @@ fn sql(text: &str) -> Catalog {
 }
 
 fn t<'a>(c: &'a Catalog, name: &str) -> &'a Table {
-    c.tables.get(&QualifiedName::new("public", name)).unwrap_or_else(|| panic!("no table {name}"))
+    c.tables
+        .get(&QualifiedName::new("public", name))
+        .unwrap_or_else(|| panic!("no table {name}"))
 }
 
 #[test]
 fn shop_migrations_replay_to_the_shop_schema() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/shop");
-    let schema = catalog_of(&[("schema.sql", std::fs::read_to_string(root.join("schema.sql")).unwrap())]);
-    let mut names: Vec<_> = std::fs::read_dir(root.join("migrations")).unwrap().map(|e| e.unwrap().path()).collect();
+    let schema = catalog_of(&[(
+        "schema.sql",
+        std::fs::read_to_string(root.join("schema.sql")).unwrap(),
+    )]);
+    let mut names: Vec<_> = std::fs::read_dir(root.join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     names.sort();
     assert!(names.len() >= 10);
-    let files: Vec<(String, String)> = names.iter().map(|p| (p.display().to_string(), std::fs::read_to_string(p).unwrap())).collect();
+    let files: Vec<(String, String)> = names
+        .iter()
+        .map(|p| (p.display().to_string(), std::fs::read_to_string(p).unwrap()))
+        .collect();
     let refs: Vec<(&str, String)> = files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
     let replayed = catalog_of(&refs);
     assert_eq!(schema.tables.len(), 15);
     for (name, table) in &schema.tables {
-        assert_eq!(Some(table), replayed.tables.get(name), "table {name} differs");
+        assert_eq!(
+            Some(table),
+            replayed.tables.get(name),
+            "table {name} differs"
+        );
     }
     assert_eq!(schema, replayed);
 }
@@ -48,22 +66,41 @@ fn columns_types_and_constraints() {
     let u = t(&c, "users");
     let id = u.column("id").unwrap();
     assert!(id.serial && id.not_null && id.data_type.name == "bigint");
-    assert_eq!(id.default.as_deref(), Some("nextval('users_id_seq'::regclass)"));
-    assert!(c.sequences.contains_key(&QualifiedName::new("public", "users_id_seq")));
-    assert_eq!(u.column("email").unwrap().data_type.to_string(), "varchar(255)");
+    assert_eq!(
+        id.default.as_deref(),
+        Some("nextval('users_id_seq'::regclass)")
+    );
+    assert!(
+        c.sequences
+            .contains_key(&QualifiedName::new("public", "users_id_seq"))
+    );
+    assert_eq!(
+        u.column("email").unwrap().data_type.to_string(),
+        "varchar(255)"
+    );
     assert!(u.column("full_name").unwrap().generated.is_some());
     let names: Vec<&str> = u.constraints.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, vec!["users_pkey", "users_email_key", "users_org_id_fkey", "users_amount_check"]);
+    assert_eq!(
+        names,
+        vec![
+            "users_pkey",
+            "users_email_key",
+            "users_org_id_fkey",
+            "users_amount_check"
+        ]
+    );
     let fk = u.foreign_keys().next().unwrap().1;
     assert_eq!(fk.ref_table, QualifiedName::new("public", "orgs"));
     assert_eq!(c.referenced_columns(fk), vec!["id".to_string()]);
-    assert_eq!(t(&c, "orgs").column("id").unwrap().identity, Some(Identity::ByDefault));
+    assert_eq!(
+        t(&c, "orgs").column("id").unwrap().identity,
+        Some(Identity::ByDefault)
+    );
 }
 
 #[test]
 fn alter_rename_drop() {
-    let c = sql(
-        "create table a (id int primary key, x int, y int);\
+    let c = sql("create table a (id int primary key, x int, y int);\
          create index a_x_idx on a (x) where y > 0;\
          create table b (id int primary key, a_id int);\
          alter table b add constraint b_a_fk foreign key (a_id) references a (id) not valid;\
@@ -73,14 +110,23 @@ fn alter_rename_drop() {
          alter table aa drop column y;\
          alter table aa add column w text not null default 'q';\
          alter table aa alter column w type varchar(10);\
-         alter index a_x_idx rename to aa_z_idx;",
-    );
+         alter index a_x_idx rename to aa_z_idx;");
     let aa = t(&c, "aa");
     assert!(c.tables.get(&QualifiedName::new("public", "a")).is_none());
-    assert_eq!(aa.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["id", "z", "w"]);
+    assert_eq!(
+        aa.columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["id", "z", "w"]
+    );
     assert_eq!(aa.column("w").unwrap().data_type.to_string(), "varchar(10)");
     // The partial index used y, which was dropped: PostgreSQL drops the index too.
-    assert!(c.indexes.is_empty(), "{:?}", c.indexes.keys().collect::<Vec<_>>());
+    assert!(
+        c.indexes.is_empty(),
+        "{:?}",
+        c.indexes.keys().collect::<Vec<_>>()
+    );
     let (k, fk) = t(&c, "b").foreign_keys().next().unwrap();
     assert!(!k.not_valid);
     assert_eq!(fk.ref_table.name, "aa");
@@ -95,7 +141,10 @@ fn indexes_keep_their_shape() {
     );
     let i = &c.indexes[&QualifiedName::new("public", "t_email")];
     assert!(i.unique);
-    assert_eq!(i.keys[0].sql(), "(lower(email)) text_pattern_ops DESC NULLS LAST");
+    assert_eq!(
+        i.keys[0].sql(),
+        "(lower(email)) text_pattern_ops DESC NULLS LAST"
+    );
     assert_eq!(i.include, vec!["id"]);
     assert_eq!(i.predicate.as_deref(), Some("deleted_at IS NULL"));
     let g = &c.indexes[&QualifiedName::new("public", "t_tags_idx")];
@@ -104,8 +153,7 @@ fn indexes_keep_their_shape() {
 
 #[test]
 fn schemas_search_path_views_types_policies_grants() {
-    let c = sql(
-        "create schema app; set search_path to app, public;\
+    let c = sql("create schema app; set search_path to app, public;\
          create type mood as enum ('sad', 'ok'); alter type mood add value 'happy' after 'ok';\
          create domain email as text check (value ~ '@');\
          create table people (id int primary key, m mood, e email);\
@@ -117,8 +165,7 @@ fn schemas_search_path_views_types_policies_grants() {
          grant select on people to public;\
          create table parts (id int, at date) partition by range (at);\
          create table parts_2024 partition of parts for values from ('2024-01-01') to ('2025-01-01');\
-         comment on table people is 'humans';",
-    );
+         comment on table people is 'humans';");
     let p = &c.tables[&QualifiedName::new("app", "people")];
     assert!(p.rls_enabled && p.policies.len() == 1 && p.comment.as_deref() == Some("humans"));
     assert_eq!(p.column("m").unwrap().data_type.name, "mood");
@@ -126,7 +173,11 @@ fn schemas_search_path_views_types_policies_grants() {
         TypeKind::Enum { values } => assert_eq!(values, &vec!["sad", "ok", "happy"]),
         other => panic!("{other:?}"),
     }
-    assert!(c.views[&QualifiedName::new("app", "v")].depends_on.contains(&QualifiedName::new("app", "people")));
+    assert!(
+        c.views[&QualifiedName::new("app", "v")]
+            .depends_on
+            .contains(&QualifiedName::new("app", "people"))
+    );
     assert!(c.views[&QualifiedName::new("app", "mv")].materialized);
     assert!(c.roles["app_user"].login);
     assert_eq!(c.grants[0].grantees, vec!["PUBLIC"]);
@@ -138,7 +189,11 @@ fn schemas_search_path_views_types_policies_grants() {
 #[test]
 fn unsupported_statements_are_recorded_not_fatal() {
     let mut sources = SourceMap::new();
-    let f = parse_file(&sources.add("t.sql", "create aggregate myavg (int) (sfunc = int4pl, stype = int); select 1;".into())).unwrap();
+    let f = parse_file(&sources.add(
+        "t.sql",
+        "create aggregate myavg (int) (sfunc = int4pl, stype = int); select 1;".into(),
+    ))
+    .unwrap();
     let c = Catalog::from_files([&f]);
     assert_eq!(c.unsupported.len(), 2);
     assert!(c.unsupported[0].reason.contains("not modelled"));

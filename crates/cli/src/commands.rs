@@ -18,8 +18,17 @@ pub fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Review { paths } => check(&cli.global, paths, true),
         Command::Lint { paths } => check(&cli.global, paths, false),
-        Command::Migrate { action: MigrateCommand::Lint { paths, locks, manifest } } => migrate_lint(&cli.global, paths, *locks, manifest.as_deref()),
-        Command::Migrate { action: MigrateCommand::Manifest { path } } => migrate_manifest(&cli.global, path),
+        Command::Migrate {
+            action:
+                MigrateCommand::Lint {
+                    paths,
+                    locks,
+                    manifest,
+                },
+        } => migrate_lint(&cli.global, paths, *locks, manifest.as_deref()),
+        Command::Migrate {
+            action: MigrateCommand::Manifest { path },
+        } => migrate_manifest(&cli.global, path),
         Command::Rules { write_docs } => rules(&cli.global, write_docs.as_deref()),
         Command::Rule { code } => rule(&cli.global, code),
     }
@@ -27,7 +36,10 @@ pub fn run(cli: Cli) -> Result<u8> {
 
 fn out(text: &str) -> Result<()> {
     let mut stdout = anstream::stdout();
-    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
         // A closed pipe (`dbarch ... | head`) is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
@@ -54,7 +66,13 @@ fn load_config(g: &Global, paths: &[PathBuf]) -> Result<Config> {
 pub fn rule_infos() -> Vec<RuleInfo> {
     all_rules()
         .iter()
-        .map(|r| RuleInfo { code: r.code.into(), name: r.name.into(), severity: r.severity, summary: r.summary.into(), help_markdown: r.markdown() })
+        .map(|r| RuleInfo {
+            code: r.code.into(),
+            name: r.name.into(),
+            severity: r.severity,
+            summary: r.summary.into(),
+            help_markdown: r.markdown(),
+        })
         .collect()
 }
 
@@ -74,7 +92,13 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
         statements += parsed.statement_count;
         files.push(parsed);
     }
-    let lint = dbarch_lint::run(&LintInput { catalog: &catalog, files: &files, sources: &sources, config: &config, pg_version });
+    let lint = dbarch_lint::run(&LintInput {
+        catalog: &catalog,
+        files: &files,
+        sources: &sources,
+        config: &config,
+        pg_version,
+    });
     let mut report = Report::new(lint.findings, files.len(), statements, lint.suppressed);
     report.notes = plan.notes.clone();
 
@@ -86,20 +110,39 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
         for f in &files {
             for n in &f.notes {
                 let lc = f.file.line_col(n.span.start);
-                let _ = writeln!(err, "note: {}:{}:{}: {}", f.file.path.display(), lc.line, lc.column, n.message);
+                let _ = writeln!(
+                    err,
+                    "note: {}:{}:{}: {}",
+                    f.file.path.display(),
+                    lc.line,
+                    lc.column,
+                    n.message
+                );
             }
         }
         for u in &catalog.unsupported {
             if let Some(span) = u.origin.span() {
                 if let Some(f) = sources.get(span.file) {
                     let lc = f.line_col(span.start);
-                    let _ = writeln!(err, "note: {}:{}:{}: {} ({})", f.path.display(), lc.line, lc.column, u.reason, u.kind);
+                    let _ = writeln!(
+                        err,
+                        "note: {}:{}:{}: {} ({})",
+                        f.path.display(),
+                        lc.line,
+                        lc.column,
+                        u.reason,
+                        u.kind
+                    );
                 }
             }
         }
     }
 
-    let overview = if overview { overview_line(&catalog, files.len()) } else { String::new() };
+    let overview = if overview {
+        overview_line(&catalog, files.len())
+    } else {
+        String::new()
+    };
     emit(g, &report, &overview)
 }
 
@@ -128,11 +171,18 @@ fn migrate_manifest(g: &Global, dir: &Path) -> Result<u8> {
         let text = m.up.text(&inputs::read_sql(&m.up.path, g.max_file_size)?);
         items.push((m.version, text));
     }
-    out(&dbarch_migrate::write_manifest(items.iter().map(|(v, t)| (v.as_str(), t.as_str()))))?;
+    out(&dbarch_migrate::write_manifest(
+        items.iter().map(|(v, t)| (v.as_str(), t.as_str())),
+    ))?;
     Ok(0)
 }
 
-fn migrate_lint(g: &Global, paths: &[PathBuf], lock_report: bool, manifest: Option<&Path>) -> Result<u8> {
+fn migrate_lint(
+    g: &Global,
+    paths: &[PathBuf],
+    lock_report: bool,
+    manifest: Option<&Path>,
+) -> Result<u8> {
     let config = load_config(g, paths)?;
     let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
     let mut sources = SourceMap::new();
@@ -159,7 +209,10 @@ fn migrate_lint(g: &Global, paths: &[PathBuf], lock_report: bool, manifest: Opti
                 let file = sources.add(&d.path, text);
                 match dbarch_sql::parse_file(&file) {
                     Ok(p) => down = Some(p),
-                    Err(e) => down_error = Some((file.id, format!("{}:{}: {}", e.line, e.column, e.message))),
+                    Err(e) => {
+                        down_error =
+                            Some((file.id, format!("{}:{}: {}", e.line, e.column, e.message)))
+                    }
                 }
             }
             scripts.push(dbarch_lint::MigrationScript {
@@ -197,7 +250,10 @@ fn migrate_lint(g: &Global, paths: &[PathBuf], lock_report: bool, manifest: Opti
     for e in &parse_errors {
         eprintln!("error: {e}");
     }
-    eprintln!("error: {} migration(s) could not be parsed; the findings above are for the others", parse_errors.len());
+    eprintln!(
+        "error: {} migration(s) could not be parsed; the findings above are for the others",
+        parse_errors.len()
+    );
     Ok(2)
 }
 
@@ -260,12 +316,22 @@ fn rules(g: &Global, write_docs: Option<&Path>) -> Result<u8> {
         }
         _ => {
             let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+            t.load_preset(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic);
             t.set_header(vec!["Code", "Name", "Category", "Severity", "Summary"]);
             for r in all_rules() {
-                t.add_row(vec![r.code, r.name, r.category.as_str(), r.severity.as_str(), r.summary]);
+                t.add_row(vec![
+                    r.code,
+                    r.name,
+                    r.category.as_str(),
+                    r.severity.as_str(),
+                    r.summary,
+                ]);
             }
-            out(&format!("{t}\n{} rules. `dbarch rule CODE` shows one rule's documentation.\n", all_rules().len()))?;
+            out(&format!(
+                "{t}\n{} rules. `dbarch rule CODE` shows one rule's documentation.\n",
+                all_rules().len()
+            ))?;
         }
     }
     Ok(0)

@@ -10,9 +10,16 @@ pub enum InputError {
     #[error("{0}: no .sql files found in this directory")]
     Empty(String),
     #[error("{path}: cannot read: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}:{column}: not UTF-8 text (is this a binary file?)")]
-    NotUtf8 { path: String, line: usize, column: usize },
+    NotUtf8 {
+        path: String,
+        line: usize,
+        column: usize,
+    },
     #[error("{path}: {size} MB is over the {max} MB input limit (--max-file-size)")]
     TooLarge { path: String, size: u64, max: u64 },
 }
@@ -26,18 +33,26 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
-pub use dbarch_migrate::natural_cmp;
 use dbarch_migrate::Script;
+pub use dbarch_migrate::natural_cmp;
 
 /// Files that undo a migration rather than apply it.
 fn is_down_migration(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name == "down.sql" || name.ends_with(".down.sql") || (name.starts_with('U') && name.contains("__"))
+    name == "down.sql"
+        || name.ends_with(".down.sql")
+        || (name.starts_with('U') && name.contains("__"))
 }
 
 fn sql_files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
-    let io = |source| InputError::Io { path: dir.display().to_string(), source };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let io = |source| InputError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
     for p in entries {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -59,11 +74,19 @@ fn is_migrations_folder(dir: &Path, top: &[PathBuf]) -> bool {
     if dir.file_name().is_some_and(|n| n == "migrations") {
         return true;
     }
-    let diesel = std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok()).any(|e| e.path().join("up.sql").is_file())).unwrap_or(false);
+    let diesel = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .any(|e| e.path().join("up.sql").is_file())
+        })
+        .unwrap_or(false);
     let numbered = top
         .iter()
         .filter(|f| {
-            let n = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let n = f
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             n.starts_with(|c: char| c.is_ascii_digit()) || (n.starts_with('V') && n.contains("__"))
         })
         .count();
@@ -79,15 +102,26 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
             return Err(InputError::Missing(p.display().to_string()));
         }
         if p.is_file() {
-            plan.files.push(Script { path: p.clone(), section: None });
+            plan.files.push(Script {
+                path: p.clone(),
+                section: None,
+            });
             continue;
         }
-        let io = |source| InputError::Io { path: p.display().to_string(), source };
+        let io = |source| InputError::Io {
+            path: p.display().to_string(),
+            source,
+        };
         let mut top: Vec<PathBuf> = std::fs::read_dir(p)
             .map_err(io)?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|f| f.is_file() && f.extension().is_some_and(|e| e == "sql") && !is_down_migration(f))
-            .filter(|f| !f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("workload")))
+            .filter(|f| {
+                f.is_file() && f.extension().is_some_and(|e| e == "sql") && !is_down_migration(f)
+            })
+            .filter(|f| {
+                !f.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("workload"))
+            })
             .collect();
         top.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
         if !top.is_empty() && !is_migrations_folder(p, &top) {
@@ -99,7 +133,10 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
                     migrations.display()
                 ));
             }
-            plan.files.extend(top.into_iter().map(|path| Script { path, section: None }));
+            plan.files.extend(top.into_iter().map(|path| Script {
+                path,
+                section: None,
+            }));
             continue;
         }
         // A migrations history: replay the up scripts in the order the tool would run them.
@@ -112,7 +149,10 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
         if found.is_empty() {
             return Err(InputError::Empty(p.display().to_string()));
         }
-        plan.files.extend(found.into_iter().map(|path| Script { path, section: None }));
+        plan.files.extend(found.into_iter().map(|path| Script {
+            path,
+            section: None,
+        }));
     }
     Ok(plan)
 }
@@ -120,12 +160,22 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
 /// Read a file as UTF-8 SQL text, with clear errors for binary, non-UTF-8 and oversized files.
 pub fn read_sql(path: &Path, max_mb: u64) -> Result<String, InputError> {
     let shown = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|source| InputError::Io { path: shown.clone(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| InputError::Io {
+        path: shown.clone(),
+        source,
+    })?;
     let size_mb = meta.len().div_ceil(1024 * 1024);
     if meta.len() > max_mb * 1024 * 1024 {
-        return Err(InputError::TooLarge { path: shown, size: size_mb, max: max_mb });
+        return Err(InputError::TooLarge {
+            path: shown,
+            size: size_mb,
+            max: max_mb,
+        });
     }
-    let bytes = std::fs::read(path).map_err(|source| InputError::Io { path: shown.clone(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| InputError::Io {
+        path: shown.clone(),
+        source,
+    })?;
     match String::from_utf8(bytes) {
         Ok(s) => Ok(s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s)),
         Err(e) => {
@@ -134,7 +184,11 @@ pub fn read_sql(path: &Path, max_mb: u64) -> Result<String, InputError> {
             let prefix = String::from_utf8_lossy(&bytes[..valid]);
             let line = prefix.matches('\n').count() + 1;
             let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            Err(InputError::NotUtf8 { path: shown, line, column })
+            Err(InputError::NotUtf8 {
+                path: shown,
+                line,
+                column,
+            })
         }
     }
 }

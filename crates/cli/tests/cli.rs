@@ -4,11 +4,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn dbarch(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dbarch")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("run dbarch")
+    Command::new(env!("CARGO_BIN_EXE_dbarch"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run dbarch")
 }
 
 fn stdout(o: &Output) -> String {
@@ -45,12 +53,32 @@ fn json_report_is_the_documented_interface() {
     let findings = v["findings"].as_array().unwrap();
     assert!(findings.len() >= 10);
     for f in findings {
-        for key in ["code", "name", "severity", "message", "help", "file", "line", "column", "end_line", "end_column", "fingerprint"] {
+        for key in [
+            "code",
+            "name",
+            "severity",
+            "message",
+            "help",
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "fingerprint",
+        ] {
             assert!(f.get(key).is_some(), "missing {key} in {f}");
         }
         assert!(f["line"].as_u64().unwrap() >= 1 && f["column"].as_u64().unwrap() >= 1);
     }
-    for key in ["files", "statements", "findings", "errors", "warnings", "infos", "suppressed"] {
+    for key in [
+        "files",
+        "statements",
+        "findings",
+        "errors",
+        "warnings",
+        "infos",
+        "suppressed",
+    ] {
         assert!(v["summary"].get(key).is_some(), "summary.{key}");
     }
     insta::assert_json_snapshot!("shop_json", v);
@@ -58,10 +86,25 @@ fn json_report_is_the_documented_interface() {
 
 #[test]
 fn migrations_folder_gives_the_same_findings_as_the_schema() {
-    let a: serde_json::Value = serde_json::from_slice(&dbarch(&["review", "examples/shop", "--format", "json"], &repo()).stdout).unwrap();
-    let b: serde_json::Value = serde_json::from_slice(&dbarch(&["review", "examples/shop/migrations", "--format", "json"], &repo()).stdout).unwrap();
+    let a: serde_json::Value = serde_json::from_slice(
+        &dbarch(&["review", "examples/shop", "--format", "json"], &repo()).stdout,
+    )
+    .unwrap();
+    let b: serde_json::Value = serde_json::from_slice(
+        &dbarch(
+            &["review", "examples/shop/migrations", "--format", "json"],
+            &repo(),
+        )
+        .stdout,
+    )
+    .unwrap();
     let prints = |v: &serde_json::Value| {
-        let mut p: Vec<String> = v["findings"].as_array().unwrap().iter().map(|f| f["fingerprint"].as_str().unwrap().to_string()).collect();
+        let mut p: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect();
         p.sort();
         p
     };
@@ -82,13 +125,35 @@ fn sarif_and_markdown_render() {
 #[test]
 fn severity_threshold_sets_the_exit_code() {
     let r = repo();
-    assert_eq!(dbarch(&["lint", "examples/shop", "--severity", "never"], &r).status.code(), Some(0));
-    assert_eq!(dbarch(&["lint", "examples/shop", "--severity", "error"], &r).status.code(), Some(1));
+    assert_eq!(
+        dbarch(&["lint", "examples/shop", "--severity", "never"], &r)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        dbarch(&["lint", "examples/shop", "--severity", "error"], &r)
+            .status
+            .code(),
+        Some(1)
+    );
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "ok.sql", "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name varchar(80));\n");
+    write(
+        dir.path(),
+        "ok.sql",
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name varchar(80));\n",
+    );
     // Only an info finding: passes at the default threshold, fails at info.
-    assert_eq!(dbarch(&["lint", "ok.sql"], dir.path()).status.code(), Some(0));
-    assert_eq!(dbarch(&["lint", "ok.sql", "--severity", "info"], dir.path()).status.code(), Some(1));
+    assert_eq!(
+        dbarch(&["lint", "ok.sql"], dir.path()).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        dbarch(&["lint", "ok.sql", "--severity", "info"], dir.path())
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -96,29 +161,91 @@ fn bad_input_is_a_clear_error_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["missing.sql".into()], "missing.sql: no such file or directory"),
-        ({ std::fs::create_dir_all(d.join("empty")).unwrap(); vec!["empty".into()] }, "empty: no .sql files"),
-        ({ std::fs::write(d.join("bin.sql"), [0x89u8, b'P', b'N', b'G', 0, 0, 1, 2]).unwrap(); vec!["bin.sql".into()] }, "bin.sql:1:1: not UTF-8"),
-        ({ std::fs::write(d.join("latin1.sql"), b"select 1;\nselect '\xe9t\xe9';\n").unwrap(); vec!["latin1.sql".into()] }, "latin1.sql:2:9: not UTF-8"),
-        ({ write(d, "nul.sql", "select 1;\0"); vec!["nul.sql".into()] }, "nul.sql:1:10: NUL byte"),
-        ({ write(d, "prose.sql", "This is a README, not SQL.\n"); vec!["prose.sql".into()] }, "prose.sql:1:1: syntax error at or near \"This\""),
-        ({ write(d, "typo.sql", "create table a (id int);\ncreate table b (\n  id int,\n  name text nto null\n);\n"); vec!["typo.sql".into()] }, "typo.sql:4:13: syntax error at or near \"nto\""),
-        ({ write(d, "quote.sql", "select 1;\nselect 'abc;\n"); vec!["quote.sql".into()] }, "quote.sql:2:8: unterminated string literal"),
+        (
+            vec!["missing.sql".into()],
+            "missing.sql: no such file or directory",
+        ),
+        (
+            {
+                std::fs::create_dir_all(d.join("empty")).unwrap();
+                vec!["empty".into()]
+            },
+            "empty: no .sql files",
+        ),
+        (
+            {
+                std::fs::write(d.join("bin.sql"), [0x89u8, b'P', b'N', b'G', 0, 0, 1, 2]).unwrap();
+                vec!["bin.sql".into()]
+            },
+            "bin.sql:1:1: not UTF-8",
+        ),
+        (
+            {
+                std::fs::write(d.join("latin1.sql"), b"select 1;\nselect '\xe9t\xe9';\n").unwrap();
+                vec!["latin1.sql".into()]
+            },
+            "latin1.sql:2:9: not UTF-8",
+        ),
+        (
+            {
+                write(d, "nul.sql", "select 1;\0");
+                vec!["nul.sql".into()]
+            },
+            "nul.sql:1:10: NUL byte",
+        ),
+        (
+            {
+                write(d, "prose.sql", "This is a README, not SQL.\n");
+                vec!["prose.sql".into()]
+            },
+            "prose.sql:1:1: syntax error at or near \"This\"",
+        ),
+        (
+            {
+                write(
+                    d,
+                    "typo.sql",
+                    "create table a (id int);\ncreate table b (\n  id int,\n  name text nto null\n);\n",
+                );
+                vec!["typo.sql".into()]
+            },
+            "typo.sql:4:13: syntax error at or near \"nto\"",
+        ),
+        (
+            {
+                write(d, "quote.sql", "select 1;\nselect 'abc;\n");
+                vec!["quote.sql".into()]
+            },
+            "quote.sql:2:8: unterminated string literal",
+        ),
         (vec!["rule".into(), "NOPE001".into()], "no rule `NOPE001`"),
     ];
     for (args, want) in cases {
-        let mut a = if args[0] == "rule" { vec![] } else { vec!["review".to_string()] };
+        let mut a = if args[0] == "rule" {
+            vec![]
+        } else {
+            vec!["review".to_string()]
+        };
         a.extend(args);
         let refs: Vec<&str> = a.iter().map(String::as_str).collect();
         let o = dbarch(&refs, d);
         assert_eq!(o.status.code(), Some(2), "{a:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains(want), "{a:?}: want {want:?}, got {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(want),
+            "{a:?}: want {want:?}, got {}",
+            stderr(&o)
+        );
         assert!(!stderr(&o).contains("panicked"), "{a:?}");
         assert!(stdout(&o).is_empty(), "{a:?}: no partial report on stdout");
     }
     // Usage errors are exit 2 as well.
     assert_eq!(dbarch(&["review"], d).status.code(), Some(2));
-    assert_eq!(dbarch(&["review", "x.sql", "--format", "yaml"], d).status.code(), Some(2));
+    assert_eq!(
+        dbarch(&["review", "x.sql", "--format", "yaml"], d)
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -128,7 +255,11 @@ fn a_large_file_is_refused_by_size_not_by_crash() {
     f.set_len(100 * 1024 * 1024).unwrap();
     let o = dbarch(&["review", "huge.sql"], dir.path());
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("huge.sql: 100 MB is over the 64 MB input limit"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("huge.sql: 100 MB is over the 64 MB input limit"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -140,23 +271,58 @@ fn inline_suppressions_and_config() {
         "s.sql",
         "-- dbarch:ignore KEY001 append-only import table\nCREATE TABLE raw_import (line text);\nCREATE TABLE t (\n    id bigint PRIMARY KEY,\n    -- dbarch:ignore TYP001 legacy column, converted in Q3\n    at timestamp,\n    at2 timestamp\n);\n",
     );
-    let v: serde_json::Value = serde_json::from_slice(&dbarch(&["lint", "s.sql", "--format", "json"], d).stdout).unwrap();
-    let codes: Vec<(String, u64)> = v["findings"].as_array().unwrap().iter().map(|f| (f["code"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap())).collect();
+    let v: serde_json::Value =
+        serde_json::from_slice(&dbarch(&["lint", "s.sql", "--format", "json"], d).stdout).unwrap();
+    let codes: Vec<(String, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(codes, vec![("TYP001".to_string(), 7)]);
     assert_eq!(v["summary"]["suppressed"], 2);
 
     write(d, "dbarch.toml", "[rules]\nignore = [\"TYP\"]\n");
-    let v: serde_json::Value = serde_json::from_slice(&dbarch(&["lint", "s.sql", "--format", "json"], d).stdout).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&dbarch(&["lint", "s.sql", "--format", "json"], d).stdout).unwrap();
     assert_eq!(v["findings"].as_array().unwrap().len(), 0);
 
     write(d, "bad.toml", "[rules]\nselect = [\"XYZ\"]\n");
     let o = dbarch(&["lint", "s.sql", "--config", "bad.toml"], d);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("bad.toml: `XYZ` matches no rule"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bad.toml: `XYZ` matches no rule"),
+        "{}",
+        stderr(&o)
+    );
 
-    write(d, "sev.toml", "[rules]\nseverity = { TYP001 = \"error\" }\n[per-path-ignores]\n\"legacy/*.sql\" = [\"KEY001\"]\n");
+    write(
+        d,
+        "sev.toml",
+        "[rules]\nseverity = { TYP001 = \"error\" }\n[per-path-ignores]\n\"legacy/*.sql\" = [\"KEY001\"]\n",
+    );
     write(d, "legacy/old.sql", "CREATE TABLE old (x int);\n");
-    let v: serde_json::Value = serde_json::from_slice(&dbarch(&["lint", "s.sql", "legacy/old.sql", "--config", "sev.toml", "--format", "json"], d).stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(
+        &dbarch(
+            &[
+                "lint",
+                "s.sql",
+                "legacy/old.sql",
+                "--config",
+                "sev.toml",
+                "--format",
+                "json",
+            ],
+            d,
+        )
+        .stdout,
+    )
+    .unwrap();
     let f = v["findings"].as_array().unwrap();
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!(f[0]["severity"], "error");
@@ -173,7 +339,10 @@ fn psql_scripts_with_meta_commands_and_copy_data() {
     let o = dbarch(&["lint", "dump.sql", "--verbose"], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("dump.sql:1:1: skipped psql meta-command `\\connect shop`"), "{err}");
+    assert!(
+        err.contains("dump.sql:1:1: skipped psql meta-command `\\connect shop`"),
+        "{err}"
+    );
     assert!(err.contains("skipped COPY data block"), "{err}");
 }
 
@@ -185,14 +354,21 @@ fn rules_listing_and_docs() {
     assert!(rules.len() >= 30);
     for r in rules {
         for part in ["what", "why", "example", "use_instead"] {
-            assert!(!r["doc"][part].as_str().unwrap().is_empty(), "{} {part}", r["code"]);
+            assert!(
+                !r["doc"][part].as_str().unwrap().is_empty(),
+                "{} {part}",
+                r["code"]
+            );
         }
         assert!(!r["fixtures"]["triggers"].as_str().unwrap().is_empty());
         assert!(!r["fixtures"]["clean"].as_str().unwrap().is_empty());
     }
     let o = dbarch(&["rule", "fk-without-index"], &repo());
     assert_eq!(o.status.code(), Some(0));
-    assert!(stdout(&o).contains("# KEY002 `fk-without-index`") && stdout(&o).contains("## Why it matters"));
+    assert!(
+        stdout(&o).contains("# KEY002 `fk-without-index`")
+            && stdout(&o).contains("## Why it matters")
+    );
     let o = dbarch(&["rules"], &repo());
     assert!(stdout(&o).contains("KEY001") && stdout(&o).contains("table-without-primary-key"));
 }
@@ -205,7 +381,11 @@ fn dbmate_down_sections_are_not_replayed() {
         "db/migrations/20240101000000_users.sql",
         "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n\n-- migrate:down\nDROP TABLE users;\n",
     );
-    write(dir.path(), "db/migrations/20240102000000_orders.sql", "-- migrate:up\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));\n-- migrate:down\nDROP TABLE orders;\n");
+    write(
+        dir.path(),
+        "db/migrations/20240102000000_orders.sql",
+        "-- migrate:up\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));\n-- migrate:down\nDROP TABLE orders;\n",
+    );
     let o = dbarch(&["review", "db/migrations", "--format", "json"], dir.path());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let f = v["findings"].as_array().unwrap();
@@ -220,9 +400,17 @@ fn dbmate_down_sections_are_not_replayed() {
 fn migrate_lint_judges_each_statement_against_the_schema_before_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "migrations/001_init.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX users_email_idx ON users (email);\n");
+    write(
+        d,
+        "migrations/001_init.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX users_email_idx ON users (email);\n",
+    );
     write(d, "migrations/001_init.down.sql", "DROP TABLE users;\n");
-    write(d, "migrations/002_more.up.sql", "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY users_id_email_idx ON users (id, email);\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n");
+    write(
+        d,
+        "migrations/002_more.up.sql",
+        "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY users_id_email_idx ON users (id, email);\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n",
+    );
     let o = dbarch(&["migrate", "lint", "migrations", "--format", "json"], d);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -230,35 +418,89 @@ fn migrate_lint_judges_each_statement_against_the_schema_before_it() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["code"].as_str().unwrap().into(), f["file"].as_str().unwrap().into(), f["line"].as_u64().unwrap()))
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().into(),
+                f["file"].as_str().unwrap().into(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     // 001 creates the table, so its index is fine; 002 runs in a transaction (up/down pairs do), so
     // CONCURRENTLY fails, and SET NOT NULL scans the existing table.
     assert_eq!(
         got,
         vec![
-            ("MIG002".to_string(), "migrations/002_more.up.sql".to_string(), 2),
-            ("MIG006".to_string(), "migrations/002_more.up.sql".to_string(), 3),
+            (
+                "MIG002".to_string(),
+                "migrations/002_more.up.sql".to_string(),
+                2
+            ),
+            (
+                "MIG006".to_string(),
+                "migrations/002_more.up.sql".to_string(),
+                3
+            ),
         ]
     );
-    assert_eq!(v["summary"]["files"], 2, "the down file is not an up migration");
+    assert_eq!(
+        v["summary"]["files"], 2,
+        "the down file is not an up migration"
+    );
 }
 
 #[test]
 fn migrate_lock_report() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "m/001_init.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX ON users (email);\n");
-    write(d, "m/002_x.up.sql", "SET lock_timeout = '2s';\nCREATE INDEX users_e2 ON users (email);\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n");
-    let o = dbarch(&["migrate", "lint", "m", "--locks", "--format", "json", "--pg-version", "14"], d);
+    write(
+        d,
+        "m/001_init.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX ON users (email);\n",
+    );
+    write(
+        d,
+        "m/002_x.up.sql",
+        "SET lock_timeout = '2s';\nCREATE INDEX users_e2 ON users (email);\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n",
+    );
+    let o = dbarch(
+        &[
+            "migrate",
+            "lint",
+            "m",
+            "--locks",
+            "--format",
+            "json",
+            "--pg-version",
+            "14",
+        ],
+        d,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["pg_version"], 14);
     let m = &v["migrations"].as_array().unwrap();
-    assert!(m[0]["statements"].as_array().unwrap().is_empty(), "a new table's index takes no lock anyone waits for");
+    assert!(
+        m[0]["statements"].as_array().unwrap().is_empty(),
+        "a new table's index takes no lock anyone waits for"
+    );
     let s = m[1]["statements"].as_array().unwrap();
-    assert_eq!((s[0]["line"].as_u64(), s[0]["lock"].as_str(), s[0]["blocks"].as_str()), (Some(2), Some("SHARE"), Some("writes")));
-    assert_eq!((s[1]["operation"].as_str(), s[1]["lock"].as_str(), s[1]["scan"].as_bool()), (Some("set-not-null"), Some("ACCESS EXCLUSIVE"), Some(true)));
+    assert_eq!(
+        (
+            s[0]["line"].as_u64(),
+            s[0]["lock"].as_str(),
+            s[0]["blocks"].as_str()
+        ),
+        (Some(2), Some("SHARE"), Some("writes"))
+    );
+    assert_eq!(
+        (
+            s[1]["operation"].as_str(),
+            s[1]["lock"].as_str(),
+            s[1]["scan"].as_bool()
+        ),
+        (Some("set-not-null"), Some("ACCESS EXCLUSIVE"), Some(true))
+    );
     assert_eq!(m[1]["longest_held"][0]["lock"], "ACCESS EXCLUSIVE");
     assert_eq!(m[1]["longest_held"][0]["taken_at_line"], 3);
 }
@@ -267,50 +509,152 @@ fn migrate_lock_report() {
 fn down_scripts_are_checked_for_reversibility() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "m/001_init.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    write(
+        d,
+        "m/001_init.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+    );
     write(d, "m/001_init.down.sql", "DROP TABLE users;\n");
-    write(d, "m/002_email.up.sql", "ALTER TABLE users ADD COLUMN email text;\n");
-    write(d, "m/002_email.down.sql", "-- forgot the column\nSELECT 1;\n");
-    write(d, "m/003_bad.up.sql", "ALTER TABLE users ADD COLUMN name text;\n");
-    write(d, "m/003_bad.down.sql", "ALTER TABLE users DROP COLUMN name\nALTER TABLE users DROP COLUMN x;\n");
+    write(
+        d,
+        "m/002_email.up.sql",
+        "ALTER TABLE users ADD COLUMN email text;\n",
+    );
+    write(
+        d,
+        "m/002_email.down.sql",
+        "-- forgot the column\nSELECT 1;\n",
+    );
+    write(
+        d,
+        "m/003_bad.up.sql",
+        "ALTER TABLE users ADD COLUMN name text;\n",
+    );
+    write(
+        d,
+        "m/003_bad.down.sql",
+        "ALTER TABLE users DROP COLUMN name\nALTER TABLE users DROP COLUMN x;\n",
+    );
     write(d, "only.toml", "[rules]\nselect = [\"MIG021\"]\n");
-    let o = dbarch(&["migrate", "lint", "m", "--format", "json", "--config", "only.toml"], d);
+    let o = dbarch(
+        &[
+            "migrate",
+            "lint",
+            "m",
+            "--format",
+            "json",
+            "--config",
+            "only.toml",
+        ],
+        d,
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let msgs: Vec<(String, String)> =
-        v["findings"].as_array().unwrap().iter().map(|f| (f["file"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string())).collect();
+    let msgs: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
     assert_eq!(msgs.len(), 2, "{msgs:?}");
     assert_eq!(msgs[0].0, "m/002_email.down.sql");
-    assert!(msgs[0].1.ends_with("column users.email is left behind"), "{msgs:?}");
+    assert!(
+        msgs[0].1.ends_with("column users.email is left behind"),
+        "{msgs:?}"
+    );
     assert_eq!(msgs[1].0, "m/003_bad.down.sql");
-    assert!(msgs[1].1.contains("does not parse: 2:1: syntax error at or near \"ALTER\""), "{msgs:?}");
+    assert!(
+        msgs[1]
+            .1
+            .contains("does not parse: 2:1: syntax error at or near \"ALTER\""),
+        "{msgs:?}"
+    );
 }
 
 #[test]
 fn manifest_catches_edited_and_out_of_order_migrations() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "m/001_init.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
-    write(d, "m/003_email.up.sql", "ALTER TABLE users ADD COLUMN email text;\n");
+    write(
+        d,
+        "m/001_init.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+    );
+    write(
+        d,
+        "m/003_email.up.sql",
+        "ALTER TABLE users ADD COLUMN email text;\n",
+    );
     let o = dbarch(&["migrate", "manifest", "m"], d);
     assert_eq!(o.status.code(), Some(0));
     std::fs::write(d.join("applied.txt"), &o.stdout).unwrap();
-    write(d, "only.toml", "[rules]\nselect = [\"MIG022\", \"MIG023\"]\n");
-    let args = ["migrate", "lint", "m", "--manifest", "applied.txt", "--config", "only.toml", "--format", "json"];
-    assert_eq!(dbarch(&args, d).status.code(), Some(0), "an untouched history is clean");
+    write(
+        d,
+        "only.toml",
+        "[rules]\nselect = [\"MIG022\", \"MIG023\"]\n",
+    );
+    let args = [
+        "migrate",
+        "lint",
+        "m",
+        "--manifest",
+        "applied.txt",
+        "--config",
+        "only.toml",
+        "--format",
+        "json",
+    ];
+    assert_eq!(
+        dbarch(&args, d).status.code(),
+        Some(0),
+        "an untouched history is clean"
+    );
 
-    write(d, "m/001_init.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n");
-    write(d, "m/002_late.up.sql", "CREATE INDEX users_name_idx ON users (name);\n");
+    write(
+        d,
+        "m/001_init.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n",
+    );
+    write(
+        d,
+        "m/002_late.up.sql",
+        "CREATE INDEX users_name_idx ON users (name);\n",
+    );
     let o = dbarch(&args, d);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let got: Vec<(String, String)> =
-        v["findings"].as_array().unwrap().iter().map(|f| (f["code"].as_str().unwrap().into(), f["file"].as_str().unwrap().into())).collect();
-    assert_eq!(got, vec![("MIG022".to_string(), "m/001_init.up.sql".to_string()), ("MIG023".to_string(), "m/002_late.up.sql".to_string())]);
+    let got: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().into(),
+                f["file"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("MIG022".to_string(), "m/001_init.up.sql".to_string()),
+            ("MIG023".to_string(), "m/002_late.up.sql".to_string())
+        ]
+    );
 
     std::fs::remove_file(d.join("m/003_email.up.sql")).unwrap();
     let v: serde_json::Value = serde_json::from_slice(&dbarch(&args, d).stdout).unwrap();
-    let removed = v["findings"].as_array().unwrap().iter().find(|f| f["message"].as_str().unwrap().contains("no longer among")).unwrap();
+    let removed = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("no longer among"))
+        .unwrap();
     assert_eq!(removed["file"], "applied.txt");
     assert_eq!(removed["line"], 3);
 }
@@ -319,14 +663,32 @@ fn manifest_catches_edited_and_out_of_order_migrations() {
 fn an_unparseable_migration_is_reported_and_the_others_still_linted() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "m/001_init.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n");
+    write(
+        d,
+        "m/001_init.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+    );
     write(d, "m/002_bad.sql", "ALTER TABLE users ADD COLUM x int;\n");
-    write(d, "m/003_idx.sql", "CREATE INDEX users_email_idx ON users (email);\n");
+    write(
+        d,
+        "m/003_idx.sql",
+        "CREATE INDEX users_email_idx ON users (email);\n",
+    );
     let o = dbarch(&["migrate", "lint", "m", "--format", "json"], d);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("m/002_bad.sql:1:31: syntax error at or near \"int\""), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("m/002_bad.sql:1:31: syntax error at or near \"int\""),
+        "{}",
+        stderr(&o)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["code"] == "MIG001" && f["file"] == "m/003_idx.sql"));
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "MIG001" && f["file"] == "m/003_idx.sql")
+    );
     let o = dbarch(&["migrate", "lint", "nowhere"], d);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("nowhere: no such directory"));

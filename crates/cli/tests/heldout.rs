@@ -20,22 +20,47 @@ fn every_planted_flaw_at_its_line_and_nothing_else() {
     }
     assert!(expected.len() >= 15);
     let out = Command::new(env!("CARGO_BIN_EXE_dbarch"))
-        .args(["lint", "tracker.sql", "--format", "json", "--severity", "never"])
+        .args([
+            "lint",
+            "tracker.sql",
+            "--format",
+            "json",
+            "--severity",
+            "never",
+        ])
         .current_dir(&dir)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let got: BTreeSet<(usize, String)> = v["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["severity"] != "info" || expected.iter().any(|(_, c)| c == f["code"].as_str().unwrap()))
-        .map(|f| (f["line"].as_u64().unwrap() as usize, f["code"].as_str().unwrap().to_string()))
+        .filter(|f| {
+            f["severity"] != "info"
+                || expected
+                    .iter()
+                    .any(|(_, c)| c == f["code"].as_str().unwrap())
+        })
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap() as usize,
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let missed: Vec<_> = expected.difference(&got).collect();
     let extra: Vec<_> = got.difference(&expected).collect();
-    assert!(missed.is_empty() && extra.is_empty(), "missed: {missed:?}\nunexpected: {extra:?}");
+    assert!(
+        missed.is_empty() && extra.is_empty(),
+        "missed: {missed:?}\nunexpected: {extra:?}"
+    );
 }
 
 /// The real migration histories in ../shared/corpus parse completely and review without error.
@@ -49,9 +74,22 @@ fn real_migration_histories_replay() {
     );
     for name in ["lemmy", "crates-io"] {
         let dir = corpus.join(name).join("migrations");
-        let out = Command::new(env!("CARGO_BIN_EXE_dbarch")).args(["lint", "--format", "json", "--severity", "never"]).arg(&dir).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(env!("CARGO_BIN_EXE_dbarch"))
+            .args(["lint", "--format", "json", "--severity", "never"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert!(v["summary"]["files"].as_u64().unwrap() > 200, "{name}: {}", v["summary"]);
+        assert!(
+            v["summary"]["files"].as_u64().unwrap() > 200,
+            "{name}: {}",
+            v["summary"]
+        );
     }
 }

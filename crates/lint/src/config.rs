@@ -29,7 +29,10 @@ pub enum ConfigError {
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
     #[error("{path}: cannot read: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,7 +55,11 @@ fn default_wide() -> usize {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { wide_table_columns: default_wide(), monetary_words: vec![], tenant_columns: vec![] }
+        Options {
+            wide_table_columns: default_wide(),
+            monetary_words: vec![],
+            tenant_columns: vec![],
+        }
     }
 }
 
@@ -91,7 +98,14 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { pg_version: None, select: vec![], ignore: vec![], severity: BTreeMap::new(), options: Options::default(), per_path: vec![] }
+        Config {
+            pg_version: None,
+            select: vec![],
+            ignore: vec![],
+            severity: BTreeMap::new(),
+            options: Options::default(),
+            per_path: vec![],
+        }
     }
 }
 
@@ -100,27 +114,54 @@ pub fn selector_matches(sel: &str, rule: &Rule) -> bool {
     sel.eq_ignore_ascii_case("all")
         || sel.eq_ignore_ascii_case(rule.code)
         || sel.eq_ignore_ascii_case(rule.name)
-        || (sel.len() < rule.code.len() && rule.code.to_ascii_uppercase().starts_with(&sel.to_ascii_uppercase()))
+        || (sel.len() < rule.code.len()
+            && rule
+                .code
+                .to_ascii_uppercase()
+                .starts_with(&sel.to_ascii_uppercase()))
 }
 
 impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::parse(&text, &path.display().to_string())
     }
 
     pub fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid { path: path.to_string(), message };
-        let f: File = toml::from_str(text).map_err(|e| invalid(e.to_string().trim().to_string()))?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_string(),
+            message,
+        };
+        let f: File =
+            toml::from_str(text).map_err(|e| invalid(e.to_string().trim().to_string()))?;
         let mut severity = BTreeMap::new();
         for (code, s) in &f.rules.severity {
-            let sev = Severity::parse(s).ok_or_else(|| invalid(format!("rules.severity.{code}: `{s}` is not error, warning or info")))?;
+            let sev = Severity::parse(s).ok_or_else(|| {
+                invalid(format!(
+                    "rules.severity.{code}: `{s}` is not error, warning or info"
+                ))
+            })?;
             severity.insert(code.to_ascii_uppercase(), sev);
         }
-        let known = |sel: &str| crate::registry::all_rules().iter().any(|r| selector_matches(sel, r));
-        for sel in f.rules.select.iter().chain(&f.rules.ignore).chain(f.per_path_ignores.values().flatten()) {
+        let known = |sel: &str| {
+            crate::registry::all_rules()
+                .iter()
+                .any(|r| selector_matches(sel, r))
+        };
+        for sel in f
+            .rules
+            .select
+            .iter()
+            .chain(&f.rules.ignore)
+            .chain(f.per_path_ignores.values().flatten())
+        {
             if !known(sel) {
-                return Err(invalid(format!("`{sel}` matches no rule (see `dbarch rules`)")));
+                return Err(invalid(format!(
+                    "`{sel}` matches no rule (see `dbarch rules`)"
+                )));
             }
         }
         for code in severity.keys() {
@@ -130,7 +171,8 @@ impl Config {
         }
         let mut per_path = vec![];
         for (glob, codes) in f.per_path_ignores {
-            let g = globset::Glob::new(&glob).map_err(|e| invalid(format!("per-path-ignores: {e}")))?;
+            let g =
+                globset::Glob::new(&glob).map_err(|e| invalid(format!("per-path-ignores: {e}")))?;
             per_path.push((g.compile_matcher(), codes));
         }
         Ok(Config {
@@ -145,22 +187,31 @@ impl Config {
 
     /// The default configuration with only these rules selected.
     pub fn only(selectors: &[&str]) -> Self {
-        Config { select: selectors.iter().map(|s| s.to_string()).collect(), ..Config::default() }
+        Config {
+            select: selectors.iter().map(|s| s.to_string()).collect(),
+            ..Config::default()
+        }
     }
 
     pub fn enabled(&self, rule: &Rule) -> bool {
-        let selected = self.select.is_empty() || self.select.iter().any(|s| selector_matches(s, rule));
+        let selected =
+            self.select.is_empty() || self.select.iter().any(|s| selector_matches(s, rule));
         selected && !self.ignore.iter().any(|s| selector_matches(s, rule))
     }
 
     pub fn severity_of(&self, rule: &Rule) -> Severity {
-        self.severity.get(rule.code).copied().unwrap_or(rule.severity)
+        self.severity
+            .get(rule.code)
+            .copied()
+            .unwrap_or(rule.severity)
     }
 
     /// Whether a per-path ignore excuses this rule in this file.
     pub fn ignored_at(&self, rule: &Rule, file: &str) -> bool {
         let file = file.trim_start_matches("./");
-        self.per_path.iter().any(|(g, codes)| g.is_match(file) && codes.iter().any(|c| selector_matches(c, rule)))
+        self.per_path
+            .iter()
+            .any(|(g, codes)| g.is_match(file) && codes.iter().any(|c| selector_matches(c, rule)))
     }
 }
 

@@ -26,12 +26,23 @@ pub struct LintOutput {
 
 impl LintOutput {
     /// Turn a rule's diagnostics into findings, dropping those excused by a suppression or a per-path ignore.
-    pub(crate) fn add(&mut self, rule: &Rule, diags: Vec<Diagnostic>, sources: &SourceMap, suppressions: &[&Suppression], config: &Config) {
+    pub(crate) fn add(
+        &mut self,
+        rule: &Rule,
+        diags: Vec<Diagnostic>,
+        sources: &SourceMap,
+        suppressions: &[&Suppression],
+        config: &Config,
+    ) {
         for d in diags {
             let file = d.span.and_then(|s| sources.get(s.file));
-            let path = file.map(|f| f.path.display().to_string()).unwrap_or_else(|| "(schema)".to_string());
+            let path = file
+                .map(|f| f.path.display().to_string())
+                .unwrap_or_else(|| "(schema)".to_string());
             if let Some(span) = d.span {
-                let excused = suppressions.iter().any(|s| s.covers(rule.code, rule.name, span));
+                let excused = suppressions
+                    .iter()
+                    .any(|s| s.covers(rule.code, rule.name, span));
                 if excused || config.ignored_at(rule, &path) {
                     self.suppressed += 1;
                     continue;
@@ -43,7 +54,11 @@ impl LintOutput {
                     let e = f.line_col(span.end);
                     (s, e, Some(f.line_text(s.line).to_string()))
                 }
-                _ => (dbarch_sql::LineCol { line: 1, column: 1 }, dbarch_sql::LineCol { line: 1, column: 1 }, None),
+                _ => (
+                    dbarch_sql::LineCol { line: 1, column: 1 },
+                    dbarch_sql::LineCol { line: 1, column: 1 },
+                    None,
+                ),
             };
             self.findings.push(Finding {
                 code: rule.code.to_string(),
@@ -67,24 +82,43 @@ impl LintOutput {
 /// Run the enabled schema rules over a finished catalog.
 pub fn run(input: &LintInput) -> LintOutput {
     let cx = Context::new(input.catalog, &input.config.options, input.pg_version);
-    let suppressions: Vec<&Suppression> = input.files.iter().flat_map(|f| &f.suppressions).collect();
+    let suppressions: Vec<&Suppression> =
+        input.files.iter().flat_map(|f| &f.suppressions).collect();
     let mut out = LintOutput::default();
     for rule in all_rules().iter().filter(|r| input.config.enabled(r)) {
-        let Check::Schema(check) = rule.check else { continue };
+        let Check::Schema(check) = rule.check else {
+            continue;
+        };
         let mut sink = Sink::default();
         check(&cx, &mut sink);
-        out.add(rule, sink.into_items(), input.sources, &suppressions, input.config);
+        out.add(
+            rule,
+            sink.into_items(),
+            input.sources,
+            &suppressions,
+            input.config,
+        );
     }
     out
 }
 
 /// Lint one SQL text as a single file with the default configuration (for tests and embedding).
-pub fn lint_text(path: &str, sql: &str, config: &Config) -> Result<Vec<Finding>, dbarch_sql::SyntaxError> {
+pub fn lint_text(
+    path: &str,
+    sql: &str,
+    config: &Config,
+) -> Result<Vec<Finding>, dbarch_sql::SyntaxError> {
     let mut sources = SourceMap::new();
     let file = sources.add(path, sql.to_string());
     let parsed = dbarch_sql::parse_file(&file)?;
     let files = vec![parsed];
     let catalog = Catalog::from_files(&files);
-    let out = run(&LintInput { catalog: &catalog, files: &files, sources: &sources, config, pg_version: config.pg_version.unwrap_or(16) });
+    let out = run(&LintInput {
+        catalog: &catalog,
+        files: &files,
+        sources: &sources,
+        config,
+        pg_version: config.pg_version.unwrap_or(16),
+    });
     Ok(out.findings)
 }

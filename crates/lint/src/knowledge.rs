@@ -4,7 +4,9 @@
 use serde::Deserialize;
 
 /// PostgreSQL's table lock levels, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum LockLevel {
     #[serde(rename = "access share")]
@@ -84,7 +86,11 @@ impl Condition {
 impl<'de> Deserialize<'de> for Condition {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let bad = || serde::de::Error::custom(format!("`{s}`: expected always, never, `before N` or `since N`"));
+        let bad = || {
+            serde::de::Error::custom(format!(
+                "`{s}`: expected always, never, `before N` or `since N`"
+            ))
+        };
         match s.split_whitespace().collect::<Vec<_>>().as_slice() {
             ["always"] => Ok(Condition::Always),
             ["never"] => Ok(Condition::Never),
@@ -131,7 +137,9 @@ impl Knowledge {
 
     pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
         let f: File = toml::from_str(text)?;
-        Ok(Knowledge { operations: f.operation })
+        Ok(Knowledge {
+            operations: f.operation,
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Operation> {
@@ -140,7 +148,9 @@ impl Knowledge {
 
     /// "takes ACCESS EXCLUSIVE (blocks reads and writes), rewrites the table" for one operation and version.
     pub fn describe(&self, id: &str, pg_version: u32) -> String {
-        let Some(o) = self.get(id) else { return String::new() };
+        let Some(o) = self.get(id) else {
+            return String::new();
+        };
         let mut s = format!("takes {} (blocks {})", o.lock.sql(), o.lock.blocks());
         if o.rewrite.holds(pg_version) {
             s.push_str(", rewrites the table");
@@ -160,7 +170,11 @@ mod tests {
         let k = Knowledge::parse(BUILTIN).expect("data/locks.toml parses");
         assert!(k.operations.len() >= 20);
         for o in &k.operations {
-            assert!(o.docs.starts_with("https://www.postgresql.org/docs/"), "{}", o.id);
+            assert!(
+                o.docs.starts_with("https://www.postgresql.org/docs/"),
+                "{}",
+                o.id
+            );
         }
         let ids: std::collections::HashSet<_> = k.operations.iter().map(|o| &o.id).collect();
         assert_eq!(ids.len(), k.operations.len(), "ids are unique");
@@ -171,7 +185,13 @@ mod tests {
         let k = Knowledge::builtin();
         let add = k.get("add-column").unwrap();
         assert!(add.rewrite.holds(10) && !add.rewrite.holds(11));
-        assert!(k.describe("create-index", 16).contains("SHARE (blocks writes), scans"));
-        assert!(LockLevel::AccessExclusive.blocks_reads() && !LockLevel::ShareUpdateExclusive.blocks_writes());
+        assert!(
+            k.describe("create-index", 16)
+                .contains("SHARE (blocks writes), scans")
+        );
+        assert!(
+            LockLevel::AccessExclusive.blocks_reads()
+                && !LockLevel::ShareUpdateExclusive.blocks_writes()
+        );
     }
 }

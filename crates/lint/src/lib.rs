@@ -2,15 +2,18 @@
 //! fixes. Rules are small pure functions over the catalog; they never print and never connect.
 
 pub mod config;
+mod engine;
 pub mod knowledge;
 pub mod migration;
-mod engine;
 pub mod registry;
 mod rule;
 pub mod rules;
 
 pub use config::{Config, ConfigError};
 pub use engine::{LintInput, LintOutput, lint_text, run};
-pub use migration::{DownContext, HistoryContext, MigrationRun, run_history, MigrationScript, StatementContext, lint_migration_text, run_migrations};
+pub use migration::{
+    DownContext, HistoryContext, MigrationRun, MigrationScript, StatementContext,
+    lint_migration_text, run_history, run_migrations,
+};
 pub use registry::{all_rules, find_rule};
 pub use rule::{Category, Check, Context, Diagnostic, Doc, Fixtures, Rule, Sink};

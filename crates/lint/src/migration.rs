@@ -64,11 +64,20 @@ impl<'a> StatementContext<'a> {
         match &self.stmt.node {
             NodeEnum::IndexStmt(i) => {
                 if let Some(t) = i.relation.as_ref().and_then(|r| self.existing_table(r)) {
-                    push(if i.concurrent { "create-index-concurrently" } else { "create-index" }, t);
+                    push(
+                        if i.concurrent {
+                            "create-index-concurrently"
+                        } else {
+                            "create-index"
+                        },
+                        t,
+                    );
                 }
             }
             NodeEnum::AlterTableStmt(a) => {
-                let Some(t) = a.relation.as_ref().and_then(|r| self.existing_table(r)) else { return out };
+                let Some(t) = a.relation.as_ref().and_then(|r| self.existing_table(r)) else {
+                    return out;
+                };
                 for c in a.cmds.iter().filter_map(|c| match c.node.as_ref() {
                     Some(NodeEnum::AlterTableCmd(c)) => Some(c),
                     _ => None,
@@ -76,7 +85,11 @@ impl<'a> StatementContext<'a> {
                     use ast::AlterTableType as At;
                     let id = match At::try_from(c.subtype).unwrap_or(At::Undefined) {
                         At::AtAddColumn => {
-                            if crate::rules::migration::adds_rewriting_column(c) { "add-column-volatile-default" } else { "add-column" }
+                            if crate::rules::migration::adds_rewriting_column(c) {
+                                "add-column-volatile-default"
+                            } else {
+                                "add-column"
+                            }
                         }
                         At::AtDropColumn => "drop-column",
                         At::AtSetNotNull => "set-not-null",
@@ -86,11 +99,22 @@ impl<'a> StatementContext<'a> {
                         At::AtValidateConstraint => "validate-constraint",
                         At::AtEnableRowSecurity | At::AtForceRowSecurity => "enable-rls",
                         At::AtAddConstraint => match c.def.as_ref().and_then(|d| d.node.as_ref()) {
-                            Some(NodeEnum::Constraint(k)) if k.skip_validation => "add-constraint-not-valid",
-                            Some(NodeEnum::Constraint(k)) if k.contype == ast::ConstrType::ConstrForeign as i32 => "add-foreign-key",
-                            Some(NodeEnum::Constraint(k)) if k.contype == ast::ConstrType::ConstrCheck as i32 => "add-check",
+                            Some(NodeEnum::Constraint(k)) if k.skip_validation => {
+                                "add-constraint-not-valid"
+                            }
                             Some(NodeEnum::Constraint(k))
-                                if (k.contype == ast::ConstrType::ConstrUnique as i32 || k.contype == ast::ConstrType::ConstrPrimary as i32)
+                                if k.contype == ast::ConstrType::ConstrForeign as i32 =>
+                            {
+                                "add-foreign-key"
+                            }
+                            Some(NodeEnum::Constraint(k))
+                                if k.contype == ast::ConstrType::ConstrCheck as i32 =>
+                            {
+                                "add-check"
+                            }
+                            Some(NodeEnum::Constraint(k))
+                                if (k.contype == ast::ConstrType::ConstrUnique as i32
+                                    || k.contype == ast::ConstrType::ConstrPrimary as i32)
                                     && k.indexname.is_empty() =>
                             {
                                 "add-unique"
@@ -125,8 +149,21 @@ impl<'a> StatementContext<'a> {
                     if let Some(NodeEnum::List(l)) = o.node.as_ref() {
                         let parts = dbarch_sql::expr::name_list(&l.items);
                         let name = self.catalog.resolve_name(&parts);
-                        if let Some(t) = self.catalog.indexes.get(&name).filter(|i| !self.created_here.contains(&i.table)).and_then(|i| self.catalog.tables.get(&i.table)) {
-                            push(if d.concurrent { "drop-index-concurrently" } else { "drop-index" }, t);
+                        if let Some(t) = self
+                            .catalog
+                            .indexes
+                            .get(&name)
+                            .filter(|i| !self.created_here.contains(&i.table))
+                            .and_then(|i| self.catalog.tables.get(&i.table))
+                        {
+                            push(
+                                if d.concurrent {
+                                    "drop-index-concurrently"
+                                } else {
+                                    "drop-index"
+                                },
+                                t,
+                            );
                         }
                     }
                 }
@@ -178,11 +215,23 @@ pub struct HistoryContext<'a> {
 }
 
 /// Run the history rules (manifest checks).
-pub fn run_history(scripts: &[MigrationScript], manifest: &[dbarch_migrate::Applied], manifest_file: Option<&dbarch_sql::SourceFile>, sources: &SourceMap, config: &Config) -> LintOutput {
+pub fn run_history(
+    scripts: &[MigrationScript],
+    manifest: &[dbarch_migrate::Applied],
+    manifest_file: Option<&dbarch_sql::SourceFile>,
+    sources: &SourceMap,
+    config: &Config,
+) -> LintOutput {
     let mut out = LintOutput::default();
-    let cx = HistoryContext { scripts, manifest, manifest_file };
+    let cx = HistoryContext {
+        scripts,
+        manifest,
+        manifest_file,
+    };
     for rule in all_rules().iter().filter(|r| config.enabled(r)) {
-        let Check::History(check) = rule.check else { continue };
+        let Check::History(check) = rule.check else {
+            continue;
+        };
         let mut sink = Sink::default();
         check(&cx, &mut sink);
         out.add(rule, sink.into_items(), sources, &[], config);
@@ -199,15 +248,37 @@ pub struct MigrationRun {
     pub locks: LockReport,
 }
 
-pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &SourceMap, config: &Config, pg_version: u32) -> MigrationRun {
+pub fn run_migrations(
+    base: Catalog,
+    scripts: &[MigrationScript],
+    sources: &SourceMap,
+    config: &Config,
+    pg_version: u32,
+) -> MigrationRun {
     let knowledge = Knowledge::builtin();
-    let rules: Vec<_> = all_rules().iter().filter(|r| r.is_migration_rule() && config.enabled(r)).collect();
-    let suppressions: Vec<&Suppression> =
-        scripts.iter().flat_map(|s| s.file.suppressions.iter().chain(s.down.iter().flat_map(|d| &d.suppressions))).collect();
+    let rules: Vec<_> = all_rules()
+        .iter()
+        .filter(|r| r.is_migration_rule() && config.enabled(r))
+        .collect();
+    let suppressions: Vec<&Suppression> = scripts
+        .iter()
+        .flat_map(|s| {
+            s.file
+                .suppressions
+                .iter()
+                .chain(s.down.iter().flat_map(|d| &d.suppressions))
+        })
+        .collect();
     let mut out = LintOutput::default();
-    let mut locks = LockReport { pg_version, migrations: vec![] };
+    let mut locks = LockReport {
+        pg_version,
+        migrations: vec![],
+    };
     let mut catalog = base;
-    let down_rules: Vec<_> = rules.iter().filter(|r| matches!(r.check, Check::Reversibility(_))).collect();
+    let down_rules: Vec<_> = rules
+        .iter()
+        .filter(|r| matches!(r.check, Check::Reversibility(_)))
+        .collect();
     for script in scripts {
         let before = (script.down.is_some() && !down_rules.is_empty()).then(|| catalog.clone());
         let mut taken: Vec<(StatementLock, crate::knowledge::LockLevel, usize)> = vec![];
@@ -224,14 +295,19 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
                     use ast::TransactionStmtKind as K;
                     match K::try_from(t.kind).unwrap_or(K::Undefined) {
                         K::TransStmtBegin | K::TransStmtStart => in_tx = true,
-                        K::TransStmtCommit | K::TransStmtRollback | K::TransStmtCommitPrepared | K::TransStmtRollbackPrepared => {
+                        K::TransStmtCommit
+                        | K::TransStmtRollback
+                        | K::TransStmtCommitPrepared
+                        | K::TransStmtRollbackPrepared => {
                             in_tx = false;
                             locked.clear();
                         }
                         _ => {}
                     }
                 }
-                NodeEnum::VariableSetStmt(v) if v.name.eq_ignore_ascii_case("lock_timeout") => lock_timeout = true,
+                NodeEnum::VariableSetStmt(v) if v.name.eq_ignore_ascii_case("lock_timeout") => {
+                    lock_timeout = true
+                }
                 _ => {}
             }
             let cx = StatementContext {
@@ -248,7 +324,9 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
                 knowledge: &knowledge,
             };
             for rule in &rules {
-                let Check::Migration(check) = rule.check else { continue };
+                let Check::Migration(check) = rule.check else {
+                    continue;
+                };
                 let mut sink = Sink::default();
                 check(&cx, &mut sink);
                 out.add(rule, sink.into_items(), sources, &suppressions, config);
@@ -257,7 +335,14 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
             for (o, t) in cx.operations() {
                 let entry = StatementLock {
                     line: lc.line,
-                    statement: stmt.sql.lines().next().unwrap_or("").chars().take(80).collect(),
+                    statement: stmt
+                        .sql
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .take(80)
+                        .collect(),
                     table: t.to_string(),
                     operation: o.id.clone(),
                     lock: o.lock.sql().to_string(),
@@ -269,8 +354,12 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
                 taken.push((entry, o.lock, index));
             }
             index += 1;
-            let exclusive: Vec<QualifiedName> =
-                cx.operations().into_iter().filter(|(o, _)| o.lock == crate::knowledge::LockLevel::AccessExclusive).map(|(_, t)| t).collect();
+            let exclusive: Vec<QualifiedName> = cx
+                .operations()
+                .into_iter()
+                .filter(|(o, _)| o.lock == crate::knowledge::LockLevel::AccessExclusive)
+                .map(|(_, t)| t)
+                .collect();
             if !exclusive.is_empty() {
                 access_exclusive = true;
                 if in_tx {
@@ -279,7 +368,9 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
             }
             if let Some((rv, cmds)) = crate::rules::migration::alter_table(&stmt.node) {
                 for c in cmds {
-                    if let Some(NodeEnum::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    if let Some(NodeEnum::Constraint(k)) =
+                        c.def.as_ref().and_then(|d| d.node.as_ref())
+                    {
                         if k.skip_validation && !k.conname.is_empty() {
                             not_valid.insert((catalog.resolve(rv), k.conname.clone()));
                         }
@@ -299,13 +390,22 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
                 }
                 // Routines, types and schemas created here are recorded by name too (schemas with an empty name).
                 NodeEnum::CreateFunctionStmt(f) => {
-                    created.insert(qualified(&catalog, &dbarch_sql::expr::name_list(&f.funcname)));
+                    created.insert(qualified(
+                        &catalog,
+                        &dbarch_sql::expr::name_list(&f.funcname),
+                    ));
                 }
                 NodeEnum::CreateEnumStmt(e) => {
-                    created.insert(qualified(&catalog, &dbarch_sql::expr::name_list(&e.type_name)));
+                    created.insert(qualified(
+                        &catalog,
+                        &dbarch_sql::expr::name_list(&e.type_name),
+                    ));
                 }
                 NodeEnum::CreateDomainStmt(d) => {
-                    created.insert(qualified(&catalog, &dbarch_sql::expr::name_list(&d.domainname)));
+                    created.insert(qualified(
+                        &catalog,
+                        &dbarch_sql::expr::name_list(&d.domainname),
+                    ));
                 }
                 NodeEnum::CreateSchemaStmt(s) => {
                     created.insert(QualifiedName::new(s.schemaname.clone(), ""));
@@ -325,19 +425,39 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
             for stmt in &script.file.statements {
                 catalog.apply(stmt);
             }
-            let at = down.statements.first().map(|s| s.span).unwrap_or(dbarch_sql::Span::new(down.file.id, 0, 0));
-            let dcx = DownContext { up: &script.file, down_file: down.file.id, at, differences: &differences, parse_error: None };
+            let at = down
+                .statements
+                .first()
+                .map(|s| s.span)
+                .unwrap_or(dbarch_sql::Span::new(down.file.id, 0, 0));
+            let dcx = DownContext {
+                up: &script.file,
+                down_file: down.file.id,
+                at,
+                differences: &differences,
+                parse_error: None,
+            };
             for rule in &down_rules {
-                let Check::Reversibility(check) = rule.check else { continue };
+                let Check::Reversibility(check) = rule.check else {
+                    continue;
+                };
                 let mut sink = Sink::default();
                 check(&dcx, &mut sink);
                 out.add(rule, sink.into_items(), sources, &suppressions, config);
             }
         }
         if let Some((file, message)) = &script.down_error {
-            let dcx = DownContext { up: &script.file, down_file: *file, at: dbarch_sql::Span::new(*file, 0, 0), differences: &[], parse_error: Some(message) };
+            let dcx = DownContext {
+                up: &script.file,
+                down_file: *file,
+                at: dbarch_sql::Span::new(*file, 0, 0),
+                differences: &[],
+                parse_error: Some(message),
+            };
             for rule in &down_rules {
-                let Check::Reversibility(check) = rule.check else { continue };
+                let Check::Reversibility(check) = rule.check else {
+                    continue;
+                };
                 let mut sink = Sink::default();
                 check(&dcx, &mut sink);
                 out.add(rule, sink.into_items(), sources, &suppressions, config);
@@ -350,15 +470,28 @@ pub fn run_migrations(base: Catalog, scripts: &[MigrationScript], sources: &Sour
             .iter()
             .filter(|(e, _, _)| e.in_transaction)
             .max_by_key(|(_, level, at)| (*level, total - at))
-            .map(|(e, _, at)| HeldLock { table: e.table.clone(), lock: e.lock.clone(), taken_at_line: e.line, held_through_statements: total - at });
+            .map(|(e, _, at)| HeldLock {
+                table: e.table.clone(),
+                lock: e.lock.clone(),
+                taken_at_line: e.line,
+                held_through_statements: total - at,
+            });
         locks.migrations.push(MigrationLocks {
             file: script.file.file.path.display().to_string(),
-            transaction: if script.wrapped { "wrapped".into() } else { "per-statement".into() },
+            transaction: if script.wrapped {
+                "wrapped".into()
+            } else {
+                "per-statement".into()
+            },
             statements: taken.into_iter().map(|(e, _, _)| e).collect(),
             longest_held: longest.into_iter().collect(),
         });
     }
-    MigrationRun { lint: out, catalog, locks }
+    MigrationRun {
+        lint: out,
+        catalog,
+        locks,
+    }
 }
 
 /// A possibly qualified routine or type name, unqualified ones in the schema new objects go to.
@@ -374,7 +507,11 @@ pub(crate) fn qualified(catalog: &Catalog, parts: &[String]) -> QualifiedName {
 /// schema, the rest is one migration run in a transaction (unless it says `-- dbarch:no-transaction`);
 /// a line `-- down` starts its down script; a line `-- pg-version: N` sets the target version; lines
 /// `-- manifest: VERSION SHA256|current` list applied migrations (the text's migration is version 1).
-pub fn lint_migration_text(path: &str, sql: &str, config: &Config) -> Result<Vec<dbarch_report::Finding>, dbarch_sql::SyntaxError> {
+pub fn lint_migration_text(
+    path: &str,
+    sql: &str,
+    config: &Config,
+) -> Result<Vec<dbarch_report::Finding>, dbarch_sql::SyntaxError> {
     let (setup, rest) = match sql.find("-- migration\n") {
         Some(i) => (&sql[..i], &sql[i..]),
         None => ("", sql),
@@ -385,11 +522,22 @@ pub fn lint_migration_text(path: &str, sql: &str, config: &Config) -> Result<Vec
     };
     let mut sources = SourceMap::new();
     // Both parts keep the fixture's line numbers: each is the whole text with the other part blanked.
-    let blank = |s: &str| s.chars().map(|c| if c == '\n' { '\n' } else { ' ' }).collect::<String>();
+    let blank = |s: &str| {
+        s.chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' })
+            .collect::<String>()
+    };
     let down_text = down.unwrap_or("");
-    let setup_file = sources.add(path, format!("{setup}{}{}", blank(migration), blank(down_text)));
-    let migration_file = sources.add(path, format!("{}{migration}{}", blank(setup), blank(down_text)));
-    let down_file = down.map(|d| sources.add(path, format!("{}{}{d}", blank(setup), blank(migration))));
+    let setup_file = sources.add(
+        path,
+        format!("{setup}{}{}", blank(migration), blank(down_text)),
+    );
+    let migration_file = sources.add(
+        path,
+        format!("{}{migration}{}", blank(setup), blank(down_text)),
+    );
+    let down_file =
+        down.map(|d| sources.add(path, format!("{}{}{d}", blank(setup), blank(migration))));
     let base = Catalog::from_files([&dbarch_sql::parse_file(&setup_file)?]);
     let parsed = dbarch_sql::parse_file(&migration_file)?;
     let wrapped = !dbarch_migrate_marker(migration);
@@ -398,10 +546,27 @@ pub fn lint_migration_text(path: &str, sql: &str, config: &Config) -> Result<Vec
         None => None,
     };
     let checksum = dbarch_migrate::checksum(migration);
-    let scripts = vec![MigrationScript { version: "1".into(), checksum, file: parsed, down, down_error: None, wrapped }];
+    let scripts = vec![MigrationScript {
+        version: "1".into(),
+        checksum,
+        file: parsed,
+        down,
+        down_error: None,
+        wrapped,
+    }];
     // A fixture may pin the target version: `-- pg-version: 11`.
-    let pinned = sql.lines().find_map(|l| l.trim().strip_prefix("-- pg-version:").and_then(|v| v.trim().parse().ok()));
-    let run = run_migrations(base, &scripts, &sources, config, pinned.or(config.pg_version).unwrap_or(16));
+    let pinned = sql.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("-- pg-version:")
+            .and_then(|v| v.trim().parse().ok())
+    });
+    let run = run_migrations(
+        base,
+        &scripts,
+        &sources,
+        config,
+        pinned.or(config.pg_version).unwrap_or(16),
+    );
     // `-- manifest: VERSION SHA256|current` lines give the applied migrations (the fixture's migration is
     // version 1; `current` stands for its own checksum).
     let manifest: Vec<dbarch_migrate::Applied> = sql
@@ -411,8 +576,16 @@ pub fn lint_migration_text(path: &str, sql: &str, config: &Config) -> Result<Vec
             let rest = l.trim().strip_prefix("-- manifest:")?;
             let mut p = rest.split_whitespace();
             let (v, c) = (p.next()?, p.next()?);
-            let checksum = if c == "current" { scripts[0].checksum.clone() } else { c.to_string() };
-            Some(dbarch_migrate::Applied { version: v.to_string(), checksum, line: i + 1 })
+            let checksum = if c == "current" {
+                scripts[0].checksum.clone()
+            } else {
+                c.to_string()
+            };
+            Some(dbarch_migrate::Applied {
+                version: v.to_string(),
+                checksum,
+                line: i + 1,
+            })
         })
         .collect();
     let mut findings = run.lint.findings;

@@ -71,17 +71,30 @@ pub fn all_rules() -> &'static [&'static Rule] {
 
 /// A rule by code or name.
 pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
-    RULES.iter().copied().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name))
+    RULES.iter().copied().find(|r| {
+        r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name)
+    })
 }
 
 /// The generated documentation pages: `(file name, Markdown)`, one per rule plus an index.
 pub fn doc_pages() -> Vec<(String, String)> {
-    let mut pages: Vec<(String, String)> = RULES.iter().map(|r| (format!("{}.md", r.code), r.markdown())).collect();
+    let mut pages: Vec<(String, String)> = RULES
+        .iter()
+        .map(|r| (format!("{}.md", r.code), r.markdown()))
+        .collect();
     let mut index = String::from(
         "# Rules\n\nGenerated from the rule definitions by `dbarch rules --write-docs docs/rules`; do not edit by hand.\n\n| Code | Name | Category | Severity | Summary |\n|---|---|---|---|---|\n",
     );
     for r in RULES {
-        index.push_str(&format!("| [{}]({}.md) | `{}` | {} | {} | {} |\n", r.code, r.code, r.name, r.category.as_str(), r.severity, r.summary));
+        index.push_str(&format!(
+            "| [{}]({}.md) | `{}` | {} | {} | {} |\n",
+            r.code,
+            r.code,
+            r.name,
+            r.category.as_str(),
+            r.severity,
+            r.summary
+        ));
     }
     pages.push(("README.md".to_string(), index));
     pages

@@ -84,7 +84,10 @@ pub enum Check {
 
 impl Rule {
     pub fn is_migration_rule(&self) -> bool {
-        matches!(self.check, Check::Migration(_) | Check::Reversibility(_) | Check::History(_))
+        matches!(
+            self.check,
+            Check::Migration(_) | Check::Reversibility(_) | Check::History(_)
+        )
     }
 }
 
@@ -133,7 +136,13 @@ impl<'a> Context<'a> {
         for t in catalog.triggers.values() {
             triggers.entry(&t.table).or_default().push(t);
         }
-        Context { catalog, options, pg_version, indexes, triggers }
+        Context {
+            catalog,
+            options,
+            pg_version,
+            indexes,
+            triggers,
+        }
     }
 
     /// Every index on a table, those implied by constraints included.
@@ -147,7 +156,10 @@ impl<'a> Context<'a> {
 
     /// Ordinary tables: not partitions (their parent is judged), not temporary.
     pub fn tables(&self) -> impl Iterator<Item = &'a Table> + 'a {
-        self.catalog.tables.values().filter(|t| !t.is_partition() && !t.temporary)
+        self.catalog
+            .tables
+            .values()
+            .filter(|t| !t.is_partition() && !t.temporary)
     }
 }
 
@@ -169,12 +181,38 @@ pub struct Sink {
 }
 
 impl Sink {
-    pub fn push(&mut self, origin: Origin, object: impl Into<String>, message: impl Into<String>, help: impl Into<String>, fix: Option<String>) {
-        self.items.push(Diagnostic { span: origin.span(), object: object.into(), message: message.into(), help: help.into(), fix });
+    pub fn push(
+        &mut self,
+        origin: Origin,
+        object: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+        fix: Option<String>,
+    ) {
+        self.items.push(Diagnostic {
+            span: origin.span(),
+            object: object.into(),
+            message: message.into(),
+            help: help.into(),
+            fix,
+        });
     }
 
-    pub fn column(&mut self, t: &Table, c: &Column, message: impl Into<String>, help: impl Into<String>, fix: Option<String>) {
-        self.push(c.origin, format!("{}.{}", t.name, c.name), message, help, fix);
+    pub fn column(
+        &mut self,
+        t: &Table,
+        c: &Column,
+        message: impl Into<String>,
+        help: impl Into<String>,
+        fix: Option<String>,
+    ) {
+        self.push(
+            c.origin,
+            format!("{}.{}", t.name, c.name),
+            message,
+            help,
+            fix,
+        );
     }
 
     pub fn into_items(self) -> Vec<Diagnostic> {

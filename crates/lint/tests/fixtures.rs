@@ -2,8 +2,17 @@
 
 use dbarch_lint::{Config, all_rules, lint_migration_text, lint_text};
 
-fn lint(rule: &dbarch_lint::Rule, path: &str, sql: &str, config: &Config) -> Result<Vec<dbarch_report::Finding>, dbarch_sql::SyntaxError> {
-    if rule.is_migration_rule() { lint_migration_text(path, sql, config) } else { lint_text(path, sql, config) }
+fn lint(
+    rule: &dbarch_lint::Rule,
+    path: &str,
+    sql: &str,
+    config: &Config,
+) -> Result<Vec<dbarch_report::Finding>, dbarch_sql::SyntaxError> {
+    if rule.is_migration_rule() {
+        lint_migration_text(path, sql, config)
+    } else {
+        lint_text(path, sql, config)
+    }
 }
 
 #[test]
@@ -11,7 +20,10 @@ fn every_rule_flags_its_trigger_fixture_and_not_its_clean_one() {
     let mut failures = vec![];
     for rule in all_rules() {
         let config = Config::only(&[rule.code]);
-        for (kind, sql, want) in [("triggers", rule.fixtures.triggers, true), ("clean", rule.fixtures.clean, false)] {
+        for (kind, sql, want) in [
+            ("triggers", rule.fixtures.triggers, true),
+            ("clean", rule.fixtures.clean, false),
+        ] {
             let path = format!("fixtures/{}/{kind}.sql", rule.code);
             if sql.trim().is_empty() {
                 failures.push(format!("{path}: empty fixture"));
@@ -25,7 +37,14 @@ fn every_rule_flags_its_trigger_fixture_and_not_its_clean_one() {
                         failures.push(format!("{path}: {} did not fire", rule.code));
                     }
                     if !want && !hits.is_empty() {
-                        failures.push(format!("{path}: {} fired: {}", rule.code, hits.iter().map(|f| format!("{}:{} {}", f.line, f.column, f.message)).collect::<Vec<_>>().join("; ")));
+                        failures.push(format!(
+                            "{path}: {} fired: {}",
+                            rule.code,
+                            hits.iter()
+                                .map(|f| format!("{}:{} {}", f.line, f.column, f.message))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ));
                     }
                 }
             }
@@ -39,9 +58,26 @@ fn codes_and_names_are_unique_and_well_formed() {
     let rules = all_rules();
     assert!(rules.len() >= 30, "{} rules", rules.len());
     for (i, r) in rules.iter().enumerate() {
-        assert!(r.code.len() == 6 && r.code[..3].chars().all(|c| c.is_ascii_uppercase()) && r.code[3..].chars().all(|c| c.is_ascii_digit()), "{}", r.code);
-        assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
-        assert!(!r.doc.what.is_empty() && !r.doc.why.is_empty() && !r.doc.example.is_empty() && !r.doc.use_instead.is_empty(), "{}", r.code);
+        assert!(
+            r.code.len() == 6
+                && r.code[..3].chars().all(|c| c.is_ascii_uppercase())
+                && r.code[3..].chars().all(|c| c.is_ascii_digit()),
+            "{}",
+            r.code
+        );
+        assert!(
+            r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "{}",
+            r.name
+        );
+        assert!(
+            !r.doc.what.is_empty()
+                && !r.doc.why.is_empty()
+                && !r.doc.example.is_empty()
+                && !r.doc.use_instead.is_empty(),
+            "{}",
+            r.code
+        );
         for o in &rules[i + 1..] {
             assert_ne!(r.code, o.code);
             assert_ne!(r.name, o.name);
@@ -60,7 +96,9 @@ fn the_example_in_each_rule_doc_is_flagged() {
         }
         match lint(rule, "example.sql", rule.doc.example, &config) {
             Err(e) => failures.push(format!("{}: example does not parse: {e}", rule.code)),
-            Ok(f) if !f.iter().any(|f| f.code == rule.code) => failures.push(format!("{}: example not flagged", rule.code)),
+            Ok(f) if !f.iter().any(|f| f.code == rule.code) => {
+                failures.push(format!("{}: example not flagged", rule.code))
+            }
             Ok(_) => {}
         }
     }
@@ -77,5 +115,9 @@ fn docs_rules_are_up_to_date() {
             stale.push(name);
         }
     }
-    assert!(stale.is_empty(), "docs/rules is stale ({}); run `./dbarch rules --write-docs docs/rules`", stale.join(", "));
+    assert!(
+        stale.is_empty(),
+        "docs/rules is stale ({}); run `./dbarch rules --write-docs docs/rules`",
+        stale.join(", ")
+    );
 }

@@ -43,7 +43,10 @@ pub struct Script {
 
 impl Script {
     fn file(path: PathBuf) -> Self {
-        Script { path, section: None }
+        Script {
+            path,
+            section: None,
+        }
     }
 
     /// The text to parse: the whole file, or the file with everything outside the section blanked, so byte
@@ -91,16 +94,25 @@ pub struct Migration {
 pub enum DiscoverError {
     #[error("{0}: no such directory")]
     Missing(String),
-    #[error("{0}: no migrations found (expected numbered .sql files, up/down pairs, diesel folders, V1__name.sql or dbmate files)")]
+    #[error(
+        "{0}: no migrations found (expected numbered .sql files, up/down pairs, diesel folders, V1__name.sql or dbmate files)"
+    )]
     Empty(String),
     #[error("{path}: cannot read: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: dbmate file has no `-- migrate:up` section")]
     NoUpSection { path: String },
     #[error("{path}: a down migration without its up migration (expected {expected})")]
     DownWithoutUp { path: String, expected: String },
     #[error("{first} and {second}: two migrations with the same version {version}")]
-    DuplicateVersion { version: String, first: String, second: String },
+    DuplicateVersion {
+        version: String,
+        first: String,
+        second: String,
+    },
 }
 
 /// Natural order: `2_a` before `10_a`.
@@ -136,11 +148,17 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
 }
 
 fn read(path: &Path) -> Result<String, DiscoverError> {
-    std::fs::read_to_string(path).map_err(|source| DiscoverError::Io { path: path.display().to_string(), source })
+    std::fs::read_to_string(path).map_err(|source| DiscoverError::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 fn split_version(stem: &str) -> (String, String) {
-    let v: String = stem.chars().take_while(|c| c.is_ascii_digit() || *c == '-' || *c == '.').collect();
+    let v: String = stem
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-' || *c == '.')
+        .collect();
     let rest = stem[v.len()..].trim_start_matches(['_', '-']).to_string();
     (v.trim_end_matches(['-', '.']).to_string(), rest)
 }
@@ -150,7 +168,10 @@ pub fn declares_no_transaction(text: &str) -> bool {
     text.lines().any(|l| {
         let l = l.trim();
         l == "-- dbarch:no-transaction" || l.starts_with("-- dbarch:no-transaction ")
-    }) || text.lines().next().is_some_and(|l| l.trim() == "-- no-transaction")
+    }) || text
+        .lines()
+        .next()
+        .is_some_and(|l| l.trim() == "-- no-transaction")
 }
 
 /// The dbmate sections of a file: (up range, down range, up runs in a transaction).
@@ -180,14 +201,23 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
     if !dir.is_dir() {
         return Err(DiscoverError::Missing(dir.display().to_string()));
     }
-    let io = |source| DiscoverError::Io { path: dir.display().to_string(), source };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let io = |source| DiscoverError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
     let mut out = vec![];
     let mut undo: Vec<(String, PathBuf)> = vec![];
     let mut downs: Vec<(String, PathBuf)> = vec![];
     for p in &entries {
-        let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         if name.starts_with('.') {
             continue;
         }
@@ -196,14 +226,21 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
             if up.is_file() {
                 let (version, mname) = split_version(&name);
                 let meta = std::fs::read_to_string(p.join("metadata.toml")).unwrap_or_default();
-                let no_tx = meta.lines().any(|l| l.replace(' ', "") == "run_in_transaction=false") || declares_no_transaction(&read(&up)?);
+                let no_tx = meta
+                    .lines()
+                    .any(|l| l.replace(' ', "") == "run_in_transaction=false")
+                    || declares_no_transaction(&read(&up)?);
                 let down = p.join("down.sql");
                 out.push(Migration {
                     version,
                     name: mname,
                     up: Script::file(up),
                     down: down.is_file().then(|| Script::file(down)),
-                    transaction: if no_tx { Transaction::PerStatement } else { Transaction::Wrapped },
+                    transaction: if no_tx {
+                        Transaction::PerStatement
+                    } else {
+                        Transaction::Wrapped
+                    },
                     layout: Layout::Diesel,
                 });
             }
@@ -217,13 +254,19 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
             downs.push((s.to_string(), p.clone()));
             continue;
         }
-        if let Some(rest) = stem.strip_prefix('U').filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit())) {
+        if let Some(rest) = stem
+            .strip_prefix('U')
+            .filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit()))
+        {
             undo.push((rest.split("__").next().unwrap_or("").to_string(), p.clone()));
             continue;
         }
         let text = read(p)?;
         let no_tx = declares_no_transaction(&text);
-        if let Some(rest) = stem.strip_prefix('V').filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit())) {
+        if let Some(rest) = stem
+            .strip_prefix('V')
+            .filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit()))
+        {
             let mut parts = rest.splitn(2, "__");
             let version = parts.next().unwrap_or("").to_string();
             out.push(Migration {
@@ -231,7 +274,11 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
                 name: parts.next().unwrap_or("").to_string(),
                 up: Script::file(p.clone()),
                 down: None,
-                transaction: if no_tx { Transaction::PerStatement } else { Transaction::Wrapped },
+                transaction: if no_tx {
+                    Transaction::PerStatement
+                } else {
+                    Transaction::Wrapped
+                },
                 layout: Layout::Flyway,
             });
             continue;
@@ -243,7 +290,11 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
                 name: mname,
                 up: Script::file(p.clone()),
                 down: None,
-                transaction: if no_tx { Transaction::PerStatement } else { Transaction::Wrapped },
+                transaction: if no_tx {
+                    Transaction::PerStatement
+                } else {
+                    Transaction::Wrapped
+                },
                 layout: Layout::UpDownPairs,
             });
             continue;
@@ -253,25 +304,55 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
             out.push(Migration {
                 version,
                 name: mname,
-                up: Script { path: p.clone(), section: Some(up) },
-                down: down.map(|d| Script { path: p.clone(), section: Some(d) }),
-                transaction: if tx && !no_tx { Transaction::Wrapped } else { Transaction::PerStatement },
+                up: Script {
+                    path: p.clone(),
+                    section: Some(up),
+                },
+                down: down.map(|d| Script {
+                    path: p.clone(),
+                    section: Some(d),
+                }),
+                transaction: if tx && !no_tx {
+                    Transaction::Wrapped
+                } else {
+                    Transaction::PerStatement
+                },
                 layout: Layout::Dbmate,
             });
             continue;
         }
-        out.push(Migration { version, name: mname, up: Script::file(p.clone()), down: None, transaction: Transaction::PerStatement, layout: Layout::Plain });
+        out.push(Migration {
+            version,
+            name: mname,
+            up: Script::file(p.clone()),
+            down: None,
+            transaction: Transaction::PerStatement,
+            layout: Layout::Plain,
+        });
     }
     // Attach the down files and undo scripts to their migrations; a down file must have its up.
     for (stem, path) in &downs {
-        let has_up = out.iter().any(|m| m.layout == Layout::UpDownPairs && m.up.path.file_name().is_some_and(|n| n.to_string_lossy() == format!("{stem}.up.sql")));
+        let has_up = out.iter().any(|m| {
+            m.layout == Layout::UpDownPairs
+                && m.up
+                    .path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy() == format!("{stem}.up.sql"))
+        });
         if !has_up {
-            return Err(DiscoverError::DownWithoutUp { path: path.display().to_string(), expected: format!("{stem}.up.sql") });
+            return Err(DiscoverError::DownWithoutUp {
+                path: path.display().to_string(),
+                expected: format!("{stem}.up.sql"),
+            });
         }
     }
     for m in out.iter_mut() {
         if m.layout == Layout::UpDownPairs {
-            let stem = m.up.path.file_name().map(|n| n.to_string_lossy().trim_end_matches(".up.sql").to_string()).unwrap_or_default();
+            let stem =
+                m.up.path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().trim_end_matches(".up.sql").to_string())
+                    .unwrap_or_default();
             if let Some((_, d)) = downs.iter().find(|(s, _)| *s == stem) {
                 m.down = Some(Script::file(d.clone()));
             }
@@ -287,9 +368,18 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
     }
     // Run order is version order, with the dashes of `2019-02-26-002946` versions ignored, so that
     // `20140924113530_x` and `2020-07-14-113112_y` (both used in one diesel history) sort as dates.
-    out.sort_by(|a, b| natural_cmp(&a.version.replace('-', ""), &b.version.replace('-', "")).then_with(|| natural_cmp(&a.name, &b.name)));
+    out.sort_by(|a, b| {
+        natural_cmp(&a.version.replace('-', ""), &b.version.replace('-', ""))
+            .then_with(|| natural_cmp(&a.name, &b.name))
+    });
     for w in out.windows(2) {
-        if !w[0].version.is_empty() && natural_cmp(&w[0].version.replace('-', ""), &w[1].version.replace('-', "")).is_eq() {
+        if !w[0].version.is_empty()
+            && natural_cmp(
+                &w[0].version.replace('-', ""),
+                &w[1].version.replace('-', ""),
+            )
+            .is_eq()
+        {
             return Err(DiscoverError::DuplicateVersion {
                 version: w[0].version.clone(),
                 first: w[0].up.path.display().to_string(),
@@ -316,18 +406,41 @@ mod tests {
 
     #[test]
     fn plain_numbered_files_in_natural_order() {
-        let d = dir(&[("10_c.sql", "select 1;"), ("2_b.sql", "select 1;"), ("1_a.sql", "select 1;")]);
+        let d = dir(&[
+            ("10_c.sql", "select 1;"),
+            ("2_b.sql", "select 1;"),
+            ("1_a.sql", "select 1;"),
+        ]);
         let m = discover(d.path()).unwrap();
-        assert_eq!(m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), vec!["a", "b", "c"]);
-        assert!(m.iter().all(|m| m.layout == Layout::Plain && m.transaction == Transaction::PerStatement));
+        assert_eq!(
+            m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+            vec!["a", "b", "c"]
+        );
+        assert!(
+            m.iter()
+                .all(|m| m.layout == Layout::Plain && m.transaction == Transaction::PerStatement)
+        );
     }
 
     #[test]
     fn up_down_pairs() {
-        let d = dir(&[("001_init.up.sql", "create table t (id int);"), ("001_init.down.sql", "drop table t;"), ("002_x.up.sql", "-- no-transaction\ncreate index concurrently on t (id);")]);
+        let d = dir(&[
+            ("001_init.up.sql", "create table t (id int);"),
+            ("001_init.down.sql", "drop table t;"),
+            (
+                "002_x.up.sql",
+                "-- no-transaction\ncreate index concurrently on t (id);",
+            ),
+        ]);
         let m = discover(d.path()).unwrap();
         assert_eq!(m.len(), 2);
-        assert!(m[0].down.as_ref().unwrap().path.ends_with("001_init.down.sql"));
+        assert!(
+            m[0].down
+                .as_ref()
+                .unwrap()
+                .path
+                .ends_with("001_init.down.sql")
+        );
         assert_eq!(m[0].transaction, Transaction::Wrapped);
         assert_eq!(m[1].transaction, Transaction::PerStatement);
         assert!(m[1].down.is_none());
@@ -336,10 +449,22 @@ mod tests {
     #[test]
     fn diesel_folders() {
         let d = dir(&[
-            ("2019-01-01-000000_create_users/up.sql", "create table users (id int);"),
-            ("2019-01-01-000000_create_users/down.sql", "drop table users;"),
-            ("2020-01-01-000000_index/up.sql", "create index concurrently on users (id);"),
-            ("2020-01-01-000000_index/metadata.toml", "run_in_transaction = false\n"),
+            (
+                "2019-01-01-000000_create_users/up.sql",
+                "create table users (id int);",
+            ),
+            (
+                "2019-01-01-000000_create_users/down.sql",
+                "drop table users;",
+            ),
+            (
+                "2020-01-01-000000_index/up.sql",
+                "create index concurrently on users (id);",
+            ),
+            (
+                "2020-01-01-000000_index/metadata.toml",
+                "run_in_transaction = false\n",
+            ),
         ]);
         let m = discover(d.path()).unwrap();
         assert_eq!(m[0].version, "2019-01-01-000000");
@@ -357,14 +482,25 @@ mod tests {
             ("20170318181441_second/up.sql", "select 1;"),
         ]);
         let m = discover(d.path()).unwrap();
-        assert_eq!(m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), vec!["first", "second", "later"]);
+        assert_eq!(
+            m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+            vec!["first", "second", "later"]
+        );
     }
 
     #[test]
     fn flyway_with_undo() {
-        let d = dir(&[("V2__add.sql", "select 1;"), ("V10__later.sql", "select 1;"), ("V1__init.sql", "select 1;"), ("U1__init.sql", "select 1;")]);
+        let d = dir(&[
+            ("V2__add.sql", "select 1;"),
+            ("V10__later.sql", "select 1;"),
+            ("V1__init.sql", "select 1;"),
+            ("U1__init.sql", "select 1;"),
+        ]);
         let m = discover(d.path()).unwrap();
-        assert_eq!(m.iter().map(|m| m.version.as_str()).collect::<Vec<_>>(), vec!["1", "2", "10"]);
+        assert_eq!(
+            m.iter().map(|m| m.version.as_str()).collect::<Vec<_>>(),
+            vec!["1", "2", "10"]
+        );
         assert!(m[0].down.is_some() && m[1].down.is_none());
     }
 
@@ -384,16 +520,29 @@ mod tests {
 
     #[test]
     fn down_without_up_and_duplicate_versions_are_errors() {
-        let d = dir(&[("001_a.up.sql", "select 1;"), ("002_b.down.sql", "select 1;")]);
-        assert!(discover(d.path()).unwrap_err().to_string().contains("002_b.down.sql: a down migration without its up migration (expected 002_b.up.sql)"));
+        let d = dir(&[
+            ("001_a.up.sql", "select 1;"),
+            ("002_b.down.sql", "select 1;"),
+        ]);
+        assert!(discover(d.path()).unwrap_err().to_string().contains(
+            "002_b.down.sql: a down migration without its up migration (expected 002_b.up.sql)"
+        ));
         let d = dir(&[("001_a.sql", "select 1;"), ("001_b.sql", "select 1;")]);
-        assert!(discover(d.path()).unwrap_err().to_string().contains("two migrations with the same version 001"));
+        assert!(
+            discover(d.path())
+                .unwrap_err()
+                .to_string()
+                .contains("two migrations with the same version 001")
+        );
     }
 
     #[test]
     fn empty_and_missing() {
         let d = dir(&[("README.md", "x")]);
         assert!(matches!(discover(d.path()), Err(DiscoverError::Empty(_))));
-        assert!(matches!(discover(&d.path().join("nope")), Err(DiscoverError::Missing(_))));
+        assert!(matches!(
+            discover(&d.path().join("nope")),
+            Err(DiscoverError::Missing(_))
+        ));
     }
 }

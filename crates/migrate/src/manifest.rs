@@ -34,7 +34,11 @@ pub fn parse_manifest(text: &str, path: &str) -> Result<Vec<Applied>, ManifestEr
         if line.is_empty() {
             continue;
         }
-        let err = |message: String| ManifestError { path: path.to_string(), line: i + 1, message };
+        let err = |message: String| ManifestError {
+            path: path.to_string(),
+            line: i + 1,
+            message,
+        };
         let mut parts = line.split_whitespace();
         let (Some(version), Some(sum), None) = (parts.next(), parts.next(), parts.next()) else {
             return Err(err(format!("expected `VERSION SHA256`, found `{line}`")));
@@ -42,7 +46,11 @@ pub fn parse_manifest(text: &str, path: &str) -> Result<Vec<Applied>, ManifestEr
         if sum.len() != 64 || !sum.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(err(format!("`{sum}` is not a SHA-256 in hex")));
         }
-        out.push(Applied { version: version.to_string(), checksum: sum.to_ascii_lowercase(), line: i + 1 });
+        out.push(Applied {
+            version: version.to_string(),
+            checksum: sum.to_ascii_lowercase(),
+            line: i + 1,
+        });
     }
     Ok(out)
 }
@@ -66,7 +74,12 @@ mod tests {
         let parsed = parse_manifest(&m, "m.txt").unwrap();
         assert_eq!(parsed.len(), 2);
         assert_eq!(parsed[0].checksum, checksum("create table t (id int);"));
-        assert!(parse_manifest("001 nothex", "m.txt").unwrap_err().to_string().starts_with("m.txt:1:"));
+        assert!(
+            parse_manifest("001 nothex", "m.txt")
+                .unwrap_err()
+                .to_string()
+                .starts_with("m.txt:1:")
+        );
         assert!(parse_manifest("001", "m.txt").is_err());
     }
 }

@@ -20,7 +20,14 @@ impl Styles {
     fn new(color: bool) -> Self {
         if !color {
             let p = Style::new();
-            return Styles { error: p, warning: p, info: p, bold: p, dim: p, fix: p };
+            return Styles {
+                error: p,
+                warning: p,
+                info: p,
+                bold: p,
+                dim: p,
+                fix: p,
+            };
         }
         Styles {
             error: AnsiColor::Red.on_default().bold(),
@@ -56,18 +63,49 @@ pub fn render_human(report: &Report, color: bool) -> String {
             current_file = Some(&f.file);
         }
         let sev = st.severity(f.severity);
-        let _ = writeln!(out, "{}: {}", paint(sev, &format!("{}[{}]", f.severity, f.code)), paint(st.bold, &f.message));
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            paint(sev, &format!("{}[{}]", f.severity, f.code)),
+            paint(st.bold, &f.message)
+        );
         let gutter = f.line.to_string().len();
         let pad = " ".repeat(gutter);
-        let _ = writeln!(out, "{pad}{} {}:{}:{} ({})", paint(st.dim, "-->"), f.file, f.line, f.column, f.name);
+        let _ = writeln!(
+            out,
+            "{pad}{} {}:{}:{} ({})",
+            paint(st.dim, "-->"),
+            f.file,
+            f.line,
+            f.column,
+            f.name
+        );
         if let Some(src) = &f.source_line {
             let _ = writeln!(out, "{pad} {}", paint(st.dim, "|"));
-            let _ = writeln!(out, "{} {} {}", paint(st.dim, &f.line.to_string()), paint(st.dim, "|"), src.replace('\t', " "));
+            let _ = writeln!(
+                out,
+                "{} {} {}",
+                paint(st.dim, &f.line.to_string()),
+                paint(st.dim, "|"),
+                src.replace('\t', " ")
+            );
             let start = f.column.saturating_sub(1);
             let line_len = src.chars().count();
-            let end = if f.end_line == f.line { f.end_column.saturating_sub(1) } else { line_len };
-            let width = end.saturating_sub(start).clamp(1, line_len.saturating_sub(start).max(1));
-            let _ = writeln!(out, "{pad} {} {}{}", paint(st.dim, "|"), " ".repeat(start), paint(sev, &"^".repeat(width)));
+            let end = if f.end_line == f.line {
+                f.end_column.saturating_sub(1)
+            } else {
+                line_len
+            };
+            let width = end
+                .saturating_sub(start)
+                .clamp(1, line_len.saturating_sub(start).max(1));
+            let _ = writeln!(
+                out,
+                "{pad} {} {}{}",
+                paint(st.dim, "|"),
+                " ".repeat(start),
+                paint(sev, &"^".repeat(width))
+            );
         }
         if !f.help.is_empty() {
             let _ = writeln!(out, "{pad} {} {}", paint(st.dim, "= help:"), f.help);
@@ -75,7 +113,12 @@ pub fn render_human(report: &Report, color: bool) -> String {
         if let Some(fix) = &f.fix {
             let mut lines = fix.lines();
             if let Some(first) = lines.next() {
-                let _ = writeln!(out, "{pad} {} {}", paint(st.dim, "= fix:"), paint(st.fix, first));
+                let _ = writeln!(
+                    out,
+                    "{pad} {} {}",
+                    paint(st.dim, "= fix:"),
+                    paint(st.fix, first)
+                );
                 for l in lines {
                     let _ = writeln!(out, "{pad}        {}", paint(st.fix, l));
                 }

@@ -102,11 +102,27 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(mut findings: Vec<Finding>, files: usize, statements: usize, suppressed: usize) -> Self {
+    pub fn new(
+        mut findings: Vec<Finding>,
+        files: usize,
+        statements: usize,
+        suppressed: usize,
+    ) -> Self {
         findings.sort_by(|a, b| {
-            (a.file.as_str(), a.line, a.column, &a.code, &a.message).cmp(&(b.file.as_str(), b.line, b.column, &b.code, &b.message))
+            (a.file.as_str(), a.line, a.column, &a.code, &a.message).cmp(&(
+                b.file.as_str(),
+                b.line,
+                b.column,
+                &b.code,
+                &b.message,
+            ))
         });
-        findings.dedup_by(|a, b| a.fingerprint == b.fingerprint && a.file == b.file && a.line == b.line && a.message == b.message);
+        findings.dedup_by(|a, b| {
+            a.fingerprint == b.fingerprint
+                && a.file == b.file
+                && a.line == b.line
+                && a.message == b.message
+        });
         let count = |s| findings.iter().filter(|f| f.severity == s).count();
         let summary = Summary {
             files,
@@ -117,7 +133,12 @@ impl Report {
             infos: count(Severity::Info),
             suppressed,
         };
-        Report { version: 1, findings, summary, notes: vec![] }
+        Report {
+            version: 1,
+            findings,
+            summary,
+            notes: vec![],
+        }
     }
 
     /// The highest severity present, if any.
@@ -132,7 +153,11 @@ impl Report {
 
 /// "1 error", "2 warnings".
 pub(crate) fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 pub(crate) fn summary_line(s: &Summary) -> String {
@@ -147,7 +172,11 @@ pub(crate) fn summary_line(s: &Summary) -> String {
             plural(s.infos, "info")
         )
     };
-    line.push_str(&format!(" in {} ({})", plural(s.files, "file"), plural(s.statements, "statement")));
+    line.push_str(&format!(
+        " in {} ({})",
+        plural(s.files, "file"),
+        plural(s.statements, "statement")
+    ));
     if s.suppressed > 0 {
         line.push_str(&format!("; {} suppressed", s.suppressed));
     }
@@ -176,9 +205,33 @@ pub(crate) mod test_data {
         };
         Report::new(
             vec![
-                f("KEY002", "fk-without-index", Severity::Warning, 3, 5, 12, Some("CREATE INDEX CONCURRENTLY ON orders (user_id);")),
-                f("KEY004", "fk-to-non-unique", Severity::Error, 3, 20, 30, None),
-                f("TYP006", "arbitrary-varchar-length", Severity::Info, 5, 5, 9, None),
+                f(
+                    "KEY002",
+                    "fk-without-index",
+                    Severity::Warning,
+                    3,
+                    5,
+                    12,
+                    Some("CREATE INDEX CONCURRENTLY ON orders (user_id);"),
+                ),
+                f(
+                    "KEY004",
+                    "fk-to-non-unique",
+                    Severity::Error,
+                    3,
+                    20,
+                    30,
+                    None,
+                ),
+                f(
+                    "TYP006",
+                    "arbitrary-varchar-length",
+                    Severity::Info,
+                    5,
+                    5,
+                    9,
+                    None,
+                ),
             ],
             1,
             4,

@@ -46,7 +46,10 @@ pub struct HeldLock {
 }
 
 pub fn render_locks_human(r: &LockReport) -> String {
-    let mut out = format!("Locks taken on existing tables (PostgreSQL {}):\n", r.pg_version);
+    let mut out = format!(
+        "Locks taken on existing tables (PostgreSQL {}):\n",
+        r.pg_version
+    );
     for m in r.migrations.iter().filter(|m| !m.statements.is_empty()) {
         let _ = writeln!(out, "\n{} ({})", m.file, m.transaction);
         for s in &m.statements {
@@ -68,7 +71,11 @@ pub fn render_locks_human(r: &LockReport) -> String {
             );
         }
         for h in &m.longest_held {
-            let _ = writeln!(out, "  longest held: {} on {} from line {} through {} statement(s)", h.lock, h.table, h.taken_at_line, h.held_through_statements);
+            let _ = writeln!(
+                out,
+                "  longest held: {} on {} from line {} through {} statement(s)",
+                h.lock, h.table, h.taken_at_line, h.held_through_statements
+            );
         }
     }
     out

@@ -21,11 +21,24 @@ pub fn render_markdown(report: &Report) -> String {
             Severity::Warning => "warning",
             Severity::Info => "info",
         };
-        let _ = writeln!(out, "| {icon} | `{}` {} | `{}:{}:{}` | {} |", f.code, f.name, cell(&f.file), f.line, f.column, cell(&f.message));
+        let _ = writeln!(
+            out,
+            "| {icon} | `{}` {} | `{}:{}:{}` | {} |",
+            f.code,
+            f.name,
+            cell(&f.file),
+            f.line,
+            f.column,
+            cell(&f.message)
+        );
     }
     out.push_str("\n## Details\n");
     for f in &report.findings {
-        let _ = writeln!(out, "\n### `{}` {} — `{}:{}`\n\n{}\n", f.code, f.name, f.file, f.line, f.message);
+        let _ = writeln!(
+            out,
+            "\n### `{}` {} — `{}:{}`\n\n{}\n",
+            f.code, f.name, f.file, f.line, f.message
+        );
         if !f.help.is_empty() {
             let _ = writeln!(out, "{}\n", f.help);
         }

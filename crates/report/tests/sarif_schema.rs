@@ -13,7 +13,11 @@ fn official_schema() -> serde_json::Value {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("running `cargo metadata` to find the serde-sarif sources");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let manifest = meta["packages"]
         .as_array()
@@ -22,8 +26,12 @@ fn official_schema() -> serde_json::Value {
         .find(|p| p["name"] == "serde-sarif")
         .and_then(|p| p["manifest_path"].as_str())
         .expect("serde-sarif is a dev-dependency of dbarch-report; run `cargo fetch`");
-    let path = PathBuf::from(manifest).parent().unwrap().join("src/schema.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let path = PathBuf::from(manifest)
+        .parent()
+        .unwrap()
+        .join("src/schema.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
 
@@ -43,10 +51,28 @@ fn report() -> (Report, Vec<RuleInfo>) {
         fingerprint: "KEY002:public.orders:user_id".into(),
         source_line: None,
     };
-    let info = Finding { code: "TYP006".into(), severity: Severity::Info, fix: None, fingerprint: "TYP006:public.orders:note".into(), ..finding.clone() };
+    let info = Finding {
+        code: "TYP006".into(),
+        severity: Severity::Info,
+        fix: None,
+        fingerprint: "TYP006:public.orders:note".into(),
+        ..finding.clone()
+    };
     let rules = vec![
-        RuleInfo { code: "KEY002".into(), name: "fk-without-index".into(), severity: Severity::Warning, summary: "s".into(), help_markdown: "m".into() },
-        RuleInfo { code: "TYP006".into(), name: "arbitrary-varchar-length".into(), severity: Severity::Info, summary: "s".into(), help_markdown: "m".into() },
+        RuleInfo {
+            code: "KEY002".into(),
+            name: "fk-without-index".into(),
+            severity: Severity::Warning,
+            summary: "s".into(),
+            help_markdown: "m".into(),
+        },
+        RuleInfo {
+            code: "TYP006".into(),
+            name: "arbitrary-varchar-length".into(),
+            severity: Severity::Info,
+            summary: "s".into(),
+            help_markdown: "m".into(),
+        },
     ];
     (Report::new(vec![finding, info], 1, 10, 0), rules)
 }
@@ -56,14 +82,23 @@ fn sarif_validates_against_the_official_schema() {
     let schema = official_schema();
     let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
     let (report, rules) = report();
-    let sarif: serde_json::Value = serde_json::from_str(&render_sarif(&report, &rules, "0.1.0")).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path)).collect();
-    assert!(errors.is_empty(), "SARIF output is invalid:\n{}", errors.join("\n"));
+    let sarif: serde_json::Value =
+        serde_json::from_str(&render_sarif(&report, &rules, "0.1.0")).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF output is invalid:\n{}",
+        errors.join("\n")
+    );
     // A deliberately broken log must fail, so the check above can fail.
     let mut broken = sarif.clone();
     broken["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
     assert!(!validator.is_valid(&broken));
     // And the typed model of SARIF reads it back.
-    let typed: serde_sarif::sarif::Sarif = serde_json::from_value(sarif).expect("serde-sarif reads our log");
+    let typed: serde_sarif::sarif::Sarif =
+        serde_json::from_value(sarif).expect("serde-sarif reads our log");
     assert_eq!(typed.runs[0].results.as_ref().map(|r| r.len()), Some(2));
 }

@@ -14,7 +14,11 @@ pub fn string_value(node: &ast::Node) -> Option<&str> {
 
 /// A dotted name list (`schema.name`) as its parts.
 pub fn name_list(nodes: &[ast::Node]) -> Vec<String> {
-    nodes.iter().filter_map(string_value).map(str::to_string).collect()
+    nodes
+        .iter()
+        .filter_map(string_value)
+        .map(str::to_string)
+        .collect()
 }
 
 /// An integer or string constant, as text (for type modifiers, options, ...).
@@ -38,13 +42,16 @@ pub fn const_text(node: &ast::Node) -> Option<String> {
 
 fn select_template() -> Option<&'static ast::ParseResult> {
     static T: OnceLock<Option<ast::ParseResult>> = OnceLock::new();
-    T.get_or_init(|| pg_query::parse("SELECT 1").ok().map(|r| r.protobuf)).as_ref()
+    T.get_or_init(|| pg_query::parse("SELECT 1").ok().map(|r| r.protobuf))
+        .as_ref()
 }
 
 /// An expression back to SQL text, by deparsing it as the target of a `SELECT`. The tree is built from a
 /// parsed template, since libpg_query aborts the process on enum fields left at their zero value.
 pub fn deparse_expr(expr: &ast::Node) -> String {
-    let Some(mut tree) = select_template().cloned() else { return "<expression>".to_string() };
+    let Some(mut tree) = select_template().cloned() else {
+        return "<expression>".to_string();
+    };
     let target = tree
         .stmts
         .first_mut()
@@ -55,7 +62,9 @@ pub fn deparse_expr(expr: &ast::Node) -> String {
             _ => None,
         })
         .and_then(|t| t.node.as_mut());
-    let Some(NodeEnum::ResTarget(rt)) = target else { return "<expression>".to_string() };
+    let Some(NodeEnum::ResTarget(rt)) = target else {
+        return "<expression>".to_string();
+    };
     rt.val = Some(Box::new(expr.clone()));
     match pg_query::deparse(&tree) {
         Ok(s) => s.strip_prefix("SELECT ").unwrap_or(&s).to_string(),
@@ -65,9 +74,13 @@ pub fn deparse_expr(expr: &ast::Node) -> String {
 
 /// A whole statement back to SQL text.
 pub fn deparse_stmt(node: &NodeEnum) -> String {
-    let Some(mut tree) = select_template().cloned() else { return String::new() };
+    let Some(mut tree) = select_template().cloned() else {
+        return String::new();
+    };
     if let Some(s) = tree.stmts.first_mut() {
-        s.stmt = Some(Box::new(ast::Node { node: Some(node.clone()) }));
+        s.stmt = Some(Box::new(ast::Node {
+            node: Some(node.clone()),
+        }));
     }
     pg_query::deparse(&tree).unwrap_or_default()
 }
@@ -75,7 +88,9 @@ pub fn deparse_stmt(node: &NodeEnum) -> String {
 /// The column names an expression refers to (unqualified last part of each column reference).
 pub fn column_refs(expr: &ast::Node) -> Vec<String> {
     let mut out = Vec::new();
-    let Some(e) = expr.node.as_ref() else { return out };
+    let Some(e) = expr.node.as_ref() else {
+        return out;
+    };
     for (n, _, _, _) in e.nodes() {
         if let pg_query::NodeRef::ColumnRef(c) = n {
             if let Some(last) = c.fields.iter().rev().find_map(string_value) {
@@ -89,7 +104,9 @@ pub fn column_refs(expr: &ast::Node) -> Vec<String> {
 /// The names of the functions an expression calls (last part of each name).
 pub fn function_calls(expr: &ast::Node) -> Vec<String> {
     let mut out = Vec::new();
-    let Some(e) = expr.node.as_ref() else { return out };
+    let Some(e) = expr.node.as_ref() else {
+        return out;
+    };
     for (n, _, _, _) in e.nodes() {
         if let pg_query::NodeRef::FuncCall(f) = n {
             if let Some(last) = f.funcname.iter().rev().find_map(string_value) {
@@ -105,7 +122,10 @@ pub fn is_reserved_keyword(word: &str) -> bool {
     use std::collections::HashMap;
     use std::sync::Mutex;
     static CACHE: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
-    if word.is_empty() || word.len() > 20 || !word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if word.is_empty()
+        || word.len() > 20
+        || !word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
         return false;
     }
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
@@ -132,10 +152,19 @@ fn scan_is_reserved(word: &str) -> bool {
 /// Quote an identifier when PostgreSQL would need it quoted.
 pub fn quote_ident(name: &str) -> String {
     let plain = !name.is_empty()
-        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'$')
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'$')
         && !is_reserved_keyword(name);
-    if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
 }
 
 #[cfg(test)]
@@ -156,7 +185,16 @@ mod tests {
     #[test]
     fn deparses_expressions() {
         let r = pg_query::parse("select lower(email) from t where deleted_at is null").unwrap();
-        let NodeEnum::SelectStmt(s) = r.protobuf.stmts[0].stmt.as_ref().unwrap().node.as_ref().unwrap() else { panic!() };
+        let NodeEnum::SelectStmt(s) = r.protobuf.stmts[0]
+            .stmt
+            .as_ref()
+            .unwrap()
+            .node
+            .as_ref()
+            .unwrap()
+        else {
+            panic!()
+        };
         let w = s.where_clause.as_ref().unwrap();
         assert_eq!(deparse_expr(w), "deleted_at IS NULL");
         assert_eq!(column_refs(w), vec!["deleted_at"]);

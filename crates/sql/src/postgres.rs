@@ -35,9 +35,14 @@ impl Statement {
         }
         let rest = &self.sql.as_bytes()[location as usize..];
         let len = if rest.first() == Some(&b'"') {
-            rest[1..].iter().position(|&c| c == b'"').map_or(1, |p| p + 2)
+            rest[1..]
+                .iter()
+                .position(|&c| c == b'"')
+                .map_or(1, |p| p + 2)
         } else {
-            rest.iter().position(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80)).unwrap_or(rest.len())
+            rest.iter()
+                .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80))
+                .unwrap_or(rest.len())
         };
         self.span_at(location, len.max(1))
     }
@@ -87,15 +92,26 @@ pub fn parse_file(file: &Arc<SourceFile>) -> Result<ParsedFile, SyntaxError> {
 /// Parse a file statement by statement, handing each statement to `each` as soon as it is parsed, so a
 /// caller that does not keep them never holds more than one parse tree. The returned file has no
 /// statements; [`ParsedFile::statement_count`] says how many there were.
-pub fn parse_file_with(file: &Arc<SourceFile>, mut each: impl FnMut(Statement)) -> Result<ParsedFile, SyntaxError> {
+pub fn parse_file_with(
+    file: &Arc<SourceFile>,
+    mut each: impl FnMut(Statement),
+) -> Result<ParsedFile, SyntaxError> {
     let text = file.text.as_str();
     let err_at = |offset: usize, message: String| {
         let lc = file.line_col(offset);
-        SyntaxError { path: file.path.display().to_string(), line: lc.line, column: lc.column, message }
+        SyntaxError {
+            path: file.path.display().to_string(),
+            line: lc.line,
+            column: lc.column,
+            message,
+        }
     };
     if text.contains('\0') {
         let at = text.find('\0').unwrap_or(0);
-        return Err(err_at(at, "NUL byte in SQL text (is this a binary file?)".into()));
+        return Err(err_at(
+            at,
+            "NUL byte in SQL text (is this a binary file?)".into(),
+        ));
     }
     let split = split::split(text);
     if let Some((at, what)) = split.unterminated {
@@ -109,7 +125,10 @@ pub fn parse_file_with(file: &Arc<SourceFile>, mut each: impl FnMut(Statement)) 
         .map(|s| Note {
             span: Span::new(file.id, s.start, s.end),
             message: match s.what {
-                SkippedKind::MetaCommand => format!("skipped psql meta-command `{}`", text[s.start..s.end].trim()),
+                SkippedKind::MetaCommand => format!(
+                    "skipped psql meta-command `{}`",
+                    text[s.start..s.end].trim()
+                ),
                 SkippedKind::CopyData => "skipped COPY data block".to_string(),
             },
         })
@@ -120,11 +139,15 @@ pub fn parse_file_with(file: &Arc<SourceFile>, mut each: impl FnMut(Statement)) 
     let mut count = 0;
     let mut failure = None;
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Vec<Statement>, (usize, String)>>>(1);
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<Vec<Result<Vec<Statement>, (usize, String)>>>(1);
         let pieces = &split.statements;
         scope.spawn(move || {
             for chunk in pieces.chunks(PARSE_CHUNK) {
-                let parsed = chunk.par_iter().map(|raw| parse_piece(file, body, raw.start, raw.end)).collect();
+                let parsed = chunk
+                    .par_iter()
+                    .map(|raw| parse_piece(file, body, raw.start, raw.end))
+                    .collect();
                 if tx.send(parsed).is_err() {
                     break;
                 }
@@ -140,7 +163,10 @@ pub fn parse_file_with(file: &Arc<SourceFile>, mut each: impl FnMut(Statement)) 
                     Ok(stmts) => {
                         for stmt in stmts {
                             if let NodeEnum::CopyStmt(_) = &stmt.node {
-                                notes.push(Note { span: stmt.span, message: "COPY statement: data load, not modelled".into() });
+                                notes.push(Note {
+                                    span: stmt.span,
+                                    message: "COPY statement: data load, not modelled".into(),
+                                });
                             }
                             count += 1;
                             each(stmt);
@@ -154,14 +180,25 @@ pub fn parse_file_with(file: &Arc<SourceFile>, mut each: impl FnMut(Statement)) 
         return Err(err_at(at, message));
     }
     let suppressions = suppress::collect(file, &split.comments, &split.statements);
-    Ok(ParsedFile { file: file.clone(), statements: Vec::new(), statement_count: count, suppressions, notes })
+    Ok(ParsedFile {
+        file: file.clone(),
+        statements: Vec::new(),
+        statement_count: count,
+        suppressions,
+        notes,
+    })
 }
 
 /// How many statements are parsed in parallel before they are handed on (bounds the trees in memory).
 const PARSE_CHUNK: usize = 256;
 
 /// Parse one piece of the file (`body[start..end]`); an error is (absolute offset, message).
-fn parse_piece(file: &SourceFile, body: &str, start: usize, end: usize) -> Result<Vec<Statement>, (usize, String)> {
+fn parse_piece(
+    file: &SourceFile,
+    body: &str,
+    start: usize,
+    end: usize,
+) -> Result<Vec<Statement>, (usize, String)> {
     let sql = &body[start..end];
     if sql.trim().is_empty() {
         return Ok(vec![]);
@@ -173,23 +210,44 @@ fn parse_piece(file: &SourceFile, body: &str, start: usize, end: usize) -> Resul
     let mut out = Vec::with_capacity(1);
     // A piece may hold several statements when the splitter was conservative; keep each.
     for raw_stmt in parsed.protobuf.stmts {
-        let Some(node) = raw_stmt.stmt.and_then(|n| n.node) else { continue };
+        let Some(node) = raw_stmt.stmt.and_then(|n| n.node) else {
+            continue;
+        };
         let loc = raw_stmt.stmt_location.max(0) as usize;
-        let len = if raw_stmt.stmt_len > 0 { raw_stmt.stmt_len as usize } else { sql.len() - loc };
+        let len = if raw_stmt.stmt_len > 0 {
+            raw_stmt.stmt_len as usize
+        } else {
+            sql.len() - loc
+        };
         let inner = &sql[loc..(loc + len).min(sql.len())];
         let lead = inner.len() - inner.trim_start().len();
         let s = start + loc + lead;
         let e = start + loc + inner.trim_end().len();
         let stmt_sql = body[s..e].to_string();
         // Locations inside the node are relative to the piece; re-parse when they would be off.
-        let node = if loc + lead == 0 { node } else { reparse(&stmt_sql).unwrap_or(node) };
-        out.push(Statement { span: Span::new(file.id, s, e), sql: stmt_sql, node });
+        let node = if loc + lead == 0 {
+            node
+        } else {
+            reparse(&stmt_sql).unwrap_or(node)
+        };
+        out.push(Statement {
+            span: Span::new(file.id, s, e),
+            sql: stmt_sql,
+            node,
+        });
     }
     Ok(out)
 }
 
 fn reparse(sql: &str) -> Option<NodeEnum> {
-    pg_query::parse(sql).ok()?.protobuf.stmts.into_iter().next()?.stmt?.node
+    pg_query::parse(sql)
+        .ok()?
+        .protobuf
+        .stmts
+        .into_iter()
+        .next()?
+        .stmt?
+        .node
 }
 
 /// Find where in `sql` the parser failed. libpg_query's cursor position does not survive the Rust binding,
@@ -200,7 +258,9 @@ fn locate_error(sql: &str, err: pg_query::Error) -> (usize, String) {
         pg_query::Error::Parse(m) | pg_query::Error::Split(m) | pg_query::Error::Scan(m) => m,
         other => other.to_string(),
     };
-    let Ok(scan) = pg_query::scan(sql) else { return (0, message) };
+    let Ok(scan) = pg_query::scan(sql) else {
+        return (0, message);
+    };
     let tokens: Vec<(usize, usize)> = scan
         .tokens
         .iter()
@@ -212,7 +272,9 @@ fn locate_error(sql: &str, err: pg_query::Error) -> (usize, String) {
     }
     let fails_inside = |k: usize| -> bool {
         let end = tokens[k - 1].1.min(sql.len());
-        let Some(prefix) = sql.get(..end) else { return true };
+        let Some(prefix) = sql.get(..end) else {
+            return true;
+        };
         match pg_query::parse(prefix) {
             Ok(_) => false,
             Err(pg_query::Error::Parse(m)) => !m.contains("at end of input"),
@@ -243,14 +305,57 @@ pub fn node_kind(node: &NodeEnum) -> &'static str {
         };
     }
     kinds!(
-        CreateStmt, AlterTableStmt, DropStmt, IndexStmt, RenameStmt, ViewStmt, CreateTableAsStmt, CreateSeqStmt,
-        AlterSeqStmt, CreateEnumStmt, AlterEnumStmt, CreateDomainStmt, CreatePolicyStmt, AlterPolicyStmt,
-        CreateRoleStmt, AlterRoleStmt, GrantStmt, GrantRoleStmt, CreateTrigStmt, CreateFunctionStmt, CommentStmt,
-        VariableSetStmt, CreateSchemaStmt, CreateExtensionStmt, AlterObjectSchemaStmt, AlterOwnerStmt,
-        CompositeTypeStmt, TransactionStmt, SelectStmt, InsertStmt, UpdateStmt, DeleteStmt, CopyStmt, DoStmt,
-        VacuumStmt, ClusterStmt, ReindexStmt, TruncateStmt, LockStmt, RefreshMatViewStmt, AlterDefaultPrivilegesStmt,
-        RuleStmt, DefineStmt, CreateCastStmt, AlterFunctionStmt, AlterDomainStmt, AlterTypeStmt, ExplainStmt,
-        CreateEventTrigStmt, CreatePublicationStmt, CreateStatsStmt,
+        CreateStmt,
+        AlterTableStmt,
+        DropStmt,
+        IndexStmt,
+        RenameStmt,
+        ViewStmt,
+        CreateTableAsStmt,
+        CreateSeqStmt,
+        AlterSeqStmt,
+        CreateEnumStmt,
+        AlterEnumStmt,
+        CreateDomainStmt,
+        CreatePolicyStmt,
+        AlterPolicyStmt,
+        CreateRoleStmt,
+        AlterRoleStmt,
+        GrantStmt,
+        GrantRoleStmt,
+        CreateTrigStmt,
+        CreateFunctionStmt,
+        CommentStmt,
+        VariableSetStmt,
+        CreateSchemaStmt,
+        CreateExtensionStmt,
+        AlterObjectSchemaStmt,
+        AlterOwnerStmt,
+        CompositeTypeStmt,
+        TransactionStmt,
+        SelectStmt,
+        InsertStmt,
+        UpdateStmt,
+        DeleteStmt,
+        CopyStmt,
+        DoStmt,
+        VacuumStmt,
+        ClusterStmt,
+        ReindexStmt,
+        TruncateStmt,
+        LockStmt,
+        RefreshMatViewStmt,
+        AlterDefaultPrivilegesStmt,
+        RuleStmt,
+        DefineStmt,
+        CreateCastStmt,
+        AlterFunctionStmt,
+        AlterDomainStmt,
+        AlterTypeStmt,
+        ExplainStmt,
+        CreateEventTrigStmt,
+        CreatePublicationStmt,
+        CreateStatsStmt,
     )
 }
 
@@ -276,7 +381,8 @@ mod tests {
 
     #[test]
     fn syntax_error_points_at_the_token() {
-        let f = file("create table a (id int);\ncreate table b (\n  id int,\n  name text nto null\n);");
+        let f =
+            file("create table a (id int);\ncreate table b (\n  id int,\n  name text nto null\n);");
         let e = parse_file(&f).unwrap_err();
         assert_eq!((e.line, e.column), (4, 13), "{e}");
         assert!(e.message.contains("syntax error"), "{e}");

@@ -101,14 +101,22 @@ pub fn split(text: &str) -> Split {
         // psql meta-command: a backslash first on a line, outside quotes and comments.
         if c == b'\\' && line_start {
             let end = memchr_newline(b, i);
-            out.skipped.push(Skipped { start: i, end, what: SkippedKind::MetaCommand });
+            out.skipped.push(Skipped {
+                start: i,
+                end,
+                what: SkippedKind::MetaCommand,
+            });
             i = end;
             continue;
         }
         line_start = false;
         if c == b'-' && i + 1 < n && b[i + 1] == b'-' {
             let end = memchr_newline(b, i);
-            out.comments.push(Comment { start: i, end, inside_statement: stmt_start.is_some() });
+            out.comments.push(Comment {
+                start: i,
+                end,
+                inside_statement: stmt_start.is_some(),
+            });
             i = end;
             continue;
         }
@@ -130,7 +138,11 @@ pub fn split(text: &str) -> Split {
             if nest > 0 {
                 out.unterminated = Some((open, "block comment"));
             }
-            out.comments.push(Comment { start: open, end: i, inside_statement: stmt_start.is_some() });
+            out.comments.push(Comment {
+                start: open,
+                end: i,
+                inside_statement: stmt_start.is_some(),
+            });
             continue;
         }
         if stmt_start.is_none() {
@@ -224,7 +236,10 @@ pub fn split(text: &str) -> Split {
 }
 
 fn memchr_newline(b: &[u8], from: usize) -> usize {
-    b[from..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| from + p)
+    b[from..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(b.len(), |p| from + p)
 }
 
 fn skip_quoted(b: &[u8], open: usize, q: u8, backslash_escapes: bool, out: &mut Split) -> usize {
@@ -244,7 +259,14 @@ fn skip_quoted(b: &[u8], open: usize, q: u8, backslash_escapes: bool, out: &mut 
         }
         i += 1;
     }
-    out.unterminated = Some((open, if q == b'"' { "quoted identifier" } else { "string literal" }));
+    out.unterminated = Some((
+        open,
+        if q == b'"' {
+            "quoted identifier"
+        } else {
+            "string literal"
+        },
+    ));
     n
 }
 
@@ -253,7 +275,10 @@ fn is_copy_from_stdin(stmt: &str) -> bool {
     if !lower.starts_with("copy") {
         return false;
     }
-    let words: Vec<&str> = lower.split(|c: char| c.is_whitespace() || c == ';').filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .filter(|w| !w.is_empty())
+        .collect();
     words.windows(2).any(|w| w[0] == "from" && w[1] == "stdin")
 }
 
@@ -271,12 +296,20 @@ fn skip_copy_data(b: &[u8], after: usize, out: &mut Split) -> usize {
         let line = &b[i..end];
         let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
         if trimmed == b"\\." {
-            out.skipped.push(Skipped { start, end, what: SkippedKind::CopyData });
+            out.skipped.push(Skipped {
+                start,
+                end,
+                what: SkippedKind::CopyData,
+            });
             return end;
         }
         i = end + 1;
     }
-    out.skipped.push(Skipped { start, end: b.len(), what: SkippedKind::CopyData });
+    out.skipped.push(Skipped {
+        start,
+        end: b.len(),
+        what: SkippedKind::CopyData,
+    });
     b.len()
 }
 
@@ -288,18 +321,32 @@ mod tests {
         let s = split(sql);
         let masked = s.masked_text(sql);
         let t = masked.as_deref().unwrap_or(sql);
-        s.statements.iter().map(|r| t[r.start..r.end].trim().to_string()).collect()
+        s.statements
+            .iter()
+            .map(|r| t[r.start..r.end].trim().to_string())
+            .collect()
     }
 
     #[test]
     fn splits_on_semicolons_outside_quotes_and_comments() {
         let sql = "select ';'; -- a ; comment\nselect \"a;b\" /* ; */ from t;select $$ ; $$;\nselect $f$ $$ ; $f$";
-        assert_eq!(texts(sql), vec!["select ';'", "select \"a;b\" /* ; */ from t", "select $$ ; $$", "select $f$ $$ ; $f$"]);
+        assert_eq!(
+            texts(sql),
+            vec![
+                "select ';'",
+                "select \"a;b\" /* ; */ from t",
+                "select $$ ; $$",
+                "select $f$ $$ ; $f$"
+            ]
+        );
     }
 
     #[test]
     fn escape_strings_and_parameters() {
-        assert_eq!(texts(r"select E'it\'s;'; select $1;"), vec![r"select E'it\'s;'", "select $1"]);
+        assert_eq!(
+            texts(r"select E'it\'s;'; select $1;"),
+            vec![r"select E'it\'s;'", "select $1"]
+        );
     }
 
     #[test]
@@ -312,10 +359,14 @@ mod tests {
 
     #[test]
     fn meta_commands_and_copy_data_are_skipped() {
-        let sql = "\\connect shop\nselect 1;\nCOPY t (a) FROM stdin;\n1\n2;x\n\\.\n\\set x 1\nselect 2;";
+        let sql =
+            "\\connect shop\nselect 1;\nCOPY t (a) FROM stdin;\n1\n2;x\n\\.\n\\set x 1\nselect 2;";
         let s = split(sql);
         assert_eq!(s.skipped.len(), 3);
-        assert_eq!(texts(sql), vec!["select 1", "COPY t (a) FROM stdin", "select 2"]);
+        assert_eq!(
+            texts(sql),
+            vec!["select 1", "COPY t (a) FROM stdin", "select 2"]
+        );
     }
 
     #[test]

@@ -24,13 +24,20 @@ impl Suppression {
         span.file == self.scope.file
             && span.start >= self.scope.start
             && span.start < self.scope.end.max(self.scope.start + 1)
-            && self.codes.iter().any(|c| c.eq_ignore_ascii_case(code) || c.eq_ignore_ascii_case(name) || c == "all")
+            && self
+                .codes
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(code) || c.eq_ignore_ascii_case(name) || c == "all")
     }
 }
 
 /// Parse the directive out of one comment's text, if it is one.
 pub fn parse_directive(comment: &str) -> Option<(Vec<String>, String)> {
-    let body = comment.trim_start_matches('-').trim_start_matches("/*").trim_end_matches("*/").trim();
+    let body = comment
+        .trim_start_matches('-')
+        .trim_start_matches("/*")
+        .trim_end_matches("*/")
+        .trim();
     let rest = body.strip_prefix(DIRECTIVE)?;
     if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
         return None;
@@ -40,23 +47,42 @@ pub fn parse_directive(comment: &str) -> Option<(Vec<String>, String)> {
         Some(i) => (&rest[..i], rest[i..].trim()),
         None => (rest, ""),
     };
-    let codes: Vec<String> = codes.split(',').map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect();
+    let codes: Vec<String> = codes
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+        .collect();
     Some((codes, reason.to_string()))
 }
 
-pub(crate) fn collect(file: &SourceFile, comments: &[Comment], statements: &[RawStatement]) -> Vec<Suppression> {
+pub(crate) fn collect(
+    file: &SourceFile,
+    comments: &[Comment],
+    statements: &[RawStatement],
+) -> Vec<Suppression> {
     let text = file.text.as_str();
     let mut out = Vec::new();
     for c in comments {
-        let Some((codes, reason)) = parse_directive(&text[c.start..c.end]) else { continue };
+        let Some((codes, reason)) = parse_directive(&text[c.start..c.end]) else {
+            continue;
+        };
         let at = Span::new(file.id, c.start, c.end);
         let scope = if c.inside_statement {
             next_code_line(text, c.end).map(|(s, e)| Span::new(file.id, s, e))
         } else {
-            statements.iter().find(|s| s.start >= c.end).map(|s| Span::new(file.id, s.start, s.end))
+            statements
+                .iter()
+                .find(|s| s.start >= c.end)
+                .map(|s| Span::new(file.id, s.start, s.end))
         };
         if let Some(scope) = scope {
-            out.push(Suppression { codes, reason, at, scope });
+            out.push(Suppression {
+                codes,
+                reason,
+                at,
+                scope,
+            });
         }
     }
     out
@@ -82,9 +108,18 @@ mod tests {
 
     #[test]
     fn directive_syntax() {
-        assert_eq!(parse_directive("-- dbarch:ignore KEY001 legacy table"), Some((vec!["KEY001".into()], "legacy table".into())));
-        assert_eq!(parse_directive("-- dbarch:ignore KEY001,TYP002"), Some((vec!["KEY001".into(), "TYP002".into()], String::new())));
-        assert_eq!(parse_directive("/* dbarch:ignore all */"), Some((vec!["all".into()], String::new())));
+        assert_eq!(
+            parse_directive("-- dbarch:ignore KEY001 legacy table"),
+            Some((vec!["KEY001".into()], "legacy table".into()))
+        );
+        assert_eq!(
+            parse_directive("-- dbarch:ignore KEY001,TYP002"),
+            Some((vec!["KEY001".into(), "TYP002".into()], String::new()))
+        );
+        assert_eq!(
+            parse_directive("/* dbarch:ignore all */"),
+            Some((vec!["all".into()], String::new()))
+        );
         assert_eq!(parse_directive("-- dbarch:ignored"), None);
         assert_eq!(parse_directive("-- nothing here"), None);
     }

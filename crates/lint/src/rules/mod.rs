@@ -14,8 +14,18 @@ mod util;
 macro_rules! fixtures {
     ($code:literal) => {
         $crate::rule::Fixtures {
-            triggers: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/", $code, "/triggers.sql")),
-            clean: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/", $code, "/clean.sql")),
+            triggers: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/fixtures/",
+                $code,
+                "/triggers.sql"
+            )),
+            clean: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/fixtures/",
+                $code,
+                "/clean.sql"
+            )),
         }
     };
 }

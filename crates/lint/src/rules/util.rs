@@ -30,7 +30,10 @@ pub fn name_words(name: &str) -> Vec<String> {
 
 /// `ALTER TABLE t ALTER COLUMN c TYPE ty [USING ...];`
 pub fn alter_type_fix(t: &QualifiedName, col: &str, ty: &str, using: Option<&str>) -> String {
-    let mut s = format!("ALTER TABLE {t} ALTER COLUMN {} TYPE {ty}", quote_ident(col));
+    let mut s = format!(
+        "ALTER TABLE {t} ALTER COLUMN {} TYPE {ty}",
+        quote_ident(col)
+    );
     if let Some(u) = using {
         s.push_str(&format!(" USING {u}"));
     }
@@ -40,15 +43,25 @@ pub fn alter_type_fix(t: &QualifiedName, col: &str, ty: &str, using: Option<&str
 
 /// The column list of an index as SQL.
 pub fn column_list(cols: &[String]) -> String {
-    cols.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+    cols.iter()
+        .map(|c| quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether some index (without a predicate) has `cols` as its leading key columns, in any order.
 pub fn leading_covered(indexes: &[Index], cols: &[String]) -> bool {
     indexes.iter().any(|i| {
-        let usable = i.predicate.is_none() && (i.method == "btree" || i.method == "gist" || (i.method == "hash" && cols.len() == 1));
+        let usable = i.predicate.is_none()
+            && (i.method == "btree"
+                || i.method == "gist"
+                || (i.method == "hash" && cols.len() == 1));
         let lead = i.leading_columns();
-        usable && lead.len() >= cols.len() && cols.iter().all(|c| lead[..cols.len()].contains(&c.as_str()))
+        usable
+            && lead.len() >= cols.len()
+            && cols
+                .iter()
+                .all(|c| lead[..cols.len()].contains(&c.as_str()))
     })
 }
 
@@ -64,19 +77,49 @@ pub fn index_name(t: &QualifiedName, cols: &[String]) -> String {
 pub fn plurality(name: &str) -> Option<bool> {
     let last = name_words(name).pop().unwrap_or_default();
     const MASS: &[&str] = &[
-        "data", "media", "feedback", "info", "metadata", "news", "series", "inventory", "stock", "history", "log", "audit",
-        "staff", "equipment", "config", "configuration", "software", "information", "analytics", "queue", "cache",
+        "data",
+        "media",
+        "feedback",
+        "info",
+        "metadata",
+        "news",
+        "series",
+        "inventory",
+        "stock",
+        "history",
+        "log",
+        "audit",
+        "staff",
+        "equipment",
+        "config",
+        "configuration",
+        "software",
+        "information",
+        "analytics",
+        "queue",
+        "cache",
     ];
     if MASS.contains(&last.as_str()) {
         return None;
     }
-    if matches!(last.as_str(), "people" | "children" | "men" | "women" | "criteria") {
+    if matches!(
+        last.as_str(),
+        "people" | "children" | "men" | "women" | "criteria"
+    ) {
         return Some(true);
     }
-    Some(last.ends_with('s') && !last.ends_with("ss") && !last.ends_with("us") && !last.ends_with("is") && last.len() > 2)
+    Some(
+        last.ends_with('s')
+            && !last.ends_with("ss")
+            && !last.ends_with("us")
+            && !last.ends_with("is")
+            && last.len() > 2,
+    )
 }
 
 /// Tables with a column of one of these names (case-insensitive).
 pub fn has_column_named<'a>(t: &'a Table, names: &[&str]) -> Option<&'a dbarch_catalog::Column> {
-    t.columns.iter().find(|c| names.iter().any(|n| c.name.eq_ignore_ascii_case(n)))
+    t.columns
+        .iter()
+        .find(|c| names.iter().any(|n| c.name.eq_ignore_ascii_case(n)))
 }

@@ -15,24 +15,43 @@ pub static RULE: Rule = Rule {
               incremental exports that trust it miss changes.",
         example: "CREATE TABLE products (\n    id bigint PRIMARY KEY,\n    name text NOT NULL,\n    updated_at timestamptz NOT NULL DEFAULT now()\n);",
         use_instead: "CREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    NEW.updated_at := now();\n    RETURN NEW;\nEND $$;\nCREATE TRIGGER products_set_updated_at BEFORE UPDATE ON products\n    FOR EACH ROW EXECUTE FUNCTION set_updated_at();",
-        fix_safety: Some("The fix assumes a function `set_updated_at()` that assigns NEW.updated_at (see the example)."),
+        fix_safety: Some(
+            "The fix assumes a function `set_updated_at()` that assigns NEW.updated_at (see the example).",
+        ),
         references: &["https://www.postgresql.org/docs/current/plpgsql-trigger.html"],
     },
     fixtures: fixtures!("DSN001"),
     check: Check::Schema(check),
 };
 
-const NAMES: &[&str] = &["updated_at", "modified_at", "last_modified", "last_modified_at", "updated_on", "modified_on", "date_modified", "last_updated"];
+const NAMES: &[&str] = &[
+    "updated_at",
+    "modified_at",
+    "last_modified",
+    "last_modified_at",
+    "updated_on",
+    "modified_on",
+    "date_modified",
+    "last_updated",
+];
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        let Some(c) = has_column_named(t, NAMES) else { continue };
+        let Some(c) = has_column_named(t, NAMES) else {
+            continue;
+        };
         let maintained = cx.triggers_on(&t.name).iter().any(|tr| {
             tr.timing == "BEFORE" && tr.for_each_row && tr.events.iter().any(|e| e == "UPDATE") && {
-                match cx.catalog.function_named(&tr.function).and_then(|f| f.body.as_deref()) {
+                match cx
+                    .catalog
+                    .function_named(&tr.function)
+                    .and_then(|f| f.body.as_deref())
+                {
                     // moddatetime(col) and functions defined elsewhere are trusted.
                     None => true,
-                    Some(body) => body.to_ascii_lowercase().contains(&c.name.to_ascii_lowercase()),
+                    Some(body) => body
+                        .to_ascii_lowercase()
+                        .contains(&c.name.to_ascii_lowercase()),
                 }
             }
         });

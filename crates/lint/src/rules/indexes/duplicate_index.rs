@@ -15,8 +15,10 @@ pub static RULE: Rule = Rule {
               UPDATE of those columns, takes disk and cache, and slows VACUUM.",
         example: "CREATE TABLE users (id bigint PRIMARY KEY, email text UNIQUE);\nCREATE INDEX users_email_idx ON users (email);",
         use_instead: "CREATE TABLE users (id bigint PRIMARY KEY, email text UNIQUE);",
-        fix_safety: Some("DROP INDEX CONCURRENTLY does not block reads or writes; it cannot run in a transaction \
-                          block. The index kept must be valid (check pg_index.indisvalid)."),
+        fix_safety: Some(
+            "DROP INDEX CONCURRENTLY does not block reads or writes; it cannot run in a transaction \
+                          block. The index kept must be valid (check pg_index.indisvalid).",
+        ),
         references: &["https://www.postgresql.org/docs/current/indexes.html"],
     },
     fixtures: fixtures!("IDX001"),
@@ -48,10 +50,14 @@ fn check(cx: &Context, out: &mut Sink) {
                 *m != n && same_definition(i, o) && {
                     let i_enforces = i.unique || i.primary;
                     let o_enforces = o.unique || o.primary;
-                    let i_constraint = matches!(i.source, dbarch_catalog::IndexSource::Constraint(_));
-                    let o_constraint = matches!(o.source, dbarch_catalog::IndexSource::Constraint(_));
+                    let i_constraint =
+                        matches!(i.source, dbarch_catalog::IndexSource::Constraint(_));
+                    let o_constraint =
+                        matches!(o.source, dbarch_catalog::IndexSource::Constraint(_));
                     (o_enforces && !i_enforces)
-                        || (i_enforces == o_enforces && (o_constraint && !i_constraint || (i_constraint == o_constraint && defined_before(o, i, *m, n))))
+                        || (i_enforces == o_enforces
+                            && (o_constraint && !i_constraint
+                                || (i_constraint == o_constraint && defined_before(o, i, *m, n))))
                 }
             }) else {
                 continue;
@@ -59,7 +65,10 @@ fn check(cx: &Context, out: &mut Sink) {
             out.push(
                 i.origin,
                 i.name.to_string(),
-                format!("index {} duplicates {} on {}", i.name.name, other.1.name.name, t.name),
+                format!(
+                    "index {} duplicates {} on {}",
+                    i.name.name, other.1.name.name, t.name
+                ),
                 "Drop the duplicate; the other index serves the same queries.",
                 Some(drop_sql(i)),
             );

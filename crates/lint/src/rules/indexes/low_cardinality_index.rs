@@ -21,26 +21,56 @@ pub static RULE: Rule = Rule {
     check: Check::Schema(check),
 };
 
-const LOW_WORDS: &[&str] = &["status", "state", "type", "kind", "gender", "flag", "active", "enabled", "visible", "deleted", "published", "archived"];
+const LOW_WORDS: &[&str] = &[
+    "status",
+    "state",
+    "type",
+    "kind",
+    "gender",
+    "flag",
+    "active",
+    "enabled",
+    "visible",
+    "deleted",
+    "published",
+    "archived",
+];
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
         for i in cx.indexes_on(&t.name) {
-            if i.unique || i.predicate.is_some() || i.keys.len() != 1 || i.method != "btree" || !i.include.is_empty() {
+            if i.unique
+                || i.predicate.is_some()
+                || i.keys.len() != 1
+                || i.method != "btree"
+                || !i.include.is_empty()
+            {
                 continue;
             }
-            let Some(col) = i.keys[0].column_name().and_then(|c| t.column(c)) else { continue };
+            let Some(col) = i.keys[0].column_name().and_then(|c| t.column(c)) else {
+                continue;
+            };
             let words = name_words(&col.name);
             let is_enum = cx
                 .catalog
                 .types
-                .get(&QualifiedName::new(col.data_type.schema.clone().unwrap_or_else(|| t.name.schema.clone()), col.data_type.name.clone()))
+                .get(&QualifiedName::new(
+                    col.data_type
+                        .schema
+                        .clone()
+                        .unwrap_or_else(|| t.name.schema.clone()),
+                    col.data_type.name.clone(),
+                ))
                 .is_some_and(|ty| matches!(ty.kind, dbarch_catalog::TypeKind::Enum { .. }));
             let why = if col.data_type.name == "boolean" {
                 "a boolean"
             } else if is_enum {
                 "an enum"
-            } else if words.first().is_some_and(|w| w == "is" || w == "has") || words.last().is_some_and(|w| LOW_WORDS.contains(&w.as_str())) {
+            } else if words.first().is_some_and(|w| w == "is" || w == "has")
+                || words
+                    .last()
+                    .is_some_and(|w| LOW_WORDS.contains(&w.as_str()))
+            {
                 "a low-cardinality"
             } else {
                 continue;

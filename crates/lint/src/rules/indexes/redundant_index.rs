@@ -14,8 +14,10 @@ pub static RULE: Rule = Rule {
               writes, disk, cache and VACUUM time for little or nothing.",
         example: "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL, created_at timestamptz NOT NULL);\nCREATE INDEX orders_user_id_idx ON orders (user_id);\nCREATE INDEX orders_user_id_created_at_idx ON orders (user_id, created_at);",
         use_instead: "CREATE INDEX orders_user_id_created_at_idx ON orders (user_id, created_at);",
-        fix_safety: Some("Check pg_stat_user_indexes first: a much smaller index can still be preferred for \
-                          index-only scans on huge tables. DROP INDEX CONCURRENTLY cannot run in a transaction."),
+        fix_safety: Some(
+            "Check pg_stat_user_indexes first: a much smaller index can still be preferred for \
+                          index-only scans on huge tables. DROP INDEX CONCURRENTLY cannot run in a transaction.",
+        ),
         references: &["https://www.postgresql.org/docs/current/indexes-multicolumn.html"],
     },
     fixtures: fixtures!("IDX002"),
@@ -41,8 +43,18 @@ fn check(cx: &Context, out: &mut Sink) {
                 out.push(
                     i.origin,
                     i.name.to_string(),
-                    format!("index {} ({}) is a prefix of {} ({})", i.name.name, ks.join(", "), o.name.name, ko.join(", ")),
-                    format!("{} already serves lookups on ({}); drop the shorter index.", o.name.name, ks.join(", ")),
+                    format!(
+                        "index {} ({}) is a prefix of {} ({})",
+                        i.name.name,
+                        ks.join(", "),
+                        o.name.name,
+                        ko.join(", ")
+                    ),
+                    format!(
+                        "{} already serves lookups on ({}); drop the shorter index.",
+                        o.name.name,
+                        ks.join(", ")
+                    ),
                     Some(drop_sql(i)),
                 );
             }

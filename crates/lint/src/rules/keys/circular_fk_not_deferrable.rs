@@ -16,7 +16,9 @@ pub static RULE: Rule = Rule {
               A deferrable constraint lets one transaction insert both rows and check at COMMIT.",
         example: "CREATE TABLE users (id bigint PRIMARY KEY, default_address_id bigint);\nCREATE TABLE addresses (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id));\nALTER TABLE users ADD FOREIGN KEY (default_address_id) REFERENCES addresses (id);",
         use_instead: "ALTER TABLE users ADD FOREIGN KEY (default_address_id) REFERENCES addresses (id)\n    DEFERRABLE INITIALLY DEFERRED;",
-        fix_safety: Some("ALTER CONSTRAINT ... DEFERRABLE changes only the catalog; it does not rewrite or scan."),
+        fix_safety: Some(
+            "ALTER CONSTRAINT ... DEFERRABLE changes only the catalog; it does not rewrite or scan.",
+        ),
         references: &["https://www.postgresql.org/docs/current/sql-set-constraints.html"],
     },
     fixtures: fixtures!("KEY005"),
@@ -28,7 +30,8 @@ fn check(cx: &Context, out: &mut Sink) {
     let mut edges: BTreeMap<&QualifiedName, Vec<&QualifiedName>> = BTreeMap::new();
     for t in cx.tables() {
         for (c, fk) in t.foreign_keys() {
-            if fk.ref_table != t.name && cx.catalog.table(&fk.ref_table).is_some() && !c.deferrable {
+            if fk.ref_table != t.name && cx.catalog.table(&fk.ref_table).is_some() && !c.deferrable
+            {
                 edges.entry(&t.name).or_default().push(&fk.ref_table);
             }
         }
@@ -85,7 +88,16 @@ fn check(cx: &Context, out: &mut Sink) {
     }
     for v in nodes {
         if !index.contains_key(v) {
-            visit(v, &edges, &mut index, &mut low, &mut on_stack, &mut stack, &mut counter, &mut sccs);
+            visit(
+                v,
+                &edges,
+                &mut index,
+                &mut low,
+                &mut on_stack,
+                &mut stack,
+                &mut counter,
+                &mut sccs,
+            );
         }
     }
     for comp in sccs {

@@ -14,9 +14,13 @@ pub static RULE: Rule = Rule {
               The migration fails at deploy time.",
         example: "CREATE TABLE products (id bigint PRIMARY KEY, sku text NOT NULL);\nCREATE TABLE stock (sku text REFERENCES products (sku));",
         use_instead: "CREATE TABLE products (id bigint PRIMARY KEY, sku text NOT NULL UNIQUE);\nCREATE TABLE stock (sku text REFERENCES products (sku));",
-        fix_safety: Some("Adding a unique constraint fails if the column has duplicates; build the unique index \
-                          CONCURRENTLY first on a large table."),
-        references: &["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK"],
+        fix_safety: Some(
+            "Adding a unique constraint fails if the column has duplicates; build the unique index \
+                          CONCURRENTLY first on a large table.",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK",
+        ],
     },
     fixtures: fixtures!("KEY004"),
     check: Check::Schema(check),
@@ -25,7 +29,9 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
         for (c, fk) in t.foreign_keys() {
-            let Some(rt) = cx.catalog.table(&fk.ref_table) else { continue };
+            let Some(rt) = cx.catalog.table(&fk.ref_table) else {
+                continue;
+            };
             let ref_cols = cx.catalog.referenced_columns(fk);
             if ref_cols.is_empty() {
                 out.push(
@@ -37,12 +43,18 @@ fn check(cx: &Context, out: &mut Sink) {
                 );
                 continue;
             }
-            let same_set = |cols: &[String]| cols.len() == ref_cols.len() && ref_cols.iter().all(|c| cols.contains(c));
+            let same_set = |cols: &[String]| {
+                cols.len() == ref_cols.len() && ref_cols.iter().all(|c| cols.contains(c))
+            };
             let unique_index = cx.indexes_on(&rt.name).iter().any(|i| {
-                i.unique && i.predicate.is_none() && i.keys.iter().all(|k| k.column_name().is_some()) && {
-                    let k: Vec<String> = i.key_columns().iter().map(|s| s.to_string()).collect();
-                    same_set(&k)
-                }
+                i.unique
+                    && i.predicate.is_none()
+                    && i.keys.iter().all(|k| k.column_name().is_some())
+                    && {
+                        let k: Vec<String> =
+                            i.key_columns().iter().map(|s| s.to_string()).collect();
+                        same_set(&k)
+                    }
             });
             if rt.unique_column_sets().any(same_set) || unique_index {
                 continue;
@@ -50,9 +62,17 @@ fn check(cx: &Context, out: &mut Sink) {
             out.push(
                 c.origin,
                 format!("{}.{}", t.name, fk.columns.join(",")),
-                format!("foreign key references {}({}), which is not unique: PostgreSQL will reject it", fk.ref_table, ref_cols.join(", ")),
+                format!(
+                    "foreign key references {}({}), which is not unique: PostgreSQL will reject it",
+                    fk.ref_table,
+                    ref_cols.join(", ")
+                ),
                 "Reference the primary key, or make the referenced columns unique first.",
-                Some(format!("ALTER TABLE {} ADD UNIQUE ({});", fk.ref_table, column_list(&ref_cols))),
+                Some(format!(
+                    "ALTER TABLE {} ADD UNIQUE ({});",
+                    fk.ref_table,
+                    column_list(&ref_cols)
+                )),
             );
         }
     }

@@ -14,9 +14,13 @@ pub static RULE: Rule = Rule {
               (`integer` referencing a `bigint` identity fails at 2,147,483,648).",
         example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (\n    id bigint PRIMARY KEY,\n    user_id integer REFERENCES users (id)\n);",
         use_instead: "CREATE TABLE orders (\n    id bigint PRIMARY KEY,\n    user_id bigint REFERENCES users (id)\n);",
-        fix_safety: Some("Changing a column's type rewrites the table under an ACCESS EXCLUSIVE lock (except for \
-                          binary-coercible changes); plan it for a large table."),
-        references: &["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK"],
+        fix_safety: Some(
+            "Changing a column's type rewrites the table under an ACCESS EXCLUSIVE lock (except for \
+                          binary-coercible changes); plan it for a large table.",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK",
+        ],
     },
     fixtures: fixtures!("KEY003"),
     check: Check::Schema(check),
@@ -25,18 +29,28 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
         for (_, fk) in t.foreign_keys() {
-            let Some(rt) = cx.catalog.table(&fk.ref_table) else { continue };
+            let Some(rt) = cx.catalog.table(&fk.ref_table) else {
+                continue;
+            };
             let ref_cols = cx.catalog.referenced_columns(fk);
             for (col, rcol) in fk.columns.iter().zip(ref_cols.iter()) {
-                let (Some(c), Some(rc)) = (t.column(col), rt.column(rcol)) else { continue };
+                let (Some(c), Some(rc)) = (t.column(col), rt.column(rcol)) else {
+                    continue;
+                };
                 let (a, b) = (&c.data_type, &rc.data_type);
-                if a.name == "unknown" || b.name == "unknown" || (a.name == b.name && a.array_dims == b.array_dims) {
+                if a.name == "unknown"
+                    || b.name == "unknown"
+                    || (a.name == b.name && a.array_dims == b.array_dims)
+                {
                     continue;
                 }
                 out.column(
                     t,
                     c,
-                    format!("{}.{} is {a} but references {}.{rcol} of type {b}", t.name, c.name, fk.ref_table),
+                    format!(
+                        "{}.{} is {a} but references {}.{rcol} of type {b}",
+                        t.name, c.name, fk.ref_table
+                    ),
                     "Give the referencing column exactly the referenced column's type.",
                     Some(alter_type_fix(&t.name, &c.name, &b.to_string(), None)),
                 );

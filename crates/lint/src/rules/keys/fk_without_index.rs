@@ -14,8 +14,12 @@ pub static RULE: Rule = Rule {
               child table, under a lock, once per parent row. Joins from parent to children are slow for the same reason.",
         example: "CREATE TABLE orders (\n    id bigint PRIMARY KEY,\n    user_id bigint NOT NULL REFERENCES users (id)\n);",
         use_instead: "CREATE TABLE orders (\n    id bigint PRIMARY KEY,\n    user_id bigint NOT NULL REFERENCES users (id)\n);\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
-        fix_safety: Some("CREATE INDEX CONCURRENTLY does not block writes, but cannot run inside a transaction block."),
-        references: &["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK"],
+        fix_safety: Some(
+            "CREATE INDEX CONCURRENTLY does not block writes, but cannot run inside a transaction block.",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK",
+        ],
     },
     fixtures: fixtures!("KEY002"),
     check: Check::Schema(check),

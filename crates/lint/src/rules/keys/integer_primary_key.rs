@@ -15,8 +15,10 @@ pub static RULE: Rule = Rule {
               `bigint` costs 4 more bytes a row.",
         example: "CREATE TABLE events (\n    id serial PRIMARY KEY,\n    kind text NOT NULL,\n    payload jsonb,\n    created_at timestamptz NOT NULL\n);",
         use_instead: "CREATE TABLE events (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    kind text NOT NULL,\n    payload jsonb,\n    created_at timestamptz NOT NULL\n);",
-        fix_safety: Some("ALTER COLUMN ... TYPE bigint rewrites the table and its indexes under an ACCESS EXCLUSIVE \
-                          lock; on a large table add a new bigint column, backfill it in batches and swap."),
+        fix_safety: Some(
+            "ALTER COLUMN ... TYPE bigint rewrites the table and its indexes under an ACCESS EXCLUSIVE \
+                          lock; on a large table add a new bigint column, backfill it in batches and swap.",
+        ),
         references: &["https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_serial"],
     },
     fixtures: fixtures!("KEY006"),
@@ -24,27 +26,61 @@ pub static RULE: Rule = Rule {
 };
 
 const LOOKUP_WORDS: &[&str] = &[
-    "status", "statuses", "type", "types", "kind", "kinds", "country", "countries", "currency", "currencies", "language",
-    "languages", "locale", "locales", "role", "roles", "setting", "settings", "lookup", "state", "states", "category",
-    "categories", "unit", "units", "permission", "permissions", "tax_rate", "tax_rates",
+    "status",
+    "statuses",
+    "type",
+    "types",
+    "kind",
+    "kinds",
+    "country",
+    "countries",
+    "currency",
+    "currencies",
+    "language",
+    "languages",
+    "locale",
+    "locales",
+    "role",
+    "roles",
+    "setting",
+    "settings",
+    "lookup",
+    "state",
+    "states",
+    "category",
+    "categories",
+    "unit",
+    "units",
+    "permission",
+    "permissions",
+    "tax_rate",
+    "tax_rates",
 ];
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        let Some([pk]) = t.primary_key_columns() else { continue };
+        let Some([pk]) = t.primary_key_columns() else {
+            continue;
+        };
         let Some(c) = t.column(pk) else { continue };
         if !matches!(c.data_type.name.as_str(), "integer" | "smallint") || c.data_type.is_array() {
             continue;
         }
         let words = name_words(&t.name.name);
-        let lookup = t.columns.len() <= 3 || words.last().is_some_and(|w| LOOKUP_WORDS.contains(&w.as_str()));
+        let lookup = t.columns.len() <= 3
+            || words
+                .last()
+                .is_some_and(|w| LOOKUP_WORDS.contains(&w.as_str()));
         if lookup {
             continue;
         }
         out.column(
             t,
             c,
-            format!("{}.{} is a {} key; the table can outgrow it", t.name, c.name, c.data_type),
+            format!(
+                "{}.{} is a {} key; the table can outgrow it",
+                t.name, c.name, c.data_type
+            ),
             "Use bigint for surrogate keys of tables that grow; referencing columns must follow.",
             Some(alter_type_fix(&t.name, &c.name, "bigint", None)),
         );

@@ -15,7 +15,10 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE users (id bigserial PRIMARY KEY);",
         use_instead: "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/ddl-identity-columns.html", "https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_serial"],
+        references: &[
+            "https://www.postgresql.org/docs/current/ddl-identity-columns.html",
+            "https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_serial",
+        ],
     },
     fixtures: fixtures!("KEY007"),
     check: Check::Schema(check),

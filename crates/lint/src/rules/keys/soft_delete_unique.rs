@@ -15,36 +15,76 @@ pub static RULE: Rule = Rule {
               around it with renames like `email || '-deleted-42'`.",
         example: "CREATE TABLE users (\n    id bigint PRIMARY KEY,\n    email text NOT NULL UNIQUE,\n    deleted_at timestamptz\n);",
         use_instead: "CREATE TABLE users (\n    id bigint PRIMARY KEY,\n    email text NOT NULL,\n    deleted_at timestamptz\n);\nCREATE UNIQUE INDEX users_email_live_key ON users (email) WHERE deleted_at IS NULL;",
-        fix_safety: Some("Build the partial unique index CONCURRENTLY before dropping the old constraint, so \
-                          uniqueness is never unenforced."),
+        fix_safety: Some(
+            "Build the partial unique index CONCURRENTLY before dropping the old constraint, so \
+                          uniqueness is never unenforced.",
+        ),
         references: &["https://www.postgresql.org/docs/current/indexes-partial.html"],
     },
     fixtures: fixtures!("KEY009"),
     check: Check::Schema(check),
 };
 
-const SOFT_DELETE: &[&str] = &["deleted_at", "deleted_on", "is_deleted", "deleted", "archived_at", "removed_at", "discarded_at"];
+const SOFT_DELETE: &[&str] = &[
+    "deleted_at",
+    "deleted_on",
+    "is_deleted",
+    "deleted",
+    "archived_at",
+    "removed_at",
+    "discarded_at",
+];
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        let Some(flag) = has_column_named(t, SOFT_DELETE) else { continue };
-        let live = if flag.data_type.name == "boolean" { format!("NOT {}", quote_ident(&flag.name)) } else { format!("{} IS NULL", quote_ident(&flag.name)) };
+        let Some(flag) = has_column_named(t, SOFT_DELETE) else {
+            continue;
+        };
+        let live = if flag.data_type.name == "boolean" {
+            format!("NOT {}", quote_ident(&flag.name))
+        } else {
+            format!("{} IS NULL", quote_ident(&flag.name))
+        };
         for i in cx.indexes_on(&t.name) {
-            if !i.unique || i.primary || i.predicate.is_some() || i.all_columns().contains(&flag.name.as_str()) {
+            if !i.unique
+                || i.primary
+                || i.predicate.is_some()
+                || i.all_columns().contains(&flag.name.as_str())
+            {
                 continue;
             }
             let cols: Vec<String> = i.keys.iter().map(|k| k.sql()).collect();
-            let new_name = format!("{}_live_key", i.name.name.trim_end_matches("_key").trim_end_matches("_idx"));
+            let new_name = format!(
+                "{}_live_key",
+                i.name
+                    .name
+                    .trim_end_matches("_key")
+                    .trim_end_matches("_idx")
+            );
             let drop = match &i.source {
-                dbarch_catalog::IndexSource::Constraint(n) => format!("ALTER TABLE {} DROP CONSTRAINT {};", t.name, quote_ident(n)),
-                dbarch_catalog::IndexSource::CreateIndex => format!("DROP INDEX CONCURRENTLY {};", quote_ident(&i.name.name)),
+                dbarch_catalog::IndexSource::Constraint(n) => {
+                    format!("ALTER TABLE {} DROP CONSTRAINT {};", t.name, quote_ident(n))
+                }
+                dbarch_catalog::IndexSource::CreateIndex => {
+                    format!("DROP INDEX CONCURRENTLY {};", quote_ident(&i.name.name))
+                }
             };
             out.push(
                 i.origin,
                 i.name.to_string(),
-                format!("unique ({}) on {} also counts soft-deleted rows ({} is ignored)", cols.join(", "), t.name, flag.name),
+                format!(
+                    "unique ({}) on {} also counts soft-deleted rows ({} is ignored)",
+                    cols.join(", "),
+                    t.name,
+                    flag.name
+                ),
                 "Enforce uniqueness on live rows only, with a partial unique index.",
-                Some(format!("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({}) WHERE {live};\n{drop}", quote_ident(&new_name), t.name, cols.join(", "))),
+                Some(format!(
+                    "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({}) WHERE {live};\n{drop}",
+                    quote_ident(&new_name),
+                    t.name,
+                    cols.join(", ")
+                )),
             );
         }
     }

@@ -14,8 +14,12 @@ pub static RULE: Rule = Rule {
               constraint looks like it enforces a rule it does not.",
         example: "CREATE TABLE categories (\n    id bigint PRIMARY KEY,\n    parent_id bigint,\n    name text NOT NULL,\n    UNIQUE (parent_id, name)\n);",
         use_instead: "CREATE TABLE categories (\n    id bigint PRIMARY KEY,\n    parent_id bigint,\n    name text NOT NULL,\n    UNIQUE NULLS NOT DISTINCT (parent_id, name)  -- PostgreSQL 15+\n);",
-        fix_safety: Some("Recreating the constraint fails if duplicates already exist; find them first."),
-        references: &["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-UNIQUE-CONSTRAINTS"],
+        fix_safety: Some(
+            "Recreating the constraint fails if duplicates already exist; find them first.",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-UNIQUE-CONSTRAINTS",
+        ],
     },
     fixtures: fixtures!("KEY008"),
     check: Check::Schema(check),
@@ -28,7 +32,14 @@ fn check(cx: &Context, out: &mut Sink) {
                 continue;
             }
             let cols = i.key_columns();
-            let nullable: Vec<&str> = cols.iter().copied().filter(|c| t.column(c).is_some_and(|c| !c.not_null && c.generated.is_none())).collect();
+            let nullable: Vec<&str> = cols
+                .iter()
+                .copied()
+                .filter(|c| {
+                    t.column(c)
+                        .is_some_and(|c| !c.not_null && c.generated.is_none())
+                })
+                .collect();
             if nullable.is_empty() {
                 continue;
             }

@@ -18,12 +18,20 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE products (id bigint PRIMARY KEY, price numeric);\n-- migration\nALTER TABLE products ADD CONSTRAINT products_price_check CHECK (price >= 0);",
         use_instead: "ALTER TABLE products ADD CONSTRAINT products_price_check CHECK (price >= 0) NOT VALID;\n-- in a later migration:\nALTER TABLE products VALIDATE CONSTRAINT products_price_check;",
         fix_safety: Some("Validate in a separate transaction."),
-        references: &["https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT"],
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT",
+        ],
     },
     fixtures: fixtures!("MIG008"),
     check: Check::Migration(check),
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    check_constraint_kind(cx, out, ConstrType::ConstrCheck, "a CHECK constraint", "add-check");
+    check_constraint_kind(
+        cx,
+        out,
+        ConstrType::ConstrCheck,
+        "a CHECK constraint",
+        "add-check",
+    );
 }

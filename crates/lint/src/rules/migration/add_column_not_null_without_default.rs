@@ -24,14 +24,22 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((t, added)) = columns_added_to_existing(cx) else { return };
+    let Some((t, added)) = columns_added_to_existing(cx) else {
+        return;
+    };
     for d in added {
-        let not_null = d.is_not_null || column_constraint(d, ConstrType::ConstrNotnull).is_some() || column_constraint(d, ConstrType::ConstrPrimary).is_some();
+        let not_null = d.is_not_null
+            || column_constraint(d, ConstrType::ConstrNotnull).is_some()
+            || column_constraint(d, ConstrType::ConstrPrimary).is_some();
         let filled = d.raw_default.is_some()
             || column_constraint(d, ConstrType::ConstrDefault).is_some()
             || column_constraint(d, ConstrType::ConstrIdentity).is_some()
             || column_constraint(d, ConstrType::ConstrGenerated).is_some()
-            || d.type_name.as_ref().and_then(|t| t.names.last()).and_then(dbarch_sql::expr::string_value).is_some_and(|n| n.contains("serial"));
+            || d.type_name
+                .as_ref()
+                .and_then(|t| t.names.last())
+                .and_then(dbarch_sql::expr::string_value)
+                .is_some_and(|n| n.contains("serial"));
         if not_null && !filled {
             out.push(
                 cx.stmt.span_at(d.location, d.colname.len()).into(),

@@ -19,22 +19,31 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE events (id bigint PRIMARY KEY);\n-- migration\nALTER TABLE events ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();",
         use_instead: "ALTER TABLE events ADD COLUMN uid uuid;                         -- catalog only\nALTER TABLE events ALTER COLUMN uid SET DEFAULT gen_random_uuid(); -- new rows\n-- backfill in batches: UPDATE events SET uid = gen_random_uuid() WHERE id BETWEEN $1 AND $2 AND uid IS NULL;\n-- then add NOT NULL safely (see MIG006)",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES", "https://www.postgresql.org/docs/current/ddl-alter.html#DDL-ALTER-ADDING-A-COLUMN"],
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES",
+            "https://www.postgresql.org/docs/current/ddl-alter.html#DDL-ALTER-ADDING-A-COLUMN",
+        ],
     },
     fixtures: fixtures!("MIG004"),
     check: Check::Migration(check),
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((t, added)) = columns_added_to_existing(cx) else { return };
+    let Some((t, added)) = columns_added_to_existing(cx) else {
+        return;
+    };
     for d in added {
-        let has_default = column_constraint(d, ConstrType::ConstrDefault).is_some() || d.raw_default.is_some();
+        let has_default =
+            column_constraint(d, ConstrType::ConstrDefault).is_some() || d.raw_default.is_some();
         let why = if let Some(f) = volatile_default(d) {
             format!("its default calls the volatile function {f}()")
         } else if super::adds_rewriting_column_def(d) {
             "identity, serial and stored generated columns are filled row by row".to_string()
         } else if has_default && cx.pg_version < 11 {
-            format!("before PostgreSQL 11 any default is written into every row (target is {})", cx.pg_version)
+            format!(
+                "before PostgreSQL 11 any default is written into every row (target is {})",
+                cx.pg_version
+            )
         } else {
             continue;
         };

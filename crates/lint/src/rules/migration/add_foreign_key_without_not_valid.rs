@@ -19,28 +19,55 @@ pub static RULE: Rule = Rule {
               blocking writes.",
         example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n-- migration\nALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id);",
         use_instead: "ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n-- in a later migration (its own transaction):\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_id_fkey;",
-        fix_safety: Some("Validate in a separate transaction: NOT VALID and VALIDATE in one transaction hold the \
-                          locks together and gain nothing."),
-        references: &["https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT"],
+        fix_safety: Some(
+            "Validate in a separate transaction: NOT VALID and VALIDATE in one transaction hold the \
+                          locks together and gain nothing.",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT",
+        ],
     },
     fixtures: fixtures!("MIG007"),
     check: Check::Migration(check),
 };
 
-pub(crate) fn check_constraint_kind(cx: &StatementContext, out: &mut Sink, kind: ConstrType, what: &str, op: &str) {
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else { return };
-    let Some(t) = cx.existing_table(rv) else { return };
-    for c in cmds.into_iter().filter(|c| is(c, AlterTableType::AtAddConstraint)) {
-        let Some(NodeEnum::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else { continue };
+pub(crate) fn check_constraint_kind(
+    cx: &StatementContext,
+    out: &mut Sink,
+    kind: ConstrType,
+    what: &str,
+    op: &str,
+) {
+    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
+        return;
+    };
+    let Some(t) = cx.existing_table(rv) else {
+        return;
+    };
+    for c in cmds
+        .into_iter()
+        .filter(|c| is(c, AlterTableType::AtAddConstraint))
+    {
+        let Some(NodeEnum::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
+            continue;
+        };
         if k.contype != kind as i32 || k.skip_validation {
             continue;
         }
         let sql = cx.stmt.sql.trim_end_matches(';').trim_end();
-        let name = if k.conname.is_empty() { None } else { Some(quote_ident(&k.conname)) };
-        let fix = (cx.stmt.sql.matches("ADD").count() + cx.stmt.sql.matches("add").count() == 1).then(|| match &name {
-            Some(n) => format!("{sql} NOT VALID;\nALTER TABLE {} VALIDATE CONSTRAINT {n};", t.name),
-            None => format!("{sql} NOT VALID;"),
-        });
+        let name = if k.conname.is_empty() {
+            None
+        } else {
+            Some(quote_ident(&k.conname))
+        };
+        let fix = (cx.stmt.sql.matches("ADD").count() + cx.stmt.sql.matches("add").count() == 1)
+            .then(|| match &name {
+                Some(n) => format!(
+                    "{sql} NOT VALID;\nALTER TABLE {} VALIDATE CONSTRAINT {n};",
+                    t.name
+                ),
+                None => format!("{sql} NOT VALID;"),
+            });
         out.push(
             cx.stmt.span_at(k.location, 1).into(),
             format!("{}:{}", t.name, if k.conname.is_empty() { what } else { &k.conname }),
@@ -52,5 +79,11 @@ pub(crate) fn check_constraint_kind(cx: &StatementContext, out: &mut Sink, kind:
 }
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    check_constraint_kind(cx, out, ConstrType::ConstrForeign, "a foreign key", "add-foreign-key");
+    check_constraint_kind(
+        cx,
+        out,
+        ConstrType::ConstrForeign,
+        "a foreign key",
+        "add-foreign-key",
+    );
 }

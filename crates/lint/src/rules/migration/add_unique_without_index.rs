@@ -18,26 +18,52 @@ pub static RULE: Rule = Rule {
               catalog change.",
         example: "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n-- migration\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
         use_instead: "-- dbarch:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;",
-        fix_safety: Some("The concurrent build fails on duplicates and leaves an INVALID index to drop; CONCURRENTLY \
-                          cannot run in a transaction block."),
-        references: &["https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX"],
+        fix_safety: Some(
+            "The concurrent build fails on duplicates and leaves an INVALID index to drop; CONCURRENTLY \
+                          cannot run in a transaction block.",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT-USING-INDEX",
+        ],
     },
     fixtures: fixtures!("MIG014"),
     check: Check::Migration(check),
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else { return };
-    let Some(t) = cx.existing_table(rv) else { return };
-    for c in cmds.into_iter().filter(|c| is(c, AlterTableType::AtAddConstraint)) {
-        let Some(NodeEnum::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else { continue };
+    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
+        return;
+    };
+    let Some(t) = cx.existing_table(rv) else {
+        return;
+    };
+    for c in cmds
+        .into_iter()
+        .filter(|c| is(c, AlterTableType::AtAddConstraint))
+    {
+        let Some(NodeEnum::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
+            continue;
+        };
         let primary = k.contype == ConstrType::ConstrPrimary as i32;
         if !(primary || k.contype == ConstrType::ConstrUnique as i32) || !k.indexname.is_empty() {
             continue;
         }
-        let cols: Vec<String> = k.keys.iter().filter_map(dbarch_sql::expr::string_value).map(String::from).collect();
+        let cols: Vec<String> = k
+            .keys
+            .iter()
+            .filter_map(dbarch_sql::expr::string_value)
+            .map(String::from)
+            .collect();
         let name = if k.conname.is_empty() {
-            format!("{}_{}", t.name.name, if primary { "pkey".to_string() } else { format!("{}_key", cols.join("_")) })
+            format!(
+                "{}_{}",
+                t.name.name,
+                if primary {
+                    "pkey".to_string()
+                } else {
+                    format!("{}_key", cols.join("_"))
+                }
+            )
         } else {
             k.conname.clone()
         };
@@ -51,7 +77,13 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         out.push(
             cx.stmt.span_at(k.location, 1).into(),
             format!("{}:{name}", t.name),
-            format!("adding {} ({}) to {} {}", if primary { "PRIMARY KEY" } else { "UNIQUE" }, cols.join(", "), t.name, cx.knowledge.describe("add-unique", cx.pg_version)),
+            format!(
+                "adding {} ({}) to {} {}",
+                if primary { "PRIMARY KEY" } else { "UNIQUE" },
+                cols.join(", "),
+                t.name,
+                cx.knowledge.describe("add-unique", cx.pg_version)
+            ),
             "Build the unique index CONCURRENTLY first, then attach it with USING INDEX.",
             Some(fix),
         );

@@ -21,7 +21,9 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE users (id integer PRIMARY KEY, email text);\n-- migration\nALTER TABLE users ALTER COLUMN id TYPE bigint;",
         use_instead: "-- expand/contract: a new column, filled in batches, then swapped\nALTER TABLE users ADD COLUMN id_new bigint;\n-- trigger to keep id_new = id on writes; backfill in batches; then in one short transaction:\n-- ALTER TABLE users RENAME COLUMN id TO id_old; ALTER TABLE users RENAME COLUMN id_new TO id;",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES"],
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES",
+        ],
     },
     fixtures: fixtures!("MIG011"),
     check: Check::Migration(check),
@@ -39,7 +41,10 @@ pub(crate) fn binary_coercible(from: &DataType, to: &DataType) -> bool {
         ("varchar", "text") | ("text", "varchar") if to.modifiers.is_empty() => true,
         ("varchar", "text") => true,
         ("numeric", "numeric") => {
-            to.modifiers.is_empty() || (from.modifiers.len() == to.modifiers.len() && widened(&from.modifiers, &to.modifiers) && from.modifiers.get(1) == to.modifiers.get(1))
+            to.modifiers.is_empty()
+                || (from.modifiers.len() == to.modifiers.len()
+                    && widened(&from.modifiers, &to.modifiers)
+                    && from.modifiers.get(1) == to.modifiers.get(1))
         }
         ("cidr", "inet") => true,
         _ => false,
@@ -47,12 +52,29 @@ pub(crate) fn binary_coercible(from: &DataType, to: &DataType) -> bool {
 }
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else { return };
-    let Some(t) = cx.existing_table(rv) else { return };
-    for c in cmds.into_iter().filter(|c| is(c, AlterTableType::AtAlterColumnType)) {
-        let Some(NodeEnum::ColumnDef(d)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else { continue };
-        let Some(new) = d.type_name.as_ref().map(|tn| dbarch_catalog::data_type_of(tn).0) else { continue };
-        let Some(col) = t.column(&c.name) else { continue };
+    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
+        return;
+    };
+    let Some(t) = cx.existing_table(rv) else {
+        return;
+    };
+    for c in cmds
+        .into_iter()
+        .filter(|c| is(c, AlterTableType::AtAlterColumnType))
+    {
+        let Some(NodeEnum::ColumnDef(d)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
+            continue;
+        };
+        let Some(new) = d
+            .type_name
+            .as_ref()
+            .map(|tn| dbarch_catalog::data_type_of(tn).0)
+        else {
+            continue;
+        };
+        let Some(col) = t.column(&c.name) else {
+            continue;
+        };
         if binary_coercible(&col.data_type, &new) {
             continue;
         }

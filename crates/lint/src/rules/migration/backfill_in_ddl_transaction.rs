@@ -32,7 +32,9 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         NodeEnum::DeleteStmt(d) if d.where_clause.is_none() => (d.relation.as_ref(), "DELETE"),
         _ => return,
     };
-    let Some(t) = rv.and_then(|r| cx.existing_table(r)) else { return };
+    let Some(t) = rv.and_then(|r| cx.existing_table(r)) else {
+        return;
+    };
     out.push(
         cx.stmt.span.into(),
         format!("{verb}:{}", t.name),

@@ -1,5 +1,5 @@
-use crate::rules::prelude::*;
 use crate::migration::StatementContext;
+use crate::rules::prelude::*;
 use dbarch_sql::NodeEnum;
 
 pub static RULE: Rule = Rule {
@@ -17,7 +17,9 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n-- migration\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
         use_instead: "-- dbarch:no-transaction\n-- (diesel: metadata.toml run_in_transaction = false; sqlx: -- no-transaction;\n--  dbmate: -- migrate:up transaction:false; Flyway: executeInTransaction=false)\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY"],
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY",
+        ],
     },
     fixtures: fixtures!("MIG002"),
     check: Check::Migration(check),

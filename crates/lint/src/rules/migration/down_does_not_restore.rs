@@ -29,7 +29,13 @@ fn check(cx: &DownContext, out: &mut Sink) {
     let at = cx.at;
     let up = cx.up.file.path.display().to_string();
     if let Some(e) = cx.parse_error {
-        out.push(at.into(), format!("{}:parse", up), format!("the down script of {up} does not parse: {e}"), "Fix the down script: a rollback that fails cannot be run during an incident.", None);
+        out.push(
+            at.into(),
+            format!("{}:parse", up),
+            format!("the down script of {up} does not parse: {e}"),
+            "Fix the down script: a rollback that fails cannot be run during an incident.",
+            None,
+        );
         return;
     }
     for d in cx.differences {
@@ -38,7 +44,11 @@ fn check(cx: &DownContext, out: &mut Sink) {
             dbarch_catalog::ChangeKind::Removed => "is not restored",
             dbarch_catalog::ChangeKind::Changed => "is not restored to its previous definition",
         };
-        let detail = d.detail.as_ref().map(|x| format!(" ({x})")).unwrap_or_default();
+        let detail = d
+            .detail
+            .as_ref()
+            .map(|x| format!(" ({x})"))
+            .unwrap_or_default();
         out.push(
             at.into(),
             format!("{up}:{}", d.object),

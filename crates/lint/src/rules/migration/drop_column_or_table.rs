@@ -17,7 +17,10 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE users (id bigint PRIMARY KEY, legacy_flag boolean);\n-- migration\nALTER TABLE users DROP COLUMN legacy_flag;",
         use_instead: "-- release 1: stop reading and writing the column (and tell the ORM to ignore it)\n-- release 2:\nALTER TABLE users DROP COLUMN legacy_flag;  -- with a dbarch:ignore naming the release that removed its use",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/sql-altertable.html", "https://www.postgresql.org/docs/current/sql-droptable.html"],
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-altertable.html",
+            "https://www.postgresql.org/docs/current/sql-droptable.html",
+        ],
     },
     fixtures: fixtures!("MIG013"),
     check: Check::Migration(check),
@@ -25,8 +28,13 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &StatementContext, out: &mut Sink) {
     if let Some((rv, cmds)) = alter_table(&cx.stmt.node) {
-        let Some(t) = cx.existing_table(rv) else { return };
-        for c in cmds.into_iter().filter(|c| is(c, AlterTableType::AtDropColumn)) {
+        let Some(t) = cx.existing_table(rv) else {
+            return;
+        };
+        for c in cmds
+            .into_iter()
+            .filter(|c| is(c, AlterTableType::AtDropColumn))
+        {
             if t.column(&c.name).is_none() {
                 continue;
             }

@@ -25,20 +25,36 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else { return };
-    let Some(t) = cx.existing_table(rv) else { return };
+    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
+        return;
+    };
+    let Some(t) = cx.existing_table(rv) else {
+        return;
+    };
     for c in cmds {
-        let Some(col) = t.column(&c.name) else { continue };
+        let Some(col) = t.column(&c.name) else {
+            continue;
+        };
         let what = if is(c, AlterTableType::AtDropNotNull) && col.not_null {
             "DROP NOT NULL: readers that assume a value will meet NULLs"
-        } else if is(c, AlterTableType::AtColumnDefault) && c.def.is_none() && col.default.is_some() {
+        } else if is(c, AlterTableType::AtColumnDefault) && c.def.is_none() && col.default.is_some()
+        {
             "DROP DEFAULT: inserts that omit the column no longer get a value"
         } else {
             continue;
         };
         out.push(
             cx.stmt.span.into(),
-            format!("{}.{}:{}", t.name, c.name, if what.starts_with("DROP NOT") { "not-null" } else { "default" }),
+            format!(
+                "{}.{}:{}",
+                t.name,
+                c.name,
+                if what.starts_with("DROP NOT") {
+                    "not-null"
+                } else {
+                    "default"
+                }
+            ),
             format!("{}.{} {what}", t.name, c.name),
             "Deploy the code that no longer relies on it before this migration.",
             None,

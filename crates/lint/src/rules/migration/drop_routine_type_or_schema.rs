@@ -17,14 +17,19 @@ pub static RULE: Rule = Rule {
         example: "CREATE FUNCTION slugify(t text) RETURNS text LANGUAGE sql AS $$ SELECT lower(t) $$;\n-- migration\nDROP FUNCTION slugify(text);",
         use_instead: "-- release 1: stop calling slugify(); release 2:\nDROP FUNCTION slugify(text);  -- dbarch:ignore MIG025 unused since release 41",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/sql-dropfunction.html", "https://www.postgresql.org/docs/current/ddl-depend.html"],
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-dropfunction.html",
+            "https://www.postgresql.org/docs/current/ddl-depend.html",
+        ],
     },
     fixtures: fixtures!("MIG025"),
     check: Check::Migration(check),
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::DropStmt(d) = &cx.stmt.node else { return };
+    let NodeEnum::DropStmt(d) = &cx.stmt.node else {
+        return;
+    };
     use ast::ObjectType as Ot;
     let kind = Ot::try_from(d.remove_type).unwrap_or(Ot::Undefined);
     let word = match kind {
@@ -42,7 +47,11 @@ fn check(cx: &StatementContext, out: &mut Sink) {
             _ => continue,
         };
         let Some(last) = parts.last() else { continue };
-        let name = if word == "schema" { QualifiedName::new(last.clone(), "") } else { crate::migration::qualified(cx.catalog, &parts) };
+        let name = if word == "schema" {
+            QualifiedName::new(last.clone(), "")
+        } else {
+            crate::migration::qualified(cx.catalog, &parts)
+        };
         if cx.created_here.contains(&name) {
             continue;
         }
@@ -55,7 +64,10 @@ fn check(cx: &StatementContext, out: &mut Sink) {
             out.push(
                 cx.stmt.span.into(),
                 format!("{word}:{}", parts.join(".")),
-                format!("dropping {word} {} breaks running code and objects that still use it", parts.join(".")),
+                format!(
+                    "dropping {word} {} breaks running code and objects that still use it",
+                    parts.join(".")
+                ),
                 "Remove every use (and deploy that) before dropping it.",
                 None,
             );

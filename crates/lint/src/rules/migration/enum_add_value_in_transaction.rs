@@ -17,14 +17,18 @@ pub static RULE: Rule = Rule {
         example: "-- pg-version: 11\nCREATE TYPE mood AS ENUM ('sad', 'ok');\n-- migration\nALTER TYPE mood ADD VALUE 'happy';",
         use_instead: "-- dbarch:no-transaction\nALTER TYPE mood ADD VALUE IF NOT EXISTS 'happy';\n-- use 'happy' in a later migration",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/sql-altertype.html#SQL-ALTERTYPE-NOTES"],
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-altertype.html#SQL-ALTERTYPE-NOTES",
+        ],
     },
     fixtures: fixtures!("MIG016"),
     check: Check::Migration(check),
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::AlterEnumStmt(e) = &cx.stmt.node else { return };
+    let NodeEnum::AlterEnumStmt(e) = &cx.stmt.node else {
+        return;
+    };
     if !e.old_val.is_empty() || !cx.in_transaction || cx.pg_version >= 12 {
         return;
     }

@@ -56,11 +56,20 @@ fn file_start(s: &crate::migration::MigrationScript) -> Span {
 
 fn check_edited(cx: &HistoryContext, out: &mut Sink) {
     for a in cx.manifest {
-        match cx.scripts.iter().find(|s| norm(&s.version) == norm(&a.version)) {
+        match cx
+            .scripts
+            .iter()
+            .find(|s| norm(&s.version) == norm(&a.version))
+        {
             Some(s) if s.checksum != a.checksum => out.push(
                 file_start(s).into(),
                 format!("edited:{}", a.version),
-                format!("migration {} was applied with checksum {}… but the file now has {}…", a.version, &a.checksum[..12], &s.checksum[..12]),
+                format!(
+                    "migration {} was applied with checksum {}… but the file now has {}…",
+                    a.version,
+                    &a.checksum[..12],
+                    &s.checksum[..12]
+                ),
                 "Restore the applied text, and make the change in a new migration.",
                 None,
             ),
@@ -73,7 +82,10 @@ fn check_edited(cx: &HistoryContext, out: &mut Sink) {
                 out.push(
                     dbarch_catalog::Origin(span),
                     format!("removed:{}", a.version),
-                    format!("migration {} was applied but is no longer among the migration files", a.version),
+                    format!(
+                        "migration {} was applied but is no longer among the migration files",
+                        a.version
+                    ),
                     "Restore the file: environments built from scratch would miss what it did.",
                     None,
                 );
@@ -83,7 +95,14 @@ fn check_edited(cx: &HistoryContext, out: &mut Sink) {
 }
 
 fn check_out_of_order(cx: &HistoryContext, out: &mut Sink) {
-    let Some(newest) = cx.manifest.iter().map(|a| norm(&a.version)).max_by(|a, b| dbarch_migrate::natural_cmp(a, b)) else { return };
+    let Some(newest) = cx
+        .manifest
+        .iter()
+        .map(|a| norm(&a.version))
+        .max_by(|a, b| dbarch_migrate::natural_cmp(a, b))
+    else {
+        return;
+    };
     for s in cx.scripts {
         let v = norm(&s.version);
         let applied = cx.manifest.iter().any(|a| norm(&a.version) == v);
@@ -91,7 +110,10 @@ fn check_out_of_order(cx: &HistoryContext, out: &mut Sink) {
             out.push(
                 file_start(s).into(),
                 format!("order:{}", s.version),
-                format!("migration {} is not applied yet but sorts before {newest}, which is", s.version),
+                format!(
+                    "migration {} is not applied yet but sorts before {newest}, which is",
+                    s.version
+                ),
                 "Give it a version after every applied migration.",
                 None,
             );

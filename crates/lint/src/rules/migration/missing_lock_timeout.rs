@@ -18,7 +18,10 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE users (id bigint PRIMARY KEY);\n-- migration\nALTER TABLE users ADD COLUMN nickname text;",
         use_instead: "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nickname text;",
         fix_safety: Some("The statement fails when the timeout expires; retry the migration."),
-        references: &["https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT", "https://www.postgresql.org/docs/current/explicit-locking.html"],
+        references: &[
+            "https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT",
+            "https://www.postgresql.org/docs/current/explicit-locking.html",
+        ],
     },
     fixtures: fixtures!("MIG009"),
     check: Check::Migration(check),
@@ -30,7 +33,12 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         return;
     }
     let ops = cx.operations();
-    let Some((op, table)) = ops.iter().find(|(o, _)| o.lock == LockLevel::AccessExclusive) else { return };
+    let Some((op, table)) = ops
+        .iter()
+        .find(|(o, _)| o.lock == LockLevel::AccessExclusive)
+    else {
+        return;
+    };
     out.push(
         cx.stmt.span.into(),
         format!("{table}:{}:{}", op.id, cx.stmt.span.start),

@@ -1,40 +1,51 @@
 //! Migration safety: statements judged against the schema as it was before them, and the locks they take.
 pub mod add_check_without_not_valid;
-pub mod add_unique_without_index;
-pub mod alter_column_type;
-pub mod backfill_in_ddl_transaction;
-pub mod drop_column_or_table;
-pub mod enum_add_value_in_transaction;
-pub mod manifest;
-pub mod multiple_access_exclusive;
-pub mod reindex_not_concurrently;
-pub mod rename;
-pub mod table_rewrite_maintenance;
-pub mod truncate_or_cascade;
-pub mod validate_in_same_transaction;
 pub mod add_column_not_null_without_default;
 pub mod add_column_rewrite;
 pub mod add_foreign_key_without_not_valid;
+pub mod add_unique_without_index;
+pub mod alter_column_type;
+pub mod backfill_in_ddl_transaction;
 pub mod concurrently_in_transaction;
 pub mod down_does_not_restore;
+pub mod drop_column_or_table;
 pub mod drop_not_null_or_default;
 pub mod drop_routine_type_or_schema;
+pub mod enum_add_value_in_transaction;
+pub mod manifest;
 pub mod missing_lock_timeout;
+pub mod multiple_access_exclusive;
+pub mod reindex_not_concurrently;
+pub mod rename;
 pub mod require_concurrent_index_creation;
 pub mod require_concurrent_index_deletion;
 pub mod set_not_null;
+pub mod table_rewrite_maintenance;
+pub mod truncate_or_cascade;
+pub mod validate_in_same_transaction;
 
 use dbarch_sql::{NodeEnum, ast};
 
 /// Functions whose value differs per row: a column default calling one forces a table rewrite.
 const VOLATILE: &[&str] = &[
-    "random", "clock_timestamp", "timeofday", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
-    "nextval", "txid_current", "statement_timestamp", "gen_random_bytes",
+    "random",
+    "clock_timestamp",
+    "timeofday",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "nextval",
+    "txid_current",
+    "statement_timestamp",
+    "gen_random_bytes",
 ];
 
 /// The ALTER TABLE subcommands of a statement, with the table they apply to.
 pub(crate) fn alter_table(stmt: &NodeEnum) -> Option<(&ast::RangeVar, Vec<&ast::AlterTableCmd>)> {
-    let NodeEnum::AlterTableStmt(a) = stmt else { return None };
+    let NodeEnum::AlterTableStmt(a) = stmt else {
+        return None;
+    };
     if a.objtype != ast::ObjectType::ObjectTable as i32 {
         return None;
     }
@@ -65,7 +76,10 @@ pub(crate) fn added_column(c: &ast::AlterTableCmd) -> Option<&ast::ColumnDef> {
 }
 
 /// The constraints written on a column definition, by type.
-pub(crate) fn column_constraint(d: &ast::ColumnDef, t: ast::ConstrType) -> Option<&ast::Constraint> {
+pub(crate) fn column_constraint(
+    d: &ast::ColumnDef,
+    t: ast::ConstrType,
+) -> Option<&ast::Constraint> {
     d.constraints.iter().find_map(|n| match n.node.as_ref() {
         Some(NodeEnum::Constraint(c)) if c.contype == t as i32 => Some(c.as_ref()),
         _ => None,
@@ -93,12 +107,18 @@ pub(crate) fn adds_rewriting_column_def(d: &ast::ColumnDef) -> bool {
 
 /// The volatile function a column default calls, if any.
 pub(crate) fn volatile_default(d: &ast::ColumnDef) -> Option<String> {
-    let expr = column_constraint(d, ast::ConstrType::ConstrDefault).and_then(|c| c.raw_expr.as_deref()).or(d.raw_default.as_deref())?;
-    dbarch_sql::expr::function_calls(expr).into_iter().find(|f| VOLATILE.contains(&f.as_str()))
+    let expr = column_constraint(d, ast::ConstrType::ConstrDefault)
+        .and_then(|c| c.raw_expr.as_deref())
+        .or(d.raw_default.as_deref())?;
+    dbarch_sql::expr::function_calls(expr)
+        .into_iter()
+        .find(|f| VOLATILE.contains(&f.as_str()))
 }
 
 /// The columns an ALTER TABLE adds to a table that existed before this migration.
-pub(crate) fn columns_added_to_existing<'a>(cx: &'a crate::migration::StatementContext) -> Option<(&'a dbarch_catalog::Table, Vec<&'a ast::ColumnDef>)> {
+pub(crate) fn columns_added_to_existing<'a>(
+    cx: &'a crate::migration::StatementContext,
+) -> Option<(&'a dbarch_catalog::Table, Vec<&'a ast::ColumnDef>)> {
     let (rv, cmds) = alter_table(&cx.stmt.node)?;
     let t = cx.existing_table(rv)?;
     Some((t, cmds.into_iter().filter_map(added_column).collect()))

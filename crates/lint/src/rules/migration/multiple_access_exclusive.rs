@@ -17,7 +17,9 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY);\n-- migration\nSET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN a text;\nALTER TABLE orders ADD COLUMN b text;",
         use_instead: "-- one table per migration (or per transaction)\nSET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN a text;",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-DEADLOCKS"],
+        references: &[
+            "https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-DEADLOCKS",
+        ],
     },
     fixtures: fixtures!("MIG020"),
     check: Check::Migration(check),

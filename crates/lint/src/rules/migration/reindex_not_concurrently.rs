@@ -16,22 +16,31 @@ pub static RULE: Rule = Rule {
               index and swaps.",
         example: "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\nCREATE INDEX orders_user_id_idx ON orders (user_id);\n-- migration\nREINDEX INDEX orders_user_id_idx;",
         use_instead: "-- dbarch:no-transaction\nREINDEX INDEX CONCURRENTLY orders_user_id_idx;",
-        fix_safety: Some("CONCURRENTLY cannot run in a transaction block; a failed run leaves an invalid `_ccnew` index to drop."),
-        references: &["https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY"],
+        fix_safety: Some(
+            "CONCURRENTLY cannot run in a transaction block; a failed run leaves an invalid `_ccnew` index to drop.",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY",
+        ],
     },
     fixtures: fixtures!("MIG010"),
     check: Check::Migration(check),
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::ReindexStmt(r) = &cx.stmt.node else { return };
+    let NodeEnum::ReindexStmt(r) = &cx.stmt.node else {
+        return;
+    };
     if cx.pg_version < 12 || r.params.iter().any(|p| matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently")) {
         return;
     }
     out.push(
         cx.stmt.span.into(),
         format!("reindex:{}", cx.stmt.sql),
-        format!("REINDEX without CONCURRENTLY {}", cx.knowledge.describe("reindex", cx.pg_version)),
+        format!(
+            "REINDEX without CONCURRENTLY {}",
+            cx.knowledge.describe("reindex", cx.pg_version)
+        ),
         "Use REINDEX ... CONCURRENTLY (PostgreSQL 12+), outside a transaction block.",
         None,
     );

@@ -24,8 +24,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::RenameStmt(r) = &cx.stmt.node else { return };
-    let Some(t) = r.relation.as_ref().and_then(|rv| cx.existing_table(rv)) else { return };
+    let NodeEnum::RenameStmt(r) = &cx.stmt.node else {
+        return;
+    };
+    let Some(t) = r.relation.as_ref().and_then(|rv| cx.existing_table(rv)) else {
+        return;
+    };
     let (what, old) = if r.rename_type == ast::ObjectType::ObjectColumn as i32 {
         ("column", format!("{}.{}", t.name, r.subname))
     } else if r.rename_type == ast::ObjectType::ObjectTable as i32 {

@@ -1,5 +1,5 @@
-use crate::rules::prelude::*;
 use crate::migration::StatementContext;
+use crate::rules::prelude::*;
 use dbarch_sql::NodeEnum;
 
 pub static RULE: Rule = Rule {
@@ -15,27 +15,47 @@ pub static RULE: Rule = Rule {
               table waits, for minutes on a large table. CONCURRENTLY builds the index while writes continue.",
         example: "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n-- migration\nCREATE INDEX orders_user_id_idx ON orders (user_id);",
         use_instead: "-- dbarch:no-transaction\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
-        fix_safety: Some("CONCURRENTLY cannot run in a transaction block: the migration must run without one (see \
-                          MIG002). A failed concurrent build leaves an INVALID index to drop before retrying."),
-        references: &["https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY"],
+        fix_safety: Some(
+            "CONCURRENTLY cannot run in a transaction block: the migration must run without one (see \
+                          MIG002). A failed concurrent build leaves an INVALID index to drop before retrying.",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY",
+        ],
     },
     fixtures: fixtures!("MIG001"),
     check: Check::Migration(check),
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::IndexStmt(i) = &cx.stmt.node else { return };
+    let NodeEnum::IndexStmt(i) = &cx.stmt.node else {
+        return;
+    };
     if i.concurrent {
         return;
     }
-    let Some(t) = i.relation.as_ref().and_then(|r| cx.existing_table(r)) else { return };
+    let Some(t) = i.relation.as_ref().and_then(|r| cx.existing_table(r)) else {
+        return;
+    };
     let mut fixed = i.clone();
     fixed.concurrent = true;
     let sql = dbarch_sql::expr::deparse_stmt(&NodeEnum::IndexStmt(fixed));
     out.push(
         cx.stmt.span.into(),
-        format!("{}:{}", t.name, if i.idxname.is_empty() { "unnamed" } else { &i.idxname }),
-        format!("CREATE INDEX on existing table {} {} for the whole build", t.name, cx.knowledge.describe("create-index", cx.pg_version)),
+        format!(
+            "{}:{}",
+            t.name,
+            if i.idxname.is_empty() {
+                "unnamed"
+            } else {
+                &i.idxname
+            }
+        ),
+        format!(
+            "CREATE INDEX on existing table {} {} for the whole build",
+            t.name,
+            cx.knowledge.describe("create-index", cx.pg_version)
+        ),
         "Build it with CREATE INDEX CONCURRENTLY, in a migration that runs outside a transaction.",
         (!sql.is_empty()).then(|| format!("{sql};")),
     );

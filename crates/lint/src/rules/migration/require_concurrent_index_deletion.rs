@@ -1,5 +1,5 @@
-use crate::rules::prelude::*;
 use crate::migration::StatementContext;
+use crate::rules::prelude::*;
 use dbarch_sql::{NodeEnum, ast};
 
 pub static RULE: Rule = Rule {
@@ -14,8 +14,10 @@ pub static RULE: Rule = Rule {
               finish, every new read and write queues behind it. CONCURRENTLY waits without blocking.",
         example: "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\nCREATE INDEX orders_user_id_idx ON orders (user_id);\n-- migration\nDROP INDEX orders_user_id_idx;",
         use_instead: "-- dbarch:no-transaction\nDROP INDEX CONCURRENTLY orders_user_id_idx;",
-        fix_safety: Some("CONCURRENTLY cannot run in a transaction block, and cannot drop the index behind a \
-                          constraint (drop the constraint instead)."),
+        fix_safety: Some(
+            "CONCURRENTLY cannot run in a transaction block, and cannot drop the index behind a \
+                          constraint (drop the constraint instead).",
+        ),
         references: &["https://www.postgresql.org/docs/current/sql-dropindex.html"],
     },
     fixtures: fixtures!("MIG003"),
@@ -23,7 +25,9 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::DropStmt(d) = &cx.stmt.node else { return };
+    let NodeEnum::DropStmt(d) = &cx.stmt.node else {
+        return;
+    };
     if d.concurrent || d.remove_type != ast::ObjectType::ObjectIndex as i32 {
         return;
     }
@@ -39,7 +43,10 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         out.push(
             cx.stmt.span.into(),
             format!("{table}:{}", cx.stmt.sql),
-            format!("DROP INDEX on {table} {}", cx.knowledge.describe("drop-index", cx.pg_version)),
+            format!(
+                "DROP INDEX on {table} {}",
+                cx.knowledge.describe("drop-index", cx.pg_version)
+            ),
             "Drop it CONCURRENTLY, in a migration that runs outside a transaction.",
             Some(fixed),
         );

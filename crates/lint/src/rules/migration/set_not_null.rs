@@ -18,18 +18,29 @@ pub static RULE: Rule = Rule {
               such a constraint can be added NOT VALID and validated without blocking.",
         example: "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n-- migration\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
         use_instead: "ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;  -- no write lock\nALTER TABLE users ALTER COLUMN email SET NOT NULL;             -- no scan (PostgreSQL 12+)\nALTER TABLE users DROP CONSTRAINT users_email_not_null;",
-        fix_safety: Some("Run the VALIDATE in its own transaction (separate migration) so the brief locks are not \
-                          held together."),
-        references: &["https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL"],
+        fix_safety: Some(
+            "Run the VALIDATE in its own transaction (separate migration) so the brief locks are not \
+                          held together.",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL",
+        ],
     },
     fixtures: fixtures!("MIG006"),
     check: Check::Migration(check),
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else { return };
-    let Some(t) = cx.existing_table(rv) else { return };
-    for c in cmds.into_iter().filter(|c| is(c, AlterTableType::AtSetNotNull)) {
+    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
+        return;
+    };
+    let Some(t) = cx.existing_table(rv) else {
+        return;
+    };
+    for c in cmds
+        .into_iter()
+        .filter(|c| is(c, AlterTableType::AtSetNotNull))
+    {
         let proven = cx.pg_version >= 12
             && t.constraints.iter().any(|k| {
                 !k.not_valid

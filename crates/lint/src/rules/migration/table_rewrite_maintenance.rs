@@ -15,7 +15,10 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE events (id bigint PRIMARY KEY);\n-- migration\nVACUUM FULL events;",
         use_instead: "-- reclaim space online with the pg_repack extension, outside migrations:\n--   pg_repack --table=events\n-- or rely on plain VACUUM (no exclusive lock)\nVACUUM (ANALYZE) events;",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/sql-vacuum.html", "https://www.postgresql.org/docs/current/sql-cluster.html"],
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-vacuum.html",
+            "https://www.postgresql.org/docs/current/sql-cluster.html",
+        ],
     },
     fixtures: fixtures!("MIG015"),
     check: Check::Migration(check),
@@ -23,7 +26,11 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &StatementContext, out: &mut Sink) {
     let what = match &cx.stmt.node {
-        NodeEnum::VacuumStmt(v) if v.options.iter().any(|o| matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full")) => {
+        NodeEnum::VacuumStmt(v)
+            if v.options.iter().any(
+                |o| matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full"),
+            ) =>
+        {
             ("VACUUM FULL", "vacuum-full")
         }
         NodeEnum::ClusterStmt(_) => ("CLUSTER", "cluster"),
@@ -32,7 +39,11 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     out.push(
         cx.stmt.span.into(),
         format!("{}:{}", what.0, cx.stmt.sql),
-        format!("{} {}", what.0, cx.knowledge.describe(what.1, cx.pg_version)),
+        format!(
+            "{} {}",
+            what.0,
+            cx.knowledge.describe(what.1, cx.pg_version)
+        ),
         "Do not rewrite tables in a migration; use pg_repack online, or plain VACUUM.",
         None,
     );

@@ -16,7 +16,10 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE sessions (id bigint PRIMARY KEY);\n-- migration\nTRUNCATE sessions;",
         use_instead: "-- delete in batches, or drop dependants explicitly\nDELETE FROM sessions WHERE id IN (SELECT id FROM sessions LIMIT 10000);",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/sql-truncate.html", "https://www.postgresql.org/docs/current/ddl-depend.html"],
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-truncate.html",
+            "https://www.postgresql.org/docs/current/ddl-depend.html",
+        ],
     },
     fixtures: fixtures!("MIG017"),
     check: Check::Migration(check),

@@ -17,7 +17,9 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n-- migration\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;",
         use_instead: "-- migration 1\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n-- migration 2\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT"],
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT",
+        ],
     },
     fixtures: fixtures!("MIG018"),
     check: Check::Migration(check),
@@ -27,10 +29,18 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     if !cx.in_transaction {
         return;
     }
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else { return };
+    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
+        return;
+    };
     let table = cx.catalog.resolve(rv);
-    for c in cmds.into_iter().filter(|c| is(c, AlterTableType::AtValidateConstraint)) {
-        if cx.added_not_valid.contains(&(table.clone(), c.name.clone())) {
+    for c in cmds
+        .into_iter()
+        .filter(|c| is(c, AlterTableType::AtValidateConstraint))
+    {
+        if cx
+            .added_not_valid
+            .contains(&(table.clone(), c.name.clone()))
+        {
             out.push(
                 cx.stmt.span.into(),
                 format!("{table}:{}", c.name),

@@ -15,7 +15,9 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY);\nCREATE TABLE products (product_id bigint PRIMARY KEY);",
         use_instead: "CREATE TABLE products (id bigint PRIMARY KEY);",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS"],
+        references: &[
+            "https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS",
+        ],
     },
     fixtures: fixtures!("NAM003"),
     check: Check::Schema(check),
@@ -26,8 +28,13 @@ fn style(t: &Table, pk: &str) -> &'static str {
         return "id";
     }
     let words = name_words(&t.name.name);
-    let singular = words.last().map(|w| w.trim_end_matches('s').to_string()).unwrap_or_default();
-    if pk == format!("{}_id", t.name.name) || pk.ends_with("_id") && pk.trim_end_matches("_id").trim_end_matches('s') == singular {
+    let singular = words
+        .last()
+        .map(|w| w.trim_end_matches('s').to_string())
+        .unwrap_or_default();
+    if pk == format!("{}_id", t.name.name)
+        || pk.ends_with("_id") && pk.trim_end_matches("_id").trim_end_matches('s') == singular
+    {
         "<table>_id"
     } else {
         "other"
@@ -52,7 +59,10 @@ fn check(cx: &Context, out: &mut Sink) {
         out.push(
             t.primary_key().map(|c| c.origin).unwrap_or(t.origin),
             format!("{}.{pk}", t.name),
-            format!("primary key {}.{pk} is named {s}-style while most tables use {major}", t.name),
+            format!(
+                "primary key {}.{pk} is named {s}-style while most tables use {major}",
+                t.name
+            ),
             format!("Name primary keys one way ({major}, as most tables here do)."),
             None,
         );

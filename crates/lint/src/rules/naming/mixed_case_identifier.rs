@@ -14,9 +14,13 @@ pub static RULE: Rule = Rule {
               Mixed with snake_case names elsewhere, they make the schema inconsistent to read and to generate code from.",
         example: "CREATE TABLE \"OrderItems\" (\"orderId\" bigint, \"unitPrice\" numeric);",
         use_instead: "CREATE TABLE order_items (order_id bigint, unit_price numeric);",
-        fix_safety: Some("Renaming breaks every client that uses the old name: rename with an expand/contract \
-                          migration (a view or a compatible release in between)."),
-        references: &["https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS"],
+        fix_safety: Some(
+            "Renaming breaks every client that uses the old name: rename with an expand/contract \
+                          migration (a view or a compatible release in between).",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS",
+        ],
     },
     fixtures: fixtures!("NAM001"),
     check: Check::Schema(check),
@@ -27,7 +31,8 @@ pub(crate) fn snake(name: &str) -> String {
 }
 
 fn bad(name: &str) -> bool {
-    name.chars().any(|c| c.is_uppercase() || c == ' ' || c == '-')
+    name.chars()
+        .any(|c| c.is_uppercase() || c == ' ' || c == '-')
 }
 
 fn check(cx: &Context, out: &mut Sink) {
@@ -38,16 +43,29 @@ fn check(cx: &Context, out: &mut Sink) {
                 t.name.to_string(),
                 format!("table name {} must always be quoted", t.name),
                 "Use lower-case snake_case names, which need no quotes.",
-                Some(format!("ALTER TABLE {} RENAME TO {};", t.name, quote_ident(&snake(&t.name.name)))),
+                Some(format!(
+                    "ALTER TABLE {} RENAME TO {};",
+                    t.name,
+                    quote_ident(&snake(&t.name.name))
+                )),
             );
         }
         for c in t.columns.iter().filter(|c| bad(&c.name)) {
             out.column(
                 t,
                 c,
-                format!("column name {} on {} must always be quoted", quote_ident(&c.name), t.name),
+                format!(
+                    "column name {} on {} must always be quoted",
+                    quote_ident(&c.name),
+                    t.name
+                ),
                 "Use lower-case snake_case names, which need no quotes.",
-                Some(format!("ALTER TABLE {} RENAME COLUMN {} TO {};", t.name, quote_ident(&c.name), quote_ident(&snake(&c.name)))),
+                Some(format!(
+                    "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                    t.name,
+                    quote_ident(&c.name),
+                    quote_ident(&snake(&c.name))
+                )),
             );
         }
     }

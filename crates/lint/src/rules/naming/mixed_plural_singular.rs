@@ -14,7 +14,9 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY);\nCREATE TABLE invoice (id bigint PRIMARY KEY);",
         use_instead: "CREATE TABLE invoices (id bigint PRIMARY KEY);",
         fix_safety: None,
-        references: &["https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS"],
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS",
+        ],
     },
     fixtures: fixtures!("NAM002"),
     check: Check::Schema(check),
@@ -26,7 +28,10 @@ fn check(cx: &Context, out: &mut Sink) {
         by_schema.entry(t.name.schema.as_str()).or_default().push(t);
     }
     for tables in by_schema.values() {
-        let judged: Vec<(&&Table, bool)> = tables.iter().filter_map(|t| plurality(&t.name.name).map(|p| (t, p))).collect();
+        let judged: Vec<(&&Table, bool)> = tables
+            .iter()
+            .filter_map(|t| plurality(&t.name.name).map(|p| (t, p)))
+            .collect();
         let plural = judged.iter().filter(|(_, p)| *p).count();
         let singular = judged.len() - plural;
         if plural == 0 || singular == 0 || plural == singular {
@@ -34,11 +39,21 @@ fn check(cx: &Context, out: &mut Sink) {
         }
         let majority_plural = plural > singular;
         for (t, _) in judged.iter().filter(|(_, p)| *p != majority_plural) {
-            let (this, most) = if majority_plural { ("singular", "plural") } else { ("plural", "singular") };
+            let (this, most) = if majority_plural {
+                ("singular", "plural")
+            } else {
+                ("plural", "singular")
+            };
             out.push(
                 t.origin,
                 t.name.to_string(),
-                format!("table {} is {this} while {} of {} tables in schema {} are {most}", t.name, plural.max(singular), judged.len(), t.name.schema),
+                format!(
+                    "table {} is {this} while {} of {} tables in schema {} are {most}",
+                    t.name,
+                    plural.max(singular),
+                    judged.len(),
+                    t.name.schema
+                ),
                 format!("Name tables consistently ({most}, as most of this schema does)."),
                 None,
             );

@@ -24,11 +24,23 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
         for (_, fk) in t.foreign_keys() {
-            let [fk_col] = fk.columns.as_slice() else { continue };
-            let Some(prefix) = fk_col.strip_suffix("_id") else { continue };
-            let Some(rt) = cx.catalog.table(&fk.ref_table) else { continue };
+            let [fk_col] = fk.columns.as_slice() else {
+                continue;
+            };
+            let Some(prefix) = fk_col.strip_suffix("_id") else {
+                continue;
+            };
+            let Some(rt) = cx.catalog.table(&fk.ref_table) else {
+                continue;
+            };
             for c in &t.columns {
-                let Some(attr) = c.name.strip_prefix(prefix).and_then(|r| r.strip_prefix('_')) else { continue };
+                let Some(attr) = c
+                    .name
+                    .strip_prefix(prefix)
+                    .and_then(|r| r.strip_prefix('_'))
+                else {
+                    continue;
+                };
                 if attr == "id" || c.comment.is_some() || rt.column(attr).is_none() {
                     continue;
                 }

@@ -22,13 +22,39 @@ pub static RULE: Rule = Rule {
     check: Check::Schema(check),
 };
 
-const ATTR: &[&str] = &["attribute", "attr", "attribute_name", "attr_name", "key", "property", "property_name", "field", "field_name", "meta_key", "param", "param_name"];
-const VALUE: &[&str] = &["value", "val", "attribute_value", "attr_value", "property_value", "field_value", "meta_value", "param_value"];
+const ATTR: &[&str] = &[
+    "attribute",
+    "attr",
+    "attribute_name",
+    "attr_name",
+    "key",
+    "property",
+    "property_name",
+    "field",
+    "field_name",
+    "meta_key",
+    "param",
+    "param_name",
+];
+const VALUE: &[&str] = &[
+    "value",
+    "val",
+    "attribute_value",
+    "attr_value",
+    "property_value",
+    "field_value",
+    "meta_value",
+    "param_value",
+];
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        let (Some(a), Some(v)) = (has_column_named(t, ATTR), has_column_named(t, VALUE)) else { continue };
-        if !a.data_type.is_text_like() || !(v.data_type.is_text_like() || v.data_type.name == "jsonb") {
+        let (Some(a), Some(v)) = (has_column_named(t, ATTR), has_column_named(t, VALUE)) else {
+            continue;
+        };
+        if !a.data_type.is_text_like()
+            || !(v.data_type.is_text_like() || v.data_type.name == "jsonb")
+        {
             continue;
         }
         out.push(

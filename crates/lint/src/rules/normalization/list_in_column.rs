@@ -21,7 +21,20 @@ pub static RULE: Rule = Rule {
     check: Check::Schema(check),
 };
 
-const LIST_NOUNS: &[&str] = &["tags", "categories", "roles", "emails", "phones", "skills", "permissions", "labels", "keywords", "recipients", "attachments", "groups"];
+const LIST_NOUNS: &[&str] = &[
+    "tags",
+    "categories",
+    "roles",
+    "emails",
+    "phones",
+    "skills",
+    "permissions",
+    "labels",
+    "keywords",
+    "recipients",
+    "attachments",
+    "groups",
+];
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
@@ -40,7 +53,16 @@ fn check(cx: &Context, out: &mut Sink) {
             } else {
                 "Use a child table (one row per value), or a text[] column with a GIN index when the values reference nothing."
             };
-            out.column(t, c, format!("{}.{} stores a list of values in one {} column", t.name, c.name, c.data_type), help, None);
+            out.column(
+                t,
+                c,
+                format!(
+                    "{}.{} stores a list of values in one {} column",
+                    t.name, c.name, c.data_type
+                ),
+                help,
+                None,
+            );
         }
     }
 }

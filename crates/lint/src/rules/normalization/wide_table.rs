@@ -27,7 +27,11 @@ fn check(cx: &Context, out: &mut Sink) {
             out.push(
                 t.origin,
                 t.name.to_string(),
-                format!("{} has {} columns (threshold {max})", t.name, t.columns.len()),
+                format!(
+                    "{} has {} columns (threshold {max})",
+                    t.name,
+                    t.columns.len()
+                ),
                 "Split optional or feature-specific column groups into 1:1 tables.",
                 None,
             );

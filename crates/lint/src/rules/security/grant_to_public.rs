@@ -14,7 +14,9 @@ pub static RULE: Rule = Rule {
               has.",
         example: "GRANT SELECT, INSERT ON customers TO PUBLIC;",
         use_instead: "CREATE ROLE app_readonly NOLOGIN;\nGRANT SELECT ON customers TO app_readonly;\nGRANT app_readonly TO reporting;",
-        fix_safety: Some("Revoking may break a role that relied on the PUBLIC grant; grant it explicitly first."),
+        fix_safety: Some(
+            "Revoking may break a role that relied on the PUBLIC grant; grant it explicitly first.",
+        ),
         references: &["https://www.postgresql.org/docs/current/ddl-priv.html"],
     },
     fixtures: fixtures!("SEC003"),
@@ -27,7 +29,9 @@ fn check(cx: &Context, out: &mut Sink) {
             continue;
         }
         let harmless = (g.object_kind == "SCHEMA" && g.privileges.iter().all(|p| p == "USAGE"))
-            || (g.object_kind.contains("FUNCTION") || g.object_kind.contains("ROUTINE") || g.object_kind.contains("PROCEDURE"));
+            || (g.object_kind.contains("FUNCTION")
+                || g.object_kind.contains("ROUTINE")
+                || g.object_kind.contains("PROCEDURE"));
         if harmless {
             continue;
         }
@@ -36,9 +40,15 @@ fn check(cx: &Context, out: &mut Sink) {
         out.push(
             g.origin,
             format!("{}:{}:{}", g.object_kind, objects, privs),
-            format!("{privs} on {} {objects} is granted to PUBLIC", g.object_kind),
+            format!(
+                "{privs} on {} {objects} is granted to PUBLIC",
+                g.object_kind
+            ),
             "Grant to a dedicated role instead, and grant that role to the users that need it.",
-            Some(format!("REVOKE {privs} ON {} {objects} FROM PUBLIC;", g.object_kind)),
+            Some(format!(
+                "REVOKE {privs} ON {} {objects} FROM PUBLIC;",
+                g.object_kind
+            )),
         );
     }
 }

@@ -14,8 +14,10 @@ pub static RULE: Rule = Rule {
               owner, which usually surfaces as an empty page in production.",
         example: "CREATE TABLE documents (id bigint PRIMARY KEY, owner_id bigint NOT NULL);\nCREATE POLICY documents_owner ON documents USING (owner_id = current_setting('app.user_id')::bigint);",
         use_instead: "ALTER TABLE documents ENABLE ROW LEVEL SECURITY;\nCREATE POLICY documents_owner ON documents USING (owner_id = current_setting('app.user_id')::bigint);",
-        fix_safety: Some("Enabling row level security changes what every non-owner role sees at once; check that the \
-                          policies cover all the application's commands (SELECT, INSERT, UPDATE, DELETE)."),
+        fix_safety: Some(
+            "Enabling row level security changes what every non-owner role sees at once; check that the \
+                          policies cover all the application's commands (SELECT, INSERT, UPDATE, DELETE).",
+        ),
         references: &["https://www.postgresql.org/docs/current/ddl-rowsecurity.html"],
     },
     fixtures: fixtures!("SEC004"),
@@ -29,7 +31,11 @@ fn check(cx: &Context, out: &mut Sink) {
             out.push(
                 t.policies[0].origin,
                 t.name.to_string(),
-                format!("policies on {} ({}) are ignored: row level security is not enabled", t.name, names.join(", ")),
+                format!(
+                    "policies on {} ({}) are ignored: row level security is not enabled",
+                    t.name,
+                    names.join(", ")
+                ),
                 "Enable row level security on the table, or the policies have no effect.",
                 Some(format!("ALTER TABLE {} ENABLE ROW LEVEL SECURITY;", t.name)),
             );

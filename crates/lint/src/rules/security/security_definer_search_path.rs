@@ -13,9 +13,13 @@ pub static RULE: Rule = Rule {
               shadow a table, function or operator the function uses and run code as the owner — often a superuser.",
         example: "CREATE FUNCTION delete_user(uid bigint) RETURNS void LANGUAGE sql SECURITY DEFINER\n    AS $$ DELETE FROM users WHERE id = uid $$;",
         use_instead: "CREATE FUNCTION delete_user(uid bigint) RETURNS void LANGUAGE sql SECURITY DEFINER\n    SET search_path = pg_catalog, pg_temp\n    AS $$ DELETE FROM public.users WHERE id = uid $$;",
-        fix_safety: Some("With a fixed search_path, unqualified names in the body resolve only in the listed schemas; \
-                          qualify the names the function uses."),
-        references: &["https://www.postgresql.org/docs/current/sql-createfunction.html#SQL-CREATEFUNCTION-SECURITY"],
+        fix_safety: Some(
+            "With a fixed search_path, unqualified names in the body resolve only in the listed schemas; \
+                          qualify the names the function uses.",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-createfunction.html#SQL-CREATEFUNCTION-SECURITY",
+        ],
     },
     fixtures: fixtures!("SEC005"),
     check: Check::Schema(check),
@@ -30,9 +34,24 @@ fn check(cx: &Context, out: &mut Sink) {
         out.push(
             f.origin,
             sig.clone(),
-            format!("SECURITY DEFINER {} {sig} does not set search_path", if f.is_procedure { "procedure" } else { "function" }),
+            format!(
+                "SECURITY DEFINER {} {sig} does not set search_path",
+                if f.is_procedure {
+                    "procedure"
+                } else {
+                    "function"
+                }
+            ),
             "Pin the search_path so callers cannot shadow the objects it uses.",
-            Some(format!("ALTER {} {sig} SET search_path = pg_catalog, {}, pg_temp;", if f.is_procedure { "PROCEDURE" } else { "FUNCTION" }, quote_ident(&f.name.schema))),
+            Some(format!(
+                "ALTER {} {sig} SET search_path = pg_catalog, {}, pg_temp;",
+                if f.is_procedure {
+                    "PROCEDURE"
+                } else {
+                    "FUNCTION"
+                },
+                quote_ident(&f.name.schema)
+            )),
         );
     }
 }

@@ -15,23 +15,35 @@ pub static RULE: Rule = Rule {
               security makes the database apply the filter to every query of the application role.",
         example: "CREATE TABLE projects (\n    id bigint PRIMARY KEY,\n    org_id bigint NOT NULL,\n    name text NOT NULL\n);",
         use_instead: "ALTER TABLE projects ENABLE ROW LEVEL SECURITY;\nCREATE POLICY projects_tenant_isolation ON projects\n    USING (org_id = current_setting('app.current_org_id')::bigint);",
-        fix_safety: Some("Once enabled, roles other than the owner (and BYPASSRLS roles) see no rows until a policy \
+        fix_safety: Some(
+            "Once enabled, roles other than the owner (and BYPASSRLS roles) see no rows until a policy \
                           allows them: create the policies in the same migration, and set the tenant setting in \
-                          every session of the application."),
+                          every session of the application.",
+        ),
         references: &["https://www.postgresql.org/docs/current/ddl-rowsecurity.html"],
     },
     fixtures: fixtures!("SEC002"),
     check: Check::Schema(check),
 };
 
-const TENANT: &[&str] = &["tenant_id", "org_id", "organization_id", "organisation_id", "account_id", "workspace_id", "company_id", "team_id", "customer_account_id"];
+const TENANT: &[&str] = &[
+    "tenant_id",
+    "org_id",
+    "organization_id",
+    "organisation_id",
+    "account_id",
+    "workspace_id",
+    "company_id",
+    "team_id",
+    "customer_account_id",
+];
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        let col = t
-            .columns
-            .iter()
-            .find(|c| TENANT.contains(&c.name.as_str()) || cx.options.tenant_columns.iter().any(|x| x == &c.name));
+        let col = t.columns.iter().find(|c| {
+            TENANT.contains(&c.name.as_str())
+                || cx.options.tenant_columns.iter().any(|x| x == &c.name)
+        });
         let Some(c) = col else { continue };
         if t.rls_enabled {
             continue;

@@ -15,8 +15,13 @@ pub static RULE: Rule = Rule {
               easier to change.",
         example: "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(255) NOT NULL);",
         use_instead: "CREATE TABLE users (\n    id bigint PRIMARY KEY,\n    email text NOT NULL CHECK (length(email) <= 320)\n);",
-        fix_safety: Some("varchar(n) to text is binary-coercible: no rewrite, no scan, only a brief ACCESS EXCLUSIVE lock."),
-        references: &["https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_varchar.28n.29_by_default", "https://www.postgresql.org/docs/current/datatype-character.html"],
+        fix_safety: Some(
+            "varchar(n) to text is binary-coercible: no rewrite, no scan, only a brief ACCESS EXCLUSIVE lock.",
+        ),
+        references: &[
+            "https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_varchar.28n.29_by_default",
+            "https://www.postgresql.org/docs/current/datatype-character.html",
+        ],
     },
     fixtures: fixtures!("TYP006"),
     check: Check::Schema(check),
@@ -24,11 +29,17 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Sink) {
     for (t, c) in columns(cx) {
-        if c.data_type.name == "varchar" && !c.data_type.modifiers.is_empty() && !c.data_type.is_array() {
+        if c.data_type.name == "varchar"
+            && !c.data_type.modifiers.is_empty()
+            && !c.data_type.is_array()
+        {
             out.column(
                 t,
                 c,
-                format!("{}.{} is {}; the length limit is probably arbitrary", t.name, c.name, c.data_type),
+                format!(
+                    "{}.{} is {}; the length limit is probably arbitrary",
+                    t.name, c.name, c.data_type
+                ),
                 "Use text; if the length is a business rule, state it as a CHECK constraint.",
                 Some(alter_type_fix(&t.name, &c.name, "text", None)),
             );

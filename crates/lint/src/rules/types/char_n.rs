@@ -15,9 +15,14 @@ pub static RULE: Rule = Rule {
               either: shorter values are accepted and padded.",
         example: "CREATE TABLE countries (code char(2) PRIMARY KEY, name text NOT NULL);",
         use_instead: "CREATE TABLE countries (\n    code text PRIMARY KEY CHECK (code ~ '^[A-Z]{2}$'),\n    name text NOT NULL\n);",
-        fix_safety: Some("char to text strips the padding; the change rewrites the table under an ACCESS \
-                          EXCLUSIVE lock. Add a CHECK if the length is a business rule."),
-        references: &["https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_char.28n.29", "https://www.postgresql.org/docs/current/datatype-character.html"],
+        fix_safety: Some(
+            "char to text strips the padding; the change rewrites the table under an ACCESS \
+                          EXCLUSIVE lock. Add a CHECK if the length is a business rule.",
+        ),
+        references: &[
+            "https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_char.28n.29",
+            "https://www.postgresql.org/docs/current/datatype-character.html",
+        ],
     },
     fixtures: fixtures!("TYP005"),
     check: Check::Schema(check),

@@ -15,17 +15,22 @@ pub static RULE: Rule = Rule {
               Sums drift, equality checks fail, and invoices disagree with ledgers by a cent.",
         example: "CREATE TABLE products (id bigint PRIMARY KEY, price double precision NOT NULL);",
         use_instead: "CREATE TABLE products (id bigint PRIMARY KEY, price numeric(12,2) NOT NULL);",
-        fix_safety: Some("The values are converted as they are stored, errors included: round them deliberately in \
-                          the USING clause. The change rewrites the table under an ACCESS EXCLUSIVE lock."),
-        references: &["https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-FLOAT"],
+        fix_safety: Some(
+            "The values are converted as they are stored, errors included: round them deliberately in \
+                          the USING clause. The change rewrites the table under an ACCESS EXCLUSIVE lock.",
+        ),
+        references: &[
+            "https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-FLOAT",
+        ],
     },
     fixtures: fixtures!("TYP003"),
     check: Check::Schema(check),
 };
 
 pub(crate) const MONEY_WORDS: &[&str] = &[
-    "price", "amount", "total", "subtotal", "cost", "balance", "fee", "fees", "tax", "discount", "salary", "revenue", "refund",
-    "charge", "payment", "paid", "wage", "budget", "income", "spend", "credit", "debit", "tip", "shipping", "msrp",
+    "price", "amount", "total", "subtotal", "cost", "balance", "fee", "fees", "tax", "discount",
+    "salary", "revenue", "refund", "charge", "payment", "paid", "wage", "budget", "income",
+    "spend", "credit", "debit", "tip", "shipping", "msrp",
 ];
 
 fn check(cx: &Context, out: &mut Sink) {
@@ -34,7 +39,9 @@ fn check(cx: &Context, out: &mut Sink) {
             continue;
         }
         let words = name_words(&c.name);
-        let money = words.iter().any(|w| MONEY_WORDS.contains(&w.as_str()) || cx.options.monetary_words.iter().any(|m| m == w));
+        let money = words.iter().any(|w| {
+            MONEY_WORDS.contains(&w.as_str()) || cx.options.monetary_words.iter().any(|m| m == w)
+        });
         if money {
             out.column(
                 t,

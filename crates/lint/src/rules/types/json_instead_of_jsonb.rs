@@ -15,8 +15,10 @@ pub static RULE: Rule = Rule {
               and duplicate keys must be preserved.",
         example: "CREATE TABLE events (id bigint PRIMARY KEY, payload json);",
         use_instead: "CREATE TABLE events (id bigint PRIMARY KEY, payload jsonb);",
-        fix_safety: Some("The conversion rewrites the table under an ACCESS EXCLUSIVE lock and drops duplicate keys \
-                          and whitespace."),
+        fix_safety: Some(
+            "The conversion rewrites the table under an ACCESS EXCLUSIVE lock and drops duplicate keys \
+                          and whitespace.",
+        ),
         references: &["https://www.postgresql.org/docs/current/datatype-json.html"],
     },
     fixtures: fixtures!("TYP004"),
@@ -31,7 +33,12 @@ fn check(cx: &Context, out: &mut Sink) {
                 c,
                 format!("{}.{} is json; use jsonb", t.name, c.name),
                 "jsonb is parsed once, comparable, and indexable with GIN.",
-                Some(alter_type_fix(&t.name, &c.name, "jsonb", Some(&format!("{}::jsonb", quote_ident(&c.name))))),
+                Some(alter_type_fix(
+                    &t.name,
+                    &c.name,
+                    "jsonb",
+                    Some(&format!("{}::jsonb", quote_ident(&c.name))),
+                )),
             );
         }
     }

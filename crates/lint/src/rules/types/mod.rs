@@ -13,5 +13,6 @@ use crate::rule::Context;
 
 /// Every column of every ordinary table.
 pub(crate) fn columns<'a>(cx: &'a Context) -> impl Iterator<Item = (&'a Table, &'a Column)> + 'a {
-    cx.tables().flat_map(|t| t.columns.iter().map(move |c| (t, c)))
+    cx.tables()
+        .flat_map(|t| t.columns.iter().map(move |c| (t, c)))
 }

@@ -14,8 +14,13 @@ pub static RULE: Rule = Rule {
               division and rounding are lossy. It is kept for backwards compatibility only.",
         example: "CREATE TABLE payments (id bigint PRIMARY KEY, amount money NOT NULL);",
         use_instead: "CREATE TABLE payments (\n    id bigint PRIMARY KEY,\n    amount numeric(19,4) NOT NULL,\n    currency char(3) NOT NULL\n);",
-        fix_safety: Some("money converts to numeric exactly; the change rewrites the table under an ACCESS EXCLUSIVE lock."),
-        references: &["https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_money", "https://www.postgresql.org/docs/current/datatype-money.html"],
+        fix_safety: Some(
+            "money converts to numeric exactly; the change rewrites the table under an ACCESS EXCLUSIVE lock.",
+        ),
+        references: &[
+            "https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_money",
+            "https://www.postgresql.org/docs/current/datatype-money.html",
+        ],
     },
     fixtures: fixtures!("TYP002"),
     check: Check::Schema(check),

@@ -14,8 +14,10 @@ pub static RULE: Rule = Rule {
               arithmetic or range indexes, and force a cast in every query that compares them.",
         example: "CREATE TABLE users (id bigint PRIMARY KEY, birth_date varchar(10));",
         use_instead: "CREATE TABLE users (id bigint PRIMARY KEY, birth_date date);",
-        fix_safety: Some("The USING cast fails on any value that is not a valid date or timestamp; clean those first. \
-                          The change rewrites the table."),
+        fix_safety: Some(
+            "The USING cast fails on any value that is not a valid date or timestamp; clean those first. \
+                          The change rewrites the table.",
+        ),
         references: &["https://www.postgresql.org/docs/current/datatype-datetime.html"],
     },
     fixtures: fixtures!("TYP007"),

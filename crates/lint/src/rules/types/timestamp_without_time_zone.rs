@@ -15,10 +15,15 @@ pub static RULE: Rule = Rule {
               and converts on display; it takes the same 8 bytes.",
         example: "CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamp NOT NULL);",
         use_instead: "CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamptz NOT NULL);",
-        fix_safety: Some("The USING clause states the zone the stored values were written in (UTC assumed). On \
+        fix_safety: Some(
+            "The USING clause states the zone the stored values were written in (UTC assumed). On \
                           PostgreSQL 12+ the change rewrites nothing when the session time zone is UTC; otherwise \
-                          it rewrites the table under an ACCESS EXCLUSIVE lock."),
-        references: &["https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_timestamp_.28without_time_zone.29", "https://www.postgresql.org/docs/current/datatype-datetime.html"],
+                          it rewrites the table under an ACCESS EXCLUSIVE lock.",
+        ),
+        references: &[
+            "https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_timestamp_.28without_time_zone.29",
+            "https://www.postgresql.org/docs/current/datatype-datetime.html",
+        ],
     },
     fixtures: fixtures!("TYP001"),
     check: Check::Schema(check),
