@@ -10,10 +10,6 @@ use crate::model::*;
 use crate::names::default_name;
 use crate::types::data_type;
 
-fn is(v: i32, e: impl Into<i32>) -> bool {
-    v == e.into()
-}
-
 fn at(v: i32) -> At {
     At::try_from(v).unwrap_or(At::Undefined)
 }
@@ -217,9 +213,9 @@ impl Catalog {
                     Some(NodeEnum::Constraint(c)) => Some(c),
                     _ => None,
                 }) {
-                    if is(c.contype, ConstrType::ConstrNotnull as i32) {
+                    if c.contype == ConstrType::ConstrNotnull as i32 {
                         not_null = true;
-                    } else if is(c.contype, ConstrType::ConstrCheck as i32) {
+                    } else if c.contype == ConstrType::ConstrCheck as i32 {
                         checks.push(
                             c.raw_expr
                                 .as_ref()
@@ -590,7 +586,7 @@ impl Catalog {
                             col.not_null = true;
                         }
                         let table_name = name.clone();
-                        column_constraints(&table_name, d, None, &mut t, cx, &mut pending_seqs);
+                        column_constraints(&table_name, d, self, &mut t, cx);
                         continue;
                     }
                     self.add_column(&mut t, d, cx, &mut pending_seqs);
@@ -668,7 +664,7 @@ impl Catalog {
         }
         t.columns.push(col);
         let tn = t.name.clone();
-        column_constraints(&tn, d, Some(self), t, cx, pending);
+        column_constraints(&tn, d, self, t, cx);
     }
 
     fn constraint(
@@ -821,7 +817,7 @@ impl Catalog {
         let Some(rv) = &into.rel else { return };
         let name = self.qualify(rv);
         let query_node = s.query.as_ref().and_then(|q| q.node.as_ref());
-        if is(s.objtype, Ot::ObjectMatview as i32) {
+        if s.objtype == Ot::ObjectMatview as i32 {
             let query = query_node.map(deparse_stmt).unwrap_or_default();
             let depends_on = s
                 .query
@@ -1776,14 +1772,11 @@ fn push_constraint(t: &mut Table, c: Constraint) {
 fn column_constraints(
     table: &QualifiedName,
     d: &ast::ColumnDef,
-    cat: Option<&Catalog>,
+    cat: &Catalog,
     t: &mut Table,
     cx: &Ctx,
-    _pending: &mut Vec<Sequence>,
 ) {
     let col = vec![d.colname.clone()];
-    let empty = Catalog::default();
-    let cat = cat.unwrap_or(&empty);
     let mut last_fk: Option<usize> = None;
     for n in &d.constraints {
         let Some(NodeEnum::Constraint(c)) = n.node.as_ref() else {

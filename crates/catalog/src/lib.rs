@@ -9,7 +9,7 @@ mod types;
 
 pub use diff::{Change, ChangeKind, diff};
 pub use model::*;
-pub use names::fold_ident;
+pub use names::default_name;
 
 /// A column type from a parsed type name, canonicalised; the flag says it was written as serial.
 pub fn data_type_of(t: &dbarch_sql::ast::TypeName) -> (DataType, bool) {
@@ -39,17 +39,6 @@ impl Catalog {
             .find(|s| s.as_str() != "$user")
             .cloned()
             .unwrap_or_else(|| "public".to_string())
-    }
-
-    /// Find a table by schema (optional) and name, through the search path when unqualified.
-    pub fn find_table(&self, schema: Option<&str>, name: &str) -> Option<&Table> {
-        match schema {
-            Some(s) => self.tables.get(&QualifiedName::new(s, name)),
-            None => self
-                .search_path
-                .iter()
-                .find_map(|s| self.tables.get(&QualifiedName::new(s.as_str(), name))),
-        }
     }
 
     pub fn table(&self, name: &QualifiedName) -> Option<&Table> {
@@ -131,28 +120,6 @@ impl Catalog {
                 });
             }
         }
-    }
-
-    /// Foreign keys that point at `table`, as (referencing table, constraint, key).
-    pub fn references_to<'a>(
-        &'a self,
-        table: &'a QualifiedName,
-    ) -> impl Iterator<Item = (&'a Table, &'a Constraint, &'a ForeignKey)> + 'a {
-        self.tables
-            .values()
-            .flat_map(|t| t.foreign_keys().map(move |(c, fk)| (t, c, fk)))
-            .filter(move |(_, _, fk)| &fk.ref_table == table)
-    }
-
-    /// Triggers on a table.
-    pub fn triggers_on<'a>(
-        &'a self,
-        table: &'a QualifiedName,
-    ) -> impl Iterator<Item = &'a Trigger> + 'a {
-        self.triggers
-            .range((table.clone(), String::new())..)
-            .take_while(move |((t, _), _)| t == table)
-            .map(|(_, v)| v)
     }
 
     /// A function by name (any overload).

@@ -1,12 +1,7 @@
-//! Identifier folding and default object names, as PostgreSQL makes them.
-
-/// The parser already folds unquoted identifiers; names we build ourselves go through this.
-pub fn fold_ident(s: &str) -> String {
-    s.to_string()
-}
+//! Default object names, as PostgreSQL makes them.
 
 /// PostgreSQL's default name for a constraint or index: `table_col1_col2_suffix`, truncated to 63 bytes.
-pub(crate) fn default_name(table: &str, columns: &[String], suffix: &str) -> String {
+pub fn default_name(table: &str, columns: &[String], suffix: &str) -> String {
     let mut parts = vec![table.to_string()];
     parts.extend(columns.iter().cloned());
     let mut base = parts.join("_");

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use dbarch_catalog::Catalog;
 use dbarch_lint::{Config, LintInput, all_rules, find_rule};
-use dbarch_report::{Report, RuleInfo, Severity, render_human, render_markdown, render_sarif};
+use dbarch_report::{
+    Report, RuleInfo, Severity, plural, render_human, render_markdown, render_sarif,
+};
 use dbarch_sql::{ParsedFile, SourceMap};
 
 use crate::args::{Cli, Command, Format, Global, MigrateCommand, Threshold};
@@ -269,14 +271,6 @@ fn overview_line(c: &Catalog, files: usize) -> String {
         plural(c.functions.len(), "function"),
         plural(files, "file"),
     )
-}
-
-fn plural(n: usize, word: &str) -> String {
-    match (n, word) {
-        (1, w) => format!("1 {w}"),
-        (n, "index") => format!("{n} indexes"),
-        (n, w) => format!("{n} {w}s"),
-    }
 }
 
 fn rules(g: &Global, write_docs: Option<&Path>) -> Result<u8> {

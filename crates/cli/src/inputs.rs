@@ -33,27 +33,15 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
-use dbarch_migrate::Script;
 pub use dbarch_migrate::natural_cmp;
-
-/// Files that undo a migration rather than apply it.
-fn is_down_migration(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name == "down.sql"
-        || name.ends_with(".down.sql")
-        || (name.starts_with('U') && name.contains("__"))
-}
+use dbarch_migrate::{Script, is_down_script, sorted_dir};
 
 fn sql_files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
     let io = |source| InputError::Io {
         path: dir.display().to_string(),
         source,
     };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+    let entries = sorted_dir(dir).map_err(io)?;
     for p in entries {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.starts_with('.') || name == "target" || name == "node_modules" {
@@ -61,7 +49,7 @@ fn sql_files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError>
         }
         if p.is_dir() {
             sql_files_under(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "sql") && !is_down_migration(&p) {
+        } else if p.extension().is_some_and(|e| e == "sql") && !is_down_script(&p) {
             out.push(p);
         }
     }
@@ -102,10 +90,7 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
             return Err(InputError::Missing(p.display().to_string()));
         }
         if p.is_file() {
-            plan.files.push(Script {
-                path: p.clone(),
-                section: None,
-            });
+            plan.files.push(Script::file(p.clone()));
             continue;
         }
         let io = |source| InputError::Io {
@@ -116,7 +101,7 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
             .map_err(io)?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|f| {
-                f.is_file() && f.extension().is_some_and(|e| e == "sql") && !is_down_migration(f)
+                f.is_file() && f.extension().is_some_and(|e| e == "sql") && !is_down_script(f)
             })
             .filter(|f| {
                 !f.file_name()
@@ -133,10 +118,7 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
                     migrations.display()
                 ));
             }
-            plan.files.extend(top.into_iter().map(|path| Script {
-                path,
-                section: None,
-            }));
+            plan.files.extend(top.into_iter().map(Script::file));
             continue;
         }
         // A migrations history: replay the up scripts in the order the tool would run them.
@@ -149,10 +131,7 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
         if found.is_empty() {
             return Err(InputError::Empty(p.display().to_string()));
         }
-        plan.files.extend(found.into_iter().map(|path| Script {
-            path,
-            section: None,
-        }));
+        plan.files.extend(found.into_iter().map(Script::file));
     }
     Ok(plan)
 }

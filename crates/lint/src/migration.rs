@@ -48,12 +48,13 @@ pub struct StatementContext<'a> {
     pub pg_version: u32,
     pub options: &'a Options,
     pub knowledge: &'a Knowledge,
+    /// The knowledge-table operations this statement performs on tables that existed before this
+    /// migration, with the table each applies to (classified once, before the rules run).
+    pub operations: Vec<(&'a crate::knowledge::Operation, QualifiedName)>,
 }
 
 impl<'a> StatementContext<'a> {
-    /// The knowledge-table operations this statement performs on tables that existed before this
-    /// migration, with the table each applies to.
-    pub fn operations(&self) -> Vec<(&'a crate::knowledge::Operation, QualifiedName)> {
+    fn classify(&self) -> Vec<(&'a crate::knowledge::Operation, QualifiedName)> {
         let k = self.knowledge;
         let mut out = vec![];
         let mut push = |id: &str, t: &Table| {
@@ -310,7 +311,7 @@ pub fn run_migrations(
                 }
                 _ => {}
             }
-            let cx = StatementContext {
+            let mut cx = StatementContext {
                 catalog: &catalog,
                 stmt,
                 in_transaction: in_tx,
@@ -322,7 +323,9 @@ pub fn run_migrations(
                 pg_version,
                 options: &config.options,
                 knowledge: &knowledge,
+                operations: Vec::new(),
             };
+            cx.operations = cx.classify();
             for rule in &rules {
                 let Check::Migration(check) = rule.check else {
                     continue;
@@ -332,7 +335,7 @@ pub fn run_migrations(
                 out.add(rule, sink.into_items(), sources, &suppressions, config);
             }
             let lc = script.file.file.line_col(stmt.span.start);
-            for (o, t) in cx.operations() {
+            for (o, t) in &cx.operations {
                 let entry = StatementLock {
                     line: lc.line,
                     statement: stmt
@@ -355,10 +358,10 @@ pub fn run_migrations(
             }
             index += 1;
             let exclusive: Vec<QualifiedName> = cx
-                .operations()
-                .into_iter()
+                .operations
+                .iter()
                 .filter(|(o, _)| o.lock == crate::knowledge::LockLevel::AccessExclusive)
-                .map(|(_, t)| t)
+                .map(|(_, t)| t.clone())
                 .collect();
             if !exclusive.is_empty() {
                 access_exclusive = true;
@@ -540,7 +543,7 @@ pub fn lint_migration_text(
         down.map(|d| sources.add(path, format!("{}{}{d}", blank(setup), blank(migration))));
     let base = Catalog::from_files([&dbarch_sql::parse_file(&setup_file)?]);
     let parsed = dbarch_sql::parse_file(&migration_file)?;
-    let wrapped = !dbarch_migrate_marker(migration);
+    let wrapped = !dbarch_migrate::declares_no_transaction(migration);
     let down = match down_file {
         Some(f) => Some(dbarch_sql::parse_file(&f)?),
         None => None,
@@ -593,8 +596,4 @@ pub fn lint_migration_text(
         findings.extend(run_history(&scripts, &manifest, None, &sources, config).findings);
     }
     Ok(findings)
-}
-
-fn dbarch_migrate_marker(text: &str) -> bool {
-    text.lines().any(|l| l.trim() == "-- dbarch:no-transaction")
 }

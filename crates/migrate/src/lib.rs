@@ -42,7 +42,8 @@ pub struct Script {
 }
 
 impl Script {
-    fn file(path: PathBuf) -> Self {
+    /// A whole file.
+    pub fn file(path: PathBuf) -> Self {
         Script {
             path,
             section: None,
@@ -77,6 +78,17 @@ pub enum Transaction {
     Wrapped,
     /// Each statement commits on its own unless the script itself says BEGIN ... COMMIT.
     PerStatement,
+}
+
+impl Transaction {
+    /// `Wrapped`, unless the script opts out of the tool's transaction.
+    pub fn wrapped_unless(no_transaction: bool) -> Self {
+        if no_transaction {
+            Transaction::PerStatement
+        } else {
+            Transaction::Wrapped
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +159,23 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// The entries of a directory in natural order.
+pub fn sorted_dir(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+    Ok(entries)
+}
+
+/// Files that undo a migration rather than apply it: `down.sql`, `*.down.sql`, Flyway `U<version>__*.sql`.
+pub fn is_down_script(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name == "down.sql"
+        || name.ends_with(".down.sql")
+        || (name.starts_with('U') && name.contains("__"))
+}
+
 fn read(path: &Path) -> Result<String, DiscoverError> {
     std::fs::read_to_string(path).map_err(|source| DiscoverError::Io {
         path: path.display().to_string(),
@@ -205,11 +234,7 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
         path: dir.display().to_string(),
         source,
     };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+    let entries = sorted_dir(dir).map_err(io)?;
     let mut out = vec![];
     let mut undo: Vec<(String, PathBuf)> = vec![];
     let mut downs: Vec<(String, PathBuf)> = vec![];
@@ -236,11 +261,7 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
                     name: mname,
                     up: Script::file(up),
                     down: down.is_file().then(|| Script::file(down)),
-                    transaction: if no_tx {
-                        Transaction::PerStatement
-                    } else {
-                        Transaction::Wrapped
-                    },
+                    transaction: Transaction::wrapped_unless(no_tx),
                     layout: Layout::Diesel,
                 });
             }
@@ -274,11 +295,7 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
                 name: parts.next().unwrap_or("").to_string(),
                 up: Script::file(p.clone()),
                 down: None,
-                transaction: if no_tx {
-                    Transaction::PerStatement
-                } else {
-                    Transaction::Wrapped
-                },
+                transaction: Transaction::wrapped_unless(no_tx),
                 layout: Layout::Flyway,
             });
             continue;
@@ -290,11 +307,7 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
                 name: mname,
                 up: Script::file(p.clone()),
                 down: None,
-                transaction: if no_tx {
-                    Transaction::PerStatement
-                } else {
-                    Transaction::Wrapped
-                },
+                transaction: Transaction::wrapped_unless(no_tx),
                 layout: Layout::UpDownPairs,
             });
             continue;
@@ -312,11 +325,7 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
                     path: p.clone(),
                     section: Some(d),
                 }),
-                transaction: if tx && !no_tx {
-                    Transaction::Wrapped
-                } else {
-                    Transaction::PerStatement
-                },
+                transaction: Transaction::wrapped_unless(!tx || no_tx),
                 layout: Layout::Dbmate,
             });
             continue;

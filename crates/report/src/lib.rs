@@ -151,10 +151,12 @@ impl Report {
     }
 }
 
-/// "1 error", "2 warnings".
-pub(crate) fn plural(n: usize, word: &str) -> String {
+/// "1 error", "2 warnings", "3 indexes".
+pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")
+    } else if word.ends_with(['s', 'x']) || word.ends_with("ch") || word.ends_with("sh") {
+        format!("{n} {word}es")
     } else {
         format!("{n} {word}s")
     }

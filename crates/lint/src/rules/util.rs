@@ -1,6 +1,6 @@
 //! Helpers shared by rules: name analysis, index coverage, fix text.
 
-use dbarch_catalog::{Index, QualifiedName, Table};
+use dbarch_catalog::{Index, IndexSource, QualifiedName, Table};
 use dbarch_sql::expr::quote_ident;
 
 /// Lower-case words of an identifier: `userEmail_address2` -> user, email, address2.
@@ -65,11 +65,23 @@ pub fn leading_covered(indexes: &[Index], cols: &[String]) -> bool {
     })
 }
 
-/// `{table}_{cols}_idx`, as PostgreSQL names an index without a name.
-pub fn index_name(t: &QualifiedName, cols: &[String]) -> String {
-    let mut base = format!("{}_{}", t.name, cols.join("_"));
-    base.truncate(59);
-    format!("{base}_idx")
+/// The statement that removes an index, whether it was written as an index or implied by a constraint.
+pub fn drop_index_sql(i: &Index) -> String {
+    match &i.source {
+        IndexSource::Constraint(n) => format!(
+            "ALTER TABLE {} DROP CONSTRAINT {};",
+            i.table,
+            quote_ident(n)
+        ),
+        IndexSource::CreateIndex => {
+            let name = if i.name.schema == "public" {
+                quote_ident(&i.name.name)
+            } else {
+                i.name.to_string()
+            };
+            format!("DROP INDEX CONCURRENTLY {name};")
+        }
+    }
 }
 
 /// Whether a table name reads as plural English; `None` for mass nouns that read either way

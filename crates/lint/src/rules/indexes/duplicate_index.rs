@@ -1,4 +1,4 @@
-use super::{drop_sql, same_key};
+use super::same_key;
 use crate::rules::prelude::*;
 
 pub static RULE: Rule = Rule {
@@ -70,7 +70,7 @@ fn check(cx: &Context, out: &mut Sink) {
                     i.name.name, other.1.name.name, t.name
                 ),
                 "Drop the duplicate; the other index serves the same queries.",
-                Some(drop_sql(i)),
+                Some(drop_index_sql(i)),
             );
         }
     }

@@ -1,4 +1,4 @@
-use super::{drop_sql, same_key};
+use super::same_key;
 use crate::rules::prelude::*;
 
 pub static RULE: Rule = Rule {
@@ -55,7 +55,7 @@ fn check(cx: &Context, out: &mut Sink) {
                         o.name.name,
                         ks.join(", ")
                     ),
-                    Some(drop_sql(i)),
+                    Some(drop_index_sql(i)),
                 );
             }
         }

@@ -61,14 +61,7 @@ fn check(cx: &Context, out: &mut Sink) {
                     .trim_end_matches("_key")
                     .trim_end_matches("_idx")
             );
-            let drop = match &i.source {
-                dbarch_catalog::IndexSource::Constraint(n) => {
-                    format!("ALTER TABLE {} DROP CONSTRAINT {};", t.name, quote_ident(n))
-                }
-                dbarch_catalog::IndexSource::CreateIndex => {
-                    format!("DROP INDEX CONCURRENTLY {};", quote_ident(&i.name.name))
-                }
-            };
+            let drop = drop_index_sql(i);
             out.push(
                 i.origin,
                 i.name.to_string(),

@@ -1,4 +1,4 @@
-use super::{alter_table, is};
+use super::{alter_existing, is};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
 use dbarch_sql::NodeEnum;
@@ -38,10 +38,7 @@ pub(crate) fn check_constraint_kind(
     what: &str,
     op: &str,
 ) {
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
-        return;
-    };
-    let Some(t) = cx.existing_table(rv) else {
+    let Some((t, cmds)) = alter_existing(cx) else {
         return;
     };
     for c in cmds

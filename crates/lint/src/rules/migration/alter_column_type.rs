@@ -1,4 +1,4 @@
-use super::{alter_table, is};
+use super::{alter_existing, is};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
 use dbarch_catalog::DataType;
@@ -52,10 +52,7 @@ pub(crate) fn binary_coercible(from: &DataType, to: &DataType) -> bool {
 }
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
-        return;
-    };
-    let Some(t) = cx.existing_table(rv) else {
+    let Some((t, cmds)) = alter_existing(cx) else {
         return;
     };
     for c in cmds

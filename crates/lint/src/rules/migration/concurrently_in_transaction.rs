@@ -32,11 +32,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     let what = match &cx.stmt.node {
         NodeEnum::IndexStmt(i) if i.concurrent => "CREATE INDEX CONCURRENTLY",
         NodeEnum::DropStmt(d) if d.concurrent => "DROP INDEX CONCURRENTLY",
-        NodeEnum::ReindexStmt(r)
-            if r.params.iter().any(|p| matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently")) =>
-        {
-            "REINDEX CONCURRENTLY"
-        }
+        NodeEnum::ReindexStmt(r) if super::reindex_is_concurrent(r) => "REINDEX CONCURRENTLY",
         _ => return,
     };
     out.push(

@@ -1,4 +1,4 @@
-use super::{alter_table, is};
+use super::{alter_existing, alter_table, is};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
 use dbarch_sql::ast::AlterTableType;
@@ -27,8 +27,8 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    if let Some((rv, cmds)) = alter_table(&cx.stmt.node) {
-        let Some(t) = cx.existing_table(rv) else {
+    if alter_table(&cx.stmt.node).is_some() {
+        let Some((t, cmds)) = alter_existing(cx) else {
             return;
         };
         for c in cmds
@@ -48,7 +48,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         }
         return;
     }
-    for (op, table) in cx.operations() {
+    for (op, table) in &cx.operations {
         if op.id == "drop-table" {
             out.push(
                 cx.stmt.span.into(),

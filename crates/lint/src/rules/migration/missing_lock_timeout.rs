@@ -32,8 +32,8 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     if cx.lock_timeout_set || cx.access_exclusive_before {
         return;
     }
-    let ops = cx.operations();
-    let Some((op, table)) = ops
+    let Some((op, table)) = cx
+        .operations
         .iter()
         .find(|(o, _)| o.lock == LockLevel::AccessExclusive)
     else {

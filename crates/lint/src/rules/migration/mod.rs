@@ -115,11 +115,25 @@ pub(crate) fn volatile_default(d: &ast::ColumnDef) -> Option<String> {
         .find(|f| VOLATILE.contains(&f.as_str()))
 }
 
+/// An ALTER TABLE on a table that existed before this migration: the table and the subcommands.
+pub(crate) fn alter_existing<'a>(
+    cx: &crate::migration::StatementContext<'a>,
+) -> Option<(&'a dbarch_catalog::Table, Vec<&'a ast::AlterTableCmd>)> {
+    let (rv, cmds) = alter_table(&cx.stmt.node)?;
+    Some((cx.existing_table(rv)?, cmds))
+}
+
+/// Whether a REINDEX says CONCURRENTLY.
+pub(crate) fn reindex_is_concurrent(r: &ast::ReindexStmt) -> bool {
+    r.params.iter().any(
+        |p| matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently"),
+    )
+}
+
 /// The columns an ALTER TABLE adds to a table that existed before this migration.
 pub(crate) fn columns_added_to_existing<'a>(
     cx: &'a crate::migration::StatementContext,
 ) -> Option<(&'a dbarch_catalog::Table, Vec<&'a ast::ColumnDef>)> {
-    let (rv, cmds) = alter_table(&cx.stmt.node)?;
-    let t = cx.existing_table(rv)?;
+    let (t, cmds) = alter_existing(cx)?;
     Some((t, cmds.into_iter().filter_map(added_column).collect()))
 }

@@ -29,8 +29,8 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     if !cx.in_transaction || cx.locked_exclusive.is_empty() {
         return;
     }
-    for (op, table) in cx.operations() {
-        if op.lock == LockLevel::AccessExclusive && !cx.locked_exclusive.contains(&table) {
+    for (op, table) in &cx.operations {
+        if op.lock == LockLevel::AccessExclusive && !cx.locked_exclusive.contains(table) {
             let mut held: Vec<String> = cx.locked_exclusive.iter().map(|t| t.to_string()).collect();
             held.sort();
             out.push(

@@ -31,7 +31,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     let NodeEnum::ReindexStmt(r) = &cx.stmt.node else {
         return;
     };
-    if cx.pg_version < 12 || r.params.iter().any(|p| matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently")) {
+    if cx.pg_version < 12 || super::reindex_is_concurrent(r) {
         return;
     }
     out.push(

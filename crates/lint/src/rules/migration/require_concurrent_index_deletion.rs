@@ -31,7 +31,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     if d.concurrent || d.remove_type != ast::ObjectType::ObjectIndex as i32 {
         return;
     }
-    for (op, table) in cx.operations() {
+    for (op, table) in &cx.operations {
         if op.id != "drop-index" {
             continue;
         }

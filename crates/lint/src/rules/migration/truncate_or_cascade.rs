@@ -37,7 +37,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
             );
         }
         NodeEnum::TruncateStmt(_) => {
-            for (op, table) in cx.operations() {
+            for (op, table) in &cx.operations {
                 if op.id == "truncate" {
                     out.push(
                         cx.stmt.span.into(),
