@@ -96,7 +96,29 @@ impl<'a> StatementContext<'a> {
                         At::AtSetNotNull => "set-not-null",
                         At::AtDropNotNull => "drop-not-null",
                         At::AtColumnDefault => "set-default",
-                        At::AtAlterColumnType => "alter-column-type",
+                        At::AtAlterColumnType => {
+                            let new = match c.def.as_ref().and_then(|d| d.node.as_ref()) {
+                                Some(NodeEnum::ColumnDef(d)) => d
+                                    .type_name
+                                    .as_ref()
+                                    .map(|tn| dbarch_catalog::data_type_of(tn).0),
+                                _ => None,
+                            };
+                            let coercible = match (t.column(&c.name), new) {
+                                (Some(col), Some(new)) => {
+                                    crate::rules::migration::alter_column_type::binary_coercible(
+                                        &col.data_type,
+                                        &new,
+                                    )
+                                }
+                                _ => false,
+                            };
+                            if coercible {
+                                "alter-column-type-binary-coercible"
+                            } else {
+                                "alter-column-type"
+                            }
+                        }
                         At::AtValidateConstraint => "validate-constraint",
                         At::AtEnableRowSecurity | At::AtForceRowSecurity => "enable-rls",
                         At::AtAddConstraint => match c.def.as_ref().and_then(|d| d.node.as_ref()) {
