@@ -112,18 +112,34 @@ pub struct Operation {
     /// First PostgreSQL version that has the form.
     #[serde(default)]
     pub since: Option<u32>,
+    /// A statement of this form, run against `Knowledge::trace_setup` by the test that checks the row
+    /// against a real server.
+    pub example: String,
+    /// The object whose lock the example is checked on (default: table `t` of the setup).
+    #[serde(default)]
+    pub target: Option<String>,
     pub docs: String,
     pub note: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct File {
+    trace: Trace,
     operation: Vec<Operation>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Trace {
+    setup: String,
 }
 
 #[derive(Debug)]
 pub struct Knowledge {
     pub operations: Vec<Operation>,
+    /// The schema the rows' examples run against.
+    pub trace_setup: String,
 }
 
 const BUILTIN: &str = include_str!("../data/locks.toml");
@@ -132,13 +148,17 @@ impl Knowledge {
     /// The table shipped with dbarch. A malformed table is a build defect caught by the tests; at run time
     /// it degrades to an empty table rather than aborting.
     pub fn builtin() -> Self {
-        Self::parse(BUILTIN).unwrap_or(Knowledge { operations: vec![] })
+        Self::parse(BUILTIN).unwrap_or(Knowledge {
+            operations: vec![],
+            trace_setup: String::new(),
+        })
     }
 
     pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
         let f: File = toml::from_str(text)?;
         Ok(Knowledge {
             operations: f.operation,
+            trace_setup: f.trace.setup,
         })
     }
 

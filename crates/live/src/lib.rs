@@ -1,0 +1,59 @@
+//! Live PostgreSQL: throwaway clusters and the migration tracer. Later: connections to users' databases,
+//! introspection into the catalog, statistics, EXPLAIN and HypoPG.
+
+pub mod cluster;
+pub mod trace;
+
+pub use cluster::{ClusterError, TempCluster};
+pub use trace::{
+    ObservedLock, Outcome, StatementTrace, Tracer, lock_requested_when_blocked, mode_rank,
+};
+
+/// An identifier quoted for SQL: always in double quotes, embedded quotes doubled.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A connection URL with its password replaced, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let auth_end = rest.find('@');
+    let path_start = rest.find('/').unwrap_or(rest.len());
+    match auth_end {
+        Some(at) if at < path_start => {
+            let auth = &rest[..at];
+            match auth.find(':') {
+                Some(colon) => format!(
+                    "{}{}:****{}",
+                    &url[..scheme_end + 3],
+                    &auth[..colon],
+                    &rest[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/shop"),
+            "postgres://app:****@db:5432/shop"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/shop"),
+            "postgres://app@db/shop"
+        );
+        assert_eq!(redact_url("host=db user=app"), "host=db user=app");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}
