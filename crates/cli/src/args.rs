@@ -98,6 +98,20 @@ pub enum MigrateCommand {
         #[arg(long, value_name = "FILE")]
         manifest: Option<PathBuf>,
     },
+    /// Run the migrations on a real PostgreSQL and record what each statement actually locks, rewrites and
+    /// scans, beside what the static lock report predicts. Without --db, dbarch starts a throwaway cluster
+    /// (initdb in a temporary directory), traces each migration in a rolled-back transaction, applies it,
+    /// goes on, and removes the cluster at the end.
+    Trace {
+        /// Migrations folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Trace on this database instead (postgres://user@host/db, password from ~/.pgpass or the URL):
+        /// all migrations run in one transaction that is rolled back, under lock_timeout 3s and
+        /// statement_timeout 120s. The database must hold the schema the first migration expects.
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+    },
     /// Print the manifest of a migrations folder (`VERSION SHA256` per migration), to record what is applied.
     Manifest {
         /// The migrations folder.

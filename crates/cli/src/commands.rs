@@ -29,6 +29,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                 },
         } => migrate_lint(&cli.global, paths, *locks, manifest.as_deref()),
         Command::Migrate {
+            action: MigrateCommand::Trace { paths, db },
+        } => crate::trace::migrate_trace(&cli.global, paths, db.as_deref()),
+        Command::Migrate {
             action: MigrateCommand::Manifest { path },
         } => migrate_manifest(&cli.global, path),
         Command::Rules { write_docs } => rules(&cli.global, write_docs.as_deref()),
@@ -36,7 +39,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-fn out(text: &str) -> Result<()> {
+pub(crate) fn out(text: &str) -> Result<()> {
     let mut stdout = anstream::stdout();
     match stdout
         .write_all(text.as_bytes())
@@ -48,7 +51,7 @@ fn out(text: &str) -> Result<()> {
     }
 }
 
-fn load_config(g: &Global, paths: &[PathBuf]) -> Result<Config> {
+pub(crate) fn load_config(g: &Global, paths: &[PathBuf]) -> Result<Config> {
     if let Some(p) = &g.config {
         return Ok(Config::load(p)?);
     }
@@ -179,14 +182,15 @@ fn migrate_manifest(g: &Global, dir: &Path) -> Result<u8> {
     Ok(0)
 }
 
-fn migrate_lint(
-    g: &Global,
-    paths: &[PathBuf],
-    lock_report: bool,
-    manifest: Option<&Path>,
-) -> Result<u8> {
-    let config = load_config(g, paths)?;
-    let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
+/// Migrations of the folders, parsed (up and down), in order; unparseable ups are listed apart.
+pub(crate) struct LoadedMigrations {
+    pub sources: SourceMap,
+    pub scripts: Vec<dbarch_lint::MigrationScript>,
+    pub statements: usize,
+    pub parse_errors: Vec<String>,
+}
+
+pub(crate) fn load_migrations(g: &Global, paths: &[PathBuf]) -> Result<LoadedMigrations> {
     let mut sources = SourceMap::new();
     let mut scripts = vec![];
     let mut statements = 0;
@@ -227,6 +231,38 @@ fn migrate_lint(
             });
         }
     }
+    Ok(LoadedMigrations {
+        sources,
+        scripts,
+        statements,
+        parse_errors,
+    })
+}
+
+pub(crate) fn report_parse_errors(parse_errors: &[String]) {
+    for e in parse_errors {
+        eprintln!("error: {e}");
+    }
+    eprintln!(
+        "error: {} migration(s) could not be parsed; the results above are for the others",
+        parse_errors.len()
+    );
+}
+
+fn migrate_lint(
+    g: &Global,
+    paths: &[PathBuf],
+    lock_report: bool,
+    manifest: Option<&Path>,
+) -> Result<u8> {
+    let config = load_config(g, paths)?;
+    let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
+    let LoadedMigrations {
+        mut sources,
+        scripts,
+        statements,
+        parse_errors,
+    } = load_migrations(g, paths)?;
     let run = dbarch_lint::run_migrations(Catalog::new(), &scripts, &sources, &config, pg_version);
     if lock_report {
         match g.format {
@@ -249,13 +285,7 @@ fn migrate_lint(
     if parse_errors.is_empty() {
         return Ok(code);
     }
-    for e in &parse_errors {
-        eprintln!("error: {e}");
-    }
-    eprintln!(
-        "error: {} migration(s) could not be parsed; the findings above are for the others",
-        parse_errors.len()
-    );
+    report_parse_errors(&parse_errors);
     Ok(2)
 }
 

@@ -113,7 +113,12 @@ impl<'a> StatementContext<'a> {
                                 }
                                 _ => false,
                             };
-                            if coercible {
+                            let checked = t.constraints.iter().any(|k| {
+                                matches!(&k.kind, dbarch_catalog::ConstraintKind::Check { columns, .. } if columns.contains(&c.name))
+                            });
+                            if coercible && checked {
+                                "alter-column-type-binary-coercible-checked"
+                            } else if coercible {
                                 "alter-column-type-binary-coercible"
                             } else {
                                 "alter-column-type"
@@ -122,13 +127,25 @@ impl<'a> StatementContext<'a> {
                         At::AtValidateConstraint => "validate-constraint",
                         At::AtEnableRowSecurity | At::AtForceRowSecurity => "enable-rls",
                         At::AtAddConstraint => match c.def.as_ref().and_then(|d| d.node.as_ref()) {
-                            Some(NodeEnum::Constraint(k)) if k.skip_validation => {
-                                "add-constraint-not-valid"
-                            }
                             Some(NodeEnum::Constraint(k))
                                 if k.contype == ast::ConstrType::ConstrForeign as i32 =>
                             {
-                                "add-foreign-key"
+                                let id = if k.skip_validation {
+                                    "add-foreign-key-not-valid"
+                                } else {
+                                    "add-foreign-key"
+                                };
+                                // The referenced table is locked too.
+                                if let Some(p) =
+                                    k.pktable.as_ref().and_then(|r| self.existing_table(r))
+                                    && p.name != t.name
+                                {
+                                    push(id, p);
+                                }
+                                id
+                            }
+                            Some(NodeEnum::Constraint(k)) if k.skip_validation => {
+                                "add-constraint-not-valid"
                             }
                             Some(NodeEnum::Constraint(k))
                                 if k.contype == ast::ConstrType::ConstrCheck as i32 =>
@@ -188,6 +205,78 @@ impl<'a> StatementContext<'a> {
                                 t,
                             );
                         }
+                    }
+                }
+            }
+            NodeEnum::CreateStmt(c) => {
+                let mut referenced: Vec<&Table> = vec![];
+                let column_constraints = c.table_elts.iter().flat_map(|e| match e.node.as_ref() {
+                    Some(NodeEnum::ColumnDef(d)) => d.constraints.as_slice(),
+                    _ => &[],
+                });
+                for k in c
+                    .constraints
+                    .iter()
+                    .chain(c.table_elts.iter())
+                    .chain(column_constraints)
+                    .filter_map(|n| match n.node.as_ref() {
+                        Some(NodeEnum::Constraint(k))
+                            if k.contype == ast::ConstrType::ConstrForeign as i32 =>
+                        {
+                            Some(k)
+                        }
+                        _ => None,
+                    })
+                {
+                    if let Some(p) = k.pktable.as_ref().and_then(|r| self.existing_table(r))
+                        && !referenced.iter().any(|r| r.name == p.name)
+                    {
+                        referenced.push(p);
+                    }
+                }
+                for p in referenced {
+                    push("create-table-with-foreign-key", p);
+                }
+            }
+            NodeEnum::CreateTrigStmt(tr) => {
+                if let Some(t) = tr.relation.as_ref().and_then(|r| self.existing_table(r)) {
+                    push("create-trigger", t);
+                }
+            }
+            NodeEnum::ReindexStmt(r) => {
+                let id = if crate::rules::migration::reindex_is_concurrent(r) {
+                    "reindex-concurrently"
+                } else {
+                    "reindex"
+                };
+                let Some(rv) = r.relation.as_ref() else {
+                    return out;
+                };
+                let table = if r.kind == ast::ReindexObjectType::ReindexObjectIndex as i32 {
+                    self.catalog
+                        .indexes
+                        .get(&self.catalog.resolve(rv))
+                        .filter(|i| !self.created_here.contains(&i.table))
+                        .and_then(|i| self.catalog.tables.get(&i.table))
+                } else {
+                    self.existing_table(rv)
+                };
+                if let Some(t) = table {
+                    push(id, t);
+                }
+            }
+            NodeEnum::ClusterStmt(c) => {
+                if let Some(t) = c.relation.as_ref().and_then(|r| self.existing_table(r)) {
+                    push("cluster", t);
+                }
+            }
+            NodeEnum::VacuumStmt(v) if crate::rules::migration::vacuum_is_full(v) => {
+                for rv in v.rels.iter().filter_map(|n| match n.node.as_ref() {
+                    Some(NodeEnum::VacuumRelation(r)) => r.relation.as_ref(),
+                    _ => None,
+                }) {
+                    if let Some(t) = self.existing_table(rv) {
+                        push("vacuum-full", t);
                     }
                 }
             }

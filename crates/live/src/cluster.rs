@@ -101,7 +101,7 @@ impl TempCluster {
         let mut client = cluster.connect("postgres")?;
         let num: i32 = client
             .query_one("SELECT current_setting('server_version_num')::int", &[])?
-            .get(0);
+            .try_get(0)?;
         cluster.version = (num / 10000) as u32;
         Ok(cluster)
     }

@@ -6,7 +6,8 @@ pub mod trace;
 
 pub use cluster::{ClusterError, TempCluster};
 pub use trace::{
-    ObservedLock, Outcome, StatementTrace, Tracer, lock_requested_when_blocked, mode_rank,
+    ObservedLock, Outcome, Script, ScriptStatement, ScriptTrace, StatementTrace, TraceMode, Tracer,
+    lock_requested_when_blocked, mode_rank, trace_scripts,
 };
 
 /// An identifier quoted for SQL: always in double quotes, embedded quotes doubled.

@@ -43,6 +43,9 @@ pub struct StatementTrace {
     pub rewritten: Vec<String>,
     /// Existing tables read in full (sequential scans) by the statement.
     pub scanned: Vec<String>,
+    /// Locks on existing objects the transaction already held before the statement (strongest per
+    /// object): a statement asking for one of them again takes nothing new.
+    pub held: Vec<ObservedLock>,
 }
 
 impl StatementTrace {
@@ -121,16 +124,17 @@ struct Snapshot {
 }
 
 const LOCKS_SQL: &str = "
-SELECT l.locktype || ':' || COALESCE(l.relation::text, l.classid::text || '/' || l.objid::text),
+SELECT l.locktype || ':' || COALESCE(l.relation::text, l.classid::text || '/' || l.objid::text, ''),
        l.mode,
-       COALESCE(c.oid::regclass::text, pg_describe_object(l.classid, l.objid, l.objsubid), l.locktype),
+       COALESCE(c.oid::regclass::text, pg_describe_object(l.classid, l.objid, l.objsubid),
+                l.classid::regclass::text || ' ' || l.objid::text, 'relation ' || l.relation::text),
        COALESCE(c.relkind::\"char\", '?'::\"char\"),
        l.relation IS NOT NULL
   FROM pg_locks l
   LEFT JOIN pg_class c ON c.oid = l.relation
   LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE l.pid = pg_backend_pid() AND l.granted
-   AND l.locktype IN ('relation', 'object')
+   AND (l.locktype = 'relation' OR (l.locktype = 'object' AND l.mode <> 'AccessShareLock'))
    AND (l.relation IS NULL OR n.nspname IS NULL
         OR (n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'))";
 
@@ -146,8 +150,9 @@ const SCANS_SQL: &str = "SELECT relid::bigint, seq_scan FROM pg_stat_xact_user_t
 /// Runs statements under savepoints in the transaction it opened.
 pub struct Tracer<'a> {
     client: &'a mut Client,
-    /// Lock rows of relations present before the statement, by relation oid text.
-    known: BTreeSet<String>,
+    /// Relations that existed when the migration started (`relation:<oid>`): locks on relations created
+    /// since block nobody.
+    existing: BTreeSet<String>,
 }
 
 impl<'a> Tracer<'a> {
@@ -160,10 +165,23 @@ impl<'a> Tracer<'a> {
                 "SET LOCAL lock_timeout = '3s'; SET LOCAL statement_timeout = '120s'",
             )?;
         }
-        Ok(Tracer {
+        let mut tracer = Tracer {
             client,
-            known: BTreeSet::new(),
-        })
+            existing: BTreeSet::new(),
+        };
+        tracer.mark_existing()?;
+        Ok(tracer)
+    }
+
+    /// From now on, count the relations that exist now as existing (call at the start of a migration).
+    pub fn mark_existing(&mut self) -> Result<(), postgres::Error> {
+        let s = self.snapshot()?;
+        self.existing = s
+            .files
+            .keys()
+            .map(|oid| format!("relation:{oid}"))
+            .collect();
+        Ok(())
     }
 
     /// Run one statement under a savepoint and report what it did. An error in the statement rolls back
@@ -179,11 +197,7 @@ impl<'a> Tracer<'a> {
                 if e.code() == Some(&SqlState::ACTIVE_SQL_TRANSACTION) {
                     Outcome::OutsideTransaction
                 } else {
-                    Outcome::Failed(
-                        e.as_db_error()
-                            .map(|d| d.message().to_string())
-                            .unwrap_or_else(|| e.to_string()),
-                    )
+                    Outcome::Failed(message(&e))
                 }
             }
         };
@@ -195,12 +209,13 @@ impl<'a> Tracer<'a> {
                 locks: vec![],
                 rewritten: vec![],
                 scanned: vec![],
+                held: vec![],
             });
         }
         let after = self.snapshot()?;
         self.client
             .batch_execute("RELEASE SAVEPOINT dbarch_trace")?;
-        Ok(diff(&before, &after, &mut self.known))
+        Ok(diff(&before, &after, &self.existing))
     }
 
     /// Run a statement without tracing it (state the traced statements need).
@@ -215,11 +230,11 @@ impl<'a> Tracer<'a> {
     fn snapshot(&mut self) -> Result<Snapshot, postgres::Error> {
         let mut s = Snapshot::default();
         for row in self.client.query(LOCKS_SQL, &[])? {
-            let tag: String = row.get(0);
-            let mode: String = row.get(1);
-            let name: String = row.get(2);
-            let relkind: i8 = row.get(3);
-            let is_relation: bool = row.get(4);
+            let tag: String = row.try_get(0)?;
+            let mode: String = row.try_get(1)?;
+            let name: String = row.try_get(2)?;
+            let relkind: i8 = row.try_get(3)?;
+            let is_relation: bool = row.try_get(4)?;
             let kind = if is_relation {
                 relkind_name(relkind).to_string()
             } else {
@@ -231,11 +246,12 @@ impl<'a> Tracer<'a> {
             s.locks.insert((tag, mode), (name, kind));
         }
         for row in self.client.query(FILES_SQL, &[])? {
-            s.files.insert(row.get(0), (row.get(1), row.get(2)));
-            s.kinds.insert(row.get(0), row.get(3));
+            s.files
+                .insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
+            s.kinds.insert(row.try_get(0)?, row.try_get(3)?);
         }
         for row in self.client.query(SCANS_SQL, &[])? {
-            s.scans.insert(row.get(0), row.get(1));
+            s.scans.insert(row.try_get(0)?, row.try_get(1)?);
         }
         Ok(s)
     }
@@ -261,7 +277,9 @@ pub fn lock_requested_when_blocked(
         "BEGIN; LOCK TABLE {relation} IN {blocker_mode} MODE"
     ))?;
     let mut runner = config.connect(postgres::NoTls)?;
-    let pid: i32 = runner.query_one("SELECT pg_backend_pid()", &[])?.get(0);
+    let pid: i32 = runner
+        .query_one("SELECT pg_backend_pid()", &[])?
+        .try_get(0)?;
     let text = sql.to_string();
     let handle = std::thread::spawn(move || runner.batch_execute(&text));
     let mut mode = None;
@@ -274,8 +292,8 @@ pub fn lock_requested_when_blocked(
         if let Some(row) = rows.first() {
             // Waiting for the blocker's transaction to end (CONCURRENTLY waits for older transactions)
             // means it got its relation locks without conflict.
-            if row.get::<_, String>(0) == "relation" {
-                mode = Some(mode_sql(row.get(1)));
+            if row.try_get::<_, String>(0)? == "relation" {
+                mode = Some(mode_sql(row.try_get(1)?));
             }
             break;
         }
@@ -284,25 +302,18 @@ pub fn lock_requested_when_blocked(
     blocker.batch_execute("ROLLBACK")?;
     let result = match handle.join() {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e
-            .as_db_error()
-            .map(|d| d.message().to_string())
-            .unwrap_or_else(|| e.to_string())),
+        Ok(Err(e)) => Err(message(&e)),
         Err(_) => Err("the statement's thread panicked".to_string()),
     };
     Ok((mode, result))
 }
 
-fn diff(before: &Snapshot, after: &Snapshot, known: &mut BTreeSet<String>) -> StatementTrace {
-    for oid in before.files.keys() {
-        known.insert(format!("relation:{oid}"));
-    }
-    // The strongest new mode per object.
+fn diff(before: &Snapshot, after: &Snapshot, known: &BTreeSet<String>) -> StatementTrace {
+    // The strongest new mode per object, and the strongest already held.
     let mut strongest: BTreeMap<String, ObservedLock> = BTreeMap::new();
+    let mut held: BTreeMap<String, ObservedLock> = BTreeMap::new();
     for ((tag, mode), (name, kind)) in &after.locks {
-        if before.locks.contains_key(&(tag.clone(), mode.clone())) {
-            continue;
-        }
+        let already = before.locks.contains_key(&(tag.clone(), mode.clone()));
         let relation = tag
             .strip_prefix("relation:")
             .and_then(|oid| oid.parse::<i64>().ok());
@@ -319,33 +330,41 @@ fn diff(before: &Snapshot, after: &Snapshot, known: &mut BTreeSet<String>) -> St
             mode: mode_sql(mode),
             existed,
         };
-        match strongest.get(tag) {
+        let map = if already { &mut held } else { &mut strongest };
+        match map.get(tag) {
             Some(l) if mode_rank(&l.mode) >= mode_rank(&lock.mode) => {}
             _ => {
-                strongest.insert(tag.clone(), lock);
+                map.insert(tag.clone(), lock);
             }
         }
     }
-    let mut locks: Vec<ObservedLock> = strongest.into_values().collect();
-    locks.sort_by(|a, b| {
+    let order = |a: &ObservedLock, b: &ObservedLock| {
         b.existed
             .cmp(&a.existed)
             .then(mode_rank(&b.mode).cmp(&mode_rank(&a.mode)))
             .then(a.object.cmp(&b.object))
-    });
+    };
+    let mut locks: Vec<ObservedLock> = strongest.into_values().collect();
+    locks.sort_by(order);
+    let mut held: Vec<ObservedLock> = held.into_values().filter(|l| l.existed).collect();
+    held.sort_by(order);
     let mut rewritten: Vec<String> = before
         .files
         .iter()
         .filter_map(|(oid, (name, file))| {
             let (_, now) = after.files.get(oid)?;
-            (*file != 0 && now != file).then(|| name.clone())
+            (*file != 0 && now != file && known.contains(&format!("relation:{oid}")))
+                .then(|| name.clone())
         })
         .collect();
     rewritten.sort();
     let mut scanned: Vec<String> = after
         .scans
         .iter()
-        .filter(|(oid, n)| before.scans.get(oid).is_some_and(|b| *n > b))
+        .filter(|(oid, n)| {
+            before.scans.get(oid).is_some_and(|b| *n > b)
+                && known.contains(&format!("relation:{oid}"))
+        })
         .filter_map(|(oid, _)| before.files.get(oid).map(|(name, _)| name.clone()))
         .collect();
     scanned.sort();
@@ -354,7 +373,130 @@ fn diff(before: &Snapshot, after: &Snapshot, known: &mut BTreeSet<String>) -> St
         locks,
         rewritten,
         scanned,
+        held,
     }
+}
+
+/// One statement of a migration, as the tracer runs it.
+#[derive(Debug, Clone)]
+pub struct ScriptStatement {
+    pub line: usize,
+    pub sql: String,
+    /// BEGIN / COMMIT / ROLLBACK: not run (the tracer owns the transaction).
+    pub transaction_control: bool,
+    /// For a statement that cannot run in a transaction block (CREATE INDEX CONCURRENTLY): an equivalent
+    /// that can, run untraced so the statements after it find what it creates.
+    pub in_transaction_substitute: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub file: String,
+    pub statements: Vec<ScriptStatement>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceMode {
+    /// Trace each migration in a rolled-back transaction, then apply it for real so the next one finds
+    /// its objects (only in a database dbarch owns: a throwaway cluster).
+    ApplyAfterTrace,
+    /// Trace all migrations in one transaction and roll it back: nothing is changed. A lock an earlier
+    /// statement of the run already holds is not seen again.
+    RollBackAll,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScriptTrace {
+    pub file: String,
+    /// Per statement (same order as the script's): the trace, or `None` for transaction control.
+    pub statements: Vec<(usize, Option<StatementTrace>)>,
+    /// ApplyAfterTrace: the error that stopped the migration from applying; the run stops there.
+    pub apply_error: Option<String>,
+}
+
+/// Trace migrations in order. Errors are the tracer's own (connection lost); a failing statement is
+/// part of its trace.
+pub fn trace_scripts(
+    client: &mut Client,
+    scripts: &[Script],
+    mode: TraceMode,
+) -> Result<Vec<ScriptTrace>, postgres::Error> {
+    let mut out = vec![];
+    match mode {
+        TraceMode::ApplyAfterTrace => {
+            for script in scripts {
+                let mut tracer = Tracer::begin(client, false)?;
+                let statements = trace_statements(&mut tracer, script)?;
+                tracer.rollback()?;
+                let mut apply_error = None;
+                for st in script.statements.iter().filter(|s| !s.transaction_control) {
+                    if let Err(e) = client.batch_execute(&st.sql) {
+                        apply_error = Some(format!("line {}: {}", st.line, message(&e)));
+                        break;
+                    }
+                }
+                let stop = apply_error.is_some();
+                out.push(ScriptTrace {
+                    file: script.file.clone(),
+                    statements,
+                    apply_error,
+                });
+                if stop {
+                    break;
+                }
+            }
+        }
+        TraceMode::RollBackAll => {
+            let mut tracer = Tracer::begin(client, true)?;
+            for script in scripts {
+                tracer.mark_existing()?;
+                let statements = trace_statements(&mut tracer, script)?;
+                out.push(ScriptTrace {
+                    file: script.file.clone(),
+                    statements,
+                    apply_error: None,
+                });
+            }
+            tracer.rollback()?;
+        }
+    }
+    Ok(out)
+}
+
+fn trace_statements(
+    tracer: &mut Tracer,
+    script: &Script,
+) -> Result<Vec<(usize, Option<StatementTrace>)>, postgres::Error> {
+    let mut out = vec![];
+    for st in &script.statements {
+        if st.transaction_control {
+            out.push((st.line, None));
+            continue;
+        }
+        let trace = tracer.trace(&st.sql)?;
+        if trace.outcome == Outcome::OutsideTransaction
+            && let Some(sub) = &st.in_transaction_substitute
+        {
+            // Best effort: if the substitute fails, the statements after it report their own errors.
+            tracer.client.batch_execute("SAVEPOINT dbarch_substitute")?;
+            if tracer.run(sub).is_err() {
+                tracer
+                    .client
+                    .batch_execute("ROLLBACK TO SAVEPOINT dbarch_substitute")?;
+            }
+            tracer
+                .client
+                .batch_execute("RELEASE SAVEPOINT dbarch_substitute")?;
+        }
+        out.push((st.line, Some(trace)));
+    }
+    Ok(out)
+}
+
+fn message(e: &postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_else(|| e.to_string())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod human;
 mod locks;
 mod markdown;
 mod sarif;
+mod trace;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,10 @@ pub use human::render_human;
 pub use locks::{HeldLock, LockReport, MigrationLocks, StatementLock, render_locks_human};
 pub use markdown::render_markdown;
 pub use sarif::render_sarif;
+pub use trace::{
+    MigrationTrace, Predicted, TraceReport, TraceSummary, TracedLock, TracedStatement,
+    render_trace_human,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -85,6 +85,33 @@ pub fn deparse_stmt(node: &NodeEnum) -> String {
     pg_query::deparse(&tree).unwrap_or_default()
 }
 
+/// BEGIN, COMMIT, ROLLBACK, START TRANSACTION, SAVEPOINT and the like.
+pub fn is_transaction_control(node: &NodeEnum) -> bool {
+    matches!(node, NodeEnum::TransactionStmt(_))
+}
+
+/// The same statement without CONCURRENTLY (CREATE INDEX, DROP INDEX, REINDEX), which can run inside a
+/// transaction block; `None` when the statement has no such form.
+pub fn without_concurrently(node: &NodeEnum) -> Option<String> {
+    let mut n = node.clone();
+    match &mut n {
+        NodeEnum::IndexStmt(s) if s.concurrent => s.concurrent = false,
+        NodeEnum::DropStmt(s) if s.concurrent => s.concurrent = false,
+        NodeEnum::ReindexStmt(s) => {
+            let before = s.params.len();
+            s.params.retain(
+                |p| !matches!(&p.node, Some(NodeEnum::DefElem(d)) if d.defname == "concurrently"),
+            );
+            if s.params.len() == before {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    let sql = deparse_stmt(&n);
+    (!sql.is_empty()).then_some(sql)
+}
+
 /// The column names an expression refers to (unqualified last part of each column reference).
 pub fn column_refs(expr: &ast::Node) -> Vec<String> {
     let mut out = Vec::new();
@@ -170,6 +197,31 @@ pub fn quote_ident(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrently_dropped() {
+        let parse = |sql: &str| {
+            pg_query::parse(sql).unwrap().protobuf.stmts[0]
+                .stmt
+                .clone()
+                .unwrap()
+                .node
+                .unwrap()
+        };
+        assert_eq!(
+            without_concurrently(&parse("CREATE INDEX CONCURRENTLY i ON t (a)")).as_deref(),
+            Some("CREATE INDEX i ON t USING btree (a)")
+        );
+        assert!(
+            without_concurrently(&parse("REINDEX INDEX CONCURRENTLY i"))
+                .is_some_and(|s| !s.contains("CONCURRENTLY"))
+        );
+        assert_eq!(
+            without_concurrently(&parse("CREATE INDEX i ON t (a)")),
+            None
+        );
+        assert!(is_transaction_control(&parse("COMMIT")));
+    }
 
     #[test]
     fn reserved_words() {

@@ -130,6 +130,13 @@ pub(crate) fn reindex_is_concurrent(r: &ast::ReindexStmt) -> bool {
     )
 }
 
+/// Whether a VACUUM says FULL.
+pub(crate) fn vacuum_is_full(v: &ast::VacuumStmt) -> bool {
+    v.options
+        .iter()
+        .any(|o| matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full"))
+}
+
 /// The columns an ALTER TABLE adds to a table that existed before this migration.
 pub(crate) fn columns_added_to_existing<'a>(
     cx: &'a crate::migration::StatementContext,

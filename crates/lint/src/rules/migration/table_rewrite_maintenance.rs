@@ -26,13 +26,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &StatementContext, out: &mut Sink) {
     let what = match &cx.stmt.node {
-        NodeEnum::VacuumStmt(v)
-            if v.options.iter().any(
-                |o| matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full"),
-            ) =>
-        {
-            ("VACUUM FULL", "vacuum-full")
-        }
+        NodeEnum::VacuumStmt(v) if super::vacuum_is_full(v) => ("VACUUM FULL", "vacuum-full"),
         NodeEnum::ClusterStmt(_) => ("CLUSTER", "cluster"),
         _ => return,
     };

@@ -1,0 +1,177 @@
+//! `dbarch migrate trace`: wires the migrations, the static lock report, a server (throwaway or given) and
+//! the tracer into a trace report.
+
+use std::path::PathBuf;
+
+use dbarch_catalog::Catalog;
+use dbarch_live::{Outcome, Script, ScriptStatement, TempCluster, TraceMode};
+use dbarch_report::{
+    MigrationTrace, Predicted, StatementLock, TraceReport, TracedLock, TracedStatement,
+};
+
+use crate::args::{Format, Global};
+use crate::commands::{LoadedMigrations, load_config, load_migrations, out, report_parse_errors};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+pub fn migrate_trace(g: &Global, paths: &[PathBuf], db: Option<&str>) -> Result<u8> {
+    let config = load_config(g, paths)?;
+    let LoadedMigrations {
+        sources,
+        scripts,
+        parse_errors,
+        ..
+    } = load_migrations(g, paths)?;
+    if !parse_errors.is_empty() {
+        // Later migrations depend on earlier ones: a gap makes the trace meaningless.
+        report_parse_errors(&parse_errors);
+        return Ok(2);
+    }
+
+    // The server: the given database, or a throwaway cluster kept alive until the end of this function.
+    let cluster;
+    let (mut client, server, mode) = match db {
+        Some(url) => {
+            let mut cfg: postgres::Config = url
+                .parse()
+                .map_err(|e| format!("--db {}: {e}", dbarch_live::redact_url(url)))?;
+            cfg.application_name("dbarch");
+            let client = cfg
+                .connect(postgres::NoTls)
+                .map_err(|e| format!("cannot connect to {}: {e}", dbarch_live::redact_url(url)))?;
+            (client, dbarch_live::redact_url(url), TraceMode::RollBackAll)
+        }
+        None => {
+            cluster = TempCluster::start()?;
+            cluster.create_database("dbarch_trace")?;
+            (
+                cluster.connect("dbarch_trace")?,
+                "a throwaway cluster".to_string(),
+                TraceMode::ApplyAfterTrace,
+            )
+        }
+    };
+    let version_num: i32 = client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])?
+        .try_get(0)?;
+    let server_version = (version_num / 10000) as u32;
+
+    // What the static analysis predicts, for the server's version.
+    let run =
+        dbarch_lint::run_migrations(Catalog::new(), &scripts, &sources, &config, server_version);
+
+    let live_scripts: Vec<Script> = scripts
+        .iter()
+        .map(|s| Script {
+            file: s.file.file.path.display().to_string(),
+            statements: s
+                .file
+                .statements
+                .iter()
+                .map(|st| ScriptStatement {
+                    line: s.file.file.line_col(st.span.start).line,
+                    sql: st.sql.clone(),
+                    transaction_control: dbarch_sql::expr::is_transaction_control(&st.node),
+                    in_transaction_substitute: dbarch_sql::expr::without_concurrently(&st.node),
+                })
+                .collect(),
+        })
+        .collect();
+    let traces = dbarch_live::trace_scripts(&mut client, &live_scripts, mode)?;
+
+    let mut report = TraceReport {
+        server,
+        server_version,
+        mode: match mode {
+            TraceMode::ApplyAfterTrace => {
+                "each migration traced in a rolled-back transaction, then applied".into()
+            }
+            TraceMode::RollBackAll => {
+                "all migrations traced in one transaction, rolled back at the end".into()
+            }
+        },
+        ..Default::default()
+    };
+    let mut failed = false;
+    for (script, trace) in live_scripts.iter().zip(&traces) {
+        let predicted_for = |line: usize| -> Vec<&StatementLock> {
+            run.locks
+                .migrations
+                .iter()
+                .filter(|m| m.file == script.file)
+                .flat_map(|m| &m.statements)
+                .filter(|s| s.line == line)
+                .collect()
+        };
+        let mut statements = vec![];
+        for (st, (_, t)) in script.statements.iter().zip(&trace.statements) {
+            let mut row = TracedStatement {
+                line: st.line,
+                statement: st.sql.lines().next().unwrap_or("").trim().to_string(),
+                status: "transaction-control".into(),
+                error: None,
+                locks: vec![],
+                rewritten: vec![],
+                scanned: vec![],
+                already_held: vec![],
+                predicted: predicted_for(st.line)
+                    .into_iter()
+                    .map(|p| Predicted {
+                        table: p.table.clone(),
+                        lock: p.lock.clone(),
+                        rewrite: p.rewrite,
+                        scan: p.scan,
+                    })
+                    .collect(),
+                verdict: String::new(),
+                difference: None,
+            };
+            if let Some(t) = t {
+                row.status = match &t.outcome {
+                    Outcome::Ran => "ran".into(),
+                    Outcome::OutsideTransaction => "outside-transaction".into(),
+                    Outcome::Failed(e) => {
+                        failed = true;
+                        row.error = Some(e.clone());
+                        "failed".into()
+                    }
+                };
+                row.locks = t
+                    .locks
+                    .iter()
+                    .filter(|l| l.existed)
+                    .map(|l| TracedLock {
+                        object: l.object.clone(),
+                        kind: l.kind.clone(),
+                        mode: l.mode.clone(),
+                    })
+                    .collect();
+                row.already_held = t
+                    .held
+                    .iter()
+                    .map(|l| TracedLock {
+                        object: l.object.clone(),
+                        kind: l.kind.clone(),
+                        mode: l.mode.clone(),
+                    })
+                    .collect();
+                row.rewritten = t.rewritten.clone();
+                row.scanned = t.scanned.clone();
+            }
+            row.judge();
+            statements.push(row);
+        }
+        failed |= trace.apply_error.is_some();
+        report.migrations.push(MigrationTrace {
+            file: script.file.clone(),
+            statements,
+            apply_error: trace.apply_error.clone(),
+        });
+    }
+    report.summarize();
+    match g.format {
+        Format::Json => out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+        _ => out(&dbarch_report::render_trace_human(&report))?,
+    }
+    Ok(u8::from(failed))
+}
