@@ -1588,6 +1588,7 @@ impl Catalog {
             language: "sql".into(),
             body: None,
             security_definer: false,
+            volatility: "volatile".into(),
             search_path: None,
             is_procedure: s.is_procedure,
             origin: cx.whole(),
@@ -1607,6 +1608,11 @@ impl Catalog {
                         .to_ascii_lowercase()
                 }
                 ("as", Some(NodeEnum::List(l))) => f.body = l.items.first().and_then(const_text),
+                ("volatility", _) => {
+                    if let Some(v) = d.arg.as_ref().and_then(|a| const_text(a)) {
+                        f.volatility = v.to_ascii_lowercase();
+                    }
+                }
                 ("security", _) => {
                     f.security_definer = d
                         .arg

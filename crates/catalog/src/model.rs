@@ -586,6 +586,8 @@ pub struct Function {
     pub language: String,
     pub body: Option<String>,
     pub security_definer: bool,
+    /// volatile (the default), stable or immutable.
+    pub volatility: String,
     /// `SET search_path = ...` attached to the function.
     pub search_path: Option<String>,
     pub is_procedure: bool,

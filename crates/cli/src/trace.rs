@@ -70,6 +70,7 @@ pub fn migrate_trace(g: &Global, paths: &[PathBuf], db: Option<&str>) -> Result<
                 .iter()
                 .map(|st| ScriptStatement {
                     line: s.file.file.line_col(st.span.start).line,
+                    column: s.file.file.line_col(st.span.start).column,
                     sql: st.sql.clone(),
                     transaction_control: dbarch_sql::expr::is_transaction_control(&st.node),
                     in_transaction_substitute: dbarch_sql::expr::without_concurrently(&st.node),
@@ -94,13 +95,13 @@ pub fn migrate_trace(g: &Global, paths: &[PathBuf], db: Option<&str>) -> Result<
     };
     let mut failed = false;
     for (script, trace) in live_scripts.iter().zip(&traces) {
-        let predicted_for = |line: usize| -> Vec<&StatementLock> {
+        let predicted_for = |line: usize, column: usize| -> Vec<&StatementLock> {
             run.locks
                 .migrations
                 .iter()
                 .filter(|m| m.file == script.file)
                 .flat_map(|m| &m.statements)
-                .filter(|s| s.line == line)
+                .filter(|s| s.line == line && s.column == column)
                 .collect()
         };
         let mut statements = vec![];
@@ -114,7 +115,7 @@ pub fn migrate_trace(g: &Global, paths: &[PathBuf], db: Option<&str>) -> Result<
                 rewritten: vec![],
                 scanned: vec![],
                 already_held: vec![],
-                predicted: predicted_for(st.line)
+                predicted: predicted_for(st.line, st.column)
                     .into_iter()
                     .map(|p| Predicted {
                         table: p.table.clone(),

@@ -93,3 +93,54 @@ fn real_migration_histories_replay() {
         );
     }
 }
+
+/// The static lock report against the ground truth: both real histories run on a throwaway PostgreSQL,
+/// and every statement's observed locks, rewrites and scans must be the predicted ones. (lemmy's history
+/// stops where it starts using PostgreSQL 16 syntax when the server is 15.)
+#[test]
+fn real_histories_traced_on_postgres_agree_with_the_lock_report() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    assert!(
+        corpus.is_dir(),
+        "{} is missing: this test reads the shared corpus of real migrations (lemmy, crates.io) that sits beside the checkout",
+        corpus.display()
+    );
+    for (name, at_least) in [("lemmy", 1500), ("crates-io", 500)] {
+        let dir = corpus.join(name).join("migrations");
+        let out = Command::new(env!("CARGO_BIN_EXE_dbarch"))
+            .args(["migrate", "trace", "--format", "json"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let s = &v["summary"];
+        assert!(s["statements"].as_u64().unwrap() >= at_least, "{name}: {s}");
+        let differing: Vec<String> = v["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|m| {
+                m["statements"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|st| st["verdict"] == "differs" || st["verdict"] == "unpredicted")
+                    .map(move |st| {
+                        format!(
+                            "{}:{}: {} [{}]",
+                            m["file"].as_str().unwrap_or(""),
+                            st["line"],
+                            st["statement"].as_str().unwrap_or(""),
+                            st["difference"].as_str().unwrap_or("")
+                        )
+                    })
+            })
+            .collect();
+        assert!(
+            differing.is_empty(),
+            "{name}: the server disagrees with the lock report:\n{}",
+            differing.join("\n")
+        );
+    }
+}

@@ -39,6 +39,9 @@ pub struct StatementContext<'a> {
     pub created_here: &'a HashSet<QualifiedName>,
     /// `SET lock_timeout` ran earlier in this migration.
     pub lock_timeout_set: bool,
+    /// `SET timezone = 'UTC'` ran earlier in this migration (timestamp <-> timestamptz is then
+    /// binary-coercible, PostgreSQL 12+).
+    pub timezone_utc: bool,
     /// An earlier statement of this migration took ACCESS EXCLUSIVE on a table that existed before it.
     pub access_exclusive_before: bool,
     /// Existing tables on which the open transaction already holds ACCESS EXCLUSIVE.
@@ -64,9 +67,15 @@ impl<'a> StatementContext<'a> {
         };
         match &self.stmt.node {
             NodeEnum::IndexStmt(i) => {
+                // CREATE INDEX IF NOT EXISTS of an index that exists does nothing.
+                let exists = i.if_not_exists
+                    && !i.idxname.is_empty()
+                    && self.catalog.indexes.keys().any(|k| k.name == i.idxname);
                 if let Some(t) = i.relation.as_ref().and_then(|r| self.existing_table(r)) {
                     push(
-                        if i.concurrent {
+                        if exists {
+                            "create-index-if-not-exists-existing"
+                        } else if i.concurrent {
                             "create-index-concurrently"
                         } else {
                             "create-index"
@@ -77,6 +86,32 @@ impl<'a> StatementContext<'a> {
             }
             NodeEnum::AlterTableStmt(a) => {
                 let Some(t) = a.relation.as_ref().and_then(|r| self.existing_table(r)) else {
+                    // A table created in this migration: only the tables its new foreign keys reference
+                    // are in use.
+                    let defs = a.cmds.iter().filter_map(|c| match c.node.as_ref() {
+                        Some(NodeEnum::AlterTableCmd(c)) => c.def.as_deref(),
+                        _ => None,
+                    });
+                    for d in defs {
+                        let constraints = match d.node.as_ref() {
+                            Some(NodeEnum::Constraint(_)) => std::slice::from_ref(d),
+                            Some(NodeEnum::ColumnDef(cd)) => cd.constraints.as_slice(),
+                            _ => &[],
+                        };
+                        for k in constraints.iter().filter_map(|n| match n.node.as_ref() {
+                            Some(NodeEnum::Constraint(k))
+                                if k.contype == ast::ConstrType::ConstrForeign as i32 =>
+                            {
+                                Some(k)
+                            }
+                            _ => None,
+                        }) {
+                            if let Some(p) = k.pktable.as_ref().and_then(|r| self.existing_table(r))
+                            {
+                                push("foreign-key-referenced-table", p);
+                            }
+                        }
+                    }
                     return out;
                 };
                 for c in a.cmds.iter().filter_map(|c| match c.node.as_ref() {
@@ -86,14 +121,92 @@ impl<'a> StatementContext<'a> {
                     use ast::AlterTableType as At;
                     let id = match At::try_from(c.subtype).unwrap_or(At::Undefined) {
                         At::AtAddColumn => {
-                            if crate::rules::migration::adds_rewriting_column(c) {
+                            // Inline constraints do what their ADD CONSTRAINT forms do.
+                            if let Some(d) = crate::rules::migration::added_column(c) {
+                                for k in
+                                    d.constraints.iter().filter_map(|n| match n.node.as_ref() {
+                                        Some(NodeEnum::Constraint(k)) => Some(k),
+                                        _ => None,
+                                    })
+                                {
+                                    use ast::ConstrType as Ct;
+                                    match Ct::try_from(k.contype).unwrap_or(Ct::Undefined) {
+                                        Ct::ConstrUnique | Ct::ConstrPrimary => {
+                                            push("add-unique", t)
+                                        }
+                                        Ct::ConstrCheck => push("add-check", t),
+                                        Ct::ConstrForeign => {
+                                            if crate::rules::migration::fills_existing_rows(d) {
+                                                push("add-foreign-key", t);
+                                            }
+                                            if let Some(p) = k
+                                                .pktable
+                                                .as_ref()
+                                                .and_then(|r| self.existing_table(r))
+                                                && p.name != t.name
+                                            {
+                                                push("foreign-key-referenced-table", p);
+                                            }
+                                        }
+                                        _ => {}
+                                    }
+                                }
+                            }
+                            if crate::rules::migration::adds_rewriting_column(c, self.catalog) {
                                 "add-column-volatile-default"
+                            } else if crate::rules::migration::added_column(c).is_some_and(|d| {
+                                crate::rules::migration::declares_not_null(d)
+                                    && !crate::rules::migration::fills_existing_rows(d)
+                            }) {
+                                "add-column-not-null-without-default"
                             } else {
                                 "add-column"
                             }
                         }
-                        At::AtDropColumn => "drop-column",
-                        At::AtSetNotNull => "set-not-null",
+                        At::AtDropColumn => {
+                            for fk in t.constraints.iter().filter_map(|k| k.foreign_key()) {
+                                if fk.columns.contains(&c.name) {
+                                    self.push_referenced("drop-foreign-key", fk, t, &mut push);
+                                }
+                            }
+                            "drop-column"
+                        }
+                        At::AtDropConstraint => {
+                            if let Some(fk) = t
+                                .constraints
+                                .iter()
+                                .find(|k| k.name == c.name)
+                                .and_then(|k| k.foreign_key())
+                            {
+                                self.push_referenced("drop-foreign-key", fk, t, &mut push);
+                            }
+                            "drop-constraint"
+                        }
+                        At::AtSetNotNull => {
+                            if t.column(&c.name).is_some_and(|col| col.not_null) {
+                                "set-not-null-noop"
+                            } else if crate::rules::migration::not_null_proven(t, &c.name) {
+                                "set-not-null-proven"
+                            } else {
+                                "set-not-null"
+                            }
+                        }
+                        At::AtSetStatistics
+                        | At::AtSetOptions
+                        | At::AtResetOptions
+                        | At::AtSetRelOptions
+                        | At::AtResetRelOptions
+                        | At::AtClusterOn
+                        | At::AtDropCluster
+                        | At::AtAttachPartition => "alter-table-share-update-exclusive",
+                        At::AtEnableTrig
+                        | At::AtEnableAlwaysTrig
+                        | At::AtEnableReplicaTrig
+                        | At::AtDisableTrig
+                        | At::AtEnableTrigAll
+                        | At::AtDisableTrigAll
+                        | At::AtEnableTrigUser
+                        | At::AtDisableTrigUser => "enable-disable-trigger",
                         At::AtDropNotNull => "drop-not-null",
                         At::AtColumnDefault => "set-default",
                         At::AtAlterColumnType => {
@@ -104,19 +217,44 @@ impl<'a> StatementContext<'a> {
                                     .map(|tn| dbarch_catalog::data_type_of(tn).0),
                                 _ => None,
                             };
-                            let coercible = match (t.column(&c.name), new) {
-                                (Some(col), Some(new)) => {
-                                    crate::rules::migration::alter_column_type::binary_coercible(
-                                        &col.data_type,
-                                        &new,
-                                    )
-                                }
-                                _ => false,
+                            let (coercible, zone_switch) = match (t.column(&c.name), new) {
+                                (Some(col), Some(new)) => (
+                                    self.type_change_is_catalog_only(&col.data_type, &new),
+                                    matches!(
+                                        (col.data_type.name.as_str(), new.name.as_str()),
+                                        ("timestamp", "timestamptz") | ("timestamptz", "timestamp")
+                                    ),
+                                ),
+                                _ => (false, false),
                             };
+                            let on_column = |plain: bool| {
+                                self.catalog.indexes.values().any(|i| {
+                                    i.table == t.name
+                                        && i.keys.iter().any(|k| match &k.expr {
+                                            dbarch_catalog::IndexKeyExpr::Column(n) => {
+                                                plain && *n == c.name
+                                            }
+                                            dbarch_catalog::IndexKeyExpr::Expression {
+                                                columns,
+                                                ..
+                                            } => columns.contains(&c.name),
+                                        })
+                                })
+                            };
+                            let indexed = on_column(true);
+                            let expression_indexed = on_column(false);
                             let checked = t.constraints.iter().any(|k| {
                                 matches!(&k.kind, dbarch_catalog::ConstraintKind::Check { columns, .. } if columns.contains(&c.name))
                             });
-                            if coercible && checked {
+                            if coercible && zone_switch {
+                                if indexed || checked {
+                                    "alter-column-type-timestamptz-indexed"
+                                } else {
+                                    "alter-column-type-timestamptz"
+                                }
+                            } else if coercible && expression_indexed {
+                                "alter-column-type-binary-coercible-expression-index"
+                            } else if coercible && checked {
                                 "alter-column-type-binary-coercible-checked"
                             } else if coercible {
                                 "alter-column-type-binary-coercible"
@@ -140,7 +278,7 @@ impl<'a> StatementContext<'a> {
                                     k.pktable.as_ref().and_then(|r| self.existing_table(r))
                                     && p.name != t.name
                                 {
-                                    push(id, p);
+                                    push("foreign-key-referenced-table", p);
                                 }
                                 id
                             }
@@ -161,7 +299,7 @@ impl<'a> StatementContext<'a> {
                             }
                             _ => "add-constraint-not-valid",
                         },
-                        _ => continue,
+                        _ => "alter-table-other",
                     };
                     push(id, t);
                 }
@@ -179,6 +317,9 @@ impl<'a> StatementContext<'a> {
                         if !self.created_here.contains(&name) {
                             if let Some(t) = self.catalog.tables.get(&name) {
                                 push("drop-table", t);
+                                for fk in t.constraints.iter().filter_map(|k| k.foreign_key()) {
+                                    self.push_referenced("drop-foreign-key", fk, t, &mut push);
+                                }
                             }
                         }
                     }
@@ -238,6 +379,41 @@ impl<'a> StatementContext<'a> {
                     push("create-table-with-foreign-key", p);
                 }
             }
+            NodeEnum::DropStmt(d) if d.remove_type == ast::ObjectType::ObjectTrigger as i32 => {
+                for o in &d.objects {
+                    if let Some(NodeEnum::List(l)) = o.node.as_ref() {
+                        let parts = dbarch_sql::expr::name_list(&l.items);
+                        if parts.len() < 2 {
+                            continue;
+                        }
+                        let name = self.catalog.resolve_name(&parts[..parts.len() - 1]);
+                        let trigger = parts[parts.len() - 1].clone();
+                        if !self.created_here.contains(&name)
+                            && self.catalog.triggers.contains_key(&(name.clone(), trigger))
+                            && let Some(t) = self.catalog.tables.get(&name)
+                        {
+                            push("drop-trigger", t);
+                        }
+                    }
+                }
+            }
+            NodeEnum::CommentStmt(c)
+                if c.objtype == ast::ObjectType::ObjectColumn as i32
+                    || c.objtype == ast::ObjectType::ObjectTable as i32 =>
+            {
+                if let Some(NodeEnum::List(l)) = c.object.as_ref().and_then(|o| o.node.as_ref()) {
+                    let mut parts = dbarch_sql::expr::name_list(&l.items);
+                    if c.objtype == ast::ObjectType::ObjectColumn as i32 {
+                        parts.pop();
+                    }
+                    let name = self.catalog.resolve_name(&parts);
+                    if !self.created_here.contains(&name)
+                        && let Some(t) = self.catalog.tables.get(&name)
+                    {
+                        push("comment-on", t);
+                    }
+                }
+            }
             NodeEnum::CreateTrigStmt(tr) => {
                 if let Some(t) = tr.relation.as_ref().and_then(|r| self.existing_table(r)) {
                     push("create-trigger", t);
@@ -270,6 +446,47 @@ impl<'a> StatementContext<'a> {
                     push("cluster", t);
                 }
             }
+            NodeEnum::VacuumStmt(v) if !v.is_vacuumcmd => {
+                for rv in v.rels.iter().filter_map(|n| match n.node.as_ref() {
+                    Some(NodeEnum::VacuumRelation(r)) => r.relation.as_ref(),
+                    _ => None,
+                }) {
+                    if let Some(t) = self.existing_table(rv) {
+                        push("analyze", t);
+                    }
+                }
+            }
+            NodeEnum::DropStmt(d)
+                if d.behavior == ast::DropBehavior::DropCascade as i32
+                    && d.remove_type == ast::ObjectType::ObjectFunction as i32 =>
+            {
+                // Triggers that call a dropped function go with it.
+                for o in &d.objects {
+                    let Some(NodeEnum::ObjectWithArgs(f)) = o.node.as_ref() else {
+                        continue;
+                    };
+                    let parts = dbarch_sql::expr::name_list(&f.objname);
+                    let Some(fname) = parts.last() else {
+                        continue;
+                    };
+                    let mut tables: Vec<&QualifiedName> = self
+                        .catalog
+                        .triggers
+                        .values()
+                        .filter(|tr| tr.function.name == *fname)
+                        .map(|tr| &tr.table)
+                        .collect();
+                    tables.sort();
+                    tables.dedup();
+                    for name in tables {
+                        if !self.created_here.contains(name)
+                            && let Some(t) = self.catalog.tables.get(name)
+                        {
+                            push("drop-trigger", t);
+                        }
+                    }
+                }
+            }
             NodeEnum::VacuumStmt(v) if crate::rules::migration::vacuum_is_full(v) => {
                 for rv in v.rels.iter().filter_map(|n| match n.node.as_ref() {
                     Some(NodeEnum::VacuumRelation(r)) => r.relation.as_ref(),
@@ -293,6 +510,40 @@ impl<'a> StatementContext<'a> {
             _ => {}
         }
         out
+    }
+
+    /// The table a foreign key of `t` references, when it existed before this migration and is not `t`.
+    fn push_referenced(
+        &self,
+        id: &str,
+        fk: &dbarch_catalog::ForeignKey,
+        t: &Table,
+        push: &mut impl FnMut(&str, &Table),
+    ) {
+        if fk.ref_table != t.name
+            && !self.created_here.contains(&fk.ref_table)
+            && let Some(p) = self.catalog.tables.get(&fk.ref_table)
+        {
+            push(id, p);
+        }
+    }
+
+    /// A column type change PostgreSQL makes in the catalog only (no rewrite): binary-coercible types, and
+    /// timestamp <-> timestamptz when the migration set the session time zone to UTC (PostgreSQL 12+).
+    pub fn type_change_is_catalog_only(
+        &self,
+        from: &dbarch_catalog::DataType,
+        to: &dbarch_catalog::DataType,
+    ) -> bool {
+        crate::rules::migration::alter_column_type::binary_coercible(from, to)
+            || (self.timezone_utc
+                && self.pg_version >= 12
+                && from.array_dims == to.array_dims
+                && from.modifiers == to.modifiers
+                && matches!(
+                    (from.name.as_str(), to.name.as_str()),
+                    ("timestamp", "timestamptz") | ("timestamptz", "timestamp")
+                ))
     }
 
     /// The table a statement names, when it existed before this migration (so other sessions use it).
@@ -398,6 +649,7 @@ pub fn run_migrations(
         let mut created = HashSet::new();
         let mut in_tx = script.wrapped;
         let mut lock_timeout = false;
+        let mut timezone_utc = false;
         let mut access_exclusive = false;
         let mut not_valid = HashSet::new();
         let mut locked: HashSet<QualifiedName> = HashSet::new();
@@ -420,6 +672,18 @@ pub fn run_migrations(
                 NodeEnum::VariableSetStmt(v) if v.name.eq_ignore_ascii_case("lock_timeout") => {
                     lock_timeout = true
                 }
+                NodeEnum::VariableSetStmt(v) if v.name.eq_ignore_ascii_case("timezone") => {
+                    timezone_utc = v
+                        .args
+                        .first()
+                        .and_then(dbarch_sql::expr::const_text)
+                        .is_some_and(|z| {
+                            matches!(
+                                z.to_ascii_uppercase().as_str(),
+                                "UTC" | "ETC/UTC" | "GMT" | "Z" | "UCT"
+                            )
+                        });
+                }
                 _ => {}
             }
             let mut cx = StatementContext {
@@ -428,6 +692,7 @@ pub fn run_migrations(
                 in_transaction: in_tx,
                 created_here: &created,
                 lock_timeout_set: lock_timeout,
+                timezone_utc,
                 access_exclusive_before: access_exclusive,
                 locked_exclusive: &locked,
                 added_not_valid: &not_valid,
@@ -449,6 +714,7 @@ pub fn run_migrations(
             for (o, t) in &cx.operations {
                 let entry = StatementLock {
                     line: lc.line,
+                    column: lc.column,
                     statement: stmt
                         .sql
                         .lines()

@@ -348,13 +348,23 @@ fn diff(before: &Snapshot, after: &Snapshot, known: &BTreeSet<String>) -> Statem
     locks.sort_by(order);
     let mut held: Vec<ObservedLock> = held.into_values().filter(|l| l.existed).collect();
     held.sort_by(order);
+    // A relation rewritten in place gets a new storage file; one rebuilt (an index dropped and created
+    // again by ALTER COLUMN TYPE) comes back under its name with a new oid.
+    let after_by_name: HashMap<&str, i64> = after
+        .files
+        .iter()
+        .map(|(oid, (name, _))| (name.as_str(), *oid))
+        .collect();
     let mut rewritten: Vec<String> = before
         .files
         .iter()
-        .filter_map(|(oid, (name, file))| {
-            let (_, now) = after.files.get(oid)?;
-            (*file != 0 && now != file && known.contains(&format!("relation:{oid}")))
-                .then(|| name.clone())
+        .filter(|(oid, (_, file))| *file != 0 && known.contains(&format!("relation:{oid}")))
+        .filter_map(|(oid, (name, file))| match after.files.get(oid) {
+            Some((_, now)) => (now != file).then(|| name.clone()),
+            None => after_by_name
+                .get(name.as_str())
+                .is_some_and(|new| new != oid)
+                .then(|| name.clone()),
         })
         .collect();
     rewritten.sort();
@@ -381,6 +391,7 @@ fn diff(before: &Snapshot, after: &Snapshot, known: &BTreeSet<String>) -> Statem
 #[derive(Debug, Clone)]
 pub struct ScriptStatement {
     pub line: usize,
+    pub column: usize,
     pub sql: String,
     /// BEGIN / COMMIT / ROLLBACK: not run (the tracer owns the transaction).
     pub transaction_control: bool,

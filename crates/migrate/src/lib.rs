@@ -372,6 +372,11 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
             }
         }
     }
+    // Beside versioned migrations, a loose file without a version (`data_seed.sql`) is not one: diesel,
+    // golang-migrate, Flyway and dbmate all skip it.
+    if out.iter().any(|m| !m.version.is_empty()) {
+        out.retain(|m| !(m.layout == Layout::Plain && m.version.is_empty()));
+    }
     if out.is_empty() {
         return Err(DiscoverError::Empty(dir.display().to_string()));
     }
@@ -402,6 +407,17 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unversioned_loose_files_beside_versioned_migrations_are_not_migrations() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("2020-01-01-000000_init")).unwrap();
+        std::fs::write(d.path().join("2020-01-01-000000_init/up.sql"), "SELECT 1;").unwrap();
+        std::fs::write(d.path().join("data_seed.sql"), "SELECT 2;").unwrap();
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].layout, Layout::Diesel);
+    }
 
     fn dir(files: &[(&str, &str)]) -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();

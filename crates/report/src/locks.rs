@@ -24,6 +24,7 @@ pub struct MigrationLocks {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementLock {
     pub line: usize,
+    pub column: usize,
     /// The statement's first line.
     pub statement: String,
     pub table: String,

@@ -121,26 +121,44 @@ impl TracedStatement {
         };
         if !self.predicted.is_empty() {
             let mut diffs = vec![];
+            // One expectation per table: the strongest lock, a rewrite or a scan if any operation does one.
+            let mut expected: Vec<Predicted> = vec![];
             for p in &self.predicted {
-                match on(&p.table) {
-                    Some(l) if l.mode == p.lock => {}
-                    Some(l) => diffs.push(format!(
-                        "took {} on {}, predicted {}",
-                        l.mode, p.table, p.lock
-                    )),
-                    None => {
-                        let held = self
-                            .already_held
-                            .iter()
-                            .find(|l| unqualified(&l.object) == unqualified(&p.table));
-                        match held {
-                            Some(h) if rank(&h.mode) >= rank(&p.lock) => {}
-                            _ => diffs.push(format!(
-                                "took no new lock on {}, predicted {}",
-                                p.table, p.lock
-                            )),
+                match expected
+                    .iter_mut()
+                    .find(|e| unqualified(&e.table) == unqualified(&p.table))
+                {
+                    Some(e) => {
+                        if rank(&p.lock) > rank(&e.lock) {
+                            e.lock = p.lock.clone();
                         }
+                        e.rewrite |= p.rewrite;
+                        e.scan |= p.scan;
                     }
+                    None => expected.push(p.clone()),
+                }
+            }
+            for p in &expected {
+                let new = on(&p.table).map(|l| l.mode.as_str());
+                let held = self
+                    .already_held
+                    .iter()
+                    .find(|l| unqualified(&l.object) == unqualified(&p.table))
+                    .map(|l| l.mode.as_str());
+                // Agrees when it took the predicted lock, or the transaction already held one at least as
+                // strong (then the statement takes nothing new, or only something weaker).
+                let covered = held.is_some_and(|h| rank(h) >= rank(&p.lock))
+                    && new.is_none_or(|n| rank(n) <= rank(&p.lock));
+                match new {
+                    Some(n) if n == p.lock => {}
+                    _ if covered => {}
+                    Some(n) => {
+                        diffs.push(format!("took {} on {}, predicted {}", n, p.table, p.lock))
+                    }
+                    None => diffs.push(format!(
+                        "took no new lock on {}, predicted {}",
+                        p.table, p.lock
+                    )),
                 }
                 let rewrote = has(&self.rewritten, &p.table);
                 if rewrote != p.rewrite {

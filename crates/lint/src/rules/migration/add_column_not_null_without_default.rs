@@ -1,7 +1,6 @@
-use super::{column_constraint, columns_added_to_existing};
+use super::columns_added_to_existing;
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::ast::ConstrType;
 
 pub static RULE: Rule = Rule {
     code: "MIG005",
@@ -28,18 +27,8 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         return;
     };
     for d in added {
-        let not_null = d.is_not_null
-            || column_constraint(d, ConstrType::ConstrNotnull).is_some()
-            || column_constraint(d, ConstrType::ConstrPrimary).is_some();
-        let filled = d.raw_default.is_some()
-            || column_constraint(d, ConstrType::ConstrDefault).is_some()
-            || column_constraint(d, ConstrType::ConstrIdentity).is_some()
-            || column_constraint(d, ConstrType::ConstrGenerated).is_some()
-            || d.type_name
-                .as_ref()
-                .and_then(|t| t.names.last())
-                .and_then(dbarch_sql::expr::string_value)
-                .is_some_and(|n| n.contains("serial"));
+        let not_null = super::declares_not_null(d);
+        let filled = super::fills_existing_rows(d);
         if not_null && !filled {
             out.push(
                 cx.stmt.span_at(d.location, d.colname.len()).into(),

@@ -35,9 +35,9 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     for d in added {
         let has_default =
             column_constraint(d, ConstrType::ConstrDefault).is_some() || d.raw_default.is_some();
-        let why = if let Some(f) = volatile_default(d) {
+        let why = if let Some(f) = volatile_default(d, cx.catalog) {
             format!("its default calls the volatile function {f}()")
-        } else if super::adds_rewriting_column_def(d) {
+        } else if super::adds_rewriting_column_def(d, cx.catalog) {
             "identity, serial and stored generated columns are filled row by row".to_string()
         } else if has_default && cx.pg_version < 11 {
             format!(

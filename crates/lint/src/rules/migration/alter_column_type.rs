@@ -72,7 +72,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         let Some(col) = t.column(&c.name) else {
             continue;
         };
-        if binary_coercible(&col.data_type, &new) {
+        if cx.type_change_is_catalog_only(&col.data_type, &new) {
             continue;
         }
         out.push(

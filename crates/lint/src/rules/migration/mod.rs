@@ -24,6 +24,7 @@ pub mod table_rewrite_maintenance;
 pub mod truncate_or_cascade;
 pub mod validate_in_same_transaction;
 
+use dbarch_catalog::Catalog;
 use dbarch_sql::{NodeEnum, ast};
 
 /// Functions whose value differs per row: a column default calling one forces a table rewrite.
@@ -88,11 +89,11 @@ pub(crate) fn column_constraint(
 
 /// Whether an ADD COLUMN rewrites the table on any version: a volatile default, an identity, a serial,
 /// or a stored generated column.
-pub(crate) fn adds_rewriting_column(c: &ast::AlterTableCmd) -> bool {
-    added_column(c).is_some_and(adds_rewriting_column_def)
+pub(crate) fn adds_rewriting_column(c: &ast::AlterTableCmd, catalog: &Catalog) -> bool {
+    added_column(c).is_some_and(|d| adds_rewriting_column_def(d, catalog))
 }
 
-pub(crate) fn adds_rewriting_column_def(d: &ast::ColumnDef) -> bool {
+pub(crate) fn adds_rewriting_column_def(d: &ast::ColumnDef, catalog: &Catalog) -> bool {
     let serial = d
         .type_name
         .as_ref()
@@ -102,17 +103,24 @@ pub(crate) fn adds_rewriting_column_def(d: &ast::ColumnDef) -> bool {
     serial
         || column_constraint(d, ast::ConstrType::ConstrIdentity).is_some()
         || column_constraint(d, ast::ConstrType::ConstrGenerated).is_some()
-        || volatile_default(d).is_some()
+        || volatile_default(d, catalog).is_some()
 }
 
-/// The volatile function a column default calls, if any.
-pub(crate) fn volatile_default(d: &ast::ColumnDef) -> Option<String> {
+/// The volatile function a column default calls, if any: a built-in one, or a function the schema defines
+/// without STABLE or IMMUTABLE (functions are VOLATILE unless declared otherwise).
+pub(crate) fn volatile_default(d: &ast::ColumnDef, catalog: &Catalog) -> Option<String> {
     let expr = column_constraint(d, ast::ConstrType::ConstrDefault)
         .and_then(|c| c.raw_expr.as_deref())
         .or(d.raw_default.as_deref())?;
     dbarch_sql::expr::function_calls(expr)
         .into_iter()
-        .find(|f| VOLATILE.contains(&f.as_str()))
+        .find(|f| {
+            VOLATILE.contains(&f.as_str())
+                || catalog
+                    .functions
+                    .iter()
+                    .any(|u| u.name.name == *f && u.volatility == "volatile")
+        })
 }
 
 /// An ALTER TABLE on a table that existed before this migration: the table and the subcommands.
@@ -128,6 +136,36 @@ pub(crate) fn reindex_is_concurrent(r: &ast::ReindexStmt) -> bool {
     r.params.iter().any(
         |p| matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently"),
     )
+}
+
+/// Whether a new column gets a value in existing rows (a DEFAULT, an identity, a generated expression or
+/// a serial type).
+pub(crate) fn fills_existing_rows(d: &ast::ColumnDef) -> bool {
+    d.raw_default.is_some()
+        || column_constraint(d, ast::ConstrType::ConstrDefault).is_some()
+        || column_constraint(d, ast::ConstrType::ConstrIdentity).is_some()
+        || column_constraint(d, ast::ConstrType::ConstrGenerated).is_some()
+        || d.type_name
+            .as_ref()
+            .and_then(|t| t.names.last())
+            .and_then(dbarch_sql::expr::string_value)
+            .is_some_and(|n| n.contains("serial"))
+}
+
+/// Whether a column definition says NOT NULL (or PRIMARY KEY).
+pub(crate) fn declares_not_null(d: &ast::ColumnDef) -> bool {
+    d.is_not_null
+        || column_constraint(d, ast::ConstrType::ConstrNotnull).is_some()
+        || column_constraint(d, ast::ConstrType::ConstrPrimary).is_some()
+}
+
+/// A validated `CHECK (col IS NOT NULL)` on the table proves the column has no NULLs.
+pub(crate) fn not_null_proven(t: &dbarch_catalog::Table, column: &str) -> bool {
+    t.constraints.iter().any(|k| {
+        !k.not_valid
+            && matches!(&k.kind, dbarch_catalog::ConstraintKind::Check { expr, .. }
+                if expr.replace(['(', ')'], "").eq_ignore_ascii_case(&format!("{column} IS NOT NULL")))
+    })
 }
 
 /// Whether a VACUUM says FULL.

@@ -1,7 +1,6 @@
 use super::{alter_existing, is};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_catalog::ConstraintKind;
 use dbarch_sql::ast::AlterTableType;
 
 pub static RULE: Rule = Rule {
@@ -38,12 +37,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         .into_iter()
         .filter(|c| is(c, AlterTableType::AtSetNotNull))
     {
-        let proven = cx.pg_version >= 12
-            && t.constraints.iter().any(|k| {
-                !k.not_valid
-                    && matches!(&k.kind, ConstraintKind::Check { expr, .. }
-                        if expr.replace(['(', ')'], "").eq_ignore_ascii_case(&format!("{} IS NOT NULL", c.name)))
-            });
+        let proven = cx.pg_version >= 12 && super::not_null_proven(t, &c.name);
         if proven || t.column(&c.name).is_some_and(|col| col.not_null) {
             continue;
         }
