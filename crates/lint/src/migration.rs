@@ -33,8 +33,15 @@ pub struct StatementContext<'a> {
     /// The schema before this statement.
     pub catalog: &'a Catalog,
     pub stmt: &'a Statement,
+    /// The statements after this one in the same migration.
+    pub rest: &'a [Statement],
+    /// The migration tool runs the whole file in one transaction.
+    pub tool_wraps: bool,
     /// A transaction block is open while this statement runs.
     pub in_transaction: bool,
+    /// A transaction block was open before this statement (differs from `in_transaction` for BEGIN and
+    /// COMMIT).
+    pub open_before: bool,
     /// Tables created earlier in this same migration: nobody else can be using them yet.
     pub created_here: &'a HashSet<QualifiedName>,
     /// `SET lock_timeout` ran earlier in this migration.
@@ -653,7 +660,8 @@ pub fn run_migrations(
         let mut access_exclusive = false;
         let mut not_valid = HashSet::new();
         let mut locked: HashSet<QualifiedName> = HashSet::new();
-        for stmt in &script.file.statements {
+        for (at, stmt) in script.file.statements.iter().enumerate() {
+            let in_tx_before = in_tx;
             match &stmt.node {
                 NodeEnum::TransactionStmt(t) if !script.wrapped => {
                     use ast::TransactionStmtKind as K;
@@ -689,7 +697,10 @@ pub fn run_migrations(
             let mut cx = StatementContext {
                 catalog: &catalog,
                 stmt,
+                rest: &script.file.statements[at + 1..],
+                tool_wraps: script.wrapped,
                 in_transaction: in_tx,
+                open_before: in_tx_before,
                 created_here: &created,
                 lock_timeout_set: lock_timeout,
                 timezone_utc,

@@ -1,0 +1,67 @@
+use crate::migration::StatementContext;
+use crate::rules::prelude::*;
+
+/// PostgreSQL's NAMEDATALEN - 1.
+const MAX: usize = 63;
+
+pub static RULE: Rule = Rule {
+    code: "MIG026",
+    name: "identifier-too-long",
+    category: Category::Migration,
+    severity: Severity::Warning,
+    summary: "An identifier longer than 63 bytes, which PostgreSQL silently truncates.",
+    doc: Doc {
+        what: "An identifier (quoted or not) longer than 63 bytes anywhere in a migration statement.",
+        why: "PostgreSQL keeps the first 63 bytes of a name and only raises a NOTICE. The object gets a name \
+              other than the one written, so code and later migrations that use the full name may find another \
+              object or nothing, and two long names that share their first 63 bytes collide. dbarch reads \
+              the tokens before the parser truncates them.",
+        example: "-- migration\nCREATE INDEX index_subscriptions_on_account_id_and_plan_id_and_created_at_desc ON subscriptions (account_id);",
+        use_instead: "CREATE INDEX subscriptions_account_plan_created_idx ON subscriptions (account_id);",
+        fix_safety: None,
+        references: &[
+            "https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS",
+        ],
+    },
+    fixtures: fixtures!("MIG026"),
+    check: Check::Migration(check),
+};
+
+fn check(cx: &StatementContext, out: &mut Sink) {
+    let Ok(scan) = pg_query::scan(&cx.stmt.sql) else {
+        return;
+    };
+    for t in scan
+        .tokens
+        .iter()
+        .filter(|t| t.token == pg_query::protobuf::Token::Ident as i32)
+    {
+        let (start, end) = (t.start.max(0) as usize, t.end.max(0) as usize);
+        let Some(raw) = cx.stmt.sql.get(start..end) else {
+            continue;
+        };
+        let name = if raw.starts_with('"') {
+            raw.trim_matches('"').replace("\"\"", "\"")
+        } else {
+            raw.to_lowercase()
+        };
+        if name.len() <= MAX {
+            continue;
+        }
+        let mut cut = MAX;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.push(
+            cx.stmt.span_at(t.start, end - start).into(),
+            format!("ident:{name}"),
+            format!(
+                "identifier is {} bytes long; PostgreSQL truncates it to 63: `{}`",
+                name.len(),
+                &name[..cut]
+            ),
+            "Use a name of at most 63 bytes.",
+            None,
+        );
+    }
+}

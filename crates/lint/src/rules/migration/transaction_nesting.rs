@@ -1,0 +1,68 @@
+use crate::migration::StatementContext;
+use crate::rules::prelude::*;
+use dbarch_sql::NodeEnum;
+use dbarch_sql::ast::TransactionStmtKind as K;
+
+pub static RULE: Rule = Rule {
+    code: "MIG028",
+    name: "transaction-nesting",
+    category: Category::Migration,
+    severity: Severity::Warning,
+    summary: "BEGIN or COMMIT that fights the migration tool's transaction, or a transaction left open.",
+    doc: Doc {
+        what: "In a migration the tool runs in a transaction: `BEGIN` (a warning and a no-op) and `COMMIT` / \
+               `ROLLBACK` (which end the tool's transaction early). In any migration: a `BEGIN` inside an open \
+               transaction block, and a `BEGIN` never followed by `COMMIT` or `ROLLBACK`.",
+        why: "A COMMIT inside a wrapped migration commits half of it: the statements after it run outside any \
+              transaction, and a failure there leaves the schema half-migrated while the tool believes it can \
+              roll back. A transaction left open holds every lock it took until the session ends.",
+        example: "-- migration\nCREATE TABLE a (id bigint PRIMARY KEY);\nCOMMIT;\nCREATE TABLE b (id bigint PRIMARY KEY);",
+        use_instead: "-- one migration, one transaction (the tool's):\nCREATE TABLE a (id bigint PRIMARY KEY);\nCREATE TABLE b (id bigint PRIMARY KEY);\n-- or opt out with -- dbarch:no-transaction (or the tool's own marker) and write BEGIN ... COMMIT yourself",
+        fix_safety: None,
+        references: &["https://www.postgresql.org/docs/current/sql-begin.html"],
+    },
+    fixtures: fixtures!("MIG028"),
+    check: Check::Migration(check),
+};
+
+fn ends_transaction(kind: K) -> bool {
+    matches!(
+        kind,
+        K::TransStmtCommit
+            | K::TransStmtRollback
+            | K::TransStmtCommitPrepared
+            | K::TransStmtRollbackPrepared
+            | K::TransStmtPrepare
+    )
+}
+
+fn check(cx: &StatementContext, out: &mut Sink) {
+    let NodeEnum::TransactionStmt(t) = &cx.stmt.node else {
+        return;
+    };
+    let kind = K::try_from(t.kind).unwrap_or(K::Undefined);
+    let begins = matches!(kind, K::TransStmtBegin | K::TransStmtStart);
+    let message = if begins && cx.tool_wraps {
+        "BEGIN in a migration the tool already runs in a transaction: PostgreSQL ignores it with a warning, and the COMMIT that usually follows ends the tool's transaction early"
+    } else if begins && cx.open_before {
+        "BEGIN inside an open transaction block does nothing (PostgreSQL warns): the first COMMIT ends the outer transaction"
+    } else if ends_transaction(kind) && cx.tool_wraps {
+        "COMMIT/ROLLBACK in a migration the tool runs in a transaction ends that transaction early: the statements after it run outside any transaction"
+    } else if begins
+        && !cx.rest.iter().any(|s| {
+            matches!(&s.node, NodeEnum::TransactionStmt(t)
+                if ends_transaction(K::try_from(t.kind).unwrap_or(K::Undefined)))
+        })
+    {
+        "BEGIN without a COMMIT or ROLLBACK later in the migration: the transaction, and every lock it took, stays open"
+    } else {
+        return;
+    };
+    out.push(
+        cx.stmt.span.into(),
+        format!("tx:{}", cx.stmt.span.start),
+        message.to_string(),
+        "Let the tool own the transaction, or opt out of it and write BEGIN ... COMMIT yourself.",
+        None,
+    );
+}
