@@ -5,6 +5,7 @@ mod apply;
 mod diff;
 mod model;
 mod names;
+pub mod reverse;
 mod types;
 
 pub use diff::{Change, ChangeKind, diff};

@@ -112,6 +112,13 @@ pub enum MigrateCommand {
         #[arg(long, value_name = "URL")]
         db: Option<String>,
     },
+    /// Propose a down migration for an up script: each statement reversed from the schema as it was before
+    /// it (the earlier migrations of its folder are replayed), data-losing steps marked IRREVERSIBLE, and the
+    /// result checked by replaying up then down.
+    DownGen {
+        /// The up script (a file in a migrations folder, or a lone .sql file).
+        file: PathBuf,
+    },
     /// Print the manifest of a migrations folder (`VERSION SHA256` per migration), to record what is applied.
     Manifest {
         /// The migrations folder.

@@ -32,6 +32,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             action: MigrateCommand::Trace { paths, db },
         } => crate::trace::migrate_trace(&cli.global, paths, db.as_deref()),
         Command::Migrate {
+            action: MigrateCommand::DownGen { file },
+        } => crate::downgen::down_gen(&cli.global, file),
+        Command::Migrate {
             action: MigrateCommand::Manifest { path },
         } => migrate_manifest(&cli.global, path),
         Command::Rules { write_docs } => rules(&cli.global, write_docs.as_deref()),

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod downgen;
 mod inputs;
 mod trace;
 

@@ -693,3 +693,63 @@ fn an_unparseable_migration_is_reported_and_the_others_still_linted() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("nowhere: no such directory"));
 }
+
+#[test]
+fn down_gen_reverses_from_the_schema_before_the_up() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "001_init.sql",
+        "CREATE TYPE mood AS ENUM ('sad', 'ok');\n\
+         CREATE TABLE users (id bigint PRIMARY KEY, email varchar(100) NOT NULL, note text DEFAULT 'x', status text DEFAULT 'new');\n\
+         CREATE INDEX users_note_idx ON users (note);\n",
+    );
+    let up = write(
+        dir.path(),
+        "002_change.sql",
+        "ALTER TABLE users ADD COLUMN age int;\n\
+         ALTER TABLE users ALTER COLUMN email TYPE text;\n\
+         ALTER TABLE users ALTER COLUMN status SET DEFAULT 'active';\n\
+         ALTER TABLE users RENAME COLUMN note TO remark;\n\
+         DROP INDEX users_note_idx;\n\
+         CREATE INDEX users_age_idx ON users (age);\n\
+         ALTER TYPE mood ADD VALUE 'happy';\n\
+         ALTER TABLE users DROP COLUMN status;\n",
+    );
+    let o = dbarch(&["migrate", "down-gen", up.to_str().unwrap()], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    for want in [
+        "ALTER TABLE users ADD COLUMN status text DEFAULT 'active';",
+        "-- IRREVERSIBLE: the data in users.status is lost",
+        "-- IRREVERSIBLE: PostgreSQL cannot remove the enum value 'happy'",
+        "DROP INDEX IF EXISTS users_age_idx;",
+        "CREATE INDEX users_note_idx ON users (remark);",
+        "ALTER TABLE users RENAME COLUMN remark TO note;",
+        "ALTER TABLE users ALTER COLUMN status SET DEFAULT 'new';",
+        "ALTER TABLE users ALTER COLUMN email TYPE varchar(100) USING email::varchar(100);",
+        "ALTER TABLE users DROP COLUMN age;",
+    ] {
+        assert!(text.contains(want), "missing `{want}` in:\n{text}");
+    }
+    // Reverse order: the last up statement is undone first.
+    assert!(text.find("users.status is lost").unwrap() < text.find("DROP COLUMN age").unwrap());
+    let o = dbarch(
+        &[
+            "migrate",
+            "down-gen",
+            up.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let remaining = v["remaining_differences"].as_array().unwrap();
+    // Only the enum value cannot come back.
+    assert_eq!(remaining.len(), 1, "{remaining:?}");
+    assert!(
+        remaining[0].as_str().unwrap().contains("mood"),
+        "{remaining:?}"
+    );
+}
