@@ -107,7 +107,34 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
         config: &config,
         pg_version,
     });
-    let mut report = Report::new(lint.findings, files.len(), statements, lint.suppressed);
+    let mut findings = lint.findings;
+    let mut suppressed = lint.suppressed;
+    // Migration histories among the inputs: their statements judged for production safety too.
+    let mut parse_errors = vec![];
+    let (mut file_count, mut statement_count) = (files.len(), statements);
+    if !plan.migrations.is_empty() {
+        let loaded = load_migrations(g, &plan.migrations)?;
+        let run = dbarch_lint::run_migrations(
+            Catalog::new(),
+            &loaded.scripts,
+            &loaded.sources,
+            &config,
+            pg_version,
+        );
+        findings.extend(run.lint.findings);
+        suppressed += run.lint.suppressed;
+        parse_errors = loaded.parse_errors;
+        // A replayed history's files are already counted as the schema's.
+        for s in loaded.scripts.iter().filter(|s| {
+            plan.extra_migrations
+                .iter()
+                .any(|d| s.file.file.path.starts_with(d))
+        }) {
+            file_count += 1;
+            statement_count += s.file.statements.len();
+        }
+    }
+    let mut report = Report::new(findings, file_count, statement_count, suppressed);
     report.notes = plan.notes.clone();
 
     if g.verbose {
@@ -151,7 +178,12 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
     } else {
         String::new()
     };
-    emit(g, &report, &overview)
+    let code = emit(g, &report, &overview)?;
+    if parse_errors.is_empty() {
+        return Ok(code);
+    }
+    report_parse_errors(&parse_errors);
+    Ok(2)
 }
 
 /// Print a report in the chosen format; the exit code follows the --severity threshold.

@@ -31,6 +31,11 @@ pub struct Plan {
     pub files: Vec<Script>,
     /// Notes on choices made (e.g. a migrations folder not replayed because a schema file exists).
     pub notes: Vec<String>,
+    /// Migration histories among the inputs (given, or the `migrations` folder of a schema directory):
+    /// `review` and `lint` run the migration-safety rules on them too.
+    pub migrations: Vec<PathBuf>,
+    /// Of those, the ones not replayed as the schema (their files are not among `files`).
+    pub extra_migrations: Vec<PathBuf>,
 }
 
 pub use dbarch_migrate::natural_cmp;
@@ -111,12 +116,14 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
         top.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
         if !top.is_empty() && !is_migrations_folder(p, &top) {
             let migrations = p.join("migrations");
-            if migrations.is_dir() {
+            if migrations.is_dir() && dbarch_migrate::discover(&migrations).is_ok() {
                 plan.notes.push(format!(
-                    "{}: reviewing the schema files; {} is a migrations folder (review it on its own to replay it)",
+                    "{}: the schema is read from the schema files; {} is checked for migration safety (review it on its own to replay it as the schema)",
                     p.display(),
                     migrations.display()
                 ));
+                plan.migrations.push(migrations.clone());
+                plan.extra_migrations.push(migrations);
             }
             plan.files.extend(top.into_iter().map(Script::file));
             continue;
@@ -124,6 +131,7 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
         // A migrations history: replay the up scripts in the order the tool would run them.
         if let Ok(migrations) = dbarch_migrate::discover(p) {
             plan.files.extend(migrations.into_iter().map(|m| m.up));
+            plan.migrations.push(p.clone());
             continue;
         }
         let mut found = vec![];
