@@ -290,12 +290,19 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
         {
             let mut parts = rest.splitn(2, "__");
             let version = parts.next().unwrap_or("").to_string();
+            // Flyway's per-script configuration: `V1__x.sql.conf` with executeInTransaction=false.
+            let conf = std::fs::read_to_string(p.with_file_name(format!("{name}.conf")))
+                .unwrap_or_default();
+            let conf_no_tx = conf.lines().any(|l| {
+                l.replace(' ', "")
+                    .eq_ignore_ascii_case("executeInTransaction=false")
+            });
             out.push(Migration {
                 version,
                 name: parts.next().unwrap_or("").to_string(),
                 up: Script::file(p.clone()),
                 down: None,
-                transaction: Transaction::wrapped_unless(no_tx),
+                transaction: Transaction::wrapped_unless(no_tx || conf_no_tx),
                 layout: Layout::Flyway,
             });
             continue;
@@ -407,6 +414,25 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flyway_script_configuration_can_opt_out_of_the_transaction() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("V1__init.sql"), "CREATE TABLE t (id int);").unwrap();
+        std::fs::write(
+            d.path().join("V2__index.sql"),
+            "CREATE INDEX CONCURRENTLY i ON t (id);",
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("V2__index.sql.conf"),
+            "executeInTransaction=false\n",
+        )
+        .unwrap();
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m[0].transaction, Transaction::Wrapped);
+        assert_eq!(m[1].transaction, Transaction::PerStatement);
+    }
 
     #[test]
     fn unversioned_loose_files_beside_versioned_migrations_are_not_migrations() {
