@@ -27,7 +27,31 @@ pub static RULE: Rule = Rule {
     check: Check::Migration(check),
 };
 
+/// Whether the text has a run of more than 63 bytes that could be one identifier (letters, digits, `_`,
+/// `$`, non-ASCII, or anything inside double quotes): only then is the statement worth scanning.
+fn may_hold_long_identifier(sql: &str) -> bool {
+    let mut run = 0usize;
+    let mut quoted = false;
+    for b in sql.bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+            run += 1;
+        } else if quoted || b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80 {
+            run += 1;
+        } else {
+            run = 0;
+        }
+        if run > MAX {
+            return true;
+        }
+    }
+    false
+}
+
 fn check(cx: &StatementContext, out: &mut Sink) {
+    if !may_hold_long_identifier(&cx.stmt.sql) {
+        return;
+    }
     let Ok(scan) = pg_query::scan(&cx.stmt.sql) else {
         return;
     };
