@@ -121,7 +121,22 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
             &config,
             pg_version,
         );
-        findings.extend(run.lint.findings);
+        // The schema rules already judged the replayed history: keep one finding per rule and place.
+        let seen: std::collections::HashSet<(String, String, usize, usize)> = findings
+            .iter()
+            .map(|f| (f.code.clone(), f.file.clone(), f.line, f.column))
+            .collect();
+        // Beside schema files, the schema rules judge the schema files; the history adds the migration
+        // rules only.
+        let beside_schema = |f: &dbarch_report::Finding| {
+            plan.extra_migrations
+                .iter()
+                .any(|d| Path::new(&f.file).starts_with(d))
+        };
+        findings.extend(run.lint.findings.into_iter().filter(|f| {
+            !seen.contains(&(f.code.clone(), f.file.clone(), f.line, f.column))
+                && !(beside_schema(f) && !f.code.starts_with("MIG"))
+        }));
         suppressed += run.lint.suppressed;
         parse_errors = loaded.parse_errors;
         // A replayed history's files are already counted as the schema's.

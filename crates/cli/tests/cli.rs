@@ -753,3 +753,56 @@ fn down_gen_reverses_from_the_schema_before_the_up() {
         "{remaining:?}"
     );
 }
+
+#[test]
+fn migrate_lint_judges_the_columns_each_migration_creates() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "001_events.sql",
+        "CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamp);\n",
+    );
+    write(
+        dir.path(),
+        "002_payload.sql",
+        "ALTER TABLE events ADD COLUMN payload json;\n",
+    );
+    let o = dbarch(
+        &[
+            "migrate",
+            "lint",
+            ".",
+            "--format",
+            "json",
+            "--severity",
+            "never",
+        ],
+        dir.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let got: Vec<(String, String, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"].as_str().unwrap().starts_with("TYP"))
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                Path::new(f["file"].as_str().unwrap())
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Each column at the migration that defined it, once.
+    assert_eq!(
+        got,
+        vec![
+            ("TYP001".to_string(), "001_events.sql".to_string(), 1),
+            ("TYP004".to_string(), "002_payload.sql".to_string(), 1),
+        ]
+    );
+}

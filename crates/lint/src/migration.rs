@@ -618,6 +618,11 @@ pub struct MigrationRun {
     pub locks: LockReport,
 }
 
+/// Schema rules about a column's or key's own definition: run on the objects each migration creates.
+const NEW_OBJECT_RULES: [&str; 9] = [
+    "TYP001", "TYP002", "TYP003", "TYP004", "TYP005", "TYP006", "TYP007", "KEY006", "KEY007",
+];
+
 pub fn run_migrations(
     base: Catalog,
     scripts: &[MigrationScript],
@@ -645,6 +650,14 @@ pub fn run_migrations(
         migrations: vec![],
     };
     let mut catalog = base;
+    // The schema rules about a column's own definition, run on what each migration creates (as a reviewer
+    // of that migration would), within the user's selection.
+    let mut new_object_config = config.clone();
+    new_object_config.select = NEW_OBJECT_RULES
+        .iter()
+        .filter(|code| crate::registry::find_rule(code).is_some_and(|r| config.enabled(r)))
+        .map(|c| c.to_string())
+        .collect();
     let down_rules: Vec<_> = rules
         .iter()
         .filter(|r| matches!(r.check, Check::Reversibility(_)))
@@ -867,6 +880,36 @@ pub fn run_migrations(
                 taken_at_line: e.line,
                 held_through_statements: total - at,
             });
+        // Only the tables with a column this migration defined are judged (a small catalog keeps this
+        // cheap on long histories).
+        let file_id = script.file.file.id;
+        let touched: std::collections::BTreeMap<QualifiedName, Table> = catalog
+            .tables
+            .iter()
+            .filter(|(_, t)| {
+                t.columns
+                    .iter()
+                    .any(|c| c.origin.span().is_some_and(|sp| sp.file == file_id))
+            })
+            .map(|(k, t)| (k.clone(), t.clone()))
+            .collect();
+        if !new_object_config.select.is_empty() && !touched.is_empty() {
+            let here = script.file.file.path.display().to_string();
+            let mut small = Catalog::new();
+            small.tables = touched;
+            small.types = catalog.types.clone();
+            small.search_path = catalog.search_path.clone();
+            let judged = crate::engine::run(&crate::engine::LintInput {
+                catalog: &small,
+                files: std::slice::from_ref(&script.file),
+                sources,
+                config: &new_object_config,
+                pg_version,
+            });
+            out.findings
+                .extend(judged.findings.into_iter().filter(|f| f.file == here));
+            out.suppressed += judged.suppressed;
+        }
         locks.migrations.push(MigrationLocks {
             file: script.file.file.path.display().to_string(),
             transaction: if script.wrapped {
