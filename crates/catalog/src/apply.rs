@@ -1070,11 +1070,7 @@ impl Catalog {
             At::AtAddIdentity => {
                 if let Some(NodeEnum::Constraint(k)) = def {
                     if let Some(col) = t.column_mut(&c.name) {
-                        col.identity = Some(if k.generated_when == "a" {
-                            Identity::Always
-                        } else {
-                            Identity::ByDefault
-                        });
+                        col.identity = Some(Identity::from_generated_when(&k.generated_when));
                         col.not_null = true;
                     }
                 }
@@ -1807,11 +1803,7 @@ fn column_constraints(
             }
             ConstrType::ConstrIdentity => {
                 if let Some(cc) = t.column_mut(&d.colname) {
-                    cc.identity = Some(if c.generated_when == "a" {
-                        Identity::Always
-                    } else {
-                        Identity::ByDefault
-                    });
+                    cc.identity = Some(Identity::from_generated_when(&c.generated_when));
                     cc.not_null = true;
                 }
             }

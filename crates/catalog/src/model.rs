@@ -135,6 +135,17 @@ pub enum Identity {
     ByDefault,
 }
 
+impl Identity {
+    /// From the parser's `generated_when` ("a" for ALWAYS, "d" for BY DEFAULT).
+    pub fn from_generated_when(when: &str) -> Self {
+        if when == "a" {
+            Identity::Always
+        } else {
+            Identity::ByDefault
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Column {
     pub name: String,

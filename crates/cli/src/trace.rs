@@ -1,13 +1,12 @@
 //! `dbarch migrate trace`: wires the migrations, the static lock report, a server (throwaway or given) and
 //! the tracer into a trace report.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use dbarch_catalog::Catalog;
 use dbarch_live::{Outcome, Script, ScriptStatement, TempCluster, TraceMode};
-use dbarch_report::{
-    MigrationTrace, Predicted, StatementLock, TraceReport, TracedLock, TracedStatement,
-};
+use dbarch_report::{MigrationTrace, Predicted, TraceReport, TracedLock, TracedStatement};
 
 use crate::args::{Format, Global};
 use crate::commands::{LoadedMigrations, load_config, load_migrations, out, report_parse_errors};
@@ -93,17 +92,23 @@ pub fn migrate_trace(g: &Global, paths: &[PathBuf], db: Option<&str>) -> Result<
         },
         ..Default::default()
     };
+    // What the lock report predicts, by statement position.
+    let mut predictions: HashMap<(&str, usize, usize), Vec<Predicted>> = HashMap::new();
+    for m in &run.locks.migrations {
+        for p in &m.statements {
+            predictions
+                .entry((m.file.as_str(), p.line, p.column))
+                .or_default()
+                .push(Predicted {
+                    table: p.table.clone(),
+                    lock: p.lock.clone(),
+                    rewrite: p.rewrite,
+                    scan: p.scan,
+                });
+        }
+    }
     let mut failed = false;
     for (script, trace) in live_scripts.iter().zip(&traces) {
-        let predicted_for = |line: usize, column: usize| -> Vec<&StatementLock> {
-            run.locks
-                .migrations
-                .iter()
-                .filter(|m| m.file == script.file)
-                .flat_map(|m| &m.statements)
-                .filter(|s| s.line == line && s.column == column)
-                .collect()
-        };
         let mut statements = vec![];
         for (st, (_, t)) in script.statements.iter().zip(&trace.statements) {
             let mut row = TracedStatement {
@@ -115,15 +120,10 @@ pub fn migrate_trace(g: &Global, paths: &[PathBuf], db: Option<&str>) -> Result<
                 rewritten: vec![],
                 scanned: vec![],
                 already_held: vec![],
-                predicted: predicted_for(st.line, st.column)
-                    .into_iter()
-                    .map(|p| Predicted {
-                        table: p.table.clone(),
-                        lock: p.lock.clone(),
-                        rewrite: p.rewrite,
-                        scan: p.scan,
-                    })
-                    .collect(),
+                predicted: predictions
+                    .get(&(script.file.as_str(), st.line, st.column))
+                    .cloned()
+                    .unwrap_or_default(),
                 verdict: String::new(),
                 difference: None,
             };
@@ -141,21 +141,9 @@ pub fn migrate_trace(g: &Global, paths: &[PathBuf], db: Option<&str>) -> Result<
                     .locks
                     .iter()
                     .filter(|l| l.existed)
-                    .map(|l| TracedLock {
-                        object: l.object.clone(),
-                        kind: l.kind.clone(),
-                        mode: l.mode.clone(),
-                    })
+                    .map(TracedLock::from)
                     .collect();
-                row.already_held = t
-                    .held
-                    .iter()
-                    .map(|l| TracedLock {
-                        object: l.object.clone(),
-                        kind: l.kind.clone(),
-                        mode: l.mode.clone(),
-                    })
-                    .collect();
+                row.already_held = t.held.iter().map(TracedLock::from).collect();
                 row.rewritten = t.rewritten.clone();
                 row.scanned = t.scanned.clone();
             }

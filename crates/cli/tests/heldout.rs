@@ -5,6 +5,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
+use common::corpus;
+
 #[test]
 fn every_planted_flaw_at_its_line_and_nothing_else() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/heldout");
@@ -66,12 +70,7 @@ fn every_planted_flaw_at_its_line_and_nothing_else() {
 /// The real migration histories in ../shared/corpus parse completely and review without error.
 #[test]
 fn real_migration_histories_replay() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    assert!(
-        corpus.is_dir(),
-        "{} is missing: this test reads the shared corpus of real migrations (lemmy, crates.io) that sits beside the checkout",
-        corpus.display()
-    );
+    let corpus = corpus();
     for name in ["lemmy", "crates-io"] {
         let dir = corpus.join(name).join("migrations");
         let out = Command::new(env!("CARGO_BIN_EXE_dbarch"))
@@ -99,12 +98,7 @@ fn real_migration_histories_replay() {
 /// stops where it starts using PostgreSQL 16 syntax when the server is 15.)
 #[test]
 fn real_histories_traced_on_postgres_agree_with_the_lock_report() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    assert!(
-        corpus.is_dir(),
-        "{} is missing: this test reads the shared corpus of real migrations (lemmy, crates.io) that sits beside the checkout",
-        corpus.display()
-    );
+    let corpus = corpus();
     for (name, at_least) in [("lemmy", 1500), ("crates-io", 500)] {
         let dir = corpus.join(name).join("migrations");
         let out = Command::new(env!("CARGO_BIN_EXE_dbarch"))

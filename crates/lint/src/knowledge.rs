@@ -3,65 +3,7 @@
 
 use serde::Deserialize;
 
-/// PostgreSQL's table lock levels, weakest first.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum LockLevel {
-    #[serde(rename = "access share")]
-    AccessShare,
-    #[serde(rename = "row share")]
-    RowShare,
-    #[serde(rename = "row exclusive")]
-    RowExclusive,
-    #[serde(rename = "share update exclusive")]
-    ShareUpdateExclusive,
-    #[serde(rename = "share")]
-    Share,
-    #[serde(rename = "share row exclusive")]
-    ShareRowExclusive,
-    #[serde(rename = "exclusive")]
-    Exclusive,
-    #[serde(rename = "access exclusive")]
-    AccessExclusive,
-}
-
-impl LockLevel {
-    pub fn sql(&self) -> &'static str {
-        match self {
-            LockLevel::AccessShare => "ACCESS SHARE",
-            LockLevel::RowShare => "ROW SHARE",
-            LockLevel::RowExclusive => "ROW EXCLUSIVE",
-            LockLevel::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
-            LockLevel::Share => "SHARE",
-            LockLevel::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
-            LockLevel::Exclusive => "EXCLUSIVE",
-            LockLevel::AccessExclusive => "ACCESS EXCLUSIVE",
-        }
-    }
-
-    /// Whether plain SELECTs (ACCESS SHARE) wait for this lock.
-    pub fn blocks_reads(&self) -> bool {
-        *self == LockLevel::AccessExclusive
-    }
-
-    /// Whether INSERT/UPDATE/DELETE (ROW EXCLUSIVE) wait for this lock.
-    pub fn blocks_writes(&self) -> bool {
-        *self >= LockLevel::Share
-    }
-
-    /// "reads and writes", "writes", or "other DDL only".
-    pub fn blocks(&self) -> &'static str {
-        if self.blocks_reads() {
-            "reads and writes"
-        } else if self.blocks_writes() {
-            "writes"
-        } else {
-            "schema changes and VACUUM only"
-        }
-    }
-}
+pub use dbarch_report::LockLevel;
 
 /// A version-dependent yes/no: "always", "never", "before N", "since N".
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -99,24 +99,9 @@ impl<'a> StatementContext<'a> {
                         Some(NodeEnum::AlterTableCmd(c)) => c.def.as_deref(),
                         _ => None,
                     });
-                    for d in defs {
-                        let constraints = match d.node.as_ref() {
-                            Some(NodeEnum::Constraint(_)) => std::slice::from_ref(d),
-                            Some(NodeEnum::ColumnDef(cd)) => cd.constraints.as_slice(),
-                            _ => &[],
-                        };
-                        for k in constraints.iter().filter_map(|n| match n.node.as_ref() {
-                            Some(NodeEnum::Constraint(k))
-                                if k.contype == ast::ConstrType::ConstrForeign as i32 =>
-                            {
-                                Some(k)
-                            }
-                            _ => None,
-                        }) {
-                            if let Some(p) = k.pktable.as_ref().and_then(|r| self.existing_table(r))
-                            {
-                                push("foreign-key-referenced-table", p);
-                            }
+                    for k in crate::rules::migration::foreign_keys_in(defs) {
+                        if let Some(p) = k.pktable.as_ref().and_then(|r| self.existing_table(r)) {
+                            push("foreign-key-referenced-table", p);
                         }
                     }
                     return out;
@@ -358,24 +343,9 @@ impl<'a> StatementContext<'a> {
             }
             NodeEnum::CreateStmt(c) => {
                 let mut referenced: Vec<&Table> = vec![];
-                let column_constraints = c.table_elts.iter().flat_map(|e| match e.node.as_ref() {
-                    Some(NodeEnum::ColumnDef(d)) => d.constraints.as_slice(),
-                    _ => &[],
-                });
-                for k in c
-                    .constraints
-                    .iter()
-                    .chain(c.table_elts.iter())
-                    .chain(column_constraints)
-                    .filter_map(|n| match n.node.as_ref() {
-                        Some(NodeEnum::Constraint(k))
-                            if k.contype == ast::ConstrType::ConstrForeign as i32 =>
-                        {
-                            Some(k)
-                        }
-                        _ => None,
-                    })
-                {
+                for k in crate::rules::migration::foreign_keys_in(
+                    c.constraints.iter().chain(&c.table_elts),
+                ) {
                     if let Some(p) = k.pktable.as_ref().and_then(|r| self.existing_table(r))
                         && !referenced.iter().any(|r| r.name == p.name)
                     {

@@ -7,7 +7,7 @@ pub mod trace;
 pub use cluster::{ClusterError, TempCluster};
 pub use trace::{
     ObservedLock, Outcome, Script, ScriptStatement, ScriptTrace, StatementTrace, TraceMode, Tracer,
-    lock_requested_when_blocked, mode_rank, trace_scripts,
+    lock_requested_when_blocked, trace_scripts,
 };
 
 /// An identifier quoted for SQL: always in double quotes, embedded quotes doubled.

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use dbarch_report::{LockLevel, unqualified};
 use postgres::Client;
 use postgres::error::SqlState;
 use serde::Serialize;
@@ -23,6 +24,16 @@ pub struct ObservedLock {
     pub mode: String,
     /// Whether the object existed before the statement (locks on objects it creates block nobody).
     pub existed: bool,
+}
+
+impl From<&ObservedLock> for dbarch_report::TracedLock {
+    fn from(l: &ObservedLock) -> Self {
+        dbarch_report::TracedLock {
+            object: l.object.clone(),
+            kind: l.kind.clone(),
+            mode: l.mode.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,35 +74,10 @@ impl StatementTrace {
     }
 }
 
-fn unqualified(name: &str) -> &str {
-    name.rsplit('.').next().unwrap_or(name).trim_matches('"')
-}
-
-/// Lock modes, weakest first, as pg_locks names them and as SQL spells them.
-const MODES: [(&str, &str); 8] = [
-    ("AccessShareLock", "ACCESS SHARE"),
-    ("RowShareLock", "ROW SHARE"),
-    ("RowExclusiveLock", "ROW EXCLUSIVE"),
-    ("ShareUpdateExclusiveLock", "SHARE UPDATE EXCLUSIVE"),
-    ("ShareLock", "SHARE"),
-    ("ShareRowExclusiveLock", "SHARE ROW EXCLUSIVE"),
-    ("ExclusiveLock", "EXCLUSIVE"),
-    ("AccessExclusiveLock", "ACCESS EXCLUSIVE"),
-];
-
-/// The strength of a mode (0 weakest), by either spelling.
-pub fn mode_rank(mode: &str) -> usize {
-    MODES
-        .iter()
-        .position(|(a, b)| *a == mode || b.eq_ignore_ascii_case(mode))
-        .unwrap_or(0)
-}
-
+/// The SQL spelling of a pg_locks mode (`AccessExclusiveLock` -> `ACCESS EXCLUSIVE`).
 fn mode_sql(mode: &str) -> String {
-    MODES
-        .iter()
-        .find(|(a, _)| *a == mode)
-        .map(|(_, b)| b.to_string())
+    LockLevel::parse(mode)
+        .map(|l| l.sql().to_string())
         .unwrap_or_else(|| mode.to_string())
 }
 
@@ -332,7 +318,7 @@ fn diff(before: &Snapshot, after: &Snapshot, known: &BTreeSet<String>) -> Statem
         };
         let map = if already { &mut held } else { &mut strongest };
         match map.get(tag) {
-            Some(l) if mode_rank(&l.mode) >= mode_rank(&lock.mode) => {}
+            Some(l) if LockLevel::parse(&l.mode) >= LockLevel::parse(&lock.mode) => {}
             _ => {
                 map.insert(tag.clone(), lock);
             }
@@ -341,7 +327,7 @@ fn diff(before: &Snapshot, after: &Snapshot, known: &BTreeSet<String>) -> Statem
     let order = |a: &ObservedLock, b: &ObservedLock| {
         b.existed
             .cmp(&a.existed)
-            .then(mode_rank(&b.mode).cmp(&mode_rank(&a.mode)))
+            .then(LockLevel::parse(&b.mode).cmp(&LockLevel::parse(&a.mode)))
             .then(a.object.cmp(&b.object))
     };
     let mut locks: Vec<ObservedLock> = strongest.into_values().collect();
@@ -515,9 +501,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn modes_rank_by_either_spelling() {
-        assert!(mode_rank("AccessExclusiveLock") > mode_rank("SHARE ROW EXCLUSIVE"));
-        assert_eq!(mode_rank("share"), mode_rank("ShareLock"));
+    fn modes_in_either_spelling() {
+        assert!(LockLevel::parse("AccessExclusiveLock") > LockLevel::parse("SHARE ROW EXCLUSIVE"));
+        assert_eq!(LockLevel::parse("share"), LockLevel::parse("ShareLock"));
         assert_eq!(
             mode_sql("ShareUpdateExclusiveLock"),
             "SHARE UPDATE EXCLUSIVE"

@@ -11,12 +11,14 @@ mod trace;
 use serde::{Deserialize, Serialize};
 
 pub use human::render_human;
-pub use locks::{HeldLock, LockReport, MigrationLocks, StatementLock, render_locks_human};
+pub use locks::{
+    HeldLock, LockLevel, LockReport, MigrationLocks, StatementLock, render_locks_human,
+};
 pub use markdown::render_markdown;
 pub use sarif::render_sarif;
 pub use trace::{
     MigrationTrace, Predicted, TraceReport, TraceSummary, TracedLock, TracedStatement,
-    render_trace_human,
+    render_trace_human, unqualified,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

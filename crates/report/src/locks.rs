@@ -5,6 +5,89 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
+/// PostgreSQL's table lock levels, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LockLevel {
+    #[serde(rename = "access share")]
+    AccessShare,
+    #[serde(rename = "row share")]
+    RowShare,
+    #[serde(rename = "row exclusive")]
+    RowExclusive,
+    #[serde(rename = "share update exclusive")]
+    ShareUpdateExclusive,
+    #[serde(rename = "share")]
+    Share,
+    #[serde(rename = "share row exclusive")]
+    ShareRowExclusive,
+    #[serde(rename = "exclusive")]
+    Exclusive,
+    #[serde(rename = "access exclusive")]
+    AccessExclusive,
+}
+
+impl LockLevel {
+    pub fn sql(&self) -> &'static str {
+        match self {
+            LockLevel::AccessShare => "ACCESS SHARE",
+            LockLevel::RowShare => "ROW SHARE",
+            LockLevel::RowExclusive => "ROW EXCLUSIVE",
+            LockLevel::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            LockLevel::Share => "SHARE",
+            LockLevel::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockLevel::Exclusive => "EXCLUSIVE",
+            LockLevel::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// Every level, weakest first.
+    pub const ALL: [LockLevel; 8] = [
+        LockLevel::AccessShare,
+        LockLevel::RowShare,
+        LockLevel::RowExclusive,
+        LockLevel::ShareUpdateExclusive,
+        LockLevel::Share,
+        LockLevel::ShareRowExclusive,
+        LockLevel::Exclusive,
+        LockLevel::AccessExclusive,
+    ];
+
+    /// From the SQL spelling (`ACCESS EXCLUSIVE`, any case) or pg_locks' (`AccessExclusiveLock`).
+    pub fn parse(mode: &str) -> Option<Self> {
+        let squashed: String = mode
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let squashed = squashed.strip_suffix("lock").unwrap_or(&squashed);
+        Self::ALL
+            .into_iter()
+            .find(|l| l.sql().replace(' ', "").eq_ignore_ascii_case(squashed))
+    }
+
+    /// Whether plain SELECTs (ACCESS SHARE) wait for this lock.
+    pub fn blocks_reads(&self) -> bool {
+        *self == LockLevel::AccessExclusive
+    }
+
+    /// Whether INSERT/UPDATE/DELETE (ROW EXCLUSIVE) wait for this lock.
+    pub fn blocks_writes(&self) -> bool {
+        *self >= LockLevel::Share
+    }
+
+    /// "reads and writes", "writes", or "other DDL only".
+    pub fn blocks(&self) -> &'static str {
+        if self.blocks_reads() {
+            "reads and writes"
+        } else if self.blocks_writes() {
+            "writes"
+        } else {
+            "schema changes and VACUUM only"
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockReport {
     pub pg_version: u32,

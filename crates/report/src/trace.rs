@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
+use crate::LockLevel;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceReport {
     /// "a throwaway cluster" or the database URL with its password redacted.
@@ -81,26 +83,8 @@ pub struct Predicted {
     pub scan: bool,
 }
 
-/// Lock modes, weakest first.
-const MODES: [&str; 8] = [
-    "ACCESS SHARE",
-    "ROW SHARE",
-    "ROW EXCLUSIVE",
-    "SHARE UPDATE EXCLUSIVE",
-    "SHARE",
-    "SHARE ROW EXCLUSIVE",
-    "EXCLUSIVE",
-    "ACCESS EXCLUSIVE",
-];
-
-fn rank(mode: &str) -> usize {
-    MODES
-        .iter()
-        .position(|m| m.eq_ignore_ascii_case(mode))
-        .unwrap_or(0)
-}
-
-fn unqualified(name: &str) -> &str {
+/// A relation name without its schema or quotes, to compare names as pg_locks and the lock report spell them.
+pub fn unqualified(name: &str) -> &str {
     name.rsplit('.').next().unwrap_or(name).trim_matches('"')
 }
 
@@ -129,7 +113,7 @@ impl TracedStatement {
                     .find(|e| unqualified(&e.table) == unqualified(&p.table))
                 {
                     Some(e) => {
-                        if rank(&p.lock) > rank(&e.lock) {
+                        if LockLevel::parse(&p.lock) > LockLevel::parse(&e.lock) {
                             e.lock = p.lock.clone();
                         }
                         e.rewrite |= p.rewrite;
@@ -147,8 +131,9 @@ impl TracedStatement {
                     .map(|l| l.mode.as_str());
                 // Agrees when it took the predicted lock, or the transaction already held one at least as
                 // strong (then the statement takes nothing new, or only something weaker).
-                let covered = held.is_some_and(|h| rank(h) >= rank(&p.lock))
-                    && new.is_none_or(|n| rank(n) <= rank(&p.lock));
+                let covered = held
+                    .is_some_and(|h| LockLevel::parse(h) >= LockLevel::parse(&p.lock))
+                    && new.is_none_or(|n| LockLevel::parse(n) <= LockLevel::parse(&p.lock));
                 match new {
                     Some(n) if n == p.lock => {}
                     _ if covered => {}
@@ -190,7 +175,7 @@ impl TracedStatement {
                 .iter()
                 .filter(|l| {
                     l.kind.ends_with("table")
-                        && rank(&l.mode) >= rank("SHARE UPDATE EXCLUSIVE")
+                        && LockLevel::parse(&l.mode) >= Some(LockLevel::ShareUpdateExclusive)
                         && !self
                             .predicted
                             .iter()
@@ -211,7 +196,8 @@ impl TracedStatement {
             .locks
             .iter()
             .filter(|l| {
-                l.kind.ends_with("table") && rank(&l.mode) >= rank("SHARE UPDATE EXCLUSIVE")
+                l.kind.ends_with("table")
+                    && LockLevel::parse(&l.mode) >= Some(LockLevel::ShareUpdateExclusive)
             })
             .map(|l| format!("{} on {}", l.mode, l.object))
             .collect();

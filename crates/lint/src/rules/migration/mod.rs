@@ -144,6 +144,26 @@ pub(crate) fn reindex_is_concurrent(r: &ast::ReindexStmt) -> bool {
     )
 }
 
+/// The FOREIGN KEY constraints among table elements or ALTER TABLE definitions: constraints themselves,
+/// and those written on column definitions.
+pub(crate) fn foreign_keys_in<'n>(
+    nodes: impl IntoIterator<Item = &'n ast::Node>,
+) -> impl Iterator<Item = &'n ast::Constraint> {
+    nodes
+        .into_iter()
+        .flat_map(|n| match n.node.as_ref() {
+            Some(NodeEnum::ColumnDef(d)) => d.constraints.as_slice(),
+            Some(NodeEnum::Constraint(_)) => std::slice::from_ref(n),
+            _ => &[],
+        })
+        .filter_map(|n| match n.node.as_ref() {
+            Some(NodeEnum::Constraint(k)) if k.contype == ast::ConstrType::ConstrForeign as i32 => {
+                Some(&**k)
+            }
+            _ => None,
+        })
+}
+
 /// Whether a new column gets a value in existing rows (a DEFAULT, an identity, a generated expression or
 /// a serial type).
 pub(crate) fn fills_existing_rows(d: &ast::ColumnDef) -> bool {
