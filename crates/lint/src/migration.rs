@@ -289,6 +289,11 @@ impl<'a> StatementContext<'a> {
                             {
                                 "add-unique"
                             }
+                            Some(NodeEnum::Constraint(k))
+                                if k.contype == ast::ConstrType::ConstrExclusion as i32 =>
+                            {
+                                "add-exclusion-constraint"
+                            }
                             _ => "add-constraint-not-valid",
                         },
                         _ => "alter-table-other",
