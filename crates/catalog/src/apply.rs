@@ -6,6 +6,8 @@ use dbarch_sql::expr::{
 };
 use dbarch_sql::{NodeEnum, Statement};
 
+use std::sync::Arc;
+
 use crate::model::*;
 use crate::names::default_name;
 use crate::types::data_type;
@@ -115,12 +117,7 @@ impl Catalog {
             NodeEnum::ViewStmt(s) => {
                 let Some(rv) = &s.view else { return };
                 let name = self.qualify(rv);
-                let query = s
-                    .query
-                    .as_ref()
-                    .and_then(|q| q.node.as_ref())
-                    .map(deparse_stmt)
-                    .unwrap_or_default();
+                let query = ViewQuery::new(s.query.as_deref());
                 let depends_on = s
                     .query
                     .as_ref()
@@ -128,13 +125,13 @@ impl Catalog {
                     .unwrap_or_default();
                 self.views.insert(
                     name.clone(),
-                    View {
+                    Arc::new(View {
                         name,
                         materialized: false,
                         query,
                         depends_on,
                         origin: cx.origin(rv.location),
-                    },
+                    }),
                 );
             }
             NodeEnum::CreateTableAsStmt(s) => self.create_table_as(s, cx),
@@ -148,7 +145,7 @@ impl Catalog {
                     origin: cx.origin(rv.location),
                 };
                 self.sequence_options(&mut seq, &s.options);
-                self.sequences.insert(name, seq);
+                self.sequences.insert(name, Arc::new(seq));
             }
             NodeEnum::AlterSeqStmt(s) => {
                 let Some(rv) = &s.sequence else { return };
@@ -156,7 +153,7 @@ impl Catalog {
                 let Some(mut seq) = self.sequences.remove(&name) else {
                     return self.note(cx, format!("ALTER SEQUENCE on unknown sequence {name}"));
                 };
-                self.sequence_options(&mut seq, &s.options);
+                self.sequence_options(Arc::make_mut(&mut seq), &s.options);
                 self.sequences.insert(name, seq);
             }
             NodeEnum::CreateEnumStmt(s) => {
@@ -272,7 +269,7 @@ impl Catalog {
                     with_check: s.with_check.as_ref().map(|e| deparse_expr(e)),
                     origin: cx.whole(),
                 };
-                match self.tables.get_mut(&table) {
+                match self.tables.get_mut(&table).map(Arc::make_mut) {
                     Some(t) => t.policies.push(policy),
                     None => self.note(cx, format!("policy on unknown table {table}")),
                 }
@@ -283,6 +280,7 @@ impl Catalog {
                 if let Some(p) = self
                     .tables
                     .get_mut(&table)
+                    .map(Arc::make_mut)
                     .and_then(|t| t.policies.iter_mut().find(|p| p.name == s.policy_name))
                 {
                     if !s.roles.is_empty() {
@@ -620,9 +618,9 @@ impl Catalog {
                 }
             }
         }
-        self.tables.insert(name, t);
+        self.tables.insert(name, Arc::new(t));
         for seq in pending_seqs {
-            self.sequences.insert(seq.name.clone(), seq);
+            self.sequences.insert(seq.name.clone(), Arc::new(seq));
         }
     }
 
@@ -818,7 +816,7 @@ impl Catalog {
         let name = self.qualify(rv);
         let query_node = s.query.as_ref().and_then(|q| q.node.as_ref());
         if s.objtype == Ot::ObjectMatview as i32 {
-            let query = query_node.map(deparse_stmt).unwrap_or_default();
+            let query = ViewQuery::new(s.query.as_deref());
             let depends_on = s
                 .query
                 .as_ref()
@@ -826,13 +824,13 @@ impl Catalog {
                 .unwrap_or_default();
             self.views.insert(
                 name.clone(),
-                View {
+                Arc::new(View {
                     name,
                     materialized: true,
                     query,
                     depends_on,
                     origin: cx.origin(rv.location),
-                },
+                }),
             );
             return;
         }
@@ -860,7 +858,7 @@ impl Catalog {
             t.columns.push(col);
         }
         self.note(cx, "CREATE TABLE AS: column types are not known");
-        self.tables.insert(name, t);
+        self.tables.insert(name, Arc::new(t));
     }
 
     fn create_index(&mut self, s: &ast::IndexStmt, cx: &Ctx) {
@@ -968,7 +966,7 @@ impl Catalog {
             source: IndexSource::CreateIndex,
             origin,
         };
-        self.indexes.insert(qname, idx);
+        self.indexes.insert(qname, Arc::new(idx));
     }
 
     fn alter_table(&mut self, s: &ast::AlterTableStmt, cx: &Ctx) {
@@ -989,9 +987,10 @@ impl Catalog {
     }
 
     fn alter_table_cmd(&mut self, name: &QualifiedName, c: &ast::AlterTableCmd, cx: &Ctx) {
-        let Some(mut t) = self.tables.remove(name) else {
+        let Some(t) = self.tables.remove(name) else {
             return;
         };
+        let mut t = Arc::unwrap_or_clone(t);
         let def = c.def.as_ref().and_then(|d| d.node.as_ref());
         let mut pending = vec![];
         match at(c.subtype) {
@@ -1096,7 +1095,7 @@ impl Catalog {
                 if let Some(NodeEnum::PartitionCmd(p)) = def {
                     if let Some(child) = p.name.as_ref().map(|r| self.resolve(r)) {
                         let bound = partition_bound_text(p.bound.as_ref());
-                        if let Some(ct) = self.tables.get_mut(&child) {
+                        if let Some(ct) = self.tables.get_mut(&child).map(Arc::make_mut) {
                             ct.partition_of = Some(PartitionOf {
                                 parent: name.clone(),
                                 bound,
@@ -1108,7 +1107,7 @@ impl Catalog {
             At::AtDetachPartition => {
                 if let Some(NodeEnum::PartitionCmd(p)) = def {
                     if let Some(child) = p.name.as_ref().map(|r| self.resolve(r)) {
-                        if let Some(ct) = self.tables.get_mut(&child) {
+                        if let Some(ct) = self.tables.get_mut(&child).map(Arc::make_mut) {
                             ct.partition_of = None;
                         }
                     }
@@ -1127,9 +1126,9 @@ impl Catalog {
             }
             _ => {}
         }
-        self.tables.insert(name.clone(), t);
+        self.tables.insert(name.clone(), Arc::new(t));
         for seq in pending {
-            self.sequences.insert(seq.name.clone(), seq);
+            self.sequences.insert(seq.name.clone(), Arc::new(seq));
         }
     }
 
@@ -1181,7 +1180,7 @@ impl Catalog {
                 Ot::ObjectPolicy => {
                     if let Some((pol, table)) = parts.split_last() {
                         let table = self.resolve_name(table);
-                        if let Some(t) = self.tables.get_mut(&table) {
+                        if let Some(t) = self.tables.get_mut(&table).map(Arc::make_mut) {
                             t.policies.retain(|p| &p.name != pol);
                         }
                     }
@@ -1238,9 +1237,13 @@ impl Catalog {
         self.triggers.retain(|(t, _), _| t != name);
         self.sequences
             .retain(|_, s| s.owned_by.as_ref().is_none_or(|(t, _)| t != name));
-        for t in self.tables.values_mut() {
-            t.constraints
-                .retain(|c| c.foreign_key().is_none_or(|fk| &fk.ref_table != name));
+        let refers = |c: &Constraint| c.foreign_key().is_some_and(|fk| &fk.ref_table == name);
+        for t in self
+            .tables
+            .values_mut()
+            .filter(|t| t.constraints.iter().any(refers))
+        {
+            Arc::make_mut(t).constraints.retain(|c| !refers(c));
         }
         // Dropping a partitioned table drops its partitions.
         let parts: Vec<QualifiedName> = self
@@ -1263,13 +1266,13 @@ impl Catalog {
                     if self.tables.contains_key(&old) {
                         self.rename_table(&old, new);
                     } else if let Some(mut v) = self.views.remove(&old) {
-                        v.name = new.clone();
+                        Arc::make_mut(&mut v).name = new.clone();
                         self.views.insert(new, v);
                     } else if let Some(mut i) = self.indexes.remove(&old) {
-                        i.name = new.clone();
+                        Arc::make_mut(&mut i).name = new.clone();
                         self.indexes.insert(new, i);
                     } else if let Some(mut q) = self.sequences.remove(&old) {
-                        q.name = new.clone();
+                        Arc::make_mut(&mut q).name = new.clone();
                         self.sequences.insert(new, q);
                     } else {
                         self.note(cx, format!("rename of unknown relation {old}"));
@@ -1280,7 +1283,7 @@ impl Catalog {
                 if let Some(old) = rel {
                     if let Some(mut v) = self.views.remove(&old) {
                         let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
-                        v.name = new.clone();
+                        Arc::make_mut(&mut v).name = new.clone();
                         self.views.insert(new, v);
                     }
                 }
@@ -1289,11 +1292,16 @@ impl Catalog {
                 if let Some(old) = rel {
                     let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
                     if let Some(mut i) = self.indexes.remove(&old) {
-                        i.name = new.clone();
+                        Arc::make_mut(&mut i).name = new.clone();
                         self.indexes.insert(new, i);
                     } else {
                         // An index backing a constraint is renamed with it.
-                        for t in self.tables.values_mut() {
+                        for t in self
+                            .tables
+                            .values_mut()
+                            .filter(|t| t.constraints.iter().any(|c| c.name == old.name))
+                        {
+                            let t = Arc::make_mut(t);
                             for c in t.constraints.iter_mut().filter(|c| c.name == old.name) {
                                 c.name = s.newname.clone();
                                 c.name_given = true;
@@ -1306,7 +1314,7 @@ impl Catalog {
                 if let Some(old) = rel {
                     if let Some(mut q) = self.sequences.remove(&old) {
                         let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
-                        q.name = new.clone();
+                        Arc::make_mut(&mut q).name = new.clone();
                         self.sequences.insert(new, q);
                     }
                 }
@@ -1317,7 +1325,7 @@ impl Catalog {
                 }
             }
             Ot::ObjectTabconstraint => {
-                if let Some(t) = rel.and_then(|r| self.tables.get_mut(&r)) {
+                if let Some(t) = rel.and_then(|r| self.tables.get_mut(&r).map(Arc::make_mut)) {
                     for c in t.constraints.iter_mut().filter(|c| c.name == s.subname) {
                         c.name = s.newname.clone();
                         c.name_given = true;
@@ -1359,7 +1367,7 @@ impl Catalog {
                 }
             }
             Ot::ObjectPolicy => {
-                if let Some(t) = rel.and_then(|r| self.tables.get_mut(&r)) {
+                if let Some(t) = rel.and_then(|r| self.tables.get_mut(&r).map(Arc::make_mut)) {
                     for p in t.policies.iter_mut().filter(|p| p.name == s.subname) {
                         p.name = s.newname.clone();
                     }
@@ -1376,9 +1384,10 @@ impl Catalog {
     }
 
     fn rename_table(&mut self, old: &QualifiedName, new: QualifiedName) {
-        let Some(mut t) = self.tables.remove(old) else {
+        let Some(t) = self.tables.remove(old) else {
             return;
         };
+        let mut t = Arc::unwrap_or_clone(t);
         t.name = new.clone();
         // A self-reference moves with the table.
         for c in t.constraints.iter_mut() {
@@ -1388,9 +1397,9 @@ impl Catalog {
                 }
             }
         }
-        self.tables.insert(new.clone(), t);
+        self.tables.insert(new.clone(), Arc::new(t));
         for i in self.indexes.values_mut().filter(|i| &i.table == old) {
-            i.table = new.clone();
+            Arc::make_mut(i).table = new.clone();
         }
         if old.schema != new.schema {
             let moved: Vec<QualifiedName> = self
@@ -1401,7 +1410,7 @@ impl Catalog {
                 .collect();
             for k in moved {
                 if let Some(mut i) = self.indexes.remove(&k) {
-                    i.name.schema = new.schema.clone();
+                    Arc::make_mut(&mut i).name.schema = new.schema.clone();
                     self.indexes.insert(i.name.clone(), i);
                 }
             }
@@ -1418,14 +1427,25 @@ impl Catalog {
                 self.triggers.insert((new.clone(), key.1), tr);
             }
         }
-        for s in self.sequences.values_mut() {
-            if let Some((t, _)) = &mut s.owned_by {
+        for s in self
+            .sequences
+            .values_mut()
+            .filter(|s| s.owned_by.as_ref().is_some_and(|(t, _)| t == old))
+        {
+            if let Some((t, _)) = &mut Arc::make_mut(s).owned_by {
                 if t == old {
                     *t = new.clone();
                 }
             }
         }
-        for t in self.tables.values_mut() {
+        let affected = |t: &Table| {
+            t.constraints
+                .iter()
+                .any(|c| c.foreign_key().is_some_and(|fk| &fk.ref_table == old))
+                || t.partition_of.as_ref().is_some_and(|p| &p.parent == old)
+        };
+        for t in self.tables.values_mut().filter(|t| affected(t)) {
+            let t = Arc::make_mut(t);
             for c in t.constraints.iter_mut() {
                 if let ConstraintKind::ForeignKey(fk) = &mut c.kind {
                     if &fk.ref_table == old {
@@ -1447,7 +1467,7 @@ impl Catalog {
                 *c = new.to_string();
             }
         };
-        if let Some(t) = self.tables.get_mut(table) {
+        if let Some(t) = self.tables.get_mut(table).map(Arc::make_mut) {
             if let Some(c) = t.column_mut(old) {
                 c.name = new.to_string();
             }
@@ -1472,6 +1492,7 @@ impl Catalog {
             }
         }
         for i in self.indexes.values_mut().filter(|i| &i.table == table) {
+            let i = Arc::make_mut(i);
             for k in i.keys.iter_mut() {
                 match &mut k.expr {
                     IndexKeyExpr::Column(c) if c.as_str() == old => *c = new.to_string(),
@@ -1482,7 +1503,13 @@ impl Catalog {
             ren(&mut i.include);
             ren(&mut i.predicate_columns);
         }
-        for t in self.tables.values_mut().filter(|t| &t.name != table) {
+        for t in self.tables.values_mut().filter(|t| {
+            &t.name != table
+                && t.constraints
+                    .iter()
+                    .any(|c| c.foreign_key().is_some_and(|fk| &fk.ref_table == table))
+        }) {
+            let t = Arc::make_mut(t);
             for c in t.constraints.iter_mut() {
                 if let ConstraintKind::ForeignKey(fk) = &mut c.kind {
                     if &fk.ref_table == table {
@@ -1491,8 +1518,12 @@ impl Catalog {
                 }
             }
         }
-        for s in self.sequences.values_mut() {
-            if let Some((t, c)) = &mut s.owned_by {
+        for s in self.sequences.values_mut().filter(|s| {
+            s.owned_by
+                .as_ref()
+                .is_some_and(|(t, c)| t == table && c == old)
+        }) {
+            if let Some((t, c)) = &mut Arc::make_mut(s).owned_by {
                 if t == table && c == old {
                     *c = new.to_string();
                 }
@@ -1635,7 +1666,7 @@ impl Catalog {
         }
         self.functions
             .retain(|x| !(x.name == f.name && x.arg_types == f.arg_types));
-        self.functions.push(f);
+        self.functions.push(Arc::new(f));
     }
 
     fn comment(&mut self, s: &ast::CommentStmt, _cx: &Ctx) {
@@ -1651,14 +1682,19 @@ impl Catalog {
         match ot(s.objtype) {
             Ot::ObjectTable => {
                 let name = self.resolve_name(&parts);
-                if let Some(t) = self.tables.get_mut(&name) {
+                if let Some(t) = self.tables.get_mut(&name).map(Arc::make_mut) {
                     t.comment = text;
                 }
             }
             Ot::ObjectColumn => {
                 if let Some((col, table)) = parts.split_last() {
                     let name = self.resolve_name(table);
-                    if let Some(c) = self.tables.get_mut(&name).and_then(|t| t.column_mut(col)) {
+                    if let Some(c) = self
+                        .tables
+                        .get_mut(&name)
+                        .map(Arc::make_mut)
+                        .and_then(|t| t.column_mut(col))
+                    {
                         c.comment = text;
                     }
                 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::model::*;
 
@@ -65,8 +66,8 @@ fn keyed<'a, K: Ord + Clone, V: PartialEq>(
     }
 }
 
-fn by_name<T: Clone>(items: &[T], name: impl Fn(&T) -> String) -> BTreeMap<String, T> {
-    items.iter().map(|i| (name(i), i.clone())).collect()
+fn by_name<T>(items: &[T], name: impl Fn(&T) -> String) -> BTreeMap<String, &T> {
+    items.iter().map(|i| (name(i), i)).collect()
 }
 
 fn column_text(c: &Column) -> String {
@@ -86,7 +87,7 @@ fn column_text(c: &Column) -> String {
     s
 }
 
-fn table_changes(name: &QualifiedName, a: &Table, b: &Table, out: &mut Vec<Change>) {
+fn table_changes(name: &QualifiedName, a: &Arc<Table>, b: &Arc<Table>, out: &mut Vec<Change>) {
     let ca = by_name(&a.columns, |c| c.name.clone());
     let cb = by_name(&b.columns, |c| c.name.clone());
     keyed(

@@ -43,7 +43,7 @@ impl Catalog {
     }
 
     pub fn table(&self, name: &QualifiedName) -> Option<&Table> {
-        self.tables.get(name)
+        self.tables.get(name).map(|t| &**t)
     }
 
     /// All indexes on a table: those written with CREATE INDEX, and those PRIMARY KEY, UNIQUE and EXCLUDE
@@ -53,7 +53,7 @@ impl Catalog {
             .indexes
             .values()
             .filter(|i| &i.table == table)
-            .cloned()
+            .map(|i| Index::clone(i))
             .collect();
         self.constraint_indexes(table, &mut out);
         out
@@ -65,7 +65,7 @@ impl Catalog {
             self.tables.keys().map(|t| (t, Vec::new())).collect();
         for i in self.indexes.values() {
             if let Some(v) = map.get_mut(&i.table) {
-                v.push(i.clone());
+                v.push(Index::clone(i));
             }
         }
         for (t, v) in map.iter_mut() {
@@ -129,6 +129,7 @@ impl Catalog {
             .iter()
             .find(|f| &f.name == name)
             .or_else(|| self.functions.iter().find(|f| f.name.name == name.name))
+            .map(|f| &**f)
     }
 
     /// The columns an FK references, with the PK filled in when none were written.

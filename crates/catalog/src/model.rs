@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use dbarch_sql::Span;
 use serde::Serialize;
@@ -517,10 +518,66 @@ impl Index {
 pub struct View {
     pub name: QualifiedName,
     pub materialized: bool,
-    pub query: String,
+    pub query: ViewQuery,
     /// Tables and views the query reads.
     pub depends_on: Vec<QualifiedName>,
     pub origin: Origin,
+}
+
+/// A view's query, kept as its parse tree and turned into SQL text only when asked (most views are never
+/// printed, and deparsing is the costly part of replaying a long history).
+#[derive(Clone)]
+pub struct ViewQuery {
+    tree: Option<Arc<dbarch_sql::ast::Node>>,
+    text: Arc<std::sync::OnceLock<String>>,
+}
+
+impl ViewQuery {
+    pub fn new(tree: Option<&dbarch_sql::ast::Node>) -> Self {
+        ViewQuery {
+            tree: tree.map(|t| Arc::new(t.clone())),
+            text: Arc::default(),
+        }
+    }
+
+    /// The query as SQL text (deparsed once, on first use).
+    pub fn text(&self) -> &str {
+        self.text.get_or_init(|| {
+            self.tree
+                .as_ref()
+                .and_then(|t| t.node.as_ref())
+                .map(dbarch_sql::expr::deparse_stmt)
+                .unwrap_or_default()
+        })
+    }
+}
+
+impl PartialEq for ViewQuery {
+    /// Same tree (positions included) means same query; otherwise the SQL texts are compared, so a
+    /// query written with other spacing or keyword case is still the same query.
+    fn eq(&self, other: &Self) -> bool {
+        self.tree == other.tree || self.text() == other.text()
+    }
+}
+
+impl Eq for ViewQuery {}
+
+impl fmt::Debug for ViewQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.text(), f)
+    }
+}
+
+impl fmt::Display for ViewQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+impl Serialize for ViewQuery {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.text())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -624,12 +681,14 @@ pub struct Unsupported {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Catalog {
     pub schemas: BTreeMap<String, Origin>,
-    pub tables: BTreeMap<QualifiedName, Table>,
-    pub indexes: BTreeMap<QualifiedName, Index>,
-    pub views: BTreeMap<QualifiedName, View>,
-    pub sequences: BTreeMap<QualifiedName, Sequence>,
+    /// Objects are shared between copies of the catalog (copy-on-write through `Arc::make_mut`), so a
+    /// copy is cheap and a diff skips what two copies still share.
+    pub tables: BTreeMap<QualifiedName, Arc<Table>>,
+    pub indexes: BTreeMap<QualifiedName, Arc<Index>>,
+    pub views: BTreeMap<QualifiedName, Arc<View>>,
+    pub sequences: BTreeMap<QualifiedName, Arc<Sequence>>,
     pub types: BTreeMap<QualifiedName, UserType>,
-    pub functions: Vec<Function>,
+    pub functions: Vec<Arc<Function>>,
     /// Keyed by (table, trigger name): trigger names are unique per table.
     #[serde(serialize_with = "values_only")]
     pub triggers: BTreeMap<(QualifiedName, String), Trigger>,

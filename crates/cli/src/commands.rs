@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use dbarch_catalog::Catalog;
@@ -9,7 +10,7 @@ use dbarch_lint::{Config, LintInput, all_rules, find_rule};
 use dbarch_report::{
     Report, RuleInfo, Severity, plural, render_human, render_markdown, render_sarif,
 };
-use dbarch_sql::{ParsedFile, SourceMap};
+use dbarch_sql::{ParsedFile, SourceFile, SourceMap};
 
 use crate::args::{Cli, Command, Format, Global, MigrateCommand, Threshold};
 use crate::inputs;
@@ -240,51 +241,81 @@ pub(crate) struct LoadedMigrations {
     pub parse_errors: Vec<String>,
 }
 
-pub(crate) fn load_migrations(g: &Global, paths: &[PathBuf]) -> Result<LoadedMigrations> {
+/// The migrations of the folders, read (in order) but not parsed yet.
+struct ReadMigrations {
+    sources: SourceMap,
+    found: Vec<(
+        dbarch_migrate::Migration,
+        Arc<SourceFile>,
+        Option<Arc<SourceFile>>,
+    )>,
+}
+
+fn read_migrations(g: &Global, paths: &[PathBuf]) -> Result<ReadMigrations> {
     let mut sources = SourceMap::new();
-    let mut scripts = vec![];
-    let mut statements = 0;
-    let mut parse_errors = vec![];
+    let mut found = vec![];
     for dir in paths {
         for m in dbarch_migrate::discover(dir)? {
             let text = m.up.text(&inputs::read_sql(&m.up.path, g.max_file_size)?);
-            let file = sources.add(&m.up.path, text);
-            // An unparseable migration is reported (exit 2) after the others have been linted.
-            let parsed = match dbarch_sql::parse_file(&file) {
-                Ok(p) => p,
-                Err(e) => {
-                    parse_errors.push(e.to_string());
-                    continue;
+            let up = sources.add(&m.up.path, text);
+            let down = match &m.down {
+                Some(d) => {
+                    let text = d.text(&inputs::read_sql(&d.path, g.max_file_size)?);
+                    Some(sources.add(&d.path, text))
                 }
+                None => None,
             };
-            statements += parsed.statements.len();
-            // A down script that does not parse is a finding about the migration, not a reason to stop.
-            let (mut down, mut down_error) = (None, None);
-            if let Some(d) = &m.down {
-                let text = d.text(&inputs::read_sql(&d.path, g.max_file_size)?);
-                let file = sources.add(&d.path, text);
-                match dbarch_sql::parse_file(&file) {
-                    Ok(p) => down = Some(p),
-                    Err(e) => {
-                        down_error =
-                            Some((file.id, format!("{}:{}: {}", e.line, e.column, e.message)))
-                    }
-                }
-            }
-            scripts.push(dbarch_lint::MigrationScript {
-                version: m.version.clone(),
-                checksum: dbarch_migrate::checksum(&parsed.file.text),
-                file: parsed,
-                down,
-                down_error,
-                wrapped: m.transaction == dbarch_migrate::Transaction::Wrapped,
-            });
+            found.push((m, up, down));
+        }
+    }
+    Ok(ReadMigrations { sources, found })
+}
+
+/// Parse one migration: its up (an error is the migration's, reported apart) and its down (an error
+/// there is a finding about the migration, not a reason to stop).
+fn parse_migration(
+    m: &dbarch_migrate::Migration,
+    up: &Arc<SourceFile>,
+    down: Option<&Arc<SourceFile>>,
+) -> std::result::Result<dbarch_lint::MigrationScript, String> {
+    let parsed = dbarch_sql::parse_file(up).map_err(|e| e.to_string())?;
+    let (mut down_parsed, mut down_error) = (None, None);
+    if let Some(d) = down {
+        match dbarch_sql::parse_file(d) {
+            Ok(p) => down_parsed = Some(p),
+            Err(e) => down_error = Some((d.id, format!("{}:{}: {}", e.line, e.column, e.message))),
+        }
+    }
+    Ok(dbarch_lint::MigrationScript {
+        version: m.version.clone(),
+        checksum: dbarch_migrate::checksum(&parsed.file.text),
+        file: parsed,
+        down: down_parsed,
+        down_error,
+        wrapped: m.transaction == dbarch_migrate::Transaction::Wrapped,
+    })
+}
+
+pub(crate) fn load_migrations(g: &Global, paths: &[PathBuf]) -> Result<LoadedMigrations> {
+    use rayon::prelude::*;
+    let ReadMigrations { sources, found } = read_migrations(g, paths)?;
+    let parsed: Vec<_> = found
+        .par_iter()
+        .map(|(m, up, down)| parse_migration(m, up, down.as_ref()))
+        .collect();
+    let mut scripts = vec![];
+    let mut parse_errors = vec![];
+    for p in parsed {
+        match p {
+            Ok(script) => scripts.push(script),
+            // An unparseable migration is reported (exit 2) after the others have been linted.
+            Err(e) => parse_errors.push(e),
         }
     }
     Ok(LoadedMigrations {
+        statements: scripts.iter().map(|s| s.file.statements.len()).sum(),
         sources,
         scripts,
-        statements,
         parse_errors,
     })
 }

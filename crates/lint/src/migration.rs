@@ -3,6 +3,7 @@
 //! transaction is open, whether `lock_timeout` was set.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use dbarch_catalog::{Catalog, QualifiedName, Table};
 use dbarch_sql::{NodeEnum, ParsedFile, SourceMap, Statement, Suppression, ast};
@@ -332,7 +333,7 @@ impl<'a> StatementContext<'a> {
                             .indexes
                             .get(&name)
                             .filter(|i| !self.created_here.contains(&i.table))
-                            .and_then(|i| self.catalog.tables.get(&i.table))
+                            .and_then(|i| self.catalog.table(&i.table))
                         {
                             push(
                                 if d.concurrent {
@@ -415,7 +416,7 @@ impl<'a> StatementContext<'a> {
                         .indexes
                         .get(&self.catalog.resolve(rv))
                         .filter(|i| !self.created_here.contains(&i.table))
-                        .and_then(|i| self.catalog.tables.get(&i.table))
+                        .and_then(|i| self.catalog.table(&i.table))
                 } else {
                     self.existing_table(rv)
                 };
@@ -534,7 +535,7 @@ impl<'a> StatementContext<'a> {
         if self.created_here.contains(&name) {
             return None;
         }
-        self.catalog.tables.get(&name)
+        self.catalog.tables.get(&name).map(|t| &**t)
     }
 }
 
@@ -598,6 +599,39 @@ const NEW_OBJECT_RULES: [&str; 9] = [
     "TYP001", "TYP002", "TYP003", "TYP004", "TYP005", "TYP006", "TYP007", "KEY006", "KEY007",
 ];
 
+/// How many migrations' downs are checked together (in parallel); bounds the copies of the schema held.
+const DOWN_BATCH: usize = 64;
+
+/// Apply each down to the schema its up left, and compare with the schema before the up.
+fn revert_and_compare(
+    scripts: &[MigrationScript],
+    batch: Vec<(usize, Arc<Catalog>, Arc<Catalog>)>,
+) -> Vec<(usize, Vec<dbarch_catalog::Change>)> {
+    use rayon::prelude::*;
+    batch
+        .into_par_iter()
+        .map(|(at, before, after)| {
+            let script = &scripts[at];
+            let mut reverted = Catalog::clone(&after);
+            for stmt in script.down.iter().flat_map(|d| &d.statements) {
+                reverted.apply(stmt);
+            }
+            let differences = dbarch_catalog::diff(&before, &reverted);
+            (at, differences)
+        })
+        .collect()
+}
+
+/// The inline suppressions of a migration (its up and its down).
+fn suppressions_of(script: &MigrationScript) -> Vec<&Suppression> {
+    script
+        .file
+        .suppressions
+        .iter()
+        .chain(script.down.iter().flat_map(|d| &d.suppressions))
+        .collect()
+}
+
 pub fn run_migrations(
     base: Catalog,
     scripts: &[MigrationScript],
@@ -609,15 +643,6 @@ pub fn run_migrations(
     let rules: Vec<_> = all_rules()
         .iter()
         .filter(|r| r.is_migration_rule() && config.enabled(r))
-        .collect();
-    let suppressions: Vec<&Suppression> = scripts
-        .iter()
-        .flat_map(|s| {
-            s.file
-                .suppressions
-                .iter()
-                .chain(s.down.iter().flat_map(|d| &d.suppressions))
-        })
         .collect();
     let mut out = LintOutput::default();
     let mut locks = LockReport {
@@ -637,8 +662,16 @@ pub fn run_migrations(
         .iter()
         .filter(|r| matches!(r.check, Check::Reversibility(_)))
         .collect();
-    for script in scripts {
-        let before = (script.down.is_some() && !down_rules.is_empty()).then(|| catalog.clone());
+    let mut pending_downs = vec![];
+    let mut compared = vec![];
+    // The schema as the last up left it, shared with that migration's pending down check: it is also
+    // the schema before the next migration, so one copy a migration is enough.
+    let mut snapshot: Option<Arc<Catalog>> = None;
+    for (position, script) in scripts.iter().enumerate() {
+        let suppressions = suppressions_of(script);
+        let current = snapshot.take();
+        let before = (script.down.is_some() && !down_rules.is_empty())
+            .then(|| current.unwrap_or_else(|| Arc::new(catalog.clone())));
         let mut taken: Vec<(StatementLock, crate::knowledge::LockLevel, usize)> = vec![];
         let mut index = 0usize;
         let mut created = HashSet::new();
@@ -793,36 +826,17 @@ pub fn run_migrations(
             }
             catalog.apply(stmt);
         }
-        if let (Some(before), Some(down)) = (before, &script.down) {
-            // Apply the down in place and compare; then rebuild the post-up schema from the copy taken
-            // before the up (re-applying statements is cheaper than a second copy of the catalog).
-            for stmt in &down.statements {
-                catalog.apply(stmt);
-            }
-            let differences = dbarch_catalog::diff(&before, &catalog);
-            catalog = before;
-            for stmt in &script.file.statements {
-                catalog.apply(stmt);
-            }
-            let at = down
-                .statements
-                .first()
-                .map(|s| s.span)
-                .unwrap_or(dbarch_sql::Span::new(down.file.id, 0, 0));
-            let dcx = DownContext {
-                up: &script.file,
-                down_file: down.file.id,
-                at,
-                differences: &differences,
-                parse_error: None,
-            };
-            for rule in &down_rules {
-                let Check::Reversibility(check) = rule.check else {
-                    continue;
-                };
-                let mut sink = Sink::default();
-                check(&dcx, &mut sink);
-                out.add(rule, sink.into_items(), sources, &suppressions, config);
+        if let Some(before) = before {
+            // The down is checked later, in parallel with others, on a copy (cheap: copies share the
+            // objects neither script touched).
+            let after = Arc::new(catalog.clone());
+            pending_downs.push((position, before, after.clone()));
+            snapshot = Some(after);
+            if pending_downs.len() >= DOWN_BATCH {
+                compared.extend(revert_and_compare(
+                    &scripts,
+                    std::mem::take(&mut pending_downs),
+                ));
             }
         }
         if let Some((file, message)) = &script.down_error {
@@ -858,7 +872,7 @@ pub fn run_migrations(
         // Only the tables with a column this migration defined are judged (a small catalog keeps this
         // cheap on long histories).
         let file_id = script.file.file.id;
-        let touched: std::collections::BTreeMap<QualifiedName, Table> = catalog
+        let touched: std::collections::BTreeMap<QualifiedName, std::sync::Arc<Table>> = catalog
             .tables
             .iter()
             .filter(|(_, t)| {
@@ -895,6 +909,32 @@ pub fn run_migrations(
             statements: taken.into_iter().map(|(e, _, _)| e).collect(),
             longest_held: longest.into_iter().collect(),
         });
+    }
+    compared.extend(revert_and_compare(&scripts, pending_downs));
+    for (at, differences) in compared {
+        let script = &scripts[at];
+        let suppressions = suppressions_of(script);
+        let Some(down) = &script.down else { continue };
+        let at = down
+            .statements
+            .first()
+            .map(|s| s.span)
+            .unwrap_or(dbarch_sql::Span::new(down.file.id, 0, 0));
+        let dcx = DownContext {
+            up: &script.file,
+            down_file: down.file.id,
+            at,
+            differences: &differences,
+            parse_error: None,
+        };
+        for rule in &down_rules {
+            let Check::Reversibility(check) = rule.check else {
+                continue;
+            };
+            let mut sink = Sink::default();
+            check(&dcx, &mut sink);
+            out.add(rule, sink.into_items(), sources, &suppressions, config);
+        }
     }
     MigrationRun {
         lint: out,

@@ -159,6 +159,7 @@ impl<'a> Context<'a> {
         self.catalog
             .tables
             .values()
+            .map(|t| &**t)
             .filter(|t| !t.is_partition() && !t.temporary)
     }
 }

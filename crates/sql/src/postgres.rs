@@ -134,48 +134,77 @@ pub fn parse_file_with(
         })
         .collect();
 
-    // Pieces are parsed in parallel, a chunk at a time, on a producer thread, while this thread hands the
-    // previous chunk on in file order.
     let mut count = 0;
     let mut failure = None;
-    std::thread::scope(|scope| {
-        let (tx, rx) =
-            std::sync::mpsc::sync_channel::<Vec<Result<Vec<Statement>, (usize, String)>>>(1);
-        let pieces = &split.statements;
-        scope.spawn(move || {
-            for chunk in pieces.chunks(PARSE_CHUNK) {
-                let parsed = chunk
-                    .par_iter()
-                    .map(|raw| parse_piece(file, body, raw.start, raw.end))
-                    .collect();
-                if tx.send(parsed).is_err() {
-                    break;
+    let mut hand_on = |parsed: Vec<Result<Vec<Statement>, (usize, String)>>| -> bool {
+        for piece in parsed {
+            match piece {
+                Err(e) => {
+                    failure = Some(e);
+                    return false;
                 }
-            }
-        });
-        'chunks: for parsed in rx {
-            for piece in parsed {
-                match piece {
-                    Err(e) => {
-                        failure = Some(e);
-                        break 'chunks;
-                    }
-                    Ok(stmts) => {
-                        for stmt in stmts {
-                            if let NodeEnum::CopyStmt(_) = &stmt.node {
-                                notes.push(Note {
-                                    span: stmt.span,
-                                    message: "COPY statement: data load, not modelled".into(),
-                                });
-                            }
-                            count += 1;
-                            each(stmt);
+                Ok(stmts) => {
+                    for stmt in stmts {
+                        if let NodeEnum::CopyStmt(_) = &stmt.node {
+                            notes.push(Note {
+                                span: stmt.span,
+                                message: "COPY statement: data load, not modelled".into(),
+                            });
                         }
+                        count += 1;
+                        each(stmt);
                     }
                 }
             }
         }
-    });
+        true
+    };
+    let pieces = &split.statements;
+    if pieces.len() <= SMALL_FILE {
+        // A small file is parsed on this thread: a thread of its own would cost more than it saves, and
+        // callers parse many small files in parallel themselves.
+        hand_on(
+            pieces
+                .iter()
+                .map(|raw| parse_piece(file, body, raw.start, raw.end))
+                .collect(),
+        );
+    } else if rayon::current_thread_index().is_some() {
+        // Called from a parallel task: a producer thread would wait on the pool this thread belongs to, so
+        // the chunks are parsed (in parallel) and handed on in turn here.
+        for chunk in pieces.chunks(PARSE_CHUNK) {
+            let parsed = chunk
+                .par_iter()
+                .map(|raw| parse_piece(file, body, raw.start, raw.end))
+                .collect();
+            if !hand_on(parsed) {
+                break;
+            }
+        }
+    } else {
+        // Pieces are parsed in parallel, a chunk at a time, on a producer thread, while this thread hands
+        // the previous chunk on in file order.
+        std::thread::scope(|scope| {
+            let (tx, rx) =
+                std::sync::mpsc::sync_channel::<Vec<Result<Vec<Statement>, (usize, String)>>>(1);
+            scope.spawn(move || {
+                for chunk in pieces.chunks(PARSE_CHUNK) {
+                    let parsed = chunk
+                        .par_iter()
+                        .map(|raw| parse_piece(file, body, raw.start, raw.end))
+                        .collect();
+                    if tx.send(parsed).is_err() {
+                        break;
+                    }
+                }
+            });
+            for parsed in rx {
+                if !hand_on(parsed) {
+                    break;
+                }
+            }
+        });
+    }
     if let Some((at, message)) = failure {
         return Err(err_at(at, message));
     }
@@ -191,6 +220,9 @@ pub fn parse_file_with(
 
 /// How many statements are parsed in parallel before they are handed on (bounds the trees in memory).
 const PARSE_CHUNK: usize = 256;
+
+/// Files with at most this many statements are parsed on the calling thread.
+const SMALL_FILE: usize = 64;
 
 /// Parse one piece of the file (`body[start..end]`); an error is (absolute offset, message).
 fn parse_piece(
@@ -366,6 +398,28 @@ mod tests {
 
     fn file(text: &str) -> Arc<SourceFile> {
         Arc::new(SourceFile::new(FileId(0), "t.sql", text.to_string()))
+    }
+
+    #[test]
+    fn large_files_parse_inside_parallel_tasks() {
+        // A large file parsed from a task of the thread pool (as migrations are) must not wait on the
+        // pool it runs on; a deadlock shows as the timeout below.
+        let big: String = (0..3 * PARSE_CHUNK)
+            .map(|i| format!("create table t{i} (id int);\n"))
+            .collect();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let files: Vec<_> = (0..4).map(|_| file(&big)).collect();
+            let counts: Vec<usize> = files
+                .par_iter()
+                .map(|f| parse_file(f).map(|p| p.statements.len()).unwrap_or(0))
+                .collect();
+            let _ = tx.send(counts);
+        });
+        let counts = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("parsing large files inside parallel tasks did not finish (deadlock)");
+        assert_eq!(counts, vec![3 * PARSE_CHUNK; 4]);
     }
 
     #[test]
