@@ -1,0 +1,281 @@
+//! Query workloads: what the application runs, how often, and for how long.
+//!
+//! A workload is read from SQL files (one statement each; `-- calls: N` before a statement gives its
+//! frequency), pg_stat_statements exports (CSV or JSON with `query`, `calls`, `total_exec_time`, `rows`) or
+//! PostgreSQL server logs (stderr format, `duration: ... statement:` / `execute ...:` lines). Queries are
+//! grouped by their pg_query fingerprint, so `WHERE id = 5`, `WHERE id = 7` and `WHERE id = $1` are one
+//! query. Every query keeps where it was first seen (file, byte span), so findings point at a line.
+//! [`shape`] describes what a query reads and filters on; analyses work on that and on the parse tree.
+
+mod log;
+mod pgss;
+pub mod shape;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use dbarch_sql::{NodeEnum, SourceFile, SourceMap, Span, Statement};
+
+pub use log::Execution;
+pub use shape::{PredicateKind, QueryShape};
+
+/// Where a workload came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    Sql,
+    PgStatStatementsCsv,
+    PgStatStatementsJson,
+    StderrLog,
+}
+
+/// One query of the workload (all executions with the same fingerprint).
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// The first occurrence: its span in the input file and its parse tree.
+    pub statement: Statement,
+    pub fingerprint: String,
+    /// How many times it ran (1 for a SQL file statement without `-- calls:`).
+    pub calls: u64,
+    /// Total execution time in milliseconds, when the source says.
+    pub total_ms: Option<f64>,
+    /// Rows returned or affected in total, when the source says.
+    pub rows: Option<u64>,
+}
+
+impl Query {
+    pub fn mean_ms(&self) -> Option<f64> {
+        self.total_ms.map(|t| t / self.calls.max(1) as f64)
+    }
+}
+
+/// A whole workload: the distinct queries, and each logged execution in order (for loop detection).
+#[derive(Debug, Default)]
+pub struct Workload {
+    pub queries: Vec<Query>,
+    /// Executions in log order (logs only).
+    pub executions: Vec<Execution>,
+    /// Statements that could not be parsed (log lines cut short, client-side syntax), with where they are.
+    pub skipped: Vec<(Span, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkloadError {
+    #[error("{path}: {message}")]
+    Read { path: String, message: String },
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// Recognise a workload file by its name and first line.
+pub fn detect(path: &Path, text: &str) -> Format {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    match ext.as_str() {
+        "csv" => Format::PgStatStatementsCsv,
+        "json" => Format::PgStatStatementsJson,
+        "log" => Format::StderrLog,
+        _ if log::is_log_line(first) => Format::StderrLog,
+        _ => Format::Sql,
+    }
+}
+
+/// Read one workload file (its text already added to `sources`) into `into`.
+pub fn load_into(
+    file: &std::sync::Arc<SourceFile>,
+    into: &mut Builder,
+) -> Result<Format, WorkloadError> {
+    let format = detect(&file.path, &file.text);
+    match format {
+        Format::Sql => sql_file(file, into)?,
+        Format::PgStatStatementsCsv => pgss::csv(file, into)?,
+        Format::PgStatStatementsJson => pgss::json(file, into)?,
+        Format::StderrLog => log::stderr(file, into),
+    }
+    Ok(format)
+}
+
+/// Read workload files into one workload.
+pub fn load(paths: &[&Path], sources: &mut SourceMap) -> Result<Workload, WorkloadError> {
+    let mut b = Builder::default();
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|e| WorkloadError::Read {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let file = sources.add(path, text);
+        load_into(&file, &mut b)?;
+    }
+    Ok(b.finish())
+}
+
+/// Collects queries and merges those with the same fingerprint.
+#[derive(Default)]
+pub struct Builder {
+    workload: Workload,
+    by_fingerprint: HashMap<String, usize>,
+}
+
+impl Builder {
+    /// Add `calls` executions of a query whose text is `sql` (found at `span` of its file).
+    pub(crate) fn add_text(
+        &mut self,
+        span: Span,
+        sql: &str,
+        calls: u64,
+        total_ms: Option<f64>,
+        rows: Option<u64>,
+    ) -> Option<String> {
+        let parsed = match pg_query::parse(sql) {
+            Ok(p) => p,
+            Err(e) => {
+                self.workload.skipped.push((span, e.to_string()));
+                return None;
+            }
+        };
+        let Some(node) = parsed
+            .protobuf
+            .stmts
+            .into_iter()
+            .next()
+            .and_then(|s| s.stmt)
+            .and_then(|n| n.node)
+        else {
+            return None;
+        };
+        let statement = Statement {
+            span,
+            sql: sql.to_string(),
+            node,
+        };
+        Some(self.add(statement, calls, total_ms, rows))
+    }
+
+    /// Add a parsed statement; returns its fingerprint.
+    pub(crate) fn add(
+        &mut self,
+        statement: Statement,
+        calls: u64,
+        total_ms: Option<f64>,
+        rows: Option<u64>,
+    ) -> String {
+        let fingerprint = pg_query::fingerprint(&statement.sql)
+            .map(|f| f.hex)
+            .unwrap_or_else(|_| statement.sql.clone());
+        match self.by_fingerprint.get(&fingerprint) {
+            Some(&i) => {
+                let q = &mut self.workload.queries[i];
+                q.calls += calls;
+                q.total_ms = sum(q.total_ms, total_ms);
+                q.rows = sum(q.rows, rows);
+            }
+            None => {
+                self.by_fingerprint
+                    .insert(fingerprint.clone(), self.workload.queries.len());
+                self.workload.queries.push(Query {
+                    statement,
+                    fingerprint: fingerprint.clone(),
+                    calls,
+                    total_ms,
+                    rows,
+                });
+            }
+        }
+        fingerprint
+    }
+
+    pub fn finish(self) -> Workload {
+        self.workload
+    }
+}
+
+fn sum<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// A SQL file: each statement is a query; `-- calls: N` in the comments just before it sets its frequency.
+fn sql_file(file: &std::sync::Arc<SourceFile>, into: &mut Builder) -> Result<(), WorkloadError> {
+    let parsed = dbarch_sql::parse_file(file).map_err(|e| WorkloadError::Syntax {
+        path: e.path.clone(),
+        line: e.line,
+        column: e.column,
+        message: e.message.clone(),
+    })?;
+    let mut previous_end = 0;
+    for stmt in parsed.statements {
+        let gap = &file.text[previous_end..stmt.span.start];
+        previous_end = stmt.span.end;
+        if matches!(
+            stmt.node,
+            NodeEnum::TransactionStmt(_) | NodeEnum::VariableSetStmt(_)
+        ) {
+            continue;
+        }
+        let calls = calls_comment(gap).unwrap_or(1);
+        into.add(stmt, calls, None, None);
+    }
+    Ok(())
+}
+
+/// The last `-- calls: N` comment in the text before a statement.
+fn calls_comment(gap: &str) -> Option<u64> {
+    gap.lines().rev().find_map(|l| {
+        let rest = l.trim().strip_prefix("--")?.trim();
+        let n = rest.strip_prefix("calls:")?.trim();
+        n.replace(['_', ','], "").parse().ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(name: &str, text: &str) -> (Workload, SourceMap) {
+        let mut sources = SourceMap::new();
+        let file = sources.add(name, text.to_string());
+        let mut b = Builder::default();
+        load_into(&file, &mut b).unwrap();
+        (b.finish(), sources)
+    }
+
+    #[test]
+    fn sql_files_group_literals_and_parameters_and_read_calls() {
+        let (w, _) = load_text(
+            "w.sql",
+            "-- calls: 1_000\nselect * from users where id = 5;\nselect * from users where id = $1;\n\
+             -- calls: 7\nselect name from users where email = 'a';\n",
+        );
+        assert_eq!(w.queries.len(), 2);
+        assert_eq!(w.queries[0].calls, 1001);
+        assert_eq!(w.queries[1].calls, 7);
+    }
+
+    #[test]
+    fn detects_formats() {
+        assert_eq!(detect(Path::new("a.sql"), "select 1"), Format::Sql);
+        assert_eq!(
+            detect(Path::new("a.csv"), "query,calls"),
+            Format::PgStatStatementsCsv
+        );
+        assert_eq!(
+            detect(
+                Path::new("postgresql.txt"),
+                "2024-05-01 10:00:00.000 UTC [42] LOG:  duration: 1.0 ms  statement: select 1"
+            ),
+            Format::StderrLog
+        );
+    }
+}

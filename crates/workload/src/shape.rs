@@ -1,0 +1,533 @@
+//! The shape of a query: the relations it reads (with aliases), the predicates on each column and their
+//! kind, the join edges, ORDER BY / GROUP BY, LIMIT / OFFSET, and whether it projects `*`. One shape per
+//! SELECT block: the outer query first, then CTEs and subqueries (in FROM, WHERE and the select list).
+
+use dbarch_sql::NodeEnum;
+use dbarch_sql::ast::{self, AExprKind, BoolExprType, NullTestType};
+
+/// How a predicate constrains a column (what an index can do with it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PredicateKind {
+    /// `col = value`.
+    Equal,
+    /// `col IN (...)` or `col = ANY(...)`, with the list length when written out.
+    In(Option<usize>),
+    /// `<`, `<=`, `>`, `>=`, BETWEEN.
+    Range,
+    /// `LIKE 'abc%'`: a prefix an index can use.
+    LikePrefix,
+    /// `LIKE '%abc'`: a leading wildcard, no B-tree can help.
+    LikeContains,
+    IsNull,
+    IsNotNull,
+    NotEqual,
+    /// jsonb `@>`.
+    JsonContains,
+    /// jsonb `?`, `?|`, `?&`.
+    JsonKeyExists,
+    /// Array `@>`, `<@`, `&&`.
+    ArrayOverlap,
+    /// Full text `@@`.
+    FullText,
+    Other,
+}
+
+/// A relation in FROM: a table (or view, or CTE) and the alias it goes by.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Relation {
+    pub schema: Option<String>,
+    pub name: String,
+    pub alias: Option<String>,
+}
+
+impl Relation {
+    /// The name the query refers to it by.
+    pub fn reference(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// A predicate on one column (or on an expression over one column).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Predicate {
+    /// Index into [`QueryShape::relations`], when the column could be placed.
+    pub relation: Option<usize>,
+    pub column: String,
+    pub kind: PredicateKind,
+    /// The column is wrapped in a function or cast (`lower(email)`, `created_at::date`): the expression.
+    pub expression: Option<String>,
+    /// The other side is a constant (not a parameter, not a column): e.g. `status = 'open'`.
+    pub constant: Option<String>,
+    /// Byte offset of the predicate in the statement text.
+    pub location: usize,
+}
+
+/// Columns of two relations compared for equality: a join edge.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JoinEdge {
+    pub left: (usize, String),
+    pub right: (usize, String),
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct QueryShape {
+    pub relations: Vec<Relation>,
+    pub predicates: Vec<Predicate>,
+    pub joins: Vec<JoinEdge>,
+    /// ORDER BY columns with `true` for DESC.
+    pub order_by: Vec<(Option<usize>, String, bool)>,
+    pub group_by: Vec<(Option<usize>, String)>,
+    /// LIMIT / OFFSET when written as constants; `Some(None)` when given by a parameter.
+    pub limit: Option<Option<i64>>,
+    pub offset: Option<Option<i64>>,
+    pub select_star: bool,
+    /// Columns the select list reads (`(relation, column)`).
+    pub projected: Vec<(Option<usize>, String)>,
+    /// Predicates combined with OR at the top of WHERE (across different columns or not).
+    pub or_columns: Vec<Vec<String>>,
+}
+
+impl QueryShape {
+    /// The shapes of every SELECT block of a statement, the outermost first.
+    pub fn of(node: &NodeEnum) -> Vec<QueryShape> {
+        let mut out = vec![];
+        match node {
+            NodeEnum::SelectStmt(s) => select_shapes(s, &mut out),
+            NodeEnum::UpdateStmt(u) => {
+                let mut shape = QueryShape::default();
+                if let Some(rv) = &u.relation {
+                    shape.relations.push(relation(rv));
+                }
+                for f in &u.from_clause {
+                    from_item(f, &mut shape, &mut out);
+                }
+                if let Some(w) = &u.where_clause {
+                    shape.where_clause(w);
+                }
+                out.insert(0, shape);
+            }
+            NodeEnum::DeleteStmt(d) => {
+                let mut shape = QueryShape::default();
+                if let Some(rv) = &d.relation {
+                    shape.relations.push(relation(rv));
+                }
+                for f in &d.using_clause {
+                    from_item(f, &mut shape, &mut out);
+                }
+                if let Some(w) = &d.where_clause {
+                    shape.where_clause(w);
+                }
+                out.insert(0, shape);
+            }
+            NodeEnum::InsertStmt(i) => {
+                if let Some(NodeEnum::SelectStmt(s)) =
+                    i.select_stmt.as_ref().and_then(|n| n.node.as_ref())
+                {
+                    if s.values_lists.is_empty() {
+                        select_shapes(s, &mut out);
+                    }
+                }
+            }
+            NodeEnum::ExplainStmt(e) => {
+                if let Some(n) = e.query.as_ref().and_then(|n| n.node.as_ref()) {
+                    return QueryShape::of(n);
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// The relation a column reference `parts` (`[col]` or `[alias, col]`) belongs to, and the column.
+    fn place(&self, parts: &[String]) -> (Option<usize>, String) {
+        match parts {
+            [col] => ((self.relations.len() == 1).then_some(0), col.clone()),
+            [.., qual, col] => (
+                self.relations
+                    .iter()
+                    .position(|r| r.reference() == qual || (r.alias.is_none() && &r.name == qual)),
+                col.clone(),
+            ),
+            [] => (None, String::new()),
+        }
+    }
+
+    fn where_clause(&mut self, w: &ast::Node) {
+        if let Some(NodeEnum::BoolExpr(b)) = &w.node {
+            if b.boolop == BoolExprType::OrExpr as i32 {
+                let mut cols = vec![];
+                for arg in &b.args {
+                    let mut sub = QueryShape {
+                        relations: self.relations.clone(),
+                        ..Default::default()
+                    };
+                    sub.condition(arg);
+                    let mut c: Vec<String> =
+                        sub.predicates.iter().map(|p| p.column.clone()).collect();
+                    c.dedup();
+                    cols.extend(c);
+                }
+                self.or_columns.push(cols);
+                return;
+            }
+        }
+        self.condition(w);
+    }
+
+    /// Record the predicates of an AND-tree (OR branches are not indexable as one predicate).
+    fn condition(&mut self, n: &ast::Node) {
+        match &n.node {
+            Some(NodeEnum::BoolExpr(b)) if b.boolop == BoolExprType::AndExpr as i32 => {
+                for a in &b.args {
+                    self.condition(a);
+                }
+            }
+            Some(NodeEnum::BoolExpr(b)) if b.boolop == BoolExprType::OrExpr as i32 => {
+                let mut cols = vec![];
+                for arg in &b.args {
+                    let mut sub = QueryShape {
+                        relations: self.relations.clone(),
+                        ..Default::default()
+                    };
+                    sub.condition(arg);
+                    cols.extend(sub.predicates.iter().map(|p| p.column.clone()));
+                }
+                self.or_columns.push(cols);
+            }
+            Some(NodeEnum::NullTest(t)) => {
+                if let Some((rel, col, expr)) = self.column_of(t.arg.as_deref()) {
+                    let kind = if t.nulltesttype == NullTestType::IsNull as i32 {
+                        PredicateKind::IsNull
+                    } else {
+                        PredicateKind::IsNotNull
+                    };
+                    self.predicates.push(Predicate {
+                        relation: rel,
+                        column: col,
+                        kind,
+                        expression: expr,
+                        constant: None,
+                        location: t.location.max(0) as usize,
+                    });
+                }
+            }
+            Some(NodeEnum::AExpr(e)) => self.operator(e),
+            _ => {}
+        }
+    }
+
+    fn operator(&mut self, e: &ast::AExpr) {
+        let op = e
+            .name
+            .iter()
+            .filter_map(|n| match &n.node {
+                Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
+                _ => None,
+            })
+            .next_back()
+            .unwrap_or("");
+        let kind = AExprKind::try_from(e.kind).unwrap_or(AExprKind::Undefined);
+        let (l, r) = (e.lexpr.as_deref(), e.rexpr.as_deref());
+        // A join edge: column = column of another relation.
+        if kind == AExprKind::AexprOp && op == "=" {
+            if let (Some((Some(a), ca, None)), Some((Some(b), cb, None))) =
+                (self.column_of(l), self.column_of(r))
+            {
+                if a != b {
+                    self.joins.push(JoinEdge {
+                        left: (a, ca),
+                        right: (b, cb),
+                    });
+                    return;
+                }
+            }
+        }
+        let (col, other) = match (self.column_of(l), self.column_of(r)) {
+            (Some(c), None) => (c, r),
+            (None, Some(c)) => (c, l),
+            _ => return,
+        };
+        let kind = match kind {
+            AExprKind::AexprOp => match op {
+                "=" => PredicateKind::Equal,
+                "<" | "<=" | ">" | ">=" => PredicateKind::Range,
+                "<>" | "!=" => PredicateKind::NotEqual,
+                "@>" | "<@" if is_array(other) => PredicateKind::ArrayOverlap,
+                "@>" | "<@" => PredicateKind::JsonContains,
+                "&&" => PredicateKind::ArrayOverlap,
+                "?" | "?|" | "?&" => PredicateKind::JsonKeyExists,
+                "@@" => PredicateKind::FullText,
+                "~~" | "~~*" => like_kind(other),
+                _ => PredicateKind::Other,
+            },
+            AExprKind::AexprLike | AExprKind::AexprIlike => like_kind(other),
+            AExprKind::AexprIn if op == "=" => {
+                PredicateKind::In(match other.and_then(|o| o.node.as_ref()) {
+                    Some(NodeEnum::List(l)) => Some(l.items.len()),
+                    _ => None,
+                })
+            }
+            AExprKind::AexprOpAny if op == "=" => PredicateKind::In(None),
+            AExprKind::AexprBetween | AExprKind::AexprBetweenSym => PredicateKind::Range,
+            _ => PredicateKind::Other,
+        };
+        let constant = other.and_then(constant_text);
+        self.predicates.push(Predicate {
+            relation: col.0,
+            column: col.1,
+            kind,
+            expression: col.2,
+            constant,
+            location: e.location.max(0) as usize,
+        });
+    }
+
+    /// A column, or a function/cast over exactly one column: (relation, column, expression text).
+    fn column_of(&self, n: Option<&ast::Node>) -> Option<(Option<usize>, String, Option<String>)> {
+        let n = n?;
+        match n.node.as_ref()? {
+            NodeEnum::ColumnRef(c) => {
+                let parts = column_parts(c)?;
+                let (rel, col) = self.place(&parts);
+                Some((rel, col, None))
+            }
+            NodeEnum::FuncCall(_) | NodeEnum::TypeCast(_) | NodeEnum::CoalesceExpr(_) => {
+                let cols = dbarch_sql::expr::column_refs(n);
+                let [col] = cols.as_slice() else { return None };
+                let (rel, col) = self.place(&[col.clone()]);
+                let rel = rel.or_else(|| self.relation_of_qualified(n));
+                Some((rel, col, Some(dbarch_sql::expr::deparse_expr(n))))
+            }
+            _ => None,
+        }
+    }
+
+    /// For `lower(u.email)`: the relation named by the qualifier inside.
+    fn relation_of_qualified(&self, n: &ast::Node) -> Option<usize> {
+        n.node
+            .as_ref()?
+            .nodes()
+            .into_iter()
+            .find_map(|(r, ..)| match r {
+                pg_query::NodeRef::ColumnRef(c) => {
+                    let parts = column_parts(c)?;
+                    self.place(&parts).0
+                }
+                _ => None,
+            })
+    }
+}
+
+fn column_parts(c: &ast::ColumnRef) -> Option<Vec<String>> {
+    c.fields
+        .iter()
+        .map(|f| match &f.node {
+            Some(NodeEnum::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn is_array(n: Option<&ast::Node>) -> bool {
+    match n.and_then(|n| n.node.as_ref()) {
+        Some(NodeEnum::AArrayExpr(_)) => true,
+        Some(NodeEnum::TypeCast(t)) => t
+            .type_name
+            .as_ref()
+            .is_some_and(|tn| !tn.array_bounds.is_empty()),
+        Some(NodeEnum::AConst(c)) => {
+            matches!(&c.val, Some(ast::a_const::Val::Sval(s)) if s.sval.starts_with('{'))
+        }
+        _ => false,
+    }
+}
+
+fn like_kind(pattern: Option<&ast::Node>) -> PredicateKind {
+    match pattern.and_then(constant_text) {
+        Some(p) if p.starts_with('%') || p.starts_with('_') => PredicateKind::LikeContains,
+        Some(_) => PredicateKind::LikePrefix,
+        None => PredicateKind::Other,
+    }
+}
+
+/// The text of a constant (through casts): `'open'`, `42`, `true`; `None` for parameters and expressions.
+pub fn constant_text(n: &ast::Node) -> Option<String> {
+    match n.node.as_ref()? {
+        NodeEnum::AConst(c) => match c.val.as_ref()? {
+            ast::a_const::Val::Sval(s) => Some(s.sval.clone()),
+            ast::a_const::Val::Ival(i) => Some(i.ival.to_string()),
+            ast::a_const::Val::Fval(f) => Some(f.fval.clone()),
+            ast::a_const::Val::Boolval(b) => Some(b.boolval.to_string()),
+            ast::a_const::Val::Bsval(b) => Some(b.bsval.clone()),
+        },
+        NodeEnum::TypeCast(t) => constant_text(t.arg.as_deref()?),
+        _ => None,
+    }
+}
+
+fn relation(rv: &ast::RangeVar) -> Relation {
+    Relation {
+        schema: (!rv.schemaname.is_empty()).then(|| rv.schemaname.clone()),
+        name: rv.relname.clone(),
+        alias: rv.alias.as_ref().map(|a| a.aliasname.clone()),
+    }
+}
+
+/// One FROM item: tables, joins (their ON conditions are predicates and join edges), subqueries.
+fn from_item(n: &ast::Node, shape: &mut QueryShape, out: &mut Vec<QueryShape>) {
+    match n.node.as_ref() {
+        Some(NodeEnum::RangeVar(rv)) => shape.relations.push(relation(rv)),
+        Some(NodeEnum::JoinExpr(j)) => {
+            if let Some(l) = &j.larg {
+                from_item(l, shape, out);
+            }
+            if let Some(r) = &j.rarg {
+                from_item(r, shape, out);
+            }
+            if let Some(q) = &j.quals {
+                shape.condition(q);
+            }
+        }
+        Some(NodeEnum::RangeSubselect(s)) => {
+            if let Some(NodeEnum::SelectStmt(sel)) =
+                s.subquery.as_ref().and_then(|q| q.node.as_ref())
+            {
+                select_shapes(sel, out);
+            }
+            shape.relations.push(Relation {
+                schema: None,
+                name: String::new(),
+                alias: s.alias.as_ref().map(|a| a.aliasname.clone()),
+            });
+        }
+        _ => {}
+    }
+}
+
+fn select_shapes(s: &ast::SelectStmt, out: &mut Vec<QueryShape>) {
+    // UNION / INTERSECT / EXCEPT: each side is its own block.
+    if let (Some(l), Some(r)) = (&s.larg, &s.rarg) {
+        select_shapes(l, out);
+        select_shapes(r, out);
+        return;
+    }
+    let at = out.len();
+    out.push(QueryShape::default());
+    let mut inner = vec![];
+    if let Some(w) = &s.with_clause {
+        for cte in &w.ctes {
+            if let Some(NodeEnum::CommonTableExpr(c)) = &cte.node {
+                if let Some(NodeEnum::SelectStmt(q)) =
+                    c.ctequery.as_ref().and_then(|q| q.node.as_ref())
+                {
+                    select_shapes(q, &mut inner);
+                }
+            }
+        }
+    }
+    let mut shape = QueryShape::default();
+    for f in &s.from_clause {
+        from_item(f, &mut shape, &mut inner);
+    }
+    if let Some(w) = &s.where_clause {
+        shape.where_clause(w);
+    }
+    for t in &s.target_list {
+        if let Some(NodeEnum::ResTarget(rt)) = &t.node {
+            if let Some(NodeEnum::ColumnRef(c)) = rt.val.as_ref().and_then(|v| v.node.as_ref()) {
+                if c.fields
+                    .iter()
+                    .any(|f| matches!(f.node, Some(NodeEnum::AStar(_))))
+                {
+                    shape.select_star = true;
+                    continue;
+                }
+            }
+            if let Some(v) = &rt.val {
+                for col in dbarch_sql::expr::column_refs(v) {
+                    let placed = shape.place(&[col]);
+                    shape.projected.push(placed);
+                }
+            }
+        }
+    }
+    for o in &s.sort_clause {
+        if let Some(NodeEnum::SortBy(sb)) = &o.node {
+            if let Some(NodeEnum::ColumnRef(c)) = sb.node.as_ref().and_then(|n| n.node.as_ref()) {
+                if let Some(parts) = column_parts(c) {
+                    let (rel, col) = shape.place(&parts);
+                    let desc = sb.sortby_dir == ast::SortByDir::SortbyDesc as i32;
+                    shape.order_by.push((rel, col, desc));
+                }
+            }
+        }
+    }
+    for g in &s.group_clause {
+        if let Some(NodeEnum::ColumnRef(c)) = &g.node {
+            if let Some(parts) = column_parts(c) {
+                let placed = shape.place(&parts);
+                shape.group_by.push(placed);
+            }
+        }
+    }
+    let count = |n: &Option<Box<ast::Node>>| -> Option<Option<i64>> {
+        let n = n.as_deref()?;
+        if let Some(NodeEnum::AConst(c)) = &n.node {
+            if c.isnull {
+                return None;
+            }
+        }
+        Some(constant_text(n).and_then(|t| t.parse().ok()))
+    };
+    shape.limit = count(&s.limit_count);
+    shape.offset = count(&s.limit_offset);
+    out[at] = shape;
+    out.extend(inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(sql: &str) -> QueryShape {
+        let node = pg_query::parse(sql).unwrap().protobuf.stmts[0]
+            .stmt
+            .as_ref()
+            .unwrap()
+            .node
+            .clone()
+            .unwrap();
+        QueryShape::of(&node).remove(0)
+    }
+
+    #[test]
+    fn predicates_joins_and_order() {
+        let s = shape(
+            "select o.id, c.name from orders o join customers c on c.id = o.customer_id \
+             where o.status = 'open' and o.created_at >= $1 and lower(c.email) = $2 and c.note like '%x' \
+             and o.tags @> array['a'] and o.data ? 'k' order by o.created_at desc limit 20 offset 40",
+        );
+        assert_eq!(s.relations.len(), 2);
+        assert_eq!(s.joins.len(), 1);
+        let kinds: Vec<_> = s
+            .predicates
+            .iter()
+            .map(|p| (p.column.as_str(), p.kind.clone()))
+            .collect();
+        assert!(kinds.contains(&("status", PredicateKind::Equal)));
+        assert!(kinds.contains(&("created_at", PredicateKind::Range)));
+        assert!(kinds.contains(&("email", PredicateKind::Equal)));
+        assert!(kinds.contains(&("note", PredicateKind::LikeContains)));
+        assert!(kinds.contains(&("tags", PredicateKind::ArrayOverlap)));
+        assert!(kinds.contains(&("data", PredicateKind::JsonKeyExists)));
+        let status = s.predicates.iter().find(|p| p.column == "status").unwrap();
+        assert_eq!(status.constant.as_deref(), Some("open"));
+        assert_eq!(status.relation, Some(0));
+        let email = s.predicates.iter().find(|p| p.column == "email").unwrap();
+        assert_eq!(email.expression.as_deref(), Some("lower(c.email)"));
+        assert_eq!(email.relation, Some(1));
+        assert_eq!(s.order_by, vec![(Some(0), "created_at".to_string(), true)]);
+        assert_eq!((s.limit, s.offset), (Some(Some(20)), Some(Some(40))));
+    }
+}
