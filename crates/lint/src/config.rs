@@ -47,10 +47,24 @@ pub struct Options {
     /// Extra column names that mark a tenant-scoped table (beyond tenant_id, org_id, account_id, ...).
     #[serde(default)]
     pub tenant_columns: Vec<String>,
+    /// An OFFSET of at least this many rows is flagged (QRY008).
+    #[serde(default = "default_deep_offset")]
+    pub deep_offset: i64,
+    /// An IN list of at least this many values is flagged (QRY010).
+    #[serde(default = "default_huge_in_list")]
+    pub huge_in_list: usize,
 }
 
 fn default_wide() -> usize {
     40
+}
+
+fn default_deep_offset() -> i64 {
+    1000
+}
+
+fn default_huge_in_list() -> usize {
+    100
 }
 
 impl Default for Options {
@@ -59,6 +73,8 @@ impl Default for Options {
             wide_table_columns: default_wide(),
             monetary_words: vec![],
             tenant_columns: vec![],
+            deep_offset: default_deep_offset(),
+            huge_in_list: default_huge_in_list(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod config;
 mod engine;
 pub mod knowledge;
 pub mod migration;
+pub mod query;
 pub mod registry;
 mod rule;
 pub mod rules;
@@ -15,5 +16,6 @@ pub use migration::{
     DownContext, HistoryContext, MigrationRun, MigrationScript, StatementContext,
     lint_migration_text, run_history, run_migrations,
 };
+pub use query::{QueryContext, lint_workload_text, run_queries};
 pub use registry::{all_rules, find_rule};
 pub use rule::{Category, Check, Context, Diagnostic, Doc, Fixtures, Rule, Sink};

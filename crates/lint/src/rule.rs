@@ -12,6 +12,7 @@ use crate::config::Options;
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     Migration,
+    Queries,
     Keys,
     Indexes,
     Types,
@@ -25,6 +26,7 @@ impl Category {
     pub fn as_str(&self) -> &'static str {
         match self {
             Category::Migration => "migration safety",
+            Category::Queries => "queries",
             Category::Keys => "keys and constraints",
             Category::Indexes => "indexes",
             Category::Types => "types",
@@ -80,9 +82,15 @@ pub enum Check {
     Reversibility(fn(&crate::migration::DownContext, &mut Sink)),
     /// The history as a whole against the manifest of applied migrations.
     History(fn(&crate::migration::HistoryContext, &mut Sink)),
+    /// One query of a workload, with the schema when one is given.
+    Query(fn(&crate::query::QueryContext, &mut Sink)),
 }
 
 impl Rule {
+    pub fn is_query_rule(&self) -> bool {
+        matches!(self.check, Check::Query(_))
+    }
+
     pub fn is_migration_rule(&self) -> bool {
         matches!(
             self.check,

@@ -1,6 +1,6 @@
 //! Every rule has a fixture it must flag and one it must not.
 
-use dbarch_lint::{Config, all_rules, lint_migration_text, lint_text};
+use dbarch_lint::{Config, all_rules, lint_migration_text, lint_text, lint_workload_text};
 
 fn lint(
     rule: &dbarch_lint::Rule,
@@ -10,6 +10,8 @@ fn lint(
 ) -> Result<Vec<dbarch_report::Finding>, dbarch_sql::SyntaxError> {
     if rule.is_migration_rule() {
         lint_migration_text(path, sql, config)
+    } else if rule.is_query_rule() {
+        lint_workload_text(path, sql, config)
     } else {
         lint_text(path, sql, config)
     }

@@ -230,6 +230,19 @@ fn sql_file(file: &std::sync::Arc<SourceFile>, into: &mut Builder) -> Result<(),
     Ok(())
 }
 
+/// Statements a workload is made of: reads and writes of data.
+pub fn is_query(node: &NodeEnum) -> bool {
+    matches!(
+        node,
+        NodeEnum::SelectStmt(_)
+            | NodeEnum::InsertStmt(_)
+            | NodeEnum::UpdateStmt(_)
+            | NodeEnum::DeleteStmt(_)
+            | NodeEnum::MergeStmt(_)
+            | NodeEnum::ExplainStmt(_)
+    )
+}
+
 /// The last `-- calls: N` comment in the text before a statement.
 fn calls_comment(gap: &str) -> Option<u64> {
     gap.lines().rev().find_map(|l| {

@@ -75,6 +75,8 @@ pub struct QueryShape {
     pub relations: Vec<Relation>,
     pub predicates: Vec<Predicate>,
     pub joins: Vec<JoinEdge>,
+    /// Relations a join links without a column equality (USING, NATURAL, a non-equality ON condition).
+    pub linked: Vec<(usize, usize)>,
     /// ORDER BY columns with `true` for DESC.
     pub order_by: Vec<(Option<usize>, String, bool)>,
     pub group_by: Vec<(Option<usize>, String)>,
@@ -382,11 +384,17 @@ fn from_item(n: &ast::Node, shape: &mut QueryShape, out: &mut Vec<QueryShape>) {
             if let Some(l) = &j.larg {
                 from_item(l, shape, out);
             }
+            let mid = shape.relations.len();
             if let Some(r) = &j.rarg {
                 from_item(r, shape, out);
             }
+            let edges = shape.joins.len();
             if let Some(q) = &j.quals {
                 shape.condition(q);
+            }
+            // An explicit join links its two sides even without an equality of columns.
+            if shape.joins.len() == edges && mid > 0 && mid < shape.relations.len() {
+                shape.linked.push((mid - 1, mid));
             }
         }
         Some(NodeEnum::RangeSubselect(s)) => {

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod migration;
 pub mod naming;
 pub mod normalization;
+pub mod query;
 pub mod security;
 pub mod types;
 mod util;

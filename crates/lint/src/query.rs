@@ -1,0 +1,127 @@
+//! Query rules over a workload: each distinct query (by fingerprint) is judged once, with its shape, the
+//! schema when one is given, and how often it runs.
+
+use dbarch_catalog::{Catalog, Column, Index, QualifiedName, Table};
+use dbarch_report::Finding;
+use dbarch_sql::{SourceMap, Span};
+use dbarch_workload::{Query, QueryShape, Workload};
+
+use crate::config::{Config, Options};
+use crate::engine::LintOutput;
+use crate::registry::all_rules;
+use crate::rule::{Check, Sink};
+
+/// What a query rule sees.
+pub struct QueryContext<'a> {
+    pub query: &'a Query,
+    /// The shapes of the query's SELECT blocks, the outermost first.
+    pub shapes: Vec<QueryShape>,
+    /// The schema, when the user gave one (rules that need it say nothing without it).
+    pub catalog: Option<&'a Catalog>,
+    pub options: &'a Options,
+}
+
+impl<'a> QueryContext<'a> {
+    /// The span of a parser location inside the query (falls back to the whole statement).
+    pub fn span_at(&self, location: usize) -> Span {
+        self.query.statement.span_at(location as i32, 1)
+    }
+
+    pub fn span(&self) -> Span {
+        self.query.statement.span
+    }
+
+    /// The table a relation of a shape names, when the schema has it.
+    pub fn table(&self, shape: &QueryShape, relation: usize) -> Option<&'a Table> {
+        let catalog = self.catalog?;
+        let r = shape.relations.get(relation)?;
+        let name = match &r.schema {
+            Some(s) => QualifiedName::new(s.clone(), r.name.clone()),
+            None => catalog
+                .search_path
+                .iter()
+                .map(|s| QualifiedName::new(s.clone(), r.name.clone()))
+                .find(|q| catalog.tables.contains_key(q))
+                .unwrap_or_else(|| QualifiedName::new("public", r.name.clone())),
+        };
+        catalog.table(&name)
+    }
+
+    /// The column a predicate or projection names, placing an unqualified column among the query's tables.
+    pub fn column(
+        &self,
+        shape: &QueryShape,
+        relation: Option<usize>,
+        column: &str,
+    ) -> Option<(&'a Table, &'a Column)> {
+        let candidates: Vec<usize> = match relation {
+            Some(r) => vec![r],
+            None => (0..shape.relations.len()).collect(),
+        };
+        candidates.into_iter().find_map(|r| {
+            let t = self.table(shape, r)?;
+            t.columns.iter().find(|c| c.name == column).map(|c| (t, c))
+        })
+    }
+
+    pub fn indexes_on(&self, table: &Table) -> Vec<Index> {
+        self.catalog
+            .map(|c| c.indexes_on(&table.name))
+            .unwrap_or_default()
+    }
+}
+
+/// Run the query rules of `config` over a workload.
+pub fn run_queries(
+    workload: &Workload,
+    catalog: Option<&Catalog>,
+    sources: &SourceMap,
+    config: &Config,
+) -> LintOutput {
+    let rules: Vec<_> = all_rules()
+        .iter()
+        .filter(|r| r.is_query_rule() && config.enabled(r))
+        .collect();
+    let mut out = LintOutput::default();
+    for query in &workload.queries {
+        let cx = QueryContext {
+            query,
+            shapes: QueryShape::of(&query.statement.node),
+            catalog,
+            options: &config.options,
+        };
+        for rule in &rules {
+            let Check::Query(check) = rule.check else {
+                continue;
+            };
+            let mut sink = Sink::default();
+            check(&cx, &mut sink);
+            out.add(rule, sink.into_items(), sources, &[], config);
+        }
+    }
+    out
+}
+
+/// Lint a SQL text as a workload: its DDL statements are the schema, the others are the queries (the form
+/// of the query rules' fixtures).
+pub fn lint_workload_text(
+    path: &str,
+    sql: &str,
+    config: &Config,
+) -> Result<Vec<Finding>, dbarch_sql::SyntaxError> {
+    let mut sources = SourceMap::new();
+    let file = sources.add(path, sql.to_string());
+    let parsed = dbarch_sql::parse_file(&file)?;
+    let catalog = Catalog::from_files(std::slice::from_ref(&parsed));
+    let mut builder = dbarch_workload::Builder::default();
+    dbarch_workload::load_into(&file, &mut builder).map_err(|e| dbarch_sql::SyntaxError {
+        path: path.to_string(),
+        line: 1,
+        column: 1,
+        message: e.to_string(),
+    })?;
+    let workload = builder.finish();
+    let has_schema = !catalog.tables.is_empty();
+    let out = run_queries(&workload, has_schema.then_some(&catalog), &sources, config);
+    Ok(out.findings)
+}
