@@ -63,6 +63,17 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Analyse a query workload: SQL files (`-- calls: N` before a statement gives its frequency),
+    /// pg_stat_statements exports (.csv, .json) and PostgreSQL server logs (stderr format).
+    Analyze {
+        /// Workload files, or directories of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The schema the queries run against (DDL files, a schema directory or a migrations folder):
+        /// rules that need it (nullable columns, existing indexes) say nothing without it.
+        #[arg(long, value_name = "PATH")]
+        schema: Vec<PathBuf>,
+    },
     /// Migration histories.
     Migrate {
         #[command(subcommand)]

@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Migrate {
             action: MigrateCommand::Manifest { path },
         } => migrate_manifest(&cli.global, path),
+        Command::Analyze { paths, schema } => crate::analyze::analyze(&cli.global, paths, schema),
         Command::Rules { write_docs } => rules(&cli.global, write_docs.as_deref()),
         Command::Rule { code } => rule(&cli.global, code),
     }
@@ -203,7 +204,7 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
 }
 
 /// Print a report in the chosen format; the exit code follows the --severity threshold.
-fn emit(g: &Global, report: &Report, preface: &str) -> Result<u8> {
+pub(crate) fn emit(g: &Global, report: &Report, preface: &str) -> Result<u8> {
     let text = match g.format {
         Format::Human => format!("{preface}{}", render_human(report, true)),
         Format::Json => report.to_json() + "\n",

@@ -88,6 +88,15 @@ pub struct QueryShape {
     pub projected: Vec<(Option<usize>, String)>,
     /// Predicates combined with OR at the top of WHERE (across different columns or not).
     pub or_columns: Vec<Vec<String>>,
+    /// The predicates inside OR branches (not usable as one index condition, still worth judging).
+    pub under_or: Vec<Predicate>,
+}
+
+impl QueryShape {
+    /// Every predicate: those combined with AND, then those inside OR branches.
+    pub fn all_predicates(&self) -> impl Iterator<Item = &Predicate> {
+        self.predicates.iter().chain(&self.under_or)
+    }
 }
 
 impl QueryShape {
@@ -169,6 +178,8 @@ impl QueryShape {
                         sub.predicates.iter().map(|p| p.column.clone()).collect();
                     c.dedup();
                     cols.extend(c);
+                    self.under_or.extend(sub.predicates);
+                    self.under_or.extend(sub.under_or);
                 }
                 self.or_columns.push(cols);
                 return;
@@ -194,6 +205,8 @@ impl QueryShape {
                     };
                     sub.condition(arg);
                     cols.extend(sub.predicates.iter().map(|p| p.column.clone()));
+                    self.under_or.extend(sub.predicates);
+                    self.under_or.extend(sub.under_or);
                 }
                 self.or_columns.push(cols);
             }
@@ -346,6 +359,11 @@ fn is_array(n: Option<&ast::Node>) -> bool {
 }
 
 fn like_kind(pattern: Option<&ast::Node>) -> PredicateKind {
+    // `'%' || $1 || '%'`: the pattern starts with its left-most operand.
+    let mut pattern = pattern;
+    while let Some(NodeEnum::AExpr(e)) = pattern.and_then(|p| p.node.as_ref()) {
+        pattern = e.lexpr.as_deref();
+    }
     match pattern.and_then(constant_text) {
         Some(p) if p.starts_with('%') || p.starts_with('_') => PredicateKind::LikeContains,
         Some(_) => PredicateKind::LikePrefix,

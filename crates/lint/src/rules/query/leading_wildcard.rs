@@ -29,8 +29,7 @@ pub static RULE: Rule = Rule {
 fn check(cx: &QueryContext, out: &mut Sink) {
     for shape in &cx.shapes {
         for p in shape
-            .predicates
-            .iter()
+            .all_predicates()
             .filter(|p| p.kind == PredicateKind::LikeContains)
         {
             let table = p

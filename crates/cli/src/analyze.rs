@@ -1,0 +1,131 @@
+//! `dbarch analyze`: the query rules over a workload (SQL files, pg_stat_statements exports, server logs),
+//! with the schema when one is given.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use dbarch_catalog::Catalog;
+use dbarch_report::Report;
+use dbarch_sql::SourceMap;
+
+use crate::args::Global;
+use crate::commands::{emit, load_config, load_migrations};
+use crate::inputs;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// Workload files of the arguments: files as given, and the workload files of directories (sorted).
+fn workload_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = vec![];
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.is_file()
+                        && matches!(
+                            f.extension().and_then(|e| e.to_str()),
+                            Some("sql" | "csv" | "json" | "log")
+                        )
+                })
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or directory", p.display()).into());
+        }
+    }
+    if out.is_empty() {
+        return Err("no workload files (.sql, .csv, .json, .log) in the given paths".into());
+    }
+    Ok(out)
+}
+
+/// The schema of `--schema`: DDL files or a schema directory applied, or a migrations folder replayed.
+pub(crate) fn load_schema(g: &Global, paths: &[PathBuf]) -> Result<Catalog> {
+    let plan = inputs::plan(paths)?;
+    let mut catalog = Catalog::new();
+    let mut sources = SourceMap::new();
+    for script in &plan.files {
+        let text = script.text(&inputs::read_sql(&script.path, g.max_file_size)?);
+        let file = sources.add(&script.path, text);
+        dbarch_sql::parse_file_with(&file, |s| catalog.apply(&s))?;
+    }
+    if !plan.migrations.is_empty() {
+        let loaded = load_migrations(g, &plan.migrations)?;
+        for s in &loaded.scripts {
+            for stmt in &s.file.statements {
+                catalog.apply(stmt);
+            }
+        }
+    }
+    Ok(catalog)
+}
+
+pub fn analyze(g: &Global, paths: &[PathBuf], schema: &[PathBuf]) -> Result<u8> {
+    let config = load_config(g, paths)?;
+    let catalog = if schema.is_empty() {
+        None
+    } else {
+        Some(load_schema(g, schema)?)
+    };
+    let files = workload_files(paths)?;
+    let mut sources = SourceMap::new();
+    let mut builder = dbarch_workload::Builder::default();
+    for path in &files {
+        let text = inputs::read_sql(path, g.max_file_size)?;
+        let file = sources.add(path, text);
+        dbarch_workload::load_into(&file, &mut builder)?;
+    }
+    let workload = builder.finish();
+    let lint = dbarch_lint::run_queries(&workload, catalog.as_ref(), &sources, &config);
+    let report = Report::new(
+        lint.findings,
+        files.len(),
+        workload.queries.len(),
+        lint.suppressed,
+    );
+    if g.verbose {
+        let mut err = anstream::stderr();
+        for (span, message) in &workload.skipped {
+            if let Some(f) = sources.get(span.file) {
+                let lc = f.line_col(span.start);
+                let _ = writeln!(
+                    err,
+                    "note: {}:{}:{}: statement not analysed: {message}",
+                    f.path.display(),
+                    lc.line,
+                    lc.column
+                );
+            }
+        }
+    }
+    let header = format!(
+        "Analysed {} distinct quer{} ({} execution{}) from {}{}.\n\n",
+        workload.queries.len(),
+        if workload.queries.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
+        workload.queries.iter().map(|q| q.calls).sum::<u64>(),
+        if workload.queries.iter().map(|q| q.calls).sum::<u64>() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        plural_files(files.len()),
+        if catalog.is_some() {
+            ", against the schema"
+        } else {
+            ""
+        },
+    );
+    emit(g, &report, &header)
+}
+
+fn plural_files(n: usize) -> String {
+    format!("{n} file{}", if n == 1 { "" } else { "s" })
+}
