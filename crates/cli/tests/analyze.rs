@@ -8,18 +8,7 @@ use common::*;
 fn findings(args: &[&str], cwd: &std::path::Path) -> Vec<(String, u64)> {
     let o = dbarch(args, cwd);
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let mut out: Vec<(String, u64)> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let mut out = codes_and_lines(&json(&o));
     out.sort();
     out
 }

@@ -243,17 +243,7 @@ fn inline_suppressions_and_config() {
     );
     let v: serde_json::Value =
         serde_json::from_slice(&dbarch(&["lint", "s.sql", "--format", "json"], d).stdout).unwrap();
-    let codes: Vec<(String, u64)> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let codes = codes_and_lines(&v);
     assert_eq!(codes, vec![("TYP001".to_string(), 7)]);
     assert_eq!(v["summary"]["suppressed"], 2);
 

@@ -599,6 +599,25 @@ const NEW_OBJECT_RULES: [&str; 9] = [
     "TYP001", "TYP002", "TYP003", "TYP004", "TYP005", "TYP006", "TYP007", "KEY006", "KEY007",
 ];
 
+/// The reversibility rules on one down script.
+fn run_down_rules(
+    rules: &[&crate::rule::Rule],
+    dcx: &DownContext,
+    out: &mut LintOutput,
+    sources: &SourceMap,
+    suppressions: &[&Suppression],
+    config: &Config,
+) {
+    for rule in rules {
+        let Check::Reversibility(check) = rule.check else {
+            continue;
+        };
+        let mut sink = Sink::default();
+        check(dcx, &mut sink);
+        out.add(rule, sink.into_items(), sources, suppressions, config);
+    }
+}
+
 /// How many migrations' downs are checked together (in parallel); bounds the copies of the schema held.
 const DOWN_BATCH: usize = 64;
 
@@ -661,6 +680,7 @@ pub fn run_migrations(
     let down_rules: Vec<_> = rules
         .iter()
         .filter(|r| matches!(r.check, Check::Reversibility(_)))
+        .map(|r| **r)
         .collect();
     let mut pending_downs = vec![];
     let mut compared = vec![];
@@ -847,14 +867,7 @@ pub fn run_migrations(
                 differences: &[],
                 parse_error: Some(message),
             };
-            for rule in &down_rules {
-                let Check::Reversibility(check) = rule.check else {
-                    continue;
-                };
-                let mut sink = Sink::default();
-                check(&dcx, &mut sink);
-                out.add(rule, sink.into_items(), sources, &suppressions, config);
-            }
+            run_down_rules(&down_rules, &dcx, &mut out, sources, &suppressions, config);
         }
         // The longest-held lock: in a wrapped script every lock lasts to the end; otherwise a lock taken
         // inside BEGIN ... COMMIT lasts to the end of that block (approximated by the end of the script).
@@ -927,14 +940,7 @@ pub fn run_migrations(
             differences: &differences,
             parse_error: None,
         };
-        for rule in &down_rules {
-            let Check::Reversibility(check) = rule.check else {
-                continue;
-            };
-            let mut sink = Sink::default();
-            check(&dcx, &mut sink);
-            out.add(rule, sink.into_items(), sources, &suppressions, config);
-        }
+        run_down_rules(&down_rules, &dcx, &mut out, sources, &suppressions, config);
     }
     MigrationRun {
         lint: out,

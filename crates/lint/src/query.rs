@@ -114,12 +114,7 @@ pub fn lint_workload_text(
     let parsed = dbarch_sql::parse_file(&file)?;
     let catalog = Catalog::from_files(std::slice::from_ref(&parsed));
     let mut builder = dbarch_workload::Builder::default();
-    dbarch_workload::load_into(&file, &mut builder).map_err(|e| dbarch_sql::SyntaxError {
-        path: path.to_string(),
-        line: 1,
-        column: 1,
-        message: e.to_string(),
-    })?;
+    dbarch_workload::add_parsed(parsed, &mut builder);
     let workload = builder.finish();
     let has_schema = !catalog.tables.is_empty();
     let out = run_queries(&workload, has_schema.then_some(&catalog), &sources, config);

@@ -126,7 +126,9 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Add `calls` executions of a query whose text is `sql` (found at `span` of its file).
+    /// Add `calls` executions of a query whose text is `sql` (found at `span` of its file); returns the
+    /// query's index. The text is fingerprinted first and parsed only when the query is new, so a log
+    /// repeating one query a million times parses it once into a tree.
     pub(crate) fn add_text(
         &mut self,
         span: Span,
@@ -134,63 +136,79 @@ impl Builder {
         calls: u64,
         total_ms: Option<f64>,
         rows: Option<u64>,
-    ) -> Option<String> {
-        let parsed = match pg_query::parse(sql) {
-            Ok(p) => p,
+    ) -> Option<usize> {
+        let fingerprint = match pg_query::fingerprint(sql) {
+            Ok(f) => f.hex,
             Err(e) => {
                 self.workload.skipped.push((span, e.to_string()));
                 return None;
             }
         };
-        let Some(node) = parsed
+        if let Some(&i) = self.by_fingerprint.get(&fingerprint) {
+            self.count(i, calls, total_ms, rows);
+            return Some(i);
+        }
+        let node = pg_query::parse(sql)
+            .ok()?
             .protobuf
             .stmts
             .into_iter()
             .next()
             .and_then(|s| s.stmt)
-            .and_then(|n| n.node)
-        else {
-            return None;
-        };
+            .and_then(|n| n.node)?;
         let statement = Statement {
             span,
             sql: sql.to_string(),
             node,
         };
-        Some(self.add(statement, calls, total_ms, rows))
+        Some(self.insert(fingerprint, statement, calls, total_ms, rows))
     }
 
-    /// Add a parsed statement; returns its fingerprint.
+    /// Add a parsed statement; returns the query's index.
     pub(crate) fn add(
         &mut self,
         statement: Statement,
         calls: u64,
         total_ms: Option<f64>,
         rows: Option<u64>,
-    ) -> String {
+    ) -> usize {
         let fingerprint = pg_query::fingerprint(&statement.sql)
             .map(|f| f.hex)
             .unwrap_or_else(|_| statement.sql.clone());
         match self.by_fingerprint.get(&fingerprint) {
             Some(&i) => {
-                let q = &mut self.workload.queries[i];
-                q.calls += calls;
-                q.total_ms = sum(q.total_ms, total_ms);
-                q.rows = sum(q.rows, rows);
+                self.count(i, calls, total_ms, rows);
+                i
             }
-            None => {
-                self.by_fingerprint
-                    .insert(fingerprint.clone(), self.workload.queries.len());
-                self.workload.queries.push(Query {
-                    statement,
-                    fingerprint: fingerprint.clone(),
-                    calls,
-                    total_ms,
-                    rows,
-                });
-            }
+            None => self.insert(fingerprint, statement, calls, total_ms, rows),
         }
-        fingerprint
+    }
+
+    fn count(&mut self, i: usize, calls: u64, total_ms: Option<f64>, rows: Option<u64>) {
+        let q = &mut self.workload.queries[i];
+        q.calls += calls;
+        q.total_ms = sum(q.total_ms, total_ms);
+        q.rows = sum(q.rows, rows);
+    }
+
+    fn insert(
+        &mut self,
+        fingerprint: String,
+        statement: Statement,
+        calls: u64,
+        total_ms: Option<f64>,
+        rows: Option<u64>,
+    ) -> usize {
+        let i = self.workload.queries.len();
+        self.by_fingerprint.insert(fingerprint.clone(), i);
+        self.workload.queries.push(Query {
+            statement,
+            fingerprint,
+            calls,
+            total_ms,
+            rows,
+        });
+        i
     }
 
     pub fn finish(self) -> Workload {
@@ -214,20 +232,24 @@ fn sql_file(file: &std::sync::Arc<SourceFile>, into: &mut Builder) -> Result<(),
         column: e.column,
         message: e.message.clone(),
     })?;
+    add_parsed(parsed, into);
+    Ok(())
+}
+
+/// The queries of an already parsed SQL file (its schema statements are skipped).
+pub fn add_parsed(parsed: dbarch_sql::ParsedFile, into: &mut Builder) {
+    let text = &parsed.file.text;
     let mut previous_end = 0;
     for stmt in parsed.statements {
-        let gap = &file.text[previous_end..stmt.span.start];
+        let gap = &text[previous_end..stmt.span.start];
         previous_end = stmt.span.end;
-        if matches!(
-            stmt.node,
-            NodeEnum::TransactionStmt(_) | NodeEnum::VariableSetStmt(_)
-        ) {
+        // Schema statements in a workload file (a fixture's tables, say) are not queries.
+        if !is_query(&stmt.node) {
             continue;
         }
         let calls = calls_comment(gap).unwrap_or(1);
         into.add(stmt, calls, None, None);
     }
-    Ok(())
 }
 
 /// Statements a workload is made of: reads and writes of data.

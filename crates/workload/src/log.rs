@@ -152,15 +152,9 @@ pub(crate) fn stderr(file: &Arc<SourceFile>, into: &mut Builder) {
             .trim_end()
             .to_string();
         let span = Span::new(file.id, sql_start, start + entry.trim_end().len());
-        let before = into.workload.queries.len();
-        let Some(fingerprint) = into.add_text(span, &sql, 1, duration, None) else {
+        let Some(query) = into.add_text(span, &sql, 1, duration, None) else {
             continue;
         };
-        let query = into
-            .by_fingerprint
-            .get(&fingerprint)
-            .copied()
-            .unwrap_or(before);
         into.workload.executions.push(Execution {
             query,
             session: session(prefix),

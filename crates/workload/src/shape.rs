@@ -105,32 +105,18 @@ impl QueryShape {
         let mut out = vec![];
         match node {
             NodeEnum::SelectStmt(s) => select_shapes(s, &mut out),
-            NodeEnum::UpdateStmt(u) => {
-                let mut shape = QueryShape::default();
-                if let Some(rv) = &u.relation {
-                    shape.relations.push(relation(rv));
-                }
-                for f in &u.from_clause {
-                    from_item(f, &mut shape, &mut out);
-                }
-                if let Some(w) = &u.where_clause {
-                    shape.where_clause(w);
-                }
-                out.insert(0, shape);
-            }
-            NodeEnum::DeleteStmt(d) => {
-                let mut shape = QueryShape::default();
-                if let Some(rv) = &d.relation {
-                    shape.relations.push(relation(rv));
-                }
-                for f in &d.using_clause {
-                    from_item(f, &mut shape, &mut out);
-                }
-                if let Some(w) = &d.where_clause {
-                    shape.where_clause(w);
-                }
-                out.insert(0, shape);
-            }
+            NodeEnum::UpdateStmt(u) => write_shape(
+                u.relation.as_ref(),
+                &u.from_clause,
+                u.where_clause.as_deref(),
+                &mut out,
+            ),
+            NodeEnum::DeleteStmt(d) => write_shape(
+                d.relation.as_ref(),
+                &d.using_clause,
+                d.where_clause.as_deref(),
+                &mut out,
+            ),
             NodeEnum::InsertStmt(i) => {
                 if let Some(NodeEnum::SelectStmt(s)) =
                     i.select_stmt.as_ref().and_then(|n| n.node.as_ref())
@@ -162,30 +148,6 @@ impl QueryShape {
             ),
             [] => (None, String::new()),
         }
-    }
-
-    fn where_clause(&mut self, w: &ast::Node) {
-        if let Some(NodeEnum::BoolExpr(b)) = &w.node {
-            if b.boolop == BoolExprType::OrExpr as i32 {
-                let mut cols = vec![];
-                for arg in &b.args {
-                    let mut sub = QueryShape {
-                        relations: self.relations.clone(),
-                        ..Default::default()
-                    };
-                    sub.condition(arg);
-                    let mut c: Vec<String> =
-                        sub.predicates.iter().map(|p| p.column.clone()).collect();
-                    c.dedup();
-                    cols.extend(c);
-                    self.under_or.extend(sub.predicates);
-                    self.under_or.extend(sub.under_or);
-                }
-                self.or_columns.push(cols);
-                return;
-            }
-        }
-        self.condition(w);
     }
 
     /// Record the predicates of an AND-tree (OR branches are not indexable as one predicate).
@@ -431,6 +393,24 @@ fn from_item(n: &ast::Node, shape: &mut QueryShape, out: &mut Vec<QueryShape>) {
     }
 }
 
+/// The shape of an UPDATE or DELETE: its target, the FROM / USING relations and the WHERE clause.
+fn write_shape(
+    target: Option<&ast::RangeVar>,
+    from: &[ast::Node],
+    where_clause: Option<&ast::Node>,
+    out: &mut Vec<QueryShape>,
+) {
+    let mut shape = QueryShape::default();
+    shape.relations.extend(target.map(relation));
+    for f in from {
+        from_item(f, &mut shape, out);
+    }
+    if let Some(w) = where_clause {
+        shape.condition(w);
+    }
+    out.insert(0, shape);
+}
+
 fn select_shapes(s: &ast::SelectStmt, out: &mut Vec<QueryShape>) {
     // UNION / INTERSECT / EXCEPT: each side is its own block.
     if let (Some(l), Some(r)) = (&s.larg, &s.rarg) {
@@ -457,7 +437,7 @@ fn select_shapes(s: &ast::SelectStmt, out: &mut Vec<QueryShape>) {
         from_item(f, &mut shape, &mut inner);
     }
     if let Some(w) = &s.where_clause {
-        shape.where_clause(w);
+        shape.condition(w);
     }
     for t in &s.target_list {
         if let Some(NodeEnum::ResTarget(rt)) = &t.node {

@@ -47,6 +47,21 @@ pub fn json(o: &Output) -> serde_json::Value {
     })
 }
 
+/// `(code, line)` of each finding of a JSON report, in report order.
+pub fn codes_and_lines(report: &serde_json::Value) -> Vec<(String, u64)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// The shared corpus of real migration histories beside the checkout; fails the test when it is absent.
 pub fn corpus() -> PathBuf {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
