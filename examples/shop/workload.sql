@@ -38,3 +38,13 @@ UPDATE inventory SET reserved = reserved + $2 WHERE product_id = $1;
 
 -- calls: 30000
 INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, $3, $4);
+
+-- calls: 6000
+SELECT p.id, p.name, (SELECT count(*) FROM reviews r WHERE r.product_id = p.id) AS reviews
+FROM products p WHERE p.price < $1 ORDER BY p.price LIMIT 50;
+
+-- calls: 1200
+SELECT DISTINCT u.id, u.email FROM users u JOIN orders o ON o.user_id = u.id WHERE o.placed_at > $1;
+
+-- calls: 25000
+SELECT (SELECT count(*) FROM cart_items ci WHERE ci.cart_id = $1) > 0;

@@ -6,11 +6,13 @@ mod diff;
 mod model;
 mod names;
 pub mod reverse;
+pub mod stats;
 mod types;
 
 pub use diff::{Change, ChangeKind, diff};
 pub use model::*;
 pub use names::default_name;
+pub use stats::{ColumnStats, Stats, StatsError, TableStats};
 
 /// A column type from a parsed type name, canonicalised; the flag says it was written as serial.
 pub fn data_type_of(t: &dbarch_sql::ast::TypeName) -> (DataType, bool) {

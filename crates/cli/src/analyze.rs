@@ -2,9 +2,9 @@
 //! with the schema when one is given.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use dbarch_catalog::Catalog;
+use dbarch_catalog::{Catalog, Stats};
 use dbarch_report::Report;
 use dbarch_sql::SourceMap;
 
@@ -64,8 +64,22 @@ pub(crate) fn load_schema(g: &Global, paths: &[PathBuf]) -> Result<Catalog> {
     Ok(catalog)
 }
 
-pub fn analyze(g: &Global, paths: &[PathBuf], schema: &[PathBuf]) -> Result<u8> {
+/// The statistics of `--stats`.
+pub(crate) fn load_stats(path: Option<&Path>) -> Result<Option<Stats>> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    Ok(Some(Stats::from_json(&path.display().to_string(), &text)?))
+}
+
+pub fn analyze(
+    g: &Global,
+    paths: &[PathBuf],
+    schema: &[PathBuf],
+    stats: Option<&Path>,
+) -> Result<u8> {
     let config = load_config(g, paths)?;
+    let stats = load_stats(stats)?;
     let catalog = if schema.is_empty() {
         None
     } else {
@@ -80,7 +94,13 @@ pub fn analyze(g: &Global, paths: &[PathBuf], schema: &[PathBuf]) -> Result<u8> 
         dbarch_workload::load_into(&file, &mut builder)?;
     }
     let workload = builder.finish();
-    let lint = dbarch_lint::run_queries(&workload, catalog.as_ref(), &sources, &config);
+    let lint = dbarch_lint::run_queries(
+        &workload,
+        catalog.as_ref(),
+        stats.as_ref(),
+        &sources,
+        &config,
+    );
     let report = Report::new(
         lint.findings,
         files.len(),

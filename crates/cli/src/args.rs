@@ -73,6 +73,10 @@ pub enum Command {
         /// rules that need it (nullable columns, existing indexes) say nothing without it.
         #[arg(long, value_name = "PATH")]
         schema: Vec<PathBuf>,
+        /// Table statistics (JSON: `{"tables": {"t": {"rows": N, "columns": {"c": {"n_distinct": ..,
+        /// "null_frac": .., "avg_width": .., "correlation": ..}}}}}`), for rules that weigh table sizes.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<PathBuf>,
     },
     /// Migration histories.
     Migrate {

@@ -38,7 +38,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Migrate {
             action: MigrateCommand::Manifest { path },
         } => migrate_manifest(&cli.global, path),
-        Command::Analyze { paths, schema } => crate::analyze::analyze(&cli.global, paths, schema),
+        Command::Analyze {
+            paths,
+            schema,
+            stats,
+        } => crate::analyze::analyze(&cli.global, paths, schema, stats.as_deref()),
         Command::Rules { write_docs } => rules(&cli.global, write_docs.as_deref()),
         Command::Rule { code } => rule(&cli.global, code),
     }

@@ -37,6 +37,9 @@ fn shop_workload_against_its_schema() {
         ("QRY009", 19),
         ("QRY011", 16),
         ("QRY012", 28),
+        ("QRY014", 47),
+        ("QRY015", 50),
+        ("QRY016", 43),
     ]
     .iter()
     .map(|(c, l)| (c.to_string(), *l))

@@ -53,6 +53,9 @@ pub struct Options {
     /// An IN list of at least this many values is flagged (QRY010).
     #[serde(default = "default_huge_in_list")]
     pub huge_in_list: usize,
+    /// A SELECT without LIMIT estimated to return at least this many rows is flagged (QRY013).
+    #[serde(default = "default_large_result_rows")]
+    pub large_result_rows: u64,
 }
 
 fn default_wide() -> usize {
@@ -61,6 +64,10 @@ fn default_wide() -> usize {
 
 fn default_deep_offset() -> i64 {
     1000
+}
+
+fn default_large_result_rows() -> u64 {
+    10_000
 }
 
 fn default_huge_in_list() -> usize {
@@ -75,6 +82,7 @@ impl Default for Options {
             tenant_columns: vec![],
             deep_offset: default_deep_offset(),
             huge_in_list: default_huge_in_list(),
+            large_result_rows: default_large_result_rows(),
         }
     }
 }

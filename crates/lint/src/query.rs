@@ -1,7 +1,7 @@
 //! Query rules over a workload: each distinct query (by fingerprint) is judged once, with its shape, the
 //! schema when one is given, and how often it runs.
 
-use dbarch_catalog::{Catalog, Column, Index, QualifiedName, Table};
+use dbarch_catalog::{Catalog, Column, Index, QualifiedName, Stats, Table, TableStats};
 use dbarch_report::Finding;
 use dbarch_sql::{SourceMap, Span};
 use dbarch_workload::{Query, QueryShape, Workload};
@@ -18,6 +18,8 @@ pub struct QueryContext<'a> {
     pub shapes: Vec<QueryShape>,
     /// The schema, when the user gave one (rules that need it say nothing without it).
     pub catalog: Option<&'a Catalog>,
+    /// Table statistics, when the user gave them (`--stats`).
+    pub stats: Option<&'a Stats>,
     pub options: &'a Options,
 }
 
@@ -64,6 +66,19 @@ impl<'a> QueryContext<'a> {
         })
     }
 
+    /// The statistics of a relation of a shape: by the schema's name for it, else by the name written.
+    pub fn table_stats(&self, shape: &QueryShape, relation: usize) -> Option<&'a TableStats> {
+        let stats = self.stats?;
+        match self.table(shape, relation) {
+            Some(t) => stats.table(&t.name),
+            None => {
+                let r = shape.relations.get(relation)?;
+                let schema = r.schema.clone().unwrap_or_else(|| "public".into());
+                stats.table(&QualifiedName::new(schema, r.name.clone()))
+            }
+        }
+    }
+
     pub fn indexes_on(&self, table: &Table) -> Vec<Index> {
         self.catalog
             .map(|c| c.indexes_on(&table.name))
@@ -75,6 +90,7 @@ impl<'a> QueryContext<'a> {
 pub fn run_queries(
     workload: &Workload,
     catalog: Option<&Catalog>,
+    stats: Option<&Stats>,
     sources: &SourceMap,
     config: &Config,
 ) -> LintOutput {
@@ -88,6 +104,7 @@ pub fn run_queries(
             query,
             shapes: QueryShape::of(&query.statement.node),
             catalog,
+            stats,
             options: &config.options,
         };
         for rule in &rules {
@@ -102,8 +119,8 @@ pub fn run_queries(
     out
 }
 
-/// Lint a SQL text as a workload: its DDL statements are the schema, the others are the queries (the form
-/// of the query rules' fixtures).
+/// Lint a SQL text as a workload: its DDL statements are the schema, the others are the queries, and a
+/// `-- stats: {json}` line gives table statistics (the form of the query rules' fixtures).
 pub fn lint_workload_text(
     path: &str,
     sql: &str,
@@ -117,6 +134,75 @@ pub fn lint_workload_text(
     dbarch_workload::add_parsed(parsed, &mut builder);
     let workload = builder.finish();
     let has_schema = !catalog.tables.is_empty();
-    let out = run_queries(&workload, has_schema.then_some(&catalog), &sources, config);
+    let stats = sql
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("-- stats:"))
+        .and_then(|j| Stats::from_json(path, j.trim()).ok());
+    let out = run_queries(
+        &workload,
+        has_schema.then_some(&catalog),
+        stats.as_ref(),
+        &sources,
+        config,
+    );
     Ok(out.findings)
+}
+
+/// Aggregate functions PostgreSQL ships (an aggregate call is also recognised by `*`, FILTER or ORDER BY
+/// inside the call).
+const AGGREGATES: &[&str] = &[
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "array_agg",
+    "string_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "jsonb_object_agg",
+    "bit_and",
+    "bit_or",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "variance",
+    "var_pop",
+    "var_samp",
+    "percentile_cont",
+    "percentile_disc",
+    "mode",
+    "corr",
+    "covar_pop",
+    "covar_samp",
+    "regr_count",
+    "xmlagg",
+];
+
+/// True when the expressions call an aggregate (anywhere inside them: an aggregate in a subquery counts
+/// too, which only makes the rules that ask more cautious). Window calls (`OVER`) are not aggregates.
+pub fn has_aggregate(nodes: &[dbarch_sql::ast::Node]) -> bool {
+    nodes.iter().any(|n| {
+        n.node.as_ref().is_some_and(|n| {
+            n.nodes().into_iter().any(|(child, ..)| match child {
+                pg_query::NodeRef::FuncCall(f) => {
+                    let name = dbarch_sql::expr::name_list(&f.funcname);
+                    let last = name
+                        .last()
+                        .map(|s| s.to_ascii_lowercase())
+                        .unwrap_or_default();
+                    f.over.is_none()
+                        && (f.agg_star
+                            || f.agg_filter.is_some()
+                            || !f.agg_order.is_empty()
+                            || AGGREGATES.contains(&last.as_str()))
+                }
+                _ => false,
+            })
+        })
+    })
 }

@@ -59,6 +59,9 @@ pub struct Predicate {
     pub expression: Option<String>,
     /// The other side is a constant (not a parameter, not a column): e.g. `status = 'open'`.
     pub constant: Option<String>,
+    /// The type the other side has as written: `integer` / `numeric` for number literals, `unknown` for a
+    /// quoted literal, the target type of a cast (`$1::numeric`); `None` for columns and expressions.
+    pub operand_type: Option<String>,
     /// Byte offset of the predicate in the statement text.
     pub location: usize,
 }
@@ -92,7 +95,47 @@ pub struct QueryShape {
     pub under_or: Vec<Predicate>,
 }
 
+impl Predicate {
+    /// The fraction of a table's rows the predicate keeps, from the column's statistics where given
+    /// (PostgreSQL's own rules of thumb otherwise: 1/200 for equality, 1/3 for a range, 0.5% for IS NULL).
+    pub fn selectivity(&self, stats: Option<&dbarch_catalog::TableStats>) -> f64 {
+        let column = stats.and_then(|t| t.columns.get(&self.column));
+        let distinct = stats
+            .and_then(|t| t.distinct(&self.column))
+            .unwrap_or(dbarch_catalog::stats::DEFAULT_N_DISTINCT)
+            .max(1.0);
+        let null_frac = column.and_then(|c| c.null_frac).unwrap_or(0.0);
+        let s = match &self.kind {
+            PredicateKind::Equal => (1.0 - null_frac) / distinct,
+            PredicateKind::In(n) => {
+                (n.unwrap_or(10) as f64 * (1.0 - null_frac) / distinct).min(1.0)
+            }
+            PredicateKind::Range => 1.0 / 3.0,
+            PredicateKind::LikePrefix => 0.02,
+            PredicateKind::IsNull => column.and_then(|c| c.null_frac).unwrap_or(0.005),
+            PredicateKind::IsNotNull => 1.0 - null_frac,
+            PredicateKind::NotEqual => 1.0 - 1.0 / distinct,
+            PredicateKind::JsonContains
+            | PredicateKind::JsonKeyExists
+            | PredicateKind::ArrayOverlap
+            | PredicateKind::FullText => 0.01,
+            PredicateKind::LikeContains => 0.05,
+            PredicateKind::Other => 1.0 / 3.0,
+        };
+        s.clamp(0.0, 1.0)
+    }
+}
+
 impl QueryShape {
+    /// The fraction of relation `r`'s rows its AND-ed predicates keep (independence assumed).
+    pub fn selectivity(&self, r: usize, stats: Option<&dbarch_catalog::TableStats>) -> f64 {
+        self.predicates
+            .iter()
+            .filter(|p| p.relation == Some(r))
+            .map(|p| p.selectivity(stats))
+            .product()
+    }
+
     /// Every predicate: those combined with AND, then those inside OR branches.
     pub fn all_predicates(&self) -> impl Iterator<Item = &Predicate> {
         self.predicates.iter().chain(&self.under_or)
@@ -100,6 +143,13 @@ impl QueryShape {
 }
 
 impl QueryShape {
+    /// The shapes of a SELECT statement's blocks, the outermost first.
+    pub fn of_select(s: &ast::SelectStmt) -> Vec<QueryShape> {
+        let mut out = vec![];
+        select_shapes(s, &mut out);
+        out
+    }
+
     /// The shapes of every SELECT block of a statement, the outermost first.
     pub fn of(node: &NodeEnum) -> Vec<QueryShape> {
         let mut out = vec![];
@@ -185,6 +235,7 @@ impl QueryShape {
                         kind,
                         expression: expr,
                         constant: None,
+                        operand_type: None,
                         location: t.location.max(0) as usize,
                     });
                 }
@@ -250,12 +301,14 @@ impl QueryShape {
             _ => PredicateKind::Other,
         };
         let constant = other.and_then(constant_text);
+        let operand_type = other.and_then(operand_type);
         self.predicates.push(Predicate {
             relation: col.0,
             column: col.1,
             kind,
             expression: col.2,
             constant,
+            operand_type,
             location: e.location.max(0) as usize,
         });
     }
@@ -330,6 +383,28 @@ fn like_kind(pattern: Option<&ast::Node>) -> PredicateKind {
         Some(p) if p.starts_with('%') || p.starts_with('_') => PredicateKind::LikeContains,
         Some(_) => PredicateKind::LikePrefix,
         None => PredicateKind::Other,
+    }
+}
+
+/// The type of a literal or cast operand (see [`Predicate::operand_type`]).
+fn operand_type(n: &ast::Node) -> Option<String> {
+    match n.node.as_ref()? {
+        NodeEnum::AConst(c) => Some(
+            match c.val.as_ref()? {
+                ast::a_const::Val::Ival(_) => "integer",
+                ast::a_const::Val::Fval(_) => "numeric",
+                ast::a_const::Val::Boolval(_) => "boolean",
+                ast::a_const::Val::Sval(_) | ast::a_const::Val::Bsval(_) => "unknown",
+            }
+            .to_string(),
+        ),
+        NodeEnum::TypeCast(t) => t
+            .type_name
+            .as_ref()
+            .map(|tn| dbarch_catalog::data_type_of(tn).0.name),
+        NodeEnum::AArrayExpr(a) => a.elements.first().and_then(operand_type),
+        NodeEnum::List(l) => l.items.first().and_then(operand_type),
+        _ => None,
     }
 }
 
@@ -450,10 +525,16 @@ fn select_shapes(s: &ast::SelectStmt, out: &mut Vec<QueryShape>) {
                     continue;
                 }
             }
-            if let Some(v) = &rt.val {
-                for col in dbarch_sql::expr::column_refs(v) {
-                    let placed = shape.place(&[col]);
-                    shape.projected.push(placed);
+            if let Some(v) = rt.val.as_ref().and_then(|v| v.node.as_ref()) {
+                for (n, ..) in v.nodes() {
+                    if let pg_query::NodeRef::ColumnRef(c) = n {
+                        if let Some(parts) = column_parts(c) {
+                            let placed = shape.place(&parts);
+                            if !shape.projected.contains(&placed) {
+                                shape.projected.push(placed);
+                            }
+                        }
+                    }
                 }
             }
         }
