@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use dbarch_catalog::{Catalog, Stats};
-use dbarch_report::Report;
+use dbarch_report::{Report, plural};
 use dbarch_sql::SourceMap;
 
 use crate::args::Global;
@@ -64,6 +64,21 @@ pub(crate) fn load_schema(g: &Global, paths: &[PathBuf]) -> Result<Catalog> {
     Ok(catalog)
 }
 
+/// Read workload files into one workload (their texts go into `sources`).
+pub(crate) fn load_workload(
+    g: &Global,
+    files: &[PathBuf],
+    sources: &mut SourceMap,
+) -> Result<dbarch_workload::Workload> {
+    let mut builder = dbarch_workload::Builder::default();
+    for path in files {
+        let text = inputs::read_sql(path, g.max_file_size)?;
+        let file = sources.add(path, text);
+        dbarch_workload::load_into(&file, &mut builder)?;
+    }
+    Ok(builder.finish())
+}
+
 /// The statistics of `--stats`.
 pub(crate) fn load_stats(path: Option<&Path>) -> Result<Option<Stats>> {
     let Some(path) = path else { return Ok(None) };
@@ -87,13 +102,7 @@ pub fn analyze(
     };
     let files = workload_files(paths)?;
     let mut sources = SourceMap::new();
-    let mut builder = dbarch_workload::Builder::default();
-    for path in &files {
-        let text = inputs::read_sql(path, g.max_file_size)?;
-        let file = sources.add(path, text);
-        dbarch_workload::load_into(&file, &mut builder)?;
-    }
-    let workload = builder.finish();
+    let workload = load_workload(g, &files, &mut sources)?;
     let lint = dbarch_lint::run_queries(
         &workload,
         catalog.as_ref(),
@@ -122,21 +131,12 @@ pub fn analyze(
             }
         }
     }
+    let executions: u64 = workload.queries.iter().map(|q| q.calls).sum();
     let header = format!(
-        "Analysed {} distinct quer{} ({} execution{}) from {}{}.\n\n",
-        workload.queries.len(),
-        if workload.queries.len() == 1 {
-            "y"
-        } else {
-            "ies"
-        },
-        workload.queries.iter().map(|q| q.calls).sum::<u64>(),
-        if workload.queries.iter().map(|q| q.calls).sum::<u64>() == 1 {
-            ""
-        } else {
-            "s"
-        },
-        plural_files(files.len()),
+        "Analysed {} ({}) from {}{}.\n\n",
+        plural(workload.queries.len(), "distinct query"),
+        plural(executions as usize, "execution"),
+        plural(files.len(), "file"),
         if catalog.is_some() {
             ", against the schema"
         } else {
@@ -144,8 +144,4 @@ pub fn analyze(
         },
     );
     emit(g, &report, &header)
-}
-
-fn plural_files(n: usize) -> String {
-    format!("{n} file{}", if n == 1 { "" } else { "s" })
 }

@@ -155,6 +155,19 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
             statement_count += s.file.statements.len();
         }
     }
+    // A workload beside the schema: the query rules judge it against the schema.
+    let mut workload_size = None;
+    if !plan.workloads.is_empty() {
+        let stats = crate::analyze::load_stats(plan.stats.as_deref())?;
+        let workload = crate::analyze::load_workload(g, &plan.workloads, &mut sources)?;
+        let run =
+            dbarch_lint::run_queries(&workload, Some(&catalog), stats.as_ref(), &sources, &config);
+        findings.extend(run.findings);
+        suppressed += run.suppressed;
+        file_count += plan.workloads.len();
+        statement_count += workload.queries.len();
+        workload_size = Some((workload.queries.len(), plan.workloads.len()));
+    }
     let mut report = Report::new(findings, file_count, statement_count, suppressed);
     report.notes = plan.notes.clone();
 
@@ -195,7 +208,7 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
     }
 
     let overview = if overview {
-        overview_line(&catalog, files.len())
+        overview_line(&catalog, files.len(), workload_size)
     } else {
         String::new()
     };
@@ -375,11 +388,20 @@ fn migrate_lint(
     Ok(2)
 }
 
-fn overview_line(c: &Catalog, files: usize) -> String {
+fn overview_line(c: &Catalog, files: usize, workload: Option<(usize, usize)>) -> String {
     let fks: usize = c.tables.values().map(|t| t.foreign_keys().count()).sum();
     let idx: usize = c.indexes_by_table().values().map(Vec::len).sum();
+    let workload = workload
+        .map(|(queries, files)| {
+            format!(
+                ", and a workload of {} from {}",
+                plural(queries, "query"),
+                plural(files, "file")
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "Reviewed {}, {}, {}, {}, {} from {}.\n\n",
+        "Reviewed {}, {}, {}, {}, {} from {}{workload}.\n\n",
         plural(c.tables.len(), "table"),
         plural(idx, "index"),
         plural(fks, "foreign key"),

@@ -36,6 +36,31 @@ pub struct Plan {
     pub migrations: Vec<PathBuf>,
     /// Of those, the ones not replayed as the schema (their files are not among `files`).
     pub extra_migrations: Vec<PathBuf>,
+    /// Workload files beside a schema (`workload*.sql|csv|json|log` in an input directory): `review` and
+    /// `lint` run the query rules on them against the schema.
+    pub workloads: Vec<PathBuf>,
+    /// `stats.json` in an input directory: table statistics for the query rules.
+    pub stats: Option<PathBuf>,
+}
+
+/// Workload files and statistics at the top of a directory.
+fn workload_beside(dir: &Path, plan: &mut Plan) {
+    let Ok(entries) = sorted_dir(dir) else { return };
+    for f in entries {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if !f.is_file() {
+            continue;
+        }
+        let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if name.starts_with("workload") && matches!(ext, "sql" | "csv" | "json" | "log") {
+            plan.workloads.push(f);
+        } else if name == "stats.json" && plan.stats.is_none() {
+            plan.stats = Some(f);
+        }
+    }
 }
 
 pub use dbarch_migrate::natural_cmp;
@@ -126,6 +151,7 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
                 plan.extra_migrations.push(migrations);
             }
             plan.files.extend(top.into_iter().map(Script::file));
+            workload_beside(p, &mut plan);
             continue;
         }
         // A migrations history: replay the up scripts in the order the tool would run them.

@@ -76,3 +76,53 @@ fn logs_and_pg_stat_statements_exports() {
         stderr(&o)
     );
 }
+
+#[test]
+fn n_plus_one_in_a_server_log() {
+    // Session 7 loads a user's orders, then each order's items one by one (prepared statement with its
+    // parameters on DETAIL lines); session 8 runs unrelated queries in between.
+    let mut log = String::from(
+        "2024-05-01 10:00:00.000 UTC [7] app@shop LOG:  duration: 1.100 ms  statement: SELECT id FROM orders WHERE user_id = 42 ORDER BY id\n",
+    );
+    for i in 0..15 {
+        log.push_str(&format!(
+            "2024-05-01 10:00:00.{:03} UTC [7] app@shop LOG:  duration: 0.150 ms  execute <unnamed>: SELECT product_id, quantity\n\
+             \tFROM order_items WHERE order_id = $1\n\
+             2024-05-01 10:00:00.{:03} UTC [7] app@shop DETAIL:  parameters: $1 = '{}'\n\
+             2024-05-01 10:00:00.{:03} UTC [8] app@shop LOG:  duration: 0.300 ms  statement: SELECT id, name FROM products WHERE id = {}\n",
+            10 + i * 20,
+            11 + i * 20,
+            1000 + i,
+            12 + i * 20,
+            i % 2,
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("postgresql.log"), &log).unwrap();
+    let o = dbarch(
+        &["analyze", "postgresql.log", "--format", "json"],
+        dir.path(),
+    );
+    let report = json(&o);
+    let found: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "QRY021")
+        .collect();
+    assert_eq!(found.len(), 1, "{report:#}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("15 executions")
+            && message.contains("SELECT id FROM orders WHERE user_id = 42"),
+        "{message}"
+    );
+    assert!(
+        found[0]["help"]
+            .as_str()
+            .unwrap()
+            .contains("order_id = ANY($1)")
+    );
+    // The child's first execution is on line 2 of the log.
+    assert_eq!(codes_and_lines(&report), vec![("QRY021".to_string(), 2)]);
+}

@@ -68,11 +68,13 @@ fn migrations_folder_gives_the_same_findings_as_the_schema() {
         .stdout,
     )
     .unwrap();
+    // The schema directory also holds the shop's workload, judged by the query rules: compare the rest.
     let prints = |v: &serde_json::Value| {
         let mut p: Vec<String> = v["findings"]
             .as_array()
             .unwrap()
             .iter()
+            .filter(|f| !f["code"].as_str().unwrap().starts_with("QRY"))
             .map(|f| f["fingerprint"].as_str().unwrap().to_string())
             .collect();
         p.sort();

@@ -56,6 +56,12 @@ pub struct Options {
     /// A SELECT without LIMIT estimated to return at least this many rows is flagged (QRY013).
     #[serde(default = "default_large_result_rows")]
     pub large_result_rows: u64,
+    /// A loop of at least this many executions of one query in one session is an N+1 (QRY021).
+    #[serde(default = "default_n_plus_one_min")]
+    pub n_plus_one_min: usize,
+    /// Executions of a loop follow each other within this many milliseconds (QRY021).
+    #[serde(default = "default_n_plus_one_gap_ms")]
+    pub n_plus_one_gap_ms: u64,
 }
 
 fn default_wide() -> usize {
@@ -63,6 +69,14 @@ fn default_wide() -> usize {
 }
 
 fn default_deep_offset() -> i64 {
+    1000
+}
+
+fn default_n_plus_one_min() -> usize {
+    10
+}
+
+fn default_n_plus_one_gap_ms() -> u64 {
     1000
 }
 
@@ -83,6 +97,8 @@ impl Default for Options {
             deep_offset: default_deep_offset(),
             huge_in_list: default_huge_in_list(),
             large_result_rows: default_large_result_rows(),
+            n_plus_one_min: default_n_plus_one_min(),
+            n_plus_one_gap_ms: default_n_plus_one_gap_ms(),
         }
     }
 }

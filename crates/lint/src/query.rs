@@ -4,7 +4,7 @@
 use dbarch_catalog::{Catalog, Column, Index, QualifiedName, Stats, Table, TableStats};
 use dbarch_report::Finding;
 use dbarch_sql::{SourceMap, Span};
-use dbarch_workload::{Query, QueryShape, Workload};
+use dbarch_workload::{Format, Query, QueryShape, Workload};
 
 use crate::config::{Config, Options};
 use crate::engine::LintOutput;
@@ -21,6 +21,11 @@ pub struct QueryContext<'a> {
     /// Table statistics, when the user gave them (`--stats`).
     pub stats: Option<&'a Stats>,
     pub options: &'a Options,
+    /// The whole workload (for rules that look at executions in order, such as loop detection).
+    pub workload: &'a Workload,
+    /// Indexes into `workload.executions` of this query's logged executions, in log order.
+    pub executions: &'a [usize],
+    pub sources: &'a SourceMap,
 }
 
 impl<'a> QueryContext<'a> {
@@ -99,13 +104,22 @@ pub fn run_queries(
         .filter(|r| r.is_query_rule() && config.enabled(r))
         .collect();
     let mut out = LintOutput::default();
-    for query in &workload.queries {
+    let mut executions: Vec<Vec<usize>> = vec![Vec::new(); workload.queries.len()];
+    for (i, e) in workload.executions.iter().enumerate() {
+        if let Some(v) = executions.get_mut(e.query) {
+            v.push(i);
+        }
+    }
+    for (i, query) in workload.queries.iter().enumerate() {
         let cx = QueryContext {
             query,
             shapes: QueryShape::of(&query.statement.node),
             catalog,
             stats,
             options: &config.options,
+            workload,
+            executions: &executions[i],
+            sources,
         };
         for rule in &rules {
             let Check::Query(check) = rule.check else {
@@ -128,10 +142,21 @@ pub fn lint_workload_text(
 ) -> Result<Vec<Finding>, dbarch_sql::SyntaxError> {
     let mut sources = SourceMap::new();
     let file = sources.add(path, sql.to_string());
-    let parsed = dbarch_sql::parse_file(&file)?;
-    let catalog = Catalog::from_files(std::slice::from_ref(&parsed));
     let mut builder = dbarch_workload::Builder::default();
-    dbarch_workload::add_parsed(parsed, &mut builder);
+    let catalog = if dbarch_workload::detect(std::path::Path::new(path), sql) == Format::Sql {
+        let parsed = dbarch_sql::parse_file(&file)?;
+        let catalog = Catalog::from_files(std::slice::from_ref(&parsed));
+        dbarch_workload::add_parsed(parsed, &mut builder);
+        catalog
+    } else {
+        dbarch_workload::load_into(&file, &mut builder).map_err(|e| dbarch_sql::SyntaxError {
+            path: path.to_string(),
+            line: 1,
+            column: 1,
+            message: e.to_string(),
+        })?;
+        Catalog::new()
+    };
     let workload = builder.finish();
     let has_schema = !catalog.tables.is_empty();
     let stats = sql

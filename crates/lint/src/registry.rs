@@ -55,6 +55,7 @@ static RULES: &[&Rule] = &[
     &query::union_without_all::RULE,
     &query::limit_without_order::RULE,
     &query::having_without_aggregate::RULE,
+    &query::n_plus_one::RULE,
     &keys::table_without_primary_key::RULE,
     &keys::fk_without_index::RULE,
     &keys::fk_type_mismatch::RULE,

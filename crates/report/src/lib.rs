@@ -164,6 +164,11 @@ pub fn plural(n: usize, word: &str) -> String {
         format!("{n} {word}")
     } else if word.ends_with(['s', 'x']) || word.ends_with("ch") || word.ends_with("sh") {
         format!("{n} {word}es")
+    } else if let Some(stem) = word
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'o', 'u']))
+    {
+        format!("{n} {stem}ies")
     } else {
         format!("{n} {word}s")
     }

@@ -27,6 +27,8 @@ pub enum Format {
     PgStatStatementsCsv,
     PgStatStatementsJson,
     StderrLog,
+    CsvLog,
+    JsonLog,
 }
 
 /// One query of the workload (all executions with the same fingerprint).
@@ -41,6 +43,10 @@ pub struct Query {
     pub total_ms: Option<f64>,
     /// Rows returned or affected in total, when the source says.
     pub rows: Option<u64>,
+    /// The slowest execution plan auto_explain logged for it (EXPLAIN JSON: `Query Text`, `Plan`, ...).
+    pub plan: Option<serde_json::Value>,
+    /// The duration of the execution that plan is from.
+    pub plan_ms: Option<f64>,
 }
 
 impl Query {
@@ -81,6 +87,8 @@ pub fn detect(path: &Path, text: &str) -> Format {
         .to_ascii_lowercase();
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     match ext.as_str() {
+        _ if log::is_jsonlog_line(first) => Format::JsonLog,
+        "csv" if log::is_csvlog_line(first) => Format::CsvLog,
         "csv" => Format::PgStatStatementsCsv,
         "json" => Format::PgStatStatementsJson,
         "log" => Format::StderrLog,
@@ -100,6 +108,8 @@ pub fn load_into(
         Format::PgStatStatementsCsv => pgss::csv(file, into)?,
         Format::PgStatStatementsJson => pgss::json(file, into)?,
         Format::StderrLog => log::stderr(file, into),
+        Format::CsvLog => log::csvlog(file, into)?,
+        Format::JsonLog => log::jsonlog(file, into)?,
     }
     Ok(format)
 }
@@ -207,6 +217,8 @@ impl Builder {
             calls,
             total_ms,
             rows,
+            plan: None,
+            plan_ms: None,
         });
         i
     }

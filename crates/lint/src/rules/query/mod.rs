@@ -13,6 +13,7 @@ pub mod implicit_conversion;
 pub mod insert_without_columns;
 pub mod leading_wildcard;
 pub mod limit_without_order;
+pub mod n_plus_one;
 pub mod not_in_nullable;
 pub mod or_across_columns;
 pub mod order_by_random;
