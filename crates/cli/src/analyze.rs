@@ -15,7 +15,7 @@ use crate::inputs;
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// Workload files of the arguments: files as given, and the workload files of directories (sorted).
-fn workload_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+pub(crate) fn workload_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = vec![];
     for p in paths {
         if p.is_dir() {

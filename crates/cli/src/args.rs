@@ -78,6 +78,23 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         stats: Option<PathBuf>,
     },
+    /// Recommend indexes for a workload under a storage budget (and existing indexes to drop).
+    Advise {
+        /// Workload files, or directories of them (as for analyze).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The schema (DDL files, a schema directory or a migrations folder).
+        #[arg(long, value_name = "PATH", required = true)]
+        schema: Vec<PathBuf>,
+        /// Table statistics (JSON, see docs/advisor.md); without them every table is assumed to have
+        /// 10,000 rows and 200 distinct values per column.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<PathBuf>,
+        /// Storage for the new indexes together: 500MB, 1.5GB, 0.5x or 25% (of the data size).
+        /// Default: no limit (each index must still pay for its upkeep).
+        #[arg(long, value_name = "SIZE")]
+        budget: Option<String>,
+    },
     /// Migration histories.
     Migrate {
         #[command(subcommand)]

@@ -38,6 +38,18 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Migrate {
             action: MigrateCommand::Manifest { path },
         } => migrate_manifest(&cli.global, path),
+        Command::Advise {
+            paths,
+            schema,
+            stats,
+            budget,
+        } => crate::advise::advise(
+            &cli.global,
+            paths,
+            schema,
+            stats.as_deref(),
+            budget.as_deref(),
+        ),
         Command::Analyze {
             paths,
             schema,

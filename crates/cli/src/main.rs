@@ -1,5 +1,6 @@
 //! The `dbarch` command line. It only wires: parse arguments, pick inputs, run analyses, render.
 
+mod advise;
 mod analyze;
 mod args;
 mod commands;

@@ -289,6 +289,10 @@ impl QueryShape {
                 "~~" | "~~*" => like_kind(other),
                 _ => PredicateKind::Other,
             },
+            // NOT LIKE (`!~~`) keeps almost every row: no index serves it.
+            AExprKind::AexprLike | AExprKind::AexprIlike if op.starts_with('!') => {
+                PredicateKind::Other
+            }
             AExprKind::AexprLike | AExprKind::AexprIlike => like_kind(other),
             AExprKind::AexprIn if op == "=" => {
                 PredicateKind::In(match other.and_then(|o| o.node.as_ref()) {

@@ -1,0 +1,793 @@
+//! The index advisor: from a workload, a schema and table statistics, the indexes worth building under a
+//! storage budget, and the existing indexes the workload does not need.
+//!
+//! 1. [`slots`]: what each query asks of each table (conditions by kind, order, limit, columns read,
+//!    joins, writes).
+//! 2. Candidates: per slot, one-column indexes on each searchable key, the composite an expert writes
+//!    (equality columns by selectivity, then one range or the ORDER BY), partial indexes on constant
+//!    conditions, expression indexes, GIN for jsonb / arrays / full text / trigram LIKE, BRIN on
+//!    correlated time columns; those an existing index already serves (left-prefix rule) are dropped.
+//! 3. [`cost`]: each slot's cost with the best index available to it, in PostgreSQL's cost units.
+//! 4. Selection: the Extend algorithm (Schlosser, Kossmann, Boissier, ICDE 2019) — repeatedly take the
+//!    step with the best cost reduction per byte: add a candidate, or widen a chosen index by one key
+//!    column or by INCLUDE columns — until the budget is spent or no step helps.
+
+pub mod cost;
+pub mod index;
+pub mod slots;
+
+use std::collections::{BTreeSet, HashMap};
+
+use dbarch_catalog::{Catalog, IndexSource, QualifiedName, Stats, Table};
+use dbarch_workload::{PredicateKind, Workload};
+use serde::Serialize;
+
+pub use index::{IndexDef, Key, Method, PartialPredicate};
+use slots::Slot;
+
+/// Keys an index may have at most (wider indexes rarely pay for their size).
+const MAX_KEYS: usize = 4;
+/// INCLUDE columns added at most to make an index-only scan possible.
+const MAX_INCLUDE: usize = 4;
+
+/// How much storage the new indexes may take together.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Budget {
+    /// No limit: every index that pays for itself (its upkeep included).
+    Unlimited,
+    Bytes(f64),
+    /// A multiple of the data size (the heap of the tables the workload reads or the statistics name).
+    OfData(f64),
+}
+
+impl Budget {
+    /// `500MB`, `1.5GB`, `64kB`, `1048576`, `0.5x` (of the data size), `25%` (of the data size).
+    pub fn parse(s: &str) -> Result<Budget, String> {
+        let t = s.trim();
+        let bad = || format!("budget `{s}`: expected a size such as 500MB, 1.5GB, 0.5x or 25%");
+        if let Some(x) = t.strip_suffix(['x', 'X']) {
+            return x
+                .trim()
+                .parse::<f64>()
+                .map(Budget::OfData)
+                .map_err(|_| bad());
+        }
+        if let Some(p) = t.strip_suffix('%') {
+            return p
+                .trim()
+                .parse::<f64>()
+                .map(|p| Budget::OfData(p / 100.0))
+                .map_err(|_| bad());
+        }
+        let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+        let (n, unit) = t.split_at(split);
+        let n: f64 = n.trim().parse().map_err(|_| bad())?;
+        let scale = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1.0,
+            "kb" | "k" | "kib" => 1024.0,
+            "mb" | "m" | "mib" => 1024.0 * 1024.0,
+            "gb" | "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+            "tb" | "t" | "tib" => 1024.0_f64.powi(4),
+            _ => return Err(bad()),
+        };
+        if n < 0.0 {
+            return Err(bad());
+        }
+        Ok(Budget::Bytes(n * scale))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub budget: Budget,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Served {
+    /// Index of the query in the workload.
+    pub query: usize,
+    pub calls: u64,
+    /// Estimated cost of one execution with the existing indexes only, and with the recommendation.
+    pub cost_before: f64,
+    pub cost_after: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendation {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub method: String,
+    pub include: Vec<String>,
+    #[serde(rename = "where")]
+    pub predicate: Option<String>,
+    pub sql: String,
+    /// An extension the index needs (`pg_trgm` for trigram LIKE searches).
+    pub requires: Option<String>,
+    pub size_bytes: f64,
+    /// Weighted workload cost saved (calls x cost, upkeep of writes included).
+    pub benefit: f64,
+    pub queries: Vec<Served>,
+    #[serde(skip)]
+    pub def: IndexDef,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DropSuggestion {
+    pub index: String,
+    pub table: String,
+    pub reason: String,
+    pub sql: String,
+    pub size_bytes: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Advice {
+    pub recommendations: Vec<Recommendation>,
+    pub drops: Vec<DropSuggestion>,
+    /// Weighted workload cost without any index, with the existing ones, and with the recommendation.
+    pub cost_without_indexes: f64,
+    pub cost_before: f64,
+    pub cost_after: f64,
+    pub budget_bytes: Option<f64>,
+    pub used_bytes: f64,
+    /// Heap size of the tables the statistics describe (or the workload reads).
+    pub data_bytes: f64,
+    pub candidates: usize,
+    /// Slot costings the selection did (each is one cost-model evaluation).
+    pub evaluations: usize,
+}
+
+/// The cost model over the workload's slots, with every index costed once per slot.
+struct Model<'a> {
+    slots: Vec<Slot>,
+    by_table: HashMap<QualifiedName, Vec<usize>>,
+    tables: HashMap<QualifiedName, &'a Table>,
+    stats: &'a Stats,
+    defs: Vec<IndexDef>,
+    ids: HashMap<IndexDef, usize>,
+    sizes: Vec<f64>,
+    /// (slot, index) -> (cost read through the index, cost probed by a join through it).
+    via: HashMap<(usize, usize), (f64, f64)>,
+    evaluations: usize,
+}
+
+impl<'a> Model<'a> {
+    fn id(&mut self, def: IndexDef) -> usize {
+        if let Some(&i) = self.ids.get(&def) {
+            return i;
+        }
+        let table = self.tables[&def.table];
+        let slot = self
+            .by_table
+            .get(&def.table)
+            .and_then(|s| s.first())
+            .map(|&s| &self.slots[s]);
+        let (rows, pages) = slot.map(|s| (s.rows, s.pages)).unwrap_or_else(|| {
+            let ts = self.stats.table(&table.name);
+            let rows = ts
+                .map(|t| t.rows)
+                .unwrap_or(dbarch_catalog::stats::DEFAULT_ROWS);
+            (rows, slots::heap_pages(table, ts, rows))
+        });
+        let size = cost::index_size(&def, table, self.stats, rows, pages);
+        let i = self.defs.len();
+        self.ids.insert(def.clone(), i);
+        self.defs.push(def);
+        self.sizes.push(size);
+        i
+    }
+
+    fn via(&mut self, s: usize, i: usize) -> (f64, f64) {
+        if let Some(&v) = self.via.get(&(s, i)) {
+            return v;
+        }
+        self.evaluations += 1;
+        let slot = &self.slots[s];
+        let def = &self.defs[i];
+        let read = cost::index_scan(slot, def, self.sizes[i], self.stats).unwrap_or(f64::INFINITY);
+        let probe = cost::join_probe(slot, def, self.sizes[i], self.stats).unwrap_or(f64::INFINITY);
+        self.via.insert((s, i), (read, probe));
+        (read, probe)
+    }
+
+    /// One execution of a slot with `indexes` available: its cost, and the index it reads through.
+    fn slot_cost(&mut self, s: usize, indexes: &[usize]) -> (f64, Option<usize>) {
+        if !self.slots[s].reads {
+            return (self.upkeep(s, indexes), None);
+        }
+        let mut best = cost::seq_scan(&self.slots[s]);
+        let mut by = None;
+        let mut probe = f64::INFINITY;
+        let mut probe_by = None;
+        for &i in indexes {
+            let (read, p) = self.via(s, i);
+            if read < best {
+                best = read;
+                by = Some(i);
+            }
+            if p < probe {
+                probe = p;
+                probe_by = Some(i);
+            }
+        }
+        let hashed = best + cost::hash_overhead(&self.slots[s]);
+        let (total, by) = if probe < hashed {
+            (probe, probe_by)
+        } else {
+            (hashed, by)
+        };
+        (total + self.upkeep(s, indexes), by)
+    }
+
+    /// What a write slot costs each index: a descent and a leaf write per row (an UPDATE that sets none
+    /// of the index's columns is a HOT update and costs it nothing).
+    fn upkeep(&self, s: usize, indexes: &[usize]) -> f64 {
+        let mut total = 0.0;
+        if let Some(w) = &self.slots[s].write {
+            for &i in indexes {
+                let def = &self.defs[i];
+                let touched = match &w.columns {
+                    None => true,
+                    Some(cols) => cols.iter().any(|c| {
+                        def.keys.iter().any(|k| &k.column == c) || def.include.contains(c)
+                    }),
+                };
+                if touched {
+                    total += w.rows * cost::INDEX_WRITE_COST;
+                }
+            }
+        }
+        total
+    }
+
+    /// Weighted cost of a table's slots with the given indexes on it.
+    fn table_cost(&mut self, table: &QualifiedName, indexes: &[usize]) -> f64 {
+        let slots = self.by_table.get(table).cloned().unwrap_or_default();
+        slots
+            .into_iter()
+            .map(|s| self.slot_cost(s, indexes).0 * self.slots[s].weight)
+            .sum()
+    }
+}
+
+/// Advise indexes for `workload` on `catalog`.
+pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &Options) -> Advice {
+    let all_slots = slots::slots(workload, catalog, stats);
+    let mut by_table: HashMap<QualifiedName, Vec<usize>> = HashMap::new();
+    for (i, s) in all_slots.iter().enumerate() {
+        by_table.entry(s.table.clone()).or_default().push(i);
+    }
+    let tables: HashMap<QualifiedName, &Table> = catalog
+        .tables
+        .iter()
+        .map(|(n, t)| (n.clone(), &**t))
+        .collect();
+    let mut model = Model {
+        slots: all_slots,
+        by_table,
+        tables,
+        stats,
+        defs: vec![],
+        ids: HashMap::new(),
+        sizes: vec![],
+        via: HashMap::new(),
+        evaluations: 0,
+    };
+
+    // Existing indexes, per table.
+    let mut existing: HashMap<QualifiedName, Vec<usize>> = HashMap::new();
+    let mut existing_catalog = vec![];
+    for (table, list) in catalog.indexes_by_table() {
+        for i in list {
+            if let Some(def) = IndexDef::from_catalog(&i) {
+                let id = model.id(def);
+                existing.entry(table.clone()).or_default().push(id);
+                existing_catalog.push((id, i));
+            }
+        }
+    }
+
+    // Candidates.
+    let mut atomic: BTreeSet<usize> = BTreeSet::new();
+    let mut attributes: HashMap<QualifiedName, BTreeSet<Key>> = HashMap::new();
+    for s in 0..model.slots.len() {
+        for def in candidates(&model.slots[s], stats) {
+            let served = existing
+                .get(&def.table)
+                .is_some_and(|ex| ex.iter().any(|&e| model.defs[e].serves(&def)));
+            if served {
+                continue;
+            }
+            let id = model.id(def);
+            atomic.insert(id);
+        }
+        let slot = &model.slots[s];
+        let attrs = attributes.entry(slot.table.clone()).or_default();
+        for c in slot
+            .conds
+            .iter()
+            .filter(|c| c.is_equality() || c.is_range())
+        {
+            attrs.insert(key_of(c));
+        }
+        for (c, d) in &slot.order {
+            attrs.insert(Key {
+                column: c.clone(),
+                expression: None,
+                desc: *d,
+            });
+        }
+        for (c, _) in &slot.joins {
+            attrs.insert(Key::column(c));
+        }
+    }
+
+    // Costs with no index, and with the existing ones.
+    let tables_used: Vec<QualifiedName> = {
+        let mut t: Vec<_> = model.by_table.keys().cloned().collect();
+        t.sort();
+        t
+    };
+    let mut cost_without = 0.0;
+    let mut current: HashMap<QualifiedName, f64> = HashMap::new();
+    for t in &tables_used {
+        cost_without += model.table_cost(t, &[]);
+        let ex = existing.get(t).cloned().unwrap_or_default();
+        let c = model.table_cost(t, &ex);
+        current.insert(t.clone(), c);
+    }
+    let cost_before: f64 = current.values().sum();
+
+    let data_bytes: f64 = catalog
+        .tables
+        .values()
+        .filter(|t| stats.table(&t.name).is_some() || model.by_table.contains_key(&t.name))
+        .map(|t| {
+            let ts = stats.table(&t.name);
+            let rows = ts
+                .map(|s| s.rows)
+                .unwrap_or(dbarch_catalog::stats::DEFAULT_ROWS);
+            slots::heap_pages(t, ts, rows) * 8192.0
+        })
+        .sum();
+
+    let budget_bytes = match options.budget {
+        Budget::Unlimited => None,
+        Budget::Bytes(b) => Some(b),
+        Budget::OfData(f) => Some(f * data_bytes),
+    };
+    // Extend.
+    let budget = budget_bytes.unwrap_or(f64::INFINITY);
+    let mut chosen: Vec<usize> = vec![];
+    let mut used = 0.0;
+    let config_on = |model: &Model,
+                     chosen: &[usize],
+                     existing: &HashMap<QualifiedName, Vec<usize>>,
+                     t: &QualifiedName|
+     -> Vec<usize> {
+        let mut v = existing.get(t).cloned().unwrap_or_default();
+        v.extend(
+            chosen
+                .iter()
+                .copied()
+                .filter(|&i| &model.defs[i].table == t),
+        );
+        v
+    };
+    loop {
+        // (benefit per byte, benefit, new chosen set, size delta)
+        let mut best: Option<(f64, f64, Vec<usize>, f64, QualifiedName)> = None;
+        let consider =
+            |model: &mut Model,
+             next: Vec<usize>,
+             delta: f64,
+             table: &QualifiedName,
+             best: &mut Option<(f64, f64, Vec<usize>, f64, QualifiedName)>| {
+                if used + delta > budget {
+                    return;
+                }
+                let config = config_on(model, &next, &existing, table);
+                let new_cost = model.table_cost(table, &config);
+                let benefit = current[table] - new_cost;
+                if benefit <= current[table] * 1e-6 + 1e-9 {
+                    return;
+                }
+                let ratio = benefit / delta.max(8192.0);
+                if best.as_ref().is_none_or(|b| ratio > b.0) {
+                    *best = Some((ratio, benefit, next, delta, table.clone()));
+                }
+            };
+        for &c in &atomic {
+            if chosen.contains(&c) {
+                continue;
+            }
+            let def = model.defs[c].clone();
+            if !current.contains_key(&def.table)
+                || chosen.iter().any(|&x| model.defs[x].serves(&def))
+            {
+                continue;
+            }
+            let mut next = chosen.clone();
+            next.push(c);
+            let size = model.sizes[c];
+            consider(&mut model, next, size, &def.table, &mut best);
+        }
+        for pos in 0..chosen.len() {
+            let base = model.defs[chosen[pos]].clone();
+            if base.method != Method::Btree {
+                continue;
+            }
+            let mut widened = vec![];
+            if base.keys.len() < MAX_KEYS {
+                for attr in attributes.get(&base.table).into_iter().flatten() {
+                    if base.keys.iter().any(|k| k.id() == attr.id()) {
+                        continue;
+                    }
+                    let mut d = base.clone();
+                    d.keys.push(attr.clone());
+                    d.include
+                        .retain(|c| c != &attr.column || attr.expression.is_some());
+                    widened.push(d);
+                }
+            }
+            // INCLUDE the other columns a slot reads, for an index-only scan.
+            for &s in model.by_table.get(&base.table).into_iter().flatten() {
+                let Some(needed) = &model.slots[s].needed else {
+                    continue;
+                };
+                let missing: Vec<String> = needed
+                    .iter()
+                    .filter(|c| {
+                        !base
+                            .keys
+                            .iter()
+                            .any(|k| k.expression.is_none() && &&k.column == c)
+                            && !base.include.contains(c)
+                            && base.predicate.as_ref().is_none_or(|p| &&p.column != c)
+                    })
+                    .cloned()
+                    .collect();
+                if missing.is_empty() || missing.len() + base.include.len() > MAX_INCLUDE {
+                    continue;
+                }
+                let mut d = base.clone();
+                d.include.extend(missing);
+                d.include.sort();
+                widened.push(d);
+            }
+            for d in widened {
+                let id = model.id(d);
+                if chosen.contains(&id) {
+                    continue;
+                }
+                let mut next = chosen.clone();
+                next[pos] = id;
+                let delta = model.sizes[id] - model.sizes[chosen[pos]];
+                consider(&mut model, next, delta, &base.table, &mut best);
+            }
+        }
+        let Some((_, _, next, delta, table)) = best else {
+            break;
+        };
+        chosen = next;
+        used += delta;
+        let config = config_on(&model, &chosen, &existing, &table);
+        let c = model.table_cost(&table, &config);
+        current.insert(table, c);
+    }
+    let cost_after: f64 = current.values().sum();
+
+    // Which index each slot reads through, before and after.
+    let mut recommendations = vec![];
+    let mut used_by: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut per_query: HashMap<usize, (f64, f64)> = HashMap::new();
+    for t in &tables_used {
+        let before_cfg = existing.get(t).cloned().unwrap_or_default();
+        let after_cfg = config_on(&model, &chosen, &existing, t);
+        for s in model.by_table.get(t).cloned().unwrap_or_default() {
+            let (b, _) = model.slot_cost(s, &before_cfg);
+            let (a, by) = model.slot_cost(s, &after_cfg);
+            let e = per_query.entry(model.slots[s].query).or_default();
+            e.0 += b;
+            e.1 += a;
+            if let Some(i) = by {
+                used_by.entry(i).or_default().push(s);
+            }
+        }
+    }
+    for &i in &chosen {
+        let def = model.defs[i].clone();
+        let mut queries: Vec<usize> = used_by
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .map(|&s| model.slots[s].query)
+            .collect();
+        queries.sort();
+        queries.dedup();
+        // The benefit of this index: the cost of its table without it, minus with it.
+        let cfg = config_on(&model, &chosen, &existing, &def.table);
+        let without: Vec<usize> = cfg.iter().copied().filter(|&x| x != i).collect();
+        let benefit = model.table_cost(&def.table, &without) - model.table_cost(&def.table, &cfg);
+        recommendations.push(Recommendation {
+            table: index::qualified(&def.table),
+            columns: def.columns(),
+            method: def.method.as_str().to_string(),
+            include: def.include.clone(),
+            predicate: def.predicate.as_ref().map(|p| p.sql()),
+            sql: def.create_sql(),
+            requires: (def.opclass.as_deref() == Some("gin_trgm_ops"))
+                .then(|| "pg_trgm".to_string()),
+            size_bytes: model.sizes[i],
+            benefit,
+            queries: queries
+                .into_iter()
+                .map(|q| {
+                    let (b, a) = per_query.get(&q).copied().unwrap_or_default();
+                    Served {
+                        query: q,
+                        calls: workload.queries[q].calls,
+                        cost_before: b,
+                        cost_after: a,
+                    }
+                })
+                .collect(),
+            def,
+        });
+    }
+    recommendations.sort_by(|a, b| b.benefit.total_cmp(&a.benefit));
+
+    // Existing indexes to drop. First those another index serves entirely (the left-prefix rule), keeping
+    // the one that serves; then those no query reads through, unless they serve a dropped one.
+    let droppable: Vec<&(usize, dbarch_catalog::Index)> = existing_catalog
+        .iter()
+        .filter(|(_, i)| !i.unique && !i.primary && matches!(i.source, IndexSource::CreateIndex))
+        .collect();
+    let mut drops = vec![];
+    let mut dropped: Vec<usize> = vec![];
+    let mut servers: Vec<usize> = vec![];
+    for (id, index) in &droppable {
+        let def = &model.defs[*id];
+        let server = config_on(&model, &chosen, &existing, &def.table)
+            .into_iter()
+            .find(|&o| {
+                o != *id
+                    && !dropped.contains(&o)
+                    && model.defs[o].serves(def)
+                    && model.defs[o] != *def
+            });
+        if let Some(o) = server {
+            let other = &model.defs[o];
+            dropped.push(*id);
+            servers.push(o);
+            drops.push(drop_suggestion(
+                index,
+                format!(
+                    "redundant: {} ({}) serves every search it serves",
+                    other
+                        .existing
+                        .clone()
+                        .unwrap_or_else(|| "the recommended index".into()),
+                    other.columns().join(", ")
+                ),
+                model.sizes[*id],
+            ));
+        }
+    }
+    for (id, index) in &droppable {
+        if dropped.contains(id) || servers.contains(id) || used_by.contains_key(id) {
+            continue;
+        }
+        let def = &model.defs[*id];
+        let reads_table = model
+            .by_table
+            .get(&def.table)
+            .is_some_and(|s| s.iter().any(|&s| model.slots[s].write.is_none()));
+        // An index whose leading keys are a foreign key's columns serves the checks and cascades that
+        // deletes on the referenced table run: the workload does not show them.
+        let supports_fk = catalog.table(&def.table).is_some_and(|t| {
+            t.foreign_keys().any(|(_, fk)| {
+                fk.columns.len() <= def.keys.len()
+                    && fk.columns.iter().all(|c| {
+                        def.keys[..fk.columns.len()]
+                            .iter()
+                            .any(|k| k.expression.is_none() && &k.column == c)
+                    })
+            })
+        });
+        if reads_table && !supports_fk {
+            drops.push(drop_suggestion(
+                index,
+                "no query of the workload reads through it: it only costs writes and space (check the queries this workload does not show first)".into(),
+                model.sizes[*id],
+            ));
+        }
+    }
+
+    Advice {
+        recommendations,
+        drops,
+        cost_without_indexes: cost_without,
+        cost_before,
+        cost_after,
+        budget_bytes,
+        used_bytes: used,
+        data_bytes,
+        candidates: atomic.len(),
+        evaluations: model.evaluations,
+    }
+}
+
+fn drop_suggestion(
+    index: &dbarch_catalog::Index,
+    reason: String,
+    size_bytes: f64,
+) -> DropSuggestion {
+    DropSuggestion {
+        index: index.name.to_string(),
+        table: index.table.to_string(),
+        reason,
+        sql: format!("DROP INDEX CONCURRENTLY {};", index::qualified(&index.name)),
+        size_bytes,
+    }
+}
+
+fn key_of(c: &slots::Cond) -> Key {
+    Key {
+        column: c.column.clone(),
+        expression: c.expression.clone(),
+        desc: false,
+    }
+}
+
+/// The candidates one slot suggests.
+fn candidates(slot: &Slot, stats: &Stats) -> Vec<IndexDef> {
+    let t = &slot.table;
+    let ts = stats.table(t);
+    let mut out = vec![];
+    // One-column indexes on each searchable key (Extend's starting points).
+    for c in slot
+        .conds
+        .iter()
+        .filter(|c| c.is_equality() || c.is_range())
+    {
+        out.push(IndexDef::btree(t, vec![key_of(c)]));
+    }
+    for (c, _) in &slot.joins {
+        out.push(IndexDef::btree(t, vec![Key::column(c)]));
+    }
+    if let Some((c, d)) = slot.order.first() {
+        out.push(IndexDef::btree(
+            t,
+            vec![Key {
+                column: c.clone(),
+                expression: None,
+                desc: *d,
+            }],
+        ));
+    }
+    // The expert's composite: equality keys, most selective first, then one range or the ORDER BY.
+    let mut eq: Vec<&slots::Cond> = slot.conds.iter().filter(|c| c.is_equality()).collect();
+    eq.sort_by(|a, b| a.selectivity.total_cmp(&b.selectivity));
+    let mut keys: Vec<Key> = vec![];
+    for c in &eq {
+        if !keys.iter().any(|k| k.id() == c.key_id()) {
+            keys.push(key_of(c));
+        }
+    }
+    let order_keys: Vec<Key> = slot
+        .order
+        .iter()
+        .map(|(c, d)| Key {
+            column: c.clone(),
+            expression: None,
+            desc: *d,
+        })
+        .collect();
+    let range = slot
+        .conds
+        .iter()
+        .filter(|c| c.is_range())
+        .min_by(|a, b| a.selectivity.total_cmp(&b.selectivity));
+    let mut with_order = keys.clone();
+    with_order.extend(
+        order_keys
+            .iter()
+            .filter(|k| !keys.iter().any(|e| e.id() == k.id()))
+            .cloned(),
+    );
+    let mut with_range = keys.clone();
+    if let Some(r) = range {
+        if !keys.iter().any(|k| k.id() == r.key_id()) {
+            with_range.push(key_of(r));
+        }
+    }
+    for k in [keys, with_order, with_range] {
+        if k.len() > 1 && k.len() <= MAX_KEYS {
+            out.push(IndexDef::btree(t, k));
+        }
+    }
+    // Partial indexes: a constant condition on a low-cardinality column (or IS NULL) as the WHERE,
+    // the slot's other keys as the keys.
+    for c in &slot.conds {
+        let Some(p) = PartialPredicate::of(c) else {
+            continue;
+        };
+        let low_cardinality = match c.kind {
+            PredicateKind::Equal => ts
+                .and_then(|s| s.distinct(&c.column))
+                .is_some_and(|d| d <= 50.0),
+            _ => true,
+        };
+        if !low_cardinality {
+            continue;
+        }
+        let mut keys: Vec<Key> = slot
+            .conds
+            .iter()
+            .filter(|o| (o.is_equality() || o.is_range()) && o.column != c.column)
+            .map(key_of)
+            .collect();
+        keys.extend(order_keys.iter().cloned());
+        // A join probing this table finds its rows through the partial index too.
+        keys.extend(slot.joins.iter().map(|(c, _)| Key::column(c)));
+        let mut seen = BTreeSet::new();
+        keys.retain(|k| seen.insert(k.id()));
+        keys.truncate(MAX_KEYS);
+        if keys.is_empty() {
+            // Nothing else to search by: the index on the key the rows are fetched by.
+            keys.push(Key::column(&c.column));
+        }
+        let mut def = IndexDef::btree(t, keys);
+        def.predicate = Some(p);
+        out.push(def);
+    }
+    // GIN for jsonb, arrays, full text and trigram LIKE.
+    for c in slot.conds.iter().filter(|c| c.is_gin()) {
+        let opclass = match c.kind {
+            PredicateKind::LikeContains if c.expression.is_none() => Some("gin_trgm_ops"),
+            PredicateKind::LikeContains => continue,
+            PredicateKind::JsonContains
+                if !slot
+                    .conds
+                    .iter()
+                    .any(|o| o.column == c.column && o.kind == PredicateKind::JsonKeyExists) =>
+            {
+                Some("jsonb_path_ops")
+            }
+            _ => None,
+        };
+        out.push(IndexDef {
+            table: t.clone(),
+            method: Method::Gin,
+            keys: vec![key_of(c)],
+            include: vec![],
+            predicate: None,
+            opclass: opclass.map(str::to_string),
+            existing: None,
+        });
+    }
+    // BRIN on a large table's range column that follows the physical order.
+    for c in slot
+        .conds
+        .iter()
+        .filter(|c| c.is_range() && c.expression.is_none())
+    {
+        let correlated = ts
+            .and_then(|s| s.columns.get(&c.column))
+            .and_then(|s| s.correlation)
+            .is_some_and(|r| r.abs() >= 0.9);
+        if correlated && slot.rows >= 1_000_000.0 {
+            out.push(IndexDef {
+                table: t.clone(),
+                method: Method::Brin,
+                keys: vec![Key::column(&c.column)],
+                include: vec![],
+                predicate: None,
+                opclass: None,
+                existing: None,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,183 @@
+//! `dbarch advise`: the index advisor over a workload, a schema and statistics.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use dbarch_advisor::{Advice, Budget, Options};
+use dbarch_catalog::Stats;
+use dbarch_sql::SourceMap;
+
+use crate::analyze::{load_schema, load_stats, load_workload, workload_files};
+use crate::args::{Format, Global};
+use crate::commands::out;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+pub fn advise(
+    g: &Global,
+    paths: &[PathBuf],
+    schema: &[PathBuf],
+    stats: Option<&Path>,
+    budget: Option<&str>,
+) -> Result<u8> {
+    let budget = match budget {
+        Some(b) => Budget::parse(b)?,
+        None => Budget::Unlimited,
+    };
+    let catalog = load_schema(g, schema)?;
+    let stats = load_stats(stats)?.unwrap_or_default();
+    let files = workload_files(paths)?;
+    let mut sources = SourceMap::new();
+    let workload = load_workload(g, &files, &mut sources)?;
+    let advice = dbarch_advisor::advise(&workload, &catalog, &stats, &Options { budget });
+    let text = match g.format {
+        Format::Json => json(&advice, &workload, &sources)? + "\n",
+        _ => human(&advice, &workload, &sources, &stats),
+    };
+    out(&text)?;
+    Ok(0)
+}
+
+/// Where a query is, `file:line`.
+fn place(workload: &dbarch_workload::Workload, sources: &SourceMap, q: usize) -> String {
+    let span = workload.queries[q].statement.span;
+    sources
+        .get(span.file)
+        .map(|f| format!("{}:{}", f.path.display(), f.line_col(span.start).line))
+        .unwrap_or_default()
+}
+
+fn one_line(sql: &str, max: usize) -> String {
+    let s: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > max {
+        format!("{}...", s.chars().take(max - 3).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// A large cost in three significant figures: 20.5G, 439M, 12.4k.
+fn amount(v: f64) -> String {
+    let (v, suffix) = match v.abs() {
+        x if x >= 1e12 => (v / 1e12, "T"),
+        x if x >= 1e9 => (v / 1e9, "G"),
+        x if x >= 1e6 => (v / 1e6, "M"),
+        x if x >= 1e3 => (v / 1e3, "k"),
+        _ => (v, ""),
+    };
+    if suffix.is_empty() {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}{suffix}")
+    }
+}
+
+pub fn size(bytes: f64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = bytes;
+    let mut u = 0;
+    while v >= 1024.0 && u < units.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{v:.0} {}", units[u])
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+fn human(
+    a: &Advice,
+    workload: &dbarch_workload::Workload,
+    sources: &SourceMap,
+    stats: &Stats,
+) -> String {
+    let mut s = String::new();
+    let budget = a
+        .budget_bytes
+        .map(|b| format!("a budget of {}", size(b)))
+        .unwrap_or_else(|| "no storage budget".into());
+    let _ = writeln!(
+        s,
+        "Advised on {} distinct queries against {} of data, with {budget}{}.\n",
+        workload.queries.len(),
+        size(a.data_bytes),
+        if stats.tables.is_empty() {
+            " (no --stats: 10,000 rows per table assumed)"
+        } else {
+            ""
+        }
+    );
+    if a.recommendations.is_empty() {
+        let _ = writeln!(s, "No new index pays for itself.");
+    }
+    for (n, r) in a.recommendations.iter().enumerate() {
+        let _ = writeln!(s, "{}. {}", n + 1, r.sql);
+        if let Some(ext) = &r.requires {
+            let _ = writeln!(
+                s,
+                "   needs the {ext} extension: CREATE EXTENSION IF NOT EXISTS {ext};"
+            );
+        }
+        let _ = writeln!(
+            s,
+            "   size ~{}, saves {} cost units over the workload",
+            size(r.size_bytes),
+            amount(r.benefit)
+        );
+        for q in &r.queries {
+            let _ = writeln!(
+                s,
+                "   - {} ({} calls): {:.1} -> {:.1}  {}",
+                place(workload, sources, q.query),
+                q.calls,
+                q.cost_before,
+                q.cost_after,
+                one_line(&workload.queries[q.query].statement.sql, 60)
+            );
+        }
+    }
+    if !a.drops.is_empty() {
+        let _ = writeln!(s, "\nExisting indexes to drop:");
+        for d in &a.drops {
+            let _ = writeln!(s, "- {}  -- {}, ~{}", d.sql, d.reason, size(d.size_bytes));
+        }
+    }
+    let rel = |c: f64| {
+        if a.cost_without_indexes > 0.0 {
+            c / a.cost_without_indexes
+        } else {
+            1.0
+        }
+    };
+    let _ = writeln!(
+        s,
+        "\nWorkload cost (estimated, calls x cost): {} with the existing indexes -> {} with these ({:.3} -> {:.3} of the cost without any index); {} of new indexes.",
+        amount(a.cost_before),
+        amount(a.cost_after),
+        rel(a.cost_before),
+        rel(a.cost_after),
+        size(a.used_bytes)
+    );
+    s
+}
+
+fn json(a: &Advice, workload: &dbarch_workload::Workload, sources: &SourceMap) -> Result<String> {
+    let mut v = serde_json::to_value(a)?;
+    // Name each served query by its place and text, beside its index.
+    if let Some(recs) = v["recommendations"].as_array_mut() {
+        for r in recs {
+            if let Some(qs) = r["queries"].as_array_mut() {
+                for q in qs {
+                    if let Some(i) = q["query"].as_u64() {
+                        let i = i as usize;
+                        q["location"] = place(workload, sources, i).into();
+                        q["sql"] = one_line(&workload.queries[i].statement.sql, 200).into();
+                    }
+                }
+            }
+        }
+    }
+    Ok(serde_json::to_string_pretty(&v)?)
+}
