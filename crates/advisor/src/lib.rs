@@ -77,9 +77,20 @@ impl Budget {
     }
 }
 
+/// How indexes are picked under the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Extend: add a candidate or widen a chosen index, whichever saves most per byte.
+    #[default]
+    Extend,
+    /// Plain greedy, the baseline: whole candidates only, by saving per byte, never widened.
+    Greedy,
+}
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub budget: Budget,
+    pub strategy: Strategy,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -413,6 +424,9 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
             consider(&mut model, next, size, &def.table, &mut best);
         }
         for pos in 0..chosen.len() {
+            if options.strategy == Strategy::Greedy {
+                break;
+            }
             let base = model.defs[chosen[pos]].clone();
             if base.method != Method::Btree {
                 continue;

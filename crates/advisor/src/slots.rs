@@ -150,7 +150,13 @@ pub fn slots(workload: &Workload, catalog: &Catalog, stats: &Stats) -> Vec<Slot>
         if let NodeEnum::InsertStmt(i) = node {
             insert_slot(qi, weight, i, catalog, stats, &mut out);
         }
-        let shapes = QueryShape::of(node);
+        let mut shapes = QueryShape::of(node);
+        for shape in &mut shapes {
+            shape.resolve(|r, col| {
+                resolve(catalog, r.schema.as_deref(), &r.name)
+                    .is_some_and(|t| t.column(col).is_some())
+            });
+        }
         let update_columns = match node {
             NodeEnum::UpdateStmt(u) => Some(
                 u.target_list

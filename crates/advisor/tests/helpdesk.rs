@@ -3,11 +3,15 @@
 //! case-insensitive sign-in, GIN for jsonb, arrays and full text, partial indexes for the open queue and
 //! the live rows — stay within a budget, and name the redundant existing index.
 
-use dbarch_advisor::{Advice, Budget, Options, advise};
+use dbarch_advisor::{Advice, Budget, Options, Strategy, advise};
 use dbarch_catalog::{Catalog, Stats};
 use dbarch_sql::SourceMap;
 
 fn run(budget: Budget) -> Advice {
+    run_with(budget, Strategy::Extend)
+}
+
+fn run_with(budget: Budget, strategy: Strategy) -> Advice {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/helpdesk");
     let mut sources = SourceMap::new();
     let schema = sources.add(
@@ -27,7 +31,12 @@ fn run(budget: Budget) -> Advice {
     );
     let mut builder = dbarch_workload::Builder::default();
     dbarch_workload::load_into(&workload_file, &mut builder).unwrap();
-    advise(&builder.finish(), &catalog, &stats, &Options { budget })
+    advise(
+        &builder.finish(),
+        &catalog,
+        &stats,
+        &Options { budget, strategy },
+    )
 }
 
 fn sqls(a: &Advice) -> Vec<String> {
@@ -121,4 +130,19 @@ fn budget_sizes_parse() {
     assert_eq!(Budget::parse("4096"), Ok(Budget::Bytes(4096.0)));
     assert!(Budget::parse("lots").is_err());
     assert!(Budget::parse("-1GB").is_err());
+}
+
+#[test]
+fn extend_does_at_least_as_well_as_plain_greedy() {
+    for mb in [100.0, 500.0, 2000.0] {
+        let budget = Budget::Bytes(mb * 1024.0 * 1024.0);
+        let extend = run_with(budget, Strategy::Extend);
+        let greedy = run_with(budget, Strategy::Greedy);
+        assert!(
+            extend.cost_after <= greedy.cost_after * (1.0 + 1e-9),
+            "{mb} MB: extend {} > greedy {}",
+            extend.cost_after,
+            greedy.cost_after
+        );
+    }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use dbarch_advisor::{Advice, Budget, Options};
+use dbarch_advisor::{Advice, Budget, Options, Strategy};
 use dbarch_catalog::Stats;
 use dbarch_sql::SourceMap;
 
@@ -19,6 +19,7 @@ pub fn advise(
     schema: &[PathBuf],
     stats: Option<&Path>,
     budget: Option<&str>,
+    greedy: bool,
 ) -> Result<u8> {
     let budget = match budget {
         Some(b) => Budget::parse(b)?,
@@ -29,7 +30,19 @@ pub fn advise(
     let files = workload_files(paths)?;
     let mut sources = SourceMap::new();
     let workload = load_workload(g, &files, &mut sources)?;
-    let advice = dbarch_advisor::advise(&workload, &catalog, &stats, &Options { budget });
+    let advice = dbarch_advisor::advise(
+        &workload,
+        &catalog,
+        &stats,
+        &Options {
+            budget,
+            strategy: if greedy {
+                Strategy::Greedy
+            } else {
+                Strategy::Extend
+            },
+        },
+    );
     let text = match g.format {
         Format::Json => json(&advice, &workload, &sources)? + "\n",
         _ => human(&advice, &workload, &sources, &stats),

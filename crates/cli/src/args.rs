@@ -94,6 +94,9 @@ pub enum Command {
         /// Default: no limit (each index must still pay for its upkeep).
         #[arg(long, value_name = "SIZE")]
         budget: Option<String>,
+        /// Pick by plain greedy instead of Extend (the baseline the benchmark compares with).
+        #[arg(long)]
+        greedy: bool,
     },
     /// Migration histories.
     Migrate {

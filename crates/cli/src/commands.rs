@@ -43,12 +43,14 @@ pub fn run(cli: Cli) -> Result<u8> {
             schema,
             stats,
             budget,
+            greedy,
         } => crate::advise::advise(
             &cli.global,
             paths,
             schema,
             stats.as_deref(),
             budget.as_deref(),
+            *greedy,
         ),
         Command::Analyze {
             paths,

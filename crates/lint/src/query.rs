@@ -4,6 +4,7 @@
 use dbarch_catalog::{Catalog, Column, Index, QualifiedName, Stats, Table, TableStats};
 use dbarch_report::Finding;
 use dbarch_sql::{SourceMap, Span};
+use dbarch_workload::shape::Relation;
 use dbarch_workload::{Format, Query, QueryShape, Workload};
 
 use crate::config::{Config, Options};
@@ -40,18 +41,7 @@ impl<'a> QueryContext<'a> {
 
     /// The table a relation of a shape names, when the schema has it.
     pub fn table(&self, shape: &QueryShape, relation: usize) -> Option<&'a Table> {
-        let catalog = self.catalog?;
-        let r = shape.relations.get(relation)?;
-        let name = match &r.schema {
-            Some(s) => QualifiedName::new(s.clone(), r.name.clone()),
-            None => catalog
-                .search_path
-                .iter()
-                .map(|s| QualifiedName::new(s.clone(), r.name.clone()))
-                .find(|q| catalog.tables.contains_key(q))
-                .unwrap_or_else(|| QualifiedName::new("public", r.name.clone())),
-        };
-        catalog.table(&name)
+        relation_table(self.catalog?, shape.relations.get(relation)?)
     }
 
     /// The column a predicate or projection names, placing an unqualified column among the query's tables.
@@ -91,6 +81,31 @@ impl<'a> QueryContext<'a> {
     }
 }
 
+/// The table a relation of a query names, looked up along the search path.
+pub fn relation_table<'c>(catalog: &'c Catalog, r: &Relation) -> Option<&'c Table> {
+    let name = match &r.schema {
+        Some(s) => QualifiedName::new(s.clone(), r.name.clone()),
+        None => catalog
+            .search_path
+            .iter()
+            .map(|s| QualifiedName::new(s.clone(), r.name.clone()))
+            .find(|q| catalog.tables.contains_key(q))
+            .unwrap_or_else(|| QualifiedName::new("public", r.name.clone())),
+    };
+    catalog.table(&name)
+}
+
+/// The shapes of a query, with unqualified columns placed by the schema when there is one.
+pub fn shapes_of(node: &dbarch_sql::NodeEnum, catalog: Option<&Catalog>) -> Vec<QueryShape> {
+    let mut shapes = QueryShape::of(node);
+    if let Some(c) = catalog {
+        for s in &mut shapes {
+            s.resolve(|r, col| relation_table(c, r).is_some_and(|t| t.column(col).is_some()));
+        }
+    }
+    shapes
+}
+
 /// Run the query rules of `config` over a workload.
 pub fn run_queries(
     workload: &Workload,
@@ -113,7 +128,7 @@ pub fn run_queries(
     for (i, query) in workload.queries.iter().enumerate() {
         let cx = QueryContext {
             query,
-            shapes: QueryShape::of(&query.statement.node),
+            shapes: shapes_of(&query.statement.node, catalog),
             catalog,
             stats,
             options: &config.options,

@@ -93,6 +93,11 @@ pub struct QueryShape {
     pub or_columns: Vec<Vec<String>>,
     /// The predicates inside OR branches (not usable as one index condition, still worth judging).
     pub under_or: Vec<Predicate>,
+    /// `a = b` between columns of which at least one could not be placed (an unqualified column in a
+    /// query over several tables): a join edge once [`QueryShape::resolve`] knows the tables' columns.
+    pub unplaced_joins: Vec<((Option<usize>, String), (Option<usize>, String))>,
+    /// Each OR at the top of WHERE: the indexes in `under_or` of the predicates of its branches.
+    pub or_groups: Vec<Vec<usize>>,
 }
 
 impl Predicate {
@@ -127,13 +132,72 @@ impl Predicate {
 }
 
 impl QueryShape {
-    /// The fraction of relation `r`'s rows its AND-ed predicates keep (independence assumed).
+    /// Place the unqualified columns of a query over several tables, given which relation has which
+    /// column (from the schema): predicates, projections, ORDER BY and GROUP BY get their relation, and
+    /// equalities between columns of two relations become join edges. A column two relations have stays
+    /// unplaced.
+    pub fn resolve(&mut self, has_column: impl Fn(&Relation, &str) -> bool) {
+        let relations = self.relations.clone();
+        let owner = |rel: Option<usize>, col: &str| -> Option<usize> {
+            rel.or_else(|| {
+                let mut owners = relations
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| has_column(r, col))
+                    .map(|(i, _)| i);
+                let first = owners.next()?;
+                owners.next().is_none().then_some(first)
+            })
+        };
+        for p in self.predicates.iter_mut().chain(self.under_or.iter_mut()) {
+            p.relation = owner(p.relation, &p.column);
+        }
+        for (rel, col) in self.projected.iter_mut().chain(self.group_by.iter_mut()) {
+            *rel = owner(*rel, col);
+        }
+        for (rel, col, _) in self.order_by.iter_mut() {
+            *rel = owner(*rel, col);
+        }
+        let mut still = vec![];
+        for ((a, ca), (b, cb)) in std::mem::take(&mut self.unplaced_joins) {
+            match (owner(a, &ca), owner(b, &cb)) {
+                (Some(x), Some(y)) if x != y => self.joins.push(JoinEdge {
+                    left: (x, ca),
+                    right: (y, cb),
+                }),
+                // Two columns of one table compared: a filter, not a join.
+                (Some(_), Some(_)) => {}
+                (x, y) => still.push(((x, ca), (y, cb))),
+            }
+        }
+        self.unplaced_joins = still;
+    }
+
+    /// The fraction of relation `r`'s rows its predicates keep: those AND-ed, and each OR whose branches
+    /// all test this relation (the sum of its branches, at most 1); independence assumed.
     pub fn selectivity(&self, r: usize, stats: Option<&dbarch_catalog::TableStats>) -> f64 {
-        self.predicates
+        let and: f64 = self
+            .predicates
             .iter()
             .filter(|p| p.relation == Some(r))
             .map(|p| p.selectivity(stats))
-            .product()
+            .product();
+        let or: f64 = self
+            .or_groups
+            .iter()
+            .filter(|g| {
+                !g.is_empty()
+                    && g.iter()
+                        .all(|&i| self.under_or.get(i).is_some_and(|p| p.relation == Some(r)))
+            })
+            .map(|g| {
+                g.iter()
+                    .map(|&i| self.under_or[i].selectivity(stats))
+                    .sum::<f64>()
+                    .min(1.0)
+            })
+            .product();
+        and * or
     }
 
     /// Every predicate: those combined with AND, then those inside OR branches.
@@ -210,6 +274,7 @@ impl QueryShape {
             }
             Some(NodeEnum::BoolExpr(b)) if b.boolop == BoolExprType::OrExpr as i32 => {
                 let mut cols = vec![];
+                let first = self.under_or.len();
                 for arg in &b.args {
                     let mut sub = QueryShape {
                         relations: self.relations.clone(),
@@ -219,8 +284,14 @@ impl QueryShape {
                     cols.extend(sub.predicates.iter().map(|p| p.column.clone()));
                     self.under_or.extend(sub.predicates);
                     self.under_or.extend(sub.under_or);
+                    // A join written inside each OR branch (TPC-H Q19) still links the tables.
+                    self.linked
+                        .extend(sub.joins.iter().map(|j| (j.left.0, j.right.0)));
+                    self.linked.extend(sub.linked);
+                    self.unplaced_joins.extend(sub.unplaced_joins);
                 }
                 self.or_columns.push(cols);
+                self.or_groups.push((first..self.under_or.len()).collect());
             }
             Some(NodeEnum::NullTest(t)) => {
                 if let Some((rel, col, expr)) = self.column_of(t.arg.as_deref()) {
@@ -259,16 +330,19 @@ impl QueryShape {
         let (l, r) = (e.lexpr.as_deref(), e.rexpr.as_deref());
         // A join edge: column = column of another relation.
         if kind == AExprKind::AexprOp && op == "=" {
-            if let (Some((Some(a), ca, None)), Some((Some(b), cb, None))) =
-                (self.column_of(l), self.column_of(r))
-            {
-                if a != b {
+            match (self.column_of(l), self.column_of(r)) {
+                (Some((Some(a), ca, None)), Some((Some(b), cb, None))) if a != b => {
                     self.joins.push(JoinEdge {
                         left: (a, ca),
                         right: (b, cb),
                     });
                     return;
                 }
+                (Some((a, ca, None)), Some((b, cb, None))) if a.is_none() || b.is_none() => {
+                    self.unplaced_joins.push(((a, ca), (b, cb)));
+                    return;
+                }
+                _ => {}
             }
         }
         let (col, other) = match (self.column_of(l), self.column_of(r)) {

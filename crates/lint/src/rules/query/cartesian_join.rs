@@ -30,7 +30,9 @@ fn check(cx: &QueryContext, out: &mut Sink) {
         .contains("CROSS JOIN");
     for shape in &cx.shapes {
         let n = shape.relations.len();
-        if n < 2 || explicit_cross {
+        // An equality between columns that could not be placed (unqualified, no schema to say whose
+        // they are) may well be the join: nothing can be concluded.
+        if n < 2 || explicit_cross || !shape.unplaced_joins.is_empty() {
             continue;
         }
         // Connected components over the join edges; a relation also counts as joined when a predicate

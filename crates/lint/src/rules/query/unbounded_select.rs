@@ -40,8 +40,15 @@ fn check(cx: &QueryContext, out: &mut Sink) {
         return;
     }
     let threshold = cx.options.large_result_rows as f64;
+    // Rows each relation keeps after its own conditions; a join returns about as many rows as its most
+    // selective side keeps (joins along keys), so the smallest estimate is the query's.
+    let mut estimate: Option<(f64, f64, &str)> = None;
     for (r, relation) in shape.relations.iter().enumerate() {
         let Some(stats) = cx.table_stats(shape, r) else {
+            if shape.relations.len() > 1 {
+                // A table without statistics in a join: its side may be the selective one.
+                return;
+            }
             continue;
         };
         // An equality on a column without statistics may well be selective: say nothing.
@@ -51,24 +58,28 @@ fn check(cx: &QueryContext, out: &mut Sink) {
                 && stats.distinct(&p.column).is_none()
         });
         if unknown {
-            continue;
-        }
-        let kept = stats.rows * shape.selectivity(r, Some(stats));
-        if kept >= threshold {
-            out.push(
-                cx.span().into(),
-                format!("unbounded:{}:{}", relation.name, cx.query.fingerprint),
-                format!(
-                    "no LIMIT: returns an estimated {} of the {} rows of {}",
-                    round(kept),
-                    round(stats.rows),
-                    relation.name
-                ),
-                "Page through the rows (ORDER BY key LIMIT n, then WHERE key > last), or aggregate in SQL.",
-                None,
-            );
             return;
         }
+        let kept = stats.rows * shape.selectivity(r, Some(stats));
+        if estimate.is_none_or(|(k, ..)| kept < k) {
+            estimate = Some((kept, stats.rows, relation.name.as_str()));
+        }
+    }
+    let Some((kept, rows, name)) = estimate else {
+        return;
+    };
+    if kept >= threshold {
+        out.push(
+            cx.span().into(),
+            format!("unbounded:{name}:{}", cx.query.fingerprint),
+            format!(
+                "no LIMIT: returns an estimated {} of the {} rows of {name}",
+                round(kept),
+                round(rows),
+            ),
+            "Page through the rows (ORDER BY key LIMIT n, then WHERE key > last), or aggregate in SQL.",
+            None,
+        );
     }
 }
 
