@@ -335,3 +335,142 @@ pub fn hash_overhead(slot: &Slot) -> f64 {
         slot.output_rows * CPU_OPERATOR_COST * 2.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use dbarch_catalog::{ColumnStats, QualifiedName, TableStats};
+    use dbarch_workload::PredicateKind;
+
+    use super::*;
+    use crate::index::Key;
+
+    fn slot(conds: Vec<Cond>) -> Slot {
+        let selectivity: f64 = conds.iter().map(|c| c.selectivity).product();
+        Slot {
+            query: 0,
+            weight: 1.0,
+            table: QualifiedName::new("public", "t"),
+            rows: 1_000_000.0,
+            pages: 10_000.0,
+            conds,
+            order: vec![],
+            limit: None,
+            needed: Some(BTreeSet::from(["a".to_string(), "b".to_string()])),
+            joins: vec![],
+            output_rows: (1_000_000.0 * selectivity).max(1.0),
+            write: None,
+            reads: true,
+        }
+    }
+
+    fn eq(column: &str, selectivity: f64) -> Cond {
+        Cond {
+            column: column.into(),
+            expression: None,
+            kind: PredicateKind::Equal,
+            selectivity,
+            constant: None,
+        }
+    }
+
+    fn stats(correlation: f64) -> Stats {
+        let mut t = TableStats {
+            rows: 1_000_000.0,
+            ..Default::default()
+        };
+        t.columns.insert(
+            "a".into(),
+            ColumnStats {
+                correlation: Some(correlation),
+                ..Default::default()
+            },
+        );
+        let mut s = Stats::default();
+        s.tables.insert("t".into(), t);
+        s
+    }
+
+    fn btree(keys: &[&str]) -> IndexDef {
+        IndexDef::btree(
+            &QualifiedName::new("public", "t"),
+            keys.iter().map(|k| Key::column(k)).collect(),
+        )
+    }
+
+    const INDEX_BYTES: f64 = 30.0 * 1024.0 * 1024.0;
+
+    #[test]
+    fn a_selective_equality_is_cheaper_through_an_index() {
+        let s = slot(vec![eq("a", 1e-5)]);
+        let seq = seq_scan(&s);
+        let idx = index_scan(&s, &btree(&["a"]), INDEX_BYTES, &stats(0.0)).unwrap();
+        assert!(idx * 100.0 < seq, "{idx} vs {seq}");
+        // An index on another column cannot serve it.
+        assert!(index_scan(&s, &btree(&["b"]), INDEX_BYTES, &stats(0.0)).is_none());
+    }
+
+    #[test]
+    fn an_unselective_condition_is_cheaper_scanned() {
+        let s = slot(vec![eq("a", 0.5)]);
+        let idx = index_scan(&s, &btree(&["a"]), INDEX_BYTES, &stats(0.0)).unwrap();
+        assert!(idx > seq_scan(&s));
+    }
+
+    #[test]
+    fn correlation_makes_range_scans_cheaper() {
+        let mut c = eq("a", 0.05);
+        c.kind = PredicateKind::Range;
+        let s = slot(vec![c]);
+        let random = index_scan(&s, &btree(&["a"]), INDEX_BYTES, &stats(0.0)).unwrap();
+        let ordered = index_scan(&s, &btree(&["a"]), INDEX_BYTES, &stats(1.0)).unwrap();
+        assert!(ordered < random, "{ordered} vs {random}");
+    }
+
+    #[test]
+    fn covering_and_composite_indexes_beat_a_prefix() {
+        let s = slot(vec![eq("a", 1e-3), eq("b", 1e-2)]);
+        let st = stats(0.0);
+        let one = index_scan(&s, &btree(&["a"]), INDEX_BYTES, &st).unwrap();
+        let two = index_scan(&s, &btree(&["a", "b"]), INDEX_BYTES * 1.5, &st).unwrap();
+        assert!(two < one, "{two} vs {one}");
+        let mut covering = btree(&["a"]);
+        covering.include.push("b".into());
+        assert!(covering.covers(&s));
+        assert!(index_scan(&s, &covering, INDEX_BYTES * 1.5, &st).unwrap() < one);
+    }
+
+    #[test]
+    fn an_index_in_the_sort_order_stops_at_the_limit() {
+        let mut s = slot(vec![eq("a", 1e-2)]);
+        s.order = vec![("b".into(), true)];
+        s.limit = Some(10.0);
+        let st = stats(0.0);
+        let unordered = index_scan(&s, &btree(&["a"]), INDEX_BYTES, &st).unwrap();
+        let mut ordered_def = btree(&["a", "b"]);
+        ordered_def.keys[1].desc = true;
+        let ordered = index_scan(&s, &ordered_def, INDEX_BYTES * 1.5, &st).unwrap();
+        assert!(ordered * 10.0 < unordered, "{ordered} vs {unordered}");
+    }
+
+    #[test]
+    fn sizes_grow_with_rows_and_width() {
+        let mut table = dbarch_catalog::Table::new(QualifiedName::new("public", "t"));
+        table.columns.push(dbarch_catalog::Column::new(
+            "a",
+            dbarch_catalog::DataType::simple("bigint"),
+        ));
+        table.columns.push(dbarch_catalog::Column::new(
+            "b",
+            dbarch_catalog::DataType::simple("text"),
+        ));
+        let st = Stats::default();
+        let small = index_size(&btree(&["a"]), &table, &st, 1e6, 1e4);
+        let wide = index_size(&btree(&["a", "b"]), &table, &st, 1e6, 1e4);
+        let big = index_size(&btree(&["a"]), &table, &st, 1e7, 1e5);
+        // 1e6 bigint keys: about 20 bytes an entry at 90 % fill, some 20-30 MB.
+        assert!((15e6..40e6).contains(&small), "{small}");
+        assert!(wide > small && big > 9.0 * small);
+    }
+}
