@@ -24,10 +24,15 @@ pub fn index_size(idx: &IndexDef, table: &Table, stats: &Stats, rows: f64, heap_
         Method::Btree => {
             // Index tuple: 8-byte header, then the keys and INCLUDE columns each aligned to 8 bytes; a
             // 4-byte line pointer; leaf pages 90 % full; 1 % inner pages and a metapage.
+            // An expression key stores the expression's value: a field extracted from a document, a
+            // date from a timestamp — no wider than the column, and taken as at most 32 bytes.
             let width: f64 = idx
                 .keys
                 .iter()
-                .map(|k| column_width(table, ts, &k.column))
+                .map(|k| match k.expression {
+                    Some(_) => column_width(table, ts, &k.column).min(32.0),
+                    None => column_width(table, ts, &k.column),
+                })
                 .chain(idx.include.iter().map(|c| column_width(table, ts, c)))
                 .map(|w| (w / 8.0).ceil() * 8.0)
                 .sum();

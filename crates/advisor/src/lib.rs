@@ -29,6 +29,8 @@ use slots::Slot;
 const MAX_KEYS: usize = 4;
 /// INCLUDE columns added at most to make an index-only scan possible.
 const MAX_INCLUDE: usize = 4;
+/// Bytes of INCLUDE columns added at most (average widths).
+const MAX_INCLUDE_WIDTH: f64 = 48.0;
 
 /// How much storage the new indexes may take together.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -464,6 +466,17 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
                 if missing.is_empty() || missing.len() + base.include.len() > MAX_INCLUDE {
                     continue;
                 }
+                // Carrying wide values (jsonb documents, long text) in the index costs more than the heap
+                // visits it saves on any realistic cache.
+                let table = model.tables[&base.table];
+                let ts = stats.table(&base.table);
+                let width: f64 = missing
+                    .iter()
+                    .map(|c| slots::column_width(table, ts, c))
+                    .sum();
+                if width > MAX_INCLUDE_WIDTH {
+                    continue;
+                }
                 let mut d = base.clone();
                 d.include.extend(missing);
                 d.include.sort();
@@ -485,6 +498,29 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
         };
         chosen = next;
         used += delta;
+        let config = config_on(&model, &chosen, &existing, &table);
+        let c = model.table_cost(&table, &config);
+        current.insert(table, c);
+    }
+    // A later step can make an earlier pick useless (a composite serving what a one-column index served):
+    // drop chosen indexes that no longer save anything, the least useful first.
+    loop {
+        let mut worst: Option<(f64, usize)> = None;
+        for pos in 0..chosen.len() {
+            let table = model.defs[chosen[pos]].table.clone();
+            let with = config_on(&model, &chosen, &existing, &table);
+            let mut rest = chosen.clone();
+            rest.remove(pos);
+            let without = config_on(&model, &rest, &existing, &table);
+            let saving = model.table_cost(&table, &without) - model.table_cost(&table, &with);
+            if saving <= 0.0 && worst.is_none_or(|(w, _)| saving < w) {
+                worst = Some((saving, pos));
+            }
+        }
+        let Some((_, pos)) = worst else { break };
+        let removed = chosen.remove(pos);
+        used -= model.sizes[removed];
+        let table = model.defs[removed].table.clone();
         let config = config_on(&model, &chosen, &existing, &table);
         let c = model.table_cost(&table, &config);
         current.insert(table, c);

@@ -400,6 +400,22 @@ impl QueryShape {
                 let (rel, col) = self.place(&parts);
                 Some((rel, col, None))
             }
+            // `data->>'key'`, `data#>>'{a,b}'`: an expression over one jsonb column.
+            NodeEnum::AExpr(e)
+                if e.kind == AExprKind::AexprOp as i32
+                    && matches!(
+                        dbarch_sql::expr::name_list(&e.name)
+                            .last()
+                            .map(String::as_str),
+                        Some("->>" | "->" | "#>>" | "#>")
+                    ) =>
+            {
+                let cols = dbarch_sql::expr::column_refs(n);
+                let [col] = cols.as_slice() else { return None };
+                let (rel, col) = self.place(&[col.clone()]);
+                let rel = rel.or_else(|| self.relation_of_qualified(n));
+                Some((rel, col, Some(dbarch_sql::expr::deparse_expr(n))))
+            }
             NodeEnum::FuncCall(_) | NodeEnum::TypeCast(_) | NodeEnum::CoalesceExpr(_) => {
                 let cols = dbarch_sql::expr::column_refs(n);
                 let [col] = cols.as_slice() else { return None };
