@@ -711,4 +711,24 @@ mod tests {
         assert_eq!(s.order_by, vec![(Some(0), "created_at".to_string(), true)]);
         assert_eq!((s.limit, s.offset), (Some(Some(20)), Some(Some(40))));
     }
+
+    #[test]
+    fn json_fields_and_unqualified_joins() {
+        let s = shape("select id from events where payload->>'order_id' = $1");
+        assert_eq!(s.predicates[0].column, "payload");
+        assert_eq!(
+            s.predicates[0].expression.as_deref(),
+            Some("payload ->> 'order_id'")
+        );
+        let mut s = shape(
+            "select o_orderkey from customer, orders where c_custkey = o_custkey and o_orderdate < $1",
+        );
+        assert!(s.joins.is_empty());
+        assert_eq!(s.unplaced_joins.len(), 1);
+        s.resolve(|r, col| col.starts_with(if r.name == "customer" { "c_" } else { "o_" }));
+        assert_eq!(s.joins.len(), 1);
+        assert_eq!(s.joins[0].left, (0, "c_custkey".to_string()));
+        assert!(s.unplaced_joins.is_empty());
+        assert_eq!(s.predicates[0].relation, Some(1));
+    }
 }
