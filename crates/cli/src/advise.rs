@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use dbarch_advisor::{Advice, Budget, Options, Strategy};
-use dbarch_catalog::Stats;
+use dbarch_catalog::{Catalog, Stats};
 use dbarch_sql::SourceMap;
 
-use crate::analyze::{load_schema, load_stats, load_workload, workload_files};
+use crate::analyze::{load_schema, load_stats, load_workload_with, workload_files};
 use crate::args::{Format, Global};
 use crate::commands::out;
 
@@ -20,16 +20,50 @@ pub fn advise(
     stats: Option<&Path>,
     budget: Option<&str>,
     greedy: bool,
+    db: Option<&str>,
 ) -> Result<u8> {
     let budget = match budget {
         Some(b) => Budget::parse(b)?,
         None => Budget::Unlimited,
     };
-    let catalog = load_schema(g, schema)?;
-    let stats = load_stats(stats)?.unwrap_or_default();
-    let files = workload_files(paths)?;
     let mut sources = SourceMap::new();
-    let workload = load_workload(g, &files, &mut sources)?;
+    // A live database gives the schema and the statistics, and its pg_stat_statements is the workload
+    // when no workload files are named.
+    let (catalog, stats, extra) = match db {
+        Some(db) => {
+            let live = crate::live::read(db, paths.is_empty())?;
+            let file = sources.add(&live.name, live.ddl);
+            let mut catalog = if schema.is_empty() {
+                Catalog::new()
+            } else {
+                load_schema(g, schema)?
+            };
+            dbarch_sql::parse_file_with(&file, |s| catalog.apply(&s))?;
+            let stats = match load_stats(stats)? {
+                Some(s) => s,
+                None => live.stats,
+            };
+            if paths.is_empty() && live.workload.is_none() {
+                return Err(format!(
+                    "{}: no workload: pg_stat_statements is not installed there; name workload files",
+                    live.name
+                )
+                .into());
+            }
+            (catalog, stats, live.workload)
+        }
+        None => (
+            load_schema(g, schema)?,
+            load_stats(stats)?.unwrap_or_default(),
+            None,
+        ),
+    };
+    let files = if paths.is_empty() {
+        vec![]
+    } else {
+        workload_files(paths)?
+    };
+    let workload = load_workload_with(g, &files, extra, &mut sources)?;
     let advice = dbarch_advisor::advise(
         &workload,
         &catalog,

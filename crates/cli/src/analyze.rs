@@ -70,10 +70,24 @@ pub(crate) fn load_workload(
     files: &[PathBuf],
     sources: &mut SourceMap,
 ) -> Result<dbarch_workload::Workload> {
+    load_workload_with(g, files, None, sources)
+}
+
+/// [`load_workload`], plus a workload held in memory (a live database's pg_stat_statements, as CSV).
+pub(crate) fn load_workload_with(
+    g: &Global,
+    files: &[PathBuf],
+    extra: Option<(String, String)>,
+    sources: &mut SourceMap,
+) -> Result<dbarch_workload::Workload> {
     let mut builder = dbarch_workload::Builder::default();
     for path in files {
         let text = inputs::read_sql(path, g.max_file_size)?;
         let file = sources.add(path, text);
+        dbarch_workload::load_into(&file, &mut builder)?;
+    }
+    if let Some((name, text)) = extra {
+        let file = sources.add(&name, text);
         dbarch_workload::load_into(&file, &mut builder)?;
     }
     Ok(builder.finish())

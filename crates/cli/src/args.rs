@@ -55,13 +55,21 @@ pub enum Command {
     /// Review a schema: DDL files, a schema directory, or a migrations folder replayed in order.
     Review {
         /// Files or directories.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "db")]
         paths: Vec<PathBuf>,
+        /// Review a live database instead (or as well): `postgres://user@host:port/db`, or the PG*
+        /// environment variables and ~/.pgpass with `--db ''`. Read-only; its pg_stat_statements, when
+        /// installed, is judged by the query rules.
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
     },
     /// Run the rules only (for CI): same inputs and output as review, without the overview.
     Lint {
-        #[arg(required = true)]
+        #[arg(required_unless_present = "db")]
         paths: Vec<PathBuf>,
+        /// A live database, as for review.
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
     },
     /// Analyse a query workload: SQL files (`-- calls: N` before a statement gives its frequency),
     /// pg_stat_statements exports (.csv, .json) and PostgreSQL server logs (stderr format).
@@ -81,10 +89,10 @@ pub enum Command {
     /// Recommend indexes for a workload under a storage budget (and existing indexes to drop).
     Advise {
         /// Workload files, or directories of them (as for analyze).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "db")]
         paths: Vec<PathBuf>,
         /// The schema (DDL files, a schema directory or a migrations folder).
-        #[arg(long, value_name = "PATH", required = true)]
+        #[arg(long, value_name = "PATH", required_unless_present = "db")]
         schema: Vec<PathBuf>,
         /// Table statistics (JSON, see docs/advisor.md); without them every table is assumed to have
         /// 10,000 rows and 200 distinct values per column.
@@ -97,6 +105,10 @@ pub enum Command {
         /// Pick by plain greedy instead of Extend (the baseline the benchmark compares with).
         #[arg(long)]
         greedy: bool,
+        /// Read the schema, the statistics and (when no workload files are given) the pg_stat_statements
+        /// workload from a live database, read-only.
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
     },
     /// Migration histories.
     Migrate {

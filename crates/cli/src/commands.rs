@@ -19,8 +19,8 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 pub fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
-        Command::Review { paths } => check(&cli.global, paths, true),
-        Command::Lint { paths } => check(&cli.global, paths, false),
+        Command::Review { paths, db } => check(&cli.global, paths, db.as_deref(), true),
+        Command::Lint { paths, db } => check(&cli.global, paths, db.as_deref(), false),
         Command::Migrate {
             action:
                 MigrateCommand::Lint {
@@ -44,6 +44,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             stats,
             budget,
             greedy,
+            db,
         } => crate::advise::advise(
             &cli.global,
             paths,
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             stats.as_deref(),
             budget.as_deref(),
             *greedy,
+            db.as_deref(),
         ),
         Command::Analyze {
             paths,
@@ -104,14 +106,27 @@ pub fn rule_infos() -> Vec<RuleInfo> {
         .collect()
 }
 
-fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
+fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Result<u8> {
     let config = load_config(g, paths)?;
     let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
-    let plan = inputs::plan(paths)?;
+    let mut plan = inputs::plan(paths)?;
     let mut sources = SourceMap::new();
     let mut files: Vec<ParsedFile> = Vec::with_capacity(plan.files.len());
     let mut catalog = Catalog::new();
     let mut statements = 0;
+    // A live database: its schema as DDL (replayed like a file), its statistics, its pg_stat_statements.
+    let mut live_stats = None;
+    let mut live_workload = None;
+    if let Some(db) = db {
+        let live = crate::live::read(db, true)?;
+        let file = sources.add(&live.name, live.ddl);
+        let parsed = dbarch_sql::parse_file_with(&file, |s| catalog.apply(&s))?;
+        statements += parsed.statement_count;
+        files.push(parsed);
+        live_stats = Some(live.stats);
+        live_workload = live.workload;
+        plan.notes.extend(live.notes);
+    }
     for script in &plan.files {
         let text = script.text(&inputs::read_sql(&script.path, g.max_file_size)?);
         let file = sources.add(&script.path, text);
@@ -171,16 +186,20 @@ fn check(g: &Global, paths: &[PathBuf], overview: bool) -> Result<u8> {
     }
     // A workload beside the schema: the query rules judge it against the schema.
     let mut workload_size = None;
-    if !plan.workloads.is_empty() {
-        let stats = crate::analyze::load_stats(plan.stats.as_deref())?;
-        let workload = crate::analyze::load_workload(g, &plan.workloads, &mut sources)?;
+    if !plan.workloads.is_empty() || live_workload.is_some() {
+        let stats = match live_stats {
+            Some(s) => Some(s),
+            None => crate::analyze::load_stats(plan.stats.as_deref())?,
+        };
+        let workload =
+            crate::analyze::load_workload_with(g, &plan.workloads, live_workload, &mut sources)?;
         let run =
             dbarch_lint::run_queries(&workload, Some(&catalog), stats.as_ref(), &sources, &config);
         findings.extend(run.findings);
         suppressed += run.suppressed;
         file_count += plan.workloads.len();
         statement_count += workload.queries.len();
-        workload_size = Some((workload.queries.len(), plan.workloads.len()));
+        workload_size = Some((workload.queries.len(), plan.workloads.len().max(1)));
     }
     let mut report = Report::new(findings, file_count, statement_count, suppressed);
     report.notes = plan.notes.clone();

@@ -6,6 +6,7 @@ mod args;
 mod commands;
 mod downgen;
 mod inputs;
+mod live;
 mod trace;
 
 use std::process::ExitCode;

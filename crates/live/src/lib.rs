@@ -1,10 +1,15 @@
-//! Live PostgreSQL: throwaway clusters and the migration tracer. Later: connections to users' databases,
-//! introspection into the catalog, statistics, EXPLAIN and HypoPG.
+//! Live PostgreSQL: connections to users' databases (read-only sessions), introspection of their schema
+//! (as DDL the catalog replays), statistics and pg_stat_statements; throwaway clusters and the migration
+//! tracer. Later: EXPLAIN and HypoPG.
 
 pub mod cluster;
+pub mod connect;
+pub mod introspect;
 pub mod trace;
 
 pub use cluster::{ClusterError, TempCluster};
+pub use connect::{ConnectError, Target, connect_read_only, target};
+pub use introspect::{IntrospectError, pg_stat_statements_csv, schema_ddl, statistics};
 pub use trace::{
     ObservedLock, Outcome, Script, ScriptStatement, ScriptTrace, StatementTrace, TraceMode, Tracer,
     lock_requested_when_blocked, trace_scripts,

@@ -36,19 +36,19 @@ fn check(cx: &Context, out: &mut Sink) {
             continue;
         }
         let privs = g.privileges.join(", ");
-        let objects = g.objects.join(", ");
-        out.push(
-            g.origin,
-            format!("{}:{}:{}", g.object_kind, objects, privs),
-            format!(
-                "{privs} on {} {objects} is granted to PUBLIC",
-                g.object_kind
-            ),
-            "Grant to a dedicated role instead, and grant that role to the users that need it.",
-            Some(format!(
-                "REVOKE {privs} ON {} {objects} FROM PUBLIC;",
-                g.object_kind
-            )),
-        );
+        // One finding per object: the same grant written once for three tables, or three times, is the
+        // same three problems (and a baseline keeps working either way).
+        for object in &g.objects {
+            out.push(
+                g.origin,
+                format!("{}:{object}:{privs}", g.object_kind),
+                format!("{privs} on {} {object} is granted to PUBLIC", g.object_kind),
+                "Grant to a dedicated role instead, and grant that role to the users that need it.",
+                Some(format!(
+                    "REVOKE {privs} ON {} {object} FROM PUBLIC;",
+                    g.object_kind
+                )),
+            );
+        }
     }
 }

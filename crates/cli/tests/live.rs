@@ -1,0 +1,124 @@
+//! A live database as a user points dbarch at it: the schema read from the system catalogs must be the
+//! schema the DDL file describes (same catalog, same findings), statistics and pg_stat_statements come
+//! along, nothing is written, and a wrong address is one clear line.
+
+mod common;
+
+use common::*;
+use dbarch_testkit::{cluster, database};
+
+fn fingerprints(v: &serde_json::Value, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut p: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| keep(f["code"].as_str().unwrap()))
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["code"].as_str().unwrap(),
+                f["fingerprint"].as_str().unwrap()
+            )
+        })
+        .collect();
+    p.sort();
+    p
+}
+
+#[test]
+fn the_live_shop_reviews_like_its_ddl() {
+    let c = cluster();
+    let mut db = database(&c, "live_shop");
+    let ddl = std::fs::read_to_string(repo().join("examples/shop/schema.sql")).unwrap();
+    db.batch_execute(&ddl).unwrap();
+    db.batch_execute("ANALYZE").unwrap();
+    let url = c.url("live_shop");
+
+    // The same schema rules find the same problems in the database as in the file.
+    let live = json(&dbarch(
+        &["lint", "--db", &url, "--format", "json"],
+        &repo(),
+    ));
+    let file = json(&dbarch(
+        &["lint", "examples/shop/schema.sql", "--format", "json"],
+        &repo(),
+    ));
+    let schema_rule = |c: &str| !c.starts_with("QRY") && !c.starts_with("MIG");
+    assert_eq!(
+        fingerprints(&live, schema_rule),
+        fingerprints(&file, schema_rule),
+        "{live:#}"
+    );
+    // Findings name the database, without a password.
+    let f = &live["findings"][0];
+    assert!(f["file"].as_str().unwrap().contains("live_shop"), "{f}");
+
+    // The catalog is unchanged: nothing was written.
+    let before: i64 = db
+        .query_one("SELECT count(*) FROM pg_class", &[])
+        .unwrap()
+        .get(0);
+    let o = dbarch(&["review", "--db", &url], &repo());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("Reviewed 15 tables"),
+        "{}",
+        stdout(&o)
+    );
+    let after: i64 = db
+        .query_one("SELECT count(*) FROM pg_class", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(before, after);
+}
+
+#[test]
+fn advise_reads_statistics_and_pg_stat_statements() {
+    let c = cluster();
+    let mut db = database(&c, "live_advise");
+    db.batch_execute(
+        "CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, account_id bigint NOT NULL, \
+                              kind text NOT NULL, at timestamptz NOT NULL DEFAULT now());
+         INSERT INTO events (account_id, kind) SELECT g % 5000, 'k' || (g % 7) FROM generate_series(1, 200000) g;
+         ANALYZE events;",
+    )
+    .unwrap();
+    let url = c.url("live_advise");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("workload.sql"),
+        "-- calls: 1000\nSELECT id, kind FROM events WHERE account_id = $1;\n",
+    )
+    .unwrap();
+    let o = dbarch(
+        &["advise", "workload.sql", "--db", &url, "--format", "json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    let rec = &v["recommendations"][0];
+    assert_eq!(rec["table"], "events", "{v:#}");
+    assert_eq!(rec["columns"][0], "account_id", "{v:#}");
+    // The statistics came from the database: 200,000 rows, not the 10,000 assumed without them.
+    assert!(v["data_bytes"].as_f64().unwrap() > 5e6, "{v:#}");
+    // Without pg_stat_statements and without workload files there is nothing to advise on: one line.
+    let o = dbarch(&["advise", "--db", &url], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pg_stat_statements"), "{}", stderr(&o));
+}
+
+#[test]
+fn unreachable_or_refused_is_one_clear_line() {
+    let o = dbarch(
+        &["review", "--db", "postgres://app:s3cret@127.0.0.1:1/shop"],
+        &repo(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("postgres://app:****@127.0.0.1:1/shop"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

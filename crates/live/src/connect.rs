@@ -1,0 +1,242 @@
+//! Connecting to a user's database: a URL (or libpq key=value string), else the standard `PG*`
+//! environment variables, with the password from `PGPASSWORD` or `~/.pgpass` when the URL has none. Every
+//! session is read-only, with a statement and a lock timeout, and says `application_name=dbarch`. Messages
+//! never show a password.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use postgres::config::Host;
+
+use crate::redact_url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{target}: not a connection string: {message}")]
+    BadUrl { target: String, message: String },
+    #[error("{target}: {message}")]
+    Connect { target: String, message: String },
+    #[error(
+        "{target}: sslmode={mode} is not supported by this build (TLS connections are not available yet); use sslmode=disable or prefer on a trusted network"
+    )]
+    Tls { target: String, mode: String },
+}
+
+/// Where to connect, as the user gave it (redacted for messages).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub config: postgres::Config,
+    /// The URL or description without its password.
+    pub shown: String,
+}
+
+/// Build the connection settings from `--db` (or nothing: the environment).
+pub fn target(db: Option<&str>) -> Result<Target, ConnectError> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (mut config, shown) = match db {
+        Some(url) => {
+            let shown = redact_url(url);
+            let config = postgres::Config::from_str(url).map_err(|e| ConnectError::BadUrl {
+                target: shown.clone(),
+                message: e.to_string(),
+            })?;
+            (config, shown)
+        }
+        None => (postgres::Config::new(), String::new()),
+    };
+    if config.get_hosts().is_empty() {
+        match env("PGHOST") {
+            Some(h) => {
+                config.host(&h);
+            }
+            None => {
+                config.host("localhost");
+            }
+        }
+    }
+    if config.get_ports().is_empty() {
+        if let Some(p) = env("PGPORT").and_then(|p| p.parse::<u16>().ok()) {
+            config.port(p);
+        }
+    }
+    if config.get_user().is_none() {
+        let user = env("PGUSER")
+            .or_else(|| env("USER"))
+            .unwrap_or_else(|| "postgres".into());
+        config.user(&user);
+    }
+    if config.get_dbname().is_none() {
+        if let Some(d) = env("PGDATABASE") {
+            config.dbname(&d);
+        }
+    }
+    if config.get_password().is_none() {
+        if let Some(p) = env("PGPASSWORD").or_else(|| pgpass(&config)) {
+            config.password(p);
+        }
+    }
+    if db.is_none() {
+        if let Some(mode) = env("PGSSLMODE") {
+            match mode.as_str() {
+                "disable" => {
+                    config.ssl_mode(postgres::config::SslMode::Disable);
+                }
+                "prefer" | "allow" => {
+                    config.ssl_mode(postgres::config::SslMode::Prefer);
+                }
+                _ => {
+                    config.ssl_mode(postgres::config::SslMode::Require);
+                }
+            }
+        }
+    }
+    config.application_name("dbarch");
+    config.connect_timeout(Duration::from_secs(10));
+    let shown = if shown.is_empty() {
+        describe(&config)
+    } else {
+        shown
+    };
+    Ok(Target { config, shown })
+}
+
+/// `user@host:port/db` for messages (never the password).
+pub fn describe(c: &postgres::Config) -> String {
+    let host = c
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            Host::Tcp(h) => h.clone(),
+            Host::Unix(p) => p.display().to_string(),
+        })
+        .unwrap_or_default();
+    let port = c.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "{}@{host}:{port}/{}",
+        c.get_user().unwrap_or(""),
+        c.get_dbname().unwrap_or(c.get_user().unwrap_or(""))
+    )
+}
+
+/// The password `~/.pgpass` (or `PGPASSFILE`) gives for this host, port, database and user.
+fn pgpass(c: &postgres::Config) -> Option<String> {
+    let path = std::env::var_os("PGPASSFILE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pgpass")))?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let host = match c.get_hosts().first()? {
+        Host::Tcp(h) => h.clone(),
+        Host::Unix(_) => "localhost".to_string(),
+    };
+    let port = c.get_ports().first().copied().unwrap_or(5432).to_string();
+    let user = c.get_user().unwrap_or("");
+    let db = c.get_dbname().unwrap_or(user);
+    pgpass_lookup(&text, &host, &port, db, user)
+}
+
+/// One `hostname:port:database:username:password` line per entry; `*` matches anything; `\:` and `\\`
+/// escape; the first match wins.
+pub fn pgpass_lookup(text: &str, host: &str, port: &str, db: &str, user: &str) -> Option<String> {
+    for line in text.lines() {
+        if line.trim_start().starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut fields = vec![String::new()];
+        let mut chars = line.chars();
+        while let Some(ch) = chars.next() {
+            match ch {
+                '\\' => {
+                    if let Some(n) = chars.next() {
+                        fields.last_mut()?.push(n);
+                    }
+                }
+                ':' if fields.len() < 5 => fields.push(String::new()),
+                other => fields.last_mut()?.push(other),
+            }
+        }
+        if fields.len() != 5 {
+            continue;
+        }
+        let matches = |pattern: &str, value: &str| pattern == "*" || pattern == value;
+        if matches(&fields[0], host)
+            && matches(&fields[1], port)
+            && matches(&fields[2], db)
+            && matches(&fields[3], user)
+        {
+            return Some(fields[4].clone());
+        }
+    }
+    None
+}
+
+/// Open a read-only session: `default_transaction_read_only`, a statement timeout and a lock timeout.
+pub fn connect_read_only(t: &Target) -> Result<postgres::Client, ConnectError> {
+    use postgres::config::SslMode;
+    if t.config.get_ssl_mode() == SslMode::Require {
+        return Err(ConnectError::Tls {
+            target: t.shown.clone(),
+            mode: "require".into(),
+        });
+    }
+    let mut client = t
+        .config
+        .connect(postgres::NoTls)
+        .map_err(|e| ConnectError::Connect {
+            target: t.shown.clone(),
+            message: explain(&e),
+        })?;
+    client
+        .batch_execute(
+            "SET default_transaction_read_only = on; SET statement_timeout = '60s'; \
+             SET lock_timeout = '2s'; SET idle_in_transaction_session_timeout = '120s'",
+        )
+        .map_err(|e| ConnectError::Connect {
+            target: t.shown.clone(),
+            message: explain(&e),
+        })?;
+    Ok(client)
+}
+
+/// A driver error as one line: the server's message when there is one, else the cause.
+pub fn explain(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return db.message().to_string();
+    }
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        s = format!("{s}: {cause}");
+        source = cause.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pgpass_lines() {
+        let text =
+            "# comment\nother:5432:*:app:nope\ndb\\:1:*:shop:app:pa\\:ss\n*:*:*:*:fallback\n";
+        assert_eq!(
+            pgpass_lookup(text, "db:1", "5432", "shop", "app").as_deref(),
+            Some("pa:ss")
+        );
+        assert_eq!(
+            pgpass_lookup(text, "x", "1", "y", "z").as_deref(),
+            Some("fallback")
+        );
+        assert_eq!(pgpass_lookup("h:1:d:u:p\n", "h", "2", "d", "u"), None);
+    }
+
+    #[test]
+    fn messages_hide_the_password() {
+        let t = target(Some("postgres://app:s3cret@db.example:6432/shop")).unwrap();
+        assert_eq!(t.shown, "postgres://app:****@db.example:6432/shop");
+        assert_eq!(t.config.get_application_name(), Some("dbarch"));
+        let e = target(Some("postgres://app:s3cret@db:notaport/shop")).unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+    }
+}
