@@ -110,6 +110,14 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         db: Option<String>,
     },
+    /// The health of a live database: indexes (duplicate, unused, invalid, missing on foreign keys), keys,
+    /// vacuum and bloat, wraparound, sequences, cache, sessions and locks, connections, slow queries,
+    /// replication slots, security (RLS, roles, passwords, SSL, grants, SECURITY DEFINER) and settings.
+    Inspect {
+        /// `postgres://user@host:port/db`, a libpq `key=value` string, or '' for the PG* variables.
+        #[arg(long, value_name = "URL")]
+        db: String,
+    },
     /// Migration histories.
     Migrate {
         #[command(subcommand)]

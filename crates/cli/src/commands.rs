@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Migrate {
             action: MigrateCommand::Manifest { path },
         } => migrate_manifest(&cli.global, path),
+        Command::Inspect { db } => crate::live::inspect(&cli.global, db),
         Command::Advise {
             paths,
             schema,

@@ -44,3 +44,34 @@ pub fn read(db: &str, with_workload: bool) -> Result<Live> {
         notes,
     })
 }
+
+/// `dbarch inspect`: the health report, with the exit code of the --severity threshold.
+pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
+    let config = crate::commands::load_config(g, &[])?;
+    let target = dbarch_live::target((!db.is_empty()).then_some(db))?;
+    let mut client = dbarch_live::connect_read_only(&target)?;
+    let mut tenant: Vec<String> = dbarch_lint::rules::security::tenant_table_without_rls::TENANT
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    tenant.extend(config.options.tenant_columns.iter().cloned());
+    let report = dbarch_live::inspect(
+        &mut client,
+        &target.shown,
+        dbarch_live::Limits::default(),
+        &tenant,
+    );
+    let text = match g.format {
+        crate::args::Format::Json => report.to_json() + "\n",
+        _ => dbarch_report::render_health(&report),
+    };
+    crate::commands::out(&text)?;
+    let threshold = match g.severity {
+        crate::args::Threshold::Error => Some(dbarch_report::Severity::Error),
+        crate::args::Threshold::Warning => Some(dbarch_report::Severity::Warning),
+        crate::args::Threshold::Info => Some(dbarch_report::Severity::Info),
+        crate::args::Threshold::Never => None,
+    };
+    let failed = matches!((threshold, report.max_severity()), (Some(t), Some(m)) if m >= t);
+    Ok(if failed { 1 } else { 0 })
+}

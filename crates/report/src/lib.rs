@@ -2,6 +2,7 @@
 //!
 //! The JSON form (`version: 1`) is a stable interface, documented in `docs/json-format.md`.
 
+mod health;
 mod human;
 mod locks;
 mod markdown;
@@ -10,6 +11,7 @@ mod trace;
 
 use serde::{Deserialize, Serialize};
 
+pub use health::{Evidence, HealthFinding, HealthReport, SkippedCheck, render_health};
 pub use human::render_human;
 pub use locks::{
     HeldLock, LockLevel, LockReport, MigrationLocks, StatementLock, render_locks_human,

@@ -26,7 +26,7 @@ pub static RULE: Rule = Rule {
     check: Check::Schema(check),
 };
 
-const TENANT: &[&str] = &[
+pub const TENANT: &[&str] = &[
     "tenant_id",
     "org_id",
     "organization_id",

@@ -1,0 +1,184 @@
+//! `dbarch inspect` on a throwaway cluster seeded with planted problems — each one reported, with its
+//! evidence and fix — and on a clean database that must trigger none of the database-level warnings. The
+//! database is unchanged afterwards.
+
+mod common;
+
+use common::*;
+use dbarch_testkit::{cluster, database};
+
+/// Checks about the server as a whole (its settings), which a throwaway cluster trips whatever the
+/// database holds.
+const SERVER_WIDE: &[&str] = &["DB019", "DB020", "DB023", "DB014"];
+
+fn codes(v: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["object"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn planted_problems_are_each_reported() {
+    let c = cluster();
+    let mut db = database(&c, "sick");
+    db.batch_execute(
+        "CREATE TABLE tenants (id bigint PRIMARY KEY, name text NOT NULL);
+         CREATE TABLE accounts (id bigint PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES tenants (id), email text NOT NULL);
+         CREATE INDEX accounts_email_idx ON accounts (email);
+         CREATE INDEX accounts_email_copy_idx ON accounts (email);
+         ALTER TABLE accounts ADD CONSTRAINT accounts_email_check CHECK (email <> '') NOT VALID;
+         CREATE TABLE log_lines (line text);
+         CREATE TABLE codes (id bigint PRIMARY KEY, code text NOT NULL);
+         INSERT INTO codes VALUES (1, 'a'), (2, 'a');
+         CREATE SEQUENCE ticket_numbers AS integer;
+         SELECT setval('ticket_numbers', 2000000000);
+         CREATE TABLE churn (id integer PRIMARY KEY, v text) WITH (autovacuum_enabled = false);
+         INSERT INTO churn SELECT g, 'x' FROM generate_series(1, 100000) g;
+         DELETE FROM churn WHERE id > 10000;
+         CREATE ROLE boss LOGIN SUPERUSER;",
+    )
+    .unwrap();
+    // A failed concurrent build leaves an invalid index behind.
+    assert!(
+        db.batch_execute("CREATE UNIQUE INDEX CONCURRENTLY codes_code_key ON codes (code)")
+            .is_err()
+    );
+    // Make the dead tuples visible in the statistics views.
+    db.batch_execute("SELECT pg_stat_force_next_flush()")
+        .unwrap();
+    for _ in 0..50 {
+        let dead: i64 = db
+            .query_one("SELECT coalesce(sum(n_dead_tup), 0)::int8 FROM pg_stat_user_tables WHERE relname = 'churn'", &[])
+            .unwrap()
+            .get(0);
+        if dead > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let before: i64 = db
+        .query_one("SELECT count(*) FROM pg_class", &[])
+        .unwrap()
+        .get(0);
+
+    let url = c.url("sick");
+    let o = dbarch(&["inspect", "--db", &url, "--format", "json"], &repo());
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = json(&o);
+    let got = codes(&v);
+    let has = |code: &str, object: &str| got.iter().any(|(c, o)| c == code && o.contains(object));
+    assert!(has("DB001", "accounts_email"), "duplicate index: {got:?}");
+    assert!(has("DB003", "accounts"), "FK without index: {got:?}");
+    assert!(has("DB004", "codes_code_key"), "invalid index: {got:?}");
+    assert!(
+        has("DB005", "accounts_email_check"),
+        "NOT VALID constraint: {got:?}"
+    );
+    assert!(has("DB006", "log_lines"), "table without key: {got:?}");
+    assert!(has("DB007", "churn"), "dead tuples: {got:?}");
+    assert!(has("DB008", "churn"), "autovacuum off: {got:?}");
+    assert!(has("DB010", "ticket_numbers"), "sequence near max: {got:?}");
+    assert!(
+        has("DB017", "accounts"),
+        "tenant table without RLS: {got:?}"
+    );
+    assert!(has("DB018", "boss"), "superuser login: {got:?}");
+    // Only one of the two duplicates is to be dropped.
+    assert_eq!(
+        got.iter().filter(|(c, _)| c == "DB001").count(),
+        1,
+        "{got:?}"
+    );
+    // Each finding carries evidence and, where one is safe, the fix.
+    let dup = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "DB001")
+        .unwrap();
+    assert!(
+        dup["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("DROP INDEX CONCURRENTLY"),
+        "{dup}"
+    );
+    assert!(!dup["evidence"].as_array().unwrap().is_empty());
+    assert_eq!(
+        dup["fingerprint"],
+        format!("DB001:{}", dup["object"].as_str().unwrap())
+    );
+    let seq = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "DB010")
+        .unwrap();
+    assert!(seq["message"].as_str().unwrap().contains("93 %"), "{seq}");
+
+    // The human report says the same.
+    let o = dbarch(&["inspect", "--db", &url], &repo());
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("Inspected postgres://postgres@127.0.0.1:"),
+        "{text}"
+    );
+    assert!(text.contains("error[DB004]"), "{text}");
+
+    let after: i64 = db
+        .query_one("SELECT count(*) FROM pg_class", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(before, after, "inspect must not create anything");
+}
+
+#[test]
+fn a_clean_database_has_no_database_level_warnings() {
+    let c = cluster();
+    let mut db = database(&c, "healthy");
+    db.batch_execute(
+        "CREATE TABLE tenants (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL);
+         CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                                tenant_id bigint NOT NULL REFERENCES tenants (id), email text NOT NULL);
+         CREATE INDEX accounts_tenant_id_idx ON accounts (tenant_id);
+         CREATE UNIQUE INDEX accounts_email_key ON accounts (email);
+         ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY tenant_isolation ON accounts USING (tenant_id = current_setting('app.tenant_id')::bigint);
+         INSERT INTO tenants (name) VALUES ('a'), ('b');
+         ANALYZE;",
+    )
+    .unwrap();
+    let o = dbarch(
+        &["inspect", "--db", &c.url("healthy"), "--format", "json"],
+        &repo(),
+    );
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let v = json(&o);
+    let local: Vec<(String, String)> = codes(&v)
+        .into_iter()
+        .filter(|(c, _)| !SERVER_WIDE.contains(&c.as_str()))
+        .collect();
+    assert!(local.is_empty(), "{local:?}\n{v:#}");
+    assert!(v["checks_run"].as_u64().unwrap() >= 20);
+}
+
+#[test]
+fn bad_connection_is_one_line() {
+    let o = dbarch(
+        &["inspect", "--db", "postgres://u:pw@127.0.0.1:1/x"],
+        &repo(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("pw@"), "{}", stderr(&o));
+}
