@@ -148,10 +148,33 @@ pub struct Advice {
     pub candidates: usize,
     /// Slot costings the selection did (each is one cost-model evaluation).
     pub evaluations: usize,
+    /// Costs are the planner's (hypothetical indexes), not the offline model's.
+    pub verified: bool,
+    /// Planner calls (EXPLAIN) made, when verified.
+    pub planner_calls: usize,
+}
+
+/// A source of real planner costs: hypothetical indexes in a live database (HypoPG). With one, the
+/// selection is driven by the planner's estimate of each query under each configuration, and sizes are
+/// the extension's; without one, by the offline cost model.
+pub trait WhatIf {
+    /// The planner's total cost of one execution of workload query `query` with these hypothetical
+    /// indexes (and the database's real ones); `None` when the query cannot be planned (then the offline
+    /// model stands in for it).
+    fn query_cost(&mut self, query: usize, indexes: &[&IndexDef]) -> Option<f64>;
+    /// The size of a hypothetical index, in bytes.
+    fn index_size(&mut self, index: &IndexDef) -> Option<f64>;
+    /// Planner calls made so far.
+    fn calls(&self) -> usize;
 }
 
 /// The cost model over the workload's slots, with every index costed once per slot.
 struct Model<'a> {
+    what_if: Option<&'a mut dyn WhatIf>,
+    /// Per query, the tables it reads or writes; per table, the queries.
+    query_tables: HashMap<usize, BTreeSet<QualifiedName>>,
+    table_queries: HashMap<QualifiedName, Vec<usize>>,
+    planner: HashMap<(usize, Vec<usize>), f64>,
     slots: Vec<Slot>,
     by_table: HashMap<QualifiedName, Vec<usize>>,
     tables: HashMap<QualifiedName, &'a Table>,
@@ -182,7 +205,11 @@ impl<'a> Model<'a> {
                 .unwrap_or(dbarch_catalog::stats::DEFAULT_ROWS);
             (rows, slots::heap_pages(table, ts, rows))
         });
-        let size = cost::index_size(&def, table, self.stats, rows, pages);
+        let estimated = cost::index_size(&def, table, self.stats, rows, pages);
+        let size = match (&mut self.what_if, &def.existing) {
+            (Some(w), None) => w.index_size(&def).unwrap_or(estimated),
+            _ => estimated,
+        };
         let i = self.defs.len();
         self.ids.insert(def.clone(), i);
         self.defs.push(def);
@@ -253,6 +280,73 @@ impl<'a> Model<'a> {
         total
     }
 
+    /// One execution of a query with the chosen new indexes (and the existing ones): the planner's cost
+    /// when there is one, else the sum of its slots.
+    fn query_cost(
+        &mut self,
+        q: usize,
+        chosen: &[usize],
+        existing: &HashMap<QualifiedName, Vec<usize>>,
+    ) -> f64 {
+        let tables = self.query_tables.get(&q).cloned().unwrap_or_default();
+        let mut relevant: Vec<usize> = chosen
+            .iter()
+            .copied()
+            .filter(|&i| tables.contains(&self.defs[i].table))
+            .collect();
+        relevant.sort();
+        if self.what_if.is_some() {
+            let key = (q, relevant.clone());
+            if let Some(&c) = self.planner.get(&key) {
+                return c;
+            }
+            let defs: Vec<IndexDef> = relevant.iter().map(|&i| self.defs[i].clone()).collect();
+            let refs: Vec<&IndexDef> = defs.iter().collect();
+            let planned = self.what_if.as_mut().and_then(|w| w.query_cost(q, &refs));
+            if let Some(c) = planned {
+                self.planner.insert(key, c);
+                return c;
+            }
+        }
+        let slots: Vec<usize> = (0..self.slots.len()).filter(|&s| self.slots[s].query == q).collect();
+        let mut total = 0.0;
+        for s in slots {
+            let table = self.slots[s].table.clone();
+            let mut cfg = existing.get(&table).cloned().unwrap_or_default();
+            cfg.extend(relevant.iter().copied().filter(|&i| self.defs[i].table == table));
+            total += self.slot_cost(s, &cfg).0;
+        }
+        total
+    }
+
+    /// The weighted cost of everything a change of the indexes on `table` can move: the table's slots
+    /// (offline), or the queries that touch it (planner).
+    fn evaluate(
+        &mut self,
+        table: &QualifiedName,
+        chosen: &[usize],
+        existing: &HashMap<QualifiedName, Vec<usize>>,
+    ) -> f64 {
+        if self.what_if.is_some() {
+            let queries = self.table_queries.get(table).cloned().unwrap_or_default();
+            return queries
+                .into_iter()
+                .map(|q| self.query_cost(q, chosen, existing) * self.weight(q))
+                .sum();
+        }
+        let mut cfg = existing.get(table).cloned().unwrap_or_default();
+        cfg.extend(chosen.iter().copied().filter(|&i| &self.defs[i].table == table));
+        self.table_cost(table, &cfg)
+    }
+
+    fn weight(&self, q: usize) -> f64 {
+        self.slots
+            .iter()
+            .find(|s| s.query == q)
+            .map(|s| s.weight)
+            .unwrap_or(1.0)
+    }
+
     /// Weighted cost of a table's slots with the given indexes on it.
     fn table_cost(&mut self, table: &QualifiedName, indexes: &[usize]) -> f64 {
         let slots = self.by_table.get(table).cloned().unwrap_or_default();
@@ -263,9 +357,28 @@ impl<'a> Model<'a> {
     }
 }
 
-/// Advise indexes for `workload` on `catalog`.
+/// Advise indexes for `workload` on `catalog`, with the offline cost model.
 pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &Options) -> Advice {
+    advise_with(workload, catalog, stats, options, None)
+}
+
+/// Advise indexes, with the planner's costs when `what_if` is given.
+pub fn advise_with<'a>(
+    workload: &Workload,
+    catalog: &'a Catalog,
+    stats: &'a Stats,
+    options: &Options,
+    what_if: Option<&'a mut dyn WhatIf>,
+) -> Advice {
     let all_slots = slots::slots(workload, catalog, stats);
+    let mut query_tables: HashMap<usize, BTreeSet<QualifiedName>> = HashMap::new();
+    let mut table_queries: HashMap<QualifiedName, Vec<usize>> = HashMap::new();
+    for s in &all_slots {
+        if query_tables.entry(s.query).or_default().insert(s.table.clone()) {
+            table_queries.entry(s.table.clone()).or_default().push(s.query);
+        }
+    }
+    let verified = what_if.is_some();
     let mut by_table: HashMap<QualifiedName, Vec<usize>> = HashMap::new();
     for (i, s) in all_slots.iter().enumerate() {
         by_table.entry(s.table.clone()).or_default().push(i);
@@ -276,6 +389,10 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
         .map(|(n, t)| (n.clone(), &**t))
         .collect();
     let mut model = Model {
+        what_if,
+        query_tables,
+        table_queries,
+        planner: HashMap::new(),
         slots: all_slots,
         by_table,
         tables,
@@ -345,11 +462,25 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
     let mut current: HashMap<QualifiedName, f64> = HashMap::new();
     for t in &tables_used {
         cost_without += model.table_cost(t, &[]);
-        let ex = existing.get(t).cloned().unwrap_or_default();
-        let c = model.table_cost(t, &ex);
+        let c = model.evaluate(t, &[], &existing);
         current.insert(t.clone(), c);
     }
-    let cost_before: f64 = current.values().sum();
+    let all_queries: Vec<usize> = {
+        let mut q: Vec<usize> = model.query_tables.keys().copied().collect();
+        q.sort();
+        q
+    };
+    let total = |model: &mut Model, chosen: &[usize]| -> f64 {
+        all_queries
+            .iter()
+            .map(|&q| model.query_cost(q, chosen, &existing) * model.weight(q))
+            .sum()
+    };
+    let cost_before = total(&mut model, &[]);
+    if verified {
+        // The planner cannot be asked without the database's real indexes.
+        cost_without = cost_before;
+    }
 
     let data_bytes: f64 = catalog
         .tables
@@ -399,8 +530,7 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
                 if used + delta > budget {
                     return;
                 }
-                let config = config_on(model, &next, &existing, table);
-                let new_cost = model.table_cost(table, &config);
+                let new_cost = model.evaluate(table, &next, &existing);
                 let benefit = current[table] - new_cost;
                 if benefit <= current[table] * 1e-6 + 1e-9 {
                     return;
@@ -498,9 +628,7 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
         };
         chosen = next;
         used += delta;
-        let config = config_on(&model, &chosen, &existing, &table);
-        let c = model.table_cost(&table, &config);
-        current.insert(table, c);
+        refresh(&mut model, &mut current, &table, &chosen, &existing, verified);
     }
     // A later step can make an earlier pick useless (a composite serving what a one-column index served):
     // drop chosen indexes that no longer save anything, the least useful first.
@@ -508,11 +636,10 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
         let mut worst: Option<(f64, usize)> = None;
         for pos in 0..chosen.len() {
             let table = model.defs[chosen[pos]].table.clone();
-            let with = config_on(&model, &chosen, &existing, &table);
             let mut rest = chosen.clone();
             rest.remove(pos);
-            let without = config_on(&model, &rest, &existing, &table);
-            let saving = model.table_cost(&table, &without) - model.table_cost(&table, &with);
+            let saving =
+                model.evaluate(&table, &rest, &existing) - model.evaluate(&table, &chosen, &existing);
             if saving <= 0.0 && worst.is_none_or(|(w, _)| saving < w) {
                 worst = Some((saving, pos));
             }
@@ -521,11 +648,9 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
         let removed = chosen.remove(pos);
         used -= model.sizes[removed];
         let table = model.defs[removed].table.clone();
-        let config = config_on(&model, &chosen, &existing, &table);
-        let c = model.table_cost(&table, &config);
-        current.insert(table, c);
+        refresh(&mut model, &mut current, &table, &chosen, &existing, verified);
     }
-    let cost_after: f64 = current.values().sum();
+    let cost_after = total(&mut model, &chosen);
 
     // Which index each slot reads through, before and after.
     let mut recommendations = vec![];
@@ -537,12 +662,21 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
         for s in model.by_table.get(t).cloned().unwrap_or_default() {
             let (b, _) = model.slot_cost(s, &before_cfg);
             let (a, by) = model.slot_cost(s, &after_cfg);
-            let e = per_query.entry(model.slots[s].query).or_default();
-            e.0 += b;
-            e.1 += a;
+            if !verified {
+                let e = per_query.entry(model.slots[s].query).or_default();
+                e.0 += b;
+                e.1 += a;
+            }
             if let Some(i) = by {
                 used_by.entry(i).or_default().push(s);
             }
+        }
+    }
+    if verified {
+        for &q in &all_queries {
+            let b = model.query_cost(q, &[], &existing);
+            let a = model.query_cost(q, &chosen, &existing);
+            per_query.insert(q, (b, a));
         }
     }
     for &i in &chosen {
@@ -553,12 +687,27 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
             .flatten()
             .map(|&s| model.slots[s].query)
             .collect();
+        // The benefit of this index: what the workload costs without it, minus with it.
+        let without: Vec<usize> = chosen.iter().copied().filter(|&x| x != i).collect();
+        let benefit = model.evaluate(&def.table, &without, &existing)
+            - model.evaluate(&def.table, &chosen, &existing);
+        // With the planner, the queries it serves are those it makes cheaper.
+        if verified {
+            queries.clear();
+            for q in model.table_queries.get(&def.table).cloned().unwrap_or_default() {
+                if model.query_cost(q, &chosen, &existing)
+                    < model.query_cost(q, &without, &existing) - 1e-9
+                {
+                    queries.push(q);
+                }
+            }
+            let slots: Vec<usize> = (0..model.slots.len())
+                .filter(|&s| queries.contains(&model.slots[s].query))
+                .collect();
+            used_by.insert(i, slots);
+        }
         queries.sort();
         queries.dedup();
-        // The benefit of this index: the cost of its table without it, minus with it.
-        let cfg = config_on(&model, &chosen, &existing, &def.table);
-        let without: Vec<usize> = cfg.iter().copied().filter(|&x| x != i).collect();
-        let benefit = model.table_cost(&def.table, &without) - model.table_cost(&def.table, &cfg);
         recommendations.push(Recommendation {
             table: index::qualified(&def.table),
             columns: def.columns(),
@@ -665,6 +814,29 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
         data_bytes,
         candidates: atomic.len(),
         evaluations: model.evaluations,
+        verified,
+        planner_calls: model.what_if.as_ref().map(|w| w.calls()).unwrap_or(0),
+    }
+}
+
+/// After a step: the costs it can have moved (the table's, or with the planner every table's, since a
+/// query spans tables).
+fn refresh(
+    model: &mut Model,
+    current: &mut HashMap<QualifiedName, f64>,
+    table: &QualifiedName,
+    chosen: &[usize],
+    existing: &HashMap<QualifiedName, Vec<usize>>,
+    verified: bool,
+) {
+    let tables: Vec<QualifiedName> = if verified {
+        current.keys().cloned().collect()
+    } else {
+        vec![table.clone()]
+    };
+    for t in tables {
+        let c = model.evaluate(&t, chosen, existing);
+        current.insert(t, c);
     }
 }
 
