@@ -308,12 +308,19 @@ impl<'a> Model<'a> {
                 return c;
             }
         }
-        let slots: Vec<usize> = (0..self.slots.len()).filter(|&s| self.slots[s].query == q).collect();
+        let slots: Vec<usize> = (0..self.slots.len())
+            .filter(|&s| self.slots[s].query == q)
+            .collect();
         let mut total = 0.0;
         for s in slots {
             let table = self.slots[s].table.clone();
             let mut cfg = existing.get(&table).cloned().unwrap_or_default();
-            cfg.extend(relevant.iter().copied().filter(|&i| self.defs[i].table == table));
+            cfg.extend(
+                relevant
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.defs[i].table == table),
+            );
             total += self.slot_cost(s, &cfg).0;
         }
         total
@@ -335,7 +342,12 @@ impl<'a> Model<'a> {
                 .sum();
         }
         let mut cfg = existing.get(table).cloned().unwrap_or_default();
-        cfg.extend(chosen.iter().copied().filter(|&i| &self.defs[i].table == table));
+        cfg.extend(
+            chosen
+                .iter()
+                .copied()
+                .filter(|&i| &self.defs[i].table == table),
+        );
         self.table_cost(table, &cfg)
     }
 
@@ -374,8 +386,15 @@ pub fn advise_with<'a>(
     let mut query_tables: HashMap<usize, BTreeSet<QualifiedName>> = HashMap::new();
     let mut table_queries: HashMap<QualifiedName, Vec<usize>> = HashMap::new();
     for s in &all_slots {
-        if query_tables.entry(s.query).or_default().insert(s.table.clone()) {
-            table_queries.entry(s.table.clone()).or_default().push(s.query);
+        if query_tables
+            .entry(s.query)
+            .or_default()
+            .insert(s.table.clone())
+        {
+            table_queries
+                .entry(s.table.clone())
+                .or_default()
+                .push(s.query);
         }
     }
     let verified = what_if.is_some();
@@ -628,7 +647,14 @@ pub fn advise_with<'a>(
         };
         chosen = next;
         used += delta;
-        refresh(&mut model, &mut current, &table, &chosen, &existing, verified);
+        refresh(
+            &mut model,
+            &mut current,
+            &table,
+            &chosen,
+            &existing,
+            verified,
+        );
     }
     // A later step can make an earlier pick useless (a composite serving what a one-column index served):
     // drop chosen indexes that no longer save anything, the least useful first.
@@ -638,8 +664,8 @@ pub fn advise_with<'a>(
             let table = model.defs[chosen[pos]].table.clone();
             let mut rest = chosen.clone();
             rest.remove(pos);
-            let saving =
-                model.evaluate(&table, &rest, &existing) - model.evaluate(&table, &chosen, &existing);
+            let saving = model.evaluate(&table, &rest, &existing)
+                - model.evaluate(&table, &chosen, &existing);
             if saving <= 0.0 && worst.is_none_or(|(w, _)| saving < w) {
                 worst = Some((saving, pos));
             }
@@ -648,7 +674,14 @@ pub fn advise_with<'a>(
         let removed = chosen.remove(pos);
         used -= model.sizes[removed];
         let table = model.defs[removed].table.clone();
-        refresh(&mut model, &mut current, &table, &chosen, &existing, verified);
+        refresh(
+            &mut model,
+            &mut current,
+            &table,
+            &chosen,
+            &existing,
+            verified,
+        );
     }
     let cost_after = total(&mut model, &chosen);
 
@@ -694,7 +727,12 @@ pub fn advise_with<'a>(
         // With the planner, the queries it serves are those it makes cheaper.
         if verified {
             queries.clear();
-            for q in model.table_queries.get(&def.table).cloned().unwrap_or_default() {
+            for q in model
+                .table_queries
+                .get(&def.table)
+                .cloned()
+                .unwrap_or_default()
+            {
                 if model.query_cost(q, &chosen, &existing)
                     < model.query_cost(q, &without, &existing) - 1e-9
                 {

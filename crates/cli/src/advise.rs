@@ -64,19 +64,58 @@ pub fn advise(
         workload_files(paths)?
     };
     let workload = load_workload_with(g, &files, extra, &mut sources)?;
-    let advice = dbarch_advisor::advise(
-        &workload,
-        &catalog,
-        &stats,
-        &Options {
-            budget,
-            strategy: if greedy {
-                Strategy::Greedy
-            } else {
-                Strategy::Extend
-            },
+    let options = Options {
+        budget,
+        strategy: if greedy {
+            Strategy::Greedy
+        } else {
+            Strategy::Extend
         },
-    );
+    };
+    // With a database that has HypoPG, the planner costs every configuration the selection weighs.
+    let mut notes = vec![];
+    let advice = match db {
+        Some(db) => {
+            let target = dbarch_live::target((!db.is_empty()).then_some(db))?;
+            let mut client = dbarch_live::connect_read_only(&target)?;
+            if dbarch_live::hypopg::available(&mut client) {
+                let texts: Vec<String> = workload
+                    .queries
+                    .iter()
+                    .map(|q| q.statement.sql.clone())
+                    .collect();
+                let mut what_if = dbarch_live::HypoPg::new(&mut client, texts)
+                    .map_err(|e| format!("{}: HypoPG: {e}", target.shown))?;
+                let advice = dbarch_advisor::advise_with(
+                    &workload,
+                    &catalog,
+                    &stats,
+                    &options,
+                    Some(&mut what_if),
+                );
+                for (q, why) in &what_if.failures {
+                    notes.push(format!(
+                        "{}: the planner could not plan it ({why}); the offline model stands in",
+                        place(&workload, &sources, *q)
+                    ));
+                }
+                advice
+            } else {
+                notes.push(format!(
+                    "{}: HypoPG is not installed there (CREATE EXTENSION hypopg): costs are the offline model's",
+                    target.shown
+                ));
+                dbarch_advisor::advise(&workload, &catalog, &stats, &options)
+            }
+        }
+        None => dbarch_advisor::advise(&workload, &catalog, &stats, &options),
+    };
+    if !matches!(g.format, Format::Json) || g.verbose {
+        let mut err = anstream::stderr();
+        for n in &notes {
+            let _ = std::io::Write::write_fmt(&mut err, format_args!("note: {n}\n"));
+        }
+    }
     let text = match g.format {
         Format::Json => json(&advice, &workload, &sources)? + "\n",
         _ => human(&advice, &workload, &sources, &stats),
@@ -200,7 +239,15 @@ fn human(
     };
     let _ = writeln!(
         s,
-        "\nWorkload cost (estimated, calls x cost): {} with the existing indexes -> {} with these ({:.3} -> {:.3} of the cost without any index); {} of new indexes.",
+        "\nWorkload cost ({}, calls x cost): {} with the existing indexes -> {} with these ({:.3} -> {:.3} of the cost without any index); {} of new indexes.",
+        if a.verified {
+            format!(
+                "planner costs with hypothetical indexes, {} planner calls",
+                a.planner_calls
+            )
+        } else {
+            "estimated".to_string()
+        },
         amount(a.cost_before),
         amount(a.cost_after),
         rel(a.cost_before),

@@ -101,10 +101,75 @@ fn advise_reads_statistics_and_pg_stat_statements() {
     assert_eq!(rec["columns"][0], "account_id", "{v:#}");
     // The statistics came from the database: 200,000 rows, not the 10,000 assumed without them.
     assert!(v["data_bytes"].as_f64().unwrap() > 5e6, "{v:#}");
+    assert_eq!(
+        v["verified"], false,
+        "no HypoPG in this database: the offline model"
+    );
     // Without pg_stat_statements and without workload files there is nothing to advise on: one line.
     let o = dbarch(&["advise", "--db", &url], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("pg_stat_statements"), "{}", stderr(&o));
+}
+
+#[test]
+fn advise_with_hypopg_verifies_with_the_planner() {
+    let c = cluster();
+    let mut db = database(&c, "whatif");
+    db.batch_execute(
+        "CREATE EXTENSION hypopg;
+         CREATE EXTENSION pg_stat_statements;
+         CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint NOT NULL,
+                              status text NOT NULL, total numeric NOT NULL, placed_at timestamptz NOT NULL);
+         INSERT INTO orders (customer_id, status, total, placed_at)
+           SELECT g % 20000, (ARRAY['open', 'paid', 'shipped', 'closed'])[1 + g % 4], g % 500, now() - (g || ' minutes')::interval
+           FROM generate_series(1, 300000) g;
+         ANALYZE orders;
+         SELECT pg_stat_statements_reset();",
+    )
+    .unwrap();
+    // The application's queries, recorded by pg_stat_statements.
+    for i in 0..30 {
+        db.query(
+            "SELECT id, total FROM orders WHERE customer_id = $1 ORDER BY placed_at DESC LIMIT 10",
+            &[&(i as i64)],
+        )
+        .unwrap();
+    }
+    let before: i64 = db
+        .query_one("SELECT count(*) FROM pg_class", &[])
+        .unwrap()
+        .get(0);
+    let url = c.url("whatif");
+    let o = dbarch(&["advise", "--db", &url, "--format", "json"], &repo());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["verified"], true, "{v:#}");
+    assert!(v["planner_calls"].as_u64().unwrap() > 0);
+    let rec = v["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["columns"][0] == "customer_id")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    let q = rec["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["sql"].as_str().unwrap().contains("customer_id = $1"))
+        .unwrap_or_else(|| panic!("{rec:#}"));
+    let (b, a) = (
+        q["cost_before"].as_f64().unwrap(),
+        q["cost_after"].as_f64().unwrap(),
+    );
+    // Planner costs: a sequential scan of 300,000 rows costs thousands, the index scan a few dozen.
+    assert!(b > 1000.0 && a < b / 10.0, "{q}");
+    assert_eq!(q["calls"], 30);
+    // Nothing was created, and no hypothetical index outlives the command.
+    let after: i64 = db
+        .query_one("SELECT count(*) FROM pg_class", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(before, after);
 }
 
 #[test]

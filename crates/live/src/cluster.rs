@@ -154,7 +154,7 @@ impl TempCluster {
         let data = self.data_dir();
         let log = self.dir.path().join("server.log");
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=30 -c shared_buffers=32MB",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=30 -c shared_buffers=32MB -c shared_preload_libraries=pg_stat_statements",
             self.port,
             self.dir.path().display()
         );

@@ -4,12 +4,14 @@
 
 pub mod cluster;
 pub mod connect;
+pub mod hypopg;
 pub mod inspect;
 pub mod introspect;
 pub mod trace;
 
 pub use cluster::{ClusterError, TempCluster};
 pub use connect::{ConnectError, Target, connect_read_only, target};
+pub use hypopg::HypoPg;
 pub use inspect::{Limits, inspect};
 pub use introspect::{IntrospectError, pg_stat_statements_csv, schema_ddl, statistics};
 pub use trace::{
