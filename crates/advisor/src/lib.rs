@@ -164,6 +164,9 @@ pub trait WhatIf {
     fn query_cost(&mut self, query: usize, indexes: &[&IndexDef]) -> Option<f64>;
     /// The size of a hypothetical index, in bytes.
     fn index_size(&mut self, index: &IndexDef) -> Option<f64>;
+    /// Whether this kind of index can be simulated (HypoPG has no GIN): candidates it cannot are left
+    /// out when the planner verifies, since nothing could back their costs.
+    fn supports(&self, index: &IndexDef) -> bool;
     /// Planner calls made so far.
     fn calls(&self) -> usize;
 }
@@ -175,6 +178,7 @@ struct Model<'a> {
     query_tables: HashMap<usize, BTreeSet<QualifiedName>>,
     table_queries: HashMap<QualifiedName, Vec<usize>>,
     planner: HashMap<(usize, Vec<usize>), f64>,
+    applicable: HashMap<(usize, usize), bool>,
     slots: Vec<Slot>,
     by_table: HashMap<QualifiedName, Vec<usize>>,
     tables: HashMap<QualifiedName, &'a Table>,
@@ -292,7 +296,7 @@ impl<'a> Model<'a> {
         let mut relevant: Vec<usize> = chosen
             .iter()
             .copied()
-            .filter(|&i| tables.contains(&self.defs[i].table))
+            .filter(|&i| tables.contains(&self.defs[i].table) && self.applies(q, i))
             .collect();
         relevant.sort();
         if self.what_if.is_some() {
@@ -349,6 +353,29 @@ impl<'a> Model<'a> {
                 .filter(|&i| &self.defs[i].table == table),
         );
         self.table_cost(table, &cfg)
+    }
+
+    /// Whether an index can change a query's plan: its leading key is a column (or expression) the
+    /// query searches, joins, sorts or reads on that table. Others are left out of the planner's
+    /// configuration for the query, so adding them costs no planner call.
+    fn applies(&mut self, q: usize, i: usize) -> bool {
+        if let Some(&a) = self.applicable.get(&(q, i)) {
+            return a;
+        }
+        let def = &self.defs[i];
+        let lead = def.keys.first().map(|k| k.id());
+        let a = lead.is_some_and(|lead| {
+            self.slots.iter().any(|s| {
+                s.query == q
+                    && s.table == def.table
+                    && (s.conds.iter().any(|c| c.key_id() == lead)
+                        || s.joins.iter().any(|(c, _)| *c == lead)
+                        || s.order.iter().any(|(c, _)| *c == lead)
+                        || s.needed.as_ref().is_some_and(|n| n.contains(&lead)))
+            })
+        });
+        self.applicable.insert((q, i), a);
+        a
     }
 
     fn weight(&self, q: usize) -> f64 {
@@ -412,6 +439,7 @@ pub fn advise_with<'a>(
         query_tables,
         table_queries,
         planner: HashMap::new(),
+        applicable: HashMap::new(),
         slots: all_slots,
         by_table,
         tables,
@@ -441,6 +469,9 @@ pub fn advise_with<'a>(
     let mut attributes: HashMap<QualifiedName, BTreeSet<Key>> = HashMap::new();
     for s in 0..model.slots.len() {
         for def in candidates(&model.slots[s], stats) {
+            if model.what_if.as_ref().is_some_and(|w| !w.supports(&def)) {
+                continue;
+            }
             let served = existing
                 .get(&def.table)
                 .is_some_and(|ex| ex.iter().any(|&e| model.defs[e].serves(&def)));
@@ -521,8 +552,6 @@ pub fn advise_with<'a>(
     };
     // Extend.
     let budget = budget_bytes.unwrap_or(f64::INFINITY);
-    let mut chosen: Vec<usize> = vec![];
-    let mut used = 0.0;
     let config_on = |model: &Model,
                      chosen: &[usize],
                      existing: &HashMap<QualifiedName, Vec<usize>>,
@@ -537,153 +566,182 @@ pub fn advise_with<'a>(
         );
         v
     };
-    loop {
-        // (benefit per byte, benefit, new chosen set, size delta)
-        let mut best: Option<(f64, f64, Vec<usize>, f64, QualifiedName)> = None;
-        let consider =
-            |model: &mut Model,
-             next: Vec<usize>,
-             delta: f64,
-             table: &QualifiedName,
-             best: &mut Option<(f64, f64, Vec<usize>, f64, QualifiedName)>| {
-                if used + delta > budget {
-                    return;
-                }
-                let new_cost = model.evaluate(table, &next, &existing);
-                let benefit = current[table] - new_cost;
-                if benefit <= current[table] * 1e-6 + 1e-9 {
-                    return;
-                }
-                let ratio = benefit / delta.max(8192.0);
-                if best.as_ref().is_none_or(|b| ratio > b.0) {
-                    *best = Some((ratio, benefit, next, delta, table.clone()));
-                }
-            };
-        for &c in &atomic {
-            if chosen.contains(&c) {
-                continue;
-            }
-            let def = model.defs[c].clone();
-            if !current.contains_key(&def.table)
-                || chosen.iter().any(|&x| model.defs[x].serves(&def))
-            {
-                continue;
-            }
-            let mut next = chosen.clone();
-            next.push(c);
-            let size = model.sizes[c];
-            consider(&mut model, next, size, &def.table, &mut best);
-        }
-        for pos in 0..chosen.len() {
-            if options.strategy == Strategy::Greedy {
-                break;
-            }
-            let base = model.defs[chosen[pos]].clone();
-            if base.method != Method::Btree {
-                continue;
-            }
-            let mut widened = vec![];
-            if base.keys.len() < MAX_KEYS {
-                for attr in attributes.get(&base.table).into_iter().flatten() {
-                    if base.keys.iter().any(|k| k.id() == attr.id()) {
-                        continue;
-                    }
-                    let mut d = base.clone();
-                    d.keys.push(attr.clone());
-                    d.include
-                        .retain(|c| c != &attr.column || attr.expression.is_some());
-                    widened.push(d);
-                }
-            }
-            // INCLUDE the other columns a slot reads, for an index-only scan.
-            for &s in model.by_table.get(&base.table).into_iter().flatten() {
-                let Some(needed) = &model.slots[s].needed else {
-                    continue;
-                };
-                let missing: Vec<String> = needed
-                    .iter()
-                    .filter(|c| {
-                        !base
-                            .keys
-                            .iter()
-                            .any(|k| k.expression.is_none() && &&k.column == c)
-                            && !base.include.contains(c)
-                            && base.predicate.as_ref().is_none_or(|p| &&p.column != c)
-                    })
-                    .cloned()
-                    .collect();
-                if missing.is_empty() || missing.len() + base.include.len() > MAX_INCLUDE {
+    // Lazy evaluation (as in CELF): a step's saving per byte is assumed not to grow as the configuration
+    // grows, so the saving an option showed at an earlier step bounds it now; options are tried from the
+    // highest bound down, and the search stops when the best exact ratio found beats every bound left.
+    //
+    // Two passes: saving per byte, which fills a small budget well, and saving per square root of the
+    // bytes, which prefers the larger indexes that save the most; the cheaper result is kept. The cost
+    // caches are shared, so the second pass costs far fewer evaluations than the first.
+    let initial = current.clone();
+    let exponents: &[f64] = if options.strategy == Strategy::Greedy {
+        &[1.0]
+    } else {
+        &[1.0, 0.5]
+    };
+    let mut best_pass: Option<(f64, Vec<usize>, f64)> = None;
+    for &exponent in exponents {
+        let mut chosen: Vec<usize> = vec![];
+        let mut used = 0.0;
+        let mut current = initial.clone();
+        let mut bounds: HashMap<(usize, usize), f64> = HashMap::new();
+        loop {
+            // (option key: (replaced index or usize::MAX, new index), new chosen set, size delta, table)
+            let mut pending: Vec<((usize, usize), Vec<usize>, f64, QualifiedName)> = vec![];
+            for &c in &atomic {
+                if chosen.contains(&c) {
                     continue;
                 }
-                // Carrying wide values (jsonb documents, long text) in the index costs more than the heap
-                // visits it saves on any realistic cache.
-                let table = model.tables[&base.table];
-                let ts = stats.table(&base.table);
-                let width: f64 = missing
-                    .iter()
-                    .map(|c| slots::column_width(table, ts, c))
-                    .sum();
-                if width > MAX_INCLUDE_WIDTH {
-                    continue;
-                }
-                let mut d = base.clone();
-                d.include.extend(missing);
-                d.include.sort();
-                widened.push(d);
-            }
-            for d in widened {
-                let id = model.id(d);
-                if chosen.contains(&id) {
+                let def = model.defs[c].clone();
+                if !current.contains_key(&def.table)
+                    || chosen.iter().any(|&x| model.defs[x].serves(&def))
+                {
                     continue;
                 }
                 let mut next = chosen.clone();
-                next[pos] = id;
-                let delta = model.sizes[id] - model.sizes[chosen[pos]];
-                consider(&mut model, next, delta, &base.table, &mut best);
+                next.push(c);
+                let size = model.sizes[c];
+                pending.push(((usize::MAX, c), next, size, def.table.clone()));
             }
-        }
-        let Some((_, _, next, delta, table)) = best else {
-            break;
-        };
-        chosen = next;
-        used += delta;
-        refresh(
-            &mut model,
-            &mut current,
-            &table,
-            &chosen,
-            &existing,
-            verified,
-        );
-    }
-    // A later step can make an earlier pick useless (a composite serving what a one-column index served):
-    // drop chosen indexes that no longer save anything, the least useful first.
-    loop {
-        let mut worst: Option<(f64, usize)> = None;
-        for pos in 0..chosen.len() {
-            let table = model.defs[chosen[pos]].table.clone();
-            let mut rest = chosen.clone();
-            rest.remove(pos);
-            let saving = model.evaluate(&table, &rest, &existing)
-                - model.evaluate(&table, &chosen, &existing);
-            if saving <= 0.0 && worst.is_none_or(|(w, _)| saving < w) {
-                worst = Some((saving, pos));
+            for pos in 0..chosen.len() {
+                if options.strategy == Strategy::Greedy {
+                    break;
+                }
+                let base = model.defs[chosen[pos]].clone();
+                if base.method != Method::Btree {
+                    continue;
+                }
+                let mut widened = vec![];
+                if base.keys.len() < MAX_KEYS {
+                    for attr in attributes.get(&base.table).into_iter().flatten() {
+                        if base.keys.iter().any(|k| k.id() == attr.id()) {
+                            continue;
+                        }
+                        let mut d = base.clone();
+                        d.keys.push(attr.clone());
+                        d.include
+                            .retain(|c| c != &attr.column || attr.expression.is_some());
+                        widened.push(d);
+                    }
+                }
+                // INCLUDE the other columns a slot reads, for an index-only scan.
+                for &s in model.by_table.get(&base.table).into_iter().flatten() {
+                    let Some(needed) = &model.slots[s].needed else {
+                        continue;
+                    };
+                    let missing: Vec<String> = needed
+                        .iter()
+                        .filter(|c| {
+                            !base
+                                .keys
+                                .iter()
+                                .any(|k| k.expression.is_none() && &&k.column == c)
+                                && !base.include.contains(c)
+                                && base.predicate.as_ref().is_none_or(|p| &&p.column != c)
+                        })
+                        .cloned()
+                        .collect();
+                    if missing.is_empty() || missing.len() + base.include.len() > MAX_INCLUDE {
+                        continue;
+                    }
+                    // Carrying wide values (jsonb documents, long text) in the index costs more than the heap
+                    // visits it saves on any realistic cache.
+                    let table = model.tables[&base.table];
+                    let ts = stats.table(&base.table);
+                    let width: f64 = missing
+                        .iter()
+                        .map(|c| slots::column_width(table, ts, c))
+                        .sum();
+                    if width > MAX_INCLUDE_WIDTH {
+                        continue;
+                    }
+                    let mut d = base.clone();
+                    d.include.extend(missing);
+                    d.include.sort();
+                    widened.push(d);
+                }
+                for d in widened {
+                    let id = model.id(d);
+                    if chosen.contains(&id) {
+                        continue;
+                    }
+                    let mut next = chosen.clone();
+                    next[pos] = id;
+                    let delta = model.sizes[id] - model.sizes[chosen[pos]];
+                    pending.push(((chosen[pos], id), next, delta, base.table.clone()));
+                }
             }
+            pending.retain(|(_, _, delta, _)| used + delta <= budget);
+            let mut pending: Vec<(f64, (usize, usize), Vec<usize>, f64, QualifiedName)> = pending
+                .into_iter()
+                .map(|(k, n, d, t)| (bounds.get(&k).copied().unwrap_or(f64::INFINITY), k, n, d, t))
+                .collect();
+            pending.sort_by(|a, b| b.0.total_cmp(&a.0));
+            // (benefit per byte, new chosen set, size delta, table)
+            let mut best: Option<(f64, Vec<usize>, f64, QualifiedName)> = None;
+            for (bound, key, next, delta, table) in pending {
+                if best.as_ref().is_some_and(|b| b.0 >= bound) {
+                    break;
+                }
+                let new_cost = model.evaluate(&table, &next, &existing);
+                let benefit = current[&table] - new_cost;
+                let ratio = if benefit <= current[&table] * 1e-6 + 1e-9 {
+                    0.0
+                } else {
+                    benefit / delta.max(8192.0).powf(exponent)
+                };
+                bounds.insert(key, ratio);
+                if ratio > 0.0 && best.as_ref().is_none_or(|b| ratio > b.0) {
+                    best = Some((ratio, next, delta, table));
+                }
+            }
+            let Some((_, next, delta, table)) = best else {
+                break;
+            };
+            chosen = next;
+            used += delta;
+            refresh(
+                &mut model,
+                &mut current,
+                &table,
+                &chosen,
+                &existing,
+                verified,
+            );
         }
-        let Some((_, pos)) = worst else { break };
-        let removed = chosen.remove(pos);
-        used -= model.sizes[removed];
-        let table = model.defs[removed].table.clone();
-        refresh(
-            &mut model,
-            &mut current,
-            &table,
-            &chosen,
-            &existing,
-            verified,
-        );
+        // A later step can make an earlier pick useless (a composite serving what a one-column index served):
+        // drop chosen indexes that no longer save anything, the least useful first.
+        loop {
+            let mut worst: Option<(f64, usize)> = None;
+            for pos in 0..chosen.len() {
+                let table = model.defs[chosen[pos]].table.clone();
+                let mut rest = chosen.clone();
+                rest.remove(pos);
+                let saving = model.evaluate(&table, &rest, &existing)
+                    - model.evaluate(&table, &chosen, &existing);
+                if saving <= 0.0 && worst.is_none_or(|(w, _)| saving < w) {
+                    worst = Some((saving, pos));
+                }
+            }
+            let Some((_, pos)) = worst else { break };
+            let removed = chosen.remove(pos);
+            used -= model.sizes[removed];
+            let table = model.defs[removed].table.clone();
+            refresh(
+                &mut model,
+                &mut current,
+                &table,
+                &chosen,
+                &existing,
+                verified,
+            );
+        }
+        let cost = total(&mut model, &chosen);
+        if best_pass.as_ref().is_none_or(|b| cost < b.0 - 1e-9) {
+            best_pass = Some((cost, chosen, used));
+        }
     }
-    let cost_after = total(&mut model, &chosen);
+    let (cost_after, chosen, used) = best_pass.unwrap_or((cost_before, vec![], 0.0));
 
     // Which index each slot reads through, before and after.
     let mut recommendations = vec![];

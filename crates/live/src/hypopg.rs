@@ -184,6 +184,14 @@ impl WhatIf for HypoPg<'_> {
     fn calls(&self) -> usize {
         self.calls
     }
+
+    fn supports(&self, index: &IndexDef) -> bool {
+        // HypoPG simulates btree, brin, hash and bloom indexes.
+        matches!(
+            index.method,
+            dbarch_advisor::Method::Btree | dbarch_advisor::Method::Brin
+        )
+    }
 }
 
 impl Drop for HypoPg<'_> {
