@@ -13,6 +13,7 @@
 //!    column or by INCLUDE columns — until the budget is spent or no step helps.
 
 pub mod cost;
+pub mod explain;
 pub mod index;
 pub mod slots;
 

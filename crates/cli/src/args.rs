@@ -118,6 +118,24 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         db: String,
     },
+    /// Read an EXPLAIN (FORMAT JSON) plan: the tree with each node's own time and share, and the tips,
+    /// ranked by the time at stake (slow nodes, misestimates, missing indexes, spills, loops, heap
+    /// fetches, lossy bitmaps, parallel workers, JIT).
+    Explain {
+        /// A plan file (EXPLAIN (FORMAT JSON[, ANALYZE, BUFFERS]) output, or an auto_explain JSON entry).
+        #[arg(required_unless_present = "db")]
+        plan: Option<PathBuf>,
+        /// Plan a query on a live database instead (read-only session).
+        #[arg(long, value_name = "URL", requires = "query")]
+        db: Option<String>,
+        /// The query to plan with --db.
+        #[arg(long, value_name = "SQL")]
+        query: Option<String>,
+        /// With --db: run the query (EXPLAIN ANALYZE, BUFFERS) for real times; writes are refused by the
+        /// read-only session.
+        #[arg(long)]
+        analyze: bool,
+    },
     /// Migration histories.
     Migrate {
         #[command(subcommand)]

@@ -39,6 +39,18 @@ pub fn run(cli: Cli) -> Result<u8> {
             action: MigrateCommand::Manifest { path },
         } => migrate_manifest(&cli.global, path),
         Command::Inspect { db } => crate::live::inspect(&cli.global, db),
+        Command::Explain {
+            plan,
+            db,
+            query,
+            analyze,
+        } => crate::live::explain(
+            &cli.global,
+            plan.as_deref(),
+            db.as_deref(),
+            query.as_deref(),
+            *analyze,
+        ),
         Command::Advise {
             paths,
             schema,
@@ -263,14 +275,18 @@ pub(crate) fn emit(g: &Global, report: &Report, preface: &str) -> Result<u8> {
         Format::Markdown => render_markdown(report),
     };
     out(&text)?;
+    Ok(exit_code(g, report.max_severity()))
+}
+
+/// 1 when the worst finding is at or above the --severity threshold, else 0.
+pub(crate) fn exit_code(g: &Global, worst: Option<Severity>) -> u8 {
     let threshold = match g.severity {
         Threshold::Error => Some(Severity::Error),
         Threshold::Warning => Some(Severity::Warning),
         Threshold::Info => Some(Severity::Info),
         Threshold::Never => None,
     };
-    let failed = matches!((threshold, report.max_severity()), (Some(t), Some(m)) if m >= t);
-    Ok(if failed { 1 } else { 0 })
+    u8::from(matches!((threshold, worst), (Some(t), Some(m)) if m >= t))
 }
 
 fn migrate_manifest(g: &Global, dir: &Path) -> Result<u8> {

@@ -66,12 +66,50 @@ pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
         _ => dbarch_report::render_health(&report),
     };
     crate::commands::out(&text)?;
-    let threshold = match g.severity {
-        crate::args::Threshold::Error => Some(dbarch_report::Severity::Error),
-        crate::args::Threshold::Warning => Some(dbarch_report::Severity::Warning),
-        crate::args::Threshold::Info => Some(dbarch_report::Severity::Info),
-        crate::args::Threshold::Never => None,
+    Ok(crate::commands::exit_code(g, report.max_severity()))
+}
+
+/// `dbarch explain`: a plan file, or a query planned (and with --analyze run) on a live database.
+pub fn explain(
+    g: &crate::args::Global,
+    plan: Option<&std::path::Path>,
+    db: Option<&str>,
+    query: Option<&str>,
+    analyze: bool,
+) -> Result<u8> {
+    let (source, text) = match (plan, db, query) {
+        (Some(p), _, _) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?,
+        ),
+        (None, Some(db), Some(q)) => {
+            let target = dbarch_live::target((!db.is_empty()).then_some(db))?;
+            let mut client = dbarch_live::connect_read_only(&target)?;
+            let options = if analyze {
+                "FORMAT JSON, ANALYZE, BUFFERS"
+            } else {
+                "FORMAT JSON"
+            };
+            let rows = client
+                .simple_query(&format!("EXPLAIN ({options}) {q}"))
+                .map_err(|e| format!("{}: {}", target.shown, dbarch_live::connect::explain(&e)))?;
+            let text = rows
+                .into_iter()
+                .find_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                    _ => None,
+                })
+                .ok_or_else(|| format!("{}: EXPLAIN returned nothing", target.shown))?;
+            (format!("{} (query)", target.shown), text)
+        }
+        _ => return Err("give a plan file, or --db URL with --query SQL".into()),
     };
-    let failed = matches!((threshold, report.max_severity()), (Some(t), Some(m)) if m >= t);
-    Ok(if failed { 1 } else { 0 })
+    let top = dbarch_advisor::explain::parse(&source, &text)?;
+    let report = dbarch_advisor::explain::analyze(&source, &top);
+    let out = match g.format {
+        crate::args::Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        _ => dbarch_report::render_plan(&report),
+    };
+    crate::commands::out(&out)?;
+    Ok(crate::commands::exit_code(g, report.max_severity()))
 }

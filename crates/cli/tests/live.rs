@@ -187,3 +187,80 @@ fn unreachable_or_refused_is_one_clear_line() {
     assert!(!err.contains("s3cret"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn explain_names_the_missing_index_and_the_misestimate() {
+    let c = cluster();
+    let mut db = database(&c, "explain");
+    // a and b always agree: the planner, taking them as independent, expects some 200 times too few rows.
+    db.batch_execute(
+        "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, a integer NOT NULL, b integer NOT NULL, pad text);
+         INSERT INTO t (a, b, pad) SELECT g % 200, g % 200, repeat('x', 50) FROM generate_series(1, 200000) g;
+         ANALYZE t;",
+    )
+    .unwrap();
+    let url = c.url("explain");
+    let o = dbarch(
+        &[
+            "explain",
+            "--db",
+            &url,
+            "--query",
+            "SELECT id, pad FROM t WHERE a = 7 AND b = 7",
+            "--analyze",
+            "--format",
+            "json",
+        ],
+        &repo(),
+    );
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["analyzed"], true);
+    let tips = v["tips"].as_array().unwrap();
+    let seq = tips
+        .iter()
+        .find(|t| t["code"] == "PLN003")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(seq["fix"], "CREATE INDEX CONCURRENTLY ON t (a, b);");
+    let mis = tips
+        .iter()
+        .find(|t| t["code"] == "PLN002")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    // At least 100x: a warning (1000x would be an error).
+    assert!(mis["severity"] != "info", "{mis}");
+    // Writes are refused by the read-only session, even with --analyze.
+    let o = dbarch(
+        &[
+            "explain",
+            "--db",
+            &url,
+            "--query",
+            "DELETE FROM t",
+            "--analyze",
+        ],
+        &repo(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
+    let n: i64 = db.query_one("SELECT count(*) FROM t", &[]).unwrap().get(0);
+    assert_eq!(n, 200000);
+    // A plan file: the tree renders with each node's share of the time.
+    let dir = tempfile::tempdir().unwrap();
+    let plan = db
+        .simple_query("EXPLAIN (FORMAT JSON, ANALYZE) SELECT count(*) FROM t WHERE a = 3")
+        .unwrap()
+        .into_iter()
+        .find_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        })
+        .unwrap();
+    std::fs::write(dir.path().join("plan.json"), plan).unwrap();
+    let o = dbarch(&["explain", "plan.json"], dir.path());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Seq Scan on t"), "{}", stdout(&o));
+    std::fs::write(dir.path().join("bad.json"), "[{\"Plan\": ").unwrap();
+    let o = dbarch(&["explain", "bad.json"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json:1:"), "{}", stderr(&o));
+}

@@ -6,6 +6,7 @@ mod health;
 mod human;
 mod locks;
 mod markdown;
+mod plan;
 mod sarif;
 mod trace;
 
@@ -17,6 +18,7 @@ pub use locks::{
     HeldLock, LockLevel, LockReport, MigrationLocks, StatementLock, render_locks_human,
 };
 pub use markdown::render_markdown;
+pub use plan::{PlanNode, PlanReport, PlanTip, render_plan};
 pub use sarif::render_sarif;
 pub use trace::{
     MigrationTrace, Predicted, TraceReport, TraceSummary, TracedLock, TracedStatement,

@@ -1,0 +1,580 @@
+//! Reading EXPLAIN (FORMAT JSON) plans, with or without ANALYZE and BUFFERS: each node's own time and
+//! share, and the tips a performance engineer gives, ranked by the time at stake — the slowest nodes, row
+//! misestimates, sequential scans that a selective filter makes worth an index (named), rows removed by
+//! filters, sorts and hashes spilling to disk, nested loops with many loops, heap fetches in index-only
+//! scans, lossy bitmaps, parallel workers planned but not launched, JIT time.
+
+use dbarch_report::{Evidence, PlanNode, PlanReport, PlanTip, Severity};
+use dbarch_workload::{PredicateKind, QueryShape};
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}:{line}:{column}: {message}")]
+pub struct PlanError {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Read a plan: `EXPLAIN (FORMAT JSON)` output (an array of one object), the object itself, or an
+/// auto_explain entry (`{"Query Text": ..., "Plan": ...}`).
+pub fn parse(path: &str, text: &str) -> Result<Value, PlanError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| PlanError {
+        path: path.to_string(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    let top = match &v {
+        Value::Array(a) => a.first().cloned().unwrap_or(Value::Null),
+        other => other.clone(),
+    };
+    if top.get("Plan").is_none() {
+        return Err(PlanError {
+            path: path.to_string(),
+            line: 1,
+            column: 1,
+            message: "not an EXPLAIN (FORMAT JSON) plan: no \"Plan\" object".into(),
+        });
+    }
+    Ok(top)
+}
+
+fn num(v: &Value, k: &str) -> Option<f64> {
+    v.get(k).and_then(Value::as_f64)
+}
+
+fn text<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str)
+}
+
+fn label(n: &Value) -> String {
+    let mut l = text(n, "Node Type").unwrap_or("?").to_string();
+    if let Some(s) = text(n, "Strategy").filter(|s| *s != "Plain") {
+        if l == "Aggregate" {
+            l = format!("{s} Aggregate");
+        }
+    }
+    if let Some(j) = text(n, "Join Type").filter(|j| *j != "Inner") {
+        l = format!("{l} ({j})");
+    }
+    if let Some(i) = text(n, "Index Name") {
+        l = format!("{l} using {i}");
+    }
+    if let Some(r) = text(n, "Relation Name") {
+        let alias = text(n, "Alias").filter(|a| *a != r);
+        l = match alias {
+            Some(a) => format!("{l} on {r} {a}"),
+            None => format!("{l} on {r}"),
+        };
+    }
+    l
+}
+
+struct Walk {
+    nodes: Vec<PlanNode>,
+    raw: Vec<Value>,
+}
+
+fn walk(n: &Value, depth: usize, w: &mut Walk) {
+    let loops = num(n, "Actual Loops");
+    let total_ms = num(n, "Actual Total Time").map(|t| t * loops.unwrap_or(1.0));
+    let children: Vec<&Value> = n
+        .get("Plans")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let children_ms: f64 = children
+        .iter()
+        .filter_map(|c| {
+            num(c, "Actual Total Time").map(|t| t * num(c, "Actual Loops").unwrap_or(1.0))
+        })
+        .sum();
+    w.nodes.push(PlanNode {
+        depth,
+        label: label(n),
+        estimated_rows: num(n, "Plan Rows").unwrap_or(0.0),
+        actual_rows: num(n, "Actual Rows"),
+        loops,
+        exclusive_ms: total_ms.map(|t| (t - children_ms).max(0.0)),
+        share: None,
+        total_cost: num(n, "Total Cost").unwrap_or(0.0),
+    });
+    w.raw.push(n.clone());
+    for c in children {
+        walk(c, depth + 1, w);
+    }
+}
+
+/// The columns a filter tests with equality or a range, through the query-shape reader:
+/// `(status = 'open'::text) AND (created_at > ...)` -> `[status, created_at]`.
+fn filter_columns(filter: &str) -> Vec<(String, bool)> {
+    let Ok(parsed) = pg_query::parse(&format!("SELECT 1 FROM t WHERE {filter}")) else {
+        return vec![];
+    };
+    let Some(node) = parsed
+        .protobuf
+        .stmts
+        .first()
+        .and_then(|s| s.stmt.as_ref())
+        .and_then(|n| n.node.clone())
+    else {
+        return vec![];
+    };
+    let shapes = QueryShape::of(&node);
+    let Some(shape) = shapes.first() else {
+        return vec![];
+    };
+    let mut cols: Vec<(String, bool)> = shape
+        .predicates
+        .iter()
+        .filter(|p| p.expression.is_none())
+        .filter_map(|p| match p.kind {
+            PredicateKind::Equal | PredicateKind::In(_) => Some((p.column.clone(), true)),
+            PredicateKind::Range | PredicateKind::LikePrefix => Some((p.column.clone(), false)),
+            _ => None,
+        })
+        .collect();
+    // Equalities first, then ranges.
+    cols.sort_by_key(|(_, eq)| !eq);
+    cols.dedup();
+    cols
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tip(
+    tips: &mut Vec<PlanTip>,
+    code: &str,
+    name: &str,
+    severity: Severity,
+    node: usize,
+    message: String,
+    evidence: Vec<(&str, String)>,
+    fix: Option<String>,
+    at_stake_ms: f64,
+) {
+    tips.push(PlanTip {
+        code: code.into(),
+        name: name.into(),
+        severity,
+        node,
+        message,
+        evidence: evidence
+            .into_iter()
+            .map(|(n, v)| Evidence {
+                name: n.into(),
+                value: v,
+            })
+            .collect(),
+        fix,
+        at_stake_ms,
+    });
+}
+
+/// Analyse a parsed plan.
+pub fn analyze(source: &str, top: &Value) -> PlanReport {
+    let plan = &top["Plan"];
+    let mut w = Walk {
+        nodes: vec![],
+        raw: vec![],
+    };
+    walk(plan, 0, &mut w);
+    let execution_ms = num(top, "Execution Time");
+    let analyzed = w.nodes.first().is_some_and(|n| n.actual_rows.is_some());
+    let total = execution_ms
+        .or_else(|| w.nodes.first().and_then(|n| n.exclusive_ms.map(|_| 0.0)))
+        .filter(|t| *t > 0.0);
+    let root_cost = num(plan, "Total Cost").unwrap_or(0.0);
+    for n in &mut w.nodes {
+        n.share = match (n.exclusive_ms, total) {
+            (Some(ms), Some(t)) => Some(ms / t),
+            _ => None,
+        };
+    }
+    let mut tips = vec![];
+    // Time at stake of a node: its own time, or (not analysed) its cost's share of the root's, in cost units.
+    let stake = |i: usize, nodes: &[PlanNode]| -> f64 {
+        nodes[i]
+            .exclusive_ms
+            .unwrap_or(nodes[i].total_cost / root_cost.max(1.0))
+    };
+    for (i, n) in w.raw.iter().enumerate() {
+        let node = &w.nodes[i];
+        let kind = text(n, "Node Type").unwrap_or("");
+        let relation = text(n, "Relation Name").unwrap_or("");
+        let loops = node.loops.unwrap_or(1.0);
+        // Slowest nodes.
+        if let Some(share) = node.share {
+            if share >= 0.3 && node.exclusive_ms.unwrap_or(0.0) >= 1.0 {
+                tip(
+                    &mut tips,
+                    "PLN001",
+                    "slow-node",
+                    Severity::Info,
+                    i,
+                    format!(
+                        "{} takes {:.0} % of the time ({:.1} ms)",
+                        node.label,
+                        share * 100.0,
+                        node.exclusive_ms.unwrap_or(0.0)
+                    ),
+                    vec![],
+                    None,
+                    stake(i, &w.nodes),
+                );
+            }
+        }
+        // Row misestimates (per loop).
+        if let Some(actual) = node.actual_rows {
+            let est = node.estimated_rows.max(1.0);
+            let act = actual.max(1.0);
+            let factor = (est / act).max(act / est);
+            if factor >= 10.0 && (est.max(act) >= 100.0) {
+                let severity = if factor >= 1000.0 {
+                    Severity::Error
+                } else if factor >= 100.0 {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                };
+                let direction = if act > est { "under" } else { "over" };
+                tip(
+                    &mut tips,
+                    "PLN002",
+                    "row-misestimate",
+                    severity,
+                    i,
+                    format!(
+                        "{}: the planner {direction}estimated the rows {factor:.0}x ({:.0} estimated, {:.0} actual): plans above it were chosen for the wrong size",
+                        node.label, node.estimated_rows, actual
+                    ),
+                    vec![
+                        ("estimated", format!("{:.0}", node.estimated_rows)),
+                        ("actual", format!("{actual:.0}")),
+                        ("loops", format!("{loops:.0}")),
+                    ],
+                    Some(if relation.is_empty() {
+                        "ANALYZE the tables involved; for correlated columns CREATE STATISTICS (dependencies, mcv) ON ...".into()
+                    } else {
+                        format!(
+                            "ANALYZE {relation};  -- and for correlated columns: CREATE STATISTICS ON (col_a, col_b) FROM {relation};"
+                        )
+                    }),
+                    stake(i, &w.nodes),
+                );
+            }
+        }
+        // Sequential scans with a selective filter.
+        if kind == "Seq Scan" {
+            let removed = num(n, "Rows Removed by Filter").unwrap_or(0.0) * loops;
+            let kept = node.actual_rows.unwrap_or(node.estimated_rows) * loops;
+            let scanned = removed + kept;
+            let plan_rows = node.estimated_rows;
+            if let Some(filter) = text(n, "Filter") {
+                let selective = if analyzed {
+                    scanned >= 10_000.0 && kept / scanned.max(1.0) <= 0.05
+                } else {
+                    plan_rows <= 0.05 * num(n, "Plan Rows").unwrap_or(0.0).max(1.0)
+                        && root_cost > 1000.0
+                };
+                let cols = filter_columns(filter);
+                if selective && !cols.is_empty() {
+                    let mut keys: Vec<String> = vec![];
+                    let mut had_range = false;
+                    for (c, eq) in &cols {
+                        if had_range {
+                            break;
+                        }
+                        if !eq {
+                            had_range = true;
+                        }
+                        if !keys.contains(c) {
+                            keys.push(c.clone());
+                        }
+                    }
+                    tip(
+                        &mut tips,
+                        "PLN003",
+                        "seq-scan-with-selective-filter",
+                        Severity::Warning,
+                        i,
+                        format!(
+                            "sequential scan of {relation} keeps {kept:.0} of {scanned:.0} rows: an index on ({}) would read only those",
+                            keys.join(", ")
+                        ),
+                        vec![
+                            ("filter", filter.to_string()),
+                            ("rows removed", format!("{removed:.0}")),
+                        ],
+                        Some(format!(
+                            "CREATE INDEX CONCURRENTLY ON {relation} ({});",
+                            keys.join(", ")
+                        )),
+                        stake(i, &w.nodes),
+                    );
+                } else if removed >= 100_000.0 {
+                    tip(
+                        &mut tips,
+                        "PLN004",
+                        "rows-removed-by-filter",
+                        Severity::Info,
+                        i,
+                        format!(
+                            "{} reads {removed:.0} rows only to discard them",
+                            node.label
+                        ),
+                        vec![("filter", filter.to_string())],
+                        None,
+                        stake(i, &w.nodes),
+                    );
+                }
+            }
+        } else if let Some(removed) = num(n, "Rows Removed by Filter") {
+            let removed = removed * loops;
+            if removed >= 100_000.0 {
+                tip(
+                    &mut tips,
+                    "PLN004",
+                    "rows-removed-by-filter",
+                    Severity::Info,
+                    i,
+                    format!(
+                        "{} reads {removed:.0} rows only to discard them: an index matching the filter would skip them",
+                        node.label
+                    ),
+                    vec![("filter", text(n, "Filter").unwrap_or("").to_string())],
+                    None,
+                    stake(i, &w.nodes),
+                );
+            }
+        }
+        // Sorts and hashes spilling to disk.
+        if text(n, "Sort Space Type") == Some("Disk")
+            || text(n, "Sort Method").is_some_and(|m| m.contains("external"))
+        {
+            let kb = num(n, "Sort Space Used").unwrap_or(0.0);
+            tip(
+                &mut tips,
+                "PLN005",
+                "sort-spills-to-disk",
+                Severity::Warning,
+                i,
+                format!(
+                    "{} spills {kb:.0} kB to disk ({})",
+                    node.label,
+                    text(n, "Sort Method").unwrap_or("external")
+                ),
+                vec![("disk kB", format!("{kb:.0}"))],
+                Some(format!(
+                    "SET work_mem = '{}MB';  -- for this query or role; or an index that returns the rows in order",
+                    ((kb / 1024.0) * 2.0).ceil().max(8.0)
+                )),
+                stake(i, &w.nodes),
+            );
+        }
+        if let Some(batches) = num(n, "Hash Batches") {
+            if batches > 1.0 {
+                tip(
+                    &mut tips,
+                    "PLN005",
+                    "hash-spills-to-disk",
+                    Severity::Warning,
+                    i,
+                    format!(
+                        "{} runs in {batches:.0} batches: the hash table did not fit in work_mem",
+                        node.label
+                    ),
+                    vec![
+                        ("batches", format!("{batches:.0}")),
+                        (
+                            "peak memory kB",
+                            format!("{:.0}", num(n, "Peak Memory Usage").unwrap_or(0.0)),
+                        ),
+                    ],
+                    Some(format!(
+                        "SET work_mem = '{}MB';",
+                        (num(n, "Peak Memory Usage").unwrap_or(4096.0) * batches / 1024.0)
+                            .ceil()
+                            .max(8.0)
+                    )),
+                    stake(i, &w.nodes),
+                );
+            }
+        }
+        // Nested loops with many inner loops.
+        if kind == "Nested Loop" {
+            if let Some(inner) = w
+                .raw
+                .get(i + 1)
+                .and_then(|_| n.get("Plans"))
+                .and_then(Value::as_array)
+                .and_then(|p| p.get(1))
+            {
+                let inner_loops = num(inner, "Actual Loops").unwrap_or(0.0);
+                if inner_loops >= 10_000.0 {
+                    tip(
+                        &mut tips,
+                        "PLN006",
+                        "nested-loop-many-loops",
+                        Severity::Warning,
+                        i,
+                        format!(
+                            "nested loop runs its inner side {inner_loops:.0} times ({}): a hash or merge join, or a better index on the inner side, reads it once",
+                            label(inner)
+                        ),
+                        vec![("inner loops", format!("{inner_loops:.0}"))],
+                        None,
+                        stake(i, &w.nodes),
+                    );
+                }
+            }
+        }
+        // Heap fetches in index-only scans.
+        if kind == "Index Only Scan" {
+            let fetches = num(n, "Heap Fetches").unwrap_or(0.0) * loops;
+            let rows = node.actual_rows.unwrap_or(0.0) * loops;
+            if fetches >= 1000.0 && fetches >= 0.1 * rows {
+                tip(
+                    &mut tips,
+                    "PLN007",
+                    "heap-fetches",
+                    Severity::Warning,
+                    i,
+                    format!(
+                        "index-only scan on {relation} still visits the heap for {fetches:.0} of {rows:.0} rows: the visibility map is stale"
+                    ),
+                    vec![("heap fetches", format!("{fetches:.0}"))],
+                    Some(format!(
+                        "VACUUM {relation};  -- and let autovacuum keep up (autovacuum_vacuum_scale_factor)"
+                    )),
+                    stake(i, &w.nodes),
+                );
+            }
+        }
+        // Lossy bitmaps.
+        if let Some(lossy) = num(n, "Lossy Heap Blocks") {
+            if lossy > 0.0 {
+                tip(
+                    &mut tips,
+                    "PLN008",
+                    "lossy-bitmap",
+                    Severity::Info,
+                    i,
+                    format!(
+                        "{}: {lossy:.0} heap blocks went lossy (every row in them rechecked): the bitmap did not fit in work_mem",
+                        node.label
+                    ),
+                    vec![("lossy blocks", format!("{lossy:.0}"))],
+                    Some("SET work_mem = '64MB';  -- for this query".into()),
+                    stake(i, &w.nodes),
+                );
+            }
+        }
+        // Parallel workers planned and launched.
+        if let (Some(planned), Some(launched)) =
+            (num(n, "Workers Planned"), num(n, "Workers Launched"))
+        {
+            if launched < planned {
+                tip(
+                    &mut tips,
+                    "PLN009",
+                    "workers-not-launched",
+                    Severity::Warning,
+                    i,
+                    format!(
+                        "{}: {planned:.0} parallel workers planned, {launched:.0} launched: the pool (max_parallel_workers) was exhausted",
+                        node.label
+                    ),
+                    vec![],
+                    Some(
+                        "ALTER SYSTEM SET max_parallel_workers = ...;  -- or max_worker_processes"
+                            .into(),
+                    ),
+                    stake(i, &w.nodes),
+                );
+            }
+        }
+    }
+    // JIT.
+    if let (Some(jit), Some(exec)) = (top.get("JIT"), execution_ms) {
+        let t = jit
+            .get("Timing")
+            .and_then(|t| num(t, "Total"))
+            .unwrap_or(0.0);
+        if t >= 0.1 * exec && t >= 10.0 {
+            tip(
+                &mut tips,
+                "PLN010",
+                "jit-overhead",
+                Severity::Warning,
+                0,
+                format!("JIT compilation took {t:.0} ms of {exec:.0} ms"),
+                vec![(
+                    "functions",
+                    format!(
+                        "{:.0}",
+                        jit.get("Functions").and_then(Value::as_f64).unwrap_or(0.0)
+                    ),
+                )],
+                Some("SET jit = off;  -- or raise jit_above_cost".into()),
+                t,
+            );
+        }
+    }
+    tips.sort_by(|a, b| {
+        b.at_stake_ms
+            .total_cmp(&a.at_stake_ms)
+            .then(b.severity.cmp(&a.severity))
+    });
+    PlanReport {
+        source: source.to_string(),
+        analyzed,
+        planning_ms: num(top, "Planning Time"),
+        execution_ms,
+        total_cost: root_cost,
+        nodes: w.nodes,
+        tips,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = r#"[{"Plan": {"Node Type": "Sort", "Plan Rows": 5, "Actual Rows": 4800, "Actual Loops": 1,
+        "Actual Total Time": 120.0, "Total Cost": 1900.0, "Sort Method": "external merge", "Sort Space Type": "Disk", "Sort Space Used": 9000,
+        "Plans": [{"Node Type": "Seq Scan", "Relation Name": "orders", "Alias": "orders", "Plan Rows": 5, "Actual Rows": 4800,
+                   "Actual Loops": 1, "Actual Total Time": 100.0, "Total Cost": 1693.0,
+                   "Filter": "((status = 'open'::text) AND (customer_id = 42))", "Rows Removed by Filter": 995200}]},
+        "Planning Time": 0.2, "Execution Time": 121.0}]"#;
+
+    #[test]
+    fn reads_times_misestimates_and_the_missing_index() {
+        let top = parse("plan.json", PLAN).unwrap();
+        let r = analyze("plan.json", &top);
+        assert!(r.analyzed);
+        assert_eq!(r.nodes.len(), 2);
+        assert_eq!(r.nodes[1].label, "Seq Scan on orders");
+        assert!((r.nodes[0].exclusive_ms.unwrap() - 20.0).abs() < 1e-9);
+        let codes: Vec<&str> = r.tips.iter().map(|t| t.code.as_str()).collect();
+        assert!(codes.contains(&"PLN002"), "{codes:?}");
+        assert!(codes.contains(&"PLN005"), "{codes:?}");
+        let seq = r.tips.iter().find(|t| t.code == "PLN003").unwrap();
+        assert_eq!(
+            seq.fix.as_deref(),
+            Some("CREATE INDEX CONCURRENTLY ON orders (status, customer_id);")
+        );
+        let mis = r.tips.iter().find(|t| t.code == "PLN002").unwrap();
+        assert_eq!(mis.severity, Severity::Warning, "960x is past 100x");
+        // Ranked by time at stake: the scan (100 ms) first.
+        assert_eq!(r.tips[0].node, 1);
+    }
+
+    #[test]
+    fn bad_files_name_the_position() {
+        let e = parse("p.json", "[{\"Plan\": ").unwrap_err();
+        assert_eq!((e.path.as_str(), e.line), ("p.json", 1));
+        assert!(parse("p.json", "{\"x\": 1}").is_err());
+    }
+}
