@@ -130,16 +130,15 @@ fn btree_access(idx: &IndexDef, slot: &Slot, conds: &[&Cond]) -> Access {
         break;
     }
     // The partial index's own condition is implied by the slot's: count it as served.
-    if let Some(p) = &idx.predicate {
-        if let Some((i, c)) = conds
+    if let Some(p) = &idx.predicate
+        && let Some((i, c)) = conds
             .iter()
             .enumerate()
             .find(|(i, c)| !used[*i] && p.implied_by(c))
-        {
-            used[i] = true;
-            selectivity *= c.selectivity;
-            served += 1;
-        }
+    {
+        used[i] = true;
+        selectivity *= c.selectivity;
+        served += 1;
     }
     // ORDER BY served: the keys after the equality prefix are the order's columns, all in the index's
     // direction or all reversed.
@@ -170,10 +169,10 @@ fn btree_access(idx: &IndexDef, slot: &Slot, conds: &[&Cond]) -> Access {
 /// Cost of reading the slot's table through `idx` (None when the index cannot help this slot).
 pub fn index_scan(slot: &Slot, idx: &IndexDef, idx_bytes: f64, stats: &Stats) -> Option<f64> {
     let conds: Vec<&Cond> = slot.conds.iter().collect();
-    if let Some(p) = &idx.predicate {
-        if !conds.iter().any(|c| p.implied_by(c)) {
-            return None;
-        }
+    if let Some(p) = &idx.predicate
+        && !conds.iter().any(|c| p.implied_by(c))
+    {
+        return None;
     }
     let idx_pages = idx_bytes / PAGE;
     let ts = stats.table(&slot.table);
@@ -209,11 +208,11 @@ pub fn index_scan(slot: &Slot, idx: &IndexDef, idx_bytes: f64, stats: &Stats) ->
             };
             let mut plain = descent + index_io + heap + cpu;
             let sort = if a.ordered { 0.0 } else { sort_cost(slot) };
-            if let Some(k) = slot.limit {
-                if a.ordered || slot.order.is_empty() {
-                    plain *= (k / slot.output_rows).min(1.0);
-                    return Some(plain.max(descent));
-                }
+            if let Some(k) = slot.limit
+                && (a.ordered || slot.order.is_empty())
+            {
+                plain *= (k / slot.output_rows).min(1.0);
+                return Some(plain.max(descent));
             }
             plain += sort;
             // Bitmap scan: heap pages in physical order, never ordered, never index-only.

@@ -51,10 +51,10 @@ fn text<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
 
 fn label(n: &Value) -> String {
     let mut l = text(n, "Node Type").unwrap_or("?").to_string();
-    if let Some(s) = text(n, "Strategy").filter(|s| *s != "Plain") {
-        if l == "Aggregate" {
-            l = format!("{s} Aggregate");
-        }
+    if let Some(s) = text(n, "Strategy").filter(|s| *s != "Plain")
+        && l == "Aggregate"
+    {
+        l = format!("{s} Aggregate");
     }
     if let Some(j) = text(n, "Join Type").filter(|j| *j != "Inner") {
         l = format!("{l} ({j})");
@@ -205,25 +205,26 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
         let relation = text(n, "Relation Name").unwrap_or("");
         let loops = node.loops.unwrap_or(1.0);
         // Slowest nodes.
-        if let Some(share) = node.share {
-            if share >= 0.3 && node.exclusive_ms.unwrap_or(0.0) >= 1.0 {
-                tip(
-                    &mut tips,
-                    "PLN001",
-                    "slow-node",
-                    Severity::Info,
-                    i,
-                    format!(
-                        "{} takes {:.0} % of the time ({:.1} ms)",
-                        node.label,
-                        share * 100.0,
-                        node.exclusive_ms.unwrap_or(0.0)
-                    ),
-                    vec![],
-                    None,
-                    stake(i, &w.nodes),
-                );
-            }
+        if let Some(share) = node.share
+            && share >= 0.3
+            && node.exclusive_ms.unwrap_or(0.0) >= 1.0
+        {
+            tip(
+                &mut tips,
+                "PLN001",
+                "slow-node",
+                Severity::Info,
+                i,
+                format!(
+                    "{} takes {:.0} % of the time ({:.1} ms)",
+                    node.label,
+                    share * 100.0,
+                    node.exclusive_ms.unwrap_or(0.0)
+                ),
+                vec![],
+                None,
+                stake(i, &w.nodes),
+            );
         }
         // Row misestimates (per loop).
         if let Some(actual) = node.actual_rows {
@@ -373,61 +374,60 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
                 stake(i, &w.nodes),
             );
         }
-        if let Some(batches) = num(n, "Hash Batches") {
-            if batches > 1.0 {
-                tip(
-                    &mut tips,
-                    "PLN005",
-                    "hash-spills-to-disk",
-                    Severity::Warning,
-                    i,
-                    format!(
-                        "{} runs in {batches:.0} batches: the hash table did not fit in work_mem",
-                        node.label
+        if let Some(batches) = num(n, "Hash Batches")
+            && batches > 1.0
+        {
+            tip(
+                &mut tips,
+                "PLN005",
+                "hash-spills-to-disk",
+                Severity::Warning,
+                i,
+                format!(
+                    "{} runs in {batches:.0} batches: the hash table did not fit in work_mem",
+                    node.label
+                ),
+                vec![
+                    ("batches", format!("{batches:.0}")),
+                    (
+                        "peak memory kB",
+                        format!("{:.0}", num(n, "Peak Memory Usage").unwrap_or(0.0)),
                     ),
-                    vec![
-                        ("batches", format!("{batches:.0}")),
-                        (
-                            "peak memory kB",
-                            format!("{:.0}", num(n, "Peak Memory Usage").unwrap_or(0.0)),
-                        ),
-                    ],
-                    Some(format!(
-                        "SET work_mem = '{}MB';",
-                        (num(n, "Peak Memory Usage").unwrap_or(4096.0) * batches / 1024.0)
-                            .ceil()
-                            .max(8.0)
-                    )),
-                    stake(i, &w.nodes),
-                );
-            }
+                ],
+                Some(format!(
+                    "SET work_mem = '{}MB';",
+                    (num(n, "Peak Memory Usage").unwrap_or(4096.0) * batches / 1024.0)
+                        .ceil()
+                        .max(8.0)
+                )),
+                stake(i, &w.nodes),
+            );
         }
         // Nested loops with many inner loops.
-        if kind == "Nested Loop" {
-            if let Some(inner) = w
+        if kind == "Nested Loop"
+            && let Some(inner) = w
                 .raw
                 .get(i + 1)
                 .and_then(|_| n.get("Plans"))
                 .and_then(Value::as_array)
                 .and_then(|p| p.get(1))
-            {
-                let inner_loops = num(inner, "Actual Loops").unwrap_or(0.0);
-                if inner_loops >= 10_000.0 {
-                    tip(
-                        &mut tips,
-                        "PLN006",
-                        "nested-loop-many-loops",
-                        Severity::Warning,
-                        i,
-                        format!(
-                            "nested loop runs its inner side {inner_loops:.0} times ({}): a hash or merge join, or a better index on the inner side, reads it once",
-                            label(inner)
-                        ),
-                        vec![("inner loops", format!("{inner_loops:.0}"))],
-                        None,
-                        stake(i, &w.nodes),
-                    );
-                }
+        {
+            let inner_loops = num(inner, "Actual Loops").unwrap_or(0.0);
+            if inner_loops >= 10_000.0 {
+                tip(
+                    &mut tips,
+                    "PLN006",
+                    "nested-loop-many-loops",
+                    Severity::Warning,
+                    i,
+                    format!(
+                        "nested loop runs its inner side {inner_loops:.0} times ({}): a hash or merge join, or a better index on the inner side, reads it once",
+                        label(inner)
+                    ),
+                    vec![("inner loops", format!("{inner_loops:.0}"))],
+                    None,
+                    stake(i, &w.nodes),
+                );
             }
         }
         // Heap fetches in index-only scans.
@@ -453,47 +453,46 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
             }
         }
         // Lossy bitmaps.
-        if let Some(lossy) = num(n, "Lossy Heap Blocks") {
-            if lossy > 0.0 {
-                tip(
-                    &mut tips,
-                    "PLN008",
-                    "lossy-bitmap",
-                    Severity::Info,
-                    i,
-                    format!(
-                        "{}: {lossy:.0} heap blocks went lossy (every row in them rechecked): the bitmap did not fit in work_mem",
-                        node.label
-                    ),
-                    vec![("lossy blocks", format!("{lossy:.0}"))],
-                    Some("SET work_mem = '64MB';  -- for this query".into()),
-                    stake(i, &w.nodes),
-                );
-            }
+        if let Some(lossy) = num(n, "Lossy Heap Blocks")
+            && lossy > 0.0
+        {
+            tip(
+                &mut tips,
+                "PLN008",
+                "lossy-bitmap",
+                Severity::Info,
+                i,
+                format!(
+                    "{}: {lossy:.0} heap blocks went lossy (every row in them rechecked): the bitmap did not fit in work_mem",
+                    node.label
+                ),
+                vec![("lossy blocks", format!("{lossy:.0}"))],
+                Some("SET work_mem = '64MB';  -- for this query".into()),
+                stake(i, &w.nodes),
+            );
         }
         // Parallel workers planned and launched.
         if let (Some(planned), Some(launched)) =
             (num(n, "Workers Planned"), num(n, "Workers Launched"))
+            && launched < planned
         {
-            if launched < planned {
-                tip(
-                    &mut tips,
-                    "PLN009",
-                    "workers-not-launched",
-                    Severity::Warning,
-                    i,
-                    format!(
-                        "{}: {planned:.0} parallel workers planned, {launched:.0} launched: the pool (max_parallel_workers) was exhausted",
-                        node.label
-                    ),
-                    vec![],
-                    Some(
-                        "ALTER SYSTEM SET max_parallel_workers = ...;  -- or max_worker_processes"
-                            .into(),
-                    ),
-                    stake(i, &w.nodes),
-                );
-            }
+            tip(
+                &mut tips,
+                "PLN009",
+                "workers-not-launched",
+                Severity::Warning,
+                i,
+                format!(
+                    "{}: {planned:.0} parallel workers planned, {launched:.0} launched: the pool (max_parallel_workers) was exhausted",
+                    node.label
+                ),
+                vec![],
+                Some(
+                    "ALTER SYSTEM SET max_parallel_workers = ...;  -- or max_worker_processes"
+                        .into(),
+                ),
+                stake(i, &w.nodes),
+            );
         }
     }
     // JIT.

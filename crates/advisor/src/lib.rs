@@ -1016,10 +1016,10 @@ fn candidates(slot: &Slot, stats: &Stats) -> Vec<IndexDef> {
             .cloned(),
     );
     let mut with_range = keys.clone();
-    if let Some(r) = range {
-        if !keys.iter().any(|k| k.id() == r.key_id()) {
-            with_range.push(key_of(r));
-        }
+    if let Some(r) = range
+        && !keys.iter().any(|k| k.id() == r.key_id())
+    {
+        with_range.push(key_of(r));
     }
     for k in [keys, with_order, with_range] {
         if k.len() > 1 && k.len() <= MAX_KEYS {

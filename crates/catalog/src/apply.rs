@@ -612,10 +612,10 @@ impl Catalog {
             }
         }
         for c in &s.constraints {
-            if let Some(NodeEnum::Constraint(c)) = c.node.as_ref() {
-                if let Some(con) = self.constraint(&name, &mut t, c, &[], cx) {
-                    push_constraint(&mut t, con);
-                }
+            if let Some(NodeEnum::Constraint(c)) = c.node.as_ref()
+                && let Some(con) = self.constraint(&name, &mut t, c, &[], cx)
+            {
+                push_constraint(&mut t, con);
             }
         }
         self.tables.insert(name, Arc::new(t));
@@ -837,17 +837,17 @@ impl Catalog {
         let mut t = Table::new(name.clone());
         t.origin = cx.origin(rv.location);
         let mut cols = strings(&into.col_names);
-        if cols.is_empty() {
-            if let Some(NodeEnum::SelectStmt(sel)) = query_node {
-                for tl in &sel.target_list {
-                    if let Some(NodeEnum::ResTarget(r)) = tl.node.as_ref() {
-                        if !r.name.is_empty() {
-                            cols.push(r.name.clone());
-                        } else if let Some(v) = &r.val {
-                            if let Some(c) = column_refs(v).last() {
-                                cols.push(c.clone());
-                            }
-                        }
+        if cols.is_empty()
+            && let Some(NodeEnum::SelectStmt(sel)) = query_node
+        {
+            for tl in &sel.target_list {
+                if let Some(NodeEnum::ResTarget(r)) = tl.node.as_ref() {
+                    if !r.name.is_empty() {
+                        cols.push(r.name.clone());
+                    } else if let Some(v) = &r.val
+                        && let Some(c) = column_refs(v).last()
+                    {
+                        cols.push(c.clone());
                     }
                 }
             }
@@ -995,10 +995,10 @@ impl Catalog {
         let mut pending = vec![];
         match at(c.subtype) {
             At::AtAddColumn => {
-                if let Some(NodeEnum::ColumnDef(d)) = def {
-                    if !(c.missing_ok && t.column(&d.colname).is_some()) {
-                        self.add_column(&mut t, d, cx, &mut pending);
-                    }
+                if let Some(NodeEnum::ColumnDef(d)) = def
+                    && !(c.missing_ok && t.column(&d.colname).is_some())
+                {
+                    self.add_column(&mut t, d, cx, &mut pending);
                 }
             }
             At::AtColumnDefault => {
@@ -1060,18 +1060,18 @@ impl Catalog {
                 }
             }
             At::AtAlterColumnType => {
-                if let Some(NodeEnum::ColumnDef(d)) = def {
-                    if let (Some(col), Some(tn)) = (t.column_mut(&c.name), d.type_name.as_ref()) {
-                        col.data_type = data_type(tn).0;
-                    }
+                if let Some(NodeEnum::ColumnDef(d)) = def
+                    && let (Some(col), Some(tn)) = (t.column_mut(&c.name), d.type_name.as_ref())
+                {
+                    col.data_type = data_type(tn).0;
                 }
             }
             At::AtAddIdentity => {
-                if let Some(NodeEnum::Constraint(k)) = def {
-                    if let Some(col) = t.column_mut(&c.name) {
-                        col.identity = Some(Identity::from_generated_when(&k.generated_when));
-                        col.not_null = true;
-                    }
+                if let Some(NodeEnum::Constraint(k)) = def
+                    && let Some(col) = t.column_mut(&c.name)
+                {
+                    col.identity = Some(Identity::from_generated_when(&k.generated_when));
+                    col.not_null = true;
                 }
             }
             At::AtDropIdentity => {
@@ -1092,25 +1092,24 @@ impl Catalog {
             At::AtSetUnLogged => t.unlogged = true,
             At::AtChangeOwner => t.owner = c.newowner.as_ref().map(|r| r.rolename.clone()),
             At::AtAttachPartition => {
-                if let Some(NodeEnum::PartitionCmd(p)) = def {
-                    if let Some(child) = p.name.as_ref().map(|r| self.resolve(r)) {
-                        let bound = partition_bound_text(p.bound.as_ref());
-                        if let Some(ct) = self.tables.get_mut(&child).map(Arc::make_mut) {
-                            ct.partition_of = Some(PartitionOf {
-                                parent: name.clone(),
-                                bound,
-                            });
-                        }
+                if let Some(NodeEnum::PartitionCmd(p)) = def
+                    && let Some(child) = p.name.as_ref().map(|r| self.resolve(r))
+                {
+                    let bound = partition_bound_text(p.bound.as_ref());
+                    if let Some(ct) = self.tables.get_mut(&child).map(Arc::make_mut) {
+                        ct.partition_of = Some(PartitionOf {
+                            parent: name.clone(),
+                            bound,
+                        });
                     }
                 }
             }
             At::AtDetachPartition => {
-                if let Some(NodeEnum::PartitionCmd(p)) = def {
-                    if let Some(child) = p.name.as_ref().map(|r| self.resolve(r)) {
-                        if let Some(ct) = self.tables.get_mut(&child).map(Arc::make_mut) {
-                            ct.partition_of = None;
-                        }
-                    }
+                if let Some(NodeEnum::PartitionCmd(p)) = def
+                    && let Some(child) = p.name.as_ref().map(|r| self.resolve(r))
+                    && let Some(ct) = self.tables.get_mut(&child).map(Arc::make_mut)
+                {
+                    ct.partition_of = None;
                 }
             }
             At::AtAddInherit => {
@@ -1280,12 +1279,12 @@ impl Catalog {
                 }
             }
             Ot::ObjectView | Ot::ObjectMatview => {
-                if let Some(old) = rel {
-                    if let Some(mut v) = self.views.remove(&old) {
-                        let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
-                        Arc::make_mut(&mut v).name = new.clone();
-                        self.views.insert(new, v);
-                    }
+                if let Some(old) = rel
+                    && let Some(mut v) = self.views.remove(&old)
+                {
+                    let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
+                    Arc::make_mut(&mut v).name = new.clone();
+                    self.views.insert(new, v);
                 }
             }
             Ot::ObjectIndex => {
@@ -1311,12 +1310,12 @@ impl Catalog {
                 }
             }
             Ot::ObjectSequence => {
-                if let Some(old) = rel {
-                    if let Some(mut q) = self.sequences.remove(&old) {
-                        let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
-                        Arc::make_mut(&mut q).name = new.clone();
-                        self.sequences.insert(new, q);
-                    }
+                if let Some(old) = rel
+                    && let Some(mut q) = self.sequences.remove(&old)
+                {
+                    let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
+                    Arc::make_mut(&mut q).name = new.clone();
+                    self.sequences.insert(new, q);
                 }
             }
             Ot::ObjectColumn => {
@@ -1359,11 +1358,11 @@ impl Catalog {
                 }
             }
             Ot::ObjectTrigger => {
-                if let Some(table) = rel {
-                    if let Some(mut t) = self.triggers.remove(&(table.clone(), s.subname.clone())) {
-                        t.name = s.newname.clone();
-                        self.triggers.insert((table, s.newname.clone()), t);
-                    }
+                if let Some(table) = rel
+                    && let Some(mut t) = self.triggers.remove(&(table.clone(), s.subname.clone()))
+                {
+                    t.name = s.newname.clone();
+                    self.triggers.insert((table, s.newname.clone()), t);
                 }
             }
             Ot::ObjectPolicy => {
@@ -1391,10 +1390,10 @@ impl Catalog {
         t.name = new.clone();
         // A self-reference moves with the table.
         for c in t.constraints.iter_mut() {
-            if let ConstraintKind::ForeignKey(fk) = &mut c.kind {
-                if &fk.ref_table == old {
-                    fk.ref_table = new.clone();
-                }
+            if let ConstraintKind::ForeignKey(fk) = &mut c.kind
+                && &fk.ref_table == old
+            {
+                fk.ref_table = new.clone();
             }
         }
         self.tables.insert(new.clone(), Arc::new(t));
@@ -1432,10 +1431,10 @@ impl Catalog {
             .values_mut()
             .filter(|s| s.owned_by.as_ref().is_some_and(|(t, _)| t == old))
         {
-            if let Some((t, _)) = &mut Arc::make_mut(s).owned_by {
-                if t == old {
-                    *t = new.clone();
-                }
+            if let Some((t, _)) = &mut Arc::make_mut(s).owned_by
+                && t == old
+            {
+                *t = new.clone();
             }
         }
         let affected = |t: &Table| {
@@ -1447,16 +1446,16 @@ impl Catalog {
         for t in self.tables.values_mut().filter(|t| affected(t)) {
             let t = Arc::make_mut(t);
             for c in t.constraints.iter_mut() {
-                if let ConstraintKind::ForeignKey(fk) = &mut c.kind {
-                    if &fk.ref_table == old {
-                        fk.ref_table = new.clone();
-                    }
+                if let ConstraintKind::ForeignKey(fk) = &mut c.kind
+                    && &fk.ref_table == old
+                {
+                    fk.ref_table = new.clone();
                 }
             }
-            if let Some(p) = &mut t.partition_of {
-                if &p.parent == old {
-                    p.parent = new.clone();
-                }
+            if let Some(p) = &mut t.partition_of
+                && &p.parent == old
+            {
+                p.parent = new.clone();
             }
         }
     }
@@ -1511,10 +1510,10 @@ impl Catalog {
         }) {
             let t = Arc::make_mut(t);
             for c in t.constraints.iter_mut() {
-                if let ConstraintKind::ForeignKey(fk) = &mut c.kind {
-                    if &fk.ref_table == table {
-                        ren(&mut fk.ref_columns);
-                    }
+                if let ConstraintKind::ForeignKey(fk) = &mut c.kind
+                    && &fk.ref_table == table
+                {
+                    ren(&mut fk.ref_columns);
                 }
             }
         }
@@ -1523,10 +1522,11 @@ impl Catalog {
                 .as_ref()
                 .is_some_and(|(t, c)| t == table && c == old)
         }) {
-            if let Some((t, c)) = &mut Arc::make_mut(s).owned_by {
-                if t == table && c == old {
-                    *c = new.to_string();
-                }
+            if let Some((t, c)) = &mut Arc::make_mut(s).owned_by
+                && t == table
+                && c == old
+            {
+                *c = new.to_string();
             }
         }
     }

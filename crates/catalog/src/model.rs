@@ -108,13 +108,7 @@ impl DataType {
 
 impl fmt::Display for DataType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let base = match self.name.as_str() {
-            "varchar" => "varchar",
-            "char" => "char",
-            "timestamp" => "timestamp",
-            "timestamptz" => "timestamptz",
-            other => other,
-        };
+        let base = self.name.as_str();
         if let Some(s) = &self.schema {
             write!(f, "{}.", dbarch_sql::expr::quote_ident(s))?;
         }

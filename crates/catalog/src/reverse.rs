@@ -271,13 +271,13 @@ fn alter_cmd(
     let col = quote_ident(&c.name);
     match At::try_from(c.subtype).unwrap_or(At::Undefined) {
         At::AtAddColumn => {
-            if let Some(NodeEnum::ColumnDef(d)) = c.def.as_ref().and_then(|d| d.node.as_ref()) {
-                if old.column(&d.colname).is_none() {
-                    sql.push(format!(
-                        "ALTER TABLE {t} DROP COLUMN {};",
-                        quote_ident(&d.colname)
-                    ));
-                }
+            if let Some(NodeEnum::ColumnDef(d)) = c.def.as_ref().and_then(|d| d.node.as_ref())
+                && old.column(&d.colname).is_none()
+            {
+                sql.push(format!(
+                    "ALTER TABLE {t} DROP COLUMN {};",
+                    quote_ident(&d.colname)
+                ));
             }
         }
         At::AtDropColumn => match old.column(&c.name) {
@@ -341,13 +341,14 @@ fn alter_cmd(
                 ));
             }
         }
-        At::AtDropConstraint => match old.constraints.iter().find(|k| k.name == c.name) {
-            Some(k) => match constraint_sql(k) {
-                Some(s) => sql.push(format!("ALTER TABLE {t} ADD {s};")),
-                None => step.underived = true,
-            },
-            None => {}
-        },
+        At::AtDropConstraint => {
+            if let Some(k) = old.constraints.iter().find(|k| k.name == c.name) {
+                match constraint_sql(k) {
+                    Some(s) => sql.push(format!("ALTER TABLE {t} ADD {s};")),
+                    None => step.underived = true,
+                }
+            }
+        }
         At::AtValidateConstraint => {}
         At::AtEnableRowSecurity => sql.push(format!("ALTER TABLE {t} DISABLE ROW LEVEL SECURITY;")),
         At::AtDisableRowSecurity => sql.push(format!("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;")),

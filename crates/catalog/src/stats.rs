@@ -94,19 +94,19 @@ impl Stats {
                 return Err(bad(format!("table {name}: rows must be a number >= 0")));
             }
             for (c, s) in &t.columns {
-                if let Some(f) = s.null_frac {
-                    if !(0.0..=1.0).contains(&f) {
-                        return Err(bad(format!(
-                            "{name}.{c}: null_frac must be between 0 and 1"
-                        )));
-                    }
+                if let Some(f) = s.null_frac
+                    && !(0.0..=1.0).contains(&f)
+                {
+                    return Err(bad(format!(
+                        "{name}.{c}: null_frac must be between 0 and 1"
+                    )));
                 }
-                if let Some(n) = s.n_distinct {
-                    if n < -1.0 || n == 0.0 && t.rows > 0.0 {
-                        return Err(bad(format!(
-                            "{name}.{c}: n_distinct is a count (> 0) or minus a fraction of the rows (-1 to 0)"
-                        )));
-                    }
+                if let Some(n) = s.n_distinct
+                    && (n < -1.0 || n == 0.0 && t.rows > 0.0)
+                {
+                    return Err(bad(format!(
+                        "{name}.{c}: n_distinct is a count (> 0) or minus a fraction of the rows (-1 to 0)"
+                    )));
                 }
             }
         }

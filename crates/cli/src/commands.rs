@@ -236,19 +236,19 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
             }
         }
         for u in &catalog.unsupported {
-            if let Some(span) = u.origin.span() {
-                if let Some(f) = sources.get(span.file) {
-                    let lc = f.line_col(span.start);
-                    let _ = writeln!(
-                        err,
-                        "note: {}:{}:{}: {} ({})",
-                        f.path.display(),
-                        lc.line,
-                        lc.column,
-                        u.reason,
-                        u.kind
-                    );
-                }
+            if let Some(span) = u.origin.span()
+                && let Some(f) = sources.get(span.file)
+            {
+                let lc = f.line_col(span.start);
+                let _ = writeln!(
+                    err,
+                    "note: {}:{}:{}: {} ({})",
+                    f.path.display(),
+                    lc.line,
+                    lc.column,
+                    u.reason,
+                    u.kind
+                );
             }
         }
     }

@@ -126,7 +126,7 @@ struct File {
     per_path_ignores: BTreeMap<String, Vec<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     pub pg_version: Option<u32>,
     pub select: Vec<String>,
@@ -134,19 +134,6 @@ pub struct Config {
     pub severity: BTreeMap<String, Severity>,
     pub options: Options,
     per_path: Vec<(globset::GlobMatcher, Vec<String>)>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            pg_version: None,
-            select: vec![],
-            ignore: vec![],
-            severity: BTreeMap::new(),
-            options: Options::default(),
-            per_path: vec![],
-        }
-    }
 }
 
 /// Whether a selector (`ALL`, a code, a code prefix, or a rule name) matches a rule.

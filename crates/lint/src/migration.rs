@@ -312,12 +312,12 @@ impl<'a> StatementContext<'a> {
                     if let Some(NodeEnum::List(l)) = o.node.as_ref() {
                         let parts = dbarch_sql::expr::name_list(&l.items);
                         let name = self.catalog.resolve_name(&parts);
-                        if !self.created_here.contains(&name) {
-                            if let Some(t) = self.catalog.tables.get(&name) {
-                                push("drop-table", t);
-                                for fk in t.constraints.iter().filter_map(|k| k.foreign_key()) {
-                                    self.push_referenced("drop-foreign-key", fk, t, &mut push);
-                                }
+                        if !self.created_here.contains(&name)
+                            && let Some(t) = self.catalog.tables.get(&name)
+                        {
+                            push("drop-table", t);
+                            for fk in t.constraints.iter().filter_map(|k| k.foreign_key()) {
+                                self.push_referenced("drop-foreign-key", fk, t, &mut push);
                             }
                         }
                     }
@@ -802,10 +802,10 @@ pub fn run_migrations(
                 for c in cmds {
                     if let Some(NodeEnum::Constraint(k)) =
                         c.def.as_ref().and_then(|d| d.node.as_ref())
+                        && k.skip_validation
+                        && !k.conname.is_empty()
                     {
-                        if k.skip_validation && !k.conname.is_empty() {
-                            not_valid.insert((catalog.resolve(rv), k.conname.clone()));
-                        }
+                        not_valid.insert((catalog.resolve(rv), k.conname.clone()));
                     }
                 }
             }
@@ -854,7 +854,7 @@ pub fn run_migrations(
             snapshot = Some(after);
             if pending_downs.len() >= DOWN_BATCH {
                 compared.extend(revert_and_compare(
-                    &scripts,
+                    scripts,
                     std::mem::take(&mut pending_downs),
                 ));
             }
@@ -923,7 +923,7 @@ pub fn run_migrations(
             longest_held: longest.into_iter().collect(),
         });
     }
-    compared.extend(revert_and_compare(&scripts, pending_downs));
+    compared.extend(revert_and_compare(scripts, pending_downs));
     for (at, differences) in compared {
         let script = &scripts[at];
         let suppressions = suppressions_of(script);

@@ -55,10 +55,10 @@ pub fn target(db: Option<&str>) -> Result<Target, ConnectError> {
             }
         }
     }
-    if config.get_ports().is_empty() {
-        if let Some(p) = env("PGPORT").and_then(|p| p.parse::<u16>().ok()) {
-            config.port(p);
-        }
+    if config.get_ports().is_empty()
+        && let Some(p) = env("PGPORT").and_then(|p| p.parse::<u16>().ok())
+    {
+        config.port(p);
     }
     if config.get_user().is_none() {
         let user = env("PGUSER")
@@ -66,28 +66,28 @@ pub fn target(db: Option<&str>) -> Result<Target, ConnectError> {
             .unwrap_or_else(|| "postgres".into());
         config.user(&user);
     }
-    if config.get_dbname().is_none() {
-        if let Some(d) = env("PGDATABASE") {
-            config.dbname(&d);
-        }
+    if config.get_dbname().is_none()
+        && let Some(d) = env("PGDATABASE")
+    {
+        config.dbname(&d);
     }
-    if config.get_password().is_none() {
-        if let Some(p) = env("PGPASSWORD").or_else(|| pgpass(&config)) {
-            config.password(p);
-        }
+    if config.get_password().is_none()
+        && let Some(p) = env("PGPASSWORD").or_else(|| pgpass(&config))
+    {
+        config.password(p);
     }
-    if db.is_none() {
-        if let Some(mode) = env("PGSSLMODE") {
-            match mode.as_str() {
-                "disable" => {
-                    config.ssl_mode(postgres::config::SslMode::Disable);
-                }
-                "prefer" | "allow" => {
-                    config.ssl_mode(postgres::config::SslMode::Prefer);
-                }
-                _ => {
-                    config.ssl_mode(postgres::config::SslMode::Require);
-                }
+    if db.is_none()
+        && let Some(mode) = env("PGSSLMODE")
+    {
+        match mode.as_str() {
+            "disable" => {
+                config.ssl_mode(postgres::config::SslMode::Disable);
+            }
+            "prefer" | "allow" => {
+                config.ssl_mode(postgres::config::SslMode::Prefer);
+            }
+            _ => {
+                config.ssl_mode(postgres::config::SslMode::Require);
             }
         }
     }

@@ -42,10 +42,10 @@ fn parameters(sql: &str) -> usize {
             while j < b.len() && b[j].is_ascii_digit() {
                 j += 1;
             }
-            if j > start {
-                if let Ok(n) = sql[start..j].parse::<usize>() {
-                    max = max.max(n);
-                }
+            if j > start
+                && let Ok(n) = sql[start..j].parse::<usize>()
+            {
+                max = max.max(n);
             }
             i = j.max(i + 1);
         } else {
@@ -103,13 +103,13 @@ impl<'a> HypoPg<'a> {
                 .query_one("SELECT indexrelid FROM hypopg_create_index($1)", &[&sql])
                 .map_err(|e| format!("{sql}: {}", explain(&e)))?;
             let oid: u32 = row.get(0);
-            if !self.sizes.contains_key(&sql) {
-                if let Ok(r) = self.client.query_one(
+            if !self.sizes.contains_key(&sql)
+                && let Ok(r) = self.client.query_one(
                     "SELECT hypopg_relation_size($1)::float8",
                     &[&postgres::types::Oid::from(oid)],
-                ) {
-                    self.sizes.insert(sql.clone(), r.get(0));
-                }
+                )
+            {
+                self.sizes.insert(sql.clone(), r.get(0));
             }
             self.present.insert(sql, oid);
         }

@@ -182,12 +182,11 @@ pub fn inspect(
     if let Some(r) = cx.rows(
         "server",
         "SELECT current_setting('server_version'), (SELECT stats_reset::text FROM pg_stat_database WHERE datname = current_database())",
-    ) {
-        if let Some(row) = r.first() {
+    )
+        && let Some(row) = r.first() {
             cx.report.server_version = s(row, 0);
             cx.report.stats_reset = row.try_get::<_, Option<String>>(1).ok().flatten();
         }
-    }
     for check in CHECKS {
         check(&mut cx);
         cx.report.checks_run += 1;
@@ -433,18 +432,18 @@ fn autovacuum_disabled(cx: &mut Ctx) {
             );
         }
     }
-    if let Some(rows) = cx.rows("autovacuum", "SELECT current_setting('autovacuum')") {
-        if rows.first().map(|r| s(r, 0)) == Some("off".into()) {
-            cx.find(
-                "DB008",
-                "autovacuum-disabled",
-                Severity::Error,
-                "autovacuum",
-                "autovacuum is off for the whole server".into(),
-                vec![("autovacuum", "off".into())],
-                Some("ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();".into()),
-            );
-        }
+    if let Some(rows) = cx.rows("autovacuum", "SELECT current_setting('autovacuum')")
+        && rows.first().map(|r| s(r, 0)) == Some("off".into())
+    {
+        cx.find(
+            "DB008",
+            "autovacuum-disabled",
+            Severity::Error,
+            "autovacuum",
+            "autovacuum is off for the whole server".into(),
+            vec![("autovacuum", "off".into())],
+            Some("ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();".into()),
+        );
     }
 }
 
@@ -479,14 +478,12 @@ fn wraparound(cx: &mut Ctx) {
 
 fn sequences_near_max(cx: &mut Ctx) {
     // A sequence near its own maximum, or feeding an integer column near the column type's maximum.
-    let sql = format!(
-        "SELECT quote_ident(s.schemaname) || '.' || quote_ident(s.sequencename), s.last_value, s.max_value, \
+    let sql = "SELECT quote_ident(s.schemaname) || '.' || quote_ident(s.sequencename), s.last_value, s.max_value, \
                 (SELECT format_type(a.atttypid, NULL) || ' ' || quote_ident(tn.nspname) || '.' || quote_ident(t.relname) || '.' || quote_ident(a.attname) \
                    FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace \
                    JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
                   WHERE d.objid = (quote_ident(s.schemaname) || '.' || quote_ident(s.sequencename))::regclass AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1) \
-         FROM pg_sequences s WHERE s.last_value IS NOT NULL ORDER BY 1"
-    );
+         FROM pg_sequences s WHERE s.last_value IS NOT NULL ORDER BY 1".to_string();
     let Some(rows) = cx.rows("sequences near their maximum", &sql) else {
         return;
     };
@@ -794,9 +791,9 @@ fn md5_passwords(cx: &mut Ctx) {
     if let Some(rows) = cx.rows(
         "password encryption",
         "SELECT current_setting('password_encryption')",
-    ) {
-        if rows.first().map(|r| s(r, 0)) == Some("md5".into()) {
-            cx.find(
+    ) && rows.first().map(|r| s(r, 0)) == Some("md5".into())
+    {
+        cx.find(
                 "DB019",
                 "md5-passwords",
                 Severity::Warning,
@@ -805,7 +802,6 @@ fn md5_passwords(cx: &mut Ctx) {
                 vec![("password_encryption", "md5".into())],
                 Some("ALTER SYSTEM SET password_encryption = 'scram-sha-256'; SELECT pg_reload_conf();  -- then reset each password".into()),
             );
-        }
     }
     // Reading the stored hashes needs a superuser: without one this part is skipped.
     let Some(rows) = cx.rows(

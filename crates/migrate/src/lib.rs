@@ -373,10 +373,10 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
                 m.down = Some(Script::file(d.clone()));
             }
         }
-        if m.layout == Layout::Flyway {
-            if let Some((_, u)) = undo.iter().find(|(v, _)| *v == m.version) {
-                m.down = Some(Script::file(u.clone()));
-            }
+        if m.layout == Layout::Flyway
+            && let Some((_, u)) = undo.iter().find(|(v, _)| *v == m.version)
+        {
+            m.down = Some(Script::file(u.clone()));
         }
     }
     // Beside versioned migrations, a loose file without a version (`data_seed.sql`) is not one: diesel,

@@ -35,7 +35,7 @@ pub fn render_sarif(report: &Report, rules: &[RuleInfo], tool_version: &str) -> 
         .map(|f| {
             let mut message = f.message.clone();
             if !f.help.is_empty() {
-                message.push_str("\n");
+                message.push('\n');
                 message.push_str(&f.help);
             }
             let mut r = json!({

@@ -119,10 +119,10 @@ pub fn column_refs(expr: &ast::Node) -> Vec<String> {
         return out;
     };
     for (n, _, _, _) in e.nodes() {
-        if let pg_query::NodeRef::ColumnRef(c) = n {
-            if let Some(last) = c.fields.iter().rev().find_map(string_value) {
-                out.push(last.to_string());
-            }
+        if let pg_query::NodeRef::ColumnRef(c) = n
+            && let Some(last) = c.fields.iter().rev().find_map(string_value)
+        {
+            out.push(last.to_string());
         }
     }
     out
@@ -135,10 +135,10 @@ pub fn function_calls(expr: &ast::Node) -> Vec<String> {
         return out;
     };
     for (n, _, _, _) in e.nodes() {
-        if let pg_query::NodeRef::FuncCall(f) = n {
-            if let Some(last) = f.funcname.iter().rev().find_map(string_value) {
-                out.push(last.to_ascii_lowercase());
-            }
+        if let pg_query::NodeRef::FuncCall(f) = n
+            && let Some(last) = f.funcname.iter().rev().find_map(string_value)
+        {
+            out.push(last.to_ascii_lowercase());
         }
     }
     out

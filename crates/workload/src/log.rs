@@ -152,10 +152,10 @@ struct Entry<'a> {
 }
 
 fn record(entry: Entry, into: &mut Builder) {
-    if let Some(detail) = entry.detail {
-        if detail.trim_start().starts_with("parameters:") {
-            attach_parameters(entry.session.as_deref(), detail.trim(), into);
-        }
+    if let Some(detail) = entry.detail
+        && detail.trim_start().starts_with("parameters:")
+    {
+        attach_parameters(entry.session.as_deref(), detail.trim(), into);
     }
     let Some((duration, what)) = message(entry.message) else {
         return;

@@ -73,6 +73,9 @@ pub struct JoinEdge {
     pub right: (usize, String),
 }
 
+/// A column and the relation it belongs to, when known.
+pub type PlacedColumn = (Option<usize>, String);
+
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct QueryShape {
     pub relations: Vec<Relation>,
@@ -95,7 +98,7 @@ pub struct QueryShape {
     pub under_or: Vec<Predicate>,
     /// `a = b` between columns of which at least one could not be placed (an unqualified column in a
     /// query over several tables): a join edge once [`QueryShape::resolve`] knows the tables' columns.
-    pub unplaced_joins: Vec<((Option<usize>, String), (Option<usize>, String))>,
+    pub unplaced_joins: Vec<(PlacedColumn, PlacedColumn)>,
     /// Each OR at the top of WHERE: the indexes in `under_or` of the predicates of its branches.
     pub or_groups: Vec<Vec<usize>>,
 }
@@ -234,10 +237,9 @@ impl QueryShape {
             NodeEnum::InsertStmt(i) => {
                 if let Some(NodeEnum::SelectStmt(s)) =
                     i.select_stmt.as_ref().and_then(|n| n.node.as_ref())
+                    && s.values_lists.is_empty()
                 {
-                    if s.values_lists.is_empty() {
-                        select_shapes(s, &mut out);
-                    }
+                    select_shapes(s, &mut out);
                 }
             }
             NodeEnum::ExplainStmt(e) => {
@@ -400,23 +402,13 @@ impl QueryShape {
                 let (rel, col) = self.place(&parts);
                 Some((rel, col, None))
             }
-            // `data->>'key'`, `data#>>'{a,b}'`: an expression over one jsonb column.
-            NodeEnum::AExpr(e)
-                if e.kind == AExprKind::AexprOp as i32
-                    && matches!(
-                        dbarch_sql::expr::name_list(&e.name)
-                            .last()
-                            .map(String::as_str),
-                        Some("->>" | "->" | "#>>" | "#>")
-                    ) =>
+            // A function, cast or `data->>'key'` / `data#>>'{a,b}'` over exactly one column.
+            NodeEnum::AExpr(_)
+            | NodeEnum::FuncCall(_)
+            | NodeEnum::TypeCast(_)
+            | NodeEnum::CoalesceExpr(_)
+                if !matches!(n.node.as_ref(), Some(NodeEnum::AExpr(e)) if !is_json_field(e)) =>
             {
-                let cols = dbarch_sql::expr::column_refs(n);
-                let [col] = cols.as_slice() else { return None };
-                let (rel, col) = self.place(&[col.clone()]);
-                let rel = rel.or_else(|| self.relation_of_qualified(n));
-                Some((rel, col, Some(dbarch_sql::expr::deparse_expr(n))))
-            }
-            NodeEnum::FuncCall(_) | NodeEnum::TypeCast(_) | NodeEnum::CoalesceExpr(_) => {
                 let cols = dbarch_sql::expr::column_refs(n);
                 let [col] = cols.as_slice() else { return None };
                 let (rel, col) = self.place(&[col.clone()]);
@@ -441,6 +433,17 @@ impl QueryShape {
                 _ => None,
             })
     }
+}
+
+/// `->>`, `->`, `#>>`, `#>`: a field taken out of a json document.
+fn is_json_field(e: &ast::AExpr) -> bool {
+    e.kind == AExprKind::AexprOp as i32
+        && matches!(
+            dbarch_sql::expr::name_list(&e.name)
+                .last()
+                .map(String::as_str),
+            Some("->>" | "->" | "#>>" | "#>")
+        )
 }
 
 fn column_parts(c: &ast::ColumnRef) -> Option<Vec<String>> {
@@ -592,12 +595,11 @@ fn select_shapes(s: &ast::SelectStmt, out: &mut Vec<QueryShape>) {
     let mut inner = vec![];
     if let Some(w) = &s.with_clause {
         for cte in &w.ctes {
-            if let Some(NodeEnum::CommonTableExpr(c)) = &cte.node {
-                if let Some(NodeEnum::SelectStmt(q)) =
+            if let Some(NodeEnum::CommonTableExpr(c)) = &cte.node
+                && let Some(NodeEnum::SelectStmt(q)) =
                     c.ctequery.as_ref().and_then(|q| q.node.as_ref())
-                {
-                    select_shapes(q, &mut inner);
-                }
+            {
+                select_shapes(q, &mut inner);
             }
         }
     }
@@ -610,23 +612,22 @@ fn select_shapes(s: &ast::SelectStmt, out: &mut Vec<QueryShape>) {
     }
     for t in &s.target_list {
         if let Some(NodeEnum::ResTarget(rt)) = &t.node {
-            if let Some(NodeEnum::ColumnRef(c)) = rt.val.as_ref().and_then(|v| v.node.as_ref()) {
-                if c.fields
+            if let Some(NodeEnum::ColumnRef(c)) = rt.val.as_ref().and_then(|v| v.node.as_ref())
+                && c.fields
                     .iter()
                     .any(|f| matches!(f.node, Some(NodeEnum::AStar(_))))
-                {
-                    shape.select_star = true;
-                    continue;
-                }
+            {
+                shape.select_star = true;
+                continue;
             }
             if let Some(v) = rt.val.as_ref().and_then(|v| v.node.as_ref()) {
                 for (n, ..) in v.nodes() {
-                    if let pg_query::NodeRef::ColumnRef(c) = n {
-                        if let Some(parts) = column_parts(c) {
-                            let placed = shape.place(&parts);
-                            if !shape.projected.contains(&placed) {
-                                shape.projected.push(placed);
-                            }
+                    if let pg_query::NodeRef::ColumnRef(c) = n
+                        && let Some(parts) = column_parts(c)
+                    {
+                        let placed = shape.place(&parts);
+                        if !shape.projected.contains(&placed) {
+                            shape.projected.push(placed);
                         }
                     }
                 }
@@ -634,30 +635,29 @@ fn select_shapes(s: &ast::SelectStmt, out: &mut Vec<QueryShape>) {
         }
     }
     for o in &s.sort_clause {
-        if let Some(NodeEnum::SortBy(sb)) = &o.node {
-            if let Some(NodeEnum::ColumnRef(c)) = sb.node.as_ref().and_then(|n| n.node.as_ref()) {
-                if let Some(parts) = column_parts(c) {
-                    let (rel, col) = shape.place(&parts);
-                    let desc = sb.sortby_dir == ast::SortByDir::SortbyDesc as i32;
-                    shape.order_by.push((rel, col, desc));
-                }
-            }
+        if let Some(NodeEnum::SortBy(sb)) = &o.node
+            && let Some(NodeEnum::ColumnRef(c)) = sb.node.as_ref().and_then(|n| n.node.as_ref())
+            && let Some(parts) = column_parts(c)
+        {
+            let (rel, col) = shape.place(&parts);
+            let desc = sb.sortby_dir == ast::SortByDir::SortbyDesc as i32;
+            shape.order_by.push((rel, col, desc));
         }
     }
     for g in &s.group_clause {
-        if let Some(NodeEnum::ColumnRef(c)) = &g.node {
-            if let Some(parts) = column_parts(c) {
-                let placed = shape.place(&parts);
-                shape.group_by.push(placed);
-            }
+        if let Some(NodeEnum::ColumnRef(c)) = &g.node
+            && let Some(parts) = column_parts(c)
+        {
+            let placed = shape.place(&parts);
+            shape.group_by.push(placed);
         }
     }
     let count = |n: &Option<Box<ast::Node>>| -> Option<Option<i64>> {
         let n = n.as_deref()?;
-        if let Some(NodeEnum::AConst(c)) = &n.node {
-            if c.isnull {
-                return None;
-            }
+        if let Some(NodeEnum::AConst(c)) = &n.node
+            && c.isnull
+        {
+            return None;
         }
         Some(constant_text(n).and_then(|t| t.parse().ok()))
     };

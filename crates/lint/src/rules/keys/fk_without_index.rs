@@ -29,7 +29,7 @@ fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
         let idx = cx.indexes_on(&t.name);
         for (c, fk) in t.foreign_keys() {
-            if fk.columns.is_empty() || leading_covered(&idx, &fk.columns) {
+            if fk.columns.is_empty() || leading_covered(idx, &fk.columns) {
                 continue;
             }
             let cols = column_list(&fk.columns);

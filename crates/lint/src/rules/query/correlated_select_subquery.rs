@@ -40,10 +40,10 @@ fn relation_names(n: &NodeEnum) -> BTreeSet<String> {
                 out.insert(a.aliasname.clone());
             }
         }
-        if let NodeRef::RangeSubselect(s) = child {
-            if let Some(a) = &s.alias {
-                out.insert(a.aliasname.clone());
-            }
+        if let NodeRef::RangeSubselect(s) = child
+            && let Some(a) = &s.alias
+        {
+            out.insert(a.aliasname.clone());
         }
     }
     out
@@ -63,10 +63,11 @@ fn outer_references(sub: &NodeEnum, outer: &BTreeSet<String>) -> Vec<String> {
                     _ => None,
                 })
                 .collect();
-            if let [.., q, _] = parts.as_slice() {
-                if outer.contains(*q) && !inner.contains(*q) {
-                    found.push(q.to_string());
-                }
+            if let [.., q, _] = parts.as_slice()
+                && outer.contains(*q)
+                && !inner.contains(*q)
+            {
+                found.push(q.to_string());
             }
         }
     }

@@ -108,14 +108,12 @@ fn check(cx: &QueryContext, out: &mut Sink) {
             // `SELECT count(*) > 0 FROM ...` without GROUP BY.
             NodeRef::SelectStmt(s) if s.group_clause.is_empty() => {
                 for t in &s.target_list {
-                    if let Some(NodeEnum::ResTarget(rt)) = &t.node {
-                        if let Some(NodeEnum::AExpr(e)) =
+                    if let Some(NodeEnum::ResTarget(rt)) = &t.node
+                        && let Some(NodeEnum::AExpr(e)) =
                             rt.val.as_ref().and_then(|v| v.node.as_ref())
-                        {
-                            if comparison(e, true) {
-                                locations.push(e.location);
-                            }
-                        }
+                        && comparison(e, true)
+                    {
+                        locations.push(e.location);
                     }
                 }
             }

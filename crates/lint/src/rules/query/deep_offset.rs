@@ -24,16 +24,16 @@ pub static RULE: Rule = Rule {
 fn check(cx: &QueryContext, out: &mut Sink) {
     let threshold = cx.options.deep_offset;
     for shape in &cx.shapes {
-        if let Some(Some(n)) = shape.offset {
-            if n >= threshold {
-                out.push(
+        if let Some(Some(n)) = shape.offset
+            && n >= threshold
+        {
+            out.push(
                     cx.span().into(),
                     format!("offset:{}", cx.query.fingerprint),
                     format!("OFFSET {n} reads and discards {n} rows before returning any"),
                     "Paginate by key: WHERE (sort_key, id) < (last seen) ORDER BY sort_key DESC, id DESC LIMIT n.",
                     None,
                 );
-            }
         }
     }
 }

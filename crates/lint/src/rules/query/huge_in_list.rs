@@ -27,19 +27,19 @@ fn check(cx: &QueryContext, out: &mut Sink) {
     let threshold = cx.options.huge_in_list;
     for shape in &cx.shapes {
         for p in &shape.predicates {
-            if let PredicateKind::In(Some(n)) = p.kind {
-                if n >= threshold {
-                    out.push(
-                        cx.span_at(p.location).into(),
-                        format!("in-list:{}:{}", cx.query.fingerprint, p.column),
-                        format!("IN list of {n} values on {}", p.column),
-                        format!(
-                            "Pass one array parameter: {} = ANY($1).",
-                            quote_ident(&p.column)
-                        ),
-                        None,
-                    );
-                }
+            if let PredicateKind::In(Some(n)) = p.kind
+                && n >= threshold
+            {
+                out.push(
+                    cx.span_at(p.location).into(),
+                    format!("in-list:{}:{}", cx.query.fingerprint, p.column),
+                    format!("IN list of {n} values on {}", p.column),
+                    format!(
+                        "Pass one array parameter: {} = ANY($1).",
+                        quote_ident(&p.column)
+                    ),
+                    None,
+                );
             }
         }
     }

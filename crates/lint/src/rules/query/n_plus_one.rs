@@ -84,10 +84,10 @@ fn check(cx: &QueryContext, out: &mut Sink) {
         };
         for i in runs {
             let at = executions[i].at.unwrap_or(0.0);
-            if let Some(&last) = current.last() {
-                if at - executions[last].at.unwrap_or(0.0) > gap {
-                    close(&mut current);
-                }
+            if let Some(&last) = current.last()
+                && at - executions[last].at.unwrap_or(0.0) > gap
+            {
+                close(&mut current);
             }
             current.push(i);
         }
