@@ -170,6 +170,20 @@ impl QueryShape {
                 }),
                 // Two columns of one table compared: a filter, not a join.
                 (Some(_), Some(_)) => {}
+                // One side is none of this block's tables: the outer query's column, one value per
+                // outer row — for this block an equality with a parameter (what an index can serve).
+                (Some(x), None) | (None, Some(x)) => {
+                    let column = if owner(a, &ca) == Some(x) { ca } else { cb };
+                    self.predicates.push(Predicate {
+                        relation: Some(x),
+                        column,
+                        kind: PredicateKind::Equal,
+                        expression: None,
+                        constant: None,
+                        operand_type: None,
+                        location: 0,
+                    });
+                }
                 (x, y) => still.push(((x, ca), (y, cb))),
             }
         }
@@ -344,6 +358,17 @@ impl QueryShape {
                     self.unplaced_joins.push(((a, ca), (b, cb)));
                     return;
                 }
+                // `l_partkey = ps_partkey` in a subquery over one table: both columns were placed on it
+                // by default, but one may be the outer query's (a correlation). Left for `resolve`.
+                (Some((Some(_), ca, None)), Some((Some(_), cb, None)))
+                    if self.relations.len() == 1
+                        && unqualified(l)
+                        && unqualified(r)
+                        && ca != cb =>
+                {
+                    self.unplaced_joins.push(((None, ca), (None, cb)));
+                    return;
+                }
                 _ => {}
             }
         }
@@ -433,6 +458,11 @@ impl QueryShape {
                 _ => None,
             })
     }
+}
+
+/// A column reference without a table qualifier.
+fn unqualified(n: Option<&ast::Node>) -> bool {
+    matches!(n.and_then(|n| n.node.as_ref()), Some(NodeEnum::ColumnRef(c)) if c.fields.len() == 1)
 }
 
 /// `->>`, `->`, `#>>`, `#>`: a field taken out of a json document.
@@ -663,8 +693,57 @@ fn select_shapes(s: &ast::SelectStmt, out: &mut Vec<QueryShape>) {
     };
     shape.limit = count(&s.limit_count);
     shape.offset = count(&s.limit_offset);
+    // Subqueries in WHERE, HAVING and the select list are blocks of their own.
+    let roots = s
+        .where_clause
+        .iter()
+        .chain(s.having_clause.iter())
+        .map(|b| &**b)
+        .chain(s.target_list.iter());
+    for sub in sublink_selects(roots) {
+        select_shapes(sub, &mut inner);
+    }
     out[at] = shape;
     out.extend(inner);
+}
+
+/// The SELECTs of the subqueries directly in these expressions (not those nested in another subquery:
+/// their own block finds them).
+fn sublink_selects<'a>(roots: impl Iterator<Item = &'a ast::Node>) -> Vec<&'a ast::SelectStmt> {
+    let mut found: Vec<&'a ast::SelectStmt> = vec![];
+    for root in roots {
+        let Some(node) = root.node.as_ref() else {
+            continue;
+        };
+        for (n, ..) in node.nodes() {
+            if let pg_query::NodeRef::SubLink(l) = n {
+                if let Some(NodeEnum::SelectStmt(sel)) =
+                    l.subselect.as_ref().and_then(|q| q.node.as_ref())
+                {
+                    found.push(sel);
+                }
+            }
+        }
+    }
+    // Keep those not inside another found one.
+    let inside = |outer: &ast::SelectStmt, inner: &ast::SelectStmt| -> bool {
+        outer
+            .where_clause
+            .iter()
+            .chain(outer.having_clause.iter())
+            .map(|b| &**b)
+            .chain(outer.target_list.iter())
+            .chain(outer.from_clause.iter())
+            .filter_map(|r| r.node.as_ref())
+            .any(|r| {
+                r.nodes().into_iter().any(|(n, ..)| {
+                    matches!(n, pg_query::NodeRef::SelectStmt(x) if std::ptr::eq(x, inner))
+                })
+            })
+    };
+    let all = found.clone();
+    found.retain(|f| !all.iter().any(|o| !std::ptr::eq(*o, *f) && inside(o, f)));
+    found
 }
 
 #[cfg(test)]
@@ -730,5 +809,39 @@ mod tests {
         assert_eq!(s.joins[0].left, (0, "c_custkey".to_string()));
         assert!(s.unplaced_joins.is_empty());
         assert_eq!(s.predicates[0].relation, Some(1));
+        // A correlated subquery: `ps_partkey` is the outer query's, so for this block it is a value.
+        let mut s = shape("select avg(l_quantity) from lineitem where l_partkey = ps_partkey");
+        assert!(s.predicates.is_empty());
+        s.resolve(|_, col| col.starts_with("l_"));
+        assert_eq!(s.predicates.len(), 1);
+        assert_eq!(
+            (s.predicates[0].column.as_str(), &s.predicates[0].kind),
+            ("l_partkey", &PredicateKind::Equal)
+        );
+    }
+    #[test]
+    fn subqueries_in_where_and_select_list_are_blocks() {
+        let node = pg_query::parse(
+            "select c.id, (select max(o.total) from orders o where o.customer_id = c.id) from customers c \
+             where c.id in (select customer_id from orders where status = 'open' \
+                            and total > (select avg(total) from orders))",
+        )
+        .unwrap()
+        .protobuf
+        .stmts[0]
+            .stmt
+            .as_ref()
+            .unwrap()
+            .node
+            .clone()
+            .unwrap();
+        let shapes = QueryShape::of(&node);
+        // The outer block, the select-list subquery, the IN subquery and the one nested in it, once each.
+        assert_eq!(shapes.len(), 4, "{shapes:#?}");
+        assert!(
+            shapes
+                .iter()
+                .any(|s| s.predicates.iter().any(|p| p.column == "status"))
+        );
     }
 }
