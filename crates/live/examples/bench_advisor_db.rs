@@ -149,8 +149,13 @@ fn main() {
                     )
                 })
                 .unwrap_or_default();
+            let rel_text = if rel < 0.01 {
+                format!("{rel:.2e}")
+            } else {
+                format!("{rel:.3}")
+            };
             println!(
-                "budget {b:>4}x = {budget_mb:>6.0} MB  relative cost {rel:.3}  indexes {:>2} ({:>6.0} MB)  runtime {secs:>5.1} s  planner calls {:>6}{}{anchor}",
+                "budget {b:>4}x = {budget_mb:>6.0} MB  relative cost {rel_text}  indexes {:>2} ({:>6.0} MB)  runtime {secs:>5.1} s  planner calls {:>6}{}{anchor}",
                 advice.recommendations.len(),
                 advice.used_bytes / 1048576.0,
                 advice.planner_calls,
