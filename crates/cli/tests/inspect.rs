@@ -182,3 +182,27 @@ fn bad_connection_is_one_line() {
     assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
     assert!(!stderr(&o).contains("pw@"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_least_privilege_role_gets_a_report_with_the_skipped_checks_named() {
+    let c = cluster();
+    let mut db = database(&c, "monitored");
+    db.batch_execute(
+        "CREATE TABLE t (id bigint PRIMARY KEY, parent_id bigint REFERENCES t (id));
+         CREATE ROLE watcher LOGIN IN ROLE pg_monitor;",
+    )
+    .unwrap();
+    let url = format!("postgres://watcher@127.0.0.1:{}/monitored", c.port());
+    let o = dbarch(&["inspect", "--db", &url, "--format", "json"], &repo());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let v = json(&o);
+    // The FK check still runs (catalogs are readable by all)...
+    assert!(codes(&v).iter().any(|(c, _)| c == "DB003"), "{v:#}");
+    // ...and reading password hashes needs a superuser: skipped, with the reason.
+    let skipped = v["skipped"].as_array().unwrap();
+    assert!(
+        skipped.iter().any(|s| s["check"] == "md5 password hashes"
+            && s["reason"].as_str().unwrap().contains("privilege")),
+        "{v:#}"
+    );
+}
