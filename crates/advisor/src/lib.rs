@@ -483,24 +483,10 @@ pub fn advise_with<'a>(
             atomic.insert(id);
         }
         let slot = &model.slots[s];
-        let attrs = attributes.entry(slot.table.clone()).or_default();
-        for c in slot
-            .conds
-            .iter()
-            .filter(|c| c.is_equality() || c.is_range())
-        {
-            attrs.insert(key_of(c));
-        }
-        for (c, d) in &slot.order {
-            attrs.insert(Key {
-                column: c.clone(),
-                expression: None,
-                desc: *d,
-            });
-        }
-        for (c, _) in &slot.joins {
-            attrs.insert(Key::column(c));
-        }
+        attributes
+            .entry(slot.table.clone())
+            .or_default()
+            .extend(slot_attributes(slot));
     }
 
     // Costs with no index, and with the existing ones.
@@ -614,7 +600,28 @@ pub fn advise_with<'a>(
                 }
                 let mut widened = vec![];
                 if base.keys.len() < MAX_KEYS {
-                    for attr in attributes.get(&base.table).into_iter().flatten() {
+                    // Attributes of the queries that search by this index's leading key (as Extend
+                    // widens by the attributes of the queries that use the index).
+                    let lead = base.keys.first().map(|k| k.id()).unwrap_or_default();
+                    let co_occurring: BTreeSet<Key> = model
+                        .by_table
+                        .get(&base.table)
+                        .into_iter()
+                        .flatten()
+                        .map(|&s| &model.slots[s])
+                        .filter(|slot| {
+                            slot.conds.iter().any(|c| c.key_id() == lead)
+                                || slot.joins.iter().any(|(c, _)| *c == lead)
+                                || slot.order.iter().any(|(c, _)| *c == lead)
+                        })
+                        .flat_map(slot_attributes)
+                        .collect();
+                    for attr in attributes
+                        .get(&base.table)
+                        .into_iter()
+                        .flatten()
+                        .filter(|a| co_occurring.contains(a))
+                    {
                         if base.keys.iter().any(|k| k.id() == attr.id()) {
                             continue;
                         }
@@ -949,6 +956,24 @@ fn drop_suggestion(
         sql: format!("DROP INDEX CONCURRENTLY {};", index::qualified(&index.name)),
         size_bytes,
     }
+}
+
+/// The keys a slot could search or sort by: its equality and range conditions, its ORDER BY, its join
+/// columns.
+fn slot_attributes(slot: &Slot) -> Vec<Key> {
+    let mut out: Vec<Key> = slot
+        .conds
+        .iter()
+        .filter(|c| c.is_equality() || c.is_range())
+        .map(key_of)
+        .collect();
+    out.extend(slot.order.iter().map(|(c, d)| Key {
+        column: c.clone(),
+        expression: None,
+        desc: *d,
+    }));
+    out.extend(slot.joins.iter().map(|(c, _)| Key::column(c)));
+    out
 }
 
 fn key_of(c: &slots::Cond) -> Key {
