@@ -17,6 +17,8 @@ pub enum ConnectError {
     BadUrl { target: String, message: String },
     #[error("{target}: {message}")]
     Connect { target: String, message: String },
+    #[error("{target}: PostgreSQL {version} is older than 11, the oldest version dbarch reads")]
+    TooOld { target: String, version: String },
     #[error(
         "{target}: sslmode={mode} is not supported by this build (TLS connections are not available yet); use sslmode=disable or prefer on a trusted network"
     )]
@@ -195,6 +197,22 @@ pub fn connect_read_only(t: &Target) -> Result<postgres::Client, ConnectError> {
             target: t.shown.clone(),
             message: explain(&e),
         })?;
+    // The catalog queries use columns from PostgreSQL 11 on (pg_proc.prokind, ...).
+    let version = client
+        .query_one(
+            "SELECT current_setting('server_version_num')::int, current_setting('server_version')",
+            &[],
+        )
+        .map_err(|e| ConnectError::Connect {
+            target: t.shown.clone(),
+            message: explain(&e),
+        })?;
+    if version.get::<_, i32>(0) < 110000 {
+        return Err(ConnectError::TooOld {
+            target: t.shown.clone(),
+            version: version.get(1),
+        });
+    }
     Ok(client)
 }
 
