@@ -55,12 +55,19 @@ pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
         .map(|s| s.to_string())
         .collect();
     tenant.extend(config.options.tenant_columns.iter().cloned());
+    // A progress bar on a terminal; nothing when stderr is a pipe or a file.
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(dbarch_live::inspect::check_count() as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     let report = dbarch_live::inspect(
         &mut client,
         &target.shown,
         dbarch_live::Limits::default(),
         &tenant,
+        &mut |n| bar.set_position(n as u64),
     );
+    bar.finish_and_clear();
     let text = match g.format {
         crate::args::Format::Json => report.to_json() + "\n",
         _ => dbarch_report::render_health(&report),

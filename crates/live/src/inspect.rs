@@ -163,12 +163,18 @@ const CHECKS: &[Check] = &[
     settings,
 ];
 
-/// Run every check.
+/// How many checks `inspect` runs (for a progress display).
+pub fn check_count() -> usize {
+    CHECKS.len()
+}
+
+/// Run every check; `progress` is told after each one how many have run.
 pub fn inspect(
     client: &mut postgres::Client,
     database: &str,
     limits: Limits,
     tenant_columns: &[String],
+    progress: &mut dyn FnMut(usize),
 ) -> HealthReport {
     let mut cx = Ctx {
         client,
@@ -190,6 +196,7 @@ pub fn inspect(
     for check in CHECKS {
         check(&mut cx);
         cx.report.checks_run += 1;
+        progress(cx.report.checks_run);
     }
     cx.report
 }
