@@ -264,3 +264,27 @@ fn explain_names_the_missing_index_and_the_misestimate() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bad.json:1:"), "{}", stderr(&o));
 }
+
+#[test]
+fn clusters_of_killed_processes_are_swept() {
+    // A cluster directory whose owner process is gone (as when a benchmark is killed).
+    let dead = std::process::Command::new("true").spawn().unwrap();
+    let pid = dead.id();
+    let mut dead = dead;
+    dead.wait().unwrap();
+    let parent = if unsafe { libc_geteuid() } == 0 {
+        std::path::PathBuf::from("/tmp")
+    } else {
+        std::env::temp_dir()
+    };
+    let stale = parent.join(format!("dbarch-pg-stale-{pid}"));
+    std::fs::create_dir_all(stale.join("data")).unwrap();
+    std::fs::write(stale.join("owner.pid"), pid.to_string()).unwrap();
+    let _c = cluster();
+    assert!(!stale.exists(), "{} was left behind", stale.display());
+}
+
+unsafe extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}

@@ -53,9 +53,12 @@ impl TempCluster {
         } else {
             std::env::temp_dir()
         };
+        sweep_abandoned(&parent, &bindir, run_as.as_deref());
         let dir = tempfile::Builder::new()
             .prefix("dbarch-pg-")
             .tempdir_in(parent)?;
+        // Who owns this cluster: a later start removes it if this process died without dropping it.
+        std::fs::write(dir.path().join("owner.pid"), std::process::id().to_string())?;
         if let Some(user) = &run_as {
             let (uid, gid) = user_ids(user).ok_or(ClusterError::NoServerUser)?;
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
@@ -221,6 +224,49 @@ impl Drop for TempCluster {
                 ],
             );
         }
+    }
+}
+
+/// Clusters left behind by processes that were killed before they could drop them (a server still
+/// running, gigabytes of data): stopped and removed. Only directories with an `owner.pid` of a process
+/// that no longer exists are touched.
+fn sweep_abandoned(parent: &Path, bindir: &Path, run_as: Option<&str>) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let dir = e.path();
+        let named = dir
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("dbarch-pg-"));
+        let Some(pid) = named
+            .then(|| std::fs::read_to_string(dir.join("owner.pid")).ok())
+            .flatten()
+            .and_then(|p| p.trim().parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // kill(pid, 0): ESRCH when no such process.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH);
+        if alive {
+            continue;
+        }
+        let data = dir.join("data");
+        let mut cmd = match run_as {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(bindir.join("pg_ctl"));
+                c
+            }
+            None => Command::new(bindir.join("pg_ctl")),
+        };
+        let _ = cmd
+            .arg("-D")
+            .arg(&data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
