@@ -224,10 +224,23 @@ fn main() {
                 .take(8)
                 .collect::<Vec<_>>()
                 .join(" ");
+            let show = |v: f64| {
+                if v.is_nan() {
+                    "> 120000 ms (statement_timeout)".to_string()
+                } else {
+                    format!("{v:>8.0} ms")
+                }
+            };
             println!(
-                "TPC-H Q{:<2} {ms:>8.0} ms -> {after:>8.0} ms  ({:.1}x faster)  {first} ...",
+                "TPC-H Q{:<2} {} -> {}  ({})  {first} ...",
                 numbers.get(q).copied().unwrap_or(0),
-                ms / after
+                show(ms),
+                show(after),
+                if ms.is_nan() || after.is_nan() {
+                    "-".to_string()
+                } else {
+                    format!("{:.1}x faster", ms / after)
+                }
             );
         }
     }
