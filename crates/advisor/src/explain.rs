@@ -72,12 +72,12 @@ fn label(n: &Value) -> String {
     l
 }
 
-struct Walk {
+struct Walk<'a> {
     nodes: Vec<PlanNode>,
-    raw: Vec<Value>,
+    raw: Vec<&'a Value>,
 }
 
-fn walk(n: &Value, depth: usize, w: &mut Walk) {
+fn walk<'a>(n: &'a Value, depth: usize, w: &mut Walk<'a>) {
     let loops = num(n, "Actual Loops");
     let total_ms = num(n, "Actual Total Time").map(|t| t * loops.unwrap_or(1.0));
     let children: Vec<&Value> = n
@@ -101,7 +101,7 @@ fn walk(n: &Value, depth: usize, w: &mut Walk) {
         share: None,
         total_cost: num(n, "Total Cost").unwrap_or(0.0),
     });
-    w.raw.push(n.clone());
+    w.raw.push(n);
     for c in children {
         walk(c, depth + 1, w);
     }
@@ -405,10 +405,8 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
         }
         // Nested loops with many inner loops.
         if kind == "Nested Loop"
-            && let Some(inner) = w
-                .raw
-                .get(i + 1)
-                .and_then(|_| n.get("Plans"))
+            && let Some(inner) = n
+                .get("Plans")
                 .and_then(Value::as_array)
                 .and_then(|p| p.get(1))
         {

@@ -177,6 +177,8 @@ struct Model<'a> {
     what_if: Option<&'a mut dyn WhatIf>,
     /// Per query, the tables it reads or writes; per table, the queries.
     query_tables: HashMap<usize, BTreeSet<QualifiedName>>,
+    /// Per query, its slots.
+    query_slots: HashMap<usize, Vec<usize>>,
     table_queries: HashMap<QualifiedName, Vec<usize>>,
     planner: HashMap<(usize, Vec<usize>), f64>,
     applicable: HashMap<(usize, usize), bool>,
@@ -313,9 +315,7 @@ impl<'a> Model<'a> {
                 return c;
             }
         }
-        let slots: Vec<usize> = (0..self.slots.len())
-            .filter(|&s| self.slots[s].query == q)
-            .collect();
+        let slots = self.query_slots.get(&q).cloned().unwrap_or_default();
         let mut total = 0.0;
         for s in slots {
             let table = self.slots[s].table.clone();
@@ -366,9 +366,9 @@ impl<'a> Model<'a> {
         let def = &self.defs[i];
         let lead = def.keys.first().map(|k| k.id());
         let a = lead.is_some_and(|lead| {
-            self.slots.iter().any(|s| {
-                s.query == q
-                    && s.table == def.table
+            let slots = self.query_slots.get(&q).map(Vec::as_slice).unwrap_or(&[]);
+            slots.iter().map(|&s| &self.slots[s]).any(|s| {
+                s.table == def.table
                     && (s.conds.iter().any(|c| c.key_id() == lead)
                         || s.joins.iter().any(|(c, _)| *c == lead)
                         || s.order.iter().any(|(c, _)| *c == lead)
@@ -380,10 +380,10 @@ impl<'a> Model<'a> {
     }
 
     fn weight(&self, q: usize) -> f64 {
-        self.slots
-            .iter()
-            .find(|s| s.query == q)
-            .map(|s| s.weight)
+        self.query_slots
+            .get(&q)
+            .and_then(|s| s.first())
+            .map(|&s| self.slots[s].weight)
             .unwrap_or(1.0)
     }
 
@@ -413,7 +413,9 @@ pub fn advise_with<'a>(
     let all_slots = slots::slots(workload, catalog, stats);
     let mut query_tables: HashMap<usize, BTreeSet<QualifiedName>> = HashMap::new();
     let mut table_queries: HashMap<QualifiedName, Vec<usize>> = HashMap::new();
-    for s in &all_slots {
+    let mut query_slots: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, s) in all_slots.iter().enumerate() {
+        query_slots.entry(s.query).or_default().push(i);
         if query_tables
             .entry(s.query)
             .or_default()
@@ -438,6 +440,7 @@ pub fn advise_with<'a>(
     let mut model = Model {
         what_if,
         query_tables,
+        query_slots,
         table_queries,
         planner: HashMap::new(),
         applicable: HashMap::new(),
@@ -805,8 +808,9 @@ pub fn advise_with<'a>(
                     queries.push(q);
                 }
             }
-            let slots: Vec<usize> = (0..model.slots.len())
-                .filter(|&s| queries.contains(&model.slots[s].query))
+            let slots: Vec<usize> = queries
+                .iter()
+                .flat_map(|q| model.query_slots.get(q).cloned().unwrap_or_default())
                 .collect();
             used_by.insert(i, slots);
         }

@@ -29,9 +29,11 @@ pub fn advise(
     let mut sources = SourceMap::new();
     // A live database gives the schema and the statistics, and its pg_stat_statements is the workload
     // when no workload files are named.
+    let mut session = None;
     let (catalog, stats, extra) = match db {
         Some(db) => {
             let live = crate::live::read(db, paths.is_empty())?;
+            session = Some((live.name.clone(), live.client));
             let file = sources.add(&live.name, live.ddl);
             let mut catalog = if schema.is_empty() {
                 Catalog::new()
@@ -74,10 +76,8 @@ pub fn advise(
     };
     // With a database that has HypoPG, the planner costs every configuration the selection weighs.
     let mut notes = vec![];
-    let advice = match db {
-        Some(db) => {
-            let target = dbarch_live::target((!db.is_empty()).then_some(db))?;
-            let mut client = dbarch_live::connect_read_only(&target)?;
+    let advice = match session {
+        Some((shown, mut client)) => {
             if dbarch_live::hypopg::available(&mut client) {
                 let texts: Vec<String> = workload
                     .queries
@@ -85,7 +85,7 @@ pub fn advise(
                     .map(|q| q.statement.sql.clone())
                     .collect();
                 let mut what_if = dbarch_live::HypoPg::new(&mut client, texts)
-                    .map_err(|e| format!("{}: HypoPG: {e}", target.shown))?;
+                    .map_err(|e| format!("{}: HypoPG: {e}", shown))?;
                 let advice = dbarch_advisor::advise_with(
                     &workload,
                     &catalog,
@@ -103,7 +103,7 @@ pub fn advise(
             } else {
                 notes.push(format!(
                     "{}: HypoPG is not installed there (CREATE EXTENSION hypopg): costs are the offline model's",
-                    target.shown
+                    shown
                 ));
                 dbarch_advisor::advise(&workload, &catalog, &stats, &options)
             }

@@ -13,12 +13,19 @@ pub struct Live {
     /// pg_stat_statements as CSV, with the name it is shown under, when the extension is installed.
     pub workload: Option<(String, String)>,
     pub notes: Vec<String>,
+    /// The session it was read over, still open for what comes next (HypoPG).
+    pub client: postgres::Client,
 }
 
-/// `--db ''` means: from the PG* environment variables.
-pub fn read(db: &str, with_workload: bool) -> Result<Live> {
+/// A read-only session to `--db`; `''` means: from the PG* environment variables.
+pub fn open(db: &str) -> Result<(dbarch_live::Target, postgres::Client)> {
     let target = dbarch_live::target((!db.is_empty()).then_some(db))?;
-    let mut client = dbarch_live::connect_read_only(&target)?;
+    let client = dbarch_live::connect_read_only(&target)?;
+    Ok((target, client))
+}
+
+pub fn read(db: &str, with_workload: bool) -> Result<Live> {
+    let (target, mut client) = open(db)?;
     let ddl = dbarch_live::schema_ddl(&mut client)?;
     let stats = dbarch_live::statistics(&mut client)?;
     let mut notes = vec![];
@@ -42,14 +49,14 @@ pub fn read(db: &str, with_workload: bool) -> Result<Live> {
         stats,
         workload,
         notes,
+        client,
     })
 }
 
 /// `dbarch inspect`: the health report, with the exit code of the --severity threshold.
 pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
     let config = crate::commands::load_config(g, &[])?;
-    let target = dbarch_live::target((!db.is_empty()).then_some(db))?;
-    let mut client = dbarch_live::connect_read_only(&target)?;
+    let (target, mut client) = open(db)?;
     let mut tenant: Vec<String> = dbarch_lint::rules::security::tenant_table_without_rls::TENANT
         .iter()
         .map(|s| s.to_string())
@@ -90,23 +97,15 @@ pub fn explain(
             std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?,
         ),
         (None, Some(db), Some(q)) => {
-            let target = dbarch_live::target((!db.is_empty()).then_some(db))?;
-            let mut client = dbarch_live::connect_read_only(&target)?;
+            let (target, mut client) = open(db)?;
             let options = if analyze {
                 "FORMAT JSON, ANALYZE, BUFFERS"
             } else {
                 "FORMAT JSON"
             };
-            let rows = client
-                .simple_query(&format!("EXPLAIN ({options}) {q}"))
-                .map_err(|e| format!("{}: {}", target.shown, dbarch_live::connect::explain(&e)))?;
-            let text = rows
-                .into_iter()
-                .find_map(|m| match m {
-                    postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
-                    _ => None,
-                })
-                .ok_or_else(|| format!("{}: EXPLAIN returned nothing", target.shown))?;
+            let text =
+                dbarch_live::connect::first_value(&mut client, &format!("EXPLAIN ({options}) {q}"))
+                    .map_err(|e| format!("{}: {e}", target.shown))?;
             (format!("{} (query)", target.shown), text)
         }
         _ => return Err("give a plan file, or --db URL with --query SQL".into()),

@@ -191,14 +191,7 @@ impl TempCluster {
         args: impl IntoIterator<Item = &'a OsStr>,
     ) -> Result<(), ClusterError> {
         let exe = self.bindir.join(program);
-        let mut cmd = match &self.run_as {
-            Some(user) => {
-                let mut c = Command::new("runuser");
-                c.args(["-u", user, "--"]).arg(&exe);
-                c
-            }
-            None => Command::new(&exe),
-        };
+        let mut cmd = server_command(&exe, self.run_as.as_deref());
         cmd.args(args).current_dir(self.dir.path());
         let out = cmd.output().map_err(|e| ClusterError::Step {
             step: program.to_string(),
@@ -253,20 +246,24 @@ fn sweep_abandoned(parent: &Path, bindir: &Path, run_as: Option<&str>) {
             continue;
         }
         let data = dir.join("data");
-        let mut cmd = match run_as {
-            Some(user) => {
-                let mut c = Command::new("runuser");
-                c.args(["-u", user, "--"]).arg(bindir.join("pg_ctl"));
-                c
-            }
-            None => Command::new(bindir.join("pg_ctl")),
-        };
-        let _ = cmd
+        let _ = server_command(&bindir.join("pg_ctl"), run_as)
             .arg("-D")
             .arg(&data)
             .args(["-m", "immediate", "-w", "stop"])
             .output();
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// A server program, run as `user` when given (as root: `runuser -u postgres --`).
+fn server_command(exe: &Path, user: Option<&str>) -> Command {
+    match user {
+        Some(user) => {
+            let mut c = Command::new("runuser");
+            c.args(["-u", user, "--"]).arg(exe);
+            c
+        }
+        None => Command::new(exe),
     }
 }
 

@@ -216,6 +216,20 @@ pub fn connect_read_only(t: &Target) -> Result<postgres::Client, ConnectError> {
     Ok(client)
 }
 
+/// The first column of the first row a statement returns, as text (EXPLAIN's output, say), through the
+/// simple protocol.
+pub fn first_value(client: &mut postgres::Client, sql: &str) -> Result<String, String> {
+    client
+        .simple_query(sql)
+        .map_err(|e| explain(&e))?
+        .into_iter()
+        .find_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        })
+        .ok_or_else(|| "the statement returned no row".to_string())
+}
+
 /// A driver error as one line: the server's message when there is one, else the cause.
 pub fn explain(e: &postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {

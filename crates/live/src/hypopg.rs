@@ -95,24 +95,30 @@ impl<'a> HypoPg<'a> {
             self.present.remove(&k);
         }
         for sql in wanted_sql {
-            if self.present.contains_key(&sql) {
-                continue;
-            }
-            let row = self
-                .client
-                .query_one("SELECT indexrelid FROM hypopg_create_index($1)", &[&sql])
-                .map_err(|e| format!("{sql}: {}", explain(&e)))?;
-            let oid: u32 = row.get(0);
-            if !self.sizes.contains_key(&sql)
-                && let Ok(r) = self.client.query_one(
-                    "SELECT hypopg_relation_size($1)::float8",
-                    &[&postgres::types::Oid::from(oid)],
-                )
-            {
-                self.sizes.insert(sql.clone(), r.get(0));
-            }
-            self.present.insert(sql, oid);
+            self.ensure(sql)?;
         }
+        Ok(())
+    }
+
+    /// Create one hypothetical index unless it is present, measuring it the first time.
+    fn ensure(&mut self, sql: String) -> Result<(), String> {
+        if self.present.contains_key(&sql) {
+            return Ok(());
+        }
+        let row = self
+            .client
+            .query_one("SELECT indexrelid FROM hypopg_create_index($1)", &[&sql])
+            .map_err(|e| format!("{sql}: {}", explain(&e)))?;
+        let oid: u32 = row.get(0);
+        if !self.sizes.contains_key(&sql)
+            && let Ok(r) = self.client.query_one(
+                "SELECT hypopg_relation_size($1)::float8",
+                &[&postgres::types::Oid::from(oid)],
+            )
+        {
+            self.sizes.insert(sql.clone(), r.get(0));
+        }
+        self.present.insert(sql, oid);
         Ok(())
     }
 
@@ -131,16 +137,7 @@ impl<'a> HypoPg<'a> {
                 vec!["NULL"; params].join(", ")
             )
         };
-        let text = self
-            .client
-            .simple_query(&statement)
-            .map_err(|e| explain(&e))?
-            .into_iter()
-            .find_map(|m| match m {
-                postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
-                _ => None,
-            })
-            .ok_or("EXPLAIN returned nothing")?;
+        let text = crate::connect::first_value(self.client, &statement)?;
         let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         json[0]["Plan"]["Total Cost"]
             .as_f64()
@@ -176,8 +173,8 @@ impl WhatIf for HypoPg<'_> {
         if let Some(s) = self.sizes.get(&sql) {
             return Some(*s);
         }
-        // Create it alone to measure it; the next sync drops it unless it is wanted.
-        self.sync(&[index]).ok()?;
+        // Create it beside the present ones to measure it; the next sync drops it unless it is wanted.
+        self.ensure(sql.clone()).ok()?;
         self.sizes.get(&sql).copied()
     }
 
