@@ -9,7 +9,7 @@ use dbarch_report::{Report, plural};
 use dbarch_sql::SourceMap;
 
 use crate::args::Global;
-use crate::commands::{emit, load_config, load_migrations};
+use crate::commands::{emit, load_config};
 use crate::inputs;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -53,14 +53,8 @@ pub(crate) fn load_schema(g: &Global, paths: &[PathBuf]) -> Result<Catalog> {
         let file = sources.add(&script.path, text);
         dbarch_sql::parse_file_with(&file, |s| catalog.apply(&s))?;
     }
-    if !plan.migrations.is_empty() {
-        let loaded = load_migrations(g, &plan.migrations)?;
-        for s in &loaded.scripts {
-            for stmt in &s.file.statements {
-                catalog.apply(stmt);
-            }
-        }
-    }
+    // A migrations folder's up scripts are among the files (replayed in order); a migrations folder
+    // beside schema files is not part of the schema.
     Ok(catalog)
 }
 

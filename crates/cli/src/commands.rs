@@ -78,11 +78,16 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 pub(crate) fn out(text: &str) -> Result<()> {
-    let mut stdout = anstream::stdout();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
+    // Text without colour codes goes out as it is; anstream (which strips colour for a pipe) reads every
+    // byte, which on a large JSON report costs more than writing it.
+    let written = if text.contains('\x1b') {
+        let mut stdout = anstream::stdout();
+        stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush())
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush())
+    };
+    match written {
         // A closed pipe (`dbarch ... | head`) is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
@@ -140,7 +145,38 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
         live_workload = live.workload;
         plan.notes.extend(live.notes);
     }
+    // Migration histories are parsed first (in parallel, up and down): their up scripts are also the
+    // schema's files, replayed below from the same trees rather than parsed twice.
+    let loaded = if plan.migrations.is_empty() {
+        None
+    } else {
+        Some(load_migrations(
+            g,
+            &plan.migrations,
+            config.checks_downs(),
+            &mut sources,
+        )?)
+    };
+    let parsed_ups: std::collections::HashMap<&Path, &ParsedFile> = loaded
+        .iter()
+        .flat_map(|l| &l.scripts)
+        .map(|s| (s.file.file.path.as_path(), &s.file))
+        .collect();
     for script in &plan.files {
+        if let Some(up) = parsed_ups.get(script.path.as_path()) {
+            for stmt in &up.statements {
+                catalog.apply(stmt);
+            }
+            statements += up.statement_count;
+            files.push(ParsedFile {
+                file: up.file.clone(),
+                statements: Vec::new(),
+                statement_count: up.statement_count,
+                suppressions: up.suppressions.clone(),
+                notes: up.notes.clone(),
+            });
+            continue;
+        }
         let text = script.text(&inputs::read_sql(&script.path, g.max_file_size)?);
         let file = sources.add(&script.path, text);
         // Schema rules read the catalog only, so each parse tree is applied and dropped at once.
@@ -160,12 +196,11 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
     // Migration histories among the inputs: their statements judged for production safety too.
     let mut parse_errors = vec![];
     let (mut file_count, mut statement_count) = (files.len(), statements);
-    if !plan.migrations.is_empty() {
-        let loaded = load_migrations(g, &plan.migrations)?;
+    if let Some(loaded) = loaded {
         let run = dbarch_lint::run_migrations(
             Catalog::new(),
             &loaded.scripts,
-            &loaded.sources,
+            &sources,
             &config,
             pg_version,
         );
@@ -303,7 +338,6 @@ fn migrate_manifest(g: &Global, dir: &Path) -> Result<u8> {
 
 /// Migrations of the folders, parsed (up and down), in order; unparseable ups are listed apart.
 pub(crate) struct LoadedMigrations {
-    pub sources: SourceMap,
     pub scripts: Vec<dbarch_lint::MigrationScript>,
     pub statements: usize,
     pub parse_errors: Vec<String>,
@@ -311,7 +345,6 @@ pub(crate) struct LoadedMigrations {
 
 /// The migrations of the folders, read (in order) but not parsed yet.
 struct ReadMigrations {
-    sources: SourceMap,
     found: Vec<(
         dbarch_migrate::Migration,
         Arc<SourceFile>,
@@ -319,14 +352,18 @@ struct ReadMigrations {
     )>,
 }
 
-fn read_migrations(g: &Global, paths: &[PathBuf]) -> Result<ReadMigrations> {
-    let mut sources = SourceMap::new();
+fn read_migrations(
+    g: &Global,
+    paths: &[PathBuf],
+    with_downs: bool,
+    sources: &mut SourceMap,
+) -> Result<ReadMigrations> {
     let mut found = vec![];
     for dir in paths {
         for m in dbarch_migrate::discover(dir)? {
             let text = m.up.text(&inputs::read_sql(&m.up.path, g.max_file_size)?);
             let up = sources.add(&m.up.path, text);
-            let down = match &m.down {
+            let down = match m.down.as_ref().filter(|_| with_downs) {
                 Some(d) => {
                     let text = d.text(&inputs::read_sql(&d.path, g.max_file_size)?);
                     Some(sources.add(&d.path, text))
@@ -336,7 +373,7 @@ fn read_migrations(g: &Global, paths: &[PathBuf]) -> Result<ReadMigrations> {
             found.push((m, up, down));
         }
     }
-    Ok(ReadMigrations { sources, found })
+    Ok(ReadMigrations { found })
 }
 
 /// Parse one migration: its up (an error is the migration's, reported apart) and its down (an error
@@ -356,7 +393,6 @@ fn parse_migration(
     }
     Ok(dbarch_lint::MigrationScript {
         version: m.version.clone(),
-        checksum: dbarch_migrate::checksum(&parsed.file.text),
         file: parsed,
         down: down_parsed,
         down_error,
@@ -364,9 +400,16 @@ fn parse_migration(
     })
 }
 
-pub(crate) fn load_migrations(g: &Global, paths: &[PathBuf]) -> Result<LoadedMigrations> {
+/// `with_downs`: read and parse the down scripts too (for the reversibility check). The files are added
+/// to `sources`.
+pub(crate) fn load_migrations(
+    g: &Global,
+    paths: &[PathBuf],
+    with_downs: bool,
+    sources: &mut SourceMap,
+) -> Result<LoadedMigrations> {
     use rayon::prelude::*;
-    let ReadMigrations { sources, found } = read_migrations(g, paths)?;
+    let ReadMigrations { found } = read_migrations(g, paths, with_downs, sources)?;
     let parsed: Vec<_> = found
         .par_iter()
         .map(|(m, up, down)| parse_migration(m, up, down.as_ref()))
@@ -382,7 +425,6 @@ pub(crate) fn load_migrations(g: &Global, paths: &[PathBuf]) -> Result<LoadedMig
     }
     Ok(LoadedMigrations {
         statements: scripts.iter().map(|s| s.file.statements.len()).sum(),
-        sources,
         scripts,
         parse_errors,
     })
@@ -406,12 +448,12 @@ fn migrate_lint(
 ) -> Result<u8> {
     let config = load_config(g, paths)?;
     let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
+    let mut sources = SourceMap::new();
     let LoadedMigrations {
-        mut sources,
         scripts,
         statements,
         parse_errors,
-    } = load_migrations(g, paths)?;
+    } = load_migrations(g, paths, config.checks_downs(), &mut sources)?;
     let run = dbarch_lint::run_migrations(Catalog::new(), &scripts, &sources, &config, pg_version);
     if lock_report {
         match g.format {

@@ -15,12 +15,12 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 pub fn migrate_trace(g: &Global, paths: &[PathBuf], db: Option<&str>) -> Result<u8> {
     let config = load_config(g, paths)?;
+    let mut sources = dbarch_sql::SourceMap::new();
     let LoadedMigrations {
-        sources,
         scripts,
         parse_errors,
         ..
-    } = load_migrations(g, paths)?;
+    } = load_migrations(g, paths, false, &mut sources)?;
     if !parse_errors.is_empty() {
         // Later migrations depend on earlier ones: a gap makes the trace meaningless.
         report_parse_errors(&parse_errors);

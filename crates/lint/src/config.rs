@@ -226,6 +226,13 @@ impl Config {
         selected && !self.ignore.iter().any(|s| selector_matches(s, rule))
     }
 
+    /// Whether a rule that reads the down scripts is enabled (without one, downs need not be parsed).
+    pub fn checks_downs(&self) -> bool {
+        crate::registry::all_rules()
+            .iter()
+            .any(|r| matches!(r.check, crate::rule::Check::Reversibility(_)) && self.enabled(r))
+    }
+
     pub fn severity_of(&self, rule: &Rule) -> Severity {
         self.severity
             .get(rule.code)

@@ -20,14 +20,19 @@ use crate::rule::{Check, Sink};
 pub struct MigrationScript {
     /// The migration's version as its file names it (`001`, `2019-02-26-002946`).
     pub version: String,
-    /// SHA-256 of the up script's text.
-    pub checksum: String,
     pub file: ParsedFile,
     pub down: Option<ParsedFile>,
     /// The down script exists but does not parse: where (its file) and the parser's message.
     pub down_error: Option<(dbarch_sql::FileId, String)>,
     /// The tool wraps the whole script in a transaction.
     pub wrapped: bool,
+}
+
+impl MigrationScript {
+    /// SHA-256 of the up script's text (computed when asked: only a manifest check needs it).
+    pub fn checksum(&self) -> String {
+        dbarch_migrate::checksum(&self.file.file.text)
+    }
 }
 
 pub struct StatementContext<'a> {
@@ -1000,10 +1005,8 @@ pub fn lint_migration_text(
         Some(f) => Some(dbarch_sql::parse_file(&f)?),
         None => None,
     };
-    let checksum = dbarch_migrate::checksum(migration);
     let scripts = vec![MigrationScript {
         version: "1".into(),
-        checksum,
         file: parsed,
         down,
         down_error: None,
@@ -1032,7 +1035,7 @@ pub fn lint_migration_text(
             let mut p = rest.split_whitespace();
             let (v, c) = (p.next()?, p.next()?);
             let checksum = if c == "current" {
-                scripts[0].checksum.clone()
+                scripts[0].checksum()
             } else {
                 c.to_string()
             };

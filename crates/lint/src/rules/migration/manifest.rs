@@ -61,14 +61,14 @@ fn check_edited(cx: &HistoryContext, out: &mut Sink) {
             .iter()
             .find(|s| norm(&s.version) == norm(&a.version))
         {
-            Some(s) if s.checksum != a.checksum => out.push(
+            Some(s) if s.checksum() != a.checksum => out.push(
                 file_start(s).into(),
                 format!("edited:{}", a.version),
                 format!(
                     "migration {} was applied with checksum {}… but the file now has {}…",
                     a.version,
                     &a.checksum[..12],
-                    &s.checksum[..12]
+                    &s.checksum()[..12]
                 ),
                 "Restore the applied text, and make the change in a new migration.",
                 None,
