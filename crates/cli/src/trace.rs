@@ -31,14 +31,9 @@ pub fn migrate_trace(g: &Global, paths: &[PathBuf], db: Option<&str>) -> Result<
     let cluster;
     let (mut client, server, mode) = match db {
         Some(url) => {
-            let mut cfg: postgres::Config = url
-                .parse()
-                .map_err(|e| format!("--db {}: {e}", dbarch_live::redact_url(url)))?;
-            cfg.application_name("dbarch");
-            let client = cfg
-                .connect(postgres::NoTls)
-                .map_err(|e| format!("cannot connect to {}: {e}", dbarch_live::redact_url(url)))?;
-            (client, dbarch_live::redact_url(url), TraceMode::RollBackAll)
+            let target = dbarch_live::target(Some(url))?;
+            let client = dbarch_live::connect::connect_primary(&target, "migrate trace")?;
+            (client, target.shown, TraceMode::RollBackAll)
         }
         None => {
             cluster = TempCluster::start()?;

@@ -144,6 +144,38 @@ impl TempCluster {
         Ok(())
     }
 
+    /// Turn TLS on with this certificate and key (PEM): the files go into the data directory (owned by
+    /// the server's user, mode 0600), `ssl = on`, and the configuration is reloaded.
+    pub fn enable_tls(&self, cert_pem: &str, key_pem: &str) -> Result<(), ClusterError> {
+        use std::os::unix::fs::PermissionsExt;
+        let data = self.data_dir();
+        for (name, text) in [("server.crt", cert_pem), ("server.key", key_pem)] {
+            let path = data.join(name);
+            std::fs::write(&path, text)?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            if let Some(user) = &self.run_as {
+                let (uid, gid) = user_ids(user).ok_or(ClusterError::NoServerUser)?;
+                std::os::unix::fs::chown(&path, Some(uid), Some(gid))?;
+            }
+        }
+        let mut c = self.connect("postgres")?;
+        c.batch_execute("ALTER SYSTEM SET ssl = on")?;
+        c.query_one("SELECT pg_reload_conf()", &[])?;
+        // The reload is asynchronous: wait until a new session sees it.
+        for _ in 0..50 {
+            let mut fresh = self.connect("postgres")?;
+            let on: String = fresh.query_one("SHOW ssl", &[])?.get(0);
+            if on == "on" {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Err(ClusterError::Step {
+            step: "enable TLS".into(),
+            detail: format!("ssl is still off after a reload\n{}", self.log()),
+        })
+    }
+
     /// The server's log so far (for error messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()

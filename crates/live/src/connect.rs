@@ -10,6 +10,7 @@ use std::time::Duration;
 use postgres::config::Host;
 
 use crate::redact_url;
+use crate::tls::TlsSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -19,16 +20,19 @@ pub enum ConnectError {
     Connect { target: String, message: String },
     #[error("{target}: PostgreSQL {version} is older than 11, the oldest version dbarch reads")]
     TooOld { target: String, version: String },
+    #[error("{target}: {message}")]
+    Tls { target: String, message: String },
     #[error(
-        "{target}: sslmode={mode} is not supported by this build (TLS connections are not available yet); use sslmode=disable or prefer on a trusted network"
+        "{target}: the server is a replica (in recovery); `{what}` writes and needs the primary"
     )]
-    Tls { target: String, mode: String },
+    Replica { target: String, what: String },
 }
 
 /// Where to connect, as the user gave it (redacted for messages).
 #[derive(Debug, Clone)]
 pub struct Target {
     pub config: postgres::Config,
+    pub tls: TlsSettings,
     /// The URL or description without its password.
     pub shown: String,
 }
@@ -36,16 +40,18 @@ pub struct Target {
 /// Build the connection settings from `--db` (or nothing: the environment).
 pub fn target(db: Option<&str>) -> Result<Target, ConnectError> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let (mut config, shown) = match db {
+    // The TLS parameters are dbarch's (the driver knows only disable/prefer/require): taken out first.
+    let (mut config, shown, tls_given) = match db {
         Some(url) => {
             let shown = redact_url(url);
-            let config = postgres::Config::from_str(url).map_err(|e| ConnectError::BadUrl {
+            let (rest, tls_given) = crate::conninfo::take(url, &crate::tls::PARAMETERS);
+            let config = postgres::Config::from_str(&rest).map_err(|e| ConnectError::BadUrl {
                 target: shown.clone(),
                 message: e.to_string(),
             })?;
-            (config, shown)
+            (config, shown, tls_given)
         }
-        None => (postgres::Config::new(), String::new()),
+        None => (postgres::Config::new(), String::new(), vec![]),
     };
     if config.get_hosts().is_empty() {
         match env("PGHOST") {
@@ -78,21 +84,6 @@ pub fn target(db: Option<&str>) -> Result<Target, ConnectError> {
     {
         config.password(p);
     }
-    if db.is_none()
-        && let Some(mode) = env("PGSSLMODE")
-    {
-        match mode.as_str() {
-            "disable" => {
-                config.ssl_mode(postgres::config::SslMode::Disable);
-            }
-            "prefer" | "allow" => {
-                config.ssl_mode(postgres::config::SslMode::Prefer);
-            }
-            _ => {
-                config.ssl_mode(postgres::config::SslMode::Require);
-            }
-        }
-    }
     config.application_name("dbarch");
     config.connect_timeout(Duration::from_secs(10));
     let shown = if shown.is_empty() {
@@ -100,7 +91,14 @@ pub fn target(db: Option<&str>) -> Result<Target, ConnectError> {
     } else {
         shown
     };
-    Ok(Target { config, shown })
+    let tls = TlsSettings::from_parameters(&tls_given, env).map_err(|message| {
+        ConnectError::BadUrl {
+            target: shown.clone(),
+            message,
+        }
+    })?;
+    config.ssl_mode(tls.driver_mode());
+    Ok(Target { config, tls, shown })
 }
 
 /// `user@host:port/db` for messages (never the password).
@@ -172,31 +170,22 @@ pub fn pgpass_lookup(text: &str, host: &str, port: &str, db: &str, user: &str) -
     None
 }
 
-/// Open a read-only session: `default_transaction_read_only`, a statement timeout and a lock timeout.
-pub fn connect_read_only(t: &Target) -> Result<postgres::Client, ConnectError> {
-    use postgres::config::SslMode;
-    if t.config.get_ssl_mode() == SslMode::Require {
-        return Err(ConnectError::Tls {
-            target: t.shown.clone(),
-            mode: "require".into(),
-        });
-    }
-    let mut client = t
-        .config
-        .connect(postgres::NoTls)
-        .map_err(|e| ConnectError::Connect {
-            target: t.shown.clone(),
-            message: explain(&e),
-        })?;
-    client
-        .batch_execute(
-            "SET default_transaction_read_only = on; SET statement_timeout = '60s'; \
-             SET lock_timeout = '2s'; SET idle_in_transaction_session_timeout = '120s'",
-        )
-        .map_err(|e| ConnectError::Connect {
-            target: t.shown.clone(),
-            message: explain(&e),
-        })?;
+/// Open a session as the target says (TLS per its sslmode), checking the server is PostgreSQL 11 or later.
+pub fn connect(t: &Target) -> Result<postgres::Client, ConnectError> {
+    let tls = t.tls.client_config().map_err(|message| ConnectError::Tls {
+        target: t.shown.clone(),
+        message,
+    })?;
+    let connected = match tls {
+        None => t.config.connect(postgres::NoTls),
+        Some(c) => t
+            .config
+            .connect(tokio_postgres_rustls::MakeRustlsConnect::new(c)),
+    };
+    let mut client = connected.map_err(|e| ConnectError::Connect {
+        target: t.shown.clone(),
+        message: explain(&e),
+    })?;
     // The catalog queries use columns from PostgreSQL 11 on (pg_proc.prokind, ...).
     let version = client
         .query_one(
@@ -213,6 +202,40 @@ pub fn connect_read_only(t: &Target) -> Result<postgres::Client, ConnectError> {
             version: version.get(1),
         });
     }
+    Ok(client)
+}
+
+/// Open a session for a command that writes (`what`, for the message): refused on a replica.
+pub fn connect_primary(t: &Target, what: &str) -> Result<postgres::Client, ConnectError> {
+    let mut client = connect(t)?;
+    let in_recovery: bool = client
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .map_err(|e| ConnectError::Connect {
+            target: t.shown.clone(),
+            message: explain(&e),
+        })?
+        .get(0);
+    if in_recovery {
+        return Err(ConnectError::Replica {
+            target: t.shown.clone(),
+            what: what.to_string(),
+        });
+    }
+    Ok(client)
+}
+
+/// Open a read-only session: `default_transaction_read_only`, a statement timeout and a lock timeout.
+pub fn connect_read_only(t: &Target) -> Result<postgres::Client, ConnectError> {
+    let mut client = connect(t)?;
+    client
+        .batch_execute(
+            "SET default_transaction_read_only = on; SET statement_timeout = '60s'; \
+             SET lock_timeout = '2s'; SET idle_in_transaction_session_timeout = '120s'",
+        )
+        .map_err(|e| ConnectError::Connect {
+            target: t.shown.clone(),
+            message: explain(&e),
+        })?;
     Ok(client)
 }
 

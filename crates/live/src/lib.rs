@@ -3,7 +3,9 @@
 //! tracer. Later: EXPLAIN and HypoPG.
 
 pub mod cluster;
+pub mod conninfo;
 pub mod connect;
+pub mod tls;
 pub mod hypopg;
 pub mod inspect;
 pub mod introspect;
@@ -24,29 +26,9 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// A connection URL with its password replaced, for messages.
+/// A connection string (URL or `key=value`) with its passwords replaced, for messages.
 pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let auth_end = rest.find('@');
-    let path_start = rest.find('/').unwrap_or(rest.len());
-    match auth_end {
-        Some(at) if at < path_start => {
-            let auth = &rest[..at];
-            match auth.find(':') {
-                Some(colon) => format!(
-                    "{}{}:****{}",
-                    &url[..scheme_end + 3],
-                    &auth[..colon],
-                    &rest[at..]
-                ),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
+    conninfo::redact(url)
 }
 
 #[cfg(test)]
