@@ -48,6 +48,15 @@ fn planted_problems_are_each_reported() {
          CREATE ROLE boss LOGIN SUPERUSER;",
     )
     .unwrap();
+    // Mass deletes leave a table and its index far larger than their rows need (bloat).
+    db.batch_execute(
+        "CREATE TABLE swollen (id bigint PRIMARY KEY, label text NOT NULL);
+         INSERT INTO swollen SELECT g, 'label number ' || g || repeat('.', 40) FROM generate_series(1, 300000) g;
+         CREATE INDEX swollen_label_idx ON swollen (label);
+         DELETE FROM swollen WHERE id % 5 <> 0;",
+    )
+    .unwrap();
+    db.batch_execute("VACUUM ANALYZE swollen").unwrap();
     // A failed concurrent build leaves an invalid index behind.
     assert!(
         db.batch_execute("CREATE UNIQUE INDEX CONCURRENTLY codes_code_key ON codes (code)")
@@ -93,6 +102,8 @@ fn planted_problems_are_each_reported() {
         "tenant table without RLS: {got:?}"
     );
     assert!(has("DB018", "boss"), "superuser login: {got:?}");
+    assert!(has("DB024", "swollen"), "table bloat: {got:?}");
+    assert!(has("DB025", "swollen_label_idx"), "index bloat: {got:?}");
     // Only one of the two duplicates is to be dropped.
     assert_eq!(
         got.iter().filter(|(c, _)| c == "DB001").count(),
@@ -155,6 +166,11 @@ fn a_clean_database_has_no_database_level_warnings() {
          ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;
          CREATE POLICY tenant_isolation ON accounts USING (tenant_id = current_setting('app.tenant_id')::bigint);
          INSERT INTO tenants (name) VALUES ('a'), ('b');
+         -- A freshly loaded table of some size: its estimated bloat must stay under the limits.
+         CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind int NOT NULL,
+                              note text, at timestamptz NOT NULL DEFAULT now());
+         INSERT INTO events (kind, note) SELECT g % 7, CASE WHEN g % 3 = 0 THEN NULL ELSE 'note ' || g END
+           FROM generate_series(1, 200000) g;
          ANALYZE;",
     )
     .unwrap();
