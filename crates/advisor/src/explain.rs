@@ -535,6 +535,47 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
     }
 }
 
+/// Replace the index a PLN003 tip guessed from the filter alone with the advisor's pick for that table,
+/// made for the query the plan is of (with the schema's existing indexes, the statistics and, on a live
+/// database, the planner): composite order, partial predicate, INCLUDE columns as the advisor chose them.
+/// Tips whose table the advisor left alone keep their guess.
+pub fn name_indexes(report: &mut PlanReport, advice: &crate::Advice) {
+    for tip in report.tips.iter_mut().filter(|t| t.code == "PLN003") {
+        let Some(relation) = report
+            .nodes
+            .get(tip.node)
+            .and_then(|n| n.label.rsplit_once(" on "))
+            .map(|(_, r)| r.split_whitespace().next().unwrap_or(r).to_string())
+        else {
+            continue;
+        };
+        let unqualified = |t: &str| t.rsplit('.').next().unwrap_or(t).to_string();
+        let Some(r) = advice
+            .recommendations
+            .iter()
+            .find(|r| unqualified(&r.table) == unqualified(&relation))
+        else {
+            continue;
+        };
+        let sql = if r.sql.ends_with(';') {
+            r.sql.clone()
+        } else {
+            format!("{};", r.sql)
+        };
+        tip.fix = Some(sql);
+        if let Some(q) = r.queries.first() {
+            tip.evidence.push(Evidence {
+                name: if advice.verified {
+                    "planner cost with it".into()
+                } else {
+                    "estimated cost with it".into()
+                },
+                value: format!("{:.0} -> {:.0}", q.cost_before, q.cost_after),
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

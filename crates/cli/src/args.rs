@@ -128,9 +128,17 @@ pub enum Command {
         /// Plan a query on a live database instead (read-only session).
         #[arg(long, value_name = "URL", requires = "query")]
         db: Option<String>,
-        /// The query to plan with --db.
+        /// The query to plan with --db; with a plan file, the query it is of (else its `Query Text`), so
+        /// the index advisor can name the index a sequential scan is missing.
         #[arg(long, value_name = "SQL")]
         query: Option<String>,
+        /// With a plan file: the schema (DDL files, a schema directory or a migrations folder), so the index
+        /// advisor names the index a sequential scan is missing, knowing the indexes that exist.
+        #[arg(long, value_name = "PATH")]
+        schema: Vec<PathBuf>,
+        /// With a plan file and --schema: table statistics (JSON) for the advisor.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<PathBuf>,
         /// With --db: run the query (EXPLAIN ANALYZE, BUFFERS) for real times; writes are refused by the
         /// read-only session.
         #[arg(long)]

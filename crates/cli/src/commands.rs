@@ -44,12 +44,16 @@ pub fn run(cli: Cli) -> Result<u8> {
             db,
             query,
             analyze,
+            schema,
+            stats,
         } => crate::live::explain(
             &cli.global,
             plan.as_deref(),
             db.as_deref(),
             query.as_deref(),
             *analyze,
+            schema,
+            stats.as_deref(),
         ),
         Command::Advise {
             paths,

@@ -90,6 +90,8 @@ pub fn explain(
     db: Option<&str>,
     query: Option<&str>,
     analyze: bool,
+    schema: &[std::path::PathBuf],
+    stats: Option<&std::path::Path>,
 ) -> Result<u8> {
     let (source, text) = match (plan, db, query) {
         (Some(p), _, _) => (
@@ -111,11 +113,69 @@ pub fn explain(
         _ => return Err("give a plan file, or --db URL with --query SQL".into()),
     };
     let top = dbarch_advisor::explain::parse(&source, &text)?;
-    let report = dbarch_advisor::explain::analyze(&source, &top);
+    let mut report = dbarch_advisor::explain::analyze(&source, &top);
+    // A sequential scan that wants an index: the advisor names it, for the query the plan is of.
+    let query_text = query
+        .map(str::to_string)
+        .or_else(|| top["Query Text"].as_str().map(str::to_string));
+    if report.tips.iter().any(|t| t.code == "PLN003")
+        && let Some(q) = query_text
+        && (db.is_some() || !schema.is_empty())
+    {
+        let advice = advise_one(g, &q, db, schema, stats)?;
+        dbarch_advisor::explain::name_indexes(&mut report, &advice);
+    }
     let out = match g.format {
         crate::args::Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         _ => dbarch_report::render_plan(&report),
     };
     crate::commands::out(&out)?;
     Ok(crate::commands::exit_code(g, report.max_severity()))
+}
+
+/// The index advisor on one query: the live database's schema, statistics and planner (HypoPG) with
+/// `--db`, else the schema files and statistics given.
+fn advise_one(
+    g: &crate::args::Global,
+    query: &str,
+    db: Option<&str>,
+    schema: &[std::path::PathBuf],
+    stats: Option<&std::path::Path>,
+) -> Result<dbarch_advisor::Advice> {
+    let mut sources = dbarch_sql::SourceMap::new();
+    let options = dbarch_advisor::Options {
+        budget: dbarch_advisor::Budget::Unlimited,
+        strategy: dbarch_advisor::Strategy::Extend,
+    };
+    let mut builder = dbarch_workload::Builder::default();
+    let file = sources.add("query", format!("{};", query.trim().trim_end_matches(';')));
+    dbarch_workload::load_into(&file, &mut builder)?;
+    let workload = builder.finish();
+    match db {
+        Some(db) => {
+            let mut live = read(db, false)?;
+            let ddl = sources.add(&live.name, std::mem::take(&mut live.ddl));
+            let mut catalog = dbarch_catalog::Catalog::new();
+            dbarch_sql::parse_file_with(&ddl, |s| catalog.apply(&s))?;
+            if dbarch_live::hypopg::available(&mut live.client) {
+                let texts = vec![workload.queries.first().map(|q| q.statement.sql.clone()).unwrap_or_default()];
+                let mut what_if = dbarch_live::HypoPg::new(&mut live.client, texts)
+                    .map_err(|e| format!("{}: HypoPG: {e}", live.name))?;
+                Ok(dbarch_advisor::advise_with(
+                    &workload,
+                    &catalog,
+                    &live.stats,
+                    &options,
+                    Some(&mut what_if),
+                ))
+            } else {
+                Ok(dbarch_advisor::advise(&workload, &catalog, &live.stats, &options))
+            }
+        }
+        None => {
+            let catalog = crate::analyze::load_schema(g, schema)?;
+            let stats = crate::analyze::load_stats(stats)?.unwrap_or_default();
+            Ok(dbarch_advisor::advise(&workload, &catalog, &stats, &options))
+        }
+    }
 }

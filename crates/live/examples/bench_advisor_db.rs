@@ -6,7 +6,15 @@
 //! hypothetical indexes, relative to no index, next to the storage they take (hypopg_relation_size),
 //! the runtime and the planner calls.
 //!
-//!   cargo run --release -p dbarch-live --example bench_advisor_db -- <csv dir> <bench/tpch dir> [anchors file]
+//! Every configuration is scored by one harness on one session: its indexes created as hypothetical
+//! indexes, the planner's total cost of the 19 queries summed. Scored side by side: the what-if advisor at
+//! each budget, the offline advisor (the cost model alone) at the same budgets, and the peers given by path —
+//! Supabase's index_advisor (its SQL file: the union of its per-query picks) and Dexter (a checkout of
+//! 0.4.2, run with Debian's ruby, ruby-pg, ruby-pg-query and ruby-slop, at its default 50 % threshold) —
+//! each beside the what-if advisor given the same storage as the peer used.
+//!
+//!   cargo run --release -p dbarch-live --example bench_advisor_db -- <csv dir> <bench/tpch dir>
+//!       [--anchors FILE] [--index-advisor FILE] [--dexter DIR]
 
 use std::time::Instant;
 
@@ -25,13 +33,22 @@ const BUDGETS: &[f64] = &[
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(csv), Some(tpch)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: bench_advisor_db <csv dir> <bench/tpch dir> [anchors file]");
+        eprintln!(
+            "usage: bench_advisor_db <csv dir> <bench/tpch dir> [--anchors FILE] [--index-advisor FILE] [--dexter DIR]"
+        );
         std::process::exit(2);
     };
-    let anchors = args
-        .get(3)
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let anchors = flag("--anchors")
         .and_then(|p| std::fs::read_to_string(p).ok())
         .map(|t| parse_anchors(&t));
+    let index_advisor = flag("--index-advisor");
+    let dexter = flag("--dexter");
     let cluster = TempCluster::start().unwrap_or_else(|e| {
         eprintln!("cannot start a throwaway PostgreSQL: {e}");
         std::process::exit(2)
@@ -88,35 +105,12 @@ fn main() {
 
     let mut real_run: Option<(Vec<String>, Vec<usize>, Vec<String>)> = None;
     for (name, skip) in [("19 queries", &[2, 17, 20][..]), ("22 queries", &[][..])] {
-        let mut builder = dbarch_workload::Builder::default();
-        let mut numbers = vec![];
-        for n in 1..=22 {
-            if skip.contains(&n) {
-                continue;
-            }
-            numbers.push(n);
-            let text = if n == 15 {
-                // The select that reads the view (the view itself exists in the database).
-                rest.split(';')
-                    .find(|s| s.to_lowercase().contains("select"))
-                    .unwrap_or("")
-                    .to_string()
-                    + ";"
-            } else {
-                std::fs::read_to_string(format!("{tpch}/queries/{n}.sql")).expect("query")
-            };
-            let f = sources.add(format!("{n}.sql"), text);
-            dbarch_workload::load_into(&f, &mut builder).expect("query parses");
-        }
-        let workload = builder.finish();
-        let texts: Vec<String> = workload
-            .queries
-            .iter()
-            .map(|q| q.statement.sql.clone())
-            .collect();
+        let (workload, texts, numbers) = tpch_workload(tpch, rest, skip, &mut sources);
         println!(
             "== TPC-H SF1, {name}, PostgreSQL planner with HypoPG (relative cost: planner total, equal weights, vs no index)"
         );
+        // The harness's baseline: the workload's planner cost with no index.
+        let (base, _, _) = score(&mut db, &texts, &[]);
         for &b in BUDGETS {
             let budget_mb = b * heap / 1048576.0;
             let t = Instant::now();
@@ -152,11 +146,7 @@ fn main() {
                     )
                 })
                 .unwrap_or_default();
-            let rel_text = if rel < 0.01 {
-                format!("{rel:.2e}")
-            } else {
-                format!("{rel:.3}")
-            };
+            let rel_text = ratio(rel);
             println!(
                 "budget {b:>4}x = {budget_mb:>6.0} MB  relative cost {rel_text}  indexes {:>2} ({:>6.0} MB)  runtime {secs:>5.1} s  planner calls {:>6}{}{anchor}",
                 advice.recommendations.len(),
@@ -171,6 +161,38 @@ fn main() {
             for r in &advice.recommendations {
                 println!("      {}  {:.0} MB", r.sql, r.size_bytes / 1048576.0);
             }
+            // The same recommendation scored by the harness, and the offline advisor (cost model only)
+            // at the same budget, scored the same way.
+            let ours: Vec<String> = advice.recommendations.iter().map(|r| r.sql.clone()).collect();
+            let (cost, _, _) = score(&mut db, &texts, &ours);
+            let t = Instant::now();
+            let offline = advise_with(
+                &workload,
+                &catalog,
+                &stats,
+                &Options {
+                    budget: Budget::Bytes(b * heap),
+                    strategy: Strategy::Extend,
+                },
+                None,
+            );
+            let offline_secs = t.elapsed().as_secs_f64();
+            let offline_sql: Vec<String> =
+                offline.recommendations.iter().map(|r| r.sql.clone()).collect();
+            let (offline_cost, offline_bytes, rejected) = score(&mut db, &texts, &offline_sql);
+            println!(
+                "      harness: what-if {}; offline model {} ({} indexes, {:.0} MB{}, runtime {:.2} s)",
+                ratio(cost / base),
+                ratio(offline_cost / base),
+                offline.recommendations.len(),
+                offline_bytes / 1048576.0,
+                if rejected.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} not creatable as hypothetical", rejected.len())
+                },
+                offline_secs
+            );
             if !skip.is_empty() && (b - REAL_RUN_BUDGET).abs() < 1e-9 {
                 real_run = Some((
                     texts.clone(),
@@ -182,6 +204,81 @@ fn main() {
                         .collect::<Vec<_>>(),
                 ));
             }
+        }
+    }
+
+    // The peers, on the 19 queries, scored by the same harness; beside each, the what-if advisor given
+    // the storage the peer used.
+    if index_advisor.is_some() || dexter.is_some() {
+        let (workload, texts, _) = tpch_workload(tpch, rest, &[2, 17, 20], &mut sources);
+        let texts = &texts;
+        let workload = &workload;
+        let (base, _, _) = score(&mut db, texts, &[]);
+        let mut peers: Vec<(String, Vec<String>, f64)> = vec![];
+        if let Some(file) = &index_advisor {
+            let t = Instant::now();
+            match index_advisor_picks(&mut db, file, texts) {
+                Ok(picks) => peers.push((
+                    "Supabase index_advisor (union of per-query picks)".into(),
+                    picks,
+                    t.elapsed().as_secs_f64(),
+                )),
+                Err(e) => println!("index_advisor: {e}"),
+            }
+        }
+        if let Some(dir) = &dexter {
+            let t = Instant::now();
+            match dexter_picks(dir, cluster.port(), texts) {
+                Ok(picks) => peers.push((
+                    "Dexter (default 50 % threshold)".into(),
+                    picks,
+                    t.elapsed().as_secs_f64(),
+                )),
+                Err(e) => println!("dexter: {e}"),
+            }
+        }
+        if !peers.is_empty() {
+            println!("== peers on the 19 queries, scored by the same harness (relative cost vs no index)");
+        }
+        for (name, picks, secs) in peers {
+            let (cost, bytes, rejected) = score(&mut db, texts, &picks);
+            println!(
+                "{name}: relative cost {:.3}  indexes {} ({:.0} MB)  runtime {secs:.1} s{}",
+                cost / base,
+                picks.len() - rejected.len(),
+                bytes / 1048576.0,
+                if rejected.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ({} not creatable: {})", rejected.len(), rejected.join("; "))
+                }
+            );
+            for p in &picks {
+                println!("      {p}");
+            }
+            let t = Instant::now();
+            let mut what_if = HypoPg::new(&mut ro, texts.clone()).expect("hypopg");
+            let advice = advise_with(
+                workload,
+                &catalog,
+                &stats,
+                &Options {
+                    budget: Budget::Bytes(bytes),
+                    strategy: Strategy::Extend,
+                },
+                Some(&mut what_if),
+            );
+            drop(what_if);
+            let secs = t.elapsed().as_secs_f64();
+            let ours: Vec<String> = advice.recommendations.iter().map(|r| r.sql.clone()).collect();
+            let (our_cost, our_bytes, _) = score(&mut db, texts, &ours);
+            println!(
+                "   dbarch what-if with at most the same storage: relative cost {:.3}  indexes {} ({:.0} MB)  runtime {secs:.1} s  -> dbarch/peer {:.3}",
+                our_cost / base,
+                ours.len(),
+                our_bytes / 1048576.0,
+                our_cost / cost
+            );
         }
     }
 
@@ -283,4 +380,147 @@ fn best_at(anchors: &[(String, f64, f64)], mb: f64) -> Option<(f64, String)> {
         .filter(|(_, size, _)| *size <= mb)
         .min_by(|a, b| a.2.total_cmp(&b.2))
         .map(|(algo, _, rel)| (*rel, algo.clone()))
+}
+
+/// The planner's total cost of the queries with these indexes as hypothetical indexes (HypoPG, on this
+/// session, reset before and after), the indexes' size (`hypopg_relation_size`), and the statements HypoPG
+/// could not take.
+fn score(db: &mut postgres::Client, queries: &[String], indexes: &[String]) -> (f64, f64, Vec<String>) {
+    db.batch_execute("SELECT hypopg_reset()").expect("hypopg_reset");
+    let mut bytes = 0.0;
+    let mut rejected = vec![];
+    for sql in indexes {
+        let sql = sql.replacen(" CONCURRENTLY", "", 1);
+        let sql = sql.trim_end_matches(';');
+        match db.query_one(
+            "SELECT hypopg_relation_size(indexrelid)::float8 FROM hypopg_create_index($1)",
+            &[&sql],
+        ) {
+            Ok(row) => bytes += row.get::<_, f64>(0),
+            Err(e) => rejected.push(format!("{sql}: {}", dbarch_live::connect::explain(&e))),
+        }
+    }
+    let mut cost = 0.0;
+    for q in queries {
+        let q = q.trim().trim_end_matches(';');
+        let plan = dbarch_live::connect::first_value(db, &format!("EXPLAIN (FORMAT JSON) {q}"))
+            .unwrap_or_else(|e| panic!("EXPLAIN {q}: {e}"));
+        let v: serde_json::Value = serde_json::from_str(&plan).expect("plan JSON");
+        cost += v[0]["Plan"]["Total Cost"].as_f64().unwrap_or(0.0);
+    }
+    db.batch_execute("SELECT hypopg_reset()").expect("hypopg_reset");
+    (cost, bytes, rejected)
+}
+
+/// Supabase's index_advisor: its SQL file run in the database, then `index_advisor(query)` per query; the
+/// union of the statements it proposes.
+fn index_advisor_picks(
+    db: &mut postgres::Client,
+    file: &str,
+    queries: &[String],
+) -> Result<Vec<String>, String> {
+    let sql = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    db.batch_execute(&sql).map_err(|e| format!("{file}: {e}"))?;
+    let mut picks: Vec<String> = vec![];
+    for q in queries {
+        let q = q.trim().trim_end_matches(';');
+        let row = db
+            .query_one("SELECT index_statements, errors FROM index_advisor($1)", &[&q])
+            .map_err(|e| format!("index_advisor: {e}"))?;
+        let statements: Vec<String> = row.get(0);
+        let errors: Vec<String> = row.get(1);
+        if !errors.is_empty() {
+            println!("   index_advisor errors on a query: {}", errors.join("; "));
+        }
+        for s in statements {
+            if !picks.contains(&s) {
+                picks.push(s);
+            }
+        }
+    }
+    Ok(picks)
+}
+
+/// Dexter, from a checkout given by path, on the queries as one SQL file; its "Index found" lines as
+/// CREATE INDEX statements.
+fn dexter_picks(dir: &str, port: u16, queries: &[String]) -> Result<Vec<String>, String> {
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let file = tmp.path().join("queries.sql");
+    let text: String = queries
+        .iter()
+        .map(|q| format!("{};\n", q.trim().trim_end_matches(';')))
+        .collect();
+    std::fs::write(&file, text).map_err(|e| e.to_string())?;
+    let out = std::process::Command::new("ruby")
+        .arg("-I")
+        .arg(format!("{dir}/lib"))
+        .arg(format!("{dir}/exe/dexter"))
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres", "tpch"])
+        .args(["--input-format", "sql"])
+        .arg(&file)
+        .output()
+        .map_err(|e| format!("cannot run ruby (apt-get install ruby ruby-pg ruby-pg-query ruby-slop): {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "dexter failed: {}{}",
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Index found: "))
+        .filter_map(|l| {
+            let (table, cols) = l.split_once(' ')?;
+            Some(format!("CREATE INDEX ON {table} {}", cols.trim()))
+        })
+        .collect())
+}
+
+/// The TPC-H queries but `skip` as a workload (query 15: the select reading its view, which exists in the
+/// database), their texts and numbers.
+fn tpch_workload(
+    tpch: &str,
+    q15_rest: &str,
+    skip: &[usize],
+    sources: &mut SourceMap,
+) -> (dbarch_workload::Workload, Vec<String>, Vec<usize>) {
+    let mut builder = dbarch_workload::Builder::default();
+    let mut numbers = vec![];
+    for n in 1..=22 {
+        if skip.contains(&n) {
+            continue;
+        }
+        numbers.push(n);
+        let text = if n == 15 {
+            q15_rest
+                .split(';')
+                .find(|s| s.to_lowercase().contains("select"))
+                .unwrap_or("")
+                .to_string()
+                + ";"
+        } else {
+            std::fs::read_to_string(format!("{tpch}/queries/{n}.sql")).expect("query")
+        };
+        let f = sources.add(format!("{n}.sql"), text);
+        dbarch_workload::load_into(&f, &mut builder).expect("query parses");
+    }
+    let workload = builder.finish();
+    let texts = workload
+        .queries
+        .iter()
+        .map(|q| q.statement.sql.clone())
+        .collect();
+    (workload, texts, numbers)
+}
+
+/// A relative cost: three decimals, or scientific notation when tiny (the 22 queries, which Q17 and Q20
+/// dominate).
+fn ratio(r: f64) -> String {
+    if r < 0.01 {
+        format!("{r:.2e}")
+    } else {
+        format!("{r:.3}")
+    }
 }
