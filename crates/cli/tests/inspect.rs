@@ -222,3 +222,39 @@ fn a_least_privilege_role_gets_a_report_with_the_skipped_checks_named() {
         "{v:#}"
     );
 }
+
+#[test]
+fn a_replica_is_inspected_as_one_and_refused_for_writes() {
+    let c = cluster();
+    let mut db = database(&c, "replicated");
+    db.batch_execute(
+        "CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL);
+         INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 1000) g;",
+    )
+    .unwrap();
+    let standby = c
+        .start_standby()
+        .unwrap_or_else(|e| panic!("cannot start a standby: {e}\n{}", c.log()));
+    let url = standby.url("replicated");
+
+    // Read-only commands work on a replica, and the report says what it is.
+    let o = dbarch(&["inspect", "--db", &url, "--format", "json"], &repo());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert_eq!(json(&o)["replica"], true);
+    let o = dbarch(&["inspect", "--db", &url], &repo());
+    assert!(stdout(&o).contains("a replica in recovery"), "{}", stdout(&o));
+    let o = dbarch(&["lint", "--db", &url, "--format", "json"], &repo());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+
+    // A command that writes is refused there, in one line.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "migrations/001_add.sql", "ALTER TABLE items ADD COLUMN note text;");
+    let o = dbarch(
+        &["migrate", "trace", "migrations", "--db", &url],
+        dir.path(),
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("replica"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

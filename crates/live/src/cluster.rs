@@ -40,6 +40,59 @@ pub struct TempCluster {
 impl TempCluster {
     /// initdb and start. Takes a second or two.
     pub fn start() -> Result<Self, ClusterError> {
+        let mut cluster = Self::empty()?;
+        let data = cluster.data_dir();
+        cluster.run(
+            "initdb",
+            [
+                OsStr::new("-D"),
+                data.as_os_str(),
+                OsStr::new("-U"),
+                OsStr::new("postgres"),
+                OsStr::new("-A"),
+                OsStr::new("trust"),
+                OsStr::new("-E"),
+                OsStr::new("UTF8"),
+                OsStr::new("--locale=C"),
+                OsStr::new("--no-sync"),
+            ],
+        )?;
+        cluster.launch()?;
+        Ok(cluster)
+    }
+
+    /// A hot standby of this cluster (streaming replication, in recovery): a base backup started on a port
+    /// of its own.
+    pub fn start_standby(&self) -> Result<Self, ClusterError> {
+        let mut standby = Self::empty()?;
+        let data = standby.data_dir();
+        let port = self.port.to_string();
+        standby.run(
+            "pg_basebackup",
+            [
+                OsStr::new("-h"),
+                OsStr::new("127.0.0.1"),
+                OsStr::new("-p"),
+                OsStr::new(&port),
+                OsStr::new("-U"),
+                OsStr::new("postgres"),
+                OsStr::new("-D"),
+                data.as_os_str(),
+                OsStr::new("-R"),
+                OsStr::new("-X"),
+                OsStr::new("stream"),
+                // An immediate checkpoint: the default spread one waits minutes on an idle primary.
+                OsStr::new("-c"),
+                OsStr::new("fast"),
+                OsStr::new("--no-sync"),
+            ],
+        )?;
+        standby.launch()?;
+        Ok(standby)
+    }
+
+    /// A directory for a cluster, owned by the server's user, not started yet.
+    fn empty() -> Result<Self, ClusterError> {
         let bindir = find_bindir().ok_or(ClusterError::NoServer)?;
         let run_as = if unsafe { libc::geteuid() } == 0 {
             Some("postgres".to_string())
@@ -63,34 +116,22 @@ impl TempCluster {
             let (uid, gid) = user_ids(user).ok_or(ClusterError::NoServerUser)?;
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
         }
-        let mut cluster = TempCluster {
+        Ok(TempCluster {
             dir,
             bindir,
             port: 0,
             run_as,
             version: 0,
-        };
-        let data = cluster.data_dir();
-        cluster.run(
-            "initdb",
-            [
-                OsStr::new("-D"),
-                data.as_os_str(),
-                OsStr::new("-U"),
-                OsStr::new("postgres"),
-                OsStr::new("-A"),
-                OsStr::new("trust"),
-                OsStr::new("-E"),
-                OsStr::new("UTF8"),
-                OsStr::new("--locale=C"),
-                OsStr::new("--no-sync"),
-            ],
-        )?;
+        })
+    }
+
+    /// Start the server on a free port and read its version.
+    fn launch(&mut self) -> Result<(), ClusterError> {
         // A free port can be taken between our probe and the server's bind: try a few.
         let mut last = None;
         for _ in 0..5 {
-            cluster.port = free_port()?;
-            match cluster.pg_ctl_start() {
+            self.port = free_port()?;
+            match self.pg_ctl_start() {
                 Ok(()) => {
                     last = None;
                     break;
@@ -99,14 +140,15 @@ impl TempCluster {
             }
         }
         if let Some(e) = last {
+            self.port = 0;
             return Err(e);
         }
-        let mut client = cluster.connect("postgres")?;
+        let mut client = self.connect("postgres")?;
         let num: i32 = client
             .query_one("SELECT current_setting('server_version_num')::int", &[])?
             .try_get(0)?;
-        cluster.version = (num / 10000) as u32;
-        Ok(cluster)
+        self.version = (num / 10000) as u32;
+        Ok(())
     }
 
     /// The server's major version (15 for 15.8).

@@ -194,11 +194,12 @@ pub fn inspect(
     };
     if let Some(r) = cx.rows(
         "server",
-        "SELECT current_setting('server_version'), (SELECT stats_reset::text FROM pg_stat_database WHERE datname = current_database())",
+        "SELECT current_setting('server_version'), (SELECT stats_reset::text FROM pg_stat_database WHERE datname = current_database()), pg_is_in_recovery()",
     )
         && let Some(row) = r.first() {
             cx.report.server_version = s(row, 0);
             cx.report.stats_reset = row.try_get::<_, Option<String>>(1).ok().flatten();
+            cx.report.replica = row.try_get::<_, bool>(2).unwrap_or(false);
         }
     for check in CHECKS {
         check(&mut cx);
@@ -283,10 +284,20 @@ fn unused_indexes(cx: &mut Ctx) {
             "unused-index",
             Severity::Info,
             &s(&r, 0),
-            format!("index {} on {} has not been used since {since}", s(&r, 0), s(&r, 1)),
+            format!(
+                "index {} on {} has not been used {}since {since}",
+                s(&r, 0),
+                s(&r, 1),
+                if cx.report.replica { "on this replica " } else { "" }
+            ),
             vec![("scans", i(&r, 2).to_string()), ("size", size(i(&r, 3))), ("counting since", since.clone())],
             Some(format!(
-                "-- check replicas and rare jobs first (counts are per server)\nDROP INDEX CONCURRENTLY {};",
+                "-- {} (counts are per server)\nDROP INDEX CONCURRENTLY {};",
+                if cx.report.replica {
+                    "on the primary, once its counts and the other replicas' agree"
+                } else {
+                    "check replicas and rare jobs first"
+                },
                 s(&r, 0)
             )),
         );

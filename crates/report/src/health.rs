@@ -43,6 +43,9 @@ pub struct HealthReport {
     pub server_version: String,
     /// When the statistics counters were last reset (usage counts are since then).
     pub stats_reset: Option<String>,
+    /// The server is a replica (in recovery): its usage counters are its own, not the primary's.
+    #[serde(default)]
+    pub replica: bool,
     pub checks_run: usize,
     pub findings: Vec<HealthFinding>,
     pub skipped: Vec<SkippedCheck>,
@@ -63,9 +66,14 @@ pub fn render_health(r: &HealthReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "Inspected {} (PostgreSQL {}): {} checks run{}.\n",
+        "Inspected {} (PostgreSQL {}{}): {} checks run{}.\n",
         r.database,
         r.server_version,
+        if r.replica {
+            ", a replica in recovery: its usage counters are its own, the primary's differ"
+        } else {
+            ""
+        },
         r.checks_run,
         r.stats_reset
             .as_ref()
