@@ -343,7 +343,6 @@ fn migrate_manifest(g: &Global, dir: &Path) -> Result<u8> {
 /// Migrations of the folders, parsed (up and down), in order; unparseable ups are listed apart.
 pub(crate) struct LoadedMigrations {
     pub scripts: Vec<dbarch_lint::MigrationScript>,
-    pub statements: usize,
     pub parse_errors: Vec<String>,
 }
 
@@ -428,10 +427,51 @@ pub(crate) fn load_migrations(
         }
     }
     Ok(LoadedMigrations {
-        statements: scripts.iter().map(|s| s.file.statements.len()).sum(),
         scripts,
         parse_errors,
     })
+}
+
+/// How many migrations are parsed (in parallel) before they are handed on to be replayed.
+const PARSE_CHUNK: usize = 8;
+
+/// Parse the migrations on a producer thread (each chunk in parallel) and hand the parsed ones, in order,
+/// to `consume` on this thread as they come; unparseable ups are collected apart.
+fn parse_streaming<R>(
+    found: &[(
+        dbarch_migrate::Migration,
+        Arc<SourceFile>,
+        Option<Arc<SourceFile>>,
+    )],
+    consume: impl FnOnce(&mut dyn Iterator<Item = dbarch_lint::MigrationScript>) -> R,
+) -> (R, Vec<String>) {
+    use rayon::prelude::*;
+    let mut errors = vec![];
+    let result = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<
+            Vec<std::result::Result<dbarch_lint::MigrationScript, String>>,
+        >(2);
+        scope.spawn(move || {
+            for chunk in found.chunks(PARSE_CHUNK) {
+                let parsed = chunk
+                    .par_iter()
+                    .map(|(m, up, down)| parse_migration(m, up, down.as_ref()))
+                    .collect();
+                if tx.send(parsed).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut incoming = rx.into_iter().flatten().filter_map(|p| match p {
+            Ok(script) => Some(script),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        });
+        consume(&mut incoming)
+    });
+    (result, errors)
 }
 
 pub(crate) fn report_parse_errors(parse_errors: &[String]) {
@@ -453,12 +493,12 @@ fn migrate_lint(
     let config = load_config(g, paths)?;
     let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
     let mut sources = SourceMap::new();
-    let LoadedMigrations {
-        scripts,
-        statements,
-        parse_errors,
-    } = load_migrations(g, paths, config.checks_downs(), &mut sources)?;
-    let run = dbarch_lint::run_migrations(Catalog::new(), &scripts, &sources, &config, pg_version);
+    let ReadMigrations { found } = read_migrations(g, paths, config.checks_downs(), &mut sources)?;
+    // Each migration is replayed as soon as it is parsed, while later ones are still being parsed.
+    let ((run, scripts), parse_errors) = parse_streaming(&found, |incoming| {
+        dbarch_lint::run_migrations_from(Catalog::new(), incoming, &sources, &config, pg_version)
+    });
+    let statements = scripts.iter().map(|s| s.file.statements.len()).sum();
     if lock_report {
         match g.format {
             Format::Json => out(&(serde_json::to_string_pretty(&run.locks)? + "\n"))?,

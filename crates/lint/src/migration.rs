@@ -2,6 +2,7 @@
 //! migration has done so far: which tables it created (operations on those are safe), whether a
 //! transaction is open, whether `lock_timeout` was set.
 
+use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -627,15 +628,15 @@ fn run_down_rules(
 const DOWN_BATCH: usize = 64;
 
 /// Apply each down to the schema its up left, and compare with the schema before the up.
-fn revert_and_compare(
-    scripts: &[MigrationScript],
+fn revert_and_compare<S: Borrow<MigrationScript> + Sync>(
+    scripts: &[S],
     batch: Vec<(usize, Arc<Catalog>, Arc<Catalog>)>,
 ) -> Vec<(usize, Vec<dbarch_catalog::Change>)> {
     use rayon::prelude::*;
     batch
         .into_par_iter()
         .map(|(at, before, after)| {
-            let script = &scripts[at];
+            let script: &MigrationScript = scripts[at].borrow();
             let mut reverted = Catalog::clone(&after);
             for stmt in script.down.iter().flat_map(|d| &d.statements) {
                 reverted.apply(stmt);
@@ -663,6 +664,19 @@ pub fn run_migrations(
     config: &Config,
     pg_version: u32,
 ) -> MigrationRun {
+    run_migrations_from(base, scripts.iter(), sources, config, pg_version).0
+}
+
+/// `run_migrations` over scripts that arrive in order (from a parser still at work on the later ones);
+/// gives the scripts back.
+pub fn run_migrations_from<S: Borrow<MigrationScript> + Sync>(
+    base: Catalog,
+    incoming: impl Iterator<Item = S>,
+    sources: &SourceMap,
+    config: &Config,
+    pg_version: u32,
+) -> (MigrationRun, Vec<S>) {
+    let mut scripts: Vec<S> = vec![];
     let knowledge = Knowledge::builtin();
     let rules: Vec<_> = all_rules()
         .iter()
@@ -692,7 +706,10 @@ pub fn run_migrations(
     // The schema as the last up left it, shared with that migration's pending down check: it is also
     // the schema before the next migration, so one copy a migration is enough.
     let mut snapshot: Option<Arc<Catalog>> = None;
-    for (position, script) in scripts.iter().enumerate() {
+    for incoming_script in incoming {
+        let position = scripts.len();
+        scripts.push(incoming_script);
+        let script: &MigrationScript = scripts[position].borrow();
         let suppressions = suppressions_of(script);
         let current = snapshot.take();
         let before = (script.down.is_some() && !down_rules.is_empty())
@@ -859,7 +876,7 @@ pub fn run_migrations(
             snapshot = Some(after);
             if pending_downs.len() >= DOWN_BATCH {
                 compared.extend(revert_and_compare(
-                    scripts,
+                    &scripts,
                     std::mem::take(&mut pending_downs),
                 ));
             }
@@ -928,9 +945,9 @@ pub fn run_migrations(
             longest_held: longest.into_iter().collect(),
         });
     }
-    compared.extend(revert_and_compare(scripts, pending_downs));
+    compared.extend(revert_and_compare(&scripts, pending_downs));
     for (at, differences) in compared {
-        let script = &scripts[at];
+        let script: &MigrationScript = scripts[at].borrow();
         let suppressions = suppressions_of(script);
         let Some(down) = &script.down else { continue };
         let at = down
@@ -947,11 +964,14 @@ pub fn run_migrations(
         };
         run_down_rules(&down_rules, &dcx, &mut out, sources, &suppressions, config);
     }
-    MigrationRun {
-        lint: out,
-        catalog,
-        locks,
-    }
+    (
+        MigrationRun {
+            lint: out,
+            catalog,
+            locks,
+        },
+        scripts,
+    )
 }
 
 /// A possibly qualified routine or type name, unqualified ones in the schema new objects go to.
