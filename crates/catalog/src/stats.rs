@@ -37,11 +37,12 @@ pub struct TableStats {
     /// Heap pages of 8 kB (`pg_class.relpages`); derived from rows and widths when absent.
     #[serde(default)]
     pub pages: Option<f64>,
-    /// Rows written (inserted, updated or deleted) per query executed in the workload's unit of time;
-    /// weights each index's upkeep. Absent: 0.
+    /// Rows written (inserted, updated or deleted) per query executed in the workload's unit of time.
+    /// Accepted but not used yet: the advisor weighs index upkeep by the workload's own write statements.
     #[serde(default)]
     pub writes: Option<f64>,
-    /// True when rows are only ever appended in the order of a time column (favours BRIN).
+    /// True when rows are only ever appended in the order of a time column. Accepted but not used yet
+    /// (BRIN is judged by `correlation`).
     #[serde(default)]
     pub append_only: Option<bool>,
     #[serde(default)]
@@ -63,6 +64,83 @@ pub struct ColumnStats {
     /// Correlation between physical row order and value order, -1 to 1.
     #[serde(default)]
     pub correlation: Option<f64>,
+    /// The most common values and the fraction of the rows each holds (`pg_stats.most_common_vals` and
+    /// `most_common_freqs`), values as text: `[["open", 0.02], ["closed", 0.95]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub most_common: Option<Vec<(String, f64)>>,
+}
+
+impl ColumnStats {
+    /// The fraction of the rows equal to `value`, as PostgreSQL's planner reckons it: the value's own
+    /// frequency when it is among the most common values, else an equal share of what they leave
+    /// (`None` when there is no list of common values).
+    pub fn equal_fraction(&self, value: &str, distinct: f64) -> Option<f64> {
+        let mcv = self.most_common.as_ref()?;
+        if let Some((_, f)) = mcv.iter().find(|(v, _)| same_value(v, value)) {
+            return Some(*f);
+        }
+        let listed: f64 = mcv.iter().map(|(_, f)| f).sum();
+        let rest = (1.0 - listed - self.null_frac.unwrap_or(0.0)).max(0.0);
+        let others = (distinct - mcv.len() as f64).max(1.0);
+        Some((rest / others).min(mcv.iter().map(|(_, f)| *f).fold(1.0, f64::min)))
+    }
+}
+
+/// A statistics value (output text: `t`, `1.50`) and a literal (`true`, `1.5`) that denote the same value.
+fn same_value(stored: &str, literal: &str) -> bool {
+    if stored == literal {
+        return true;
+    }
+    let boolean = |s: &str| match s.to_ascii_lowercase().as_str() {
+        "t" | "true" => Some(true),
+        "f" | "false" => Some(false),
+        _ => None,
+    };
+    if let (Some(a), Some(b)) = (boolean(stored), boolean(literal)) {
+        return a == b;
+    }
+    matches!((stored.parse::<f64>(), literal.parse::<f64>()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// The elements of a one-dimensional PostgreSQL array literal (`{a,"b c",NULL}`) as text; `None` for what
+/// is not one. NULL elements are left out.
+pub fn array_elements(literal: &str) -> Option<Vec<String>> {
+    let inner = literal.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let mut out = vec![];
+    if inner.is_empty() {
+        return Some(out);
+    }
+    let mut chars = inner.chars().peekable();
+    loop {
+        let mut item = String::new();
+        let quoted = chars.peek() == Some(&'"');
+        if quoted {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '\\' => item.push(chars.next()?),
+                    '"' => break,
+                    c => item.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                item.push(c);
+                chars.next();
+            }
+        }
+        if quoted || item != "NULL" {
+            out.push(item);
+        }
+        match chars.next() {
+            None => return Some(out),
+            Some(',') => continue,
+            Some(_) => return None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +177,13 @@ impl Stats {
                 {
                     return Err(bad(format!(
                         "{name}.{c}: null_frac must be between 0 and 1"
+                    )));
+                }
+                if let Some(common) = &s.most_common
+                    && common.iter().any(|(_, f)| !(0.0..=1.0).contains(f))
+                {
+                    return Err(bad(format!(
+                        "{name}.{c}: each most_common frequency is between 0 and 1"
                     )));
                 }
                 if let Some(n) = s.n_distinct
@@ -164,5 +249,35 @@ pub fn type_width(table: &Table, column: &str) -> f64 {
         "tsvector" => 80.0,
         "bytea" => 64.0,
         _ => 8.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_literals() {
+        assert_eq!(
+            array_elements(r#"{open,"in progress",NULL,"say \"hi\"",42}"#).unwrap(),
+            vec!["open", "in progress", "say \"hi\"", "42"]
+        );
+        assert_eq!(array_elements("{}").unwrap(), Vec::<String>::new());
+        assert!(array_elements("open").is_none());
+    }
+
+    #[test]
+    fn common_values_weigh_equalities() {
+        let c = ColumnStats {
+            null_frac: Some(0.1),
+            most_common: Some(vec![("closed".into(), 0.8), ("t".into(), 0.05)]),
+            ..Default::default()
+        };
+        assert_eq!(c.equal_fraction("closed", 10.0), Some(0.8));
+        assert_eq!(c.equal_fraction("true", 10.0), Some(0.05));
+        // The rest (1 - 0.85 - 0.1 = 0.05) shared by the 8 other values.
+        let other = c.equal_fraction("open", 10.0).unwrap();
+        assert!((other - 0.05 / 8.0).abs() < 1e-12, "{other}");
+        assert_eq!(ColumnStats::default().equal_fraction("x", 10.0), None);
     }
 }

@@ -348,8 +348,9 @@ pub fn statistics(c: &mut postgres::Client) -> Result<Stats, IntrospectError> {
     for r in query(
         c,
         "column statistics",
-        "SELECT schemaname::text, tablename::text, attname::text, null_frac::float8, avg_width::float8, n_distinct::float8, correlation::float8 \
-         FROM pg_stats WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+        "SELECT schemaname::text, tablename::text, attname::text, null_frac::float8, avg_width::float8, n_distinct::float8, correlation::float8, \
+                most_common_vals::text, most_common_freqs::float8[] \
+         FROM pg_stats WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND NOT inherited",
     )? {
         let key = format!("{}.{}", text(&r, 0), text(&r, 1));
         if let Some(t) = stats.tables.get_mut(&key) {
@@ -360,11 +361,22 @@ pub fn statistics(c: &mut postgres::Client) -> Result<Stats, IntrospectError> {
                     avg_width: r.get(4),
                     n_distinct: r.get::<_, Option<f64>>(5).filter(|n| *n != 0.0),
                     correlation: r.get(6),
+                    most_common: common_values(
+                        r.get::<_, Option<String>>(7).as_deref(),
+                        r.get::<_, Option<Vec<f64>>>(8),
+                    ),
                 },
             );
         }
     }
     Ok(stats)
+}
+
+/// The most common values with their frequencies, when pg_stats lists them (values as text).
+fn common_values(values: Option<&str>, freqs: Option<Vec<f64>>) -> Option<Vec<(String, f64)>> {
+    let values = dbarch_catalog::stats::array_elements(values?)?;
+    let freqs = freqs?;
+    (values.len() == freqs.len()).then(|| values.into_iter().zip(freqs).collect())
 }
 
 /// pg_stat_statements as the CSV `dbarch analyze` reads (`query,calls,total_exec_time,rows`), or `None`

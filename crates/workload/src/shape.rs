@@ -113,8 +113,17 @@ impl Predicate {
             .unwrap_or(dbarch_catalog::stats::DEFAULT_N_DISTINCT)
             .max(1.0);
         let null_frac = column.and_then(|c| c.null_frac).unwrap_or(0.0);
+        // A constant among (or beside) the most common values: its own frequency, as the planner uses.
+        let common = self
+            .constant
+            .as_deref()
+            .filter(|_| self.expression.is_none())
+            .and_then(|v| column?.equal_fraction(v, distinct));
         let s = match &self.kind {
-            PredicateKind::Equal => (1.0 - null_frac) / distinct,
+            PredicateKind::Equal => common.unwrap_or((1.0 - null_frac) / distinct),
+            PredicateKind::NotEqual if common.is_some() => {
+                1.0 - null_frac - common.unwrap_or(0.0)
+            }
             PredicateKind::In(n) => {
                 (n.unwrap_or(10) as f64 * (1.0 - null_frac) / distinct).min(1.0)
             }
@@ -843,5 +852,39 @@ mod tests {
                 .iter()
                 .any(|s| s.predicates.iter().any(|p| p.column == "status"))
         );
+    }
+}
+
+#[cfg(test)]
+mod common_value_tests {
+    use super::*;
+
+    #[test]
+    fn a_common_constant_takes_its_frequency() {
+        let mut t = dbarch_catalog::TableStats {
+            rows: 1000.0,
+            ..Default::default()
+        };
+        t.columns.insert(
+            "status".into(),
+            dbarch_catalog::ColumnStats {
+                n_distinct: Some(3.0),
+                most_common: Some(vec![("closed".into(), 0.9), ("open".into(), 0.08)]),
+                ..Default::default()
+            },
+        );
+        let p = |value: &str, kind: PredicateKind| Predicate {
+            relation: Some(0),
+            column: "status".into(),
+            kind,
+            expression: None,
+            constant: Some(value.into()),
+            operand_type: None,
+            location: 0,
+        };
+        assert_eq!(p("open", PredicateKind::Equal).selectivity(Some(&t)), 0.08);
+        assert!((p("closed", PredicateKind::NotEqual).selectivity(Some(&t)) - 0.1).abs() < 1e-12);
+        // Not listed: the 2 % the listed values leave, for the one other value.
+        assert!((p("held", PredicateKind::Equal).selectivity(Some(&t)) - 0.02).abs() < 1e-12);
     }
 }
