@@ -84,6 +84,13 @@ fn advise_reads_statistics_and_pg_stat_statements() {
     )
     .unwrap();
     let url = c.url("live_advise");
+    // pg_stats' most common values come along (kind has 7 values, each a seventh of the rows).
+    let mut ro = dbarch_live::connect_read_only(&dbarch_live::target(Some(&url)).unwrap()).unwrap();
+    let stats = dbarch_live::statistics(&mut ro).unwrap();
+    let kind = &stats.tables["public.events"].columns["kind"];
+    let common = kind.most_common.as_ref().expect("most common values");
+    assert_eq!(common.len(), 7, "{common:?}");
+    assert!(common.iter().any(|(v, f)| v == "k3" && (f - 1.0 / 7.0).abs() < 0.02), "{common:?}");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("workload.sql"),
