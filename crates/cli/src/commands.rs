@@ -346,13 +346,16 @@ pub(crate) struct LoadedMigrations {
     pub parse_errors: Vec<String>,
 }
 
+/// A migration found in a folder: its up script and its down script (when read), not parsed yet.
+type FoundMigration = (
+    dbarch_migrate::Migration,
+    Arc<SourceFile>,
+    Option<Arc<SourceFile>>,
+);
+
 /// The migrations of the folders, read (in order) but not parsed yet.
 struct ReadMigrations {
-    found: Vec<(
-        dbarch_migrate::Migration,
-        Arc<SourceFile>,
-        Option<Arc<SourceFile>>,
-    )>,
+    found: Vec<FoundMigration>,
 }
 
 fn read_migrations(
@@ -438,11 +441,7 @@ const PARSE_CHUNK: usize = 8;
 /// Parse the migrations on a producer thread (each chunk in parallel) and hand the parsed ones, in order,
 /// to `consume` on this thread as they come; unparseable ups are collected apart.
 fn parse_streaming<R>(
-    found: &[(
-        dbarch_migrate::Migration,
-        Arc<SourceFile>,
-        Option<Arc<SourceFile>>,
-    )],
+    found: &[FoundMigration],
     consume: impl FnOnce(&mut dyn Iterator<Item = dbarch_lint::MigrationScript>) -> R,
 ) -> (R, Vec<String>) {
     use rayon::prelude::*;

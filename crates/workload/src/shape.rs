@@ -725,13 +725,12 @@ fn sublink_selects<'a>(roots: impl Iterator<Item = &'a ast::Node>) -> Vec<&'a as
             continue;
         };
         for (n, ..) in node.nodes() {
-            if let pg_query::NodeRef::SubLink(l) = n {
-                if let Some(NodeEnum::SelectStmt(sel)) =
+            if let pg_query::NodeRef::SubLink(l) = n
+                && let Some(NodeEnum::SelectStmt(sel)) =
                     l.subselect.as_ref().and_then(|q| q.node.as_ref())
                 {
                     found.push(sel);
                 }
-            }
         }
     }
     // Keep those not inside another found one.
