@@ -364,20 +364,32 @@ fn read_migrations(
     with_downs: bool,
     sources: &mut SourceMap,
 ) -> Result<ReadMigrations> {
-    let mut found = vec![];
+    use rayon::prelude::*;
+    let mut migrations = vec![];
     for dir in paths {
-        for m in dbarch_migrate::discover(dir)? {
-            let text = m.up.text(&inputs::read_sql(&m.up.path, g.max_file_size)?);
-            let up = sources.add(&m.up.path, text);
+        migrations.extend(dbarch_migrate::discover(dir)?);
+    }
+    // The files are read in parallel, then numbered in order.
+    let texts: Vec<_> = migrations
+        .par_iter()
+        .map(|m| {
+            let up = m.up.text(&inputs::read_sql(&m.up.path, g.max_file_size)?);
             let down = match m.down.as_ref().filter(|_| with_downs) {
-                Some(d) => {
-                    let text = d.text(&inputs::read_sql(&d.path, g.max_file_size)?);
-                    Some(sources.add(&d.path, text))
-                }
+                Some(d) => Some(d.text(&inputs::read_sql(&d.path, g.max_file_size)?)),
                 None => None,
             };
-            found.push((m, up, down));
-        }
+            Ok::<_, inputs::InputError>((up, down))
+        })
+        .collect();
+    let mut found = Vec::with_capacity(migrations.len());
+    for (m, texts) in migrations.into_iter().zip(texts) {
+        let (up_text, down_text) = texts?;
+        let up = sources.add(&m.up.path, up_text);
+        let down = match (&m.down, down_text) {
+            (Some(d), Some(text)) => Some(sources.add(&d.path, text)),
+            _ => None,
+        };
+        found.push((m, up, down));
     }
     Ok(ReadMigrations { found })
 }

@@ -628,7 +628,7 @@ fn run_down_rules(
 const DOWN_BATCH: usize = 64;
 
 /// Apply each down to the schema its up left, and compare with the schema before the up.
-fn revert_and_compare<S: Borrow<MigrationScript> + Sync>(
+fn revert_and_compare<S: ScriptHandle>(
     scripts: &[S],
     batch: Vec<(usize, Arc<Catalog>, Arc<Catalog>)>,
 ) -> Vec<(usize, Vec<dbarch_catalog::Change>)> {
@@ -667,9 +667,23 @@ pub fn run_migrations(
     run_migrations_from(base, scripts.iter(), sources, config, pg_version).0
 }
 
+/// A migration script as `run_migrations_from` holds it: borrowed, or owned (then its up script's parse
+/// trees are dropped once the migration has been judged, which keeps a long history's memory small).
+pub trait ScriptHandle: Borrow<MigrationScript> + Sync {
+    fn release_up_trees(&mut self) {}
+}
+
+impl ScriptHandle for &MigrationScript {}
+
+impl ScriptHandle for MigrationScript {
+    fn release_up_trees(&mut self) {
+        self.file.statements = Vec::new();
+    }
+}
+
 /// `run_migrations` over scripts that arrive in order (from a parser still at work on the later ones);
-/// gives the scripts back.
-pub fn run_migrations_from<S: Borrow<MigrationScript> + Sync>(
+/// gives the scripts back (owned ones without their up scripts' parse trees; `statement_count` stays).
+pub fn run_migrations_from<S: ScriptHandle>(
     base: Catalog,
     incoming: impl Iterator<Item = S>,
     sources: &SourceMap,
@@ -944,6 +958,7 @@ pub fn run_migrations_from<S: Borrow<MigrationScript> + Sync>(
             statements: taken.into_iter().map(|(e, _, _)| e).collect(),
             longest_held: longest.into_iter().collect(),
         });
+        scripts[position].release_up_trees();
     }
     compared.extend(revert_and_compare(&scripts, pending_downs));
     for (at, differences) in compared {

@@ -225,8 +225,123 @@ fn dbmate_sections(text: &str) -> Option<(Range<usize>, Option<Range<usize>>, bo
     })
 }
 
+/// What one entry of a migrations folder is.
+enum Entry {
+    Skip,
+    Migration(Migration),
+    /// A `*.down.sql` file, by the stem its up has.
+    Down(String, PathBuf),
+    /// A Flyway undo script, by version.
+    Undo(String, PathBuf),
+}
+
+fn classify(p: &Path) -> Result<Entry, DiscoverError> {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if name.starts_with('.') {
+        return Ok(Entry::Skip);
+    }
+    if p.is_dir() {
+        let up = p.join("up.sql");
+        if up.is_file() {
+            let (version, mname) = split_version(&name);
+            let meta = std::fs::read_to_string(p.join("metadata.toml")).unwrap_or_default();
+            let no_tx = meta
+                .lines()
+                .any(|l| l.replace(' ', "") == "run_in_transaction=false")
+                || declares_no_transaction(&read(&up)?);
+            let down = p.join("down.sql");
+            return Ok(Entry::Migration(Migration {
+                version,
+                name: mname,
+                up: Script::file(up),
+                down: down.is_file().then(|| Script::file(down)),
+                transaction: Transaction::wrapped_unless(no_tx),
+                layout: Layout::Diesel,
+            }));
+        }
+        return Ok(Entry::Skip);
+    }
+    if !name.ends_with(".sql") {
+        return Ok(Entry::Skip);
+    }
+    let stem = name.trim_end_matches(".sql");
+    if let Some(s) = stem.strip_suffix(".down") {
+        return Ok(Entry::Down(s.to_string(), p.to_path_buf()));
+    }
+    if let Some(rest) = stem
+        .strip_prefix('U')
+        .filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return Ok(Entry::Undo(rest.split("__").next().unwrap_or("").to_string(), p.to_path_buf()));
+    }
+    let text = read(p)?;
+    let no_tx = declares_no_transaction(&text);
+    if let Some(rest) = stem
+        .strip_prefix('V')
+        .filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        let mut parts = rest.splitn(2, "__");
+        let version = parts.next().unwrap_or("").to_string();
+        // Flyway's per-script configuration: `V1__x.sql.conf` with executeInTransaction=false.
+        let conf = std::fs::read_to_string(p.with_file_name(format!("{name}.conf")))
+            .unwrap_or_default();
+        let conf_no_tx = conf.lines().any(|l| {
+            l.replace(' ', "")
+                .eq_ignore_ascii_case("executeInTransaction=false")
+        });
+        return Ok(Entry::Migration(Migration {
+            version,
+            name: parts.next().unwrap_or("").to_string(),
+            up: Script::file(p.to_path_buf()),
+            down: None,
+            transaction: Transaction::wrapped_unless(no_tx || conf_no_tx),
+            layout: Layout::Flyway,
+        }));
+    }
+    if let Some(s) = stem.strip_suffix(".up") {
+        let (version, mname) = split_version(s);
+        return Ok(Entry::Migration(Migration {
+            version,
+            name: mname,
+            up: Script::file(p.to_path_buf()),
+            down: None,
+            transaction: Transaction::wrapped_unless(no_tx),
+            layout: Layout::UpDownPairs,
+        }));
+    }
+    let (version, mname) = split_version(stem);
+    if let Some((up, down, tx)) = dbmate_sections(&text) {
+        return Ok(Entry::Migration(Migration {
+            version,
+            name: mname,
+            up: Script {
+                path: p.to_path_buf(),
+                section: Some(up),
+            },
+            down: down.map(|d| Script {
+                path: p.to_path_buf(),
+                section: Some(d),
+            }),
+            transaction: Transaction::wrapped_unless(!tx || no_tx),
+            layout: Layout::Dbmate,
+        }));
+    }
+    Ok(Entry::Migration(Migration {
+        version,
+        name: mname,
+        up: Script::file(p.to_path_buf()),
+        down: None,
+        transaction: Transaction::PerStatement,
+        layout: Layout::Plain,
+    }))
+}
+
 /// Find the migrations of a folder, in the order they run.
 pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
+    use rayon::prelude::*;
     if !dir.is_dir() {
         return Err(DiscoverError::Missing(dir.display().to_string()));
     }
@@ -238,113 +353,16 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
     let mut out = vec![];
     let mut undo: Vec<(String, PathBuf)> = vec![];
     let mut downs: Vec<(String, PathBuf)> = vec![];
-    for p in &entries {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        if name.starts_with('.') {
-            continue;
+    // Each entry is looked at on its own (its files read for markers), in parallel; then in order.
+    let classified: Vec<Result<Entry, DiscoverError>> =
+        entries.par_iter().map(|p| classify(p)).collect();
+    for entry in classified {
+        match entry? {
+            Entry::Skip => {}
+            Entry::Migration(m) => out.push(m),
+            Entry::Down(stem, path) => downs.push((stem, path)),
+            Entry::Undo(version, path) => undo.push((version, path)),
         }
-        if p.is_dir() {
-            let up = p.join("up.sql");
-            if up.is_file() {
-                let (version, mname) = split_version(&name);
-                let meta = std::fs::read_to_string(p.join("metadata.toml")).unwrap_or_default();
-                let no_tx = meta
-                    .lines()
-                    .any(|l| l.replace(' ', "") == "run_in_transaction=false")
-                    || declares_no_transaction(&read(&up)?);
-                let down = p.join("down.sql");
-                out.push(Migration {
-                    version,
-                    name: mname,
-                    up: Script::file(up),
-                    down: down.is_file().then(|| Script::file(down)),
-                    transaction: Transaction::wrapped_unless(no_tx),
-                    layout: Layout::Diesel,
-                });
-            }
-            continue;
-        }
-        if !name.ends_with(".sql") {
-            continue;
-        }
-        let stem = name.trim_end_matches(".sql");
-        if let Some(s) = stem.strip_suffix(".down") {
-            downs.push((s.to_string(), p.clone()));
-            continue;
-        }
-        if let Some(rest) = stem
-            .strip_prefix('U')
-            .filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit()))
-        {
-            undo.push((rest.split("__").next().unwrap_or("").to_string(), p.clone()));
-            continue;
-        }
-        let text = read(p)?;
-        let no_tx = declares_no_transaction(&text);
-        if let Some(rest) = stem
-            .strip_prefix('V')
-            .filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit()))
-        {
-            let mut parts = rest.splitn(2, "__");
-            let version = parts.next().unwrap_or("").to_string();
-            // Flyway's per-script configuration: `V1__x.sql.conf` with executeInTransaction=false.
-            let conf = std::fs::read_to_string(p.with_file_name(format!("{name}.conf")))
-                .unwrap_or_default();
-            let conf_no_tx = conf.lines().any(|l| {
-                l.replace(' ', "")
-                    .eq_ignore_ascii_case("executeInTransaction=false")
-            });
-            out.push(Migration {
-                version,
-                name: parts.next().unwrap_or("").to_string(),
-                up: Script::file(p.clone()),
-                down: None,
-                transaction: Transaction::wrapped_unless(no_tx || conf_no_tx),
-                layout: Layout::Flyway,
-            });
-            continue;
-        }
-        if let Some(s) = stem.strip_suffix(".up") {
-            let (version, mname) = split_version(s);
-            out.push(Migration {
-                version,
-                name: mname,
-                up: Script::file(p.clone()),
-                down: None,
-                transaction: Transaction::wrapped_unless(no_tx),
-                layout: Layout::UpDownPairs,
-            });
-            continue;
-        }
-        let (version, mname) = split_version(stem);
-        if let Some((up, down, tx)) = dbmate_sections(&text) {
-            out.push(Migration {
-                version,
-                name: mname,
-                up: Script {
-                    path: p.clone(),
-                    section: Some(up),
-                },
-                down: down.map(|d| Script {
-                    path: p.clone(),
-                    section: Some(d),
-                }),
-                transaction: Transaction::wrapped_unless(!tx || no_tx),
-                layout: Layout::Dbmate,
-            });
-            continue;
-        }
-        out.push(Migration {
-            version,
-            name: mname,
-            up: Script::file(p.clone()),
-            down: None,
-            transaction: Transaction::PerStatement,
-            layout: Layout::Plain,
-        });
     }
     // Attach the down files and undo scripts to their migrations; a down file must have its up.
     for (stem, path) in &downs {
