@@ -86,10 +86,14 @@ pub(crate) fn out(text: &str) -> Result<()> {
     // byte, which on a large JSON report costs more than writing it.
     let written = if text.contains('\x1b') {
         let mut stdout = anstream::stdout();
-        stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush())
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|_| stdout.flush())
     } else {
         let mut stdout = std::io::stdout().lock();
-        stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush())
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|_| stdout.flush())
     };
     match written {
         // A closed pipe (`dbarch ... | head`) is not an error.

@@ -158,7 +158,13 @@ fn advise_one(
             let mut catalog = dbarch_catalog::Catalog::new();
             dbarch_sql::parse_file_with(&ddl, |s| catalog.apply(&s))?;
             if dbarch_live::hypopg::available(&mut live.client) {
-                let texts = vec![workload.queries.first().map(|q| q.statement.sql.clone()).unwrap_or_default()];
+                let texts = vec![
+                    workload
+                        .queries
+                        .first()
+                        .map(|q| q.statement.sql.clone())
+                        .unwrap_or_default(),
+                ];
                 let mut what_if = dbarch_live::HypoPg::new(&mut live.client, texts)
                     .map_err(|e| format!("{}: HypoPG: {e}", live.name))?;
                 Ok(dbarch_advisor::advise_with(
@@ -169,13 +175,20 @@ fn advise_one(
                     Some(&mut what_if),
                 ))
             } else {
-                Ok(dbarch_advisor::advise(&workload, &catalog, &live.stats, &options))
+                Ok(dbarch_advisor::advise(
+                    &workload,
+                    &catalog,
+                    &live.stats,
+                    &options,
+                ))
             }
         }
         None => {
             let catalog = crate::analyze::load_schema(g, schema)?;
             let stats = crate::analyze::load_stats(stats)?.unwrap_or_default();
-            Ok(dbarch_advisor::advise(&workload, &catalog, &stats, &options))
+            Ok(dbarch_advisor::advise(
+                &workload, &catalog, &stats, &options,
+            ))
         }
     }
 }

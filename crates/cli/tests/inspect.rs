@@ -242,25 +242,37 @@ fn a_replica_is_inspected_as_one_and_refused_for_writes() {
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     assert_eq!(json(&o)["replica"], true);
     let o = dbarch(&["inspect", "--db", &url], &repo());
-    assert!(stdout(&o).contains("a replica in recovery"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("a replica in recovery"),
+        "{}",
+        stdout(&o)
+    );
     let o = dbarch(&["lint", "--db", &url, "--format", "json"], &repo());
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     // The primary sees its standby streaming, in step: no lag to report.
     for _ in 0..100 {
         let streaming = db
-            .query("SELECT 1 FROM pg_stat_replication WHERE state = 'streaming'", &[])
+            .query(
+                "SELECT 1 FROM pg_stat_replication WHERE state = 'streaming'",
+                &[],
+            )
             .unwrap();
         if !streaming.is_empty() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let o = dbarch(&["inspect", "--db", &c.url("replicated"), "--format", "json"], &repo());
+    let o = dbarch(
+        &["inspect", "--db", &c.url("replicated"), "--format", "json"],
+        &repo(),
+    );
     let got = codes(&json(&o));
     assert!(!got.iter().any(|(c, _)| c == "DB026"), "{got:?}");
     // Replay paused on the replica: reported there, with the fix.
     let mut on_standby = standby.connect("replicated").unwrap();
-    on_standby.batch_execute("SELECT pg_wal_replay_pause()").unwrap();
+    on_standby
+        .batch_execute("SELECT pg_wal_replay_pause()")
+        .unwrap();
     let o = dbarch(&["inspect", "--db", &url, "--format", "json"], &repo());
     let v = json(&o);
     let lag = v["findings"]
@@ -271,14 +283,24 @@ fn a_replica_is_inspected_as_one_and_refused_for_writes() {
         .unwrap_or_else(|| panic!("{v:#}"));
     assert_eq!(lag["fix"], "SELECT pg_wal_replay_resume();");
     assert!(
-        !v["skipped"].as_array().unwrap().iter().any(|s| s["check"] == "replication slots"),
+        !v["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["check"] == "replication slots"),
         "{v:#}"
     );
-    on_standby.batch_execute("SELECT pg_wal_replay_resume()").unwrap();
+    on_standby
+        .batch_execute("SELECT pg_wal_replay_resume()")
+        .unwrap();
 
     // A command that writes is refused there, in one line.
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "migrations/001_add.sql", "ALTER TABLE items ADD COLUMN note text;");
+    write(
+        dir.path(),
+        "migrations/001_add.sql",
+        "ALTER TABLE items ADD COLUMN note text;",
+    );
     let o = dbarch(
         &["migrate", "trace", "migrations", "--db", &url],
         dir.path(),

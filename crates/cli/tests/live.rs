@@ -90,7 +90,12 @@ fn advise_reads_statistics_and_pg_stat_statements() {
     let kind = &stats.tables["public.events"].columns["kind"];
     let common = kind.most_common.as_ref().expect("most common values");
     assert_eq!(common.len(), 7, "{common:?}");
-    assert!(common.iter().any(|(v, f)| v == "k3" && (f - 1.0 / 7.0).abs() < 0.02), "{common:?}");
+    assert!(
+        common
+            .iter()
+            .any(|(v, f)| v == "k3" && (f - 1.0 / 7.0).abs() < 0.02),
+        "{common:?}"
+    );
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("workload.sql"),

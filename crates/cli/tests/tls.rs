@@ -40,11 +40,14 @@ fn run(args: &[&str], home: &std::path::Path) -> std::process::Output {
 fn sslmodes_check_certificates_as_libpq_does() {
     let c = cluster();
     let mut db = database(&c, "tls_shop");
-    db.batch_execute("CREATE TABLE t (id bigint PRIMARY KEY)").unwrap();
+    db.batch_execute("CREATE TABLE t (id bigint PRIMARY KEY)")
+        .unwrap();
 
     let authority = ca("dbarch test CA");
     let mut server = CertificateParams::new(vec!["db.test".to_string()]).unwrap();
-    server.distinguished_name.push(DnType::CommonName, "db.test");
+    server
+        .distinguished_name
+        .push(DnType::CommonName, "db.test");
     let server_key = KeyPair::generate().unwrap();
     let server_cert = server
         .signed_by(&server_key, &authority.cert, &authority.key)
@@ -69,10 +72,14 @@ fn sslmodes_check_certificates_as_libpq_does() {
     };
 
     // The session is encrypted, and the server sees it so.
-    let target = dbarch_live::target(Some(&conn("db.test", "verify-full", Some(&ca_file)))).unwrap();
+    let target =
+        dbarch_live::target(Some(&conn("db.test", "verify-full", Some(&ca_file)))).unwrap();
     let mut client = dbarch_live::connect_read_only(&target).unwrap();
     let ssl: bool = client
-        .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert!(ssl, "verify-full connected without TLS");
@@ -89,17 +96,28 @@ fn sslmodes_check_certificates_as_libpq_does() {
     let refused = |conn: &str, says: &str| {
         let o = run(&["lint", "--db", conn], &home);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{conn} was accepted: {}", stdout(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{conn} was accepted: {}",
+            stdout(&o)
+        );
         assert!(err.contains(says), "{conn}: expected `{says}` in: {err}");
         assert_eq!(err.trim().lines().count(), 1, "not one line: {err}");
     };
 
     ok(&conn("db.test", "verify-full", Some(&ca_file)));
     // The certificate names db.test, not 127.0.0.1: verify-full refuses, verify-ca does not compare names.
-    refused(&conn("127.0.0.1", "verify-full", Some(&ca_file)), "not valid for name");
+    refused(
+        &conn("127.0.0.1", "verify-full", Some(&ca_file)),
+        "not valid for name",
+    );
     ok(&conn("127.0.0.1", "verify-ca", Some(&ca_file)));
     // A certificate from another authority is refused under verify-ca.
-    refused(&conn("db.test", "verify-ca", Some(&other_ca)), "UnknownIssuer");
+    refused(
+        &conn("db.test", "verify-ca", Some(&other_ca)),
+        "UnknownIssuer",
+    );
     // require: encrypted, the certificate not checked (no root certificate at hand).
     ok(&conn("127.0.0.1", "require", None));
     // verify-full without a root certificate: the missing default file is named.

@@ -13,8 +13,8 @@ pub mod rules;
 pub use config::{Config, ConfigError};
 pub use engine::{LintInput, LintOutput, lint_text, run};
 pub use migration::{
-    DownContext, HistoryContext, MigrationRun, MigrationScript, StatementContext,
-    lint_migration_text, run_history, run_migrations, run_migrations_from, ScriptHandle,
+    DownContext, HistoryContext, MigrationRun, MigrationScript, ScriptHandle, StatementContext,
+    lint_migration_text, run_history, run_migrations, run_migrations_from,
 };
 pub use query::{QueryContext, lint_workload_text, run_queries};
 pub use registry::{all_rules, find_rule};

@@ -119,10 +119,7 @@ fn main() {
                 &workload,
                 &catalog,
                 &stats,
-                &Options {
-                    budget: Budget::Bytes(b * heap),
-                    strategy: Strategy::Extend,
-                },
+                &extend(b * heap),
                 Some(&mut what_if),
             );
             let failures = what_if.failures.len();
@@ -163,22 +160,20 @@ fn main() {
             }
             // The same recommendation scored by the harness, and the offline advisor (cost model only)
             // at the same budget, scored the same way.
-            let ours: Vec<String> = advice.recommendations.iter().map(|r| r.sql.clone()).collect();
+            let ours: Vec<String> = advice
+                .recommendations
+                .iter()
+                .map(|r| r.sql.clone())
+                .collect();
             let (cost, _, _) = score(&mut db, &texts, &ours);
             let t = Instant::now();
-            let offline = advise_with(
-                &workload,
-                &catalog,
-                &stats,
-                &Options {
-                    budget: Budget::Bytes(b * heap),
-                    strategy: Strategy::Extend,
-                },
-                None,
-            );
+            let offline = advise_with(&workload, &catalog, &stats, &extend(b * heap), None);
             let offline_secs = t.elapsed().as_secs_f64();
-            let offline_sql: Vec<String> =
-                offline.recommendations.iter().map(|r| r.sql.clone()).collect();
+            let offline_sql: Vec<String> = offline
+                .recommendations
+                .iter()
+                .map(|r| r.sql.clone())
+                .collect();
             let (offline_cost, offline_bytes, rejected) = score(&mut db, &texts, &offline_sql);
             println!(
                 "      harness: what-if {}; offline model {} ({} indexes, {:.0} MB{}, runtime {:.2} s)",
@@ -238,7 +233,9 @@ fn main() {
             }
         }
         if !peers.is_empty() {
-            println!("== peers on the 19 queries, scored by the same harness (relative cost vs no index)");
+            println!(
+                "== peers on the 19 queries, scored by the same harness (relative cost vs no index)"
+            );
         }
         for (name, picks, secs) in peers {
             let (cost, bytes, rejected) = score(&mut db, texts, &picks);
@@ -250,7 +247,11 @@ fn main() {
                 if rejected.is_empty() {
                     String::new()
                 } else {
-                    format!("  ({} not creatable: {})", rejected.len(), rejected.join("; "))
+                    format!(
+                        "  ({} not creatable: {})",
+                        rejected.len(),
+                        rejected.join("; ")
+                    )
                 }
             );
             for p in &picks {
@@ -262,15 +263,16 @@ fn main() {
                 workload,
                 &catalog,
                 &stats,
-                &Options {
-                    budget: Budget::Bytes(bytes),
-                    strategy: Strategy::Extend,
-                },
+                &extend(bytes),
                 Some(&mut what_if),
             );
             drop(what_if);
             let secs = t.elapsed().as_secs_f64();
-            let ours: Vec<String> = advice.recommendations.iter().map(|r| r.sql.clone()).collect();
+            let ours: Vec<String> = advice
+                .recommendations
+                .iter()
+                .map(|r| r.sql.clone())
+                .collect();
             let (our_cost, our_bytes, _) = score(&mut db, texts, &ours);
             println!(
                 "   dbarch what-if with at most the same storage: relative cost {:.3}  indexes {} ({:.0} MB)  runtime {secs:.1} s  -> dbarch/peer {:.3}",
@@ -385,8 +387,13 @@ fn best_at(anchors: &[(String, f64, f64)], mb: f64) -> Option<(f64, String)> {
 /// The planner's total cost of the queries with these indexes as hypothetical indexes (HypoPG, on this
 /// session, reset before and after), the indexes' size (`hypopg_relation_size`), and the statements HypoPG
 /// could not take.
-fn score(db: &mut postgres::Client, queries: &[String], indexes: &[String]) -> (f64, f64, Vec<String>) {
-    db.batch_execute("SELECT hypopg_reset()").expect("hypopg_reset");
+fn score(
+    db: &mut postgres::Client,
+    queries: &[String],
+    indexes: &[String],
+) -> (f64, f64, Vec<String>) {
+    db.batch_execute("SELECT hypopg_reset()")
+        .expect("hypopg_reset");
     let mut bytes = 0.0;
     let mut rejected = vec![];
     for sql in indexes {
@@ -408,7 +415,8 @@ fn score(db: &mut postgres::Client, queries: &[String], indexes: &[String]) -> (
         let v: serde_json::Value = serde_json::from_str(&plan).expect("plan JSON");
         cost += v[0]["Plan"]["Total Cost"].as_f64().unwrap_or(0.0);
     }
-    db.batch_execute("SELECT hypopg_reset()").expect("hypopg_reset");
+    db.batch_execute("SELECT hypopg_reset()")
+        .expect("hypopg_reset");
     (cost, bytes, rejected)
 }
 
@@ -425,7 +433,10 @@ fn index_advisor_picks(
     for q in queries {
         let q = q.trim().trim_end_matches(';');
         let row = db
-            .query_one("SELECT index_statements, errors FROM index_advisor($1)", &[&q])
+            .query_one(
+                "SELECT index_statements, errors FROM index_advisor($1)",
+                &[&q],
+            )
             .map_err(|e| format!("index_advisor: {e}"))?;
         let statements: Vec<String> = row.get(0);
         let errors: Vec<String> = row.get(1);
@@ -455,11 +466,21 @@ fn dexter_picks(dir: &str, port: u16, queries: &[String]) -> Result<Vec<String>,
         .arg("-I")
         .arg(format!("{dir}/lib"))
         .arg(format!("{dir}/exe/dexter"))
-        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres", "tpch"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "postgres",
+            "tpch",
+        ])
         .args(["--input-format", "sql"])
         .arg(&file)
         .output()
-        .map_err(|e| format!("cannot run ruby (apt-get install ruby ruby-pg ruby-pg-query ruby-slop): {e}"))?;
+        .map_err(|e| {
+            format!("cannot run ruby (apt-get install ruby ruby-pg ruby-pg-query ruby-slop): {e}")
+        })?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         return Err(format!(
@@ -522,5 +543,13 @@ fn ratio(r: f64) -> String {
         format!("{r:.2e}")
     } else {
         format!("{r:.3}")
+    }
+}
+
+/// The advisor's options: Extend under a budget of `bytes`.
+fn extend(bytes: f64) -> Options {
+    Options {
+        budget: Budget::Bytes(bytes),
+        strategy: Strategy::Extend,
     }
 }

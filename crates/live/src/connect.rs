@@ -91,12 +91,11 @@ pub fn target(db: Option<&str>) -> Result<Target, ConnectError> {
     } else {
         shown
     };
-    let tls = TlsSettings::from_parameters(&tls_given, env).map_err(|message| {
-        ConnectError::BadUrl {
+    let tls =
+        TlsSettings::from_parameters(&tls_given, env).map_err(|message| ConnectError::BadUrl {
             target: shown.clone(),
             message,
-        }
-    })?;
+        })?;
     config.ssl_mode(tls.driver_mode());
     Ok(Target { config, tls, shown })
 }

@@ -171,7 +171,12 @@ pub fn redact(conn: &str) -> String {
                 let auth = &rest[..at];
                 match auth.find(':') {
                     Some(colon) => {
-                        format!("{}{}:****{}", &head[..scheme_end], &auth[..colon], &rest[at..])
+                        format!(
+                            "{}{}:****{}",
+                            &head[..scheme_end],
+                            &auth[..colon],
+                            &rest[at..]
+                        )
                     }
                     None => head.to_string(),
                 }

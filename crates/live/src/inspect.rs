@@ -292,9 +292,17 @@ fn unused_indexes(cx: &mut Ctx) {
                 "index {} on {} has not been used {}since {since}",
                 s(&r, 0),
                 s(&r, 1),
-                if cx.report.replica { "on this replica " } else { "" }
+                if cx.report.replica {
+                    "on this replica "
+                } else {
+                    ""
+                }
             ),
-            vec![("scans", i(&r, 2).to_string()), ("size", size(i(&r, 3))), ("counting since", since.clone())],
+            vec![
+                ("scans", i(&r, 2).to_string()),
+                ("size", size(i(&r, 3))),
+                ("counting since", since.clone()),
+            ],
             Some(format!(
                 "-- {} (counts are per server)\nDROP INDEX CONCURRENTLY {};",
                 if cx.report.replica {
@@ -485,7 +493,12 @@ pub fn data_width(columns: &[ColumnLayout]) -> f64 {
 
 /// The pages a heap of `rows` rows needs when packed as `fillfactor` allows: each row a 23-byte header
 /// (plus a null bitmap when a column has nulls), aligned, its data, aligned, and a line pointer.
-pub fn expected_heap_pages(rows: f64, columns: &[ColumnLayout], fillfactor: f64, block: f64) -> f64 {
+pub fn expected_heap_pages(
+    rows: f64,
+    columns: &[ColumnLayout],
+    fillfactor: f64,
+    block: f64,
+) -> f64 {
     let bitmap = if columns.iter().any(|c| c.null_frac > 0.0) {
         (columns.len() as f64 / 8.0).ceil()
     } else {
@@ -1025,7 +1038,10 @@ fn replication_lag(cx: &mut Ctx) {
                 if paused {
                     "WAL replay is paused on this replica: it serves ever older data".to_string()
                 } else {
-                    format!("this replica replays {:.0} s behind: reads see old data", age)
+                    format!(
+                        "this replica replays {:.0} s behind: reads see old data",
+                        age
+                    )
                 },
                 vec![
                     ("replay paused", paused.to_string()),

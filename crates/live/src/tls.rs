@@ -19,7 +19,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 
 /// The connection-string parameters this module reads (the driver does not know them).
 pub const PARAMETERS: [&str; 10] = [
@@ -175,12 +177,10 @@ impl TlsSettings {
             // No root certificate and no verification asked: encrypted, the server not authenticated.
             None => Arc::new(NoCertificateCheck(provider.clone())),
             Some(roots) => {
-                let webpki = WebPkiServerVerifier::builder_with_provider(
-                    Arc::new(roots),
-                    provider.clone(),
-                )
-                .build()
-                .map_err(|e| format!("TLS setup: {e}"))?;
+                let webpki =
+                    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                        .build()
+                        .map_err(|e| format!("TLS setup: {e}"))?;
                 if self.mode == SslMode::VerifyFull {
                     webpki
                 } else {
@@ -205,10 +205,7 @@ impl TlsSettings {
                     .map_err(|e| format!("sslcert/sslkey: {e}"))?
             }
             (Some(cert), None) => {
-                return Err(format!(
-                    "sslcert {} given without sslkey",
-                    cert.display()
-                ));
+                return Err(format!("sslcert {} given without sslkey", cert.display()));
             }
             _ => builder.with_no_client_auth(),
         };
@@ -243,7 +240,10 @@ impl TlsSettings {
         if !cert.is_file() {
             return (None, None);
         }
-        let key = self.key.clone().unwrap_or_else(|| dir.join("postgresql.key"));
+        let key = self
+            .key
+            .clone()
+            .unwrap_or_else(|| dir.join("postgresql.key"));
         (Some(cert), Some(key))
     }
 }
@@ -291,13 +291,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),

@@ -275,7 +275,10 @@ fn classify(p: &Path) -> Result<Entry, DiscoverError> {
         .strip_prefix('U')
         .filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit()))
     {
-        return Ok(Entry::Undo(rest.split("__").next().unwrap_or("").to_string(), p.to_path_buf()));
+        return Ok(Entry::Undo(
+            rest.split("__").next().unwrap_or("").to_string(),
+            p.to_path_buf(),
+        ));
     }
     let text = read(p)?;
     let no_tx = declares_no_transaction(&text);
@@ -286,8 +289,8 @@ fn classify(p: &Path) -> Result<Entry, DiscoverError> {
         let mut parts = rest.splitn(2, "__");
         let version = parts.next().unwrap_or("").to_string();
         // Flyway's per-script configuration: `V1__x.sql.conf` with executeInTransaction=false.
-        let conf = std::fs::read_to_string(p.with_file_name(format!("{name}.conf")))
-            .unwrap_or_default();
+        let conf =
+            std::fs::read_to_string(p.with_file_name(format!("{name}.conf"))).unwrap_or_default();
         let conf_no_tx = conf.lines().any(|l| {
             l.replace(' ', "")
                 .eq_ignore_ascii_case("executeInTransaction=false")

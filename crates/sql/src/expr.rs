@@ -89,7 +89,12 @@ fn simple_text(expr: &ast::Node) -> Option<String> {
                 return None;
             };
             let ty = t.type_name.as_ref()?;
-            if ty.names.len() != 1 || !ty.typmods.is_empty() || !ty.array_bounds.is_empty() || ty.setof || ty.pct_type {
+            if ty.names.len() != 1
+                || !ty.typmods.is_empty()
+                || !ty.array_bounds.is_empty()
+                || ty.setof
+                || ty.pct_type
+            {
                 return None;
             }
             let name = string_value(&ty.names[0])?;
@@ -271,17 +276,38 @@ mod tests {
     #[test]
     fn simple_texts_are_the_deparsers_own() {
         for (i, e) in [
-            "42", "-7", "0", "true", "false", "NULL", "'open'", "'it''s'", "now()", "gen_random_uuid()",
-            "'x'::text", "'{}'::jsonb", "'a'::my_enum", "''::text", "'2024-01-01'::date",
+            "42",
+            "-7",
+            "0",
+            "true",
+            "false",
+            "NULL",
+            "'open'",
+            "'it''s'",
+            "now()",
+            "gen_random_uuid()",
+            "'x'::text",
+            "'{}'::jsonb",
+            "'a'::my_enum",
+            "''::text",
+            "'2024-01-01'::date",
             // Left to the deparser: their text must still come out.
-            "1.5", "'a\\b'", "'x'::varchar", "'x'::character varying(3)", "current_timestamp",
-            "lower('A')", "'1'::int", "nextval('s'::regclass)", "'x'::json",
+            "1.5",
+            "'a\\b'",
+            "'x'::varchar",
+            "'x'::character varying(3)",
+            "current_timestamp",
+            "lower('A')",
+            "'1'::int",
+            "nextval('s'::regclass)",
+            "'x'::json",
         ]
         .into_iter()
         .enumerate()
         {
             let tree = pg_query::parse(&format!("SELECT {e}")).unwrap().protobuf;
-            let Some(NodeEnum::SelectStmt(sel)) = tree.stmts[0].stmt.as_ref().and_then(|n| n.node.as_ref())
+            let Some(NodeEnum::SelectStmt(sel)) =
+                tree.stmts[0].stmt.as_ref().and_then(|n| n.node.as_ref())
             else {
                 panic!("{e}");
             };

@@ -121,9 +121,7 @@ impl Predicate {
             .and_then(|v| column?.equal_fraction(v, distinct));
         let s = match &self.kind {
             PredicateKind::Equal => common.unwrap_or((1.0 - null_frac) / distinct),
-            PredicateKind::NotEqual if common.is_some() => {
-                1.0 - null_frac - common.unwrap_or(0.0)
-            }
+            PredicateKind::NotEqual if common.is_some() => 1.0 - null_frac - common.unwrap_or(0.0),
             PredicateKind::In(n) => {
                 (n.unwrap_or(10) as f64 * (1.0 - null_frac) / distinct).min(1.0)
             }
@@ -728,9 +726,9 @@ fn sublink_selects<'a>(roots: impl Iterator<Item = &'a ast::Node>) -> Vec<&'a as
             if let pg_query::NodeRef::SubLink(l) = n
                 && let Some(NodeEnum::SelectStmt(sel)) =
                     l.subselect.as_ref().and_then(|q| q.node.as_ref())
-                {
-                    found.push(sel);
-                }
+            {
+                found.push(sel);
+            }
         }
     }
     // Keep those not inside another found one.
