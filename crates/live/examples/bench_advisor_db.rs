@@ -13,8 +13,12 @@
 //! 0.4.2, run with Debian's ruby, ruby-pg, ruby-pg-query and ruby-slop, at its default 50 % threshold) —
 //! each beside the what-if advisor given the same storage as the peer used.
 //!
+//! Given a checkout of hyrise/index_selection_evaluation (`--hyrise DIR`), its Extend, Relaxation, DB2Advis
+//! and AutoAdmin run on the same database (scripts/bench-advisor-hyrise.py drives them) and are scored
+//! by the same harness at each budget.
+//!
 //!   cargo run --release -p dbarch-live --example bench_advisor_db -- <csv dir> <bench/tpch dir>
-//!       [--anchors FILE] [--index-advisor FILE] [--dexter DIR]
+//!       [--anchors FILE] [--index-advisor FILE] [--dexter DIR] [--hyrise DIR]
 
 use std::time::Instant;
 
@@ -34,7 +38,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(csv), Some(tpch)) = (args.get(1), args.get(2)) else {
         eprintln!(
-            "usage: bench_advisor_db <csv dir> <bench/tpch dir> [--anchors FILE] [--index-advisor FILE] [--dexter DIR]"
+            "usage: bench_advisor_db <csv dir> <bench/tpch dir> [--anchors FILE] [--index-advisor FILE] [--dexter DIR] [--hyrise DIR]"
         );
         std::process::exit(2);
     };
@@ -49,6 +53,7 @@ fn main() {
         .map(|t| parse_anchors(&t));
     let index_advisor = flag("--index-advisor");
     let dexter = flag("--dexter");
+    let hyrise = flag("--hyrise");
     let cluster = TempCluster::start().unwrap_or_else(|e| {
         eprintln!("cannot start a throwaway PostgreSQL: {e}");
         std::process::exit(2)
@@ -204,6 +209,38 @@ fn main() {
 
     // The peers, on the 19 queries, scored by the same harness; beside each, the what-if advisor given
     // the storage the peer used.
+    // The published algorithms, from a checkout given by path, at the same budgets.
+    if let Some(dir) = &hyrise {
+        let (_, texts, _) = tpch_workload(tpch, rest, &[2, 17, 20], &mut sources);
+        let (base, _, _) = score(&mut db, &texts, &[]);
+        let budgets_mb: Vec<f64> = BUDGETS.iter().map(|b| (b * heap / 1048576.0).round()).collect();
+        println!(
+            "== hyrise/index_selection_evaluation on the 19 queries, scored by the same harness (dbarch's what-if figure at each budget above)"
+        );
+        match hyrise_runs(dir, cluster.port(), &texts, &budgets_mb) {
+            Ok(runs) => {
+                for run in runs {
+                    let (cost, bytes, rejected) = score(&mut db, &texts, &run.indexes);
+                    println!(
+                        "{:<11} {:>6}  relative cost {}  indexes {:>2} ({:>6.0} MB)  runtime {:>5.1} s{}",
+                        run.algorithm,
+                        run.parameter,
+                        ratio(cost / base),
+                        run.indexes.len() - rejected.len(),
+                        bytes / 1048576.0,
+                        run.runtime_s,
+                        if rejected.is_empty() {
+                            String::new()
+                        } else {
+                            format!("  ({} not creatable)", rejected.len())
+                        }
+                    );
+                }
+            }
+            Err(e) => println!("hyrise: {e}"),
+        }
+    }
+
     if index_advisor.is_some() || dexter.is_some() {
         let (workload, texts, _) = tpch_workload(tpch, rest, &[2, 17, 20], &mut sources);
         let texts = &texts;
@@ -552,4 +589,57 @@ fn extend(bytes: f64) -> Options {
         budget: Budget::Bytes(bytes),
         strategy: Strategy::Extend,
     }
+}
+
+/// One run of a published algorithm: its parameter (budget in MB, or index count) and its indexes.
+#[derive(serde::Deserialize)]
+struct HyriseRun {
+    algorithm: String,
+    parameter: f64,
+    indexes: Vec<String>,
+    runtime_s: f64,
+}
+
+/// The checkout's algorithms driven by scripts/bench-advisor-hyrise.py on this cluster's `tpch` database.
+fn hyrise_runs(
+    dir: &str,
+    port: u16,
+    queries: &[String],
+    budgets_mb: &[f64],
+) -> Result<Vec<HyriseRun>, String> {
+    use std::io::Write as _;
+    let driver = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench-advisor-hyrise.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(&driver)
+        .arg(dir)
+        .env("PGHOST", "127.0.0.1")
+        .env("PGPORT", port.to_string())
+        .env("PGUSER", "postgres")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    let input = serde_json::json!({
+        "queries": queries,
+        "budgets_mb": budgets_mb,
+        "max_indexes": [2, 4, 6, 8, 10, 13],
+    });
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(input.to_string().as_bytes())
+        .map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "the driver failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).map_err(|e| format!("{e}: {l}")))
+        .collect()
 }
