@@ -153,9 +153,49 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
         live_workload = live.workload;
         plan.notes.extend(live.notes);
     }
-    // Migration histories are parsed first (in parallel, up and down): their up scripts are also the
-    // schema's files, replayed below from the same trees rather than parsed twice.
-    let loaded = if plan.migrations.is_empty() {
+    // A migrations folder alone: its history is parsed and replayed as it is parsed (the migration rules
+    // judge each statement), and the schema it ends with is the schema the schema rules judge.
+    let mut streamed = None;
+    if db.is_none() && plan.extra_migrations.is_empty() && !plan.migrations.is_empty() {
+        let migrations = discover_all(&plan.migrations)?;
+        let same = migrations.len() == plan.files.len()
+            && migrations
+                .iter()
+                .zip(&plan.files)
+                .all(|(m, f)| m.up.path == f.path && m.up.section == f.section);
+        if same {
+            let ReadMigrations { found } =
+                read_found(g, migrations, config.checks_downs(), &mut sources)?;
+            let ((run, scripts), parse_errors) = parse_streaming(&found, |incoming| {
+                dbarch_lint::run_migrations_from(
+                    Catalog::new(),
+                    incoming,
+                    &sources,
+                    &config,
+                    pg_version,
+                )
+            });
+            // The first unparseable migration stops the review, as a schema file that does not parse does.
+            if let Some(e) = parse_errors.first() {
+                return Err(e.clone().into());
+            }
+            catalog = run.catalog;
+            for s in &scripts {
+                statements += s.file.statement_count;
+                files.push(ParsedFile {
+                    file: s.file.file.clone(),
+                    statements: Vec::new(),
+                    statement_count: s.file.statement_count,
+                    suppressions: s.file.suppressions.clone(),
+                    notes: s.file.notes.clone(),
+                });
+            }
+            streamed = Some(run.lint);
+        }
+    }
+    // Otherwise migration histories are parsed first (in parallel, up and down): their up scripts are also
+    // the schema's files, replayed below from the same trees rather than parsed twice.
+    let loaded = if plan.migrations.is_empty() || streamed.is_some() {
         None
     } else {
         Some(load_migrations(
@@ -170,7 +210,7 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
         .flat_map(|l| &l.scripts)
         .map(|s| (s.file.file.path.as_path(), &s.file))
         .collect();
-    for script in &plan.files {
+    for script in plan.files.iter().filter(|_| streamed.is_none()) {
         if let Some(up) = parsed_ups.get(script.path.as_path()) {
             for stmt in &up.statements {
                 catalog.apply(stmt);
@@ -204,14 +244,27 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
     // Migration histories among the inputs: their statements judged for production safety too.
     let mut parse_errors = vec![];
     let (mut file_count, mut statement_count) = (files.len(), statements);
-    if let Some(loaded) = loaded {
-        let run = dbarch_lint::run_migrations(
-            Catalog::new(),
-            &loaded.scripts,
-            &sources,
-            &config,
-            pg_version,
-        );
+    let migration_lint = match (loaded, streamed) {
+        (Some(loaded), _) => {
+            let run = dbarch_lint::run_migrations(
+                Catalog::new(),
+                &loaded.scripts,
+                &sources,
+                &config,
+                pg_version,
+            );
+            Some((run.lint, loaded))
+        }
+        (None, Some(lint)) => Some((
+            lint,
+            LoadedMigrations {
+                scripts: vec![],
+                parse_errors: vec![],
+            },
+        )),
+        (None, None) => None,
+    };
+    if let Some((migration_findings, loaded)) = migration_lint {
         // The schema rules already judged the replayed history: keep one finding per rule and place.
         let seen: std::collections::HashSet<(String, String, usize, usize)> = findings
             .iter()
@@ -224,11 +277,11 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
                 .iter()
                 .any(|d| Path::new(&f.file).starts_with(d))
         };
-        findings.extend(run.lint.findings.into_iter().filter(|f| {
+        findings.extend(migration_findings.findings.into_iter().filter(|f| {
             !seen.contains(&(f.code.clone(), f.file.clone(), f.line, f.column))
                 && !(beside_schema(f) && !f.code.starts_with("MIG"))
         }));
-        suppressed += run.lint.suppressed;
+        suppressed += migration_findings.suppressed;
         parse_errors = loaded.parse_errors;
         // A replayed history's files are already counted as the schema's.
         for s in loaded.scripts.iter().filter(|s| {
@@ -368,11 +421,26 @@ fn read_migrations(
     with_downs: bool,
     sources: &mut SourceMap,
 ) -> Result<ReadMigrations> {
-    use rayon::prelude::*;
+    read_found(g, discover_all(paths)?, with_downs, sources)
+}
+
+/// The migrations of the folders, in order.
+fn discover_all(paths: &[PathBuf]) -> Result<Vec<dbarch_migrate::Migration>> {
     let mut migrations = vec![];
     for dir in paths {
         migrations.extend(dbarch_migrate::discover(dir)?);
     }
+    Ok(migrations)
+}
+
+/// Read the migrations' files (the downs too when `with_downs`) into `sources`.
+fn read_found(
+    g: &Global,
+    migrations: Vec<dbarch_migrate::Migration>,
+    with_downs: bool,
+    sources: &mut SourceMap,
+) -> Result<ReadMigrations> {
+    use rayon::prelude::*;
     // The files are read in parallel, then numbered in order.
     let texts: Vec<_> = migrations
         .par_iter()
