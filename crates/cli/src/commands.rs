@@ -290,7 +290,7 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
                 .any(|d| s.file.file.path.starts_with(d))
         }) {
             file_count += 1;
-            statement_count += s.file.statements.len();
+            statement_count += s.file.statement_count;
         }
     }
     // A workload beside the schema: the query rules judge it against the schema.
@@ -581,7 +581,7 @@ fn migrate_lint(
     let ((run, scripts), parse_errors) = parse_streaming(&found, |incoming| {
         dbarch_lint::run_migrations_from(Catalog::new(), incoming, &sources, &config, pg_version)
     });
-    let statements = scripts.iter().map(|s| s.file.statements.len()).sum();
+    let statements = scripts.iter().map(|s| s.file.statement_count).sum();
     if lock_report {
         match g.format {
             Format::Json => out(&(serde_json::to_string_pretty(&run.locks)? + "\n"))?,

@@ -376,6 +376,9 @@ fn migrate_lint_judges_each_statement_against_the_schema_before_it() {
     let o = dbarch(&["migrate", "lint", "migrations", "--format", "json"], d);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // The summary counts the up scripts and their statements.
+    assert_eq!(v["summary"]["files"], 2, "{v:#}");
+    assert_eq!(v["summary"]["statements"], 5, "{v:#}");
     let got: Vec<(String, String, u64)> = v["findings"]
         .as_array()
         .unwrap()
