@@ -213,7 +213,10 @@ fn main() {
     if let Some(dir) = &hyrise {
         let (_, texts, _) = tpch_workload(tpch, rest, &[2, 17, 20], &mut sources);
         let (base, _, _) = score(&mut db, &texts, &[]);
-        let budgets_mb: Vec<f64> = BUDGETS.iter().map(|b| (b * heap / 1048576.0).round()).collect();
+        let budgets_mb: Vec<f64> = BUDGETS
+            .iter()
+            .map(|b| (b * heap / 1048576.0).round())
+            .collect();
         println!(
             "== hyrise/index_selection_evaluation on the 19 queries, scored by the same harness (dbarch's what-if figure at each budget above)"
         );
@@ -608,7 +611,8 @@ fn hyrise_runs(
     budgets_mb: &[f64],
 ) -> Result<Vec<HyriseRun>, String> {
     use std::io::Write as _;
-    let driver = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench-advisor-hyrise.py");
+    let driver = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts/bench-advisor-hyrise.py");
     let mut child = std::process::Command::new("python3")
         .arg(&driver)
         .arg(dir)
