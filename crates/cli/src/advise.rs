@@ -78,35 +78,22 @@ pub fn advise(
     let mut notes = vec![];
     let advice = match session {
         Some((shown, mut client)) => {
-            if dbarch_live::hypopg::available(&mut client) {
-                let texts: Vec<String> = workload
-                    .queries
-                    .iter()
-                    .map(|q| q.statement.sql.clone())
-                    .collect();
-                let mut what_if = dbarch_live::HypoPg::new(&mut client, texts)
-                    .map_err(|e| format!("{}: HypoPG: {e}", shown))?;
-                let advice = dbarch_advisor::advise_with(
-                    &workload,
-                    &catalog,
-                    &stats,
-                    &options,
-                    Some(&mut what_if),
-                );
-                for (q, why) in &what_if.failures {
-                    notes.push(format!(
-                        "{}: the planner could not plan it ({why}); the offline model stands in",
-                        place(&workload, &sources, *q)
-                    ));
-                }
-                advice
-            } else {
+            let (advice, failures) = advise_on(
+                &mut client,
+                &shown,
+                &workload,
+                &catalog,
+                &stats,
+                &options,
+                &mut notes,
+            )?;
+            for (q, why) in failures {
                 notes.push(format!(
-                    "{}: HypoPG is not installed there (CREATE EXTENSION hypopg): costs are the offline model's",
-                    shown
+                    "{}: the planner could not plan it ({why}); the offline model stands in",
+                    place(&workload, &sources, q)
                 ));
-                dbarch_advisor::advise(&workload, &catalog, &stats, &options)
             }
+            advice
         }
         None => dbarch_advisor::advise(&workload, &catalog, &stats, &options),
     };
@@ -122,6 +109,39 @@ pub fn advise(
     };
     out(&text)?;
     Ok(0)
+}
+
+/// The advisor on a live database: the real planner costs every configuration when the database has
+/// HypoPG (the queries it could not plan are returned), else the offline model, with a note saying so.
+pub(crate) fn advise_on(
+    client: &mut postgres::Client,
+    shown: &str,
+    workload: &dbarch_workload::Workload,
+    catalog: &Catalog,
+    stats: &Stats,
+    options: &Options,
+    notes: &mut Vec<String>,
+) -> Result<(Advice, Vec<(usize, String)>)> {
+    if !dbarch_live::hypopg::available(client) {
+        notes.push(format!(
+            "{shown}: HypoPG is not installed there (CREATE EXTENSION hypopg): costs are the offline model's"
+        ));
+        return Ok((
+            dbarch_advisor::advise(workload, catalog, stats, options),
+            vec![],
+        ));
+    }
+    let texts: Vec<String> = workload
+        .queries
+        .iter()
+        .map(|q| q.statement.sql.clone())
+        .collect();
+    let mut what_if =
+        dbarch_live::HypoPg::new(client, texts).map_err(|e| format!("{shown}: HypoPG: {e}"))?;
+    let advice = dbarch_advisor::advise_with(workload, catalog, stats, options, Some(&mut what_if));
+    let mut failures: Vec<(usize, String)> = what_if.failures.drain().collect();
+    failures.sort();
+    Ok((advice, failures))
 }
 
 /// Where a query is, `file:line`.

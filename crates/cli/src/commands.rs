@@ -182,13 +182,7 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
             catalog = run.catalog;
             for s in &scripts {
                 statements += s.file.statement_count;
-                files.push(ParsedFile {
-                    file: s.file.file.clone(),
-                    statements: Vec::new(),
-                    statement_count: s.file.statement_count,
-                    suppressions: s.file.suppressions.clone(),
-                    notes: s.file.notes.clone(),
-                });
+                files.push(s.file.without_statements());
             }
             streamed = Some(run.lint);
         }
@@ -216,13 +210,7 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
                 catalog.apply(stmt);
             }
             statements += up.statement_count;
-            files.push(ParsedFile {
-                file: up.file.clone(),
-                statements: Vec::new(),
-                statement_count: up.statement_count,
-                suppressions: up.suppressions.clone(),
-                notes: up.notes.clone(),
-            });
+            files.push(up.without_statements());
             continue;
         }
         let text = script.text(&inputs::read_sql(&script.path, g.max_file_size)?);
@@ -255,13 +243,8 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
             );
             Some((run.lint, loaded))
         }
-        (None, Some(lint)) => Some((
-            lint,
-            LoadedMigrations {
-                scripts: vec![],
-                parse_errors: vec![],
-            },
-        )),
+        // Streamed: no parse error (the first stops the review), no history beside schema files.
+        (None, Some(lint)) => Some((lint, LoadedMigrations::default())),
         (None, None) => None,
     };
     if let Some((migration_findings, loaded)) = migration_lint {
@@ -398,6 +381,7 @@ fn migrate_manifest(g: &Global, dir: &Path) -> Result<u8> {
 }
 
 /// Migrations of the folders, parsed (up and down), in order; unparseable ups are listed apart.
+#[derive(Default)]
 pub(crate) struct LoadedMigrations {
     pub scripts: Vec<dbarch_lint::MigrationScript>,
     pub parse_errors: Vec<String>,

@@ -157,31 +157,17 @@ fn advise_one(
             let ddl = sources.add(&live.name, std::mem::take(&mut live.ddl));
             let mut catalog = dbarch_catalog::Catalog::new();
             dbarch_sql::parse_file_with(&ddl, |s| catalog.apply(&s))?;
-            if dbarch_live::hypopg::available(&mut live.client) {
-                let texts = vec![
-                    workload
-                        .queries
-                        .first()
-                        .map(|q| q.statement.sql.clone())
-                        .unwrap_or_default(),
-                ];
-                let mut what_if = dbarch_live::HypoPg::new(&mut live.client, texts)
-                    .map_err(|e| format!("{}: HypoPG: {e}", live.name))?;
-                Ok(dbarch_advisor::advise_with(
-                    &workload,
-                    &catalog,
-                    &live.stats,
-                    &options,
-                    Some(&mut what_if),
-                ))
-            } else {
-                Ok(dbarch_advisor::advise(
-                    &workload,
-                    &catalog,
-                    &live.stats,
-                    &options,
-                ))
-            }
+            let mut notes = vec![];
+            let (advice, _) = crate::advise::advise_on(
+                &mut live.client,
+                &live.name,
+                &workload,
+                &catalog,
+                &live.stats,
+                &options,
+                &mut notes,
+            )?;
+            Ok(advice)
         }
         None => {
             let catalog = crate::analyze::load_schema(g, schema)?;

@@ -71,6 +71,19 @@ pub struct ParsedFile {
     pub notes: Vec<Note>,
 }
 
+impl ParsedFile {
+    /// The same file without its parse trees (for the schema rules, which read the catalog only).
+    pub fn without_statements(&self) -> ParsedFile {
+        ParsedFile {
+            file: self.file.clone(),
+            statements: Vec::new(),
+            statement_count: self.statement_count,
+            suppressions: self.suppressions.clone(),
+            notes: self.notes.clone(),
+        }
+    }
+}
+
 /// A syntax error at a position in a file.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{path}:{line}:{column}: {message}")]
