@@ -157,13 +157,15 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
     // judge each statement), and the schema it ends with is the schema the schema rules judge.
     let mut streamed = None;
     if db.is_none() && plan.extra_migrations.is_empty() && !plan.migrations.is_empty() {
-        let migrations = discover_all(&plan.migrations)?;
+        let migrations = std::mem::take(&mut plan.discovered);
         let same = migrations.len() == plan.files.len()
             && migrations
                 .iter()
                 .zip(&plan.files)
                 .all(|(m, f)| m.up.path == f.path && m.up.section == f.section);
-        if same {
+        if !same {
+            plan.discovered = migrations;
+        } else {
             let ReadMigrations { found } =
                 read_found(g, migrations, config.checks_downs(), &mut sources)?;
             let ((run, scripts), parse_errors) = parse_streaming(&found, |incoming| {
@@ -192,9 +194,9 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
     let loaded = if plan.migrations.is_empty() || streamed.is_some() {
         None
     } else {
-        Some(load_migrations(
+        Some(load_found(
             g,
-            &plan.migrations,
+            std::mem::take(&mut plan.discovered),
             config.checks_downs(),
             &mut sources,
         )?)
@@ -482,8 +484,18 @@ pub(crate) fn load_migrations(
     with_downs: bool,
     sources: &mut SourceMap,
 ) -> Result<LoadedMigrations> {
+    load_found(g, discover_all(paths)?, with_downs, sources)
+}
+
+/// `load_migrations` of migrations already discovered.
+fn load_found(
+    g: &Global,
+    migrations: Vec<dbarch_migrate::Migration>,
+    with_downs: bool,
+    sources: &mut SourceMap,
+) -> Result<LoadedMigrations> {
     use rayon::prelude::*;
-    let ReadMigrations { found } = read_migrations(g, paths, with_downs, sources)?;
+    let ReadMigrations { found } = read_found(g, migrations, with_downs, sources)?;
     let parsed: Vec<_> = found
         .par_iter()
         .map(|(m, up, down)| parse_migration(m, up, down.as_ref()))

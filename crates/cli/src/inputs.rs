@@ -36,6 +36,8 @@ pub struct Plan {
     pub migrations: Vec<PathBuf>,
     /// Of those, the ones not replayed as the schema (their files are not among `files`).
     pub extra_migrations: Vec<PathBuf>,
+    /// The migrations of `migrations`, folder by folder, as discovered (each folder is read once).
+    pub discovered: Vec<dbarch_migrate::Migration>,
     /// Workload files beside a schema (`workload*.sql|csv|json|log` in an input directory): `review` and
     /// `lint` run the query rules on them against the schema.
     pub workloads: Vec<PathBuf>,
@@ -141,7 +143,10 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
         top.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
         if !top.is_empty() && !is_migrations_folder(p, &top) {
             let migrations = p.join("migrations");
-            if migrations.is_dir() && dbarch_migrate::discover(&migrations).is_ok() {
+            if migrations.is_dir()
+                && let Ok(found) = dbarch_migrate::discover(&migrations)
+            {
+                plan.discovered.extend(found);
                 plan.notes.push(format!(
                     "{}: the schema is read from the schema files; {} is checked for migration safety (review it on its own to replay it as the schema)",
                     p.display(),
@@ -156,7 +161,8 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
         }
         // A migrations history: replay the up scripts in the order the tool would run them.
         if let Ok(migrations) = dbarch_migrate::discover(p) {
-            plan.files.extend(migrations.into_iter().map(|m| m.up));
+            plan.files.extend(migrations.iter().map(|m| m.up.clone()));
+            plan.discovered.extend(migrations);
             plan.migrations.push(p.clone());
             continue;
         }
