@@ -3,6 +3,7 @@
 
 pub mod expr;
 pub mod postgres;
+pub mod raw;
 pub mod source;
 pub mod split;
 pub mod suppress;

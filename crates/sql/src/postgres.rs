@@ -5,6 +5,7 @@ use std::sync::Arc;
 use pg_query::protobuf::node::Node as NodeEnum;
 use rayon::prelude::*;
 
+use crate::raw;
 use crate::source::{SourceFile, Span};
 use crate::split::{self, SkippedKind};
 use crate::suppress::{self, Suppression};
@@ -248,13 +249,16 @@ fn parse_piece(
     if sql.trim().is_empty() {
         return Ok(vec![]);
     }
-    let parsed = pg_query::parse(sql).map_err(|e| {
-        let (offset, message) = locate_error(sql, e);
-        (start + offset, message)
+    let parsed = raw::parse(sql).map_err(|e| {
+        let offset = match e.offset {
+            Some(offset) => offset,
+            None => locate_error(sql, &e.message),
+        };
+        (start + offset, e.message)
     })?;
     let mut out = Vec::with_capacity(1);
     // A piece may hold several statements when the splitter was conservative; keep each.
-    for raw_stmt in parsed.protobuf.stmts {
+    for raw_stmt in parsed.stmts {
         let Some(node) = raw_stmt.stmt.and_then(|n| n.node) else {
             continue;
         };
@@ -285,9 +289,8 @@ fn parse_piece(
 }
 
 fn reparse(sql: &str) -> Option<NodeEnum> {
-    pg_query::parse(sql)
+    raw::parse(sql)
         .ok()?
-        .protobuf
         .stmts
         .into_iter()
         .next()?
@@ -295,16 +298,12 @@ fn reparse(sql: &str) -> Option<NodeEnum> {
         .node
 }
 
-/// Find where in `sql` the parser failed. libpg_query's cursor position does not survive the Rust binding,
-/// so the failing token is found by parsing growing token prefixes: a prefix that ends before the error
-/// fails only "at end of input", one that includes the bad token fails "at or near" it.
-fn locate_error(sql: &str, err: pg_query::Error) -> (usize, String) {
-    let message = match err {
-        pg_query::Error::Parse(m) | pg_query::Error::Split(m) | pg_query::Error::Scan(m) => m,
-        other => other.to_string(),
-    };
+/// Find where in `sql` the parser failed when it gave no cursor position: the failing token is found by
+/// parsing growing token prefixes: a prefix that ends before the error fails only "at end of input", one
+/// that includes the bad token fails "at or near" it.
+fn locate_error(sql: &str, message: &str) -> usize {
     let Ok(scan) = pg_query::scan(sql) else {
-        return (0, message);
+        return 0;
     };
     let tokens: Vec<(usize, usize)> = scan
         .tokens
@@ -313,23 +312,22 @@ fn locate_error(sql: &str, err: pg_query::Error) -> (usize, String) {
         .map(|t| (t.start.max(0) as usize, t.end.max(0) as usize))
         .collect();
     if tokens.is_empty() || !message.contains("at or near") {
-        return (tokens.first().map_or(0, |t| t.0), message);
+        return tokens.first().map_or(0, |t| t.0);
     }
     let fails_inside = |k: usize| -> bool {
         let end = tokens[k - 1].1.min(sql.len());
         let Some(prefix) = sql.get(..end) else {
             return true;
         };
-        match pg_query::parse(prefix) {
+        match raw::parse(prefix) {
             Ok(_) => false,
-            Err(pg_query::Error::Parse(m)) => !m.contains("at end of input"),
-            Err(_) => true,
+            Err(e) => !e.message.contains("at end of input"),
         }
     };
     // Smallest k in 1..=len such that the first k tokens already contain the error.
     let (mut lo, mut hi) = (1usize, tokens.len());
     if !fails_inside(hi) {
-        return (tokens[0].0, message);
+        return tokens[0].0;
     }
     while lo < hi {
         let mid = (lo + hi) / 2;
@@ -339,7 +337,7 @@ fn locate_error(sql: &str, err: pg_query::Error) -> (usize, String) {
             lo = mid + 1;
         }
     }
-    (tokens[lo - 1].0, message)
+    tokens[lo - 1].0
 }
 
 /// The protobuf variant name of a statement node.
