@@ -153,6 +153,19 @@ pub fn deparse_stmt(node: &NodeEnum) -> String {
     pg_query::deparse(&tree).unwrap_or_default()
 }
 
+/// `sql` with `word` written after its first token spelled `token` (any case, outside strings and
+/// comments), keeping the rest of the text as written: e.g. CONCURRENTLY after the INDEX of a CREATE INDEX.
+pub fn insert_after_token(sql: &str, token: &str, word: &str) -> Option<String> {
+    let scan = pg_query::scan(sql).ok()?;
+    let at = scan.tokens.iter().find_map(|t| {
+        let (start, end) = (usize::try_from(t.start).ok()?, usize::try_from(t.end).ok()?);
+        sql.get(start..end)?
+            .eq_ignore_ascii_case(token)
+            .then_some(end)
+    })?;
+    Some(format!("{} {word}{}", &sql[..at], &sql[at..]))
+}
+
 /// BEGIN, COMMIT, ROLLBACK, START TRANSACTION, SAVEPOINT and the like.
 pub fn is_transaction_control(node: &NodeEnum) -> bool {
     matches!(node, NodeEnum::TransactionStmt(_))
@@ -272,6 +285,20 @@ pub fn quote_ident(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn insert_after_token_keeps_the_text() {
+        assert_eq!(
+            insert_after_token(
+                "create unique index /* index */ IF NOT EXISTS \"Index\" on t (c)",
+                "index",
+                "CONCURRENTLY"
+            )
+            .as_deref(),
+            Some("create unique index CONCURRENTLY /* index */ IF NOT EXISTS \"Index\" on t (c)")
+        );
+        assert_eq!(insert_after_token("select 'index'", "index", "x"), None);
+    }
 
     #[test]
     fn simple_texts_are_the_deparsers_own() {

@@ -37,9 +37,8 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     let Some(t) = i.relation.as_ref().and_then(|r| cx.existing_table(r)) else {
         return;
     };
-    let mut fixed = i.clone();
-    fixed.concurrent = true;
-    let sql = dbarch_sql::expr::deparse_stmt(&NodeEnum::IndexStmt(fixed));
+    // The statement as written, with CONCURRENTLY after INDEX.
+    let sql = dbarch_sql::expr::insert_after_token(&cx.stmt.sql, "index", "CONCURRENTLY");
     out.push(
         cx.stmt.span.into(),
         format!(
@@ -57,6 +56,6 @@ fn check(cx: &StatementContext, out: &mut Sink) {
             cx.knowledge.describe("create-index", cx.pg_version)
         ),
         "Build it with CREATE INDEX CONCURRENTLY, in a migration that runs outside a transaction.",
-        (!sql.is_empty()).then(|| format!("{sql};")),
+        sql.map(|sql| format!("{sql};")),
     );
 }
