@@ -117,7 +117,7 @@ impl Catalog {
             NodeEnum::ViewStmt(s) => {
                 let Some(rv) = &s.view else { return };
                 let name = self.qualify(rv);
-                let query = ViewQuery::new(s.query.as_deref());
+                let query = ViewQuery::new(&cx.stmt.sql);
                 let depends_on = s
                     .query
                     .as_ref()
@@ -816,7 +816,7 @@ impl Catalog {
         let name = self.qualify(rv);
         let query_node = s.query.as_ref().and_then(|q| q.node.as_ref());
         if s.objtype == Ot::ObjectMatview as i32 {
-            let query = ViewQuery::new(s.query.as_deref());
+            let query = ViewQuery::new(&cx.stmt.sql);
             let depends_on = s
                 .query
                 .as_ref()

@@ -518,39 +518,53 @@ pub struct View {
     pub origin: Origin,
 }
 
-/// A view's query, kept as its parse tree and turned into SQL text only when asked (most views are never
-/// printed, and deparsing is the costly part of replaying a long history).
-#[derive(Clone)]
+/// A view's query, kept as the text of the statement that defined it and turned into normalized SQL only
+/// when asked (most views are never printed or compared, and parsing and deparsing them is the costly
+/// part of replaying a long history).
+#[derive(Clone, Default)]
 pub struct ViewQuery {
-    tree: Option<Arc<dbarch_sql::ast::Node>>,
+    statement: Arc<str>,
     text: Arc<std::sync::OnceLock<String>>,
 }
 
 impl ViewQuery {
-    pub fn new(tree: Option<&dbarch_sql::ast::Node>) -> Self {
+    /// The query of `statement`, a CREATE [MATERIALIZED] VIEW (or CREATE TABLE AS) statement.
+    pub fn new(statement: &str) -> Self {
         ViewQuery {
-            tree: tree.map(|t| Arc::new(t.clone())),
+            statement: statement.into(),
             text: Arc::default(),
         }
     }
 
-    /// The query as SQL text (deparsed once, on first use).
+    /// The query as SQL text, as the parser reads it back (parsed and deparsed once, on first use).
     pub fn text(&self) -> &str {
         self.text.get_or_init(|| {
-            self.tree
-                .as_ref()
-                .and_then(|t| t.node.as_ref())
-                .map(dbarch_sql::expr::deparse_stmt)
+            let Ok(parsed) = dbarch_sql::raw::parse(&self.statement) else {
+                return String::new();
+            };
+            let query = parsed
+                .stmts
+                .into_iter()
+                .next()
+                .and_then(|s| s.stmt)
+                .and_then(|n| match n.node {
+                    Some(dbarch_sql::NodeEnum::ViewStmt(v)) => v.query,
+                    Some(dbarch_sql::NodeEnum::CreateTableAsStmt(c)) => c.query,
+                    _ => None,
+                });
+            query
+                .and_then(|q| q.node)
+                .map(|q| dbarch_sql::expr::deparse_stmt(&q))
                 .unwrap_or_default()
         })
     }
 }
 
 impl PartialEq for ViewQuery {
-    /// Same tree (positions included) means same query; otherwise the SQL texts are compared, so a
-    /// query written with other spacing or keyword case is still the same query.
+    /// The same statement text means the same query; otherwise the normalized query texts are compared,
+    /// so a query written with other spacing or keyword case is still the same query.
     fn eq(&self, other: &Self) -> bool {
-        self.tree == other.tree || self.text() == other.text()
+        self.statement == other.statement || self.text() == other.text()
     }
 }
 
