@@ -45,7 +45,7 @@ pub(crate) fn workload_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// The schema of `--schema`: DDL files or a schema directory applied, or a migrations folder replayed.
 pub(crate) fn load_schema(g: &Global, paths: &[PathBuf]) -> Result<Catalog> {
-    let plan = inputs::plan(paths)?;
+    let plan = inputs::plan(paths, g.max_file_size)?;
     let mut catalog = Catalog::new();
     let mut sources = SourceMap::new();
     for script in &plan.files {

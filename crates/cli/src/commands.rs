@@ -135,7 +135,7 @@ pub fn rule_infos() -> Vec<RuleInfo> {
 fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Result<u8> {
     let config = load_config(g, paths)?;
     let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
-    let mut plan = inputs::plan(paths)?;
+    let mut plan = inputs::plan(paths, g.max_file_size)?;
     let mut sources = SourceMap::new();
     let mut files: Vec<ParsedFile> = Vec::with_capacity(plan.files.len());
     let mut catalog = Catalog::new();
@@ -215,7 +215,7 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
             files.push(up.without_statements());
             continue;
         }
-        let text = script.text(&inputs::read_sql(&script.path, g.max_file_size)?);
+        let text = inputs::script_text(script, g.max_file_size)?;
         let file = sources.add(&script.path, text);
         // Schema rules read the catalog only, so each parse tree is applied and dropped at once.
         let parsed = dbarch_sql::parse_file_with(&file, |s| catalog.apply(&s))?;
@@ -372,8 +372,8 @@ pub(crate) fn exit_code(g: &Global, worst: Option<Severity>) -> u8 {
 
 fn migrate_manifest(g: &Global, dir: &Path) -> Result<u8> {
     let mut items = vec![];
-    for m in dbarch_migrate::discover(dir)? {
-        let text = m.up.text(&inputs::read_sql(&m.up.path, g.max_file_size)?);
+    for m in inputs::discover(dir, g.max_file_size)? {
+        let text = inputs::script_text(&m.up, g.max_file_size)?;
         items.push((m.version, text));
     }
     out(&dbarch_migrate::write_manifest(
@@ -407,14 +407,14 @@ fn read_migrations(
     with_downs: bool,
     sources: &mut SourceMap,
 ) -> Result<ReadMigrations> {
-    read_found(g, discover_all(paths)?, with_downs, sources)
+    read_found(g, discover_all(g, paths)?, with_downs, sources)
 }
 
 /// The migrations of the folders, in order.
-fn discover_all(paths: &[PathBuf]) -> Result<Vec<dbarch_migrate::Migration>> {
+fn discover_all(g: &Global, paths: &[PathBuf]) -> Result<Vec<dbarch_migrate::Migration>> {
     let mut migrations = vec![];
     for dir in paths {
-        migrations.extend(dbarch_migrate::discover(dir)?);
+        migrations.extend(inputs::discover(dir, g.max_file_size)?);
     }
     Ok(migrations)
 }
@@ -431,9 +431,9 @@ fn read_found(
     let texts: Vec<_> = migrations
         .par_iter()
         .map(|m| {
-            let up = m.up.text(&inputs::read_sql(&m.up.path, g.max_file_size)?);
+            let up = inputs::script_text(&m.up, g.max_file_size)?;
             let down = match m.down.as_ref().filter(|_| with_downs) {
-                Some(d) => Some(d.text(&inputs::read_sql(&d.path, g.max_file_size)?)),
+                Some(d) => Some(inputs::script_text(d, g.max_file_size)?),
                 None => None,
             };
             Ok::<_, inputs::InputError>((up, down))
@@ -484,7 +484,7 @@ pub(crate) fn load_migrations(
     with_downs: bool,
     sources: &mut SourceMap,
 ) -> Result<LoadedMigrations> {
-    load_found(g, discover_all(paths)?, with_downs, sources)
+    load_found(g, discover_all(g, paths)?, with_downs, sources)
 }
 
 /// `load_migrations` of migrations already discovered.

@@ -115,7 +115,7 @@ fn is_migrations_folder(dir: &Path, top: &[PathBuf]) -> bool {
 
 /// The schema files for each path: a file as given; a directory's top-level .sql files when it has any
 /// (a schema directory), else every .sql file beneath it in natural order (a migrations folder, replayed).
-pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
+pub fn plan(paths: &[PathBuf], max_mb: u64) -> Result<Plan, InputError> {
     let mut plan = Plan::default();
     for p in paths {
         if !p.exists() {
@@ -144,7 +144,7 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
         if !top.is_empty() && !is_migrations_folder(p, &top) {
             let migrations = p.join("migrations");
             if migrations.is_dir()
-                && let Ok(found) = dbarch_migrate::discover(&migrations)
+                && let Ok(found) = discover(&migrations, max_mb)
             {
                 plan.discovered.extend(found);
                 plan.notes.push(format!(
@@ -160,7 +160,7 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
             continue;
         }
         // A migrations history: replay the up scripts in the order the tool would run them.
-        if let Ok(migrations) = dbarch_migrate::discover(p) {
+        if let Ok(migrations) = discover(p, max_mb) {
             plan.files.extend(migrations.iter().map(|m| m.up.clone()));
             plan.discovered.extend(migrations);
             plan.migrations.push(p.clone());
@@ -174,6 +174,25 @@ pub fn plan(paths: &[PathBuf]) -> Result<Plan, InputError> {
         plan.files.extend(found.into_iter().map(Script::file));
     }
     Ok(plan)
+}
+
+/// The migrations of a folder, its files read as [`read_sql`] reads them (size limit, encoding checks);
+/// the up scripts keep the text read.
+pub fn discover(
+    dir: &Path,
+    max_mb: u64,
+) -> Result<Vec<dbarch_migrate::Migration>, dbarch_migrate::DiscoverError> {
+    dbarch_migrate::discover_with(dir, &|p: &Path| {
+        read_sql(p, max_mb).map_err(|e| e.to_string())
+    })
+}
+
+/// A script's text to parse: from what discovery read, or read now.
+pub fn script_text(script: &Script, max_mb: u64) -> Result<String, InputError> {
+    match &script.contents {
+        Some(text) => Ok(script.text(text)),
+        None => Ok(script.text(&read_sql(&script.path, max_mb)?)),
+    }
 }
 
 /// Read a file as UTF-8 SQL text, with clear errors for binary, non-UTF-8 and oversized files.

@@ -22,6 +22,7 @@ pub use manifest::{Applied, ManifestError, checksum, parse_manifest, write_manif
 use std::cmp::Ordering;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -39,6 +40,8 @@ pub struct Script {
     pub path: PathBuf,
     /// The byte range of the section, when the script is part of a file.
     pub section: Option<Range<usize>>,
+    /// The file's text, when discovery read it (for its markers): callers need not read it again.
+    pub contents: Option<Arc<str>>,
 }
 
 impl Script {
@@ -47,6 +50,16 @@ impl Script {
         Script {
             path,
             section: None,
+            contents: None,
+        }
+    }
+
+    /// A whole file whose text has been read.
+    fn read(path: PathBuf, text: &Arc<str>) -> Self {
+        Script {
+            path,
+            section: None,
+            contents: Some(text.clone()),
         }
     }
 
@@ -110,6 +123,9 @@ pub enum DiscoverError {
         "{0}: no migrations found (expected numbered .sql files, up/down pairs, diesel folders, V1__name.sql or dbmate files)"
     )]
     Empty(String),
+    /// The caller's file reader refused a file (its message names the file).
+    #[error("{0}")]
+    Read(String),
     #[error("{path}: cannot read: {source}")]
     Io {
         path: String,
@@ -176,11 +192,13 @@ pub fn is_down_script(path: &Path) -> bool {
         || (name.starts_with('U') && name.contains("__"))
 }
 
-fn read(path: &Path) -> Result<String, DiscoverError> {
-    std::fs::read_to_string(path).map_err(|source| DiscoverError::Io {
-        path: path.display().to_string(),
-        source,
-    })
+/// How discovery reads a migration file: the caller's reader (size limits, encoding checks) or
+/// [`read_file`].
+pub type ReadFile<'a> = &'a (dyn Fn(&Path) -> Result<String, String> + Sync);
+
+/// Read a file as UTF-8 text.
+pub fn read_file(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
 }
 
 fn split_version(stem: &str) -> (String, String) {
@@ -235,7 +253,10 @@ enum Entry {
     Undo(String, PathBuf),
 }
 
-fn classify(p: &Path) -> Result<Entry, DiscoverError> {
+fn classify(p: &Path, read_file: ReadFile) -> Result<Entry, DiscoverError> {
+    let read = |path: &Path| -> Result<Arc<str>, DiscoverError> {
+        read_file(path).map(Arc::from).map_err(DiscoverError::Read)
+    };
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -248,15 +269,16 @@ fn classify(p: &Path) -> Result<Entry, DiscoverError> {
         if up.is_file() {
             let (version, mname) = split_version(&name);
             let meta = std::fs::read_to_string(p.join("metadata.toml")).unwrap_or_default();
+            let text = read(&up)?;
             let no_tx = meta
                 .lines()
                 .any(|l| l.replace(' ', "") == "run_in_transaction=false")
-                || declares_no_transaction(&read(&up)?);
+                || declares_no_transaction(&text);
             let down = p.join("down.sql");
             return Ok(Entry::Migration(Migration {
                 version,
                 name: mname,
-                up: Script::file(up),
+                up: Script::read(up, &text),
                 down: down.is_file().then(|| Script::file(down)),
                 transaction: Transaction::wrapped_unless(no_tx),
                 layout: Layout::Diesel,
@@ -298,7 +320,7 @@ fn classify(p: &Path) -> Result<Entry, DiscoverError> {
         return Ok(Entry::Migration(Migration {
             version,
             name: parts.next().unwrap_or("").to_string(),
-            up: Script::file(p.to_path_buf()),
+            up: Script::read(p.to_path_buf(), &text),
             down: None,
             transaction: Transaction::wrapped_unless(no_tx || conf_no_tx),
             layout: Layout::Flyway,
@@ -309,7 +331,7 @@ fn classify(p: &Path) -> Result<Entry, DiscoverError> {
         return Ok(Entry::Migration(Migration {
             version,
             name: mname,
-            up: Script::file(p.to_path_buf()),
+            up: Script::read(p.to_path_buf(), &text),
             down: None,
             transaction: Transaction::wrapped_unless(no_tx),
             layout: Layout::UpDownPairs,
@@ -323,10 +345,12 @@ fn classify(p: &Path) -> Result<Entry, DiscoverError> {
             up: Script {
                 path: p.to_path_buf(),
                 section: Some(up),
+                contents: Some(text.clone()),
             },
             down: down.map(|d| Script {
                 path: p.to_path_buf(),
                 section: Some(d),
+                contents: Some(text.clone()),
             }),
             transaction: Transaction::wrapped_unless(!tx || no_tx),
             layout: Layout::Dbmate,
@@ -344,6 +368,12 @@ fn classify(p: &Path) -> Result<Entry, DiscoverError> {
 
 /// Find the migrations of a folder, in the order they run.
 pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
+    discover_with(dir, &read_file)
+}
+
+/// [`discover`], reading files with `read_file`; the up scripts it read keep their text
+/// ([`Script::contents`]).
+pub fn discover_with(dir: &Path, read_file: ReadFile) -> Result<Vec<Migration>, DiscoverError> {
     use rayon::prelude::*;
     if !dir.is_dir() {
         return Err(DiscoverError::Missing(dir.display().to_string()));
@@ -358,7 +388,7 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
     let mut downs: Vec<(String, PathBuf)> = vec![];
     // Each entry is looked at on its own (its files read for markers), in parallel; then in order.
     let classified: Vec<Result<Entry, DiscoverError>> =
-        entries.par_iter().map(|p| classify(p)).collect();
+        entries.par_iter().map(|p| classify(p, read_file)).collect();
     for entry in classified {
         match entry? {
             Entry::Skip => {}
