@@ -118,11 +118,20 @@ impl Catalog {
                 let Some(rv) = &s.view else { return };
                 let name = self.qualify(rv);
                 let query = ViewQuery::new(&cx.stmt.sql);
-                let depends_on = s
-                    .query
-                    .as_ref()
-                    .map(|q| self.relations_in(q))
-                    .unwrap_or_default();
+                let depends_on = match (&s.query, &cx.stmt.outline) {
+                    (Some(q), _) => self.relations_in(q),
+                    (None, Some(outline)) => {
+                        let mut names: Vec<QualifiedName> = vec![];
+                        for rv in &outline.reads {
+                            let name = self.resolve(rv);
+                            if !names.contains(&name) {
+                                names.push(name);
+                            }
+                        }
+                        names
+                    }
+                    (None, None) => vec![],
+                };
                 self.views.insert(
                     name.clone(),
                     Arc::new(View {

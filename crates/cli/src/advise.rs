@@ -40,7 +40,9 @@ pub fn advise(
             } else {
                 load_schema(g, schema)?
             };
-            dbarch_sql::parse_file_with(&file, |s| catalog.apply(&s))?;
+            dbarch_sql::parse_file_with(&file, dbarch_sql::ParseOptions::SCHEMA, |s| {
+                catalog.apply(&s)
+            })?;
             let stats = match load_stats(stats)? {
                 Some(s) => s,
                 None => live.stats,

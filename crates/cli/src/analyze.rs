@@ -51,7 +51,9 @@ pub(crate) fn load_schema(g: &Global, paths: &[PathBuf]) -> Result<Catalog> {
     for script in &plan.files {
         let text = script.text(&inputs::read_sql(&script.path, g.max_file_size)?);
         let file = sources.add(&script.path, text);
-        dbarch_sql::parse_file_with(&file, |s| catalog.apply(&s))?;
+        dbarch_sql::parse_file_with(&file, dbarch_sql::ParseOptions::SCHEMA, |s| {
+            catalog.apply(&s)
+        })?;
     }
     // A migrations folder's up scripts are among the files (replayed in order); a migrations folder
     // beside schema files is not part of the schema.

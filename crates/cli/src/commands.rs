@@ -146,7 +146,9 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
     if let Some(db) = db {
         let live = crate::live::read(db, true)?;
         let file = sources.add(&live.name, live.ddl);
-        let parsed = dbarch_sql::parse_file_with(&file, |s| catalog.apply(&s))?;
+        let parsed = dbarch_sql::parse_file_with(&file, dbarch_sql::ParseOptions::SCHEMA, |s| {
+            catalog.apply(&s)
+        })?;
         statements += parsed.statement_count;
         files.push(parsed);
         live_stats = Some(live.stats);
@@ -218,7 +220,9 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
         let text = inputs::script_text(script, g.max_file_size)?;
         let file = sources.add(&script.path, text);
         // Schema rules read the catalog only, so each parse tree is applied and dropped at once.
-        let parsed = dbarch_sql::parse_file_with(&file, |s| catalog.apply(&s))?;
+        let parsed = dbarch_sql::parse_file_with(&file, dbarch_sql::ParseOptions::SCHEMA, |s| {
+            catalog.apply(&s)
+        })?;
         statements += parsed.statement_count;
         files.push(parsed);
     }
@@ -459,10 +463,12 @@ fn parse_migration(
     up: &Arc<SourceFile>,
     down: Option<&Arc<SourceFile>>,
 ) -> std::result::Result<dbarch_lint::MigrationScript, String> {
-    let parsed = dbarch_sql::parse_file(up).map_err(|e| e.to_string())?;
+    // The migration rules and the catalog need a view's name and what it reads, not its query's tree.
+    let options = dbarch_sql::ParseOptions::SCHEMA;
+    let parsed = dbarch_sql::parse_file_opts(up, options).map_err(|e| e.to_string())?;
     let (mut down_parsed, mut down_error) = (None, None);
     if let Some(d) = down {
-        match dbarch_sql::parse_file(d) {
+        match dbarch_sql::parse_file_opts(d, options) {
             Ok(p) => down_parsed = Some(p),
             Err(e) => down_error = Some((d.id, format!("{}:{}: {}", e.line, e.column, e.message))),
         }

@@ -156,7 +156,9 @@ fn advise_one(
             let mut live = read(db, false)?;
             let ddl = sources.add(&live.name, std::mem::take(&mut live.ddl));
             let mut catalog = dbarch_catalog::Catalog::new();
-            dbarch_sql::parse_file_with(&ddl, |s| catalog.apply(&s))?;
+            dbarch_sql::parse_file_with(&ddl, dbarch_sql::ParseOptions::SCHEMA, |s| {
+                catalog.apply(&s)
+            })?;
             let mut notes = vec![];
             let (advice, _) = crate::advise::advise_on(
                 &mut live.client,

@@ -2,13 +2,18 @@
 //! except through a [`postgres::Statement`] and its span.
 
 pub mod expr;
+pub mod outline;
 pub mod postgres;
 pub mod raw;
 pub mod source;
 pub mod split;
 pub mod suppress;
 
-pub use postgres::{Note, ParsedFile, Statement, SyntaxError, parse_file, parse_file_with};
+pub use outline::Outline;
+pub use postgres::{
+    Note, ParseOptions, ParsedFile, Statement, SyntaxError, parse_file, parse_file_opts,
+    parse_file_with,
+};
 pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
 pub use suppress::Suppression;
 

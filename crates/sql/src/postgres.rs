@@ -5,6 +5,7 @@ use std::sync::Arc;
 use pg_query::protobuf::node::Node as NodeEnum;
 use rayon::prelude::*;
 
+use crate::outline::{self, Outline};
 use crate::raw;
 use crate::source::{SourceFile, Span};
 use crate::split::{self, SkippedKind};
@@ -17,6 +18,9 @@ pub struct Statement {
     /// The statement's text as the parser saw it (meta-commands blanked); node locations are relative to it.
     pub sql: String,
     pub node: NodeEnum,
+    /// Set when the statement was read as an outline ([`ParseOptions::view_outlines`]): the node is a
+    /// ViewStmt without its query, and this says what the query reads.
+    pub outline: Option<Outline>,
 }
 
 impl Statement {
@@ -95,10 +99,39 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// Parse a whole file statement by statement, keeping every statement.
+/// How much of each statement becomes a tree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Read plain `CREATE [OR REPLACE] VIEW` statements as outlines: the whole statement is checked by
+    /// the parser, but the node has no query and [`Statement::outline`] lists the relations the query
+    /// reads. For analyses that need a view's name and dependencies only (the catalog, the migration
+    /// rules); the queries of views are most of the parse cost of a long history.
+    pub view_outlines: bool,
+}
+
+impl ParseOptions {
+    /// Every statement as a whole tree.
+    pub const FULL: ParseOptions = ParseOptions {
+        view_outlines: false,
+    };
+    /// What the schema model needs: views as outlines.
+    pub const SCHEMA: ParseOptions = ParseOptions {
+        view_outlines: true,
+    };
+}
+
+/// Parse a whole file statement by statement, keeping every statement as a whole tree.
 pub fn parse_file(file: &Arc<SourceFile>) -> Result<ParsedFile, SyntaxError> {
+    parse_file_opts(file, ParseOptions::FULL)
+}
+
+/// [`parse_file`] with options.
+pub fn parse_file_opts(
+    file: &Arc<SourceFile>,
+    options: ParseOptions,
+) -> Result<ParsedFile, SyntaxError> {
     let mut statements = Vec::new();
-    let mut parsed = parse_file_with(file, |s| statements.push(s))?;
+    let mut parsed = parse_file_with(file, options, |s| statements.push(s))?;
     parsed.statements = statements;
     Ok(parsed)
 }
@@ -108,6 +141,7 @@ pub fn parse_file(file: &Arc<SourceFile>) -> Result<ParsedFile, SyntaxError> {
 /// statements; [`ParsedFile::statement_count`] says how many there were.
 pub fn parse_file_with(
     file: &Arc<SourceFile>,
+    options: ParseOptions,
     mut each: impl FnMut(Statement),
 ) -> Result<ParsedFile, SyntaxError> {
     let text = file.text.as_str();
@@ -180,7 +214,7 @@ pub fn parse_file_with(
         hand_on(
             pieces
                 .iter()
-                .map(|raw| parse_piece(file, body, raw.start, raw.end))
+                .map(|raw| parse_piece(file, body, raw.start, raw.end, options))
                 .collect(),
         );
     } else if rayon::current_thread_index().is_some() {
@@ -189,7 +223,7 @@ pub fn parse_file_with(
         for chunk in pieces.chunks(PARSE_CHUNK) {
             let parsed = chunk
                 .par_iter()
-                .map(|raw| parse_piece(file, body, raw.start, raw.end))
+                .map(|raw| parse_piece(file, body, raw.start, raw.end, options))
                 .collect();
             if !hand_on(parsed) {
                 break;
@@ -205,7 +239,7 @@ pub fn parse_file_with(
                 for chunk in pieces.chunks(PARSE_CHUNK) {
                     let parsed = chunk
                         .par_iter()
-                        .map(|raw| parse_piece(file, body, raw.start, raw.end))
+                        .map(|raw| parse_piece(file, body, raw.start, raw.end, options))
                         .collect();
                     if tx.send(parsed).is_err() {
                         break;
@@ -244,10 +278,22 @@ fn parse_piece(
     body: &str,
     start: usize,
     end: usize,
+    options: ParseOptions,
 ) -> Result<Vec<Statement>, (usize, String)> {
     let sql = &body[start..end];
     if sql.trim().is_empty() {
         return Ok(vec![]);
+    }
+    if options.view_outlines
+        && let Some((node, location, outline)) = outline::view(sql)
+    {
+        let (span, stmt_sql) = statement_span(file, body, start, sql, location, 0);
+        return Ok(vec![Statement {
+            span,
+            sql: stmt_sql,
+            node,
+            outline: Some(outline),
+        }]);
     }
     let parsed = raw::parse(sql).map_err(|e| {
         let offset = match e.offset {
@@ -262,40 +308,55 @@ fn parse_piece(
         let Some(node) = raw_stmt.stmt.and_then(|n| n.node) else {
             continue;
         };
-        let loc = raw_stmt.stmt_location.max(0) as usize;
-        let len = if raw_stmt.stmt_len > 0 {
-            raw_stmt.stmt_len as usize
-        } else {
-            sql.len() - loc
-        };
-        let inner = &sql[loc..(loc + len).min(sql.len())];
-        let lead = inner.len() - inner.trim_start().len();
-        let s = start + loc + lead;
-        let e = start + loc + inner.trim_end().len();
-        let stmt_sql = body[s..e].to_string();
+        let (span, stmt_sql) = statement_span(
+            file,
+            body,
+            start,
+            sql,
+            raw_stmt.stmt_location,
+            raw_stmt.stmt_len,
+        );
         // Locations inside the node are relative to the piece; re-parse when they would be off.
-        let node = if loc + lead == 0 {
+        let node = if span.start == start {
             node
         } else {
             reparse(&stmt_sql).unwrap_or(node)
         };
         out.push(Statement {
-            span: Span::new(file.id, s, e),
+            span,
             sql: stmt_sql,
             node,
+            outline: None,
         });
     }
     Ok(out)
 }
 
+/// The span and text of a statement the parser found at `location` (length `len`, 0: to the end) in the
+/// piece `sql`, which starts at `start` in `body`; surrounding whitespace excluded.
+fn statement_span(
+    file: &SourceFile,
+    body: &str,
+    start: usize,
+    sql: &str,
+    location: i32,
+    len: i32,
+) -> (Span, String) {
+    let loc = (location.max(0) as usize).min(sql.len());
+    let len = if len > 0 {
+        len as usize
+    } else {
+        sql.len() - loc
+    };
+    let inner = &sql[loc..(loc + len).min(sql.len())];
+    let lead = inner.len() - inner.trim_start().len();
+    let s = start + loc + lead;
+    let e = start + loc + inner.trim_end().len();
+    (Span::new(file.id, s, e), body[s..e].to_string())
+}
+
 fn reparse(sql: &str) -> Option<NodeEnum> {
-    raw::parse(sql)
-        .ok()?
-        .stmts
-        .into_iter()
-        .next()?
-        .stmt?
-        .node
+    raw::parse(sql).ok()?.stmts.into_iter().next()?.stmt?.node
 }
 
 /// Find where in `sql` the parser failed when it gave no cursor position: the failing token is found by

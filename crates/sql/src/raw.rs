@@ -130,7 +130,11 @@ mod tests {
         assert_eq!(e.offset, Some(21), "points at `x`");
         // The cursor counts characters; the offset is in bytes.
         let e = parse("SELECT 'é', 'ü' FRM t").unwrap_err();
-        assert_eq!(e.offset, Some("SELECT 'é', 'ü' FRM ".len()), "points at `t`");
+        assert_eq!(
+            e.offset,
+            Some("SELECT 'é', 'ü' FRM ".len()),
+            "points at `t`"
+        );
     }
 
     #[test]

@@ -158,9 +158,8 @@ impl Builder {
             self.count(i, calls, total_ms, rows);
             return Some(i);
         }
-        let node = pg_query::parse(sql)
+        let node = dbarch_sql::raw::parse(sql)
             .ok()?
-            .protobuf
             .stmts
             .into_iter()
             .next()
@@ -170,6 +169,7 @@ impl Builder {
             span,
             sql: sql.to_string(),
             node,
+            outline: None,
         };
         Some(self.insert(fingerprint, statement, calls, total_ms, rows))
     }
@@ -266,6 +266,7 @@ pub fn add_parsed(parsed: dbarch_sql::ParsedFile, into: &mut Builder) {
                             span: stmt.span,
                             sql,
                             node: body,
+                            outline: None,
                         },
                         calls,
                         None,

@@ -1,0 +1,331 @@
+//! Views read as outlines: the statement is checked by the real parser, but only its head (name, column
+//! list, options) becomes a tree; of the query, the relations it reads are kept.
+//!
+//! Turning a parse tree into the protobuf the Rust binding decodes costs libpg_query several times the
+//! parse itself, and the queries of views are the largest trees in a migration history (lemmy's 180 views
+//! are 43 % of its parse time). libpg_query's summary call parses the whole statement and walks it in C
+//! without sending the tree; the head is parsed on its own as `<head> AS SELECT NULL`.
+//!
+//! Anything unusual (a recursive view, a check option, a statement the summary does not describe as
+//! exactly one view) is parsed in full instead, so an outline is only ever a shortcut, never a guess.
+
+use std::ffi::{CString, c_char};
+
+use pg_query::protobuf::{self, summary_result::Context};
+use prost::Message;
+
+use crate::NodeEnum;
+use crate::ast;
+use crate::raw;
+
+/// What an outline knows of a view's query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outline {
+    /// The relations the query reads, named as the query names them (CTE names are not relations).
+    pub reads: Vec<ast::RangeVar>,
+}
+
+#[repr(C)]
+struct PgQueryProtobuf {
+    len: usize,
+    data: *mut c_char,
+}
+
+#[repr(C)]
+struct PgQuerySummaryParseResult {
+    summary: PgQueryProtobuf,
+    stderr_buffer: *mut c_char,
+    error: *mut std::ffi::c_void,
+}
+
+unsafe extern "C" {
+    fn pg_query_summary(
+        input: *const c_char,
+        parser_options: i32,
+        truncate_limit: i32,
+    ) -> PgQuerySummaryParseResult;
+    fn pg_query_free_summary_parse_result(result: PgQuerySummaryParseResult);
+}
+
+/// libpg_query's summary of `sql`; `None` when it does not parse (the full parse reports the error).
+fn summary(sql: &str) -> Option<protobuf::SummaryResult> {
+    let input = CString::new(sql).ok()?;
+    // SAFETY: `input` outlives the call; the result is freed once, after its buffer has been decoded.
+    let result = unsafe { pg_query_summary(input.as_ptr(), 0, -1) };
+    let out = if result.error.is_null() && !result.summary.data.is_null() {
+        // SAFETY: libpg_query returns `len` bytes at `data`, alive until the result is freed.
+        let data = unsafe {
+            std::slice::from_raw_parts(result.summary.data as *const u8, result.summary.len)
+        };
+        protobuf::SummaryResult::decode(data).ok()
+    } else {
+        None
+    };
+    // SAFETY: the result came from pg_query_summary and is not used after this.
+    unsafe { pg_query_free_summary_parse_result(result) };
+    out
+}
+
+/// The view statement `sql` (one statement, possibly after comments) as an outline: its ViewStmt node
+/// without a query, its statement location in `sql`, and what the query reads. `None` when `sql` is not a
+/// plain view or anything about it is unusual; the caller then parses it in full.
+pub fn view(sql: &str) -> Option<(NodeEnum, i32, Outline)> {
+    let head_end = head_end(sql)?;
+    let summary = summary(sql)?;
+    if !summary
+        .statement_types
+        .iter()
+        .all(|t| t == "ViewStmt" || t == "SelectStmt")
+    {
+        return None;
+    }
+    let ddl = Context::Ddl as i32;
+    let mut created = summary.tables.iter().filter(|t| t.context == ddl);
+    let (Some(view), None) = (created.next(), created.next()) else {
+        return None;
+    };
+    let stub = format!("{} SELECT NULL", &sql[..head_end]);
+    let parsed = raw::parse(&stub).ok()?;
+    let [stmt] = parsed.stmts.as_slice() else {
+        return None;
+    };
+    let Some(NodeEnum::ViewStmt(mut v)) = stmt.stmt.as_ref().and_then(|n| n.node.clone()) else {
+        return None;
+    };
+    let rv = v.view.as_ref()?;
+    if rv.relname != view.table_name || rv.schemaname != view.schema_name {
+        return None;
+    }
+    v.query = None;
+    let select = Context::Select as i32;
+    let mut reads: Vec<ast::RangeVar> = vec![];
+    for t in summary.tables.iter().filter(|t| t.context == select) {
+        if !reads
+            .iter()
+            .any(|r| r.relname == t.table_name && r.schemaname == t.schema_name)
+        {
+            reads.push(ast::RangeVar {
+                schemaname: t.schema_name.clone(),
+                relname: t.table_name.clone(),
+                inh: true,
+                relpersistence: "p".into(),
+                location: -1,
+                ..Default::default()
+            });
+        }
+    }
+    Some((NodeEnum::ViewStmt(v), stmt.stmt_location, Outline { reads }))
+}
+
+/// Where the head of a plain view statement ends: just after the `AS` that starts its query. `None`
+/// unless `sql` reads `CREATE [OR REPLACE] [TEMP | TEMPORARY] VIEW ... AS ...` without a trailing check
+/// option.
+fn head_end(sql: &str) -> Option<usize> {
+    let mut words = Words::new(sql);
+    let mut next = || words.next();
+    if !next()?.1.eq_ignore_ascii_case("create") {
+        return None;
+    }
+    let mut w = next()?.1;
+    if w.eq_ignore_ascii_case("or") {
+        if !next()?.1.eq_ignore_ascii_case("replace") {
+            return None;
+        }
+        w = next()?.1;
+    }
+    if w.eq_ignore_ascii_case("temp") || w.eq_ignore_ascii_case("temporary") {
+        w = next()?.1;
+    }
+    if !w.eq_ignore_ascii_case("view") {
+        return None;
+    }
+    let (at, _) = words.find(|(_, w)| w.eq_ignore_ascii_case("as"))?;
+    if ends_with_check_option(sql) {
+        return None;
+    }
+    Some(at + 2)
+}
+
+/// Whether the statement may end with a check option (`WITH [CASCADED | LOCAL] CHECK OPTION`): the word
+/// `check` near its end. Erring towards yes only sends a view to the full parse.
+fn ends_with_check_option(sql: &str) -> bool {
+    let tail = sql.trim_end();
+    let mut from = tail.len().saturating_sub(80);
+    while !tail.is_char_boundary(from) {
+        from -= 1;
+    }
+    tail[from..].to_ascii_lowercase().contains("check")
+}
+
+/// The words of a statement outside parentheses, quotes and comments, with their byte offsets. Only the
+/// head of a view statement is read with it, and the parser has already accepted the statement.
+struct Words<'a> {
+    sql: &'a str,
+    at: usize,
+}
+
+impl<'a> Words<'a> {
+    fn new(sql: &'a str) -> Self {
+        Words { sql, at: 0 }
+    }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.sql.as_bytes();
+        let mut depth = 0usize;
+        while self.at < b.len() {
+            let i = self.at;
+            match b[i] {
+                b'-' if b.get(i + 1) == Some(&b'-') => {
+                    self.at = b[i..]
+                        .iter()
+                        .position(|&c| c == b'\n')
+                        .map_or(b.len(), |p| i + p + 1);
+                }
+                b'/' if b.get(i + 1) == Some(&b'*') => {
+                    let mut level = 0usize;
+                    let mut j = i;
+                    while j < b.len() {
+                        if b[j] == b'/' && b.get(j + 1) == Some(&b'*') {
+                            level += 1;
+                            j += 2;
+                        } else if b[j] == b'*' && b.get(j + 1) == Some(&b'/') {
+                            level -= 1;
+                            j += 2;
+                            if level == 0 {
+                                break;
+                            }
+                        } else {
+                            j += 1;
+                        }
+                    }
+                    self.at = j;
+                }
+                q @ (b'\'' | b'"') => {
+                    let mut j = i + 1;
+                    while j < b.len() {
+                        if b[j] == q {
+                            if b.get(j + 1) == Some(&q) {
+                                j += 2;
+                                continue;
+                            }
+                            break;
+                        }
+                        j += 1;
+                    }
+                    self.at = j + 1;
+                }
+                b'(' => {
+                    depth += 1;
+                    self.at += 1;
+                }
+                b')' => {
+                    depth = depth.saturating_sub(1);
+                    self.at += 1;
+                }
+                c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                    let len = b[i..]
+                        .iter()
+                        .position(|&c| {
+                            !(c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80)
+                        })
+                        .unwrap_or(b.len() - i);
+                    self.at = i + len;
+                    if depth == 0 {
+                        return Some((i, &self.sql[i..i + len]));
+                    }
+                }
+                _ => self.at += 1,
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every RangeVar of the full tree's query, named, CTE names aside (what the summary reports).
+    fn full_reads(sql: &str) -> (ast::ViewStmt, Vec<(String, String)>) {
+        let parsed = raw::parse(sql).unwrap();
+        let Some(NodeEnum::ViewStmt(v)) =
+            parsed.stmts[0].stmt.as_ref().and_then(|n| n.node.clone())
+        else {
+            panic!("not a view: {sql}");
+        };
+        let query = v.query.clone().and_then(|q| q.node).unwrap();
+        let ctes: Vec<String> = query
+            .nodes()
+            .iter()
+            .filter_map(|(n, ..)| match n {
+                pg_query::NodeRef::CommonTableExpr(c) => Some(c.ctename.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut reads = vec![];
+        for (n, ..) in query.nodes() {
+            if let pg_query::NodeRef::RangeVar(rv) = n {
+                let name = (rv.schemaname.clone(), rv.relname.clone());
+                if !ctes.contains(&rv.relname) && !reads.contains(&name) {
+                    reads.push(name);
+                }
+            }
+        }
+        (*v, reads)
+    }
+
+    #[test]
+    fn outline_matches_the_full_tree() {
+        for sql in [
+            "CREATE VIEW v AS SELECT * FROM a",
+            "-- the feed\nCREATE OR REPLACE VIEW app.feed (id, n) WITH (security_barrier) AS\n  SELECT a.id, count(*) FROM a JOIN app.b ON b.a_id = a.id LEFT JOIN LATERAL (SELECT * FROM c WHERE c.x = a.x) l ON true GROUP BY 1",
+            "create temp view \"As\" as with w as (select * from d) select * from w, e where exists (select 1 from f where f.y = e.y) union all select * from g",
+            "CREATE VIEW v AS SELECT 'as (' AS x, $$ ) as $$ AS y FROM /* as */ h",
+            "CREATE VIEW v AS SELECT (SELECT max(z) FROM i) AS m, j.* FROM j WHERE j.k IN (SELECT k FROM k2)",
+        ] {
+            let (full, reads) = full_reads(sql);
+            let (node, location, outline) =
+                view(sql).unwrap_or_else(|| panic!("no outline: {sql}"));
+            let NodeEnum::ViewStmt(v) = node else {
+                panic!()
+            };
+            assert_eq!(v.view, full.view, "{sql}");
+            assert_eq!(v.aliases, full.aliases, "{sql}");
+            assert_eq!(v.options, full.options, "{sql}");
+            assert_eq!(
+                (v.replace, v.with_check_option),
+                (full.replace, full.with_check_option)
+            );
+            assert!(v.query.is_none());
+            assert_eq!(location, 0);
+            let mut got: Vec<_> = outline
+                .reads
+                .iter()
+                .map(|r| (r.schemaname.clone(), r.relname.clone()))
+                .collect();
+            let mut want = reads;
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn unusual_views_are_parsed_in_full() {
+        for sql in [
+            "CREATE VIEW v AS SELECT * FROM a WITH CASCADED CHECK OPTION",
+            "CREATE RECURSIVE VIEW v (n) AS VALUES (1) UNION ALL SELECT n + 1 FROM v WHERE n < 5",
+            "CREATE MATERIALIZED VIEW m AS SELECT * FROM a",
+            "CREATE TABLE t (id int)",
+            "CREATE VIEW v AS SELECT * FROM",
+            "CREATE VIEW v AS SELECT 1; CREATE VIEW w AS SELECT 2",
+            "CREATE VIEW v AS SELECT 1; DROP TABLE t",
+        ] {
+            assert!(view(sql).is_none(), "{sql}");
+        }
+    }
+}
