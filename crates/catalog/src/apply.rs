@@ -473,11 +473,22 @@ impl Catalog {
     }
 
     /// Tables and views a query reads.
+    /// The relations a query reads (a CTE's name is not one).
     fn relations_in(&self, q: &ast::Node) -> Vec<QualifiedName> {
         let mut out = Vec::new();
         let Some(n) = q.node.as_ref() else { return out };
-        for (r, _, _, _) in n.nodes() {
-            if let pg_query::NodeRef::RangeVar(rv) = r {
+        let nodes = n.nodes();
+        let ctes: Vec<&str> = nodes
+            .iter()
+            .filter_map(|(r, ..)| match r {
+                pg_query::NodeRef::CommonTableExpr(c) => Some(c.ctename.as_str()),
+                _ => None,
+            })
+            .collect();
+        for (r, _, _, _) in &nodes {
+            if let pg_query::NodeRef::RangeVar(rv) = r
+                && !(rv.schemaname.is_empty() && ctes.contains(&rv.relname.as_str()))
+            {
                 let name = self.resolve(rv);
                 if !out.contains(&name) {
                     out.push(name);

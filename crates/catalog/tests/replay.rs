@@ -198,3 +198,49 @@ fn unsupported_statements_are_recorded_not_fatal() {
     assert_eq!(c.unsupported.len(), 2);
     assert!(c.unsupported[0].reason.contains("not modelled"));
 }
+
+/// A view read as an outline (what the schema model and the migration rules parse) gives the catalog the
+/// same view as the whole tree: same dependencies, same query.
+#[test]
+fn view_outlines_give_the_same_views_as_whole_trees() {
+    let text = "CREATE SCHEMA app; SET search_path = app, public;
+        CREATE TABLE app.people (id bigint, team_id bigint); CREATE TABLE public.teams (id bigint);
+        CREATE VIEW app.v AS WITH recent AS (SELECT * FROM people) SELECT r.id FROM recent r
+            JOIN teams t ON t.id = r.team_id WHERE EXISTS (SELECT 1 FROM public.teams x WHERE x.id = 1);
+        CREATE OR REPLACE VIEW w (n) AS SELECT count(*) FROM app.v;";
+    let build = |options| {
+        let mut sources = SourceMap::new();
+        let file = sources.add("t.sql", text.to_string());
+        let parsed = dbarch_sql::parse_file_opts(&file, options).expect("parses");
+        let outlines = parsed
+            .statements
+            .iter()
+            .filter(|s| s.outline.is_some())
+            .count();
+        (Catalog::from_files(&[parsed]), outlines)
+    };
+    let (full, none) = build(dbarch_sql::ParseOptions::FULL);
+    let (outlined, two) = build(dbarch_sql::ParseOptions::SCHEMA);
+    assert_eq!((none, two), (0, 2));
+    for name in [
+        QualifiedName::new("app", "v"),
+        QualifiedName::new("app", "w"),
+    ] {
+        let (a, b) = (&full.views[&name], &outlined.views[&name]);
+        assert_eq!(a.depends_on, b.depends_on, "{name}");
+        assert_eq!(a.query.text(), b.query.text(), "{name}");
+        assert!(!a.query.text().is_empty());
+    }
+    let mut deps = full.views[&QualifiedName::new("app", "v")]
+        .depends_on
+        .clone();
+    deps.sort_by_key(|q| q.to_string());
+    assert_eq!(
+        deps,
+        vec![
+            QualifiedName::new("app", "people"),
+            QualifiedName::new("public", "teams")
+        ],
+        "the CTE is not a relation"
+    );
+}
