@@ -78,8 +78,15 @@ fn check(cx: &Context, out: &mut Sink) {
             t,
             c,
             format!(
-                "{}.{} is a {} key; the table can outgrow it",
-                t.name, c.name, c.data_type
+                "{}.{} is {} {} key; the table can outgrow it",
+                t.name,
+                c.name,
+                if c.data_type.name == "integer" {
+                    "an"
+                } else {
+                    "a"
+                },
+                c.data_type
             ),
             "Use bigint for surrogate keys of tables that grow; referencing columns must follow.",
             Some(alter_type_fix(&t.name, &c.name, "bigint", None)),
