@@ -402,6 +402,10 @@ pub fn advise(workload: &Workload, catalog: &Catalog, stats: &Stats, options: &O
     advise_with(workload, catalog, stats, options, None)
 }
 
+/// An option of one greedy step: (option key: (replaced index or usize::MAX, new index), the chosen set
+/// with it, size delta, table).
+type Pending = ((usize, usize), Vec<usize>, f64, QualifiedName);
+
 /// Advise indexes, with the planner's costs when `what_if` is given.
 pub fn advise_with<'a>(
     workload: &Workload,
@@ -576,8 +580,7 @@ pub fn advise_with<'a>(
         let mut current = initial.clone();
         let mut bounds: HashMap<(usize, usize), f64> = HashMap::new();
         loop {
-            // (option key: (replaced index or usize::MAX, new index), new chosen set, size delta, table)
-            let mut pending: Vec<((usize, usize), Vec<usize>, f64, QualifiedName)> = vec![];
+            let mut pending: Vec<Pending> = vec![];
             for &c in &atomic {
                 if chosen.contains(&c) {
                     continue;
@@ -683,14 +686,14 @@ pub fn advise_with<'a>(
                 }
             }
             pending.retain(|(_, _, delta, _)| used + delta <= budget);
-            let mut pending: Vec<(f64, (usize, usize), Vec<usize>, f64, QualifiedName)> = pending
+            let mut pending: Vec<(f64, Pending)> = pending
                 .into_iter()
-                .map(|(k, n, d, t)| (bounds.get(&k).copied().unwrap_or(f64::INFINITY), k, n, d, t))
+                .map(|p| (bounds.get(&p.0).copied().unwrap_or(f64::INFINITY), p))
                 .collect();
             pending.sort_by(|a, b| b.0.total_cmp(&a.0));
             // (benefit per byte, new chosen set, size delta, table)
             let mut best: Option<(f64, Vec<usize>, f64, QualifiedName)> = None;
-            for (bound, key, next, delta, table) in pending {
+            for (bound, (key, next, delta, table)) in pending {
                 if best.as_ref().is_some_and(|b| b.0 >= bound) {
                     break;
                 }

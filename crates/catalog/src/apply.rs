@@ -82,7 +82,7 @@ impl Catalog {
         if !rv.schemaname.is_empty() {
             return QualifiedName::new(rv.schemaname.clone(), rv.relname.clone());
         }
-        self.resolve_name(&[rv.relname.clone()])
+        self.resolve_name(std::slice::from_ref(&rv.relname))
     }
 
     /// Resolve a dotted name (`[schema.]name`) of a relation through the search path.

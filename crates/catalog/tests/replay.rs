@@ -112,7 +112,7 @@ fn alter_rename_drop() {
          alter table aa alter column w type varchar(10);\
          alter index a_x_idx rename to aa_z_idx;");
     let aa = t(&c, "aa");
-    assert!(c.tables.get(&QualifiedName::new("public", "a")).is_none());
+    assert!(!c.tables.contains_key(&QualifiedName::new("public", "a")));
     assert_eq!(
         aa.columns
             .iter()

@@ -268,7 +268,7 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
         };
         findings.extend(migration_findings.findings.into_iter().filter(|f| {
             !seen.contains(&(f.code.clone(), f.file.clone(), f.line, f.column))
-                && !(beside_schema(f) && !f.code.starts_with("MIG"))
+                && (!beside_schema(f) || f.code.starts_with("MIG"))
         }));
         suppressed += migration_findings.suppressed;
         parse_errors = loaded.parse_errors;

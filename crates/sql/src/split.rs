@@ -210,9 +210,9 @@ pub fn split(text: &str) -> Split {
                 }
                 let in_routine = first_word.is_some_and(|f| word_eq(f, "create"));
                 if in_routine {
-                    if word_eq(w, "atomic") && prev_word.is_some_and(|p| word_eq(p, "begin")) {
-                        atomic_depth += 1;
-                    } else if atomic_depth > 0 && word_eq(w, "case") {
+                    let opens_body =
+                        word_eq(w, "atomic") && prev_word.is_some_and(|p| word_eq(p, "begin"));
+                    if opens_body || (atomic_depth > 0 && word_eq(w, "case")) {
                         atomic_depth += 1;
                     } else if atomic_depth > 0 && word_eq(w, "end") {
                         atomic_depth -= 1;

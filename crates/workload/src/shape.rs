@@ -443,7 +443,7 @@ impl QueryShape {
             {
                 let cols = dbarch_sql::expr::column_refs(n);
                 let [col] = cols.as_slice() else { return None };
-                let (rel, col) = self.place(&[col.clone()]);
+                let (rel, col) = self.place(std::slice::from_ref(col));
                 let rel = rel.or_else(|| self.relation_of_qualified(n));
                 Some((rel, col, Some(dbarch_sql::expr::deparse_expr(n))))
             }
