@@ -132,6 +132,7 @@ impl Catalog {
                     }
                     (None, None) => vec![],
                 };
+                let scope = self.scope_of(&depends_on);
                 self.views.insert(
                     name.clone(),
                     Arc::new(View {
@@ -140,6 +141,7 @@ impl Catalog {
                         query,
                         depends_on,
                         origin: cx.origin(rv.location),
+                        scope,
                     }),
                 );
             }
@@ -473,6 +475,22 @@ impl Catalog {
     }
 
     /// Tables and views a query reads.
+    /// The columns of the tables a new view reads, as they are now.
+    fn scope_of(&self, relations: &[QualifiedName]) -> ViewScope {
+        ViewScope(Arc::new(
+            relations
+                .iter()
+                .filter_map(|r| {
+                    let t = self.tables.get(r)?;
+                    Some((
+                        r.clone(),
+                        t.columns.iter().map(|c| c.name.clone()).collect(),
+                    ))
+                })
+                .collect(),
+        ))
+    }
+
     /// The relations a query reads (a CTE's name is not one).
     fn relations_in(&self, q: &ast::Node) -> Vec<QualifiedName> {
         let mut out = Vec::new();
@@ -842,6 +860,7 @@ impl Catalog {
                 .as_ref()
                 .map(|q| self.relations_in(q))
                 .unwrap_or_default();
+            let scope = self.scope_of(&depends_on);
             self.views.insert(
                 name.clone(),
                 Arc::new(View {
@@ -850,6 +869,7 @@ impl Catalog {
                     query,
                     depends_on,
                     origin: cx.origin(rv.location),
+                    scope,
                 }),
             );
             return;

@@ -2,6 +2,7 @@
 //! ([`Catalog::apply`]); rules and advisors only read it.
 
 mod apply;
+mod depend;
 mod diff;
 mod model;
 mod names;

@@ -516,7 +516,24 @@ pub struct View {
     /// Tables and views the query reads.
     pub depends_on: Vec<QualifiedName>,
     pub origin: Origin,
+    /// The columns of the relations the query reads, as they were when the view was created.
+    #[serde(skip)]
+    pub scope: ViewScope,
 }
+
+/// The columns of each relation a view reads, as they were when it was created: PostgreSQL binds a
+/// view's `*` and its unqualified column names then, so these decide which columns it depends on. Not part
+/// of what a view is (two views with the same query are the same view), so every scope equals every other.
+#[derive(Debug, Clone, Default)]
+pub struct ViewScope(pub Arc<Vec<(QualifiedName, Vec<String>)>>);
+
+impl PartialEq for ViewScope {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ViewScope {}
 
 /// A view's query, kept as the text of the statement that defined it and turned into normalized SQL only
 /// when asked (most views are never printed or compared, and parsing and deparsing them is the costly
@@ -524,6 +541,7 @@ pub struct View {
 #[derive(Clone, Default)]
 pub struct ViewQuery {
     statement: Arc<str>,
+    tree: Arc<std::sync::OnceLock<Option<dbarch_sql::ast::Node>>>,
     text: Arc<std::sync::OnceLock<String>>,
 }
 
@@ -532,29 +550,32 @@ impl ViewQuery {
     pub fn new(statement: &str) -> Self {
         ViewQuery {
             statement: statement.into(),
+            tree: Arc::default(),
             text: Arc::default(),
         }
     }
 
-    /// The query as SQL text, as the parser reads it back (parsed and deparsed once, on first use).
+    /// The query's parse tree (parsed once, on first use).
+    pub fn tree(&self) -> Option<&dbarch_sql::ast::Node> {
+        self.tree
+            .get_or_init(|| {
+                let parsed = dbarch_sql::raw::parse(&self.statement).ok()?;
+                let query = parsed.stmts.into_iter().next()?.stmt?.node?;
+                match query {
+                    dbarch_sql::NodeEnum::ViewStmt(v) => v.query.map(|q| *q),
+                    dbarch_sql::NodeEnum::CreateTableAsStmt(c) => c.query.map(|q| *q),
+                    _ => None,
+                }
+            })
+            .as_ref()
+    }
+
+    /// The query as SQL text, as the parser reads it back (deparsed once, on first use).
     pub fn text(&self) -> &str {
         self.text.get_or_init(|| {
-            let Ok(parsed) = dbarch_sql::raw::parse(&self.statement) else {
-                return String::new();
-            };
-            let query = parsed
-                .stmts
-                .into_iter()
-                .next()
-                .and_then(|s| s.stmt)
-                .and_then(|n| match n.node {
-                    Some(dbarch_sql::NodeEnum::ViewStmt(v)) => v.query,
-                    Some(dbarch_sql::NodeEnum::CreateTableAsStmt(c)) => c.query,
-                    _ => None,
-                });
-            query
-                .and_then(|q| q.node)
-                .map(|q| dbarch_sql::expr::deparse_stmt(&q))
+            self.tree()
+                .and_then(|q| q.node.as_ref())
+                .map(dbarch_sql::expr::deparse_stmt)
                 .unwrap_or_default()
         })
     }

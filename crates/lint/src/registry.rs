@@ -35,6 +35,7 @@ static RULES: &[&Rule] = &[
     &migration::alter_domain_add_constraint::RULE,
     &migration::drop_view::RULE,
     &migration::non_rerunnable_concurrent_index::RULE,
+    &migration::dependent_view::RULE,
     &query::select_star::RULE,
     &query::write_without_where::RULE,
     &query::insert_without_columns::RULE,

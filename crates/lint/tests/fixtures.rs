@@ -123,3 +123,26 @@ fn docs_rules_are_up_to_date() {
         stale.join(", ")
     );
 }
+
+#[test]
+fn readme_lists_every_rule() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let readme = std::fs::read_to_string(&path).unwrap_or_default();
+    let missing: Vec<&str> = all_rules()
+        .iter()
+        .filter(|r| {
+            !readme.contains(&format!(
+                "| [`{}`](docs/rules/{}.md) | `{}` |",
+                r.code, r.code, r.name
+            ))
+        })
+        .map(|r| r.code)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README.md's rule table lacks {}",
+        missing.join(", ")
+    );
+    let count = format!("{} rules (", all_rules().len());
+    assert!(readme.contains(&count), "README.md should say `{count}...`");
+}

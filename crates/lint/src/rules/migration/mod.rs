@@ -8,6 +8,7 @@ pub mod alter_column_type;
 pub mod alter_domain_add_constraint;
 pub mod backfill_in_ddl_transaction;
 pub mod concurrently_in_transaction;
+pub mod dependent_view;
 pub mod down_does_not_restore;
 pub mod drop_column_or_table;
 pub mod drop_database;

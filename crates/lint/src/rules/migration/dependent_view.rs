@@ -1,0 +1,112 @@
+use super::{alter_table, is};
+use crate::migration::StatementContext;
+use crate::rules::prelude::*;
+use dbarch_catalog::QualifiedName;
+use dbarch_sql::{NodeEnum, ast};
+
+pub static RULE: Rule = Rule {
+    code: "MIG032",
+    name: "blocked-by-dependent-view",
+    category: Category::Migration,
+    severity: Severity::Error,
+    summary: "Drops or retypes something a view reads: PostgreSQL refuses the statement and the migration fails.",
+    doc: Doc {
+        what: "`DROP TABLE` / `DROP VIEW` without CASCADE of a relation a view reads, and `ALTER TABLE ... DROP \
+               COLUMN` (without CASCADE) or `ALTER COLUMN ... TYPE` of a column a view reads: by name, through \
+               `*` as it was expanded when the view was created, or in `JOIN ... USING`.",
+        why: "PostgreSQL records which columns each view uses and refuses these statements while the view \
+              exists (`cannot drop ... because other objects depend on it`, `cannot alter type of a column \
+              used by a view or rule`). The migration fails at deploy time, in the middle of a release. \
+              CASCADE is no way out: it silently drops the view that clients read.",
+        example: "CREATE TABLE orders (id bigint PRIMARY KEY, total integer);\nCREATE VIEW order_totals AS SELECT id, total FROM orders;\n-- migration\nALTER TABLE orders ALTER COLUMN total TYPE numeric;",
+        use_instead: "-- in one transaction, so readers never see the view missing\nDROP VIEW order_totals;\nALTER TABLE orders ALTER COLUMN total TYPE numeric;\nCREATE VIEW order_totals AS SELECT id, total FROM orders;",
+        fix_safety: None,
+        references: &[
+            "https://www.postgresql.org/docs/current/ddl-depend.html",
+            "https://www.postgresql.org/docs/current/sql-altertable.html",
+        ],
+    },
+    fixtures: fixtures!("MIG032"),
+    check: Check::Migration(check),
+};
+
+fn check(cx: &StatementContext, out: &mut Sink) {
+    let catalog = cx.catalog;
+    if let NodeEnum::DropStmt(d) = &cx.stmt.node {
+        let kinds = [
+            ast::ObjectType::ObjectTable,
+            ast::ObjectType::ObjectView,
+            ast::ObjectType::ObjectMatview,
+        ];
+        if !kinds.iter().any(|k| d.remove_type == *k as i32)
+            || d.behavior == ast::DropBehavior::DropCascade as i32
+        {
+            return;
+        }
+        let dropped: Vec<QualifiedName> = d
+            .objects
+            .iter()
+            .filter_map(|o| match o.node.as_ref() {
+                Some(NodeEnum::List(l)) => {
+                    Some(catalog.resolve_name(&dbarch_sql::expr::name_list(&l.items)))
+                }
+                _ => None,
+            })
+            .collect();
+        for name in &dropped {
+            for v in catalog.views.values() {
+                if v.depends_on.contains(name) && !dropped.contains(&v.name) {
+                    out.push(
+                        cx.stmt.span.into(),
+                        format!("{name}:{}", v.name),
+                        format!(
+                            "dropping {name} fails: view {} reads it (PostgreSQL refuses without CASCADE)",
+                            v.name
+                        ),
+                        format!(
+                            "Drop view {} first (and create it again after, if it stays), in the same transaction.",
+                            v.name
+                        ),
+                        None,
+                    );
+                }
+            }
+        }
+        return;
+    }
+    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
+        return;
+    };
+    let table = catalog.resolve(rv);
+    if !catalog.tables.contains_key(&table) {
+        return;
+    }
+    for c in cmds {
+        let what = if is(c, ast::AlterTableType::AtDropColumn)
+            && c.behavior != ast::DropBehavior::DropCascade as i32
+        {
+            "dropping"
+        } else if is(c, ast::AlterTableType::AtAlterColumnType) {
+            "changing the type of"
+        } else {
+            continue;
+        };
+        for v in catalog.views.values() {
+            if v.depends_on.contains(&table) && v.reads_column(catalog, &table, &c.name) {
+                out.push(
+                    cx.stmt.span.into(),
+                    format!("{table}.{}:{}", c.name, v.name),
+                    format!(
+                        "{what} column {table}.{} fails: view {} reads it",
+                        c.name, v.name
+                    ),
+                    format!(
+                        "Drop view {} before this statement and create it again after, in the same transaction.",
+                        v.name
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+}
