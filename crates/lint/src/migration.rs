@@ -554,6 +554,8 @@ pub struct DownContext<'a> {
     /// Where to report: the down script's first statement, or its start.
     pub at: dbarch_sql::Span,
     pub differences: &'a [dbarch_catalog::Change],
+    /// Statements of the down PostgreSQL would refuse on the schema the up left, and why.
+    pub failures: &'a [(dbarch_sql::Span, String)],
     /// The down script does not parse (then `differences` is empty).
     pub parse_error: Option<&'a str>,
 }
@@ -624,6 +626,14 @@ fn run_down_rules(
     }
 }
 
+/// A down replayed on the schema its up left: (the migration's position, what differs from the schema
+/// before the up, the down's statements PostgreSQL would refuse and why).
+type DownReplay = (
+    usize,
+    Vec<dbarch_catalog::Change>,
+    Vec<(dbarch_sql::Span, String)>,
+);
+
 /// How many migrations' downs are checked together (in parallel); bounds the copies of the schema held.
 const DOWN_BATCH: usize = 64;
 
@@ -631,18 +641,22 @@ const DOWN_BATCH: usize = 64;
 fn revert_and_compare<S: ScriptHandle>(
     scripts: &[S],
     batch: Vec<(usize, Arc<Catalog>, Arc<Catalog>)>,
-) -> Vec<(usize, Vec<dbarch_catalog::Change>)> {
+) -> Vec<DownReplay> {
     use rayon::prelude::*;
     batch
         .into_par_iter()
         .map(|(at, before, after)| {
             let script: &MigrationScript = scripts[at].borrow();
             let mut reverted = Catalog::clone(&after);
+            let mut failures = vec![];
             for stmt in script.down.iter().flat_map(|d| &d.statements) {
+                for b in crate::rules::migration::dependent_view::blocked(&reverted, &stmt.node) {
+                    failures.push((stmt.span, b.message));
+                }
                 reverted.apply(stmt);
             }
             let differences = dbarch_catalog::diff(&before, &reverted);
-            (at, differences)
+            (at, differences, failures)
         })
         .collect()
 }
@@ -901,6 +915,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 down_file: *file,
                 at: dbarch_sql::Span::new(*file, 0, 0),
                 differences: &[],
+                failures: &[],
                 parse_error: Some(message),
             };
             run_down_rules(&down_rules, &dcx, &mut out, sources, &suppressions, config);
@@ -961,7 +976,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
         scripts[position].release_up_trees();
     }
     compared.extend(revert_and_compare(&scripts, pending_downs));
-    for (at, differences) in compared {
+    for (at, differences, failures) in compared {
         let script: &MigrationScript = scripts[at].borrow();
         let suppressions = suppressions_of(script);
         let Some(down) = &script.down else { continue };
@@ -975,6 +990,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
             down_file: down.file.id,
             at,
             differences: &differences,
+            failures: &failures,
             parse_error: None,
         };
         run_down_rules(&down_rules, &dcx, &mut out, sources, &suppressions, config);

@@ -146,3 +146,35 @@ fn readme_lists_every_rule() {
     let count = format!("{} rules (", all_rules().len());
     assert!(readme.contains(&count), "README.md should say `{count}...`");
 }
+
+#[test]
+fn a_down_that_postgres_would_refuse_is_reported_at_its_statement() {
+    let sql = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);
+-- migration
+ALTER TABLE accounts ADD COLUMN plan text;
+CREATE VIEW paying AS SELECT id, plan FROM accounts WHERE plan <> 'free';
+-- down
+ALTER TABLE accounts DROP COLUMN plan;
+DROP VIEW paying;
+";
+    let config = Config::only(&["MIG021"]);
+    let findings = lint_migration_text("t.sql", sql, &config).unwrap();
+    let fails: Vec<_> = findings
+        .iter()
+        .filter(|f| f.message.contains("fails here"))
+        .collect();
+    assert_eq!(fails.len(), 1, "{findings:#?}");
+    assert_eq!(fails[0].line, 6);
+    assert!(
+        fails[0].message.contains("view paying reads it"),
+        "{}",
+        fails[0].message
+    );
+    // In the right order the down works and restores the schema.
+    let fixed = sql.replace(
+        "ALTER TABLE accounts DROP COLUMN plan;\nDROP VIEW paying;",
+        "DROP VIEW paying;\nALTER TABLE accounts DROP COLUMN plan;",
+    );
+    let findings = lint_migration_text("t.sql", &fixed, &config).unwrap();
+    assert!(findings.is_empty(), "{findings:#?}");
+}

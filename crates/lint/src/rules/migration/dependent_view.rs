@@ -1,7 +1,7 @@
 use super::{alter_table, is};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_catalog::QualifiedName;
+use dbarch_catalog::{Catalog, QualifiedName};
 use dbarch_sql::{NodeEnum, ast};
 
 pub static RULE: Rule = Rule {
@@ -31,8 +31,24 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let catalog = cx.catalog;
-    if let NodeEnum::DropStmt(d) = &cx.stmt.node {
+    for b in blocked(cx.catalog, &cx.stmt.node) {
+        out.push(cx.stmt.span.into(), b.key, b.message, b.help, None);
+    }
+}
+
+/// Why PostgreSQL would refuse a statement because of a view.
+pub(crate) struct Blocked {
+    pub key: String,
+    pub message: String,
+    pub help: String,
+}
+
+/// The views that make PostgreSQL refuse `node` on the schema `catalog`: a DROP TABLE/VIEW without
+/// CASCADE of a relation a view reads, a DROP COLUMN (without CASCADE) or ALTER COLUMN TYPE of a column
+/// one reads. Also used on down scripts (a down that fails is reported by MIG021).
+pub(crate) fn blocked(catalog: &Catalog, node: &NodeEnum) -> Vec<Blocked> {
+    let mut out = vec![];
+    if let NodeEnum::DropStmt(d) = node {
         let kinds = [
             ast::ObjectType::ObjectTable,
             ast::ObjectType::ObjectView,
@@ -41,7 +57,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         if !kinds.iter().any(|k| d.remove_type == *k as i32)
             || d.behavior == ast::DropBehavior::DropCascade as i32
         {
-            return;
+            return out;
         }
         let dropped: Vec<QualifiedName> = d
             .objects
@@ -56,30 +72,28 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         for name in &dropped {
             for v in catalog.views.values() {
                 if v.depends_on.contains(name) && !dropped.contains(&v.name) {
-                    out.push(
-                        cx.stmt.span.into(),
-                        format!("{name}:{}", v.name),
-                        format!(
+                    out.push(Blocked {
+                        key: format!("{name}:{}", v.name),
+                        message: format!(
                             "dropping {name} fails: view {} reads it (PostgreSQL refuses without CASCADE)",
                             v.name
                         ),
-                        format!(
+                        help: format!(
                             "Drop view {} first (and create it again after, if it stays), in the same transaction.",
                             v.name
                         ),
-                        None,
-                    );
+                    });
                 }
             }
         }
-        return;
+        return out;
     }
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
-        return;
+    let Some((rv, cmds)) = alter_table(node) else {
+        return out;
     };
     let table = catalog.resolve(rv);
     if !catalog.tables.contains_key(&table) {
-        return;
+        return out;
     }
     for c in cmds {
         let what = if is(c, ast::AlterTableType::AtDropColumn)
@@ -93,20 +107,19 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         };
         for v in catalog.views.values() {
             if v.depends_on.contains(&table) && v.reads_column(catalog, &table, &c.name) {
-                out.push(
-                    cx.stmt.span.into(),
-                    format!("{table}.{}:{}", c.name, v.name),
-                    format!(
+                out.push(Blocked {
+                    key: format!("{table}.{}:{}", c.name, v.name),
+                    message: format!(
                         "{what} column {table}.{} fails: view {} reads it",
                         c.name, v.name
                     ),
-                    format!(
+                    help: format!(
                         "Drop view {} before this statement and create it again after, in the same transaction.",
                         v.name
                     ),
-                    None,
-                );
+                });
             }
         }
     }
+    out
 }

@@ -12,7 +12,8 @@ pub static RULE: Rule = Rule {
                where replaying the up and then the down through the schema model does not give back the schema \
                as it was before the up: a table, column, index, constraint, type, function, trigger, grant... \
                left over, missing or different. Each difference is reported at the down script, as is a down \
-               script that does not parse.",
+               script that does not parse, and a down statement PostgreSQL would refuse on the schema the up \
+               left (dropping or retyping what a view reads, see MIG032).",
         why: "A rollback is run under pressure, during an incident. A down that leaves an index behind, forgets a \
               column, or restores a column with another type makes the next `up` fail or, worse, silently leaves \
               the schema different from what every later migration assumes.",
@@ -37,6 +38,15 @@ fn check(cx: &DownContext, out: &mut Sink) {
             None,
         );
         return;
+    }
+    for (span, why) in cx.failures {
+        out.push(
+            (*span).into(),
+            format!("{up}:fails:{why}"),
+            format!("the down script of {up} fails here: {why}"),
+            "Fix the down script: a rollback that fails cannot be run during an incident.",
+            None,
+        );
     }
     for d in cx.differences {
         let what = match d.kind {
