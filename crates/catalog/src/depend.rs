@@ -108,12 +108,12 @@ impl View {
                         return true;
                     }
                 }
-                NodeRef::JoinExpr(j) => {
+                NodeRef::JoinExpr(j)
                     if j.using_clause.iter().any(|u| {
                         matches!(u.node.as_ref(), Some(NodeEnum::String(s)) if s.sval == column)
-                    }) {
-                        return true;
-                    }
+                    }) =>
+                {
+                    return true;
                 }
                 _ => {}
             }
