@@ -482,13 +482,53 @@ impl Catalog {
                 .iter()
                 .filter_map(|r| {
                     let t = self.tables.get(r)?;
-                    Some((
-                        r.clone(),
-                        t.columns.iter().map(|c| c.name.clone()).collect(),
-                    ))
+                    Some(ScopeRelation {
+                        now: r.clone(),
+                        then: r.clone(),
+                        columns: t
+                            .columns
+                            .iter()
+                            .map(|c| (c.name.clone(), c.name.clone()))
+                            .collect(),
+                    })
                 })
                 .collect(),
         ))
+    }
+
+    /// Views follow a relation they read when it is renamed (PostgreSQL keeps them bound to it).
+    fn relation_renamed(&mut self, old: &QualifiedName, new: &QualifiedName) {
+        for v in self
+            .views
+            .values_mut()
+            .filter(|v| v.depends_on.contains(old))
+        {
+            let v = Arc::make_mut(v);
+            for d in v.depends_on.iter_mut().filter(|d| *d == old) {
+                *d = new.clone();
+            }
+            let scope = Arc::make_mut(&mut v.scope.0);
+            for r in scope.iter_mut().filter(|r| &r.now == old) {
+                r.now = new.clone();
+            }
+        }
+    }
+
+    /// Views follow a column they read when it is renamed.
+    fn column_renamed(&mut self, table: &QualifiedName, old: &str, new: &str) {
+        for v in self
+            .views
+            .values_mut()
+            .filter(|v| v.depends_on.contains(table))
+        {
+            let v = Arc::make_mut(v);
+            let scope = Arc::make_mut(&mut v.scope.0);
+            for r in scope.iter_mut().filter(|r| &r.now == table) {
+                for c in r.columns.iter_mut().filter(|c| c.0 == old) {
+                    c.0 = new.to_string();
+                }
+            }
+        }
     }
 
     /// The relations a query reads (a CTE's name is not one).
@@ -1306,7 +1346,8 @@ impl Catalog {
                         self.rename_table(&old, new);
                     } else if let Some(mut v) = self.views.remove(&old) {
                         Arc::make_mut(&mut v).name = new.clone();
-                        self.views.insert(new, v);
+                        self.views.insert(new.clone(), v);
+                        self.relation_renamed(&old, &new);
                     } else if let Some(mut i) = self.indexes.remove(&old) {
                         Arc::make_mut(&mut i).name = new.clone();
                         self.indexes.insert(new, i);
@@ -1324,7 +1365,8 @@ impl Catalog {
                 {
                     let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
                     Arc::make_mut(&mut v).name = new.clone();
-                    self.views.insert(new, v);
+                    self.views.insert(new.clone(), v);
+                    self.relation_renamed(&old, &new);
                 }
             }
             Ot::ObjectIndex => {
@@ -1437,6 +1479,7 @@ impl Catalog {
             }
         }
         self.tables.insert(new.clone(), Arc::new(t));
+        self.relation_renamed(old, &new);
         for i in self.indexes.values_mut().filter(|i| &i.table == old) {
             Arc::make_mut(i).table = new.clone();
         }
@@ -1501,6 +1544,7 @@ impl Catalog {
     }
 
     fn rename_column(&mut self, table: &QualifiedName, old: &str, new: &str) {
+        self.column_renamed(table, old, new);
         let ren = |v: &mut Vec<String>| {
             for c in v.iter_mut().filter(|c| c.as_str() == old) {
                 *c = new.to_string();

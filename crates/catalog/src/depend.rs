@@ -14,13 +14,15 @@ impl View {
     /// when the query reads that one relation and nothing else (elsewhere an unqualified name may belong to
     /// another relation or subquery in scope, and the answer errs towards no).
     pub fn reads_column(&self, catalog: &Catalog, table: &QualifiedName, column: &str) -> bool {
-        let Some((_, columns)) = self.scope.0.iter().find(|(name, _)| name == table) else {
+        let Some(relation) = self.scope.0.iter().find(|r| &r.now == table) else {
             return false;
         };
-        if !columns.iter().any(|c| c == column) {
+        // The names the query uses (renames since are followed by the scope, not by the query's text).
+        let Some((_, column)) = relation.columns.iter().find(|c| c.0 == column) else {
             // The column came after the view: `*` did not include it, and no name in the query meant it.
             return false;
-        }
+        };
+        let (table, column) = (&relation.then, column.as_str());
         let Some(query) = self.query.tree().and_then(|q| q.node.as_ref()) else {
             return false;
         };
@@ -150,6 +152,10 @@ mod tests {
              CREATE VIEW starred AS SELECT * FROM b;
              CREATE VIEW alone AS SELECT x FROM a WHERE y > 0;
              CREATE VIEW scalar AS SELECT b.id, (SELECT z FROM a WHERE a.id = b.a_id) AS z FROM b;
+             CREATE TABLE r (id bigint, old_name text);
+             CREATE VIEW renamed AS SELECT r.old_name FROM r;
+             ALTER TABLE r RENAME COLUMN old_name TO new_name;
+             ALTER TABLE r RENAME TO r2;
              CREATE VIEW qualified_star AS SELECT a.* FROM a JOIN b USING (id);
              ALTER TABLE b ADD COLUMN later int;",
         );
@@ -171,6 +177,11 @@ mod tests {
             "unqualified in a subquery over a alone"
         );
         assert!(!reads(&c, "scalar", "a", "x"));
+        assert!(
+            reads(&c, "renamed", "r2", "new_name"),
+            "renames are followed"
+        );
+        assert!(!reads(&c, "renamed", "r2", "old_name"));
         assert!(reads(&c, "starred", "b", "w"));
         assert!(!reads(&c, "starred", "b", "later"), "added after the view");
         assert!(reads(&c, "qualified_star", "a", "z"));

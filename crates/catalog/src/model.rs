@@ -522,10 +522,20 @@ pub struct View {
 }
 
 /// The columns of each relation a view reads, as they were when it was created: PostgreSQL binds a
-/// view's `*` and its unqualified column names then, so these decide which columns it depends on. Not part
+/// view's `*` and its unqualified column names then, so these decide which columns it depends on. Renames
+/// since are followed (PostgreSQL binds by position, so a view goes on reading a renamed column). Not part
 /// of what a view is (two views with the same query are the same view), so every scope equals every other.
 #[derive(Debug, Clone, Default)]
-pub struct ViewScope(pub Arc<Vec<(QualifiedName, Vec<String>)>>);
+pub struct ViewScope(pub Arc<Vec<ScopeRelation>>);
+
+/// A relation a view reads: its name now and as the view's query names it, and its columns then, each
+/// with its name now and as the query names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeRelation {
+    pub now: QualifiedName,
+    pub then: QualifiedName,
+    pub columns: Vec<(String, String)>,
+}
 
 impl PartialEq for ViewScope {
     fn eq(&self, _: &Self) -> bool {
