@@ -142,6 +142,7 @@ impl Catalog {
                         depends_on,
                         origin: cx.origin(rv.location),
                         scope,
+                        reads: Default::default(),
                     }),
                 );
             }
@@ -910,6 +911,7 @@ impl Catalog {
                     depends_on,
                     origin: cx.origin(rv.location),
                     scope,
+                    reads: Default::default(),
                 }),
             );
             return;
@@ -918,16 +920,27 @@ impl Catalog {
         t.origin = cx.origin(rv.location);
         let mut cols = strings(&into.col_names);
         if cols.is_empty()
-            && let Some(NodeEnum::SelectStmt(sel)) = query_node
+            && let Some(NodeEnum::SelectStmt(first)) = query_node
         {
+            // A UNION (INTERSECT, EXCEPT) takes its column names from its first branch.
+            let mut sel: &ast::SelectStmt = first;
+            while sel.op != ast::SetOperation::SetopNone as i32
+                && let Some(left) = sel.larg.as_deref()
+            {
+                sel = left;
+            }
             for tl in &sel.target_list {
                 if let Some(NodeEnum::ResTarget(r)) = tl.node.as_ref() {
                     if !r.name.is_empty() {
                         cols.push(r.name.clone());
                     } else if let Some(v) = &r.val
+                        && !matches!(v.node.as_ref(), Some(NodeEnum::ColumnRef(c))
+                            if c.fields.iter().any(|f| matches!(f.node, Some(NodeEnum::AStar(_)))))
                         && let Some(c) = column_refs(v).last()
                     {
                         cols.push(c.clone());
+                    } else {
+                        t.columns_known = false;
                     }
                 }
             }

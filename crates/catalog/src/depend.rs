@@ -2,17 +2,43 @@
 //! by name, through `*` (expanded when the view is created), or through `JOIN ... USING` — and refuses to
 //! drop or change the type of such a column while the view exists.
 
-use dbarch_sql::NodeEnum;
+use std::sync::{Arc, OnceLock};
+
+use dbarch_sql::{NodeEnum, ast};
 use pg_query::NodeRef;
 
 use crate::{Catalog, QualifiedName, View};
+
+/// What a view's query reads, worked out once from its tree (relations as the query names them).
+#[derive(Debug, Default)]
+pub struct Reads {
+    /// Columns read for certain: qualified by the relation or its alias, or unqualified in a SELECT over
+    /// that relation alone.
+    columns: Vec<(QualifiedName, String)>,
+    /// Relations read whole: `t.*`, or `*` in a SELECT over that relation alone.
+    whole: Vec<QualifiedName>,
+    /// Column names of `JOIN ... USING` (read on both sides).
+    using: Vec<String>,
+}
+
+/// A view's [`Reads`], computed on first use (most views are never asked). Not part of what a view is.
+#[derive(Debug, Clone, Default)]
+pub struct ViewReads(Arc<OnceLock<Reads>>);
+
+impl PartialEq for ViewReads {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ViewReads {}
 
 impl View {
     /// Whether the query reads `column` of `table`, as PostgreSQL bound it when the view was created
     /// (`catalog` resolves the relation names the query uses). Only what is certain counts: a name
     /// qualified by the table or its alias, `t.*`, `JOIN ... USING`, and an unqualified name or a bare `*`
-    /// when the query reads that one relation and nothing else (elsewhere an unqualified name may belong to
-    /// another relation or subquery in scope, and the answer errs towards no).
+    /// in a SELECT that reads that one relation and nothing else (elsewhere an unqualified name may belong
+    /// to another relation or subquery in scope, and the answer errs towards no).
     pub fn reads_column(&self, catalog: &Catalog, table: &QualifiedName, column: &str) -> bool {
         let Some(relation) = self.scope.0.iter().find(|r| &r.now == table) else {
             return false;
@@ -23,8 +49,22 @@ impl View {
             return false;
         };
         let (table, column) = (&relation.then, column.as_str());
-        let Some(query) = self.query.tree().and_then(|q| q.node.as_ref()) else {
+        // Without the column's name or a column `*` in its text, the query cannot read the column: no need
+        // to parse it (most views that read a table do not read the column being changed).
+        let text = self.query.statement();
+        if !has_column_star(text) && !contains_ignore_case(text, column) {
             return false;
+        }
+        let reads = self.reads.0.get_or_init(|| self.work_out_reads(catalog));
+        reads.whole.contains(table)
+            || reads.using.iter().any(|u| u == column)
+            || reads.columns.iter().any(|(t, c)| t == table && c == column)
+    }
+
+    fn work_out_reads(&self, catalog: &Catalog) -> Reads {
+        let mut reads = Reads::default();
+        let Some(query) = self.query.tree().and_then(|q| q.node.as_ref()) else {
+            return reads;
         };
         let nodes = query.nodes();
         // What each name a query qualifies columns with stands for: an alias, or the relation's own name.
@@ -38,90 +78,138 @@ impl View {
                 named.push((key, catalog.resolve(rv)));
             }
         }
-        let means_table = |qualifier: &str| {
+        let resolve = |qualifier: &str| -> Vec<QualifiedName> {
             named
                 .iter()
-                .any(|(key, name)| *key == qualifier && name == table)
+                .filter(|(key, _)| *key == qualifier)
+                .map(|(_, n)| n.clone())
+                .collect()
         };
-        let subqueries = nodes
-            .iter()
-            .any(|(n, ..)| matches!(n, NodeRef::RangeSubselect(_) | NodeRef::RangeFunction(_)));
-        let only_table = !subqueries && !named.is_empty() && named.iter().all(|(_, n)| n == table);
-        // A SELECT over that one relation with no query nested in it (the usual scalar subquery,
-        // `(SELECT name FROM post p WHERE p.id = x.post_id)`): its unqualified names and `*` are the table's.
-        for (n, ..) in &nodes {
-            let NodeRef::SelectStmt(sel) = n else {
-                continue;
-            };
-            let [from] = sel.from_clause.as_slice() else {
-                continue;
-            };
-            let Some(NodeEnum::RangeVar(rv)) = from.node.as_ref() else {
-                continue;
-            };
-            if catalog.resolve(rv) != *table {
-                continue;
-            }
-            let owned = NodeEnum::SelectStmt(Box::new((*sel).clone()));
-            let inner = owned.nodes();
-            let leaf = inner
-                .iter()
-                .filter(|(n, ..)| matches!(n, NodeRef::SelectStmt(_)))
-                .count()
-                == 1;
-            if leaf
-                && inner.iter().any(|(n, ..)| match n {
-                    NodeRef::ColumnRef(c) => match c.fields.as_slice() {
-                        [f] => match f.node.as_ref() {
-                            Some(NodeEnum::String(s)) => s.sval == column,
-                            _ => true, // `*`
-                        },
-                        _ => false,
-                    },
-                    _ => false,
-                })
-            {
-                return true;
-            }
-        }
         for (n, ..) in &nodes {
             match n {
                 NodeRef::ColumnRef(c) => {
-                    let fields: Vec<Option<&str>> = c
-                        .fields
-                        .iter()
-                        .map(|f| match f.node.as_ref() {
-                            Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
-                            _ => None, // `*`
-                        })
-                        .collect();
-                    let hit = match fields.as_slice() {
-                        [None] => only_table,
-                        [Some(q), None] => means_table(q),
-                        [Some(c)] => *c == column && only_table,
-                        [Some(q), Some(c)] => *c == column && means_table(q),
-                        [Some(s), Some(t), Some(c)] => {
-                            *c == column && QualifiedName::new(*s, *t) == *table
+                    let fields: Vec<Option<&str>> = c.fields.iter().map(field).collect();
+                    match fields.as_slice() {
+                        [Some(q), None] => reads.whole.extend(resolve(q)),
+                        [Some(q), Some(c)] => {
+                            for t in resolve(q) {
+                                reads.columns.push((t, c.to_string()));
+                            }
                         }
-                        [Some(s), Some(t), None] => QualifiedName::new(*s, *t) == *table,
-                        _ => false,
-                    };
-                    if hit {
-                        return true;
+                        [Some(s), Some(t), Some(c)] => reads
+                            .columns
+                            .push((QualifiedName::new(*s, *t), c.to_string())),
+                        [Some(s), Some(t), None] => reads.whole.push(QualifiedName::new(*s, *t)),
+                        _ => {}
                     }
                 }
-                NodeRef::JoinExpr(j)
-                    if j.using_clause.iter().any(|u| {
-                        matches!(u.node.as_ref(), Some(NodeEnum::String(s)) if s.sval == column)
-                    }) =>
-                {
-                    return true;
+                NodeRef::JoinExpr(j) => {
+                    for u in &j.using_clause {
+                        if let Some(NodeEnum::String(s)) = u.node.as_ref() {
+                            reads.using.push(s.sval.clone());
+                        }
+                    }
+                }
+                // A SELECT over one relation with no query nested in it (the whole view, or the usual
+                // scalar subquery `(SELECT name FROM post p WHERE p.id = x.post_id)`): its unqualified
+                // names and `*` are that relation's.
+                NodeRef::SelectStmt(sel) => {
+                    let [from] = sel.from_clause.as_slice() else {
+                        continue;
+                    };
+                    let Some(NodeEnum::RangeVar(rv)) = from.node.as_ref() else {
+                        continue;
+                    };
+                    let Some(inner) = leaf_select_nodes(sel) else {
+                        continue;
+                    };
+                    let relation = catalog.resolve(rv);
+                    for n in &inner {
+                        if let NodeRef::ColumnRef(c) = n
+                            && let [f] = c.fields.as_slice()
+                        {
+                            match field(f) {
+                                Some(name) => {
+                                    reads.columns.push((relation.clone(), name.to_string()))
+                                }
+                                None => reads.whole.push(relation.clone()),
+                            }
+                        }
+                    }
                 }
                 _ => {}
             }
         }
-        false
+        reads
     }
+}
+
+/// A column reference's field: a name, or `None` for `*`.
+fn field(f: &ast::Node) -> Option<&str> {
+    match f.node.as_ref() {
+        Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
+        _ => None,
+    }
+}
+
+/// The nodes of a SELECT's own clauses, or `None` when a query is nested in them (a sublink, a CTE, a
+/// set operation), whose names may bind elsewhere.
+fn leaf_select_nodes(sel: &ast::SelectStmt) -> Option<Vec<NodeRef<'_>>> {
+    if sel.with_clause.is_some() || sel.larg.is_some() || sel.rarg.is_some() {
+        return None;
+    }
+    let mut out = vec![];
+    let clauses = sel
+        .target_list
+        .iter()
+        .chain(sel.where_clause.as_deref())
+        .chain(&sel.group_clause)
+        .chain(sel.having_clause.as_deref())
+        .chain(&sel.sort_clause);
+    for clause in clauses {
+        let Some(node) = clause.node.as_ref() else {
+            continue;
+        };
+        out.push(node.to_ref());
+        for (n, ..) in node.nodes() {
+            if matches!(n, NodeRef::SubLink(_) | NodeRef::SelectStmt(_)) {
+                return None;
+            }
+            out.push(n);
+        }
+    }
+    Some(out)
+}
+
+/// Whether the text may select a `*` of columns (`t.*`, `SELECT *`, `, *`), not `count(*)` or a product.
+fn has_column_star(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        if c != b'*' {
+            return false;
+        }
+        let before = b[..i].iter().rev().find(|c| !c.is_ascii_whitespace());
+        match before {
+            Some(b'.') | Some(b',') => true,
+            Some(c) if c.is_ascii_alphabetic() => {
+                let word: Vec<u8> = b[..i]
+                    .iter()
+                    .rev()
+                    .skip_while(|c| c.is_ascii_whitespace())
+                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect();
+                matches!(word.as_slice(), b"tceles" | b"tcnitsid" | b"lla")
+            }
+            _ => false,
+        }
+    })
+}
+
+/// Whether `needle` (ASCII case aside) occurs in `haystack`.
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    !n.is_empty() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 #[cfg(test)]
@@ -141,6 +229,16 @@ mod tests {
             &QualifiedName::new("public", table),
             column,
         )
+    }
+
+    #[test]
+    fn column_stars_in_text() {
+        assert!(super::has_column_star("select p.* from p"));
+        assert!(super::has_column_star("SELECT * FROM p"));
+        assert!(super::has_column_star("select distinct\n *, 1 from p"));
+        assert!(super::has_column_star("select a, * from p"));
+        assert!(!super::has_column_star("select count(*) from p"));
+        assert!(!super::has_column_star("select a * 2 from p"));
     }
 
     #[test]

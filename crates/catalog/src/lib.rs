@@ -2,7 +2,7 @@
 //! ([`Catalog::apply`]); rules and advisors only read it.
 
 mod apply;
-mod depend;
+pub mod depend;
 mod diff;
 mod model;
 mod names;

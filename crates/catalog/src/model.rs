@@ -309,6 +309,10 @@ pub struct Table {
     pub comment: Option<String>,
     pub owner: Option<String>,
     pub origin: Origin,
+    /// False when the model may lack some of the table's columns (CREATE TABLE AS with `*` or an
+    /// unnamed expression): what "has no such column" would claim cannot be relied on.
+    #[serde(skip)]
+    pub columns_known: bool,
 }
 
 impl Table {
@@ -328,6 +332,7 @@ impl Table {
             comment: None,
             owner: None,
             origin: Origin::default(),
+            columns_known: true,
         }
     }
 
@@ -519,6 +524,9 @@ pub struct View {
     /// The columns of the relations the query reads, as they were when the view was created.
     #[serde(skip)]
     pub scope: ViewScope,
+    /// Which of those columns the query reads (worked out when first asked).
+    #[serde(skip)]
+    pub reads: crate::depend::ViewReads,
 }
 
 /// The columns of each relation a view reads, as they were when it was created: PostgreSQL binds a
@@ -563,6 +571,11 @@ impl ViewQuery {
             tree: Arc::default(),
             text: Arc::default(),
         }
+    }
+
+    /// The text of the statement that defined the view.
+    pub fn statement(&self) -> &str {
+        &self.statement
     }
 
     /// The query's parse tree (parsed once, on first use).

@@ -68,6 +68,32 @@ pub struct StatementContext<'a> {
     /// The knowledge-table operations this statement performs on tables that existed before this
     /// migration, with the table each applies to (classified once, before the rules run).
     pub operations: Vec<(&'a crate::knowledge::Operation, QualifiedName)>,
+    /// Why PostgreSQL would refuse this statement on the schema before it (worked out once: MIG032 and
+    /// MIG033 report it, and the replay then leaves the schema as it was).
+    pub refusals: Refusals,
+}
+
+/// Why PostgreSQL would refuse a statement, by the rule that says so.
+#[derive(Default)]
+pub struct Refusals {
+    /// A view reads what the statement drops or retypes (MIG032).
+    pub(crate) views: Vec<crate::rules::migration::dependent_view::Blocked>,
+    /// The statement does not fit the schema (MIG033).
+    pub(crate) schema: Vec<crate::rules::migration::dependent_view::Blocked>,
+}
+
+impl Refusals {
+    pub(crate) fn of(catalog: &Catalog, node: &NodeEnum) -> Self {
+        use crate::rules::migration::{dependent_view, fails_against_schema};
+        Refusals {
+            views: dependent_view::blocked(catalog, node),
+            schema: fails_against_schema::fails(catalog, node),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.views.is_empty() && self.schema.is_empty()
+    }
 }
 
 impl<'a> StatementContext<'a> {
@@ -650,10 +676,12 @@ fn revert_and_compare<S: ScriptHandle>(
             let mut reverted = Catalog::clone(&after);
             let mut failures = vec![];
             for stmt in script.down.iter().flat_map(|d| &d.statements) {
-                for b in crate::rules::migration::dependent_view::blocked(&reverted, &stmt.node) {
-                    failures.push((stmt.span, b.message));
+                let refusals = Refusals::of(&reverted, &stmt.node);
+                if refusals.is_empty() {
+                    reverted.apply(stmt);
                 }
-                reverted.apply(stmt);
+                let all = refusals.views.into_iter().chain(refusals.schema);
+                failures.extend(all.map(|b| (stmt.span, b.message)));
             }
             let differences = dbarch_catalog::diff(&before, &reverted);
             (at, differences, failures)
@@ -802,6 +830,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 options: &config.options,
                 knowledge: &knowledge,
                 operations: Vec::new(),
+                refusals: Refusals::of(&catalog, &stmt.node),
             };
             cx.operations = cx.classify();
             for rule in &rules {
@@ -812,6 +841,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 check(&cx, &mut sink);
                 out.add(rule, sink.into_items(), sources, &suppressions, config);
             }
+            let refused = !cx.refusals.is_empty();
             let lc = script.file.file.line_col(stmt.span.start);
             for (o, t) in &cx.operations {
                 let entry = StatementLock {
@@ -858,6 +888,10 @@ pub fn run_migrations_from<S: ScriptHandle>(
                         not_valid.insert((catalog.resolve(rv), k.conname.clone()));
                     }
                 }
+            }
+            // A statement PostgreSQL would refuse (MIG032, MIG033 report it) leaves the schema as it was.
+            if refused {
+                continue;
             }
             match &stmt.node {
                 NodeEnum::CreateStmt(c) => {

@@ -36,6 +36,7 @@ static RULES: &[&Rule] = &[
     &migration::drop_view::RULE,
     &migration::non_rerunnable_concurrent_index::RULE,
     &migration::dependent_view::RULE,
+    &migration::fails_against_schema::RULE,
     &query::select_star::RULE,
     &query::write_without_where::RULE,
     &query::insert_without_columns::RULE,

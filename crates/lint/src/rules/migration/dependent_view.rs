@@ -31,8 +31,14 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    for b in blocked(cx.catalog, &cx.stmt.node) {
-        out.push(cx.stmt.span.into(), b.key, b.message, b.help, None);
+    for b in &cx.refusals.views {
+        out.push(
+            cx.stmt.span.into(),
+            b.key.clone(),
+            b.message.clone(),
+            b.help.clone(),
+            None,
+        );
     }
 }
 

@@ -16,6 +16,7 @@ pub mod drop_not_null_or_default;
 pub mod drop_routine_type_or_schema;
 pub mod drop_view;
 pub mod enum_add_value_in_transaction;
+pub mod fails_against_schema;
 pub mod identifier_too_long;
 pub mod manifest;
 pub mod missing_lock_timeout;

@@ -1,17 +1,34 @@
-//! MIG032 (a statement PostgreSQL refuses because a view depends on what it drops or retypes) checked
-//! against the server at hand: each statement of the rule's fixtures runs after the fixture's setup in a
-//! throwaway cluster, and the statements the rule flags must be exactly those the server refuses with a
-//! dependency error.
+//! The rules that predict a statement PostgreSQL refuses — MIG032 (a view depends on what it drops or
+//! retypes) and MIG033 (the statement does not fit the schema) — checked against the server at hand: each
+//! statement of a rule's fixtures runs after the fixture's setup in a throwaway cluster, and the
+//! statements the rule flags must be exactly those the server refuses, with the errors the rule means.
 
 use dbarch_lint::{Config, all_rules, lint_migration_text};
 
 #[test]
 fn dependent_view_rule_agrees_with_the_server() {
+    // dependent_objects_still_exist; feature_not_supported ("cannot alter type of a column used by a view
+    // or rule").
+    agrees_with_the_server("MIG032", &["2BP01", "0A000"]);
+}
+
+#[test]
+fn fails_against_schema_rule_agrees_with_the_server() {
+    // duplicate_table, duplicate_column, undefined_column, invalid_table_definition (multiple primary
+    // keys), invalid_foreign_key (no unique constraint matching the referenced columns), undefined_object
+    // (no primary key for the referenced table).
+    agrees_with_the_server(
+        "MIG033",
+        &["42P07", "42701", "42703", "42P16", "42830", "42704"],
+    );
+}
+
+fn agrees_with_the_server(code: &str, refusals: &[&str]) {
     let cluster = dbarch_testkit::cluster();
-    let Some(rule) = all_rules().iter().find(|r| r.code == "MIG032") else {
-        panic!("MIG032 is registered");
+    let Some(rule) = all_rules().iter().find(|r| r.code == code) else {
+        panic!("{code} is registered");
     };
-    let config = Config::only(&["MIG032"]);
+    let config = Config::only(&[code]);
     let mut disagreements = vec![];
     for (i, (kind, sql)) in [
         ("triggers", rule.fixtures.triggers),
@@ -20,11 +37,11 @@ fn dependent_view_rule_agrees_with_the_server() {
     .into_iter()
     .enumerate()
     {
-        let path = format!("fixtures/MIG032/{kind}.sql");
+        let path = format!("fixtures/{code}/{kind}.sql");
         let flagged: Vec<usize> = lint_migration_text(&path, sql, &config)
             .unwrap_or_else(|e| panic!("{path}: {e}"))
             .iter()
-            .filter(|f| f.code == "MIG032")
+            .filter(|f| f.code == code)
             .map(|f| f.line)
             .collect();
         let Some(marker) = sql.find("-- migration") else {
@@ -45,19 +62,19 @@ fn dependent_view_rule_agrees_with_the_server() {
             let refused = match client.batch_execute(text) {
                 Ok(()) => false,
                 Err(e) => {
-                    let code = e.code().map(|c| c.code().to_string()).unwrap_or_default();
-                    // dependent_objects_still_exist; feature_not_supported ("cannot alter type of a
-                    // column used by a view or rule").
+                    let state = e.code().map(|c| c.code().to_string()).unwrap_or_default();
                     assert!(
-                        code == "2BP01" || code == "0A000",
-                        "{path}:{line}: `{text}` fails for another reason: {e}"
+                        refusals.contains(&state.as_str()),
+                        "{path}:{line}: `{text}` fails for another reason: {state} {}",
+                        e.as_db_error()
+                            .map_or(e.to_string(), |d| d.message().to_string())
                     );
                     true
                 }
             };
             if refused != flagged.contains(&line) {
                 disagreements.push(format!(
-                    "{path}:{line}: `{text}`: the server {} it, MIG032 {}",
+                    "{path}:{line}: `{text}`: the server {} it, {code} {}",
                     if refused { "refuses" } else { "runs" },
                     if flagged.contains(&line) {
                         "flags it"
