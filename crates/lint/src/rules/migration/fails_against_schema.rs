@@ -149,25 +149,26 @@ pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Blocked> {
             if pk.is_some_and(|k| k.name == c.name) {
                 has_pk = false;
             }
-        } else if (is(c, A::AtDropColumn) && !c.missing_ok)
+        } else if ((is(c, A::AtDropColumn) && !c.missing_ok)
             || is(c, A::AtAlterColumnType)
             || is(c, A::AtSetNotNull)
             || is(c, A::AtDropNotNull)
-            || is(c, A::AtColumnDefault)
+            || is(c, A::AtColumnDefault))
+            && !c.name.is_empty()
+            && complete
+            && !has_column(&c.name, &dropped, &added)
         {
-            if !c.name.is_empty() && complete && !has_column(&c.name, &dropped, &added) {
-                out.push(blocked(
-                    format!("no-column:{name}.{}", c.name),
-                    format!("this fails: {name} has no column {}", c.name),
-                    "Check the column's name against the migrations before this one.",
-                ));
-            }
+            out.push(blocked(
+                format!("no-column:{name}.{}", c.name),
+                format!("this fails: {name} has no column {}", c.name),
+                "Check the column's name against the migrations before this one.",
+            ));
         }
         if is(c, A::AtDropColumn) {
             // Dropping a column of the primary key drops the key.
             if table
                 .primary_key_columns()
-                .is_some_and(|k| k.iter().any(|k| *k == c.name))
+                .is_some_and(|k| k.contains(&c.name))
             {
                 has_pk = false;
             }
