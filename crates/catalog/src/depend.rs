@@ -49,10 +49,10 @@ impl View {
             return false;
         };
         let (table, column) = (&relation.then, column.as_str());
-        // Without the column's name or a column `*` in its text, the query cannot read the column: no need
-        // to parse it (most views that read a table do not read the column being changed).
+        // Without the column's name or a `*` of that relation's columns in its text, the query cannot read
+        // the column: no need to parse it (most views that read a table do not read the column changed).
         let text = self.query.statement();
-        if !has_column_star(text) && !contains_ignore_case(text, column) {
+        if !may_read(text, &table.name, column) {
             return false;
         }
         let reads = self.reads.0.get_or_init(|| self.work_out_reads(catalog));
@@ -181,35 +181,69 @@ fn leaf_select_nodes(sel: &ast::SelectStmt) -> Option<Vec<NodeRef<'_>>> {
     Some(out)
 }
 
-/// Whether the text may select a `*` of columns (`t.*`, `SELECT *`, `, *`), not `count(*)` or a product.
-fn has_column_star(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| {
-        if c != b'*' {
+/// Whether a view's text can read `column` of the relation it names `table`: the column's name is one of
+/// its words, or it has a `*` of columns that can be that relation's (`SELECT *`, `, *`, or `q.*` where `q`
+/// is the relation's name or follows it as an alias). Erring towards yes: `false` means certainly not.
+fn may_read(text: &str, table: &str, column: &str) -> bool {
+    let tokens = tokens(text);
+    if tokens.iter().any(|t| t == column) {
+        return true;
+    }
+    let aliases = |q: &str| {
+        q == table
+            || tokens.windows(2).any(|w| w[0] == table && w[1] == q)
+            || tokens
+                .windows(3)
+                .any(|w| w[0] == table && w[1] == "as" && w[2] == q)
+    };
+    tokens.iter().enumerate().any(|(i, t)| {
+        if t != "*" || i == 0 {
             return false;
         }
-        let before = b[..i].iter().rev().find(|c| !c.is_ascii_whitespace());
-        match before {
-            Some(b'.') | Some(b',') => true,
-            Some(c) if c.is_ascii_alphabetic() => {
-                let word: Vec<u8> = b[..i]
-                    .iter()
-                    .rev()
-                    .skip_while(|c| c.is_ascii_whitespace())
-                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
-                    .map(|c| c.to_ascii_lowercase())
-                    .collect();
-                matches!(word.as_slice(), b"tceles" | b"tcnitsid" | b"lla")
-            }
+        match tokens[i - 1].as_str() {
+            "." => i >= 2 && aliases(&tokens[i - 2]),
+            "," | "select" | "distinct" | "all" => true,
             _ => false,
         }
     })
 }
 
-/// Whether `needle` (ASCII case aside) occurs in `haystack`.
-fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    !n.is_empty() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+/// The words (unquoted ones in lower case, quoted ones as written) and punctuation of a statement,
+/// strings and comments left out.
+fn tokens(text: &str) -> Vec<String> {
+    let b = text.as_bytes();
+    let mut out = vec![];
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'-' && b.get(i + 1) == Some(&b'-') {
+            i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p);
+        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            i = text[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2);
+        } else if c == b'\'' || c == b'"' {
+            let mut j = i + 1;
+            while j < b.len() && !(b[j] == c && b.get(j + 1) != Some(&c)) {
+                j += if b[j] == c { 2 } else { 1 };
+            }
+            if c == b'"' {
+                out.push(text[i + 1..j.min(b.len())].replace("\"\"", "\""));
+            }
+            i = j + 1;
+        } else if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
+            let len = b[i..]
+                .iter()
+                .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80))
+                .unwrap_or(b.len() - i);
+            out.push(text[i..i + len].to_lowercase());
+            i += len;
+        } else {
+            if !c.is_ascii_whitespace() {
+                out.push((c as char).to_string());
+            }
+            i += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -232,13 +266,16 @@ mod tests {
     }
 
     #[test]
-    fn column_stars_in_text() {
-        assert!(super::has_column_star("select p.* from p"));
-        assert!(super::has_column_star("SELECT * FROM p"));
-        assert!(super::has_column_star("select distinct\n *, 1 from p"));
-        assert!(super::has_column_star("select a, * from p"));
-        assert!(!super::has_column_star("select count(*) from p"));
-        assert!(!super::has_column_star("select a * 2 from p"));
+    fn what_a_text_may_read() {
+        use super::may_read;
+        assert!(may_read("select p.* from post p", "post", "name"));
+        assert!(may_read("select x.* from public.post AS x", "post", "name"));
+        assert!(may_read("select \"P\".* from post \"P\"", "post", "name"));
+        assert!(may_read("SELECT * FROM post", "post", "name"));
+        assert!(may_read("select distinct\n *, 1 from post", "post", "name"));
+        assert!(may_read("select id, Name from post", "post", "name"));
+        assert!(!may_read("select c.*, count(*) from comment c join post p on p.id = c.post_id", "post", "name"));
+        assert!(!may_read("select a * 2, 'name' from post -- name", "post", "name"));
     }
 
     #[test]
