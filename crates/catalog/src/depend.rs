@@ -217,7 +217,10 @@ fn tokens(text: &str) -> Vec<String> {
     while i < b.len() {
         let c = b[i];
         if c == b'-' && b.get(i + 1) == Some(&b'-') {
-            i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p);
+            i = b[i..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(b.len(), |p| i + p);
         } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
             i = text[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2);
         } else if c == b'\'' || c == b'"' {
@@ -274,8 +277,16 @@ mod tests {
         assert!(may_read("SELECT * FROM post", "post", "name"));
         assert!(may_read("select distinct\n *, 1 from post", "post", "name"));
         assert!(may_read("select id, Name from post", "post", "name"));
-        assert!(!may_read("select c.*, count(*) from comment c join post p on p.id = c.post_id", "post", "name"));
-        assert!(!may_read("select a * 2, 'name' from post -- name", "post", "name"));
+        assert!(!may_read(
+            "select c.*, count(*) from comment c join post p on p.id = c.post_id",
+            "post",
+            "name"
+        ));
+        assert!(!may_read(
+            "select a * 2, 'name' from post -- name",
+            "post",
+            "name"
+        ));
     }
 
     #[test]
