@@ -120,16 +120,7 @@ impl Catalog {
                 let query = ViewQuery::new(&cx.stmt.sql);
                 let depends_on = match (&s.query, &cx.stmt.outline) {
                     (Some(q), _) => self.relations_in(q),
-                    (None, Some(outline)) => {
-                        let mut names: Vec<QualifiedName> = vec![];
-                        for rv in &outline.reads {
-                            let name = self.resolve(rv);
-                            if !names.contains(&name) {
-                                names.push(name);
-                            }
-                        }
-                        names
-                    }
+                    (None, Some(outline)) => self.resolve_each(outline.reads.iter()),
                     (None, None) => vec![],
                 };
                 let scope = self.scope_of(&depends_on);
@@ -142,7 +133,6 @@ impl Catalog {
                         depends_on,
                         origin: cx.origin(rv.location),
                         scope,
-                        reads: Default::default(),
                     }),
                 );
             }
@@ -478,23 +468,26 @@ impl Catalog {
     /// Tables and views a query reads.
     /// The columns of the tables a new view reads, as they are now.
     fn scope_of(&self, relations: &[QualifiedName]) -> ViewScope {
-        ViewScope(Arc::new(
-            relations
-                .iter()
-                .filter_map(|r| {
-                    let t = self.tables.get(r)?;
-                    Some(ScopeRelation {
-                        now: r.clone(),
-                        then: r.clone(),
-                        columns: t
-                            .columns
-                            .iter()
-                            .map(|c| (c.name.clone(), c.name.clone()))
-                            .collect(),
+        ViewScope {
+            relations: Arc::new(
+                relations
+                    .iter()
+                    .filter_map(|r| {
+                        let t = self.tables.get(r)?;
+                        Some(ScopeRelation {
+                            now: r.clone(),
+                            then: r.clone(),
+                            columns: t
+                                .columns
+                                .iter()
+                                .map(|c| (c.name.clone(), c.name.clone()))
+                                .collect(),
+                        })
                     })
-                })
-                .collect(),
-        ))
+                    .collect(),
+            ),
+            reads: Arc::default(),
+        }
     }
 
     /// Views follow a relation they read when it is renamed (PostgreSQL keeps them bound to it).
@@ -508,7 +501,7 @@ impl Catalog {
             for d in v.depends_on.iter_mut().filter(|d| *d == old) {
                 *d = new.clone();
             }
-            let scope = Arc::make_mut(&mut v.scope.0);
+            let scope = Arc::make_mut(&mut v.scope.relations);
             for r in scope.iter_mut().filter(|r| &r.now == old) {
                 r.now = new.clone();
             }
@@ -523,7 +516,7 @@ impl Catalog {
             .filter(|v| v.depends_on.contains(table))
         {
             let v = Arc::make_mut(v);
-            let scope = Arc::make_mut(&mut v.scope.0);
+            let scope = Arc::make_mut(&mut v.scope.relations);
             for r in scope.iter_mut().filter(|r| &r.now == table) {
                 for c in r.columns.iter_mut().filter(|c| c.0 == old) {
                     c.0 = new.to_string();
@@ -534,8 +527,9 @@ impl Catalog {
 
     /// The relations a query reads (a CTE's name is not one).
     fn relations_in(&self, q: &ast::Node) -> Vec<QualifiedName> {
-        let mut out = Vec::new();
-        let Some(n) = q.node.as_ref() else { return out };
+        let Some(n) = q.node.as_ref() else {
+            return vec![];
+        };
         let nodes = n.nodes();
         let ctes: Vec<&str> = nodes
             .iter()
@@ -544,14 +538,26 @@ impl Catalog {
                 _ => None,
             })
             .collect();
-        for (r, _, _, _) in &nodes {
-            if let pg_query::NodeRef::RangeVar(rv) = r
-                && !(rv.schemaname.is_empty() && ctes.contains(&rv.relname.as_str()))
+        self.resolve_each(nodes.iter().filter_map(|(r, ..)| match r {
+            pg_query::NodeRef::RangeVar(rv)
+                if !(rv.schemaname.is_empty() && ctes.contains(&rv.relname.as_str())) =>
             {
-                let name = self.resolve(rv);
-                if !out.contains(&name) {
-                    out.push(name);
-                }
+                Some(*rv)
+            }
+            _ => None,
+        }))
+    }
+
+    /// The relations named, resolved, each once, in order.
+    fn resolve_each<'a>(
+        &self,
+        relations: impl Iterator<Item = &'a ast::RangeVar>,
+    ) -> Vec<QualifiedName> {
+        let mut out: Vec<QualifiedName> = vec![];
+        for rv in relations {
+            let name = self.resolve(rv);
+            if !out.contains(&name) {
+                out.push(name);
             }
         }
         out
@@ -911,7 +917,6 @@ impl Catalog {
                     depends_on,
                     origin: cx.origin(rv.location),
                     scope,
-                    reads: Default::default(),
                 }),
             );
             return;

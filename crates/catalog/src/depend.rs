@@ -2,8 +2,7 @@
 //! by name, through `*` (expanded when the view is created), or through `JOIN ... USING` — and refuses to
 //! drop or change the type of such a column while the view exists.
 
-use std::sync::{Arc, OnceLock};
-
+use dbarch_sql::lex::Kind;
 use dbarch_sql::{NodeEnum, ast};
 use pg_query::NodeRef;
 
@@ -21,18 +20,6 @@ pub struct Reads {
     using: Vec<String>,
 }
 
-/// A view's [`Reads`], computed on first use (most views are never asked). Not part of what a view is.
-#[derive(Debug, Clone, Default)]
-pub struct ViewReads(Arc<OnceLock<Reads>>);
-
-impl PartialEq for ViewReads {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for ViewReads {}
-
 impl View {
     /// Whether the query reads `column` of `table`, as PostgreSQL bound it when the view was created
     /// (`catalog` resolves the relation names the query uses). Only what is certain counts: a name
@@ -40,7 +27,7 @@ impl View {
     /// in a SELECT that reads that one relation and nothing else (elsewhere an unqualified name may belong
     /// to another relation or subquery in scope, and the answer errs towards no).
     pub fn reads_column(&self, catalog: &Catalog, table: &QualifiedName, column: &str) -> bool {
-        let Some(relation) = self.scope.0.iter().find(|r| &r.now == table) else {
+        let Some(relation) = self.scope.relations.iter().find(|r| &r.now == table) else {
             return false;
         };
         // The names the query uses (renames since are followed by the scope, not by the query's text).
@@ -49,13 +36,16 @@ impl View {
             return false;
         };
         let (table, column) = (&relation.then, column.as_str());
-        // Without the column's name or a `*` of that relation's columns in its text, the query cannot read
-        // the column: no need to parse it (most views that read a table do not read the column changed).
-        let text = self.query.statement();
-        if !may_read(text, &table.name, column) {
-            return false;
-        }
-        let reads = self.reads.0.get_or_init(|| self.work_out_reads(catalog));
+        let reads = match self.scope.reads.get() {
+            Some(reads) => reads,
+            // Without the column's name or a `*` of that relation's columns in its text, the query cannot
+            // read the column: no need to parse it (most views that read a table do not read the column).
+            None if !may_read(self.query.statement(), &table.name, column) => return false,
+            None => self
+                .scope
+                .reads
+                .get_or_init(|| self.work_out_reads(catalog)),
+        };
         reads.whole.contains(table)
             || reads.using.iter().any(|u| u == column)
             || reads.columns.iter().any(|(t, c)| t == table && c == column)
@@ -208,45 +198,15 @@ fn may_read(text: &str, table: &str, column: &str) -> bool {
     })
 }
 
-/// The words (unquoted ones in lower case, quoted ones as written) and punctuation of a statement,
-/// strings and comments left out.
+/// The tokens of a view's text as names compare: unquoted words in lower case, quoted ones as written.
 fn tokens(text: &str) -> Vec<String> {
-    let b = text.as_bytes();
-    let mut out = vec![];
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'-' && b.get(i + 1) == Some(&b'-') {
-            i = b[i..]
-                .iter()
-                .position(|&c| c == b'\n')
-                .map_or(b.len(), |p| i + p);
-        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
-            i = text[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2);
-        } else if c == b'\'' || c == b'"' {
-            let mut j = i + 1;
-            while j < b.len() && !(b[j] == c && b.get(j + 1) != Some(&c)) {
-                j += if b[j] == c { 2 } else { 1 };
-            }
-            if c == b'"' {
-                out.push(text[i + 1..j.min(b.len())].replace("\"\"", "\""));
-            }
-            i = j + 1;
-        } else if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
-            let len = b[i..]
-                .iter()
-                .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80))
-                .unwrap_or(b.len() - i);
-            out.push(text[i..i + len].to_lowercase());
-            i += len;
-        } else {
-            if !c.is_ascii_whitespace() {
-                out.push((c as char).to_string());
-            }
-            i += 1;
-        }
-    }
-    out
+    dbarch_sql::lex::tokens(text)
+        .map(|t| match t.kind {
+            Kind::Word => t.text.to_lowercase(),
+            Kind::Quoted => t.text.replace("\"\"", "\""),
+            Kind::Punct => t.text.to_string(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

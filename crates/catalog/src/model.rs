@@ -524,25 +524,18 @@ pub struct View {
     /// The columns of the relations the query reads, as they were when the view was created.
     #[serde(skip)]
     pub scope: ViewScope,
-    /// Which of those columns the query reads (worked out when first asked).
-    #[serde(skip)]
-    pub reads: crate::depend::ViewReads,
 }
 
 /// The columns of each relation a view reads, as they were when it was created: PostgreSQL binds a
 /// view's `*` and its unqualified column names then, so these decide which columns it depends on. Renames
-/// since are followed (PostgreSQL binds by position, so a view goes on reading a renamed column). Not part
-/// of what a view is (two views with the same query are the same view), so every scope equals every other.
+/// since are followed (PostgreSQL binds by position, so a view goes on reading a renamed column). With
+/// them, which of those columns the query reads, worked out when first asked (`View::reads_column`).
+/// Not part of what a view is (two views with the same query are the same view), so every scope equals
+/// every other.
 #[derive(Debug, Clone, Default)]
-pub struct ViewScope(pub Arc<Vec<ScopeRelation>>);
-
-/// A relation a view reads: its name now and as the view's query names it, and its columns then, each
-/// with its name now and as the query names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScopeRelation {
-    pub now: QualifiedName,
-    pub then: QualifiedName,
-    pub columns: Vec<(String, String)>,
+pub struct ViewScope {
+    pub relations: Arc<Vec<ScopeRelation>>,
+    pub(crate) reads: Arc<std::sync::OnceLock<crate::depend::Reads>>,
 }
 
 impl PartialEq for ViewScope {
@@ -552,6 +545,15 @@ impl PartialEq for ViewScope {
 }
 
 impl Eq for ViewScope {}
+
+/// A relation a view reads: its name now and as the view's query names it, and its columns then, each
+/// with its name now and as the query names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeRelation {
+    pub now: QualifiedName,
+    pub then: QualifiedName,
+    pub columns: Vec<(String, String)>,
+}
 
 /// A view's query, kept as the text of the statement that defined it and turned into normalized SQL only
 /// when asked (most views are never printed or compared, and parsing and deparsing them is the costly
@@ -581,15 +583,13 @@ impl ViewQuery {
     /// The query's parse tree (parsed once, on first use).
     pub fn tree(&self) -> Option<&dbarch_sql::ast::Node> {
         self.tree
-            .get_or_init(|| {
-                let parsed = dbarch_sql::raw::parse(&self.statement).ok()?;
-                let query = parsed.stmts.into_iter().next()?.stmt?.node?;
-                match query {
+            .get_or_init(
+                || match dbarch_sql::raw::first_statement(&self.statement)? {
                     dbarch_sql::NodeEnum::ViewStmt(v) => v.query.map(|q| *q),
                     dbarch_sql::NodeEnum::CreateTableAsStmt(c) => c.query.map(|q| *q),
                     _ => None,
-                }
-            })
+                },
+            )
             .as_ref()
     }
 

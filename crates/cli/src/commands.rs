@@ -405,15 +405,6 @@ struct ReadMigrations {
     found: Vec<FoundMigration>,
 }
 
-fn read_migrations(
-    g: &Global,
-    paths: &[PathBuf],
-    with_downs: bool,
-    sources: &mut SourceMap,
-) -> Result<ReadMigrations> {
-    read_found(g, discover_all(g, paths)?, with_downs, sources)
-}
-
 /// The migrations of the folders, in order.
 fn discover_all(g: &Global, paths: &[PathBuf]) -> Result<Vec<dbarch_migrate::Migration>> {
     let mut migrations = vec![];
@@ -578,7 +569,12 @@ fn migrate_lint(
     let config = load_config(g, paths)?;
     let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
     let mut sources = SourceMap::new();
-    let ReadMigrations { found } = read_migrations(g, paths, config.checks_downs(), &mut sources)?;
+    let ReadMigrations { found } = read_found(
+        g,
+        discover_all(g, paths)?,
+        config.checks_downs(),
+        &mut sources,
+    )?;
     // Each migration is replayed as soon as it is parsed, while later ones are still being parsed.
     let ((run, scripts), parse_errors) = parse_streaming(&found, |incoming| {
         dbarch_lint::run_migrations_from(Catalog::new(), incoming, &sources, &config, pg_version)

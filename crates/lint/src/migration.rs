@@ -77,9 +77,9 @@ pub struct StatementContext<'a> {
 #[derive(Default)]
 pub struct Refusals {
     /// A view reads what the statement drops or retypes (MIG032).
-    pub(crate) views: Vec<crate::rules::migration::dependent_view::Blocked>,
+    pub(crate) views: Vec<crate::rules::migration::Refusal>,
     /// The statement does not fit the schema (MIG033).
-    pub(crate) schema: Vec<crate::rules::migration::dependent_view::Blocked>,
+    pub(crate) schema: Vec<crate::rules::migration::Refusal>,
 }
 
 impl Refusals {

@@ -9,14 +9,11 @@
 //! Anything unusual (a recursive view, a check option, a statement the summary does not describe as
 //! exactly one view) is parsed in full instead, so an outline is only ever a shortcut, never a guess.
 
-use std::ffi::{CString, c_char};
-
-use pg_query::protobuf::{self, summary_result::Context};
-use prost::Message;
+use pg_query::protobuf::summary_result::Context;
 
 use crate::NodeEnum;
 use crate::ast;
-use crate::raw;
+use crate::{lex, raw};
 
 /// What an outline knows of a view's query.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,53 +22,12 @@ pub struct Outline {
     pub reads: Vec<ast::RangeVar>,
 }
 
-#[repr(C)]
-struct PgQueryProtobuf {
-    len: usize,
-    data: *mut c_char,
-}
-
-#[repr(C)]
-struct PgQuerySummaryParseResult {
-    summary: PgQueryProtobuf,
-    stderr_buffer: *mut c_char,
-    error: *mut std::ffi::c_void,
-}
-
-unsafe extern "C" {
-    fn pg_query_summary(
-        input: *const c_char,
-        parser_options: i32,
-        truncate_limit: i32,
-    ) -> PgQuerySummaryParseResult;
-    fn pg_query_free_summary_parse_result(result: PgQuerySummaryParseResult);
-}
-
-/// libpg_query's summary of `sql`; `None` when it does not parse (the full parse reports the error).
-fn summary(sql: &str) -> Option<protobuf::SummaryResult> {
-    let input = CString::new(sql).ok()?;
-    // SAFETY: `input` outlives the call; the result is freed once, after its buffer has been decoded.
-    let result = unsafe { pg_query_summary(input.as_ptr(), 0, -1) };
-    let out = if result.error.is_null() && !result.summary.data.is_null() {
-        // SAFETY: libpg_query returns `len` bytes at `data`, alive until the result is freed.
-        let data = unsafe {
-            std::slice::from_raw_parts(result.summary.data as *const u8, result.summary.len)
-        };
-        protobuf::SummaryResult::decode(data).ok()
-    } else {
-        None
-    };
-    // SAFETY: the result came from pg_query_summary and is not used after this.
-    unsafe { pg_query_free_summary_parse_result(result) };
-    out
-}
-
 /// The view statement `sql` (one statement, possibly after comments) as an outline: its ViewStmt node
 /// without a query, its statement location in `sql`, and what the query reads. `None` when `sql` is not a
 /// plain view or anything about it is unusual; the caller then parses it in full.
 pub fn view(sql: &str) -> Option<(NodeEnum, i32, Outline)> {
     let head_end = head_end(sql)?;
-    let summary = summary(sql)?;
+    let summary = raw::summary(sql)?;
     if !summary
         .statement_types
         .iter()
@@ -121,7 +77,17 @@ pub fn view(sql: &str) -> Option<(NodeEnum, i32, Outline)> {
 /// unless `sql` reads `CREATE [OR REPLACE] [TEMP | TEMPORARY] VIEW ... AS ...` without a trailing check
 /// option.
 fn head_end(sql: &str) -> Option<usize> {
-    let mut words = Words::new(sql);
+    // The words outside parentheses (a column list, WITH options), quoted names aside.
+    let mut depth = 0usize;
+    let mut words = lex::tokens(sql).filter_map(|t| {
+        match (t.kind, t.text) {
+            (lex::Kind::Punct, "(") => depth += 1,
+            (lex::Kind::Punct, ")") => depth = depth.saturating_sub(1),
+            (lex::Kind::Word, w) if depth == 0 => return Some((t.start, w)),
+            _ => {}
+        }
+        None
+    });
     let mut next = || words.next();
     if !next()?.1.eq_ignore_ascii_case("create") {
         return None;
@@ -155,94 +121,6 @@ fn ends_with_check_option(sql: &str) -> bool {
         from -= 1;
     }
     tail[from..].to_ascii_lowercase().contains("check")
-}
-
-/// The words of a statement outside parentheses, quotes and comments, with their byte offsets. Only the
-/// head of a view statement is read with it, and the parser has already accepted the statement.
-struct Words<'a> {
-    sql: &'a str,
-    at: usize,
-}
-
-impl<'a> Words<'a> {
-    fn new(sql: &'a str) -> Self {
-        Words { sql, at: 0 }
-    }
-}
-
-impl<'a> Iterator for Words<'a> {
-    type Item = (usize, &'a str);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let b = self.sql.as_bytes();
-        let mut depth = 0usize;
-        while self.at < b.len() {
-            let i = self.at;
-            match b[i] {
-                b'-' if b.get(i + 1) == Some(&b'-') => {
-                    self.at = b[i..]
-                        .iter()
-                        .position(|&c| c == b'\n')
-                        .map_or(b.len(), |p| i + p + 1);
-                }
-                b'/' if b.get(i + 1) == Some(&b'*') => {
-                    let mut level = 0usize;
-                    let mut j = i;
-                    while j < b.len() {
-                        if b[j] == b'/' && b.get(j + 1) == Some(&b'*') {
-                            level += 1;
-                            j += 2;
-                        } else if b[j] == b'*' && b.get(j + 1) == Some(&b'/') {
-                            level -= 1;
-                            j += 2;
-                            if level == 0 {
-                                break;
-                            }
-                        } else {
-                            j += 1;
-                        }
-                    }
-                    self.at = j;
-                }
-                q @ (b'\'' | b'"') => {
-                    let mut j = i + 1;
-                    while j < b.len() {
-                        if b[j] == q {
-                            if b.get(j + 1) == Some(&q) {
-                                j += 2;
-                                continue;
-                            }
-                            break;
-                        }
-                        j += 1;
-                    }
-                    self.at = j + 1;
-                }
-                b'(' => {
-                    depth += 1;
-                    self.at += 1;
-                }
-                b')' => {
-                    depth = depth.saturating_sub(1);
-                    self.at += 1;
-                }
-                c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
-                    let len = b[i..]
-                        .iter()
-                        .position(|&c| {
-                            !(c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80)
-                        })
-                        .unwrap_or(b.len() - i);
-                    self.at = i + len;
-                    if depth == 0 {
-                        return Some((i, &self.sql[i..i + len]));
-                    }
-                }
-                _ => self.at += 1,
-            }
-        }
-        None
-    }
 }
 
 #[cfg(test)]

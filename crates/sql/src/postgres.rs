@@ -320,7 +320,7 @@ fn parse_piece(
         let node = if span.start == start {
             node
         } else {
-            reparse(&stmt_sql).unwrap_or(node)
+            raw::first_statement(&stmt_sql).unwrap_or(node)
         };
         out.push(Statement {
             span,
@@ -353,10 +353,6 @@ fn statement_span(
     let s = start + loc + lead;
     let e = start + loc + inner.trim_end().len();
     (Span::new(file.id, s, e), body[s..e].to_string())
-}
-
-fn reparse(sql: &str) -> Option<NodeEnum> {
-    raw::parse(sql).ok()?.stmts.into_iter().next()?.stmt?.node
 }
 
 /// Find where in `sql` the parser failed when it gave no cursor position: the failing token is found by

@@ -1,4 +1,4 @@
-//! libpg_query's protobuf parse entry point, called directly.
+//! libpg_query's protobuf entry points (parse, summary), called directly.
 //!
 //! `pg_query::parse` wraps the same C function, then walks the whole tree once more to collect table,
 //! function and filter-column summaries that nothing here uses (a tenth of the parse time on a long
@@ -34,9 +34,32 @@ struct PgQueryProtobufParseResult {
     error: *mut PgQueryError,
 }
 
+/// The summary call's result has the same layout (a protobuf, the stderr buffer, an error).
+type PgQuerySummaryParseResult = PgQueryProtobufParseResult;
+
 unsafe extern "C" {
     fn pg_query_parse_protobuf(input: *const c_char) -> PgQueryProtobufParseResult;
     fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
+    fn pg_query_summary(
+        input: *const c_char,
+        parser_options: c_int,
+        truncate_limit: c_int,
+    ) -> PgQuerySummaryParseResult;
+    fn pg_query_free_summary_parse_result(result: PgQuerySummaryParseResult);
+}
+
+impl PgQueryProtobuf {
+    /// The bytes libpg_query returned.
+    ///
+    /// # Safety
+    /// The result this belongs to must not have been freed.
+    unsafe fn bytes(&self) -> &[u8] {
+        if self.data.is_null() {
+            return &[];
+        }
+        // SAFETY: libpg_query returns `len` bytes at `data`, alive until the result is freed.
+        unsafe { std::slice::from_raw_parts(self.data as *const u8, self.len) }
+    }
 }
 
 /// A syntax error: the parser's message and the byte offset in the input it points at, when it gave one.
@@ -56,17 +79,8 @@ pub fn parse(sql: &str) -> Result<protobuf::ParseResult, ParseError> {
     // below, after its buffers have been copied out.
     let result = unsafe { pg_query_parse_protobuf(input.as_ptr()) };
     let out = if result.error.is_null() {
-        let data = if result.parse_tree.data.is_null() {
-            &[][..]
-        } else {
-            // SAFETY: libpg_query returns `len` bytes at `data`, alive until the result is freed.
-            unsafe {
-                std::slice::from_raw_parts(
-                    result.parse_tree.data as *const u8,
-                    result.parse_tree.len,
-                )
-            }
-        };
+        // SAFETY: the result is freed below, after decoding.
+        let data = unsafe { result.parse_tree.bytes() };
         protobuf::ParseResult::decode(data).map_err(|e| ParseError {
             message: format!("could not decode the parse tree: {e}"),
             offset: None,
@@ -89,6 +103,28 @@ pub fn parse(sql: &str) -> Result<protobuf::ParseResult, ParseError> {
     };
     // SAFETY: the result came from pg_query_parse_protobuf and is not used after this.
     unsafe { pg_query_free_protobuf_parse_result(result) };
+    out
+}
+
+/// The node of the first statement of `sql`, when it parses.
+pub fn first_statement(sql: &str) -> Option<crate::NodeEnum> {
+    parse(sql).ok()?.stmts.into_iter().next()?.stmt?.node
+}
+
+/// libpg_query's summary of `sql` (statement types, the relations it names and in which role), computed
+/// in C without sending the tree; `None` when it does not parse (the full parse reports the error).
+pub fn summary(sql: &str) -> Option<protobuf::SummaryResult> {
+    let input = CString::new(sql).ok()?;
+    // SAFETY: `input` outlives the call; the result is freed once, after its buffer has been decoded.
+    let result = unsafe { pg_query_summary(input.as_ptr(), 0, -1) };
+    let out = if result.error.is_null() {
+        // SAFETY: the result is freed below, after decoding.
+        protobuf::SummaryResult::decode(unsafe { result.parse_tree.bytes() }).ok()
+    } else {
+        None
+    };
+    // SAFETY: the result came from pg_query_summary and is not used after this.
+    unsafe { pg_query_free_summary_parse_result(result) };
     out
 }
 

@@ -158,13 +158,7 @@ impl Builder {
             self.count(i, calls, total_ms, rows);
             return Some(i);
         }
-        let node = dbarch_sql::raw::parse(sql)
-            .ok()?
-            .stmts
-            .into_iter()
-            .next()
-            .and_then(|s| s.stmt)
-            .and_then(|n| n.node)?;
+        let node = dbarch_sql::raw::first_statement(sql)?;
         let statement = Statement {
             span,
             sql: sql.to_string(),

@@ -1,4 +1,4 @@
-use super::{alter_table, is};
+use super::{Refusal, alter_table, is, report_refusals};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
 use dbarch_catalog::{Catalog, QualifiedName};
@@ -31,28 +31,13 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    for b in &cx.refusals.views {
-        out.push(
-            cx.stmt.span.into(),
-            b.key.clone(),
-            b.message.clone(),
-            b.help.clone(),
-            None,
-        );
-    }
-}
-
-/// Why PostgreSQL would refuse a statement because of a view.
-pub(crate) struct Blocked {
-    pub key: String,
-    pub message: String,
-    pub help: String,
+    report_refusals(cx, &cx.refusals.views, out);
 }
 
 /// The views that make PostgreSQL refuse `node` on the schema `catalog`: a DROP TABLE/VIEW without
 /// CASCADE of a relation a view reads, a DROP COLUMN (without CASCADE) or ALTER COLUMN TYPE of a column
 /// one reads. Also used on down scripts (a down that fails is reported by MIG021).
-pub(crate) fn blocked(catalog: &Catalog, node: &NodeEnum) -> Vec<Blocked> {
+pub(crate) fn blocked(catalog: &Catalog, node: &NodeEnum) -> Vec<Refusal> {
     let mut out = vec![];
     if let NodeEnum::DropStmt(d) = node {
         let kinds = [
@@ -78,17 +63,17 @@ pub(crate) fn blocked(catalog: &Catalog, node: &NodeEnum) -> Vec<Blocked> {
         for name in &dropped {
             for v in catalog.views.values() {
                 if v.depends_on.contains(name) && !dropped.contains(&v.name) {
-                    out.push(Blocked {
-                        key: format!("{name}:{}", v.name),
-                        message: format!(
+                    out.push(Refusal::new(
+                        format!("{name}:{}", v.name),
+                        format!(
                             "dropping {name} fails: view {} reads it (PostgreSQL refuses without CASCADE)",
                             v.name
                         ),
-                        help: format!(
+                        format!(
                             "Drop view {} first (and create it again after, if it stays), in the same transaction.",
                             v.name
                         ),
-                    });
+                    ));
                 }
             }
         }
@@ -113,17 +98,17 @@ pub(crate) fn blocked(catalog: &Catalog, node: &NodeEnum) -> Vec<Blocked> {
         };
         for v in catalog.views.values() {
             if v.depends_on.contains(&table) && v.reads_column(catalog, &table, &c.name) {
-                out.push(Blocked {
-                    key: format!("{table}.{}:{}", c.name, v.name),
-                    message: format!(
+                out.push(Refusal::new(
+                    format!("{table}.{}:{}", c.name, v.name),
+                    format!(
                         "{what} column {table}.{} fails: view {} reads it",
                         c.name, v.name
                     ),
-                    help: format!(
+                    format!(
                         "Drop view {} before this statement and create it again after, in the same transaction.",
                         v.name
                     ),
-                });
+                ));
             }
         }
     }

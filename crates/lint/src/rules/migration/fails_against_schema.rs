@@ -1,5 +1,4 @@
-use super::dependent_view::Blocked;
-use super::{alter_table, is};
+use super::{Refusal, alter_table, is, report_refusals};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
 use dbarch_catalog::{Catalog, ConstraintKind, QualifiedName};
@@ -34,15 +33,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    for b in &cx.refusals.schema {
-        out.push(
-            cx.stmt.span.into(),
-            b.key.clone(),
-            b.message.clone(),
-            b.help.clone(),
-            None,
-        );
-    }
+    report_refusals(cx, &cx.refusals.schema, out);
 }
 
 /// Whether a relation (table, view, index or sequence: they share one namespace) has this name; the
@@ -66,23 +57,15 @@ fn relation_exists(catalog: &Catalog, name: &QualifiedName) -> bool {
         })
 }
 
-fn blocked(key: String, message: String, help: &str) -> Blocked {
-    Blocked {
-        key,
-        message,
-        help: help.to_string(),
-    }
-}
-
 /// What makes PostgreSQL refuse `node` on the schema `catalog` (only what the schema shows for certain).
-pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Blocked> {
+pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Refusal> {
     let mut out = vec![];
     match node {
         NodeEnum::CreateStmt(c) if !c.if_not_exists => {
             if let Some(rv) = &c.relation {
                 let name = qualify(catalog, rv);
                 if relation_exists(catalog, &name) {
-                    out.push(blocked(
+                    out.push(Refusal::new(
                         format!("exists:{name}"),
                         format!("CREATE TABLE {name} fails: a relation of that name exists"),
                         "Use another name, or drop or rename the existing relation first.",
@@ -95,7 +78,7 @@ pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Blocked> {
                 let table = catalog.resolve(rv);
                 let name = QualifiedName::new(table.schema.clone(), i.idxname.clone());
                 if catalog.tables.contains_key(&table) && relation_exists(catalog, &name) {
-                    out.push(blocked(
+                    out.push(Refusal::new(
                         format!("exists:{name}"),
                         format!("CREATE INDEX {name} fails: a relation of that name exists"),
                         "Use another index name (or IF NOT EXISTS when the same index may be there).",
@@ -129,7 +112,7 @@ pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Blocked> {
         if is(c, A::AtAddColumn) {
             if let Some(NodeEnum::ColumnDef(d)) = c.def.as_ref().and_then(|d| d.node.as_ref()) {
                 if !c.missing_ok && has_column(&d.colname, &dropped, &added) {
-                    out.push(blocked(
+                    out.push(Refusal::new(
                         format!("column-exists:{name}.{}", d.colname),
                         format!("ADD COLUMN {} fails: {name} already has that column", d.colname),
                         "Drop the statement, or write ADD COLUMN IF NOT EXISTS when the column may be there.",
@@ -158,7 +141,7 @@ pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Blocked> {
             && complete
             && !has_column(&c.name, &dropped, &added)
         {
-            out.push(blocked(
+            out.push(Refusal::new(
                 format!("no-column:{name}.{}", c.name),
                 format!("this fails: {name} has no column {}", c.name),
                 "Check the column's name against the migrations before this one.",
@@ -193,10 +176,10 @@ fn constraint(
     name: &QualifiedName,
     has_pk: bool,
     k: &ast::Constraint,
-    out: &mut Vec<Blocked>,
+    out: &mut Vec<Refusal>,
 ) {
     if k.contype == ast::ConstrType::ConstrPrimary as i32 && has_pk {
-        out.push(blocked(
+        out.push(Refusal::new(
             format!("second-pk:{name}"),
             format!("ADD PRIMARY KEY fails: {name} already has a primary key"),
             "Drop the existing primary key constraint first, in the same transaction.",
@@ -218,7 +201,7 @@ fn constraint(
     let columns = dbarch_sql::expr::name_list(&k.pk_attrs);
     if columns.is_empty() {
         if target.primary_key().is_none() {
-            out.push(blocked(
+            out.push(Refusal::new(
                 format!("fk-no-pk:{name}:{referenced}"),
                 format!(
                     "this foreign key fails: {referenced} has no primary key to reference (name the columns)"
@@ -244,7 +227,7 @@ fn constraint(
             && i.key_columns().len() == i.keys.len()
     });
     if !unique_constraint && !unique_index {
-        out.push(blocked(
+        out.push(Refusal::new(
             format!("fk-not-unique:{name}:{referenced}({})", columns.join(",")),
             format!(
                 "this foreign key fails: no primary key or unique constraint of {referenced} is on ({})",
@@ -255,7 +238,7 @@ fn constraint(
     }
 }
 
-fn rename(catalog: &Catalog, r: &ast::RenameStmt, out: &mut Vec<Blocked>) {
+fn rename(catalog: &Catalog, r: &ast::RenameStmt, out: &mut Vec<Refusal>) {
     let Some(rv) = r.relation.as_ref() else {
         return;
     };
@@ -268,13 +251,13 @@ fn rename(catalog: &Catalog, r: &ast::RenameStmt, out: &mut Vec<Blocked>) {
             let complete =
                 table.columns_known && table.inherits.is_empty() && !table.is_partition();
             if complete && table.column(&r.subname).is_none() && !r.missing_ok {
-                out.push(blocked(
+                out.push(Refusal::new(
                     format!("no-column:{name}.{}", r.subname),
                     format!("RENAME COLUMN fails: {name} has no column {}", r.subname),
                     "Check the column's name against the migrations before this one.",
                 ));
             } else if table.column(&r.newname).is_some() && r.subname != r.newname {
-                out.push(blocked(
+                out.push(Refusal::new(
                     format!("column-exists:{name}.{}", r.newname),
                     format!(
                         "RENAME COLUMN fails: {name} already has a column {}",
@@ -292,7 +275,7 @@ fn rename(catalog: &Catalog, r: &ast::RenameStmt, out: &mut Vec<Blocked>) {
         {
             let new = QualifiedName::new(name.schema.clone(), r.newname.clone());
             if relation_exists(catalog, &name) && new != name && relation_exists(catalog, &new) {
-                out.push(blocked(
+                out.push(Refusal::new(
                     format!("exists:{new}"),
                     format!("RENAME of {name} fails: a relation named {new} exists"),
                     "Rename to a name no relation of the schema uses.",

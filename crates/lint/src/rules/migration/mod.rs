@@ -35,6 +35,40 @@ pub mod validate_in_same_transaction;
 use dbarch_catalog::Catalog;
 use dbarch_sql::{NodeEnum, ast};
 
+use crate::migration::StatementContext;
+use crate::rule::Sink;
+
+/// Why PostgreSQL would refuse a statement (MIG032, MIG033): worked out once per statement in the replay
+/// ([`crate::migration::Refusals`]), reported by the rules, and checked on down scripts too.
+pub(crate) struct Refusal {
+    pub key: String,
+    pub message: String,
+    pub help: String,
+}
+
+impl Refusal {
+    pub(crate) fn new(key: String, message: String, help: impl Into<String>) -> Self {
+        Refusal {
+            key,
+            message,
+            help: help.into(),
+        }
+    }
+}
+
+/// Report refusals at the statement.
+pub(crate) fn report_refusals(cx: &StatementContext, refusals: &[Refusal], out: &mut Sink) {
+    for r in refusals {
+        out.push(
+            cx.stmt.span.into(),
+            r.key.clone(),
+            r.message.clone(),
+            r.help.clone(),
+            None,
+        );
+    }
+}
+
 /// Functions whose value differs per row: a column default calling one forces a table rewrite.
 const VOLATILE: &[&str] = &[
     "random",
