@@ -168,20 +168,12 @@ fn main() {
             }
             // The same recommendation scored by the harness, and the offline advisor (cost model only)
             // at the same budget, scored the same way.
-            let ours: Vec<String> = advice
-                .recommendations
-                .iter()
-                .map(|r| r.sql.clone())
-                .collect();
+            let ours: Vec<String> = statements(&advice);
             let (cost, _, _) = score(&mut db, &texts, &ours);
             let t = Instant::now();
             let offline = advise_with(&workload, &catalog, &stats, &extend(b * heap), None);
             let offline_secs = t.elapsed().as_secs_f64();
-            let offline_sql: Vec<String> = offline
-                .recommendations
-                .iter()
-                .map(|r| r.sql.clone())
-                .collect();
+            let offline_sql: Vec<String> = statements(&offline);
             let (offline_cost, offline_bytes, rejected) = score(&mut db, &texts, &offline_sql);
             println!(
                 "      harness: what-if {}; offline model {} ({} indexes, {:.0} MB{}, runtime {:.2} s)",
@@ -197,15 +189,7 @@ fn main() {
                 offline_secs
             );
             if !skip.is_empty() && (b - REAL_RUN_BUDGET).abs() < 1e-9 {
-                real_run = Some((
-                    texts.clone(),
-                    numbers.clone(),
-                    advice
-                        .recommendations
-                        .iter()
-                        .map(|r| r.sql.clone())
-                        .collect::<Vec<_>>(),
-                ));
+                real_run = Some((texts.clone(), numbers.clone(), statements(&advice)));
             }
         }
     }
@@ -311,11 +295,7 @@ fn main() {
             );
             drop(what_if);
             let secs = t.elapsed().as_secs_f64();
-            let ours: Vec<String> = advice
-                .recommendations
-                .iter()
-                .map(|r| r.sql.clone())
-                .collect();
+            let ours: Vec<String> = statements(&advice);
             let (our_cost, our_bytes, _) = score(&mut db, texts, &ours);
             println!(
                 "   dbarch what-if with at most the same storage: relative cost {:.3}  indexes {} ({:.0} MB)  runtime {secs:.1} s  -> dbarch/peer {:.3}",
@@ -581,6 +561,15 @@ fn tpch_workload(
 
 /// A relative cost: three decimals, or scientific notation when tiny (the 22 queries, which Q17 and Q20
 /// dominate).
+/// The CREATE INDEX statements an advice recommends.
+fn statements(advice: &dbarch_advisor::Advice) -> Vec<String> {
+    advice
+        .recommendations
+        .iter()
+        .map(|r| r.sql.clone())
+        .collect()
+}
+
 fn ratio(r: f64) -> String {
     if r < 0.01 {
         format!("{r:.2e}")
