@@ -110,7 +110,7 @@ fn walk<'a>(n: &'a Value, depth: usize, w: &mut Walk<'a>) {
 /// The columns a filter tests with equality or a range, through the query-shape reader:
 /// `(status = 'open'::text) AND (created_at > ...)` -> `[status, created_at]`.
 fn filter_columns(filter: &str) -> Vec<(String, bool)> {
-    let Ok(parsed) = pg_query::parse(&format!("SELECT 1 FROM t WHERE {filter}")) else {
+    let Ok(parsed) = pg_query::parse(&format!("SELECT 1 FROM t WHERE {filter}"), 0) else {
         return vec![];
     };
     let Some(node) = parsed

@@ -70,7 +70,7 @@ mod tests {
     use dbarch_sql::NodeEnum;
 
     fn col_type(sql: &str) -> (DataType, bool) {
-        let r = pg_query::parse(&format!("create table t (c {sql})")).unwrap();
+        let r = pg_query::parse(&format!("create table t (c {sql})"), 0).unwrap();
         let Some(NodeEnum::CreateStmt(c)) =
             r.protobuf.stmts[0].stmt.as_ref().unwrap().node.as_ref()
         else {

@@ -17,10 +17,46 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The stack of every thread that parses or walks a tree. libpg_query hands over trees up to 10,000
+/// levels deep (checking its own recursion against 2 MB, PostgreSQL's default `max_stack_depth`); the
+/// protobuf decoder, the analyses that walk a tree and its drop all recurse once per level, so they run
+/// on stacks sized for the deepest tree. Only the pages a thread touches are ever allocated.
+const STACK: usize = 256 << 20;
+
 fn main() -> ExitCode {
+    // SAFETY: no other thread exists yet. Threads spawned without a size (the parser's producer thread,
+    // scoped helpers) get the same stack as the pool's.
+    unsafe { std::env::set_var("RUST_MIN_STACK", STACK.to_string()) };
+    // A failure here means the pool exists already, with the sizes set above.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK)
+        .build_global();
+    let worker = std::thread::Builder::new()
+        .name("dbarch".into())
+        .stack_size(STACK)
+        .spawn(run);
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => code,
+        Ok(Err(_)) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> ExitCode {
     let cli = args::Cli::parse();
-    match commands::run(cli) {
-        Ok(code) => ExitCode::from(code),
+    let result = commands::run(cli);
+    // Statements refused on their own (too deeply nested) were skipped while the rest was judged: say
+    // where each is, and never exit 0 over them.
+    let refused = dbarch_sql::take_refused();
+    for e in &refused {
+        eprintln!("error: {e}");
+    }
+    match result {
+        Ok(code) if refused.is_empty() => ExitCode::from(code),
+        Ok(code) => ExitCode::from(code.max(2)),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

@@ -21,7 +21,7 @@ fn main() {
             let _ = dbarch_sql::raw::parse(sql);
             full += t.elapsed().as_secs_f64();
             let t = Instant::now();
-            let s = pg_query::summary(sql, -1);
+            let s = pg_query::summary(sql, 0, -1);
             summ += t.elapsed().as_secs_f64();
             let t = Instant::now();
             let sc = pg_query::scan(sql).unwrap();

@@ -107,7 +107,7 @@ fn simple_text(expr: &ast::Node) -> Option<String> {
 
 fn select_template() -> Option<&'static ast::ParseResult> {
     static T: OnceLock<Option<ast::ParseResult>> = OnceLock::new();
-    T.get_or_init(|| pg_query::parse("SELECT 1").ok().map(|r| r.protobuf))
+    T.get_or_init(|| pg_query::parse("SELECT 1", 0).ok().map(|r| r.protobuf))
         .as_ref()
 }
 
@@ -134,7 +134,7 @@ pub fn deparse_expr(expr: &ast::Node) -> String {
         return "<expression>".to_string();
     };
     rt.val = Some(Box::new(expr.clone()));
-    match pg_query::deparse(&tree) {
+    match pg_query::deparse(&tree, Default::default()) {
         Ok(s) => s.strip_prefix("SELECT ").unwrap_or(&s).to_string(),
         Err(_) => "<expression>".to_string(),
     }
@@ -150,7 +150,7 @@ pub fn deparse_stmt(node: &NodeEnum) -> String {
             node: Some(node.clone()),
         }));
     }
-    pg_query::deparse(&tree).unwrap_or_default()
+    pg_query::deparse(&tree, Default::default()).unwrap_or_default()
 }
 
 /// `sql` with `word` written after its first token spelled `token` (any case, outside strings and
@@ -332,7 +332,7 @@ mod tests {
         .into_iter()
         .enumerate()
         {
-            let tree = pg_query::parse(&format!("SELECT {e}")).unwrap().protobuf;
+            let tree = pg_query::parse(&format!("SELECT {e}"), 0).unwrap().protobuf;
             let Some(NodeEnum::SelectStmt(sel)) =
                 tree.stmts[0].stmt.as_ref().and_then(|n| n.node.as_ref())
             else {
@@ -350,7 +350,7 @@ mod tests {
                 {
                     r.val = Some(Box::new(expr.clone()));
                 }
-                let text = pg_query::deparse(&t).unwrap();
+                let text = pg_query::deparse(&t, Default::default()).unwrap();
                 text.strip_prefix("SELECT ").unwrap().to_string()
             };
             match simple_text(expr) {
@@ -365,7 +365,7 @@ mod tests {
     #[test]
     fn concurrently_dropped() {
         let parse = |sql: &str| {
-            pg_query::parse(sql).unwrap().protobuf.stmts[0]
+            pg_query::parse(sql, 0).unwrap().protobuf.stmts[0]
                 .stmt
                 .clone()
                 .unwrap()
@@ -400,7 +400,7 @@ mod tests {
 
     #[test]
     fn deparses_expressions() {
-        let r = pg_query::parse("select lower(email) from t where deleted_at is null").unwrap();
+        let r = pg_query::parse("select lower(email) from t where deleted_at is null", 0).unwrap();
         let NodeEnum::SelectStmt(s) = r.protobuf.stmts[0]
             .stmt
             .as_ref()

@@ -13,7 +13,7 @@ pub mod suppress;
 pub use outline::Outline;
 pub use postgres::{
     Note, ParseOptions, ParsedFile, Statement, SyntaxError, parse_file, parse_file_opts,
-    parse_file_with,
+    parse_file_with, take_refused,
 };
 pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
 pub use suppress::Suppression;

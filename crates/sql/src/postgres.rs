@@ -74,6 +74,9 @@ pub struct ParsedFile {
     pub statement_count: usize,
     pub suppressions: Vec<Suppression>,
     pub notes: Vec<Note>,
+    /// Statements refused on their own (nested past [`crate::raw::MAX_DEPTH`]): the rest of the file was
+    /// still parsed. They are also recorded for [`take_refused`].
+    pub refused: Vec<SyntaxError>,
 }
 
 impl ParsedFile {
@@ -85,6 +88,7 @@ impl ParsedFile {
             statement_count: self.statement_count,
             suppressions: self.suppressions.clone(),
             notes: self.notes.clone(),
+            refused: self.refused.clone(),
         }
     }
 }
@@ -184,9 +188,11 @@ pub fn parse_file_with(
 
     let mut count = 0;
     let mut failure = None;
-    let mut hand_on = |parsed: Vec<Result<Vec<Statement>, (usize, String)>>| -> bool {
+    let mut refused = vec![];
+    let mut hand_on = |parsed: Vec<Result<Vec<Statement>, PieceError>>| -> bool {
         for piece in parsed {
             match piece {
+                Err(e) if e.too_deep => refused.push(err_at(e.at, e.message)),
                 Err(e) => {
                     failure = Some(e);
                     return false;
@@ -234,7 +240,7 @@ pub fn parse_file_with(
         // the previous chunk on in file order.
         std::thread::scope(|scope| {
             let (tx, rx) =
-                std::sync::mpsc::sync_channel::<Vec<Result<Vec<Statement>, (usize, String)>>>(1);
+                std::sync::mpsc::sync_channel::<Vec<Result<Vec<Statement>, PieceError>>>(1);
             scope.spawn(move || {
                 for chunk in pieces.chunks(PARSE_CHUNK) {
                     let parsed = chunk
@@ -253,9 +259,10 @@ pub fn parse_file_with(
             }
         });
     }
-    if let Some((at, message)) = failure {
-        return Err(err_at(at, message));
+    if let Some(e) = failure {
+        return Err(err_at(e.at, e.message));
     }
+    record_refused(&refused);
     let suppressions = suppress::collect(file, &split.comments, &split.statements);
     Ok(ParsedFile {
         file: file.clone(),
@@ -263,7 +270,35 @@ pub fn parse_file_with(
         statement_count: count,
         suppressions,
         notes,
+        refused,
     })
+}
+
+/// Every statement refused on its own since the last call, in the order files were parsed: whichever
+/// command parsed them, the binary reports them and exits 2 (a refused statement is never a silent
+/// success), while the rest of the input is judged as usual.
+pub fn take_refused() -> Vec<SyntaxError> {
+    REFUSED
+        .lock()
+        .map(|mut r| std::mem::take(&mut *r))
+        .unwrap_or_default()
+}
+
+static REFUSED: std::sync::Mutex<Vec<SyntaxError>> = std::sync::Mutex::new(Vec::new());
+
+fn record_refused(refused: &[SyntaxError]) {
+    if !refused.is_empty()
+        && let Ok(mut r) = REFUSED.lock()
+    {
+        r.extend(refused.iter().cloned());
+    }
+}
+
+/// Why a piece of a file did not parse: at an absolute offset; `too_deep` when only its depth is wrong.
+struct PieceError {
+    at: usize,
+    message: String,
+    too_deep: bool,
 }
 
 /// How many statements are parsed in parallel before they are handed on (bounds the trees in memory).
@@ -279,7 +314,7 @@ fn parse_piece(
     start: usize,
     end: usize,
     options: ParseOptions,
-) -> Result<Vec<Statement>, (usize, String)> {
+) -> Result<Vec<Statement>, PieceError> {
     let sql = &body[start..end];
     if sql.trim().is_empty() {
         return Ok(vec![]);
@@ -300,7 +335,11 @@ fn parse_piece(
             Some(offset) => offset,
             None => locate_error(sql, &e.message),
         };
-        (start + offset, e.message)
+        PieceError {
+            at: start + offset,
+            message: e.message,
+            too_deep: e.too_deep,
+        }
     })?;
     let mut out = Vec::with_capacity(1);
     // A piece may hold several statements when the splitter was conservative; keep each.

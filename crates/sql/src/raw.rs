@@ -67,6 +67,24 @@ impl PgQueryProtobuf {
 pub struct ParseError {
     pub message: String,
     pub offset: Option<usize>,
+    /// The statement parses but nests deeper than dbarch reads ([`MAX_DEPTH`]): it is refused on its
+    /// own, and the rest of the input is still judged.
+    pub too_deep: bool,
+}
+
+/// How deeply a statement may nest: libpg_query hands over trees of at most 10,000 protobuf levels
+/// (`PG_QUERY_PROTOBUF_MAX_DEPTH`; about 5,000 chained operators such as `1 + 1 + ...`, since each
+/// adds two levels) and checks its own recursion against a 2 MB stack, PostgreSQL's default
+/// `max_stack_depth`. A deeper statement is refused with [`TOO_DEEP`].
+pub const MAX_DEPTH: usize = 10_000;
+
+/// The message a statement deeper than [`MAX_DEPTH`] gets.
+pub const TOO_DEEP: &str = "statement nests too deeply (more than 10,000 levels of parse tree, \
+     about 5,000 chained operators, or past PostgreSQL's 2 MB max_stack_depth); skipped";
+
+/// libpg_query's messages for a tree past its depth limit or its stack.
+fn is_depth_error(message: &str) -> bool {
+    message.contains("nested too deeply") || message.contains("stack depth limit exceeded")
 }
 
 /// Parse `sql` with libpg_query into its protobuf tree.
@@ -74,6 +92,7 @@ pub fn parse(sql: &str) -> Result<protobuf::ParseResult, ParseError> {
     let input = CString::new(sql).map_err(|e| ParseError {
         message: "NUL byte in SQL text".into(),
         offset: Some(e.nul_position()),
+        too_deep: false,
     })?;
     // SAFETY: `input` is a valid C string for the duration of the call; the result is freed exactly once
     // below, after its buffers have been copied out.
@@ -84,6 +103,7 @@ pub fn parse(sql: &str) -> Result<protobuf::ParseResult, ParseError> {
         protobuf::ParseResult::decode(data).map_err(|e| ParseError {
             message: format!("could not decode the parse tree: {e}"),
             offset: None,
+            too_deep: false,
         })
     } else {
         // SAFETY: a non-null error points at a PgQueryError whose message is a C string.
@@ -96,10 +116,19 @@ pub fn parse(sql: &str) -> Result<protobuf::ParseResult, ParseError> {
             };
             (message, e.cursorpos)
         };
-        Err(ParseError {
-            message,
-            offset: cursor_offset(sql, cursor),
-        })
+        if is_depth_error(&message) {
+            Err(ParseError {
+                message: TOO_DEEP.to_string(),
+                offset: Some(0),
+                too_deep: true,
+            })
+        } else {
+            Err(ParseError {
+                message,
+                offset: cursor_offset(sql, cursor),
+                too_deep: false,
+            })
+        }
     };
     // SAFETY: the result came from pg_query_parse_protobuf and is not used after this.
     unsafe { pg_query_free_protobuf_parse_result(result) };
@@ -154,7 +183,7 @@ mod tests {
             "UPDATE t SET c = 'é' WHERE id = 1",
         ] {
             let ours = parse(sql).unwrap();
-            let theirs = pg_query::parse(sql).unwrap().protobuf;
+            let theirs = pg_query::parse(sql, 0).unwrap().protobuf;
             assert_eq!(ours, theirs, "{sql}");
         }
     }

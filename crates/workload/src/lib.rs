@@ -147,7 +147,7 @@ impl Builder {
         total_ms: Option<f64>,
         rows: Option<u64>,
     ) -> Option<usize> {
-        let fingerprint = match pg_query::fingerprint(sql) {
+        let fingerprint = match pg_query::fingerprint(sql, 0, 0) {
             Ok(f) => f.hex,
             Err(e) => {
                 self.workload.skipped.push((span, e.to_string()));
@@ -176,7 +176,7 @@ impl Builder {
         total_ms: Option<f64>,
         rows: Option<u64>,
     ) -> usize {
-        let fingerprint = pg_query::fingerprint(&statement.sql)
+        let fingerprint = pg_query::fingerprint(&statement.sql, 0, 0)
             .map(|f| f.hex)
             .unwrap_or_else(|_| statement.sql.clone());
         match self.by_fingerprint.get(&fingerprint) {

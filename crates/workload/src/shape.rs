@@ -757,7 +757,7 @@ mod tests {
     use super::*;
 
     fn shape(sql: &str) -> QueryShape {
-        let node = pg_query::parse(sql).unwrap().protobuf.stmts[0]
+        let node = pg_query::parse(sql, 0).unwrap().protobuf.stmts[0]
             .stmt
             .as_ref()
             .unwrap()
@@ -831,6 +831,7 @@ mod tests {
             "select c.id, (select max(o.total) from orders o where o.customer_id = c.id) from customers c \
              where c.id in (select customer_id from orders where status = 'open' \
                             and total > (select avg(total) from orders))",
+            0,
         )
         .unwrap()
         .protobuf
