@@ -99,15 +99,16 @@ pub fn explain(
             std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?,
         ),
         (None, Some(db), Some(q)) => {
-            let (target, mut client) = open(db)?;
-            let options = if analyze {
-                "FORMAT JSON, ANALYZE, BUFFERS"
+            // Refused before anything is sent when it is not one query EXPLAIN may plan (or run).
+            let how = if analyze {
+                dbarch_sql::guard::Use::Run
             } else {
-                "FORMAT JSON"
+                dbarch_sql::guard::Use::Plan
             };
-            let text =
-                dbarch_live::connect::first_value(&mut client, &format!("EXPLAIN ({options}) {q}"))
-                    .map_err(|e| format!("{}: {e}", target.shown))?;
+            dbarch_sql::guard::sendable(q, how).map_err(|e| format!("--query: {e}"))?;
+            let (target, mut client) = open(db)?;
+            let text = dbarch_live::connect::explain_plan(&mut client, q, analyze)
+                .map_err(|e| format!("{}: {e}", target.shown))?;
             (format!("{} (query)", target.shown), text)
         }
         _ => return Err("give a plan file, or --db URL with --query SQL".into()),

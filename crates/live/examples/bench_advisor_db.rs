@@ -433,7 +433,7 @@ fn score(
     let mut cost = 0.0;
     for q in queries {
         let q = q.trim().trim_end_matches(';');
-        let plan = dbarch_live::connect::first_value(db, &format!("EXPLAIN (FORMAT JSON) {q}"))
+        let plan = dbarch_live::connect::plan_text(db, &format!("EXPLAIN (FORMAT JSON) {q}"))
             .unwrap_or_else(|e| panic!("EXPLAIN {q}: {e}"));
         let v: serde_json::Value = serde_json::from_str(&plan).expect("plan JSON");
         cost += v[0]["Plan"]["Total Cost"].as_f64().unwrap_or(0.0);

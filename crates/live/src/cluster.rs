@@ -160,6 +160,11 @@ impl TempCluster {
         self.port
     }
 
+    /// Where the server's programs are (pg_dump of the same version, say).
+    pub fn bindir(&self) -> &Path {
+        &self.bindir
+    }
+
     /// A connection URL for one database of the cluster (no password: trust authentication).
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)

@@ -238,18 +238,84 @@ pub fn connect_read_only(t: &Target) -> Result<postgres::Client, ConnectError> {
     Ok(client)
 }
 
-/// The first column of the first row a statement returns, as text (EXPLAIN's output, say), through the
-/// simple protocol.
-pub fn first_value(client: &mut postgres::Client, sql: &str) -> Result<String, String> {
-    client
-        .simple_query(sql)
-        .map_err(|e| explain(&e))?
-        .into_iter()
-        .find_map(|m| match m {
-            postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
-            _ => None,
-        })
-        .ok_or_else(|| "the statement returned no row".to_string())
+/// `EXPLAIN (FORMAT JSON)` of a user's query, as JSON text. The query must be one statement the guard
+/// lets through ([`dbarch_sql::guard`]: refused before anything is sent), and it is sent alone with the
+/// extended query protocol, which takes one statement per message. With `analyze` the query runs, in a
+/// read-only transaction that is always rolled back.
+pub fn explain_plan(
+    client: &mut postgres::Client,
+    query: &str,
+    analyze: bool,
+) -> Result<String, Refused> {
+    use dbarch_sql::guard::{Use, sendable};
+    let how = if analyze { Use::Run } else { Use::Plan };
+    let statement = sendable(query, how).map_err(Refused::Query)?;
+    let options = if analyze {
+        "FORMAT JSON, ANALYZE, BUFFERS"
+    } else {
+        "FORMAT JSON"
+    };
+    let sql = format!("EXPLAIN ({options}) {statement}");
+    if !analyze {
+        return plan_text(client, &sql).map_err(Refused::Server);
+    }
+    let mut tx = client
+        .build_transaction()
+        .read_only(true)
+        .start()
+        .map_err(|e| Refused::Server(explain(&e)))?;
+    let text = plan_text(&mut tx, &sql);
+    tx.rollback().map_err(|e| Refused::Server(explain(&e)))?;
+    text.map_err(Refused::Server)
+}
+
+/// Why a query was not planned: refused before sending, or by the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    Query(String),
+    Server(String),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Query(m) => write!(f, "not sent: {m}"),
+            Refused::Server(m) => f.write_str(m),
+        }
+    }
+}
+
+/// The first column of the first row of one statement sent with the extended protocol, as text
+/// (EXPLAIN's JSON plan is of type json).
+pub fn plan_text(client: &mut impl postgres::GenericClient, sql: &str) -> Result<String, String> {
+    let rows = client.query(sql, &[]).map_err(|e| explain(&e))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| "the statement returned no row".to_string())?;
+    row.try_get::<_, AnyText>(0)
+        .map(|t| t.0)
+        .map_err(|e| format!("unexpected result: {e}"))
+}
+
+/// A value of any type as its text: EXPLAIN's plan is `json` (text form in binary), `text` or `xml`.
+struct AnyText(String);
+
+impl<'a> postgres::types::FromSql<'a> for AnyText {
+    fn from_sql(
+        ty: &postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        // jsonb's binary form is a version byte, then the text.
+        let raw = match (ty, raw.split_first()) {
+            (&postgres::types::Type::JSONB, Some((1, rest))) => rest,
+            _ => raw,
+        };
+        Ok(AnyText(std::str::from_utf8(raw)?.to_string()))
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
 }
 
 /// A driver error as one line: the server's message when there is one, else the cause.

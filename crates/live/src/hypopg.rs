@@ -56,23 +56,36 @@ fn parameters(sql: &str) -> usize {
 }
 
 impl<'a> HypoPg<'a> {
+    /// Queries the guard refuses (not one statement EXPLAIN only plans, [`dbarch_sql::guard`]) are never
+    /// sent: they are failures from the start, costed by the offline model.
     pub fn new(client: &'a mut postgres::Client, queries: Vec<String>) -> Result<Self, String> {
         client
             .batch_execute("SELECT hypopg_reset(); SET plan_cache_mode = force_generic_plan")
             .map_err(|e| explain(&e))?;
+        let mut failures = HashMap::new();
+        let queries = queries
+            .into_iter()
+            .enumerate()
+            .map(
+                |(i, q)| match dbarch_sql::guard::sendable(&q, dbarch_sql::guard::Use::Plan) {
+                    Ok(statement) => {
+                        let n = parameters(&statement);
+                        (statement, n)
+                    }
+                    Err(e) => {
+                        failures.insert(i, format!("not sent: {e}"));
+                        (String::new(), 0)
+                    }
+                },
+            )
+            .collect();
         Ok(HypoPg {
             client,
-            queries: queries
-                .into_iter()
-                .map(|q| {
-                    let n = parameters(&q);
-                    (q, n)
-                })
-                .collect(),
+            queries,
             present: HashMap::new(),
             sizes: HashMap::new(),
             calls: 0,
-            failures: HashMap::new(),
+            failures,
         })
     }
 
@@ -125,19 +138,23 @@ impl<'a> HypoPg<'a> {
     fn plan_cost(&mut self, q: usize) -> Result<f64, String> {
         let (sql, params) = self.queries.get(q).cloned().ok_or("no such query")?;
         self.calls += 1;
+        // One statement a message (the extended protocol): the guard let `sql` through as one statement.
         let statement = if params == 0 {
             format!("EXPLAIN (FORMAT JSON) {sql}")
         } else {
             // A fresh generic plan each time: hypothetical indexes do not invalidate cached plans.
             self.client
-                .batch_execute(&format!("DEALLOCATE ALL; PREPARE dbarch_q AS {sql}"))
+                .execute("DEALLOCATE ALL", &[])
+                .map_err(|e| explain(&e))?;
+            self.client
+                .execute(&format!("PREPARE dbarch_q AS {sql}"), &[])
                 .map_err(|e| explain(&e))?;
             format!(
                 "EXPLAIN (FORMAT JSON) EXECUTE dbarch_q({})",
                 vec!["NULL"; params].join(", ")
             )
         };
-        let text = crate::connect::first_value(self.client, &statement)?;
+        let text = crate::connect::plan_text(self.client, &statement)?;
         let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         json[0]["Plan"]["Total Cost"]
             .as_f64()

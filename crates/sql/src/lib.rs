@@ -2,6 +2,7 @@
 //! except through a [`postgres::Statement`] and its span.
 
 pub mod expr;
+pub mod guard;
 pub mod lex;
 pub mod outline;
 pub mod postgres;
