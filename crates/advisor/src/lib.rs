@@ -48,23 +48,23 @@ impl Budget {
     pub fn parse(s: &str) -> Result<Budget, String> {
         let t = s.trim();
         let bad = || format!("budget `{s}`: expected a size such as 500MB, 1.5GB, 0.5x or 25%");
-        if let Some(x) = t.strip_suffix(['x', 'X']) {
-            return x
-                .trim()
+        // A number a budget can be: finite and not negative (no NaN, no infinity).
+        let number = |n: &str| {
+            n.trim()
                 .parse::<f64>()
-                .map(Budget::OfData)
-                .map_err(|_| bad());
+                .ok()
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .ok_or_else(bad)
+        };
+        if let Some(x) = t.strip_suffix(['x', 'X']) {
+            return number(x).map(Budget::OfData);
         }
         if let Some(p) = t.strip_suffix('%') {
-            return p
-                .trim()
-                .parse::<f64>()
-                .map(|p| Budget::OfData(p / 100.0))
-                .map_err(|_| bad());
+            return number(p).map(|p| Budget::OfData(p / 100.0));
         }
         let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
         let (n, unit) = t.split_at(split);
-        let n: f64 = n.trim().parse().map_err(|_| bad())?;
+        let n = number(n)?;
         let scale = match unit.trim().to_ascii_lowercase().as_str() {
             "" | "b" => 1.0,
             "kb" | "k" | "kib" => 1024.0,
@@ -73,9 +73,6 @@ impl Budget {
             "tb" | "t" | "tib" => 1024.0_f64.powi(4),
             _ => return Err(bad()),
         };
-        if n < 0.0 {
-            return Err(bad());
-        }
         Ok(Budget::Bytes(n * scale))
     }
 }

@@ -130,6 +130,9 @@ fn budget_sizes_parse() {
     assert_eq!(Budget::parse("4096"), Ok(Budget::Bytes(4096.0)));
     assert!(Budget::parse("lots").is_err());
     assert!(Budget::parse("-1GB").is_err());
+    for bad in ["NaNx", "nan%", "infx", "-0.5x", "-1%", "1e400", "NaN MB"] {
+        assert!(Budget::parse(bad).is_err(), "{bad}");
+    }
 }
 
 #[test]

@@ -92,8 +92,7 @@ pub(crate) fn load_workload_with(
 /// The statistics of `--stats`.
 pub(crate) fn load_stats(path: Option<&Path>) -> Result<Option<Stats>> {
     let Some(path) = path else { return Ok(None) };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let text = dbarch_sql::read::read_text(path, dbarch_sql::read::DEFAULT_MAX_MB)?;
     Ok(Some(Stats::from_json(&path.display().to_string(), &text)?))
 }
 

@@ -28,8 +28,9 @@ pub struct Global {
     /// Also list what was skipped or not modelled (psql meta-commands, unsupported statements).
     #[arg(long, short, global = true)]
     pub verbose: bool,
-    /// Largest input file accepted, in megabytes.
-    #[arg(long, global = true, default_value_t = 64)]
+    /// Largest input file accepted, in megabytes (1 to 1048576).
+    #[arg(long, global = true, default_value_t = dbarch_sql::read::DEFAULT_MAX_MB,
+          value_parser = clap::value_parser!(u64).range(1..=dbarch_sql::read::LARGEST_MAX_MB as i64))]
     pub max_file_size: u64,
 }
 

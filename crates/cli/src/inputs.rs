@@ -14,14 +14,8 @@ pub enum InputError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}:{line}:{column}: not UTF-8 text (is this a binary file?)")]
-    NotUtf8 {
-        path: String,
-        line: usize,
-        column: usize,
-    },
-    #[error("{path}: {size} MB is over the {max} MB input limit (--max-file-size)")]
-    TooLarge { path: String, size: u64, max: u64 },
+    #[error(transparent)]
+    Read(#[from] dbarch_sql::read::ReadError),
 }
 
 /// A directory given as input and what was found in it.
@@ -121,7 +115,8 @@ pub fn plan(paths: &[PathBuf], max_mb: u64) -> Result<Plan, InputError> {
         if !p.exists() {
             return Err(InputError::Missing(p.display().to_string()));
         }
-        if p.is_file() {
+        if !p.is_dir() {
+            dbarch_sql::read::check_regular(p)?;
             plan.files.push(Script::file(p.clone()));
             continue;
         }
@@ -132,8 +127,9 @@ pub fn plan(paths: &[PathBuf], max_mb: u64) -> Result<Plan, InputError> {
         let mut top: Vec<PathBuf> = std::fs::read_dir(p)
             .map_err(io)?
             .filter_map(|e| e.ok().map(|e| e.path()))
+            // Not only regular files: a FIFO or a device named `.sql` is refused when read, not skipped.
             .filter(|f| {
-                f.is_file() && f.extension().is_some_and(|e| e == "sql") && !is_down_script(f)
+                !f.is_dir() && f.extension().is_some_and(|e| e == "sql") && !is_down_script(f)
             })
             .filter(|f| {
                 !f.file_name()
@@ -195,40 +191,10 @@ pub fn script_text(script: &Script, max_mb: u64) -> Result<String, InputError> {
     }
 }
 
-/// Read a file as UTF-8 SQL text, with clear errors for binary, non-UTF-8 and oversized files.
+/// Read a file as UTF-8 SQL text, with clear errors for special, binary, non-UTF-8 and oversized files
+/// ([`dbarch_sql::read`]).
 pub fn read_sql(path: &Path, max_mb: u64) -> Result<String, InputError> {
-    let shown = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|source| InputError::Io {
-        path: shown.clone(),
-        source,
-    })?;
-    let size_mb = meta.len().div_ceil(1024 * 1024);
-    if meta.len() > max_mb * 1024 * 1024 {
-        return Err(InputError::TooLarge {
-            path: shown,
-            size: size_mb,
-            max: max_mb,
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| InputError::Io {
-        path: shown.clone(),
-        source,
-    })?;
-    match String::from_utf8(bytes) {
-        Ok(s) => Ok(s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s)),
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let bytes = e.as_bytes();
-            let prefix = String::from_utf8_lossy(&bytes[..valid]);
-            let line = prefix.matches('\n').count() + 1;
-            let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            Err(InputError::NotUtf8 {
-                path: shown,
-                line,
-                column,
-            })
-        }
-    }
+    Ok(dbarch_sql::read::read_text(path, max_mb)?)
 }
 
 #[cfg(test)]

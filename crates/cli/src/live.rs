@@ -96,7 +96,7 @@ pub fn explain(
     let (source, text) = match (plan, db, query) {
         (Some(p), _, _) => (
             p.display().to_string(),
-            std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?,
+            dbarch_sql::read::read_text(p, g.max_file_size)?,
         ),
         (None, Some(db), Some(q)) => {
             // Refused before anything is sent when it is not one query EXPLAIN may plan (or run).

@@ -28,11 +28,8 @@ use crate::rule::Rule;
 pub enum ConfigError {
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(dbarch_sql::read::ReadError),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -150,10 +147,8 @@ pub fn selector_matches(sel: &str, rule: &Rule) -> bool {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = dbarch_sql::read::read_text(path, dbarch_sql::read::DEFAULT_MAX_MB)
+            .map_err(ConfigError::Read)?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -162,8 +157,20 @@ impl Config {
             path: path.to_string(),
             message,
         };
-        let f: File =
-            toml::from_str(text).map_err(|e| invalid(e.to_string().trim().to_string()))?;
+        // A TOML error names its place as path:line:column, like every other input error.
+        let f: File = toml::from_str(text).map_err(|e| {
+            let mut at = e.span().map_or(0, |s| s.start).min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            ConfigError::Invalid {
+                path: format!("{path}:{line}:{column}"),
+                message: e.message().trim().to_string(),
+            }
+        })?;
         let mut severity = BTreeMap::new();
         for (code, s) in &f.rules.severity {
             let sev = Severity::parse(s).ok_or_else(|| {

@@ -28,6 +28,9 @@ pub enum ConnectError {
     Replica { target: String, what: String },
 }
 
+/// How long connecting may take when the connection string does not say (`connect_timeout`).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Where to connect, as the user gave it (redacted for messages).
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -35,6 +38,16 @@ pub struct Target {
     pub tls: TlsSettings,
     /// The URL or description without its password.
     pub shown: String,
+}
+
+impl Target {
+    /// A message without the password, should a driver's error repeat it.
+    pub fn hide(&self, message: &str) -> String {
+        match self.config.get_password().map(String::from_utf8_lossy) {
+            Some(p) if p.len() >= 2 => message.replace(p.as_ref(), "****"),
+            _ => message.to_string(),
+        }
+    }
 }
 
 /// Build the connection settings from `--db` (or nothing: the environment).
@@ -47,7 +60,7 @@ pub fn target(db: Option<&str>) -> Result<Target, ConnectError> {
             let (rest, tls_given) = crate::conninfo::take(url, &crate::tls::PARAMETERS);
             let config = postgres::Config::from_str(&rest).map_err(|e| ConnectError::BadUrl {
                 target: shown.clone(),
-                message: e.to_string(),
+                message: crate::conninfo::scrub(&e.to_string(), url),
             })?;
             (config, shown, tls_given)
         }
@@ -85,7 +98,15 @@ pub fn target(db: Option<&str>) -> Result<Target, ConnectError> {
         config.password(p);
     }
     config.application_name("dbarch");
-    config.connect_timeout(Duration::from_secs(10));
+    // libpq's connect_timeout when the string gives one (`?connect_timeout=3`), else 10 s; it bounds the
+    // whole handshake (see `connect`). Keepalives find a peer that went away during a long query.
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
+    }
+    config.keepalives(true);
+    if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+        config.keepalives_idle(Duration::from_secs(30));
+    }
     let shown = if shown.is_empty() {
         describe(&config)
     } else {
@@ -123,7 +144,7 @@ fn pgpass(c: &postgres::Config) -> Option<String> {
     let path = std::env::var_os("PGPASSFILE")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pgpass")))?;
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = dbarch_sql::read::read_text(&path, 1).ok()?;
     let host = match c.get_hosts().first()? {
         Host::Tcp(h) => h.clone(),
         Host::Unix(_) => "localhost".to_string(),
@@ -175,15 +196,38 @@ pub fn connect(t: &Target) -> Result<postgres::Client, ConnectError> {
         target: t.shown.clone(),
         message,
     })?;
-    let connected = match tls {
-        None => t.config.connect(postgres::NoTls),
-        Some(c) => t
-            .config
-            .connect(tokio_postgres_rustls::MakeRustlsConnect::new(c)),
-    };
-    let mut client = connected.map_err(|e| ConnectError::Connect {
+    // The driver's connect_timeout bounds the TCP connect only: a server that accepts and never answers
+    // would hold the startup for ever. The whole handshake (TCP, TLS, startup, authentication) runs on a
+    // helper thread, given up after the timeout (the thread is left to the end of the process).
+    let timeout = t
+        .config
+        .get_connect_timeout()
+        .copied()
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let config = t.config.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("dbarch-connect".into())
+        .spawn(move || {
+            let connected = match tls {
+                None => config.connect(postgres::NoTls),
+                Some(c) => config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(c)),
+            };
+            let _ = tx.send(connected.map_err(|e| explain(&e)));
+        })
+        .map_err(|e| ConnectError::Connect {
+            target: t.shown.clone(),
+            message: format!("cannot start connecting: {e}"),
+        })?;
+    let connected = rx.recv_timeout(timeout).unwrap_or_else(|_| {
+        Err(format!(
+            "no answer from the server within {} s (connect_timeout)",
+            timeout.as_secs_f64()
+        ))
+    });
+    let mut client = connected.map_err(|message| ConnectError::Connect {
         target: t.shown.clone(),
-        message: explain(&e),
+        message: t.hide(&message),
     })?;
     // The catalog queries use columns from PostgreSQL 11 on (pg_proc.prokind, ...).
     let version = client
@@ -349,6 +393,37 @@ mod tests {
             Some("fallback")
         );
         assert_eq!(pgpass_lookup("h:1:d:u:p\n", "h", "2", "d", "u"), None);
+    }
+
+    /// A server that accepts the connection and never answers: given up after connect_timeout, with
+    /// the password hidden.
+    #[test]
+    fn a_silent_server_times_out() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let mut held = vec![];
+            for s in listener.incoming() {
+                held.push(s);
+            }
+        });
+        let t = target(Some(&format!(
+            "postgres://u:s3cret@127.0.0.1:{port}/db?connect_timeout=1"
+        )))
+        .unwrap();
+        let started = std::time::Instant::now();
+        let e = connect(&t).err().expect("no server answers");
+        assert!(started.elapsed() < Duration::from_secs(5), "{e}");
+        let e = e.to_string();
+        assert!(e.contains("no answer from the server within 1 s"), "{e}");
+        assert!(!e.contains("s3cret"), "{e}");
+        // Without a timeout in the string: the default.
+        let t = target(Some(&format!("postgres://u@127.0.0.1:{port}/db"))).unwrap();
+        assert_eq!(
+            t.config.get_connect_timeout(),
+            Some(&DEFAULT_CONNECT_TIMEOUT)
+        );
+        assert!(t.config.get_keepalives());
     }
 
     #[test]

@@ -154,55 +154,78 @@ pub fn take(conn: &str, keys: &[&str]) -> (String, Vec<(String, String)>) {
     (rest.trim().to_string(), taken)
 }
 
-/// A connection string with every password replaced by `****` (the user info of a URL, `password` and
-/// `sslpassword` parameters of either form), for messages.
+/// Whether a parameter's name may hold a secret: libpq's `password` and `sslpassword`, and whatever
+/// other spellings users bring from other drivers (`PASSWORD`, `pass`, `passwd`, `pwd`, `secret`,
+/// `token`), in any case.
+fn is_secret_key(key: &str) -> bool {
+    let k = key.trim().to_ascii_lowercase();
+    ["pass", "pwd", "secret", "token"]
+        .iter()
+        .any(|w| k.contains(w))
+}
+
+/// A connection string with every password replaced by `****`, for messages. Whatever its form —
+/// a URL of any scheme (`postgresql+psycopg2://`, `jdbc:postgresql://`, `mysql://`, any case, leading
+/// space), `key=value` pairs, or something dbarch cannot read — nothing that may be a password is kept:
+/// a URL's user info keeps its user name only (up to the last `@`, so an unencoded `/` or `@` in the
+/// password does not end it early), parameters whose names may hold a secret lose their values, and a
+/// string of no known form that could hold one is not shown at all.
 pub fn redact(conn: &str) -> String {
-    const SECRET: [&str; 2] = ["password", "sslpassword"];
-    if is_url(conn) {
-        let scheme_end = conn.find("://").map(|i| i + 3).unwrap_or(0);
-        let (head, query) = match conn.split_once('?') {
-            Some((h, q)) => (h, Some(q)),
-            None => (conn, None),
+    mask_leftovers(&structured(conn))
+}
+
+/// [`redact`] by the string's form.
+fn structured(conn: &str) -> String {
+    if let Some(scheme) = conn.find("://") {
+        let scheme_end = scheme + 3;
+        let (head, query) = match conn[scheme_end..].find(['?', ';']) {
+            Some(q) => conn.split_at(scheme_end + q),
+            None => (conn, ""),
         };
         let rest = &head[scheme_end..];
-        let path_start = rest.find('/').unwrap_or(rest.len());
-        let mut out = match rest[..path_start].rfind('@') {
+        let mut out = match rest.rfind('@') {
             Some(at) => {
                 let auth = &rest[..at];
                 match auth.find(':') {
-                    Some(colon) => {
-                        format!(
-                            "{}{}:****{}",
-                            &head[..scheme_end],
-                            &auth[..colon],
-                            &rest[at..]
-                        )
-                    }
+                    Some(colon) => format!(
+                        "{}{}:****{}",
+                        &head[..scheme_end],
+                        &auth[..colon],
+                        &rest[at..]
+                    ),
                     None => head.to_string(),
                 }
             }
             None => head.to_string(),
         };
-        if let Some(q) = query {
-            let params: Vec<String> = q
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some((k, _)) if SECRET.contains(&percent_decode(k).as_str()) => {
-                        format!("{k}=****")
-                    }
-                    _ => p.to_string(),
-                })
-                .collect();
-            out.push('?');
-            out.push_str(&params.join("&"));
+        // Parameters: `?a=b&c=d` (URLs), `;a=b;c=d` (JDBC's other form).
+        let mut param = String::new();
+        let flush = |param: &mut String, out: &mut String| {
+            match param.split_once('=') {
+                Some((k, _)) if is_secret_key(&percent_decode(k)) => {
+                    out.push_str(k);
+                    out.push_str("=****");
+                }
+                _ => out.push_str(param),
+            }
+            param.clear();
+        };
+        for c in query.chars() {
+            if matches!(c, '?' | '&' | ';') {
+                flush(&mut param, &mut out);
+                out.push(c);
+            } else {
+                param.push(c);
+            }
         }
+        flush(&mut param, &mut out);
         return out;
     }
     match pairs(conn) {
         Some(found) => {
             let mut out = String::new();
             let mut last = 0;
-            for p in found.iter().filter(|p| SECRET.contains(&p.key.as_str())) {
+            for p in found.iter().filter(|p| is_secret_key(&p.key)) {
                 out.push_str(&conn[last..p.start]);
                 out.push_str(&format!("{}=****", p.key));
                 last = p.end;
@@ -210,10 +233,97 @@ pub fn redact(conn: &str) -> String {
             out.push_str(&conn[last..]);
             out
         }
-        // Not a connection string the driver would take either: show nothing that could be a secret.
-        None if conn.contains("password") => "<connection string>".to_string(),
-        None => conn.to_string(),
+        // Not a connection string of a known form: it may be a password given by mistake, or hold one
+        // anywhere.
+        None if conn.trim().is_empty() => conn.to_string(),
+        None => "<connection string>".to_string(),
     }
+}
+
+/// The last pass of [`redact`], whatever the form: a password the form's reading missed (the string is
+/// malformed in a way no driver reads) is still masked — the text from the first `:` after the nearest
+/// `//` (or the start) up to each `@`, and the value of every parameter whose name may hold a secret.
+fn mask_leftovers(s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    let mut mask = vec![false; c.len()];
+    for at in (0..c.len()).filter(|&i| c[i] == '@') {
+        let from = (1..at)
+            .rev()
+            .find(|&j| c[j] == '/' && c[j - 1] == '/')
+            .map_or(0, |j| j + 1);
+        if let Some(colon) = (from..at).find(|&j| c[j] == ':') {
+            mask[colon + 1..at].iter_mut().for_each(|m| *m = true);
+        }
+    }
+    let lower: Vec<char> = c.iter().map(|ch| ch.to_ascii_lowercase()).collect();
+    for start in 0..c.len() {
+        if !["pass", "pwd", "secret", "token"]
+            .iter()
+            .any(|w| lower[start..].starts_with(&w.chars().collect::<Vec<_>>()))
+        {
+            continue;
+        }
+        let mut i = start;
+        while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_' || c[i] == '-') {
+            i += 1;
+        }
+        while i < c.len() && c[i].is_whitespace() {
+            i += 1;
+        }
+        if i >= c.len() || c[i] != '=' {
+            continue;
+        }
+        i += 1;
+        while i < c.len() && c[i].is_whitespace() {
+            i += 1;
+        }
+        let quoted = c.get(i) == Some(&'\'');
+        let mut j = i + usize::from(quoted);
+        while j < c.len() {
+            let end = if quoted {
+                c[j] == '\''
+            } else {
+                c[j].is_whitespace() || matches!(c[j], '&' | ';')
+            };
+            if end {
+                break;
+            }
+            j += 1;
+        }
+        mask[i..j.min(c.len())].iter_mut().for_each(|m| *m = true);
+    }
+    let mut out = String::with_capacity(s.len());
+    for (i, ch) in c.iter().enumerate() {
+        if !mask[i] {
+            out.push(*ch);
+        } else if i == 0 || !mask[i - 1] {
+            out.push_str("****");
+        }
+    }
+    out
+}
+
+/// A message about `conn` (a driver's error, say) without anything of `conn` that [`redact`] hides,
+/// wherever the message repeats it: every word of `conn` its redacted form does not show is masked.
+pub fn scrub(message: &str, conn: &str) -> String {
+    let shown = redact(conn);
+    let mut words: Vec<&str> = conn
+        .split(|c: char| {
+            c.is_whitespace() || matches!(c, '@' | ':' | '=' | '/' | '?' | '&' | ';' | '\'' | '"')
+        })
+        .filter(|w| w.len() >= 2 && !shown.contains(w))
+        .collect();
+    // Longest first, so that a word inside another is not masked in part.
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    let mut out = message.to_string();
+    for w in words {
+        out = out.replace(w, "****");
+        let decoded = percent_decode(w);
+        if decoded.len() >= 2 {
+            out = out.replace(&decoded, "****");
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -270,5 +380,78 @@ mod tests {
         );
         assert_eq!(redact("host=db user=app"), "host=db user=app");
         assert_eq!(redact("password"), "<connection string>");
+    }
+
+    /// Strings dbarch cannot read are still never shown with their password.
+    pub(crate) const MALFORMED: &[&str] = &[
+        "mysql://app:Zq7pw@host/db",
+        "postgresql+psycopg2://app:Zq7pw@host/db",
+        "jdbc:postgresql://host:5432/db?user=app&password=Zq7pw",
+        "jdbc:postgresql://host/db;user=app;password=Zq7pw",
+        "POSTGRES://app:Zq7pw@host/db",
+        "PostgreSQL://app:Zq7pw@host/db",
+        " postgres://app:Zq7pw@host/db",
+        "postgres:/app:Zq7pw@host/db",
+        "postgres:app:Zq7pw@host/db",
+        "postgres://app:Zq7/pw@host/db",
+        "postgres://app:Zq7@pw@host/db",
+        "postgres://app:Zq7pw@host:notaport/db",
+        "postgres://app:Zq7pw@[::1/db",
+        "postgres://app@host/db?PASSWORD=Zq7pw",
+        "postgres://app@host/db?pass=Zq7pw",
+        "host=db PASSWORD=Zq7pw user=app",
+        "host=db pass=Zq7pw",
+        "host=db password='Zq7pw",
+        "host=db password = Zq7pw port=x",
+        "app:Zq7pw@host",
+        "Zq7pw",
+        "user=app password=Zq7pw sslmode=bogus",
+    ];
+
+    #[test]
+    fn hides_passwords_in_strings_of_no_known_form() {
+        for conn in MALFORMED {
+            let shown = redact(conn);
+            assert!(!shown.contains("Zq7"), "{conn} -> {shown}");
+            // A driver's message that repeats the string it could not read.
+            let message = format!("cannot parse {conn}");
+            let scrubbed = scrub(&message, conn);
+            assert!(!scrubbed.contains("Zq7"), "{conn} -> {scrubbed}");
+        }
+        assert_eq!(
+            redact("postgres://app:pa/ss@db/shop"),
+            "postgres://app:****@db/shop"
+        );
+        assert_eq!(
+            redact("jdbc:postgresql://h/db?user=app&password=x&ssl=true"),
+            "jdbc:postgresql://h/db?user=app&password=****&ssl=true"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, rng_seed: proptest::test_runner::RngSeed::Fixed(13), ..Default::default() })]
+        /// Whatever surrounds it, a password in any place a connection string can hold one is hidden.
+        #[test]
+        fn no_password_survives(
+            before in "[ -~]{0,12}",
+            after in "[ -~]{0,12}",
+            secret in "[A-Za-z0-9]{6,16}",
+            form in 0usize..6,
+        ) {
+            let conn = match form {
+                0 => format!("{before}://app:{secret}@{after}"),
+                1 => format!("{before}://h/db?password={secret}&{after}"),
+                2 => format!("{before} password={secret} {after}"),
+                3 => format!("{before}PASSWORD='{secret}' {after}"),
+                4 => format!("{before}://app:{secret}/{after}@h/db"),
+                _ => format!("{before}:{secret}@{after}"),
+            };
+            // Only when the secret is not also spelled by the parts around it.
+            proptest::prop_assume!(!before.contains(&secret) && !after.contains(&secret));
+            let shown = redact(&conn);
+            proptest::prop_assert!(!shown.contains(&secret), "{} -> {}", conn, shown);
+            let scrubbed = scrub(&format!("bad {conn}"), &conn);
+            proptest::prop_assert!(!scrubbed.contains(&secret), "{} -> {}", conn, scrubbed);
+        }
     }
 }

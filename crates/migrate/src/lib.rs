@@ -196,9 +196,9 @@ pub fn is_down_script(path: &Path) -> bool {
 /// [`read_file`].
 pub type ReadFile<'a> = &'a (dyn Fn(&Path) -> Result<String, String> + Sync);
 
-/// Read a file as UTF-8 text.
+/// Read a file as UTF-8 text, through the one reader (regular files only, the default size limit).
 pub fn read_file(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+    dbarch_sql::read::read_text(path, dbarch_sql::read::DEFAULT_MAX_MB).map_err(|e| e.to_string())
 }
 
 fn split_version(stem: &str) -> (String, String) {
@@ -268,7 +268,7 @@ fn classify(p: &Path, read_file: ReadFile) -> Result<Entry, DiscoverError> {
         let up = p.join("up.sql");
         if up.is_file() {
             let (version, mname) = split_version(&name);
-            let meta = std::fs::read_to_string(p.join("metadata.toml")).unwrap_or_default();
+            let meta = read_file(&p.join("metadata.toml")).unwrap_or_default();
             let text = read(&up)?;
             let no_tx = meta
                 .lines()
@@ -311,8 +311,7 @@ fn classify(p: &Path, read_file: ReadFile) -> Result<Entry, DiscoverError> {
         let mut parts = rest.splitn(2, "__");
         let version = parts.next().unwrap_or("").to_string();
         // Flyway's per-script configuration: `V1__x.sql.conf` with executeInTransaction=false.
-        let conf =
-            std::fs::read_to_string(p.with_file_name(format!("{name}.conf"))).unwrap_or_default();
+        let conf = read_file(&p.with_file_name(format!("{name}.conf"))).unwrap_or_default();
         let conf_no_tx = conf.lines().any(|l| {
             l.replace(' ', "")
                 .eq_ignore_ascii_case("executeInTransaction=false")

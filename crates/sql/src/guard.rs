@@ -125,8 +125,8 @@ mod tests {
             "no trailing semicolon"
         );
         assert_eq!(
-            sendable("SELECT 1 -- note\n;", Use::Plan).unwrap(),
-            "SELECT 1",
+            sendable("SELECT 1 -- note\n; -- more", Use::Plan).unwrap(),
+            "SELECT 1 -- note",
             "nothing after the statement"
         );
         for q in [

@@ -7,6 +7,7 @@ pub mod lex;
 pub mod outline;
 pub mod postgres;
 pub mod raw;
+pub mod read;
 pub mod source;
 pub mod split;
 pub mod suppress;

@@ -315,6 +315,12 @@ fn parse_piece(
     end: usize,
     options: ParseOptions,
 ) -> Result<Vec<Statement>, PieceError> {
+    // The statement starts at its first token: libpg_query 18 places a statement after the comments
+    // before it, and node locations must count from where the text handed to it starts.
+    let start = start
+        + crate::lex::tokens(&body[start..end])
+            .next()
+            .map_or(0, |t| t.start);
     let sql = &body[start..end];
     if sql.trim().is_empty() {
         return Ok(vec![]);

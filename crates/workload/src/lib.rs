@@ -118,10 +118,13 @@ pub fn load_into(
 pub fn load(paths: &[&Path], sources: &mut SourceMap) -> Result<Workload, WorkloadError> {
     let mut b = Builder::default();
     for path in paths {
-        let text = std::fs::read_to_string(path).map_err(|e| WorkloadError::Read {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text =
+            dbarch_sql::read::read_text(path, dbarch_sql::read::DEFAULT_MAX_MB).map_err(|e| {
+                WorkloadError::Read {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                }
+            })?;
         let file = sources.add(path, text);
         load_into(&file, &mut b)?;
     }
