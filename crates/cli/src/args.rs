@@ -30,7 +30,7 @@ pub struct Global {
     pub verbose: bool,
     /// Largest input file accepted, in megabytes (1 to 1048576).
     #[arg(long, global = true, default_value_t = dbarch_sql::read::DEFAULT_MAX_MB,
-          value_parser = clap::value_parser!(u64).range(1..=dbarch_sql::read::LARGEST_MAX_MB as i64))]
+          value_parser = clap::value_parser!(u64).range(1..=dbarch_sql::read::LARGEST_MAX_MB))]
     pub max_file_size: u64,
 }
 

@@ -21,8 +21,13 @@ pub enum ReadError {
     NotRegular { path: String, kind: &'static str },
     #[error("{path}: cannot read: {message}")]
     Io { path: String, message: String },
-    #[error("{path}: over the {max} MB input limit (--max-file-size)")]
-    TooLarge { path: String, max: u64 },
+    #[error("{path}: {} over the {max} MB input limit (--max-file-size)", size.map_or("more than that is".to_string(), |s| format!("{s} MB is")))]
+    TooLarge {
+        path: String,
+        /// The size in MB, when the file says it.
+        size: Option<u64>,
+        max: u64,
+    },
     #[error("{path}:{line}:{column}: not UTF-8 text (is this a binary file?)")]
     NotUtf8 {
         path: String,
@@ -86,6 +91,7 @@ pub fn read_bytes(path: &Path, max_mb: u64) -> Result<Vec<u8>, ReadError> {
     if meta.len() > limit {
         return Err(ReadError::TooLarge {
             path: shown,
+            size: Some(meta.len().div_ceil(1024 * 1024)),
             max: max_mb,
         });
     }
@@ -94,6 +100,7 @@ pub fn read_bytes(path: &Path, max_mb: u64) -> Result<Vec<u8>, ReadError> {
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge {
             path: shown,
+            size: None,
             max: max_mb,
         });
     }

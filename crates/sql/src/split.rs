@@ -109,6 +109,29 @@ pub fn split(text: &str) -> Split {
             i = end;
             continue;
         }
+        // A meta-command later on a line: `SELECT ... \gset` (also `\g`, `\gx`, `\gexec`, `\gdesc`,
+        // `\crosstabview`, `\watch`) sends the statement before it, as `;` would; any other is skipped
+        // and the statement goes on.
+        if c == b'\\' && i + 1 < n && b[i + 1].is_ascii_alphabetic() {
+            let end = memchr_newline(b, i);
+            let word_end = (i + 1..end)
+                .find(|&j| !b[j].is_ascii_alphanumeric())
+                .unwrap_or(end);
+            let sends = matches!(
+                &text[i + 1..word_end],
+                "g" | "gx" | "gset" | "gexec" | "gdesc" | "crosstabview" | "watch"
+            );
+            if sends && let Some(start) = stmt_start.take() {
+                out.statements.push(RawStatement { start, end: i });
+            }
+            out.skipped.push(Skipped {
+                start: i,
+                end,
+                what: SkippedKind::MetaCommand,
+            });
+            i = end;
+            continue;
+        }
         line_start = false;
         if c == b'-' && i + 1 < n && b[i + 1] == b'-' {
             let end = memchr_newline(b, i);
@@ -355,6 +378,31 @@ mod tests {
         let t = texts(sql);
         assert_eq!(t.len(), 2, "{t:?}");
         assert!(t[0].ends_with("end"));
+    }
+
+    #[test]
+    fn meta_commands_that_send_end_the_statement() {
+        let text = "SELECT count(*) AS n FROM t \\gset\nSELECT :n;\nSELECT format('DROP TABLE %I', c) FROM x \\gexec\nSELECT 1 \\g out.txt\nSELECT 2 \\x\n, 3;\n";
+        let out = split(text);
+        let got: Vec<&str> = out
+            .statements
+            .iter()
+            .map(|s| text[s.start..s.end].trim())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "SELECT count(*) AS n FROM t",
+                "SELECT :n",
+                "SELECT format('DROP TABLE %I', c) FROM x",
+                "SELECT 1",
+                "SELECT 2 \\x\n, 3"
+            ]
+        );
+        assert_eq!(out.skipped.len(), 4);
+        // The masked text hides them from the parser.
+        let masked = out.masked_text(text).unwrap();
+        assert!(!masked.contains("\\gset"));
     }
 
     #[test]

@@ -1,0 +1,348 @@
+//! Hostile and odd input, as a pull request from anyone may bring it: no input crashes dbarch, hangs it
+//! or makes it read without end, what PostgreSQL accepts is accepted, and no password reaches the output.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Run dbarch, failing the test (instead of hanging it) when it takes longer than `limit`.
+fn dbarch_within(args: &[&str], cwd: &Path, limit: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dbarch"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run dbarch");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let o = child.wait_with_output().expect("output");
+            panic!(
+                "dbarch {args:?} did not finish within {limit:?}\n{}",
+                stderr(&o)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn plus_chain(terms: usize) -> String {
+    format!("SELECT {} FROM t", vec!["1"; terms].join(" + "))
+}
+
+#[test]
+fn a_statement_too_deep_is_refused_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "p.sql",
+        &format!(
+            "CREATE TABLE t (a int);\n{};\nCREATE TABLE u (b int);\n",
+            plus_chain(30_000)
+        ),
+    );
+    let o = dbarch_within(
+        &["lint", "p.sql", "--format", "json"],
+        dir.path(),
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("p.sql:2:1: statement nests too deeply"),
+        "{err}"
+    );
+    // The rest of the file is still judged.
+    let v = json(&o);
+    let tables: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "KEY001")
+        .map(|f| {
+            f["line"]
+                .as_u64()
+                .map_or("", |l| if l == 1 { "t" } else { "u" })
+        })
+        .collect();
+    assert_eq!(tables, ["t", "u"], "{v:#}");
+
+    // Many statements (parsed in parallel), a migration, a server log: the same.
+    let many: String = (0..100)
+        .map(|i| format!("SELECT {i};\n"))
+        .collect::<String>()
+        + &plus_chain(30_000)
+        + ";\n";
+    write(dir.path(), "many.sql", &many);
+    let o = dbarch_within(
+        &["analyze", "many.sql"],
+        dir.path(),
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("many.sql:101:1"), "{}", stderr(&o));
+    write(
+        dir.path(),
+        "m/001_init.sql",
+        "CREATE TABLE t (a int PRIMARY KEY);\n",
+    );
+    write(
+        dir.path(),
+        "m/002_default.sql",
+        &format!(
+            "ALTER TABLE t ADD COLUMN b int DEFAULT {};\n",
+            vec!["1"; 30_000].join(" + ")
+        ),
+    );
+    let o = dbarch_within(
+        &["migrate", "lint", "m"],
+        dir.path(),
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("002_default.sql:1:1"), "{}", stderr(&o));
+    write(
+        dir.path(),
+        "postgresql.log",
+        &format!(
+            "2026-01-01 10:00:00.000 UTC [42] LOG:  duration: 1.000 ms  statement: {}\n",
+            plus_chain(30_000)
+        ),
+    );
+    let o = dbarch_within(
+        &["analyze", "postgresql.log"],
+        dir.path(),
+        Duration::from_secs(60),
+    );
+    assert_ne!(o.status.code(), Some(134), "{}", stderr(&o));
+    assert!(
+        o.status.code().is_some(),
+        "killed by a signal: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn what_postgresql_accepts_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let concat = format!("SELECT {};", vec!["'a'"; 48].join(" || "));
+    let nested_in = format!(
+        "SELECT 1 FROM t WHERE a IN ({}SELECT 1{});",
+        "SELECT a FROM t WHERE a IN (".repeat(24),
+        ")".repeat(24)
+    );
+    let union = (0..100)
+        .map(|i| format!("SELECT {i}"))
+        .collect::<Vec<_>>()
+        .join(" UNION ")
+        + ";";
+    let case = format!(
+        "SELECT {}1{} FROM t;",
+        "CASE WHEN a = 1 THEN ".repeat(50),
+        " END".repeat(50)
+    );
+    let joins = format!(
+        "SELECT 1 FROM t t0 {};",
+        (1..300)
+            .map(|i| format!("JOIN t t{i} ON t{i}.a = t{}.a", i - 1))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let casts = format!("SELECT 1{};", "::int".repeat(1000));
+    for (name, sql) in [
+        ("concat", concat),
+        ("nested_in", nested_in),
+        ("union", union),
+        ("case", case),
+        ("joins", joins),
+        ("casts", casts),
+    ] {
+        let file = format!("{name}.sql");
+        write(
+            dir.path(),
+            &file,
+            &format!("CREATE TABLE t (a int PRIMARY KEY);\n{sql}\n"),
+        );
+        for command in ["lint", "analyze"] {
+            let o = dbarch_within(&[command, &file], dir.path(), Duration::from_secs(60));
+            assert!(
+                matches!(o.status.code(), Some(0 | 1)),
+                "{command} {name}: {}",
+                stderr(&o)
+            );
+        }
+    }
+    // PostgreSQL 18's syntax: virtual generated columns, named NOT NULL constraints.
+    write(
+        dir.path(),
+        "pg18.sql",
+        "CREATE TABLE g (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL, \
+         c int CONSTRAINT g_c_not_null NOT NULL);\n",
+    );
+    let o = dbarch(&["lint", "pg18.sql", "--pg-version", "18"], dir.path());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    // psql's \gset, \g and \gexec end the statement before them.
+    write(
+        dir.path(),
+        "psql.sql",
+        "CREATE TABLE t (a int PRIMARY KEY);\nSELECT count(*) AS n FROM t \\gset\n\
+         SELECT format('ANALYZE %I', relname) FROM pg_class WHERE relname = 't' \\gexec\n\
+         SELECT 1 \\g /dev/null\n",
+    );
+    let o = dbarch(&["lint", "psql.sql"], dir.path());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+}
+
+#[test]
+fn special_files_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = |p: &Path| {
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        // SAFETY: a valid path string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    };
+    std::fs::create_dir_all(dir.path().join("d")).unwrap();
+    fifo(&dir.path().join("d/schema.sql"));
+    fifo(&dir.path().join("pipe"));
+    write(
+        dir.path(),
+        "m/001_init.sql",
+        "CREATE TABLE t (a int PRIMARY KEY);\n",
+    );
+    fifo(&dir.path().join("m/002_next.sql"));
+    let shop = repo().join("examples/shop/migrations");
+    let shop = shop.to_str().unwrap();
+    let limit = Duration::from_secs(20);
+    let cases: &[(&[&str], &str)] = &[
+        (&["review", "d"], "FIFO"),
+        (&["review", "pipe"], "FIFO"),
+        (&["migrate", "lint", "m"], "FIFO"),
+        (&["migrate", "lint", shop, "--manifest", "pipe"], "FIFO"),
+        (&["lint", "d/../m", "--config", "pipe"], "FIFO"),
+        (&["analyze", "m/001_init.sql", "--stats", "pipe"], "FIFO"),
+        (&["explain", "pipe"], "FIFO"),
+        (
+            &["migrate", "lint", shop, "--manifest", "/dev/zero"],
+            "character device",
+        ),
+        (&["explain", "/dev/zero"], "character device"),
+        (&["explain", "/dev/urandom"], "character device"),
+        (
+            &["lint", "m/001_init.sql", "--config", "/dev/zero"],
+            "character device",
+        ),
+        (
+            &["analyze", "m/001_init.sql", "--stats", "/dev/zero"],
+            "character device",
+        ),
+        (&["migrate", "down-gen", "/dev/zero"], "character device"),
+        (&["review", "/dev/zero"], "character device"),
+    ];
+    for (args, says) in cases {
+        let o = dbarch_within(args, dir.path(), limit);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o).trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    // Arguments out of range are refused, not wrapped or taken as NaN.
+    let o = dbarch(
+        &[
+            "lint",
+            "m/001_init.sql",
+            "--max-file-size",
+            "17592186044416",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = dbarch(
+        &[
+            "advise",
+            "m/001_init.sql",
+            "--schema",
+            "m/001_init.sql",
+            "--budget",
+            "NaNx",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("budget"), "{}", stderr(&o));
+}
+
+/// Connection strings dbarch cannot read, or cannot connect with: the password never shows.
+#[test]
+fn no_password_in_any_output() {
+    let strings = [
+        "mysql://app:Zq7pw@127.0.0.1:1/db",
+        "postgresql+psycopg2://app:Zq7pw@127.0.0.1:1/db",
+        "jdbc:postgresql://127.0.0.1:1/db?user=app&password=Zq7pw",
+        "POSTGRES://app:Zq7pw@127.0.0.1:1/db",
+        " postgres://app:Zq7pw@127.0.0.1:1/db",
+        "postgres:/app:Zq7pw@127.0.0.1:1/db",
+        "postgres://app:Zq7/pw@127.0.0.1:1/db",
+        "postgres://app:Zq7pw@127.0.0.1:notaport/db",
+        "postgres://app:Zq7pw@127.0.0.1:1/db?sslmode=bogus",
+        "postgres://app@127.0.0.1:1/db?PASSWORD=Zq7pw",
+        "host=127.0.0.1 port=1 PASSWORD=Zq7pw",
+        "host=127.0.0.1 port=1 pass=Zq7pw",
+        "host=127.0.0.1 port=x password=Zq7pw",
+        "host=127.0.0.1 password='Zq7pw",
+        "Zq7pw",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for conn in strings {
+        for command in [
+            &["inspect", "--db", conn][..],
+            &["review", "--db", conn][..],
+        ] {
+            let o = dbarch_within(command, dir.path(), Duration::from_secs(30));
+            assert_eq!(o.status.code(), Some(2), "{conn}");
+            let all = stdout(&o) + &stderr(&o);
+            assert!(!all.contains("Zq7"), "{conn}: {all}");
+            assert!(!all.trim().is_empty(), "{conn}: says why");
+        }
+    }
+}
+
+/// A server that accepts the connection and never answers: dbarch gives up after connect_timeout.
+#[test]
+fn a_silent_server_is_given_up_on() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = vec![];
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("postgres://u:Zq7pw@127.0.0.1:{port}/db?connect_timeout=2");
+    let o = dbarch_within(
+        &["inspect", "--db", &url],
+        dir.path(),
+        Duration::from_secs(15),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("no answer from the server within 2 s"),
+        "{err}"
+    );
+    assert!(!err.contains("Zq7"), "{err}");
+}
