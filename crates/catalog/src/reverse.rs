@@ -175,8 +175,24 @@ fn reverse(before: &Catalog, after: &Catalog, node: &NodeEnum, step: &mut Revers
             ));
         }
         NodeEnum::CreateSchemaStmt(s) => {
-            step.sql
-                .push(format!("DROP SCHEMA {};", quote_ident(&s.schemaname)));
+            // `CREATE SCHEMA AUTHORIZATION alice` names the schema after its owner.
+            let owner = s.authrole.as_ref().and_then(|r| {
+                (r.roletype == pg_query::protobuf::RoleSpecType::RolespecCstring as i32)
+                    .then(|| r.rolename.clone())
+            });
+            match (s.schemaname.as_str(), owner) {
+                ("", Some(owner)) if !owner.is_empty() => step
+                    .sql
+                    .push(format!("DROP SCHEMA {};", quote_ident(&owner))),
+                ("", _) => {
+                    step.irreversible = Some(
+                        "the schema is named after the role running the migration (CURRENT_USER): \
+                         drop it by that name"
+                            .to_string(),
+                    )
+                }
+                (name, _) => step.sql.push(format!("DROP SCHEMA {};", quote_ident(name))),
+            }
         }
         NodeEnum::CreateTrigStmt(t) => {
             if let Some(rv) = &t.relation {
@@ -244,7 +260,12 @@ fn reverse(before: &Catalog, after: &Catalog, node: &NodeEnum, step: &mut Revers
         }
         NodeEnum::GrantStmt(g) => {
             let mut g = g.clone();
+            // GRANT ... WITH GRANT OPTION is undone by a plain REVOKE (privilege and option);
+            // REVOKE GRANT OPTION FOR by GRANT ... WITH GRANT OPTION; a REVOKE's CASCADE has no GRANT
+            // counterpart.
+            g.grant_option = !g.is_grant && g.grant_option;
             g.is_grant = !g.is_grant;
+            g.behavior = pg_query::protobuf::DropBehavior::DropRestrict as i32;
             step.sql
                 .push(format!("{};", deparse_stmt(&NodeEnum::GrantStmt(g))));
         }

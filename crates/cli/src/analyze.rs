@@ -79,8 +79,22 @@ pub(crate) fn load_workload_with(
     let mut builder = dbarch_workload::Builder::default();
     for path in files {
         let text = inputs::read_sql(path, g.max_file_size)?;
+        let lines = text.lines().count();
         let file = sources.add(path, text);
-        dbarch_workload::load_into(&file, &mut builder)?;
+        let before = builder.recognised();
+        let format = dbarch_workload::load_into(&file, &mut builder)?;
+        // A file in which no statement was found was not read as a workload: say so, never "no findings".
+        if builder.recognised() == before && lines > 0 {
+            return Err(format!(
+                "{}: read as {}, {} line{}, no statement recognised{}",
+                path.display(),
+                format.describe(),
+                lines,
+                if lines == 1 { "" } else { "s" },
+                format.hint()
+            )
+            .into());
+        }
     }
     if let Some((name, text)) = extra {
         let file = sources.add(&name, text);

@@ -585,7 +585,12 @@ fn migrate_lint(
             Format::Json => out(&(serde_json::to_string_pretty(&run.locks)? + "\n"))?,
             _ => out(&dbarch_report::render_locks_human(&run.locks))?,
         }
-        return Ok(0);
+        // A migration that does not parse has no locks to show: never a silent success.
+        if parse_errors.is_empty() {
+            return Ok(0);
+        }
+        report_parse_errors(&parse_errors);
+        return Ok(2);
     }
     let mut lint = run.lint;
     if let Some(path) = manifest {

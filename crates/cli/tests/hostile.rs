@@ -346,3 +346,54 @@ fn a_silent_server_is_given_up_on() {
     );
     assert!(!err.contains("Zq7"), "{err}");
 }
+
+/// What dbarch could not read is never reported as a clean result.
+#[test]
+fn no_silent_success() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "m/001_a.sql",
+        "CREATE TABLE t (a int PRIMARY KEY);\n",
+    );
+    write(dir.path(), "m/002_b.sql", "CREATE TABLEX u (b int);\n");
+    write(
+        dir.path(),
+        "m/003_c.sql",
+        "ALTER TABLE t ADD COLUMN c int;\n",
+    );
+    let o = dbarch(&["migrate", "lint", "m", "--locks"], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("002_b.sql:1:8"), "{}", stderr(&o));
+    // A log dbarch recognises nothing in: how many lines it read, and exit 2.
+    for (name, text) in [
+        ("plain.log", "just some text\nnot a log\n"),
+        (
+            "noprefix.log",
+            "LOG:  duration: 1.0 ms  statement: SELECT 1\n",
+        ),
+        ("nul.log", "\0\0\0\n"),
+    ] {
+        write(dir.path(), name, text);
+        let o = dbarch(&["analyze", name], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("no statement recognised"),
+            "{name}: {}",
+            stderr(&o)
+        );
+    }
+    // down-gen's own output runs: the schema a bare AUTHORIZATION names, a GRANT without CASCADE.
+    write(
+        dir.path(),
+        "d/001_up.sql",
+        "CREATE TABLE t (a int PRIMARY KEY);\nCREATE SCHEMA AUTHORIZATION alice;\n\
+         REVOKE SELECT ON t FROM bob CASCADE;\n",
+    );
+    let o = dbarch(&["migrate", "down-gen", "d/001_up.sql"], dir.path());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let down = stdout(&o);
+    assert!(down.contains("DROP SCHEMA alice;"), "{down}");
+    assert!(down.contains("GRANT select ON t TO bob;"), "{down}");
+    assert!(!down.contains("CASCADE;"), "{down}");
+}

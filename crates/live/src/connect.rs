@@ -115,7 +115,11 @@ pub fn target(db: Option<&str>) -> Result<Target, ConnectError> {
     let tls =
         TlsSettings::from_parameters(&tls_given, env).map_err(|message| ConnectError::BadUrl {
             target: shown.clone(),
-            message,
+            // A parameter's value can hold the password when the string is malformed.
+            message: match db {
+                Some(url) => crate::conninfo::scrub(&message, url),
+                None => message,
+            },
         })?;
     config.ssl_mode(tls.driver_mode());
     Ok(Target { config, tls, shown })
@@ -239,10 +243,13 @@ pub fn connect(t: &Target) -> Result<postgres::Client, ConnectError> {
             target: t.shown.clone(),
             message: explain(&e),
         })?;
-    if version.get::<_, i32>(0) < 110000 {
+    let number = version.try_get::<_, i32>(0).unwrap_or(0);
+    if number < 110000 {
         return Err(ConnectError::TooOld {
             target: t.shown.clone(),
-            version: version.get(1),
+            version: version
+                .try_get::<_, String>(1)
+                .unwrap_or_else(|_| "(unknown)".to_string()),
         });
     }
     Ok(client)
@@ -253,11 +260,11 @@ pub fn connect_primary(t: &Target, what: &str) -> Result<postgres::Client, Conne
     let mut client = connect(t)?;
     let in_recovery: bool = client
         .query_one("SELECT pg_is_in_recovery()", &[])
+        .and_then(|r| r.try_get(0))
         .map_err(|e| ConnectError::Connect {
             target: t.shown.clone(),
             message: explain(&e),
-        })?
-        .get(0);
+        })?;
     if in_recovery {
         return Err(ConnectError::Replica {
             target: t.shown.clone(),

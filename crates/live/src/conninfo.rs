@@ -15,66 +15,68 @@ fn is_url(s: &str) -> bool {
 }
 
 /// The pairs of a `key=value` string; `None` when it is not one (a bare word, an unclosed quote).
+/// Whitespace is what the driver skips (`char::is_whitespace`, vertical tab and Unicode spaces too).
 fn pairs(s: &str) -> Option<Vec<Pair>> {
-    let b = s.as_bytes();
+    let c: Vec<(usize, char)> = s.char_indices().collect();
+    let at = |i: usize| c.get(i).map_or(s.len(), |&(o, _)| o);
     let mut i = 0;
     let mut out = vec![];
     loop {
-        while i < b.len() && b[i].is_ascii_whitespace() {
+        while i < c.len() && c[i].1.is_whitespace() {
             i += 1;
         }
-        if i == b.len() {
+        if i == c.len() {
             return Some(out);
         }
         let start = i;
-        while i < b.len() && b[i] != b'=' && !b[i].is_ascii_whitespace() {
+        while i < c.len() && c[i].1 != '=' && !c[i].1.is_whitespace() {
             i += 1;
         }
-        let key = s[start..i].to_string();
-        while i < b.len() && b[i].is_ascii_whitespace() {
+        let key = s[at(start)..at(i)].to_string();
+        while i < c.len() && c[i].1.is_whitespace() {
             i += 1;
         }
-        if i == b.len() || b[i] != b'=' || key.is_empty() {
+        if i == c.len() || c[i].1 != '=' || key.is_empty() {
             return None;
         }
         i += 1;
-        while i < b.len() && b[i].is_ascii_whitespace() {
+        while i < c.len() && c[i].1.is_whitespace() {
             i += 1;
         }
-        let mut value = Vec::new();
-        if i < b.len() && b[i] == b'\'' {
+        let mut value = String::new();
+        if i < c.len() && c[i].1 == '\'' {
             i += 1;
             loop {
-                match b.get(i) {
+                match c.get(i).map(|&(_, ch)| ch) {
                     None => return None,
-                    Some(b'\'') => {
+                    Some('\'') => {
                         i += 1;
                         break;
                     }
-                    Some(b'\\') if i + 1 < b.len() => {
-                        value.push(b[i + 1]);
+                    Some('\\') if i + 1 < c.len() => {
+                        value.push(c[i + 1].1);
                         i += 2;
                     }
-                    Some(&c) => {
-                        value.push(c);
+                    Some(ch) => {
+                        value.push(ch);
                         i += 1;
                     }
                 }
             }
         } else {
-            while i < b.len() && !b[i].is_ascii_whitespace() {
-                if b[i] == b'\\' && i + 1 < b.len() {
+            while i < c.len() && !c[i].1.is_whitespace() {
+                if c[i].1 == '\\' && i + 1 < c.len() {
                     i += 1;
                 }
-                value.push(b[i]);
+                value.push(c[i].1);
                 i += 1;
             }
         }
         out.push(Pair {
             key,
-            value: String::from_utf8_lossy(&value).into_owned(),
-            start,
-            end: i,
+            value,
+            start: at(start),
+            end: at(i),
         });
     }
 }
@@ -176,28 +178,32 @@ pub fn redact(conn: &str) -> String {
 
 /// [`redact`] by the string's form.
 fn structured(conn: &str) -> String {
-    if let Some(scheme) = conn.find("://") {
+    // A URL when `://` follows a scheme (no space or `=` before it); `://` inside a key=value string's
+    // value does not make it one.
+    let url = conn
+        .find("://")
+        .filter(|&i| !conn[..i].contains(|c: char| c.is_whitespace() || c == '='));
+    if let Some(scheme) = url {
         let scheme_end = scheme + 3;
-        let (head, query) = match conn[scheme_end..].find(['?', ';']) {
-            Some(q) => conn.split_at(scheme_end + q),
-            None => (conn, ""),
-        };
-        let rest = &head[scheme_end..];
-        let mut out = match rest.rfind('@') {
+        // The user info runs to the last `@` of the string, as the driver reads it (a password may hold
+        // `/`, `?` or `@` unencoded); the parameters follow the host.
+        let rest = &conn[scheme_end..];
+        let (mut out, tail) = match rest.rfind('@') {
             Some(at) => {
                 let auth = &rest[..at];
-                match auth.find(':') {
-                    Some(colon) => format!(
-                        "{}{}:****{}",
-                        &head[..scheme_end],
-                        &auth[..colon],
-                        &rest[at..]
-                    ),
-                    None => head.to_string(),
-                }
+                let user = match auth.find(':') {
+                    Some(colon) => format!("{}:****", &auth[..colon]),
+                    None => auth.to_string(),
+                };
+                (format!("{}{user}", &conn[..scheme_end]), &rest[at..])
             }
-            None => head.to_string(),
+            None => (conn[..scheme_end].to_string(), rest),
         };
+        let (host, query) = match tail.find(['?', ';']) {
+            Some(q) => tail.split_at(q),
+            None => (tail, ""),
+        };
+        out.push_str(host);
         // Parameters: `?a=b&c=d` (URLs), `;a=b;c=d` (JDBC's other form).
         let mut param = String::new();
         let flush = |param: &mut String, out: &mut String| {
@@ -241,16 +247,16 @@ fn structured(conn: &str) -> String {
 }
 
 /// The last pass of [`redact`], whatever the form: a password the form's reading missed (the string is
-/// malformed in a way no driver reads) is still masked — the text from the first `:` after the nearest
-/// `//` (or the start) up to each `@`, and the value of every parameter whose name may hold a secret.
+/// malformed in a way no driver reads) is still masked — the text from the first `:` after the scheme's
+/// `://` (or the start) up to each `@`, and the value of every parameter whose name may hold a secret.
 fn mask_leftovers(s: &str) -> String {
     let c: Vec<char> = s.chars().collect();
     let mut mask = vec![false; c.len()];
+    let scheme_end = (2..c.len())
+        .find(|&j| c[j - 2] == ':' && c[j - 1] == '/' && c[j] == '/')
+        .map(|j| j + 1);
     for at in (0..c.len()).filter(|&i| c[i] == '@') {
-        let from = (1..at)
-            .rev()
-            .find(|&j| c[j] == '/' && c[j - 1] == '/')
-            .map_or(0, |j| j + 1);
+        let from = scheme_end.filter(|&e| e <= at).unwrap_or(0);
         if let Some(colon) = (from..at).find(|&j| c[j] == ':') {
             mask[colon + 1..at].iter_mut().for_each(|m| *m = true);
         }
@@ -277,13 +283,19 @@ fn mask_leftovers(s: &str) -> String {
         while i < c.len() && c[i].is_whitespace() {
             i += 1;
         }
+        // Already masked by the form's reading: a URL parameter, which ends at `&`.
+        if c[i..].starts_with(&['*', '*', '*', '*']) {
+            continue;
+        }
+        // Otherwise the value runs to the next space (or closing quote): more may be hidden than the
+        // password, never less.
         let quoted = c.get(i) == Some(&'\'');
         let mut j = i + usize::from(quoted);
         while j < c.len() {
             let end = if quoted {
                 c[j] == '\''
             } else {
-                c[j].is_whitespace() || matches!(c[j], '&' | ';')
+                c[j].is_whitespace()
             };
             if end {
                 break;
@@ -307,20 +319,43 @@ fn mask_leftovers(s: &str) -> String {
 /// wherever the message repeats it: every word of `conn` its redacted form does not show is masked.
 pub fn scrub(message: &str, conn: &str) -> String {
     let shown = redact(conn);
-    let mut words: Vec<&str> = conn
+    let mut words: Vec<String> = conn
         .split(|c: char| {
             c.is_whitespace() || matches!(c, '@' | ':' | '=' | '/' | '?' | '&' | ';' | '\'' | '"')
         })
         .filter(|w| w.len() >= 2 && !shown.contains(w))
+        .map(str::to_string)
         .collect();
-    // Longest first, so that a word inside another is not masked in part.
-    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
-    let mut out = message.to_string();
-    for w in words {
-        out = out.replace(w, "****");
-        let decoded = percent_decode(w);
-        if decoded.len() >= 2 {
-            out = out.replace(&decoded, "****");
+    // The password exactly as the driver reads it, when it reads the string (with or without the TLS
+    // parameters dbarch takes out first).
+    for candidate in [conn.to_string(), take(conn, &crate::tls::PARAMETERS).0] {
+        if let Ok(config) = candidate.parse::<postgres::Config>()
+            && let Some(p) = config.get_password()
+        {
+            words.push(String::from_utf8_lossy(p).into_owned());
+        }
+    }
+    // Every place any of them occurs in the message, masked in one pass over it (replacing word by word
+    // could grow the text without bound: a word of asterisks would match the masks).
+    let mut hidden = vec![false; message.len()];
+    for w in &words {
+        for form in [w.to_string(), percent_decode(w)] {
+            if form.len() < 2 {
+                continue;
+            }
+            for (at, _) in message.match_indices(form.as_str()) {
+                hidden[at..at + form.len()]
+                    .iter_mut()
+                    .for_each(|h| *h = true);
+            }
+        }
+    }
+    let mut out = String::with_capacity(message.len());
+    for (i, ch) in message.char_indices() {
+        if !hidden[i] {
+            out.push(ch);
+        } else if i == 0 || !hidden[i - 1] {
+            out.push_str("****");
         }
     }
     out
@@ -397,6 +432,8 @@ mod tests {
         "postgres://app:Zq7@pw@host/db",
         "postgres://app:Zq7pw@host:notaport/db",
         "postgres://app:Zq7pw@[::1/db",
+        "postgres://app:Zq7//shop?ssl@db:/8\0/uire",
+        "postgres://app:Zq7?x=1@db/shop",
         "postgres://app@host/db?PASSWORD=Zq7pw",
         "postgres://app@host/db?pass=Zq7pw",
         "host=db PASSWORD=Zq7pw user=app",

@@ -122,14 +122,17 @@ impl<'a> HypoPg<'a> {
             .client
             .query_one("SELECT indexrelid FROM hypopg_create_index($1)", &[&sql])
             .map_err(|e| format!("{sql}: {}", explain(&e)))?;
-        let oid: u32 = row.get(0);
+        let oid: u32 = row
+            .try_get(0)
+            .map_err(|e| format!("hypopg_create_index: {e}"))?;
         if !self.sizes.contains_key(&sql)
             && let Ok(r) = self.client.query_one(
                 "SELECT hypopg_relation_size($1)::float8",
                 &[&postgres::types::Oid::from(oid)],
             )
+            && let Ok(size) = r.try_get::<_, f64>(0)
         {
-            self.sizes.insert(sql.clone(), r.get(0));
+            self.sizes.insert(sql.clone(), size);
         }
         self.present.insert(sql, oid);
         Ok(())

@@ -121,6 +121,19 @@ fn i(row: &postgres::Row, i: usize) -> i64 {
     row.try_get::<_, Option<i64>>(i).ok().flatten().unwrap_or(0)
 }
 
+/// A boolean column; NULL (or another type, on another server version) is false, never a panic.
+fn b(row: &postgres::Row, i: usize) -> bool {
+    row.try_get::<_, Option<bool>>(i)
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+/// An int4 column (a pid); NULL or another type is 0.
+fn int4(row: &postgres::Row, i: usize) -> i32 {
+    row.try_get::<_, Option<i32>>(i).ok().flatten().unwrap_or(0)
+}
+
 fn f(row: &postgres::Row, i: usize) -> f64 {
     row.try_get::<_, Option<f64>>(i)
         .ok()
@@ -240,8 +253,7 @@ fn duplicate_indexes(cx: &mut Ctx) {
     };
     let mut seen = std::collections::BTreeSet::new();
     for r in rows {
-        let (a, b, table, bytes, same) =
-            (s(&r, 0), s(&r, 1), s(&r, 2), i(&r, 3), r.get::<_, bool>(4));
+        let (a, b, table, bytes, same) = (s(&r, 0), s(&r, 1), s(&r, 2), i(&r, 3), b(&r, 4));
         if !seen.insert(a.clone()) {
             continue;
         }
@@ -861,7 +873,7 @@ fn long_transactions(cx: &mut Ctx) {
         return;
     };
     for r in rows {
-        let pid: i32 = r.get(0);
+        let pid = int4(&r, 0);
         let state = s(&r, 2);
         let idle = state.starts_with("idle in transaction");
         cx.find(
@@ -888,7 +900,7 @@ fn blocked_queries(cx: &mut Ctx) {
         return;
     };
     for r in rows {
-        let pid: i32 = r.get(0);
+        let pid = int4(&r, 0);
         cx.find(
             "DB013",
             "blocked-query",
@@ -992,7 +1004,7 @@ fn replication_slots(cx: &mut Ctx) {
         return;
     };
     for r in rows {
-        let active: bool = r.get(2);
+        let active = b(&r, 2);
         let retained = i(&r, 3);
         if active && retained < 1 << 30 {
             continue;
@@ -1131,16 +1143,16 @@ fn superuser_logins(cx: &mut Ctx) {
     for r in rows {
         let role = s(&r, 0);
         let mut powers = vec![];
-        if r.get::<_, bool>(1) {
+        if b(&r, 1) {
             powers.push("SUPERUSER");
         }
-        if r.get::<_, bool>(2) {
+        if b(&r, 2) {
             powers.push("BYPASSRLS");
         }
-        if r.get::<_, bool>(3) {
+        if b(&r, 3) {
             powers.push("CREATEROLE");
         }
-        let superuser = r.get::<_, bool>(1);
+        let superuser = b(&r, 1);
         cx.find(
             "DB018",
             "over-privileged-login",

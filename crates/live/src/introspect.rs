@@ -27,6 +27,23 @@ fn query(
     })
 }
 
+/// Column `i` of a row of the query named `what`: an unexpected NULL or type is an error naming the
+/// query and the column, never a panic (catalogs differ between server versions).
+fn get<'a, T: postgres::types::FromSql<'a>>(
+    row: &'a postgres::Row,
+    i: usize,
+    what: &str,
+) -> Result<T, IntrospectError> {
+    row.try_get(i).map_err(|e| IntrospectError {
+        what: what.to_string(),
+        message: format!(
+            "column {} ({}): {e}",
+            i + 1,
+            row.columns().get(i).map_or("?", |c| c.name())
+        ),
+    })
+}
+
 fn text(row: &postgres::Row, i: usize) -> String {
     row.try_get::<_, Option<String>>(i)
         .ok()
@@ -96,10 +113,10 @@ pub fn schema_ddl(c: &mut postgres::Client) -> Result<String, IntrospectError> {
             "CREATE SEQUENCE {} AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {};",
             text(&r, 0),
             text(&r, 1),
-            r.get::<_, i64>(2),
-            r.get::<_, i64>(4),
-            r.get::<_, i64>(3),
-            r.get::<_, i64>(5),
+            get::<i64>(&r, 2, "sequences")?,
+            get::<i64>(&r, 4, "sequences")?,
+            get::<i64>(&r, 3, "sequences")?,
+            get::<i64>(&r, 5, "sequences")?,
         );
     }
     // Tables: columns with types, NOT NULL, defaults, identity and generated columns; partitioning.
@@ -117,19 +134,28 @@ pub fn schema_ddl(c: &mut postgres::Client) -> Result<String, IntrospectError> {
              ORDER BY c.relispartition, 2"
         ),
     )?;
+    // Generated columns (pg_attribute.attgenerated) exist from PostgreSQL 12; connecting accepts 11.
+    let version = server_version(c)?;
+    let generated = if version >= 120000 {
+        "a.attgenerated::text"
+    } else {
+        "''::text"
+    };
     let columns = query(
         c,
         "columns",
-        "SELECT a.attrelid::int8, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attnotnull, \
-                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text \
-         FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum",
+        &format!(
+            "SELECT a.attrelid::int8, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+                    pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, {generated} \
+             FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum"
+        ),
     )?;
     for t in &tables {
-        let oid: i64 = t.get(0);
+        let oid: i64 = get(t, 0, "tables")?;
         let name = text(t, 1);
         let unlogged = if text(t, 9) == "u" { "UNLOGGED " } else { "" };
-        if t.get::<_, bool>(3) {
+        if get::<bool>(t, 3, "tables")? {
             let _ = writeln!(
                 out,
                 "CREATE TABLE {name} PARTITION OF {} {};",
@@ -139,7 +165,10 @@ pub fn schema_ddl(c: &mut postgres::Client) -> Result<String, IntrospectError> {
             continue;
         }
         let mut cols = vec![];
-        for col in columns.iter().filter(|r| r.get::<_, i64>(0) == oid) {
+        for col in columns
+            .iter()
+            .filter(|r| get::<i64>(r, 0, "columns").ok() == Some(oid))
+        {
             let mut def = format!("{} {}", text(col, 1), text(col, 2));
             let default = text(col, 4);
             match (text(col, 5).as_str(), text(col, 6).as_str()) {
@@ -153,13 +182,12 @@ pub fn schema_ddl(c: &mut postgres::Client) -> Result<String, IntrospectError> {
                 }
                 _ => {}
             }
-            if col.get::<_, bool>(3) {
+            if get::<bool>(col, 3, "columns")? {
                 def.push_str(" NOT NULL");
             }
             cols.push(def);
         }
-        let partition = t
-            .get::<_, Option<String>>(4)
+        let partition = get::<Option<String>>(t, 4, "tables")?
             .map(|k| format!(" PARTITION BY {k}"))
             .unwrap_or_default();
         let _ = writeln!(
@@ -246,10 +274,10 @@ pub fn schema_ddl(c: &mut postgres::Client) -> Result<String, IntrospectError> {
     }
     // Row level security and its policies.
     for t in &tables {
-        if t.get::<_, bool>(7) {
+        if get::<bool>(t, 7, "tables")? {
             let _ = writeln!(out, "ALTER TABLE {} ENABLE ROW LEVEL SECURITY;", text(t, 1));
         }
-        if t.get::<_, bool>(8) {
+        if get::<bool>(t, 8, "tables")? {
             let _ = writeln!(out, "ALTER TABLE {} FORCE ROW LEVEL SECURITY;", text(t, 1));
         }
     }
@@ -268,10 +296,10 @@ pub fn schema_ddl(c: &mut postgres::Client) -> Result<String, IntrospectError> {
             text(&r, 3),
             text(&r, 4)
         );
-        if let Some(q) = r.get::<_, Option<String>>(5) {
+        if let Some(q) = get::<Option<String>>(&r, 5, "policies")? {
             let _ = write!(s, " USING ({q})");
         }
-        if let Some(q) = r.get::<_, Option<String>>(6) {
+        if let Some(q) = get::<Option<String>>(&r, 6, "policies")? {
             let _ = write!(s, " WITH CHECK ({q})");
         }
         let _ = writeln!(out, "{s};");
@@ -307,7 +335,7 @@ pub fn schema_ddl(c: &mut postgres::Client) -> Result<String, IntrospectError> {
              WHERE c.relkind IN ('r', 'p') AND {USER_RELATION} ORDER BY 1, d.objsubid"
         ),
     )? {
-        let target = match r.get::<_, Option<String>>(1) {
+        let target = match get::<Option<String>>(&r, 1, "comments")? {
             Some(col) => format!("COLUMN {}.{}", text(&r, 0), crate::quote_ident(&col)),
             None => format!("TABLE {}", text(&r, 0)),
         };
@@ -332,7 +360,7 @@ pub fn statistics(c: &mut postgres::Client) -> Result<Stats, IntrospectError> {
              WHERE c.relkind IN ('r', 'p', 'm') AND {USER_RELATION}"
         ),
     )? {
-        let rows: f64 = r.get(2);
+        let rows: f64 = get(&r, 2, "table statistics")?;
         if rows < 0.0 {
             continue;
         }
@@ -340,7 +368,7 @@ pub fn statistics(c: &mut postgres::Client) -> Result<Stats, IntrospectError> {
             format!("{}.{}", text(&r, 0), text(&r, 1)),
             TableStats {
                 rows,
-                pages: Some(r.get::<_, f64>(3)),
+                pages: Some(get::<f64>(&r, 3, "table statistics")?),
                 ..Default::default()
             },
         );
@@ -357,13 +385,14 @@ pub fn statistics(c: &mut postgres::Client) -> Result<Stats, IntrospectError> {
             t.columns.insert(
                 text(&r, 2),
                 ColumnStats {
-                    null_frac: r.get(3),
-                    avg_width: r.get(4),
-                    n_distinct: r.get::<_, Option<f64>>(5).filter(|n| *n != 0.0),
-                    correlation: r.get(6),
+                    null_frac: get(&r, 3, "column statistics")?,
+                    avg_width: get(&r, 4, "column statistics")?,
+                    n_distinct: get::<Option<f64>>(&r, 5, "column statistics")?
+                        .filter(|n| *n != 0.0),
+                    correlation: get(&r, 6, "column statistics")?,
                     most_common: common_values(
-                        r.get::<_, Option<String>>(7).as_deref(),
-                        r.get::<_, Option<Vec<f64>>>(8),
+                        get::<Option<String>>(&r, 7, "column statistics")?.as_deref(),
+                        get::<Option<Vec<f64>>>(&r, 8, "column statistics")?,
                     ),
                 },
             );
@@ -379,6 +408,19 @@ fn common_values(values: Option<&str>, freqs: Option<Vec<f64>>) -> Option<Vec<(S
     (values.len() == freqs.len()).then(|| values.into_iter().zip(freqs).collect())
 }
 
+/// `server_version_num` (150004 for 15.4).
+fn server_version(c: &mut postgres::Client) -> Result<i32, IntrospectError> {
+    Ok(query(
+        c,
+        "server version",
+        "SELECT current_setting('server_version_num')::int",
+    )?
+    .first()
+    .map(|r| get(r, 0, "server version"))
+    .transpose()?
+    .unwrap_or(0))
+}
+
 /// pg_stat_statements as the CSV `dbarch analyze` reads (`query,calls,total_exec_time,rows`), or `None`
 /// when the extension is not installed in this database.
 pub fn pg_stat_statements_csv(c: &mut postgres::Client) -> Result<Option<String>, IntrospectError> {
@@ -390,14 +432,7 @@ pub fn pg_stat_statements_csv(c: &mut postgres::Client) -> Result<Option<String>
     if installed.is_empty() {
         return Ok(None);
     }
-    let version: i32 = query(
-        c,
-        "server version",
-        "SELECT current_setting('server_version_num')::int",
-    )?
-    .first()
-    .map(|r| r.get(0))
-    .unwrap_or(0);
+    let version = server_version(c)?;
     let time = if version >= 130000 {
         "total_exec_time"
     } else {
@@ -420,9 +455,9 @@ pub fn pg_stat_statements_csv(c: &mut postgres::Client) -> Result<Option<String>
             out,
             "\"{}\",{},{},{}",
             q.replace('"', "\"\""),
-            r.get::<_, i64>(1),
-            r.get::<_, f64>(2),
-            r.get::<_, i64>(3)
+            get::<i64>(&r, 1, "pg_stat_statements")?,
+            get::<f64>(&r, 2, "pg_stat_statements")?,
+            get::<i64>(&r, 3, "pg_stat_statements")?
         );
     }
     Ok(Some(out))

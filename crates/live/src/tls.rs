@@ -59,8 +59,17 @@ impl FromStr for SslMode {
             "verify-ca" => SslMode::VerifyCa,
             "verify-full" => SslMode::VerifyFull,
             other => {
+                // The value is echoed only when it is a plain word: in a malformed string it can run on
+                // into the password.
+                let plain = other.len() <= 20
+                    && other.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+                let shown = if plain {
+                    format!(" `{other}`")
+                } else {
+                    String::new()
+                };
                 return Err(format!(
-                    "invalid sslmode `{other}` (one of disable, allow, prefer, require, verify-ca, verify-full)"
+                    "invalid sslmode{shown} (one of disable, allow, prefer, require, verify-ca, verify-full)"
                 ));
             }
         })

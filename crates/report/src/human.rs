@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::{Report, Severity, summary_line};
+use crate::{Report, Severity, shown, summary_line};
 
 struct Styles {
     error: Style,
@@ -59,7 +59,7 @@ pub fn render_human(report: &Report, color: bool) -> String {
     let mut current_file: Option<&str> = None;
     for f in &report.findings {
         if current_file != Some(f.file.as_str()) {
-            let _ = writeln!(out, "{}", paint(st.bold, &f.file));
+            let _ = writeln!(out, "{}", paint(st.bold, &shown(&f.file)));
             current_file = Some(&f.file);
         }
         let sev = st.severity(f.severity);
@@ -67,7 +67,7 @@ pub fn render_human(report: &Report, color: bool) -> String {
             out,
             "{}: {}",
             paint(sev, &format!("{}[{}]", f.severity, f.code)),
-            paint(st.bold, &f.message)
+            paint(st.bold, &shown(&f.message))
         );
         let gutter = f.line.to_string().len();
         let pad = " ".repeat(gutter);
@@ -75,7 +75,7 @@ pub fn render_human(report: &Report, color: bool) -> String {
             out,
             "{pad}{} {}:{}:{} ({})",
             paint(st.dim, "-->"),
-            f.file,
+            shown(&f.file),
             f.line,
             f.column,
             f.name
@@ -87,7 +87,7 @@ pub fn render_human(report: &Report, color: bool) -> String {
                 "{} {} {}",
                 paint(st.dim, &f.line.to_string()),
                 paint(st.dim, "|"),
-                src.replace('\t', " ")
+                shown(&src.replace('\t', " "))
             );
             let start = f.column.saturating_sub(1);
             let line_len = src.chars().count();
@@ -108,7 +108,7 @@ pub fn render_human(report: &Report, color: bool) -> String {
             );
         }
         if !f.help.is_empty() {
-            let _ = writeln!(out, "{pad} {} {}", paint(st.dim, "= help:"), f.help);
+            let _ = writeln!(out, "{pad} {} {}", paint(st.dim, "= help:"), shown(&f.help));
         }
         if let Some(fix) = &f.fix {
             let mut lines = fix.lines();
@@ -117,10 +117,10 @@ pub fn render_human(report: &Report, color: bool) -> String {
                     out,
                     "{pad} {} {}",
                     paint(st.dim, "= fix:"),
-                    paint(st.fix, first)
+                    paint(st.fix, &shown(first))
                 );
                 for l in lines {
-                    let _ = writeln!(out, "{pad}        {}", paint(st.fix, l));
+                    let _ = writeln!(out, "{pad}        {}", paint(st.fix, &shown(l)));
                 }
             }
         }
@@ -145,6 +145,20 @@ mod tests {
     #[test]
     fn human_report_snapshot() {
         insta::assert_snapshot!(render_human(&crate::test_data::sample(), false));
+    }
+
+    /// Control characters and bidirectional overrides in names reach the terminal escaped, never raw.
+    #[test]
+    fn control_characters_are_escaped() {
+        let mut r = crate::test_data::sample();
+        r.findings[0].message = "column \"\x1b[2J\u{202e}x\u{7}\" is renamed".to_string();
+        r.findings[0].fix = Some("ALTER TABLE t RENAME COLUMN \"\x1b]0;x\u{7}\" TO \"j\";".into());
+        let out = render_human(&r, false);
+        assert!(
+            !out.contains('\x1b') && !out.contains('\u{7}') && !out.contains('\u{202e}'),
+            "{out}"
+        );
+        assert!(out.contains("\\u{1b}[2J\\u{202e}x\\u{7}"), "{out}");
     }
 
     #[test]

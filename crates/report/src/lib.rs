@@ -178,6 +178,28 @@ pub fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// Text for a terminal or a page: control characters (other than newline and tab) and Unicode's
+/// bidirectional controls written as `\u{..}` escapes, so a name in the input cannot move the cursor,
+/// retitle the terminal or reorder what is shown.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    };
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 pub(crate) fn summary_line(s: &Summary) -> String {
     let mut line = if s.findings == 0 {
         "no findings".to_string()

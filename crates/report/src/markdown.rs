@@ -2,10 +2,10 @@
 
 use std::fmt::Write;
 
-use crate::{Report, Severity, summary_line};
+use crate::{Report, Severity, shown, summary_line};
 
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    shown(s).replace('|', "\\|").replace('\n', " ")
 }
 
 pub fn render_markdown(report: &Report) -> String {
@@ -37,13 +37,17 @@ pub fn render_markdown(report: &Report) -> String {
         let _ = writeln!(
             out,
             "\n### `{}` {} — `{}:{}`\n\n{}\n",
-            f.code, f.name, f.file, f.line, f.message
+            f.code,
+            f.name,
+            shown(&f.file),
+            f.line,
+            shown(&f.message)
         );
         if !f.help.is_empty() {
-            let _ = writeln!(out, "{}\n", f.help);
+            let _ = writeln!(out, "{}\n", shown(&f.help));
         }
         if let Some(fix) = &f.fix {
-            let _ = writeln!(out, "```sql\n{fix}\n```");
+            let _ = writeln!(out, "```sql\n{}\n```", shown(fix));
         }
     }
     out

@@ -31,6 +31,41 @@ pub enum Format {
     JsonLog,
 }
 
+impl Format {
+    /// What the file was read as, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Sql => "SQL",
+            Format::PgStatStatementsCsv => "a pg_stat_statements CSV export",
+            Format::PgStatStatementsJson => "a pg_stat_statements JSON export",
+            Format::StderrLog => "a PostgreSQL server log (stderr format)",
+            Format::CsvLog => "a PostgreSQL csvlog",
+            Format::JsonLog => "a PostgreSQL jsonlog",
+        }
+    }
+
+    /// What a file of this kind must hold to be read, for the message about one that held nothing.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Format::Sql => "",
+            Format::PgStatStatementsCsv => {
+                " (expected a header line with a `query` column, then one row per statement)"
+            }
+            Format::PgStatStatementsJson => {
+                " (expected a JSON array of objects with a `query` field)"
+            }
+            Format::StderrLog => {
+                " (expected entries that begin with a timestamp, as log_line_prefix = '%m [%p] ' \
+                 writes, and carry `statement:` or `execute ...:`; log_min_duration_statement or \
+                 log_statement makes the server log them)"
+            }
+            Format::CsvLog | Format::JsonLog => {
+                " (expected records with a `statement:` or `duration: ... statement:` message)"
+            }
+        }
+    }
+}
+
 /// One query of the workload (all executions with the same fingerprint).
 #[derive(Debug, Clone)]
 pub struct Query {
@@ -136,9 +171,17 @@ pub fn load(paths: &[&Path], sources: &mut SourceMap) -> Result<Workload, Worklo
 pub struct Builder {
     workload: Workload,
     by_fingerprint: HashMap<String, usize>,
+    recognised: usize,
 }
 
 impl Builder {
+    /// How many statements (SQL statements, pg_stat_statements rows, log entries with a statement) the
+    /// files read so far held, whether or not they became queries: a file that adds none was not read as
+    /// a workload at all.
+    pub fn recognised(&self) -> usize {
+        self.recognised
+    }
+
     /// Add `calls` executions of a query whose text is `sql` (found at `span` of its file); returns the
     /// query's index. The text is fingerprinted first and parsed only when the query is new, so a log
     /// repeating one query a million times parses it once into a tree.
@@ -150,6 +193,7 @@ impl Builder {
         total_ms: Option<f64>,
         rows: Option<u64>,
     ) -> Option<usize> {
+        self.recognised += 1;
         let fingerprint = match pg_query::fingerprint(sql, 0, 0) {
             Ok(f) => f.hex,
             Err(e) => {
@@ -249,6 +293,7 @@ fn sql_file(file: &std::sync::Arc<SourceFile>, into: &mut Builder) -> Result<(),
 pub fn add_parsed(parsed: dbarch_sql::ParsedFile, into: &mut Builder) {
     let text = &parsed.file.text;
     let mut previous_end = 0;
+    into.recognised += parsed.statements.len();
     for stmt in parsed.statements {
         let gap = &text[previous_end..stmt.span.start];
         previous_end = stmt.span.end;
