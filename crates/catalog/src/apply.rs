@@ -659,10 +659,18 @@ impl Catalog {
             }
         }
         let mut pending_seqs = vec![];
+        // Columns the table has before its own (inherited, of a type): a column definition of one of
+        // these refines it. Looked up by name, so a table of many columns is replayed in linear time.
+        let before: std::collections::HashSet<String> =
+            t.columns.iter().map(|c| c.name.clone()).collect();
         for e in &s.table_elts {
             match e.node.as_ref() {
                 Some(NodeEnum::ColumnDef(d)) => {
-                    if let Some(existing) = t.columns.iter().position(|c| c.name == d.colname) {
+                    if let Some(existing) = before
+                        .contains(&d.colname)
+                        .then(|| t.columns.iter().position(|c| c.name == d.colname))
+                        .flatten()
+                    {
                         // A partition's column options (WITH OPTIONS ...) refine the inherited column.
                         let col = &mut t.columns[existing];
                         if d.is_not_null {
@@ -1021,16 +1029,36 @@ impl Catalog {
                 })
                 .collect();
             let base = default_name(&table.name, &parts, "idx");
-            let mut candidate = base.clone();
-            let mut n = 1;
-            while self
+            // PostgreSQL takes the base, else the first free `base1`, `base2`, ...: the numbers in use
+            // are read in one pass over the names that start with the base (the index map is ordered),
+            // so 10,000 unnamed indexes on one column replay in well under a second.
+            let mut used = vec![];
+            for k in self
                 .indexes
-                .contains_key(&QualifiedName::new(table.schema.clone(), candidate.clone()))
+                .range(QualifiedName::new(table.schema.clone(), base.clone())..)
+                .map(|(k, _)| k)
+                .take_while(|k| k.schema == table.schema && k.name.starts_with(&base))
             {
-                candidate = format!("{base}{n}");
-                n += 1;
+                let rest = &k.name[base.len()..];
+                let n = if rest.is_empty() {
+                    Some(0)
+                } else if rest.bytes().all(|b| b.is_ascii_digit()) && !rest.starts_with('0') {
+                    rest.parse::<usize>().ok()
+                } else {
+                    None
+                };
+                // Only numbers up to the count can be the first free one.
+                if let Some(n) = n.filter(|&n| n <= self.indexes.len()) {
+                    if used.len() <= n {
+                        used.resize(n + 1, false);
+                    }
+                    used[n] = true;
+                }
             }
-            candidate
+            match used.iter().position(|u| !u).unwrap_or(used.len()) {
+                0 => base,
+                n => format!("{base}{n}"),
+            }
         } else {
             s.idxname.clone()
         };

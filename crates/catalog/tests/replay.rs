@@ -244,3 +244,25 @@ fn view_outlines_give_the_same_views_as_whole_trees() {
         "the CTE is not a relation"
     );
 }
+
+/// Unnamed indexes get PostgreSQL's names: the base, then the first free number (a dropped one is
+/// reused); checked against PostgreSQL 15 by hand: t_a_idx, t_a_idx1, t_a_idx2, then t_a_idx1 again.
+#[test]
+fn unnamed_indexes_take_the_first_free_number() {
+    let c = sql("CREATE TABLE t (a int, b int);
+         CREATE INDEX ON t (a); CREATE INDEX ON t (a); CREATE INDEX ON t (a);
+         CREATE INDEX t_a_idx10 ON t (b); CREATE INDEX t_a_idxx ON t (b);
+         DROP INDEX t_a_idx1; CREATE INDEX ON t (a); CREATE INDEX ON t (a);");
+    let names: Vec<&str> = c.indexes.keys().map(|k| k.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "t_a_idx",
+            "t_a_idx1",
+            "t_a_idx10",
+            "t_a_idx2",
+            "t_a_idx3",
+            "t_a_idxx"
+        ]
+    );
+}

@@ -73,6 +73,48 @@ pub fn view(sql: &str) -> Option<(NodeEnum, i32, Outline)> {
     Some((NodeEnum::ViewStmt(v), stmt.stmt_location, Outline { reads }))
 }
 
+/// An INSERT of data (a schema dump's rows, a seed): the schema model and the migration rules need only
+/// which table it writes, so a long one is checked by the parser through the summary call (no tree is
+/// sent to Rust, which is most of the cost of rows of data) and becomes an InsertStmt naming its table.
+/// `None` for a short statement or anything the summary does not describe as one INSERT into one table.
+pub fn insert(sql: &str) -> Option<(NodeEnum, i32)> {
+    const LONG: usize = 1024;
+    if sql.len() < LONG {
+        return None;
+    }
+    let first = lex::tokens(sql).next()?;
+    if !first.text.eq_ignore_ascii_case("insert") {
+        return None;
+    }
+    let summary = raw::summary(sql)?;
+    if summary.statement_types.first().map(String::as_str) != Some("InsertStmt")
+        || summary
+            .statement_types
+            .iter()
+            .any(|t| t != "InsertStmt" && t != "SelectStmt")
+    {
+        return None;
+    }
+    let dml = Context::Dml as i32;
+    let mut written = summary.tables.iter().filter(|t| t.context == dml);
+    let (Some(table), None) = (written.next(), written.next()) else {
+        return None;
+    };
+    let node = NodeEnum::InsertStmt(Box::new(ast::InsertStmt {
+        relation: Some(ast::RangeVar {
+            schemaname: table.schema_name.clone(),
+            relname: table.table_name.clone(),
+            inh: true,
+            relpersistence: "p".into(),
+            location: -1,
+            ..Default::default()
+        }),
+        r#override: ast::OverridingKind::OverridingNotSet as i32,
+        ..Default::default()
+    }));
+    Some((node, i32::try_from(first.start).ok()?))
+}
+
 /// Where the head of a plain view statement ends: just after the `AS` that starts its query. `None`
 /// unless `sql` reads `CREATE [OR REPLACE] [TEMP | TEMPORARY] VIEW ... AS ...` without a trailing check
 /// option.
@@ -194,6 +236,25 @@ mod tests {
             want.sort();
             assert_eq!(got, want, "{sql}");
         }
+    }
+
+    #[test]
+    fn long_inserts_are_outlined() {
+        let rows: Vec<String> = (0..200).map(|i| format!("({i}, 'n{i}')")).collect();
+        let sql = format!("INSERT INTO app.t (id, name) VALUES {};", rows.join(", "));
+        let (node, at) = insert(&sql).expect("an outline");
+        let NodeEnum::InsertStmt(i) = node else {
+            panic!()
+        };
+        let rv = i.relation.unwrap();
+        assert_eq!(
+            (rv.schemaname.as_str(), rv.relname.as_str(), at),
+            ("app", "t", 0)
+        );
+        // Short, broken, or not an INSERT: parsed as usual.
+        assert!(insert("INSERT INTO t VALUES (1)").is_none());
+        assert!(insert(&sql.replace("VALUES", "VALUE")).is_none());
+        assert!(insert(&format!("SELECT {}", "1, ".repeat(500) + "1")).is_none());
     }
 
     #[test]

@@ -336,6 +336,17 @@ fn parse_piece(
             outline: Some(outline),
         }]);
     }
+    if options.view_outlines
+        && let Some((node, location)) = outline::insert(sql)
+    {
+        let (span, stmt_sql) = statement_span(file, body, start, sql, location, 0);
+        return Ok(vec![Statement {
+            span,
+            sql: stmt_sql,
+            node,
+            outline: None,
+        }]);
+    }
     let parsed = raw::parse(sql).map_err(|e| {
         let offset = match e.offset {
             Some(offset) => offset,

@@ -278,52 +278,61 @@ fn sum<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
 }
 
 /// A SQL file: each statement is a query; `-- calls: N` in the comments just before it sets its frequency.
+/// Statements are handed on as they are parsed, and only the first of each fingerprint keeps its tree, so
+/// memory follows the distinct queries, not the file's length.
 fn sql_file(file: &std::sync::Arc<SourceFile>, into: &mut Builder) -> Result<(), WorkloadError> {
-    let parsed = dbarch_sql::parse_file(file).map_err(|e| WorkloadError::Syntax {
+    let mut previous_end = 0;
+    dbarch_sql::parse_file_with(file, dbarch_sql::ParseOptions::FULL, |stmt| {
+        add_statement(&file.text, &mut previous_end, stmt, into)
+    })
+    .map_err(|e| WorkloadError::Syntax {
         path: e.path.clone(),
         line: e.line,
         column: e.column,
         message: e.message.clone(),
     })?;
-    add_parsed(parsed, into);
     Ok(())
 }
 
-/// The queries of an already parsed SQL file (its schema statements are skipped).
 pub fn add_parsed(parsed: dbarch_sql::ParsedFile, into: &mut Builder) {
-    let text = &parsed.file.text;
     let mut previous_end = 0;
-    into.recognised += parsed.statements.len();
+    let text = parsed.file.text.clone();
     for stmt in parsed.statements {
-        let gap = &text[previous_end..stmt.span.start];
-        previous_end = stmt.span.end;
-        let calls = calls_comment(gap).unwrap_or(1);
-        // A view the workload creates for a query (TPC-H Q15) runs where it is used: its body is a query.
-        if let NodeEnum::ViewStmt(v) = &stmt.node {
-            if let Some(body) = v.query.as_ref().and_then(|q| q.node.clone()) {
-                let sql = dbarch_sql::expr::deparse_stmt(&body);
-                if !sql.is_empty() {
-                    into.add(
-                        Statement {
-                            span: stmt.span,
-                            sql,
-                            node: body,
-                            outline: None,
-                        },
-                        calls,
-                        None,
-                        None,
-                    );
-                }
-            }
-            continue;
-        }
-        // Schema statements in a workload file (a fixture's tables, say) are not queries.
-        if !is_query(&stmt.node) {
-            continue;
-        }
-        into.add(stmt, calls, None, None);
+        add_statement(&text, &mut previous_end, stmt, into);
     }
+}
+
+/// One statement of a SQL file (`text`), the previous one ending at `previous_end`.
+fn add_statement(text: &str, previous_end: &mut usize, stmt: Statement, into: &mut Builder) {
+    into.recognised += 1;
+    let gap = text.get(*previous_end..stmt.span.start).unwrap_or("");
+    *previous_end = stmt.span.end;
+    let calls = calls_comment(gap).unwrap_or(1);
+    // A view the workload creates for a query (TPC-H Q15) runs where it is used: its body is a query.
+    if let NodeEnum::ViewStmt(v) = &stmt.node {
+        if let Some(body) = v.query.as_ref().and_then(|q| q.node.clone()) {
+            let sql = dbarch_sql::expr::deparse_stmt(&body);
+            if !sql.is_empty() {
+                into.add(
+                    Statement {
+                        span: stmt.span,
+                        sql,
+                        node: body,
+                        outline: None,
+                    },
+                    calls,
+                    None,
+                    None,
+                );
+            }
+        }
+        return;
+    }
+    // Schema statements in a workload file (a fixture's tables, say) are not queries.
+    if !is_query(&stmt.node) {
+        return;
+    }
+    into.add(stmt, calls, None, None);
 }
 
 /// Statements a workload is made of: reads and writes of data.
