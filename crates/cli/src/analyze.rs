@@ -155,11 +155,14 @@ pub fn analyze(
         }
     }
     let executions: u64 = workload.queries.iter().map(|q| q.calls).sum();
+    let lines: usize = sources.files().map(|f| f.text.lines().count()).sum();
     let header = format!(
-        "Analysed {} ({}) from {}{}.\n\n",
+        "Analysed {} ({}) from {} ({}, {} recognised){}.\n\n",
         plural(workload.queries.len(), "distinct query"),
         plural(executions as usize, "execution"),
         plural(files.len(), "file"),
+        plural(lines, "line"),
+        plural(workload.recognised, "statement"),
         if catalog.is_some() {
             ", against the schema"
         } else {

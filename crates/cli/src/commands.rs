@@ -168,8 +168,11 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
         if !same {
             plan.discovered = migrations;
         } else {
-            let ReadMigrations { found } =
+            let ReadMigrations { found, unreadable } =
                 read_found(g, migrations, config.checks_downs(), &mut sources)?;
+            if let Some(e) = unreadable.first() {
+                return Err(e.clone().into());
+            }
             let ((run, scripts), parse_errors) = parse_streaming(&found, |incoming| {
                 dbarch_lint::run_migrations_from(
                     Catalog::new(),
@@ -403,6 +406,9 @@ type FoundMigration = (
 /// The migrations of the folders, read (in order) but not parsed yet.
 struct ReadMigrations {
     found: Vec<FoundMigration>,
+    /// Migrations whose up script could not be read as text, with the reason: reported after the others
+    /// have been judged.
+    unreadable: Vec<String>,
 }
 
 /// The migrations of the folders, in order.
@@ -422,6 +428,14 @@ fn read_found(
     sources: &mut SourceMap,
 ) -> Result<ReadMigrations> {
     use rayon::prelude::*;
+    // A migration discovery could not read is set aside, to be reported.
+    let (migrations, unreadable): (Vec<_>, Vec<_>) = migrations
+        .into_iter()
+        .partition(|m| m.up.unreadable.is_none());
+    let unreadable = unreadable
+        .into_iter()
+        .filter_map(|m| m.up.unreadable)
+        .collect();
     // The files are read in parallel, then numbered in order.
     let texts: Vec<_> = migrations
         .par_iter()
@@ -444,7 +458,7 @@ fn read_found(
         };
         found.push((m, up, down));
     }
-    Ok(ReadMigrations { found })
+    Ok(ReadMigrations { found, unreadable })
 }
 
 /// Parse one migration: its up (an error is the migration's, reported apart) and its down (an error
@@ -492,13 +506,13 @@ fn load_found(
     sources: &mut SourceMap,
 ) -> Result<LoadedMigrations> {
     use rayon::prelude::*;
-    let ReadMigrations { found } = read_found(g, migrations, with_downs, sources)?;
+    let ReadMigrations { found, unreadable } = read_found(g, migrations, with_downs, sources)?;
     let parsed: Vec<_> = found
         .par_iter()
         .map(|(m, up, down)| parse_migration(m, up, down.as_ref()))
         .collect();
     let mut scripts = vec![];
-    let mut parse_errors = vec![];
+    let mut parse_errors = unreadable;
     for p in parsed {
         match p {
             Ok(script) => scripts.push(script),
@@ -569,16 +583,18 @@ fn migrate_lint(
     let config = load_config(g, paths)?;
     let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
     let mut sources = SourceMap::new();
-    let ReadMigrations { found } = read_found(
+    let ReadMigrations { found, unreadable } = read_found(
         g,
         discover_all(g, paths)?,
         config.checks_downs(),
         &mut sources,
     )?;
     // Each migration is replayed as soon as it is parsed, while later ones are still being parsed.
-    let ((run, scripts), parse_errors) = parse_streaming(&found, |incoming| {
+    let ((run, scripts), parsed_errors) = parse_streaming(&found, |incoming| {
         dbarch_lint::run_migrations_from(Catalog::new(), incoming, &sources, &config, pg_version)
     });
+    let mut parse_errors = unreadable;
+    parse_errors.extend(parsed_errors);
     let statements = scripts.iter().map(|s| s.file.statement_count).sum();
     if lock_report {
         match g.format {

@@ -226,7 +226,6 @@ fn special_files_are_refused_at_once() {
     let cases: &[(&[&str], &str)] = &[
         (&["review", "d"], "FIFO"),
         (&["review", "pipe"], "FIFO"),
-        (&["migrate", "lint", "m"], "FIFO"),
         (&["migrate", "lint", shop, "--manifest", "pipe"], "FIFO"),
         (&["lint", "d/../m", "--config", "pipe"], "FIFO"),
         (&["analyze", "m/001_init.sql", "--stats", "pipe"], "FIFO"),
@@ -259,6 +258,38 @@ fn special_files_are_refused_at_once() {
             stderr(&o)
         );
     }
+    // In a history, the migration that cannot be read is reported and the others are still judged.
+    write(dir.path(), "m/003_index.sql", "CREATE INDEX ON t (a);\n");
+    let o = dbarch_within(
+        &["migrate", "lint", "m", "--format", "json"],
+        dir.path(),
+        limit,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("002_next.sql: a FIFO"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("003_index.sql"), "{}", stdout(&o));
+    std::fs::remove_file(dir.path().join("m/002_next.sql")).unwrap();
+    std::fs::write(
+        dir.path().join("m/002_next.sql"),
+        b"CREATE TABLE u (b text DEFAULT '\xff');\n",
+    )
+    .unwrap();
+    let o = dbarch_within(
+        &["migrate", "lint", "m", "--format", "json"],
+        dir.path(),
+        limit,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("002_next.sql:1:33: not UTF-8"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("003_index.sql"), "{}", stdout(&o));
     // Arguments out of range are refused, not wrapped or taken as NaN.
     let o = dbarch(
         &[

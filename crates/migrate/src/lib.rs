@@ -42,6 +42,9 @@ pub struct Script {
     pub section: Option<Range<usize>>,
     /// The file's text, when discovery read it (for its markers): callers need not read it again.
     pub contents: Option<Arc<str>>,
+    /// The file could not be read as text (not UTF-8, too large, not a regular file): the reader's
+    /// message. The migration keeps its place in the history and is reported; the others are judged.
+    pub unreadable: Option<String>,
 }
 
 impl Script {
@@ -51,6 +54,7 @@ impl Script {
             path,
             section: None,
             contents: None,
+            unreadable: None,
         }
     }
 
@@ -60,6 +64,7 @@ impl Script {
             path,
             section: None,
             contents: Some(text.clone()),
+            unreadable: None,
         }
     }
 
@@ -302,7 +307,33 @@ fn classify(p: &Path, read_file: ReadFile) -> Result<Entry, DiscoverError> {
             p.to_path_buf(),
         ));
     }
-    let text = read(p)?;
+    let text = match read(p) {
+        Ok(text) => text,
+        // A file that cannot be read as text is its migration's error, reported with the others.
+        Err(DiscoverError::Read(message)) => {
+            let stem = stem.strip_suffix(".up").unwrap_or(stem);
+            let (version, mname) = match stem.strip_prefix('V').filter(|r| r.contains("__")) {
+                Some(rest) => {
+                    let mut parts = rest.splitn(2, "__");
+                    let v = parts.next().unwrap_or("").to_string();
+                    (v, parts.next().unwrap_or("").to_string())
+                }
+                None => split_version(stem),
+            };
+            return Ok(Entry::Migration(Migration {
+                version,
+                name: mname,
+                up: Script {
+                    unreadable: Some(message),
+                    ..Script::file(p.to_path_buf())
+                },
+                down: None,
+                transaction: Transaction::PerStatement,
+                layout: Layout::Plain,
+            }));
+        }
+        Err(e) => return Err(e),
+    };
     let no_tx = declares_no_transaction(&text);
     if let Some(rest) = stem
         .strip_prefix('V')
@@ -345,11 +376,13 @@ fn classify(p: &Path, read_file: ReadFile) -> Result<Entry, DiscoverError> {
                 path: p.to_path_buf(),
                 section: Some(up),
                 contents: Some(text.clone()),
+                unreadable: None,
             },
             down: down.map(|d| Script {
                 path: p.to_path_buf(),
                 section: Some(d),
                 contents: Some(text.clone()),
+                unreadable: None,
             }),
             transaction: Transaction::wrapped_unless(!tx || no_tx),
             layout: Layout::Dbmate,

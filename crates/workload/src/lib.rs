@@ -98,6 +98,9 @@ pub struct Workload {
     pub executions: Vec<Execution>,
     /// Statements that could not be parsed (log lines cut short, client-side syntax), with where they are.
     pub skipped: Vec<(Span, String)>,
+    /// How many statements the files held (SQL statements, pg_stat_statements rows, log entries with a
+    /// statement), queries or not.
+    pub recognised: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -264,7 +267,8 @@ impl Builder {
         i
     }
 
-    pub fn finish(self) -> Workload {
+    pub fn finish(mut self) -> Workload {
+        self.workload.recognised = self.recognised;
         self.workload
     }
 }

@@ -226,7 +226,9 @@ pub(crate) fn stderr(file: &Arc<SourceFile>, into: &mut Builder) {
     for line in text.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
-        if timestamp(line).is_some() || entries.is_empty() {
+        // Only a line with a timestamp starts an entry (a log written with an empty log_line_prefix has
+        // none: nothing in it is read, and the caller says so); lines before the first are not read.
+        if timestamp(line).is_some() {
             entries.push((start, offset));
         } else if let Some(last) = entries.last_mut() {
             last.1 = offset;
