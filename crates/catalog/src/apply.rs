@@ -876,6 +876,16 @@ impl Catalog {
                     nc,
                 )
             }
+            // PostgreSQL 18's table-level `[CONSTRAINT name] NOT NULL col` (also in ALTER TABLE ... ADD):
+            // the column becomes NOT NULL. (The constraint's name is not kept.)
+            ConstrType::ConstrNotnull => {
+                for k in keys(&c.keys) {
+                    if let Some(cc) = t.column_mut(&k) {
+                        cc.not_null = true;
+                    }
+                }
+                return None;
+            }
             _ => return None,
         };
         let name_given = !c.conname.is_empty();

@@ -266,3 +266,16 @@ fn unnamed_indexes_take_the_first_free_number() {
         ]
     );
 }
+
+/// PostgreSQL 18's named NOT NULL constraints, in CREATE TABLE and ALTER TABLE ... ADD CONSTRAINT.
+#[test]
+fn named_not_null_constraints_make_columns_not_null() {
+    let c = sql(
+        "CREATE TABLE t (a int, b int, c int CONSTRAINT c_nn NOT NULL, CONSTRAINT a_nn NOT NULL a);
+         ALTER TABLE t ADD CONSTRAINT b_nn NOT NULL b;",
+    );
+    let t = t(&c, "t");
+    for name in ["a", "b", "c"] {
+        assert!(t.column(name).unwrap().not_null, "{name}");
+    }
+}
