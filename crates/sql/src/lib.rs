@@ -8,6 +8,7 @@ pub mod outline;
 pub mod postgres;
 pub mod raw;
 pub mod read;
+pub mod shorten;
 pub mod source;
 pub mod split;
 pub mod suppress;

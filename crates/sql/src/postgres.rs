@@ -111,16 +111,26 @@ pub struct ParseOptions {
     /// reads. For analyses that need a view's name and dependencies only (the catalog, the migration
     /// rules); the queries of views are most of the parse cost of a long history.
     pub view_outlines: bool,
+    /// Cut long lists of constants short before parsing ([`crate::shorten`]): for analyses of queries,
+    /// which read a list's shape, not each of a million values.
+    pub shorten_lists: bool,
 }
 
 impl ParseOptions {
     /// Every statement as a whole tree.
     pub const FULL: ParseOptions = ParseOptions {
         view_outlines: false,
+        shorten_lists: false,
     };
     /// What the schema model needs: views as outlines.
     pub const SCHEMA: ParseOptions = ParseOptions {
         view_outlines: true,
+        shorten_lists: false,
+    };
+    /// What a workload's analysis needs: whole trees, long constant lists cut short.
+    pub const WORKLOAD: ParseOptions = ParseOptions {
+        view_outlines: false,
+        shorten_lists: true,
     };
 }
 
@@ -347,7 +357,24 @@ fn parse_piece(
             outline: None,
         }]);
     }
-    let parsed = raw::parse(sql).map_err(|e| {
+    // Queries are cut short for analyses of queries, and in the schema model too (it does not read
+    // them); DDL is parsed as written (a CHECK's list is part of the schema).
+    let query = || {
+        crate::lex::tokens(sql).next().is_some_and(|t| {
+            [
+                "select", "with", "values", "table", "update", "delete", "merge",
+            ]
+            .iter()
+            .any(|k| t.text.eq_ignore_ascii_case(k))
+        })
+    };
+    let shortened = if options.shorten_lists || (options.view_outlines && query()) {
+        crate::shorten::shorten(sql)
+    } else {
+        None
+    };
+    // The same length and offsets: locations in the tree hold for the text as written.
+    let parsed = raw::parse(shortened.as_deref().unwrap_or(sql)).map_err(|e| {
         let offset = match e.offset {
             Some(offset) => offset,
             None => locate_error(sql, &e.message),

@@ -197,7 +197,10 @@ impl Builder {
         rows: Option<u64>,
     ) -> Option<usize> {
         self.recognised += 1;
-        let fingerprint = match pg_query::fingerprint(sql, 0, 0) {
+        // Long constant lists cut short (the fingerprint is the same; the tree is what costs).
+        let shortened = dbarch_sql::shorten::shorten(sql);
+        let parsed_text = shortened.as_deref().unwrap_or(sql);
+        let fingerprint = match pg_query::fingerprint(parsed_text, 0, 0) {
             Ok(f) => f.hex,
             Err(e) => {
                 self.workload.skipped.push((span, e.to_string()));
@@ -208,7 +211,7 @@ impl Builder {
             self.count(i, calls, total_ms, rows);
             return Some(i);
         }
-        let node = dbarch_sql::raw::first_statement(sql)?;
+        let node = dbarch_sql::raw::first_statement(parsed_text)?;
         let statement = Statement {
             span,
             sql: sql.to_string(),
@@ -226,9 +229,11 @@ impl Builder {
         total_ms: Option<f64>,
         rows: Option<u64>,
     ) -> usize {
-        let fingerprint = pg_query::fingerprint(&statement.sql, 0, 0)
-            .map(|f| f.hex)
-            .unwrap_or_else(|_| statement.sql.clone());
+        let shortened = dbarch_sql::shorten::shorten(&statement.sql);
+        let fingerprint =
+            pg_query::fingerprint(shortened.as_deref().unwrap_or(&statement.sql), 0, 0)
+                .map(|f| f.hex)
+                .unwrap_or_else(|_| statement.sql.clone());
         match self.by_fingerprint.get(&fingerprint) {
             Some(&i) => {
                 self.count(i, calls, total_ms, rows);
@@ -286,7 +291,7 @@ fn sum<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
 /// memory follows the distinct queries, not the file's length.
 fn sql_file(file: &std::sync::Arc<SourceFile>, into: &mut Builder) -> Result<(), WorkloadError> {
     let mut previous_end = 0;
-    dbarch_sql::parse_file_with(file, dbarch_sql::ParseOptions::FULL, |stmt| {
+    dbarch_sql::parse_file_with(file, dbarch_sql::ParseOptions::WORKLOAD, |stmt| {
         add_statement(&file.text, &mut previous_end, stmt, into)
     })
     .map_err(|e| WorkloadError::Syntax {
