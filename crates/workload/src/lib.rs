@@ -245,9 +245,14 @@ impl Builder {
 
     fn count(&mut self, i: usize, calls: u64, total_ms: Option<f64>, rows: Option<u64>) {
         let q = &mut self.workload.queries[i];
-        q.calls += calls;
+        // Counts from the input (a `-- calls:` comment, an export's column) can be anything: they add up
+        // without wrapping around.
+        q.calls = q.calls.saturating_add(calls);
         q.total_ms = sum(q.total_ms, total_ms);
-        q.rows = sum(q.rows, rows);
+        q.rows = match (q.rows, rows) {
+            (Some(a), Some(b)) => Some(a.saturating_add(b)),
+            (a, b) => a.or(b),
+        };
     }
 
     fn insert(
