@@ -41,8 +41,8 @@ fn allowed(statement: &str) -> bool {
     if let Some(rest) = upper.strip_prefix("EXPLAIN (FORMAT JSON) ") {
         return explain(rest);
     }
-    if upper.starts_with("PREPARE DBARCH_Q AS ") {
-        return explain(&upper["PREPARE DBARCH_Q AS ".len()..]);
+    if let Some(rest) = upper.strip_prefix("PREPARE DBARCH_Q AS ") {
+        return explain(rest);
     }
     upper.starts_with("SELECT ")
         || upper.starts_with("WITH ")
