@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// Run dbarch, failing the test (instead of hanging it) when it takes longer than `limit`.
+/// Run dbarch, failing the test (instead of hanging it) when it takes longer than `limit`. Its output is
+/// read while it runs (a full pipe would stop it).
 fn dbarch_within(args: &[&str], cwd: &Path, limit: Duration) -> Output {
+    use std::io::Read;
     let mut child = Command::new(env!("CARGO_BIN_EXE_dbarch"))
         .args(args)
         .current_dir(cwd)
@@ -19,20 +21,32 @@ fn dbarch_within(args: &[&str], cwd: &Path, limit: Duration) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run dbarch");
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = vec![];
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("stderr")));
     let started = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
         }
         if started.elapsed() > limit {
             let _ = child.kill();
-            let o = child.wait_with_output().expect("output");
-            panic!(
-                "dbarch {args:?} did not finish within {limit:?}\n{}",
-                stderr(&o)
-            );
+            let _ = child.wait();
+            let err = String::from_utf8_lossy(&err.join().unwrap_or_default()).to_string();
+            panic!("dbarch {args:?} did not finish within {limit:?}\n{err}");
         }
         std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
     }
 }
 
@@ -130,6 +144,67 @@ fn a_statement_too_deep_is_refused_alone() {
         "killed by a signal: {}",
         stderr(&o)
     );
+
+    // Long chains of every kind past the limit: refused alone, never a crash.
+    let chains = [
+        format!("SELECT {} FROM t;", vec!["'a'"; 30_000].join(" || ")),
+        format!("SELECT 1{} FROM t;", "::int".repeat(30_000)),
+        format!(
+            "SELECT 1 FROM t t0 {};",
+            (1..12_000)
+                .map(|i| format!("JOIN t t{i} ON true"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        (0..12_000)
+            .map(|i| format!("SELECT {i}"))
+            .collect::<Vec<_>>()
+            .join(" UNION ")
+            + ";",
+    ];
+    for (i, chain) in chains.iter().enumerate() {
+        let name = format!("chain{i}.sql");
+        write(
+            dir.path(),
+            &name,
+            &format!("CREATE TABLE t (a int PRIMARY KEY);\n{chain}\n"),
+        );
+        for command in ["lint", "analyze"] {
+            let o = dbarch_within(&[command, &name], dir.path(), Duration::from_secs(60));
+            assert_eq!(o.status.code(), Some(2), "{command} {name}: {}", stderr(&o));
+            assert!(
+                stderr(&o).contains("nests too deeply"),
+                "{command} {name}: {}",
+                stderr(&o)
+            );
+        }
+    }
+    // A plan whose Filter and Query Text are that deep (with a schema, the advisor reads the query).
+    let deep = vec!["a"; 30_000].join(" + ");
+    let plan = serde_json::json!([{
+        "Plan": {"Node Type": "Seq Scan", "Relation Name": "t", "Filter": format!("(({deep}) = 1)"),
+                 "Total Cost": 1000.0, "Plan Rows": 1, "Actual Rows": 1, "Actual Loops": 1,
+                 "Actual Total Time": 50.0, "Rows Removed by Filter": 100000},
+        "Query Text": format!("SELECT * FROM t WHERE {deep} = 1"),
+        "Execution Time": 50.0
+    }]);
+    write(dir.path(), "plan.json", &plan.to_string());
+    write(
+        dir.path(),
+        "schema.sql",
+        "CREATE TABLE t (a int PRIMARY KEY);\n",
+    );
+    let o = dbarch_within(
+        &["explain", "plan.json", "--schema", "schema.sql"],
+        dir.path(),
+        Duration::from_secs(60),
+    );
+    assert!(
+        o.status.code().is_some(),
+        "killed by a signal: {}",
+        stderr(&o)
+    );
+    assert_ne!(o.status.code(), Some(134), "{}", stderr(&o));
 }
 
 #[test]

@@ -137,6 +137,15 @@ fn nothing_but_reads_reaches_the_server() {
         }
     }
 
+    // A role the server refuses, with an unencoded `/` in the password: the message names the target
+    // without the password.
+    let bad = format!("postgres://nobody:Zq7/pw@127.0.0.1:{}/victims", c.port());
+    let o = dbarch(&["review", "--db", &bad], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    let all = stdout(&o) + &stderr(&o);
+    assert!(all.contains("nobody"), "{all}");
+    assert!(!all.contains("Zq7"), "{all}");
+
     // Planned without running: the writes EXPLAIN only plans.
     for q in [
         "INSERT INTO victim VALUES (-1, 1)",
