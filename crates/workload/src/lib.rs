@@ -174,6 +174,8 @@ pub fn load(paths: &[&Path], sources: &mut SourceMap) -> Result<Workload, Worklo
 pub struct Builder {
     workload: Workload,
     by_fingerprint: HashMap<String, usize>,
+    /// Statement texts with their literals masked ([`literal_key`]) -> query, for texts seen before.
+    by_text: HashMap<String, usize>,
     recognised: usize,
 }
 
@@ -197,6 +199,13 @@ impl Builder {
         rows: Option<u64>,
     ) -> Option<usize> {
         self.recognised += 1;
+        // A log repeats the same statement with other values: the text with its literals masked finds
+        // the query without parsing it again (the fingerprint ignores constants, so it would be the same).
+        let key = literal_key(sql);
+        if let Some(&i) = self.by_text.get(&key) {
+            self.count(i, calls, total_ms, rows);
+            return Some(i);
+        }
         // Long constant lists cut short (the fingerprint is the same; the tree is what costs).
         let shortened = dbarch_sql::shorten::shorten(sql);
         let parsed_text = shortened.as_deref().unwrap_or(sql);
@@ -208,6 +217,7 @@ impl Builder {
             }
         };
         if let Some(&i) = self.by_fingerprint.get(&fingerprint) {
+            self.by_text.insert(key, i);
             self.count(i, calls, total_ms, rows);
             return Some(i);
         }
@@ -218,7 +228,9 @@ impl Builder {
             node,
             outline: None,
         };
-        Some(self.insert(fingerprint, statement, calls, total_ms, rows))
+        let i = self.insert(fingerprint, statement, calls, total_ms, rows);
+        self.by_text.insert(key, i);
+        Some(i)
     }
 
     /// Add a parsed statement; returns the query's index.
@@ -281,6 +293,49 @@ impl Builder {
         self.workload.recognised = self.recognised;
         self.workload
     }
+}
+
+/// `sql` with each standalone number and each single-quoted string replaced by a placeholder: two texts
+/// with the same key differ only in constants, which the fingerprint ignores. A number that touches a
+/// word (`t1`, `1x`) or a dot stays as written, so no text that would not parse can borrow another's query.
+fn literal_key(sql: &str) -> String {
+    let b = sql.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\'' {
+            let mut j = i + 1;
+            while j < b.len() {
+                if b[j] == b'\'' {
+                    if b.get(j + 1) == Some(&b'\'') {
+                        j += 2;
+                        continue;
+                    }
+                    break;
+                }
+                j += 1;
+            }
+            out.extend_from_slice(b"''");
+            i = (j + 1).min(b.len());
+        } else if c.is_ascii_digit() && (i == 0 || !word(b[i - 1]) && b[i - 1] != b'.') {
+            let mut j = i;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            if j < b.len() && (word(b[j]) || b[j] == b'.') {
+                out.extend_from_slice(&b[i..j]);
+            } else {
+                out.push(b'0');
+            }
+            i = j;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn sum<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
@@ -381,6 +436,21 @@ mod tests {
         let mut b = Builder::default();
         load_into(&file, &mut b).unwrap();
         (b.finish(), sources)
+    }
+
+    #[test]
+    fn literal_keys_ignore_values_only() {
+        use super::literal_key;
+        assert_eq!(
+            literal_key("SELECT * FROM t1 WHERE a = 42 AND b = 'x''y' LIMIT 10"),
+            literal_key("SELECT * FROM t1 WHERE a = 7 AND b = 'z' LIMIT 100")
+        );
+        assert_ne!(literal_key("SELECT 1x"), literal_key("SELECT 2x"));
+        assert_ne!(
+            literal_key("SELECT a FROM t1"),
+            literal_key("SELECT a FROM t2")
+        );
+        assert_ne!(literal_key("SELECT 1.5"), literal_key("SELECT 1.25"));
     }
 
     #[test]
