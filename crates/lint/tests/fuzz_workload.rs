@@ -23,15 +23,7 @@ fn fuzz_findings_stay_fixed() {
             "postgresql.csv",
             "postgresql.json",
         ][kind as usize % 6];
-        let mut sources = dbarch_sql::SourceMap::new();
-        let file = sources.add(name, text.to_string());
-        let mut builder = dbarch_workload::Builder::default();
-        if dbarch_workload::load_into(&file, &mut builder).is_err() {
-            continue;
-        }
-        let workload = builder.finish();
-        let config = dbarch_lint::Config::default();
-        let _ = dbarch_lint::run_queries(&workload, None, None, &sources, &config);
+        let _ = dbarch_lint::lint_workload_text(name, text, &dbarch_lint::Config::default());
     }
     assert!(n >= 1, "the crash inputs are there");
 }

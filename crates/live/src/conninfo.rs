@@ -361,6 +361,31 @@ pub fn scrub(message: &str, conn: &str) -> String {
     out
 }
 
+/// Where dbarch would show the password the driver reads from `conn` — the redacted string, a message
+/// scrubbed with it, the target it builds or its error — or `None` when it shows it nowhere. The property
+/// the `conninfo` fuzz target checks (and its regression test). A password the masks themselves could
+/// spell (asterisks, a piece of `<connection string>`) or that appears more than once is not judged.
+pub fn shown_password(conn: &str) -> Option<String> {
+    let shown = redact(conn);
+    let scrubbed = scrub(conn, conn);
+    let config = conn.parse::<postgres::Config>().ok()?;
+    let password = String::from_utf8_lossy(config.get_password()?).into_owned();
+    if password.len() < 3
+        || password.contains('*')
+        || "<connection string>".contains(password.as_str())
+        || conn.matches(password.as_str()).count() != 1
+    {
+        return None;
+    }
+    let target = match crate::target(Some(conn)) {
+        Ok(t) => t.shown,
+        Err(e) => e.to_string(),
+    };
+    [shown, scrubbed, target]
+        .into_iter()
+        .find(|text| text.contains(password.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -327,48 +327,45 @@ fn parse_piece(
 ) -> Result<Vec<Statement>, PieceError> {
     // The statement starts at its first token: libpg_query 18 places a statement after the comments
     // before it, and node locations must count from where the text handed to it starts.
-    let start = start
-        + crate::lex::tokens(&body[start..end])
-            .next()
-            .map_or(0, |t| t.start);
+    let first = crate::lex::tokens(&body[start..end]).next();
+    let start = start + first.as_ref().map_or(0, |t| t.start);
+    let word = |k: &str| {
+        first
+            .as_ref()
+            .is_some_and(|t| t.text.eq_ignore_ascii_case(k))
+    };
     let sql = &body[start..end];
     if sql.trim().is_empty() {
         return Ok(vec![]);
     }
-    if options.view_outlines
-        && let Some((node, location, outline)) = outline::view(sql)
-    {
-        let (span, stmt_sql) = statement_span(file, body, start, sql, location, 0);
-        return Ok(vec![Statement {
-            span,
-            sql: stmt_sql,
-            node,
-            outline: Some(outline),
-        }]);
-    }
-    if options.view_outlines
-        && let Some((node, location)) = outline::insert(sql)
-    {
-        let (span, stmt_sql) = statement_span(file, body, start, sql, location, 0);
-        return Ok(vec![Statement {
-            span,
-            sql: stmt_sql,
-            node,
-            outline: None,
-        }]);
+    // The schema model's outlines: a plain view (what it reads), a long INSERT (the table it writes).
+    if options.view_outlines {
+        let outlined = outline::view(sql)
+            .map(|(node, location, outline)| (node, location, Some(outline)))
+            .or_else(|| {
+                word("insert")
+                    .then(|| outline::insert(sql))
+                    .flatten()
+                    .map(|(node, location)| (node, location, None))
+            });
+        if let Some((node, location, outline)) = outlined {
+            let (span, stmt_sql) = statement_span(file, body, start, sql, location, 0);
+            return Ok(vec![Statement {
+                span,
+                sql: stmt_sql,
+                node,
+                outline,
+            }]);
+        }
     }
     // Queries are cut short for analyses of queries, and in the schema model too (it does not read
     // them); DDL is parsed as written (a CHECK's list is part of the schema).
-    let query = || {
-        crate::lex::tokens(sql).next().is_some_and(|t| {
-            [
-                "select", "with", "values", "table", "update", "delete", "merge",
-            ]
-            .iter()
-            .any(|k| t.text.eq_ignore_ascii_case(k))
-        })
-    };
-    let shortened = if options.shorten_lists || (options.view_outlines && query()) {
+    let query = [
+        "select", "with", "values", "table", "update", "delete", "merge",
+    ]
+    .iter()
+    .any(|k| word(k));
+    let shortened = if options.shorten_lists || (options.view_outlines && query) {
         crate::shorten::shorten(sql)
     } else {
         None

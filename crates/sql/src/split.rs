@@ -98,29 +98,20 @@ pub fn split(text: &str) -> Split {
             i += 1;
             continue;
         }
-        // psql meta-command: a backslash first on a line, outside quotes and comments.
-        if c == b'\\' && line_start {
-            let end = memchr_newline(b, i);
-            out.skipped.push(Skipped {
-                start: i,
-                end,
-                what: SkippedKind::MetaCommand,
-            });
-            i = end;
-            continue;
-        }
-        // A meta-command later on a line: `SELECT ... \gset` (also `\g`, `\gx`, `\gexec`, `\gdesc`,
-        // `\crosstabview`, `\watch`) sends the statement before it, as `;` would; any other is skipped
-        // and the statement goes on.
-        if c == b'\\' && i + 1 < n && b[i + 1].is_ascii_alphabetic() {
+        // psql meta-command: a backslash first on a line, or a backslash command later on one, outside
+        // quotes and comments; skipped to the end of the line. Later on a line, `SELECT ... \gset` (also
+        // `\g`, `\gx`, `\gexec`, `\gdesc`, `\crosstabview`, `\watch`) sends the statement before it, as `;`
+        // would; any other leaves the statement going on.
+        if c == b'\\' && (line_start || b.get(i + 1).is_some_and(u8::is_ascii_alphabetic)) {
             let end = memchr_newline(b, i);
             let word_end = (i + 1..end)
                 .find(|&j| !b[j].is_ascii_alphanumeric())
                 .unwrap_or(end);
-            let sends = matches!(
-                &text[i + 1..word_end],
-                "g" | "gx" | "gset" | "gexec" | "gdesc" | "crosstabview" | "watch"
-            );
+            let sends = !line_start
+                && matches!(
+                    &text[i + 1..word_end],
+                    "g" | "gx" | "gset" | "gexec" | "gdesc" | "crosstabview" | "watch"
+                );
             if sends && let Some(start) = stmt_start.take() {
                 out.statements.push(RawStatement { start, end: i });
             }
