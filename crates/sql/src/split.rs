@@ -99,19 +99,18 @@ pub fn split(text: &str) -> Split {
             continue;
         }
         // psql meta-command: a backslash first on a line, or a backslash command later on one, outside
-        // quotes and comments; skipped to the end of the line. Later on a line, `SELECT ... \gset` (also
-        // `\g`, `\gx`, `\gexec`, `\gdesc`, `\crosstabview`, `\watch`) sends the statement before it, as `;`
-        // would; any other leaves the statement going on.
+        // quotes and comments; skipped to the end of the line. `\g`, `\gx`, `\gset`, `\gexec`, `\gdesc`,
+        // `\crosstabview` and `\watch` send the statement before them, as `;` would (on its line or on
+        // the next, as the PostgreSQL regression suite writes `\gexec`); any other leaves it going on.
         if c == b'\\' && (line_start || b.get(i + 1).is_some_and(u8::is_ascii_alphabetic)) {
             let end = memchr_newline(b, i);
             let word_end = (i + 1..end)
                 .find(|&j| !b[j].is_ascii_alphanumeric())
                 .unwrap_or(end);
-            let sends = !line_start
-                && matches!(
-                    &text[i + 1..word_end],
-                    "g" | "gx" | "gset" | "gexec" | "gdesc" | "crosstabview" | "watch"
-                );
+            let sends = matches!(
+                &text[i + 1..word_end],
+                "g" | "gx" | "gset" | "gexec" | "gdesc" | "crosstabview" | "watch"
+            );
             if sends && let Some(start) = stmt_start.take() {
                 out.statements.push(RawStatement { start, end: i });
             }
@@ -373,7 +372,7 @@ mod tests {
 
     #[test]
     fn meta_commands_that_send_end_the_statement() {
-        let text = "SELECT count(*) AS n FROM t \\gset\nSELECT :n;\nSELECT format('DROP TABLE %I', c) FROM x \\gexec\nSELECT 1 \\g out.txt\nSELECT 2 \\x\n, 3;\n";
+        let text = "SELECT count(*) AS n FROM t \\gset\nSELECT 'x'\nFROM t\n\\gexec\nSELECT :n;\nSELECT format('DROP TABLE %I', c) FROM x \\gexec\nSELECT 1 \\g out.txt\nSELECT 2 \\x\n, 3;\n";
         let out = split(text);
         let got: Vec<&str> = out
             .statements
@@ -384,13 +383,14 @@ mod tests {
             got,
             [
                 "SELECT count(*) AS n FROM t",
+                "SELECT 'x'\nFROM t",
                 "SELECT :n",
                 "SELECT format('DROP TABLE %I', c) FROM x",
                 "SELECT 1",
                 "SELECT 2 \\x\n, 3"
             ]
         );
-        assert_eq!(out.skipped.len(), 4);
+        assert_eq!(out.skipped.len(), 5);
         // The masked text hides them from the parser.
         let masked = out.masked_text(text).unwrap();
         assert!(!masked.contains("\\gset"));
