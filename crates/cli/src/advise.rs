@@ -67,7 +67,8 @@ pub fn advise(
     } else {
         workload_files(paths)?
     };
-    let workload = load_workload_with(g, &files, extra, &mut sources)?;
+    // Loops in a log do not change which indexes pay off.
+    let workload = load_workload_with(g, &files, extra, Default::default(), &mut sources)?;
     let options = Options {
         budget,
         strategy: if greedy {

@@ -60,13 +60,15 @@ pub(crate) fn load_schema(g: &Global, paths: &[PathBuf]) -> Result<Catalog> {
     Ok(catalog)
 }
 
-/// Read workload files into one workload (their texts go into `sources`).
+/// Read workload files into one workload (their texts, or what findings point at in a server log, go
+/// into `sources`); runs of one query in a log are loops by `loops`.
 pub(crate) fn load_workload(
     g: &Global,
     files: &[PathBuf],
+    loops: dbarch_workload::LoopOptions,
     sources: &mut SourceMap,
 ) -> Result<dbarch_workload::Workload> {
-    load_workload_with(g, files, None, sources)
+    load_workload_with(g, files, None, loops, sources)
 }
 
 /// [`load_workload`], plus a workload held in memory (a live database's pg_stat_statements, as CSV).
@@ -74,24 +76,22 @@ pub(crate) fn load_workload_with(
     g: &Global,
     files: &[PathBuf],
     extra: Option<(String, String)>,
+    loops: dbarch_workload::LoopOptions,
     sources: &mut SourceMap,
 ) -> Result<dbarch_workload::Workload> {
-    let mut builder = dbarch_workload::Builder::default();
+    let mut builder = dbarch_workload::Builder::new(loops);
     for path in files {
-        let text = inputs::read_sql(path, g.max_file_size)?;
-        let lines = text.lines().count();
-        let file = sources.add(path, text);
         let before = builder.recognised();
-        let format = dbarch_workload::load_into(&file, &mut builder)?;
+        let loaded = dbarch_workload::load_file(path, g.max_file_size, sources, &mut builder)?;
         // A file in which no statement was found was not read as a workload: say so, never "no findings".
-        if builder.recognised() == before && lines > 0 {
+        if builder.recognised() == before && loaded.lines > 0 {
             return Err(format!(
                 "{}: read as {}, {} line{}, no statement recognised{}",
                 path.display(),
-                format.describe(),
-                lines,
-                if lines == 1 { "" } else { "s" },
-                format.hint()
+                loaded.format.describe(),
+                loaded.lines,
+                if loaded.lines == 1 { "" } else { "s" },
+                loaded.format.hint()
             )
             .into());
         }
@@ -125,7 +125,7 @@ pub fn analyze(
     };
     let files = workload_files(paths)?;
     let mut sources = SourceMap::new();
-    let workload = load_workload(g, &files, &mut sources)?;
+    let workload = load_workload(g, &files, config.options.loops(), &mut sources)?;
     let lint = dbarch_lint::run_queries(
         &workload,
         catalog.as_ref(),
@@ -153,9 +153,16 @@ pub fn analyze(
                 );
             }
         }
+        if workload.skipped_more > 0 {
+            let _ = writeln!(
+                err,
+                "note: and {} more statements not analysed",
+                workload.skipped_more
+            );
+        }
     }
     let executions: u64 = workload.queries.iter().map(|q| q.calls).sum();
-    let lines: usize = sources.files().map(|f| f.text.lines().count()).sum();
+    let lines: usize = sources.files().map(|f| f.lines()).sum();
     let header = format!(
         "Analysed {} ({}) from {} ({}, {} recognised){}.\n\n",
         plural(workload.queries.len(), "distinct query"),

@@ -292,8 +292,13 @@ fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Res
             Some(s) => Some(s),
             None => crate::analyze::load_stats(plan.stats.as_deref())?,
         };
-        let workload =
-            crate::analyze::load_workload_with(g, &plan.workloads, live_workload, &mut sources)?;
+        let workload = crate::analyze::load_workload_with(
+            g,
+            &plan.workloads,
+            live_workload,
+            config.options.loops(),
+            &mut sources,
+        )?;
         let run =
             dbarch_lint::run_queries(&workload, Some(&catalog), stats.as_ref(), &sources, &config);
         findings.extend(run.findings);

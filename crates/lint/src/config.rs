@@ -69,6 +69,16 @@ fn default_deep_offset() -> i64 {
     1000
 }
 
+impl Options {
+    /// The thresholds that make a run of one query in one session of a log a loop (QRY021).
+    pub fn loops(&self) -> dbarch_workload::LoopOptions {
+        dbarch_workload::LoopOptions {
+            min: self.n_plus_one_min,
+            gap_ms: self.n_plus_one_gap_ms,
+        }
+    }
+}
+
 fn default_n_plus_one_min() -> usize {
     10
 }

@@ -22,10 +22,10 @@ pub struct QueryContext<'a> {
     /// Table statistics, when the user gave them (`--stats`).
     pub stats: Option<&'a Stats>,
     pub options: &'a Options,
-    /// The whole workload (for rules that look at executions in order, such as loop detection).
+    /// The whole workload (for rules that look at other queries, such as a loop's parent).
     pub workload: &'a Workload,
-    /// Indexes into `workload.executions` of this query's logged executions, in log order.
-    pub executions: &'a [usize],
+    /// Indexes into `workload.loops` of the loops this query ran in, in their order.
+    pub loops: &'a [usize],
     pub sources: &'a SourceMap,
 }
 
@@ -119,9 +119,9 @@ pub fn run_queries(
         .filter(|r| r.is_query_rule() && config.enabled(r))
         .collect();
     let mut out = LintOutput::default();
-    let mut executions: Vec<Vec<usize>> = vec![Vec::new(); workload.queries.len()];
-    for (i, e) in workload.executions.iter().enumerate() {
-        if let Some(v) = executions.get_mut(e.query) {
+    let mut loops: Vec<Vec<usize>> = vec![Vec::new(); workload.queries.len()];
+    for (i, l) in workload.loops.iter().enumerate() {
+        if let Some(v) = loops.get_mut(l.query) {
             v.push(i);
         }
     }
@@ -133,7 +133,7 @@ pub fn run_queries(
             stats,
             options: &config.options,
             workload,
-            executions: &executions[i],
+            loops: &loops[i],
             sources,
         };
         for rule in &rules {
@@ -157,7 +157,7 @@ pub fn lint_workload_text(
 ) -> Result<Vec<Finding>, dbarch_sql::SyntaxError> {
     let mut sources = SourceMap::new();
     let file = sources.add(path, sql.to_string());
-    let mut builder = dbarch_workload::Builder::default();
+    let mut builder = dbarch_workload::Builder::new(config.options.loops());
     let catalog = if dbarch_workload::detect(std::path::Path::new(path), sql) == Format::Sql {
         let parsed = dbarch_sql::parse_file(&file)?;
         let catalog = Catalog::from_files(std::slice::from_ref(&parsed));

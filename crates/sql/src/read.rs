@@ -72,12 +72,11 @@ pub fn check_regular(path: &Path) -> Result<(), ReadError> {
     }
 }
 
-/// The bytes of a regular file, at most `max_mb` MB.
-pub fn read_bytes(path: &Path, max_mb: u64) -> Result<Vec<u8>, ReadError> {
+/// A regular file opened for reading, and what it was when opened (checked before opening — opening a
+/// FIFO waits for a writer — and again on the open file). For a reader that streams: it bounds what it
+/// keeps itself.
+pub fn open(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), ReadError> {
     let shown = path.display().to_string();
-    let max_mb = max_mb.min(LARGEST_MAX_MB);
-    let limit = max_mb * 1024 * 1024;
-    // Checked before opening: opening a FIFO waits for a writer.
     check_regular(path)?;
     let io = |e: std::io::Error| ReadError::Io {
         path: shown.clone(),
@@ -88,6 +87,19 @@ pub fn read_bytes(path: &Path, max_mb: u64) -> Result<Vec<u8>, ReadError> {
     if let Some(kind) = kind_of(&meta.file_type()) {
         return Err(ReadError::NotRegular { path: shown, kind });
     }
+    Ok((file, meta))
+}
+
+/// The bytes of a regular file, at most `max_mb` MB.
+pub fn read_bytes(path: &Path, max_mb: u64) -> Result<Vec<u8>, ReadError> {
+    let shown = path.display().to_string();
+    let max_mb = max_mb.min(LARGEST_MAX_MB);
+    let limit = max_mb * 1024 * 1024;
+    let (file, meta) = open(path)?;
+    let io = |e: std::io::Error| ReadError::Io {
+        path: shown.clone(),
+        message: e.to_string(),
+    };
     if meta.len() > limit {
         return Err(ReadError::TooLarge {
             path: shown,

@@ -33,6 +33,9 @@ pub struct LineCol {
 }
 
 /// One file's text with a line index.
+///
+/// A file read as a stream (a server log of any length) keeps only [`Excerpt`]s: the pieces that spans
+/// point at, each with the line and column it begins on; its `text` is empty.
 #[derive(Debug)]
 pub struct SourceFile {
     pub id: FileId,
@@ -40,6 +43,20 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     line_starts: Vec<usize>,
+    /// For a streamed file: the pieces kept, sorted by offset and not overlapping.
+    excerpts: Vec<Excerpt>,
+    /// For a streamed file: how many lines it had.
+    streamed_lines: Option<usize>,
+}
+
+/// A piece of a streamed file: its text (empty for a mere position) at `offset`, which is on 1-based
+/// `line` at character `column`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excerpt {
+    pub offset: usize,
+    pub line: usize,
+    pub column: usize,
+    pub text: String,
 }
 
 impl SourceFile {
@@ -56,11 +73,67 @@ impl SourceFile {
             path: path.into(),
             text,
             line_starts,
+            excerpts: vec![],
+            streamed_lines: None,
         }
+    }
+
+    /// A file read as a stream: `lines` lines, of which `excerpts` were kept. A position-only excerpt
+    /// inside a kept piece is dropped (the piece already places it).
+    pub fn streamed(
+        id: FileId,
+        path: impl Into<PathBuf>,
+        mut excerpts: Vec<Excerpt>,
+        lines: usize,
+    ) -> Self {
+        excerpts.sort_by_key(|e| (e.offset, std::cmp::Reverse(e.text.len())));
+        let mut kept: Vec<Excerpt> = Vec::with_capacity(excerpts.len());
+        for e in excerpts {
+            if let Some(last) = kept.last()
+                && e.offset < last.offset + last.text.len().max(1)
+            {
+                continue;
+            }
+            kept.push(e);
+        }
+        SourceFile {
+            id,
+            path: path.into(),
+            text: String::new(),
+            line_starts: vec![0],
+            excerpts: kept,
+            streamed_lines: Some(lines),
+        }
+    }
+
+    /// The excerpt of a streamed file that holds `offset` (or the last one before it).
+    fn excerpt_at(&self, offset: usize) -> Option<&Excerpt> {
+        let i = self.excerpts.partition_point(|e| e.offset <= offset);
+        self.excerpts.get(i.checked_sub(1)?)
     }
 
     /// Line and column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: usize) -> LineCol {
+        if self.streamed_lines.is_some() {
+            let Some(e) = self.excerpt_at(offset) else {
+                return LineCol { line: 1, column: 1 };
+            };
+            let mut at = (offset - e.offset).min(e.text.len());
+            while at > 0 && !e.text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let before = &e.text[..at];
+            return match before.rfind('\n') {
+                None => LineCol {
+                    line: e.line,
+                    column: e.column + before.chars().count(),
+                },
+                Some(nl) => LineCol {
+                    line: e.line + before.matches('\n').count(),
+                    column: before[nl + 1..].chars().count() + 1,
+                },
+            };
+        }
         let offset = offset.min(self.text.len());
         let line = match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
@@ -80,6 +153,21 @@ impl SourceFile {
 
     /// The text of a 1-based line, without its line break.
     pub fn line_text(&self, line: usize) -> &str {
+        if self.streamed_lines.is_some() {
+            // Only lines an excerpt holds from their start are known.
+            let i = self.excerpts.partition_point(|e| e.line <= line);
+            let Some(e) = i.checked_sub(1).and_then(|i| self.excerpts.get(i)) else {
+                return "";
+            };
+            let Some(l) = e.text.split('\n').nth(line - e.line) else {
+                return "";
+            };
+            return if line == e.line && e.column != 1 {
+                ""
+            } else {
+                l.trim_end_matches('\r')
+            };
+        }
         if line == 0 || line > self.line_starts.len() {
             return "";
         }
@@ -103,6 +191,20 @@ impl SourceFile {
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }
+
+    /// How many lines the file has, as `str::lines` counts them (a last line without a line break
+    /// counts; an empty file has none).
+    pub fn lines(&self) -> usize {
+        match self.streamed_lines {
+            Some(n) => n,
+            None => self.text.lines().count(),
+        }
+    }
+
+    /// Whether the file was read as a stream, keeping excerpts only.
+    pub fn is_streamed(&self) -> bool {
+        self.streamed_lines.is_some()
+    }
 }
 
 /// All files of one run.
@@ -119,6 +221,19 @@ impl SourceMap {
     pub fn add(&mut self, path: impl AsRef<Path>, text: String) -> Arc<SourceFile> {
         let id = FileId(self.files.len() as u32);
         let file = Arc::new(SourceFile::new(id, path.as_ref(), text));
+        self.files.push(file.clone());
+        file
+    }
+
+    /// The id the next file added will get (a file read as a stream makes its spans before it is added).
+    pub fn next_id(&self) -> FileId {
+        FileId(self.files.len() as u32)
+    }
+
+    /// Add a file made with [`SourceFile::streamed`] for [`SourceMap::next_id`].
+    pub fn add_file(&mut self, file: SourceFile) -> Arc<SourceFile> {
+        debug_assert_eq!(file.id, self.next_id());
+        let file = Arc::new(file);
         self.files.push(file.clone());
         file
     }
@@ -155,5 +270,62 @@ mod tests {
         assert_eq!(f.line_col(100), LineCol { line: 4, column: 2 });
         assert_eq!(f.line_text(2), "çd");
         assert_eq!(f.line_text(9), "");
+    }
+
+    #[test]
+    fn streamed_files_place_offsets_by_their_excerpts() {
+        let entry = "2024-05-01 LOG:  statement: select\n\tfrom t".to_string();
+        let f = SourceFile::streamed(
+            FileId(0),
+            "p.log",
+            vec![
+                Excerpt {
+                    offset: 1000,
+                    line: 40,
+                    column: 1,
+                    text: entry,
+                },
+                // Inside the entry: dropped.
+                Excerpt {
+                    offset: 1010,
+                    line: 40,
+                    column: 11,
+                    text: String::new(),
+                },
+                Excerpt {
+                    offset: 5000,
+                    line: 90,
+                    column: 29,
+                    text: String::new(),
+                },
+            ],
+            120,
+        );
+        assert_eq!(
+            f.line_col(1000),
+            LineCol {
+                line: 40,
+                column: 1
+            }
+        );
+        assert_eq!(
+            f.line_col(1036),
+            LineCol {
+                line: 41,
+                column: 2
+            }
+        );
+        assert_eq!(
+            f.line_col(5000),
+            LineCol {
+                line: 90,
+                column: 29
+            }
+        );
+        assert_eq!(f.line_col(10), LineCol { line: 1, column: 1 });
+        assert_eq!(f.line_text(41), "\tfrom t");
+        assert_eq!(f.line_text(40), "2024-05-01 LOG:  statement: select");
+        assert_eq!(f.line_text(90), "");
+        assert_eq!(f.lines(), 120);
     }
 }

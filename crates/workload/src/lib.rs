@@ -8,15 +8,17 @@
 //! [`shape`] describes what a query reads and filters on; analyses work on that and on the parse tree.
 
 mod log;
+pub mod loops;
 mod pgss;
 pub mod shape;
 
 use std::collections::HashMap;
+use std::io::BufRead;
 use std::path::Path;
 
 use dbarch_sql::{NodeEnum, SourceFile, SourceMap, Span, Statement};
 
-pub use log::Execution;
+pub use loops::{Loop, LoopOptions};
 pub use shape::{PredicateKind, QueryShape};
 
 /// Where a workload came from.
@@ -90,14 +92,16 @@ impl Query {
     }
 }
 
-/// A whole workload: the distinct queries, and each logged execution in order (for loop detection).
+/// A whole workload: the distinct queries, and the loops the logs showed.
 #[derive(Debug, Default)]
 pub struct Workload {
     pub queries: Vec<Query>,
-    /// Executions in log order (logs only).
-    pub executions: Vec<Execution>,
-    /// Statements that could not be parsed (log lines cut short, client-side syntax), with where they are.
+    /// Loops of one query in one session of a log ([`loops`]), by session and then as they began.
+    pub loops: Vec<Loop>,
+    /// Statements that could not be parsed (log lines cut short, client-side syntax), with where they are:
+    /// the first [`SKIPPED_LISTED`]; `skipped_more` counts the others.
     pub skipped: Vec<(Span, String)>,
+    pub skipped_more: usize,
     /// How many statements the files held (SQL statements, pg_stat_statements rows, log entries with a
     /// statement), queries or not.
     pub recognised: usize,
@@ -107,6 +111,8 @@ pub struct Workload {
 pub enum WorkloadError {
     #[error("{path}: {message}")]
     Read { path: String, message: String },
+    #[error(transparent)]
+    File(#[from] dbarch_sql::read::ReadError),
     #[error("{path}:{line}:{column}: {message}")]
     Syntax {
         path: String,
@@ -145,29 +151,101 @@ pub fn load_into(
         Format::Sql => sql_file(file, into)?,
         Format::PgStatStatementsCsv => pgss::csv(file, into)?,
         Format::PgStatStatementsJson => pgss::json(file, into)?,
-        Format::StderrLog => log::stderr(file, into),
-        Format::CsvLog => log::csvlog(file, into)?,
-        Format::JsonLog => log::jsonlog(file, into)?,
+        Format::StderrLog | Format::CsvLog | Format::JsonLog => {
+            // The whole text is at hand: the excerpts the stream keeps are not needed.
+            let mut stream =
+                log::Stream::new(into, file.id, file.path.display().to_string(), usize::MAX);
+            read_log(format, &mut stream, file.text.as_bytes())?;
+            stream.finish();
+        }
     }
     Ok(format)
+}
+
+fn read_log(
+    format: Format,
+    stream: &mut log::Stream,
+    reader: impl BufRead,
+) -> Result<(), WorkloadError> {
+    match format {
+        Format::CsvLog => log::csvlog(stream, reader),
+        Format::JsonLog => log::jsonlog(stream, reader),
+        _ => log::stderr(stream, reader),
+    }
+}
+
+/// What [`load_file`] read.
+#[derive(Debug, Clone, Copy)]
+pub struct Loaded {
+    pub format: Format,
+    /// How many lines the file has.
+    pub lines: usize,
+}
+
+/// Read the workload file at `path` into `into`, its text (or, for a server log, what findings point at)
+/// into `sources`. A server log is read as a stream — each line once, in order, nothing kept but each
+/// query's first entry and where its loops begin — so a log of any length takes the memory of its
+/// distinct queries; `max_mb` bounds each of its entries instead of the whole file. Other files are read
+/// whole, at most `max_mb` MB.
+pub fn load_file(
+    path: &Path,
+    max_mb: u64,
+    sources: &mut SourceMap,
+    into: &mut Builder,
+) -> Result<Loaded, WorkloadError> {
+    let shown = path.display().to_string();
+    let (file, _) = dbarch_sql::read::open(path)?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let head = reader.fill_buf().map_err(|e| WorkloadError::Read {
+        path: shown.clone(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let bom = head.starts_with("\u{feff}".as_bytes());
+    let head = String::from_utf8_lossy(&head[if bom { 3 } else { 0 }..]).into_owned();
+    let format = detect(path, &head);
+    if matches!(format, Format::StderrLog | Format::CsvLog | Format::JsonLog) {
+        if bom {
+            reader.consume(3);
+        }
+        let max_entry = usize::try_from(max_mb.min(dbarch_sql::read::LARGEST_MAX_MB) * 1024 * 1024)
+            .unwrap_or(usize::MAX);
+        let id = sources.next_id();
+        let mut stream = log::Stream::new(into, id, shown.clone(), max_entry);
+        read_log(format, &mut stream, reader)?;
+        let (mut excerpts, lines) = stream.finish();
+        if bom {
+            for e in &mut excerpts {
+                e.offset += 3;
+            }
+        }
+        sources.add_file(SourceFile::streamed(id, path, excerpts, lines));
+        return Ok(Loaded { format, lines });
+    }
+    drop(reader);
+    let text = dbarch_sql::read::read_text(path, max_mb)?;
+    let file = sources.add(path, text);
+    let format = load_into(&file, into)?;
+    Ok(Loaded {
+        format,
+        lines: file.lines(),
+    })
 }
 
 /// Read workload files into one workload.
 pub fn load(paths: &[&Path], sources: &mut SourceMap) -> Result<Workload, WorkloadError> {
     let mut b = Builder::default();
     for path in paths {
-        let text =
-            dbarch_sql::read::read_text(path, dbarch_sql::read::DEFAULT_MAX_MB).map_err(|e| {
-                WorkloadError::Read {
-                    path: path.display().to_string(),
-                    message: e.to_string(),
-                }
-            })?;
-        let file = sources.add(path, text);
-        load_into(&file, &mut b)?;
+        load_file(path, dbarch_sql::read::DEFAULT_MAX_MB, sources, &mut b)?;
     }
     Ok(b.finish())
 }
+
+/// How many statements not analysed are listed with where they are (the rest are counted).
+pub const SKIPPED_LISTED: usize = 1000;
+
+/// The masked texts remembered ([`Builder`]'s `by_text`) take at most this many bytes: a log whose
+/// statements all differ in more than constants starts over rather than grow.
+const BY_TEXT_BYTES: usize = 32 << 20;
 
 /// Collects queries and merges those with the same fingerprint.
 #[derive(Default)]
@@ -176,10 +254,48 @@ pub struct Builder {
     by_fingerprint: HashMap<String, usize>,
     /// Statement texts with their literals masked ([`literal_key`]) -> query, for texts seen before.
     by_text: HashMap<String, usize>,
+    by_text_bytes: usize,
     recognised: usize,
+    loop_options: LoopOptions,
+}
+
+/// What [`Builder::add_text`] made of a statement.
+pub(crate) enum Added {
+    /// An execution of query `index`; `new` when it is the query's first.
+    Query { index: usize, new: bool },
+    /// Not analysed (it does not parse); `noted` when it is among those listed.
+    Skipped { noted: bool },
 }
 
 impl Builder {
+    /// A builder that finds loops in logs with these thresholds.
+    pub fn new(loop_options: LoopOptions) -> Self {
+        Builder {
+            loop_options,
+            ..Builder::default()
+        }
+    }
+
+    /// Note a statement not analysed; returns whether it is listed (the first [`SKIPPED_LISTED`]).
+    pub(crate) fn skip(&mut self, span: Span, message: String) -> bool {
+        if self.workload.skipped.len() < SKIPPED_LISTED {
+            self.workload.skipped.push((span, message));
+            true
+        } else {
+            self.workload.skipped_more += 1;
+            false
+        }
+    }
+
+    fn remember_text(&mut self, key: String, i: usize) {
+        if self.by_text_bytes + key.len() > BY_TEXT_BYTES {
+            self.by_text.clear();
+            self.by_text_bytes = 0;
+        }
+        self.by_text_bytes += key.len();
+        self.by_text.insert(key, i);
+    }
+
     /// How many statements (SQL statements, pg_stat_statements rows, log entries with a statement) the
     /// files read so far held, whether or not they became queries: a file that adds none was not read as
     /// a workload at all.
@@ -197,14 +313,17 @@ impl Builder {
         calls: u64,
         total_ms: Option<f64>,
         rows: Option<u64>,
-    ) -> Option<usize> {
+    ) -> Added {
         self.recognised += 1;
         // A log repeats the same statement with other values: the text with its literals masked finds
         // the query without parsing it again (the fingerprint ignores constants, so it would be the same).
         let key = literal_key(sql);
         if let Some(&i) = self.by_text.get(&key) {
             self.count(i, calls, total_ms, rows);
-            return Some(i);
+            return Added::Query {
+                index: i,
+                new: false,
+            };
         }
         // Long constant lists cut short (the fingerprint is the same; the tree is what costs).
         let shortened = dbarch_sql::shorten::shorten(sql);
@@ -212,16 +331,24 @@ impl Builder {
         let fingerprint = match pg_query::fingerprint(parsed_text, 0, 0) {
             Ok(f) => f.hex,
             Err(e) => {
-                self.workload.skipped.push((span, e.to_string()));
-                return None;
+                return Added::Skipped {
+                    noted: self.skip(span, e.to_string()),
+                };
             }
         };
         if let Some(&i) = self.by_fingerprint.get(&fingerprint) {
-            self.by_text.insert(key, i);
+            self.remember_text(key, i);
             self.count(i, calls, total_ms, rows);
-            return Some(i);
+            return Added::Query {
+                index: i,
+                new: false,
+            };
         }
-        let node = dbarch_sql::raw::first_statement(parsed_text)?;
+        let Some(node) = dbarch_sql::raw::first_statement(parsed_text) else {
+            return Added::Skipped {
+                noted: self.skip(span, "not one statement".into()),
+            };
+        };
         let statement = Statement {
             span,
             sql: sql.to_string(),
@@ -229,8 +356,11 @@ impl Builder {
             outline: None,
         };
         let i = self.insert(fingerprint, statement, calls, total_ms, rows);
-        self.by_text.insert(key, i);
-        Some(i)
+        self.remember_text(key, i);
+        Added::Query {
+            index: i,
+            new: true,
+        }
     }
 
     /// Add a parsed statement; returns the query's index.

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use dbarch_workload::{PredicateKind, QueryShape};
 
@@ -34,80 +34,21 @@ pub static RULE: Rule = Rule {
     check: Check::Query(check),
 };
 
-/// One loop: the child's executions (indexes into the workload's executions) and its parent query.
-struct Loop {
-    runs: Vec<usize>,
-    parent: Option<usize>,
-}
-
 fn check(cx: &QueryContext, out: &mut Sink) {
-    let executions = &cx.workload.executions;
-    let min = cx.options.n_plus_one_min.max(2);
-    let gap = cx.options.n_plus_one_gap_ms as f64 / 1000.0;
-    if cx.executions.len() < min {
-        return;
-    }
-    let child = executions[cx.executions[0]].query;
-    // The child's executions per session, in log order.
-    let mut by_session: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for &i in cx.executions {
-        if let (Some(s), Some(_)) = (&executions[i].session, executions[i].at) {
-            by_session.entry(s.as_str()).or_default().push(i);
+    // The loops were found while the log was read (`dbarch_workload::loops`, with this rule's
+    // thresholds): one finding per parent query.
+    let mut by_parent: BTreeMap<usize, Vec<&dbarch_workload::Loop>> = BTreeMap::new();
+    for &i in cx.loops {
+        if let Some(l) = cx.workload.loops.get(i) {
+            by_parent.entry(l.parent).or_default().push(l);
         }
-    }
-    let mut loops = vec![];
-    for (session, runs) in by_session {
-        let mut current: Vec<usize> = vec![];
-        let mut close = |current: &mut Vec<usize>| {
-            let values: HashSet<u64> = current.iter().map(|&i| executions[i].values).collect();
-            // Mostly different values: a walk over the parent's rows, not a query re-run for the same row.
-            if current.len() >= min && values.len() * 2 > current.len() {
-                let first = current[0];
-                let parent = executions[..first]
-                    .iter()
-                    .rev()
-                    .take(10_000)
-                    .find(|e| e.session.as_deref() == Some(session) && e.query != child)
-                    .map(|e| e.query);
-                // Without a parent there are no rows being walked: a polling loop, say.
-                if parent.is_some() {
-                    loops.push(Loop {
-                        runs: std::mem::take(current),
-                        parent,
-                    });
-                } else {
-                    current.clear();
-                }
-            } else {
-                current.clear();
-            }
-        };
-        for i in runs {
-            let at = executions[i].at.unwrap_or(0.0);
-            if let Some(&last) = current.last()
-                && at - executions[last].at.unwrap_or(0.0) > gap
-            {
-                close(&mut current);
-            }
-            current.push(i);
-        }
-        close(&mut current);
-    }
-    // One finding per parent query.
-    let mut by_parent: BTreeMap<Option<usize>, Vec<Loop>> = BTreeMap::new();
-    for l in loops {
-        by_parent.entry(l.parent).or_default().push(l);
     }
     for (parent, loops) in by_parent {
-        let count: usize = loops.iter().map(|l| l.runs.len()).sum();
-        let largest = loops.iter().map(|l| l.runs.len()).max().unwrap_or(0);
-        let ms: f64 = loops
-            .iter()
-            .flat_map(|l| &l.runs)
-            .filter_map(|&i| executions[i].duration_ms)
-            .sum();
-        let first = &executions[loops[0].runs[0]];
-        let parent_query = parent.and_then(|p| cx.workload.queries.get(p));
+        let count: usize = loops.iter().map(|l| l.count).sum();
+        let largest = loops.iter().map(|l| l.count).max().unwrap_or(0);
+        let ms: f64 = loops.iter().map(|l| l.duration_ms).sum();
+        let first = loops[0];
+        let parent_query = cx.workload.queries.get(parent);
         let parent_text = parent_query
             .map(|q| {
                 let place = cx
@@ -119,7 +60,7 @@ fn check(cx: &QueryContext, out: &mut Sink) {
             })
             .unwrap_or_default();
         out.push(
-            first.span.into(),
+            first.first.into(),
             format!("n-plus-one:{}:{}", cx.query.fingerprint, parent_query.map(|q| q.fingerprint.as_str()).unwrap_or("-")),
             format!(
                 "N+1: {count} executions in {} loop{}{parent_text}; up to {largest} in a row in one session, each with other values, {ms:.1} ms in total",
