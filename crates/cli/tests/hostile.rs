@@ -207,6 +207,77 @@ fn a_statement_too_deep_is_refused_alone() {
     assert_ne!(o.status.code(), Some(134), "{}", stderr(&o));
 }
 
+/// A query whose tree would take hundreds of MB is refused alone (its size measured before libpg_query
+/// builds the tree); a 2-million-element IN list is analysed (the list cut short), and its finding shows a
+/// window of the 14 MB line, not the line.
+#[test]
+fn huge_queries_are_refused_or_cut_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctes: Vec<String> = (1..30_000)
+        .map(|i| format!("c{i} AS (SELECT a, b FROM c{} WHERE a > {i})", i - 1))
+        .collect();
+    write(
+        dir.path(),
+        "w.sql",
+        &format!(
+            "SELECT * FROM orders WHERE id = 1;\nWITH c0 AS (SELECT a, b FROM t), {} SELECT * FROM c29999;\nSELECT * FROM items LIMIT 5;\n",
+            ctes.join(", ")
+        ),
+    );
+    let o = dbarch_within(&["analyze", "w.sql"], dir.path(), Duration::from_secs(60));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("w.sql:2:1: query too large to analyse"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("Analysed 2 distinct queries"),
+        "{}",
+        stdout(&o)
+    );
+    // The same statement in a server log: not analysed, noted; the rest of the log is.
+    write(
+        dir.path(),
+        "postgresql.log",
+        &format!(
+            "2026-01-01 10:00:00.000 UTC [42] LOG:  statement: WITH c0 AS (SELECT a, b FROM t), {} SELECT * FROM c29999\n\
+             2026-01-01 10:00:00.001 UTC [42] LOG:  statement: SELECT * FROM items LIMIT 5\n",
+            ctes.join(", ")
+        ),
+    );
+    let o = dbarch_within(
+        &["analyze", "postgresql.log", "--verbose"],
+        dir.path(),
+        Duration::from_secs(60),
+    );
+    assert!(
+        stderr(&o).contains("postgresql.log:1:51: statement not analysed: query too large"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("Analysed 1 distinct query"),
+        "{}",
+        stdout(&o)
+    );
+
+    let ids: Vec<String> = (0..2_000_000).map(|i| i.to_string()).collect();
+    write(
+        dir.path(),
+        "in.sql",
+        &format!(
+            "SELECT * FROM t WHERE id IN ({}) ORDER BY random();\n",
+            ids.join(", ")
+        ),
+    );
+    let o = dbarch_within(&["analyze", "in.sql"], dir.path(), Duration::from_secs(60));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("QRY"), "{out}");
+    assert!(out.len() < 10_000, "{} bytes of report", out.len());
+}
+
 #[test]
 fn what_postgresql_accepts_is_accepted() {
     let dir = tempfile::tempdir().unwrap();

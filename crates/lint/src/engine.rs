@@ -52,7 +52,12 @@ impl LintOutput {
                 (Some(span), Some(f)) => {
                     let s = f.line_col(span.start);
                     let e = f.line_col(span.end);
-                    (s, e, Some(f.line_text(s.line).to_string()))
+                    let line = f.line_text(s.line);
+                    (
+                        s,
+                        e,
+                        Some(dbarch_report::SourceLine::around(line, s.column)),
+                    )
                 }
                 _ => (
                     dbarch_sql::LineCol { line: 1, column: 1 },

@@ -81,18 +81,26 @@ pub fn render_human(report: &Report, color: bool) -> String {
             f.name
         );
         if let Some(src) = &f.source_line {
+            // A window of a long line is marked where it was cut.
+            let cut_before = src.first_column > 1;
+            let shown_line = format!(
+                "{}{}{}",
+                if cut_before { "…" } else { "" },
+                src.text.replace('\t', " "),
+                if src.more { "…" } else { "" }
+            );
             let _ = writeln!(out, "{pad} {}", paint(st.dim, "|"));
             let _ = writeln!(
                 out,
                 "{} {} {}",
                 paint(st.dim, &f.line.to_string()),
                 paint(st.dim, "|"),
-                shown(&src.replace('\t', " "))
+                shown(&shown_line)
             );
-            let start = f.column.saturating_sub(1);
-            let line_len = src.chars().count();
+            let start = f.column.saturating_sub(src.first_column) + usize::from(cut_before);
+            let line_len = shown_line.chars().count() - usize::from(src.more);
             let end = if f.end_line == f.line {
-                f.end_column.saturating_sub(1)
+                f.end_column.saturating_sub(src.first_column) + usize::from(cut_before)
             } else {
                 line_len
             };
@@ -145,6 +153,38 @@ mod tests {
     #[test]
     fn human_report_snapshot() {
         insta::assert_snapshot!(render_human(&crate::test_data::sample(), false));
+    }
+
+    /// A line of a million characters is shown as a window around the finding, the caret under it.
+    #[test]
+    fn long_lines_are_shown_around_the_finding() {
+        let mut r = crate::test_data::sample();
+        let line = format!("SELECT * FROM t WHERE id IN ({})", "1, ".repeat(300_000));
+        let column = line.len() - 400;
+        let f = &mut r.findings[0];
+        (f.line, f.column, f.end_line, f.end_column) = (1, column, 1, column + 3);
+        f.source_line = Some(crate::SourceLine::around(&line, column));
+        let out = render_human(&r, false);
+        assert!(out.len() < 4000, "{}", out.len());
+        let lines: Vec<&str> = out.lines().collect();
+        let i = lines
+            .iter()
+            .position(|l| l.contains("...") || l.contains('…'))
+            .unwrap();
+        let (text, caret) = (lines[i], lines[i + 1]);
+        assert!(text.starts_with("1 | …") && text.ends_with('…'), "{text}");
+        let at = caret.find('^').unwrap();
+        assert_eq!(caret[at..].trim_end(), "^^^");
+        // The caret stands under the column's character.
+        let under: String = text
+            .chars()
+            .skip(caret[..at].chars().count())
+            .take(3)
+            .collect();
+        let want: String = line.chars().skip(column - 1).take(3).collect();
+        assert_eq!(under, want);
+        // A short line is whole.
+        assert_eq!(crate::SourceLine::around("abc", 2).text, "abc");
     }
 
     /// Control characters and bidirectional overrides in names reach the terminal escaped, never raw.

@@ -75,9 +75,54 @@ pub struct Finding {
     pub fix: Option<String>,
     /// Stable across edits that move lines: the rule and the identity of the object it is about.
     pub fingerprint: String,
-    /// The source line the finding starts on, for renderers that show it.
+    /// The source line the finding starts on (a window of it when it is long), for renderers that show it.
     #[serde(skip)]
-    pub source_line: Option<String>,
+    pub source_line: Option<SourceLine>,
+}
+
+/// A source line as renderers show it: the whole line, or for a long one (a 16 MB IN list on one line) a
+/// window of [`SourceLine::WIDTH`] characters around the column a finding starts at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLine {
+    pub text: String,
+    /// The 1-based column of the line that `text` starts at (1 when nothing before it was cut).
+    pub first_column: usize,
+    /// Whether the line goes on past `text`.
+    pub more: bool,
+}
+
+impl SourceLine {
+    /// The most characters of a line kept.
+    pub const WIDTH: usize = 240;
+
+    /// `line`, or the window of it around 1-based `column`.
+    pub fn around(line: &str, column: usize) -> SourceLine {
+        let first = column.saturating_sub(1).saturating_sub(Self::WIDTH / 3);
+        let mut chars = line.char_indices().skip(first);
+        let Some((from, _)) = chars.next() else {
+            return SourceLine {
+                text: line.to_string(),
+                first_column: 1,
+                more: false,
+            };
+        };
+        let to = line[from..]
+            .char_indices()
+            .nth(Self::WIDTH)
+            .map_or(line.len(), |(i, _)| from + i);
+        if from == 0 && to == line.len() {
+            return SourceLine {
+                text: line.to_string(),
+                first_column: 1,
+                more: false,
+            };
+        }
+        SourceLine {
+            text: line[from..to].to_string(),
+            first_column: first + 1,
+            more: to < line.len(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,7 +286,10 @@ pub(crate) mod test_data {
             end_column: end_col,
             fix: fix.map(String::from),
             fingerprint: format!("{code}:orders"),
-            source_line: Some("    user_id bigint REFERENCES users (id),".into()),
+            source_line: Some(SourceLine::around(
+                "    user_id bigint REFERENCES users (id),",
+                col,
+            )),
         };
         Report::new(
             vec![

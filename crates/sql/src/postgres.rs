@@ -202,7 +202,7 @@ pub fn parse_file_with(
     let mut hand_on = |parsed: Vec<Result<Vec<Statement>, PieceError>>| -> bool {
         for piece in parsed {
             match piece {
-                Err(e) if e.too_deep => refused.push(err_at(e.at, e.message)),
+                Err(e) if e.refused => refused.push(err_at(e.at, e.message)),
                 Err(e) => {
                     failure = Some(e);
                     return false;
@@ -304,11 +304,12 @@ fn record_refused(refused: &[SyntaxError]) {
     }
 }
 
-/// Why a piece of a file did not parse: at an absolute offset; `too_deep` when only its depth is wrong.
+/// Why a piece of a file did not parse: at an absolute offset; `refused` when it parses but is not read
+/// (too deep, or a query too large).
 struct PieceError {
     at: usize,
     message: String,
-    too_deep: bool,
+    refused: bool,
 }
 
 /// How many statements are parsed in parallel before they are handed on (bounds the trees in memory).
@@ -370,18 +371,27 @@ fn parse_piece(
     } else {
         None
     };
+    // A query analysed as a query is refused when its tree would be huge; DDL is always read (the schema
+    // needs it).
+    let max_tree = if (options.shorten_lists || options.view_outlines) && (query || word("insert"))
+    {
+        raw::MAX_QUERY_TREE
+    } else {
+        usize::MAX
+    };
     // The same length and offsets: locations in the tree hold for the text as written.
-    let parsed = raw::parse(shortened.as_deref().unwrap_or(sql)).map_err(|e| {
-        let offset = match e.offset {
-            Some(offset) => offset,
-            None => locate_error(sql, &e.message),
-        };
-        PieceError {
-            at: start + offset,
-            message: e.message,
-            too_deep: e.too_deep,
-        }
-    })?;
+    let parsed =
+        raw::parse_limited(shortened.as_deref().unwrap_or(sql), max_tree).map_err(|e| {
+            let offset = match e.offset {
+                Some(offset) => offset,
+                None => locate_error(sql, &e.message),
+            };
+            PieceError {
+                at: start + offset,
+                message: e.message,
+                refused: e.refused,
+            }
+        })?;
     let mut out = Vec::with_capacity(1);
     // A piece may hold several statements when the splitter was conservative; keep each.
     for raw_stmt in parsed.stmts {

@@ -67,9 +67,10 @@ impl PgQueryProtobuf {
 pub struct ParseError {
     pub message: String,
     pub offset: Option<usize>,
-    /// The statement parses but nests deeper than dbarch reads ([`MAX_DEPTH`]): it is refused on its
-    /// own, and the rest of the input is still judged.
-    pub too_deep: bool,
+    /// The statement parses but dbarch does not read it — it nests deeper than [`MAX_DEPTH`], or its
+    /// tree is larger than the caller allows: it is refused on its own, and the rest of the input is
+    /// still judged.
+    pub refused: bool,
 }
 
 /// How deeply a statement may nest: libpg_query hands over trees of at most 10,000 protobuf levels
@@ -87,12 +88,41 @@ fn is_depth_error(message: &str) -> bool {
     message.contains("nested too deeply") || message.contains("stack depth limit exceeded")
 }
 
+/// How large (in protobuf bytes) the tree of a query analysed as a query may be. Decoded, each node of a
+/// tree takes 608 bytes whatever its kind (the size of the crate's node type), about 100 times its
+/// protobuf size: a 1 MB tree (a query of about 300 KB, such as a chain of 6,000 CTEs) takes 100 MB.
+pub const MAX_QUERY_TREE: usize = 1 << 20;
+
 /// Parse `sql` with libpg_query into its protobuf tree.
 pub fn parse(sql: &str) -> Result<protobuf::ParseResult, ParseError> {
+    parse_limited(sql, usize::MAX)
+}
+
+/// How many tokens a query analysed as a query may have (its long constant lists already cut): past it,
+/// libpg_query's own tree and protobuf would take hundreds of MB before the size of the result could be
+/// checked. 100,000 tokens are about 500 KB of SQL; each adds a node or two.
+pub const MAX_QUERY_TOKENS: usize = 100_000;
+
+/// [`parse`], refusing a tree of more than `max_tree` protobuf bytes before it is decoded, and (when
+/// `max_tree` is [`MAX_QUERY_TREE`] or less) a text of more than [`MAX_QUERY_TOKENS`] before it is parsed.
+pub fn parse_limited(sql: &str, max_tree: usize) -> Result<protobuf::ParseResult, ParseError> {
+    // Fewer bytes than tokens allowed cannot hold too many tokens: only a long text is counted.
+    if max_tree <= MAX_QUERY_TREE && sql.len() > MAX_QUERY_TOKENS {
+        let tokens = crate::lex::tokens(sql).count();
+        if tokens > MAX_QUERY_TOKENS {
+            return Err(ParseError {
+                message: format!(
+                    "query too large to analyse ({tokens} tokens, more than {MAX_QUERY_TOKENS}); skipped"
+                ),
+                offset: Some(0),
+                refused: true,
+            });
+        }
+    }
     let input = CString::new(sql).map_err(|e| ParseError {
         message: "NUL byte in SQL text".into(),
         offset: Some(e.nul_position()),
-        too_deep: false,
+        refused: false,
     })?;
     // SAFETY: `input` is a valid C string for the duration of the call; the result is freed exactly once
     // below, after its buffers have been copied out.
@@ -100,11 +130,25 @@ pub fn parse(sql: &str) -> Result<protobuf::ParseResult, ParseError> {
     let out = if result.error.is_null() {
         // SAFETY: the result is freed below, after decoding.
         let data = unsafe { result.parse_tree.bytes() };
-        protobuf::ParseResult::decode(data).map_err(|e| ParseError {
-            message: format!("could not decode the parse tree: {e}"),
-            offset: None,
-            too_deep: false,
-        })
+        if data.len() > max_tree {
+            Err(ParseError {
+                message: format!(
+                    "query too large to analyse (its parse tree is {} MB, more than {} MB, and would \
+                     take about {} MB decoded); skipped",
+                    data.len().div_ceil(1 << 20),
+                    max_tree >> 20,
+                    (data.len() * 100) >> 20
+                ),
+                offset: Some(0),
+                refused: true,
+            })
+        } else {
+            protobuf::ParseResult::decode(data).map_err(|e| ParseError {
+                message: format!("could not decode the parse tree: {e}"),
+                offset: None,
+                refused: false,
+            })
+        }
     } else {
         // SAFETY: a non-null error points at a PgQueryError whose message is a C string.
         let (message, cursor) = unsafe {
@@ -120,13 +164,13 @@ pub fn parse(sql: &str) -> Result<protobuf::ParseResult, ParseError> {
             Err(ParseError {
                 message: TOO_DEEP.to_string(),
                 offset: Some(0),
-                too_deep: true,
+                refused: true,
             })
         } else {
             Err(ParseError {
                 message,
                 offset: cursor_offset(sql, cursor),
-                too_deep: false,
+                refused: false,
             })
         }
     };

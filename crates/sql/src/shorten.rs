@@ -21,151 +21,167 @@ enum Tok {
     Other,
 }
 
-/// The tokens of `sql` that matter here, with their byte ranges; comments and whitespace skipped.
-fn tokens(sql: &str) -> Vec<(Tok, usize, usize)> {
-    let b = sql.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let start = i;
-        let tok = match c {
-            _ if c.is_ascii_whitespace() => {
-                i += 1;
-                continue;
+/// The tokens of `sql` that matter here, with their byte ranges; comments and whitespace skipped. Read
+/// one at a time: a list of millions of constants is never held as tokens.
+struct Tokens<'a> {
+    sql: &'a str,
+    at: usize,
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = (Tok, usize, usize);
+
+    fn next(&mut self) -> Option<(Tok, usize, usize)> {
+        let sql = self.sql;
+        let b = sql.as_bytes();
+        let mut i = self.at;
+        let item = loop {
+            if i >= b.len() {
+                break None;
             }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                i = b[i..]
-                    .iter()
-                    .position(|&x| x == b'\n')
-                    .map_or(b.len(), |p| i + p);
-                continue;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0usize;
-                while i < b.len() {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
+            let c = b[i];
+            let start = i;
+            let tok = match c {
+                _ if c.is_ascii_whitespace() => {
+                    i += 1;
+                    continue;
                 }
-                continue;
-            }
-            b'\'' => {
-                // A string: '' doubles a quote; an E'' string's backslash escapes the next byte.
-                let escapes = start > 0 && matches!(b[start - 1], b'e' | b'E');
-                i += 1;
-                while i < b.len() {
-                    if escapes && b[i] == b'\\' {
-                        i += 2;
-                        continue;
+                b'-' if b.get(i + 1) == Some(&b'-') => {
+                    i = b[i..]
+                        .iter()
+                        .position(|&x| x == b'\n')
+                        .map_or(b.len(), |p| i + p);
+                    continue;
+                }
+                b'/' if b.get(i + 1) == Some(&b'*') => {
+                    let mut depth = 0usize;
+                    while i < b.len() {
+                        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                            depth += 1;
+                            i += 2;
+                        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                            depth -= 1;
+                            i += 2;
+                            if depth == 0 {
+                                break;
+                            }
+                        } else {
+                            i += 1;
+                        }
                     }
-                    if b[i] == b'\'' {
-                        if b.get(i + 1) == Some(&b'\'') {
+                    continue;
+                }
+                b'\'' => {
+                    // A string: '' doubles a quote; an E'' string's backslash escapes the next byte.
+                    let escapes = start > 0 && matches!(b[start - 1], b'e' | b'E');
+                    i += 1;
+                    while i < b.len() {
+                        if escapes && b[i] == b'\\' {
                             i += 2;
                             continue;
                         }
-                        break;
+                        if b[i] == b'\'' {
+                            if b.get(i + 1) == Some(&b'\'') {
+                                i += 2;
+                                continue;
+                            }
+                            break;
+                        }
+                        i += 1;
                     }
                     i += 1;
-                }
-                i += 1;
-                Tok::Const
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += 1;
-                }
-                i += 1;
-                Tok::Other
-            }
-            b'$' => {
-                // `$n` is a parameter; `$tag$...$tag$` a dollar-quoted string.
-                let mut j = i + 1;
-                while j < b.len() && b[j].is_ascii_digit() {
-                    j += 1;
-                }
-                if j > i + 1 {
-                    i = j;
                     Tok::Const
-                } else {
-                    let mut k = i + 1;
-                    while k < b.len() && (b[k].is_ascii_alphanumeric() || b[k] == b'_') {
-                        k += 1;
+                }
+                b'"' => {
+                    i += 1;
+                    while i < b.len() && b[i] != b'"' {
+                        i += 1;
                     }
-                    if b.get(k) == Some(&b'$') {
-                        let tag = &sql[i..=k];
-                        i = sql[k + 1..]
-                            .find(tag)
-                            .map_or(b.len(), |p| k + 1 + p + tag.len());
+                    i += 1;
+                    Tok::Other
+                }
+                b'$' => {
+                    // `$n` is a parameter; `$tag$...$tag$` a dollar-quoted string.
+                    let mut j = i + 1;
+                    while j < b.len() && b[j].is_ascii_digit() {
+                        j += 1;
+                    }
+                    if j > i + 1 {
+                        i = j;
                         Tok::Const
                     } else {
+                        let mut k = i + 1;
+                        while k < b.len() && (b[k].is_ascii_alphanumeric() || b[k] == b'_') {
+                            k += 1;
+                        }
+                        if b.get(k) == Some(&b'$') {
+                            let tag = &sql[i..=k];
+                            i = sql[k + 1..]
+                                .find(tag)
+                                .map_or(b.len(), |p| k + 1 + p + tag.len());
+                            Tok::Const
+                        } else {
+                            i += 1;
+                            Tok::Other
+                        }
+                    }
+                }
+                b'0'..=b'9' | b'.' if c != b'.' || b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                    while i < b.len()
+                        && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_')
+                    {
+                        // An exponent's sign belongs to the number.
+                        if matches!(b[i], b'e' | b'E') && matches!(b.get(i + 1), Some(b'+' | b'-'))
+                        {
+                            i += 1;
+                        }
                         i += 1;
+                    }
+                    Tok::Const
+                }
+                b'(' | b'[' => {
+                    i += 1;
+                    Tok::Open
+                }
+                b')' | b']' => {
+                    i += 1;
+                    Tok::Close
+                }
+                b',' => {
+                    i += 1;
+                    Tok::Comma
+                }
+                _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                    while i < b.len()
+                        && (b[i].is_ascii_alphanumeric()
+                            || b[i] == b'_'
+                            || b[i] == b'$'
+                            || b[i] >= 0x80)
+                    {
+                        i += 1;
+                    }
+                    let w = &sql[start..i];
+                    if ["null", "true", "false"]
+                        .iter()
+                        .any(|k| w.eq_ignore_ascii_case(k))
+                    {
+                        Tok::Const
+                    } else if w.eq_ignore_ascii_case("values") {
+                        Tok::Values
+                    } else {
                         Tok::Other
                     }
                 }
-            }
-            b'0'..=b'9' | b'.' if c != b'.' || b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_')
-                {
-                    // An exponent's sign belongs to the number.
-                    if matches!(b[i], b'e' | b'E') && matches!(b.get(i + 1), Some(b'+' | b'-')) {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                Tok::Const
-            }
-            b'(' | b'[' => {
-                i += 1;
-                Tok::Open
-            }
-            b')' | b']' => {
-                i += 1;
-                Tok::Close
-            }
-            b',' => {
-                i += 1;
-                Tok::Comma
-            }
-            _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
-                while i < b.len()
-                    && (b[i].is_ascii_alphanumeric()
-                        || b[i] == b'_'
-                        || b[i] == b'$'
-                        || b[i] >= 0x80)
-                {
-                    i += 1;
-                }
-                let w = &sql[start..i];
-                if ["null", "true", "false"]
-                    .iter()
-                    .any(|k| w.eq_ignore_ascii_case(k))
-                {
-                    Tok::Const
-                } else if w.eq_ignore_ascii_case("values") {
-                    Tok::Values
-                } else {
+                _ => {
+                    i += sql[i..].chars().next().map_or(1, char::len_utf8);
                     Tok::Other
                 }
-            }
-            _ => {
-                i += sql[i..].chars().next().map_or(1, char::len_utf8);
-                Tok::Other
-            }
+            };
+            break Some((tok, start, i.min(b.len())));
         };
-        out.push((tok, start, i.min(b.len())));
+        self.at = i;
+        item
     }
-    out
 }
 
 /// A group being read: where the elements kept end, whether all are constants, how many there are.
@@ -179,17 +195,57 @@ struct Group {
 
 /// `sql` with its long constant lists cut to [`KEEP`] elements, or `None` when it has none.
 pub fn shorten(sql: &str) -> Option<String> {
-    // Cheap test first: a long list has at least KEEP commas.
-    if sql.bytes().filter(|&c| c == b',').count() < KEEP {
+    let blanks = cuts(sql);
+    if blanks.is_empty() {
         return None;
     }
-    let toks = tokens(sql);
+    let mut out = sql.as_bytes().to_vec();
+    for (from, to) in blanks {
+        for b in &mut out[from..to.min(sql.len())] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// [`shorten`] without keeping offsets: what was cut is left out (for the fingerprint, which ignores
+/// where things are; a 16 MB list becomes a few KB to hand to libpg_query).
+pub fn compact(sql: &str) -> Option<String> {
+    let cut = cuts(sql);
+    if cut.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len().min(1 << 16));
+    let mut at = 0;
+    for (from, to) in cut {
+        // A list inside one already cut (the rows of a VALUES run) is gone with it.
+        if from < at {
+            at = at.max(to.min(sql.len()));
+            continue;
+        }
+        out.push_str(sql.get(at..from)?);
+        out.push(' ');
+        at = to.min(sql.len());
+    }
+    out.push_str(sql.get(at..)?);
+    Some(out)
+}
+
+/// The byte ranges to cut, in order: each long list's elements past the first [`KEEP`].
+fn cuts(sql: &str) -> Vec<(usize, usize)> {
+    // Cheap test first: a long list has at least KEEP commas.
+    if sql.bytes().filter(|&c| c == b',').count() < KEEP {
+        return vec![];
+    }
+    let mut toks = Tokens { sql, at: 0 }.peekable();
     let mut blanks: Vec<(usize, usize)> = vec![];
     let mut stack: Vec<Group> = vec![];
     // Runs of VALUES rows: (depth, rows, where the rows kept end, end of the last row).
     let mut run: Option<(usize, usize, Option<usize>, usize)> = None;
     let mut after_values = false;
-    for (n, &(tok, start, end)) in toks.iter().enumerate() {
+    while let Some((tok, start, end)) = toks.next() {
         match tok {
             Tok::Open => {
                 if let Some(g) = stack.last_mut() {
@@ -253,7 +309,7 @@ pub fn shorten(sql: &str) -> Option<String> {
         }
         after_values = tok == Tok::Values;
         // A VALUES run ends at the first token at its level that is neither a row nor a comma.
-        let next = toks.get(n + 1).map(|t| t.0);
+        let next = toks.peek().map(|t| t.0);
         if let Some(r) = run
             && stack.len() == r.0
             && matches!(tok, Tok::Close | Tok::Comma)
@@ -268,18 +324,8 @@ pub fn shorten(sql: &str) -> Option<String> {
             run = None;
         }
     }
-    if blanks.is_empty() {
-        return None;
-    }
-    let mut out = sql.as_bytes().to_vec();
-    for (from, to) in blanks {
-        for b in &mut out[from..to.min(sql.len())] {
-            if *b != b'\n' {
-                *b = b' ';
-            }
-        }
-    }
-    String::from_utf8(out).ok()
+    blanks.sort_unstable();
+    blanks
 }
 
 #[cfg(test)]
@@ -288,6 +334,28 @@ mod tests {
 
     fn list(n: usize, item: impl Fn(usize) -> String) -> String {
         (0..n).map(item).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Cut out rather than blanked, the text has the fingerprint of the text as written.
+    #[test]
+    fn compact_text_keeps_the_fingerprint() {
+        let rows = list(1500, |i| {
+            format!("({i}, 'x', ARRAY[{}])", list(1200, |j| j.to_string()))
+        });
+        for sql in [
+            format!(
+                "SELECT * FROM t WHERE id IN ({}) AND b = 2",
+                list(5000, |i| i.to_string())
+            ),
+            format!("INSERT INTO t (a, b, c) VALUES {rows} ON CONFLICT DO NOTHING"),
+        ] {
+            let compact = compact(&sql).expect("cut");
+            assert!(compact.len() < sql.len(), "{}", compact.len());
+            let f = |s: &str| pg_query::fingerprint(s, 0, 0).unwrap().hex;
+            assert_eq!(f(&compact), f(&sql));
+            assert_eq!(f(&shorten(&sql).unwrap()), f(&sql));
+        }
+        assert_eq!(compact("SELECT 1"), None);
     }
 
     #[test]

@@ -326,10 +326,8 @@ impl Builder {
             };
         }
         // Long constant lists cut short (the fingerprint is the same; the tree is what costs).
-        let shortened = dbarch_sql::shorten::shorten(sql);
-        let parsed_text = shortened.as_deref().unwrap_or(sql);
-        let fingerprint = match pg_query::fingerprint(parsed_text, 0, 0) {
-            Ok(f) => f.hex,
+        let fingerprint = match fingerprint(sql) {
+            Ok(f) => f,
             Err(e) => {
                 return Added::Skipped {
                     noted: self.skip(span, e.to_string()),
@@ -344,10 +342,21 @@ impl Builder {
                 new: false,
             };
         }
-        let Some(node) = dbarch_sql::raw::first_statement(parsed_text) else {
-            return Added::Skipped {
-                noted: self.skip(span, "not one statement".into()),
-            };
+        let shortened = dbarch_sql::shorten::shorten(sql);
+        let parsed_text = shortened.as_deref().unwrap_or(sql);
+        let parsed = dbarch_sql::raw::parse_limited(parsed_text, dbarch_sql::raw::MAX_QUERY_TREE);
+        let node = match parsed.map(|p| p.stmts.into_iter().next().and_then(|s| s.stmt?.node)) {
+            Ok(Some(node)) => node,
+            Ok(None) => {
+                return Added::Skipped {
+                    noted: self.skip(span, "no statement".into()),
+                };
+            }
+            Err(e) => {
+                return Added::Skipped {
+                    noted: self.skip(span, e.message),
+                };
+            }
         };
         let statement = Statement {
             span,
@@ -371,11 +380,7 @@ impl Builder {
         total_ms: Option<f64>,
         rows: Option<u64>,
     ) -> usize {
-        let shortened = dbarch_sql::shorten::shorten(&statement.sql);
-        let fingerprint =
-            pg_query::fingerprint(shortened.as_deref().unwrap_or(&statement.sql), 0, 0)
-                .map(|f| f.hex)
-                .unwrap_or_else(|_| statement.sql.clone());
+        let fingerprint = fingerprint(&statement.sql).unwrap_or_else(|_| statement.sql.clone());
         match self.by_fingerprint.get(&fingerprint) {
             Some(&i) => {
                 self.count(i, calls, total_ms, rows);
@@ -423,6 +428,13 @@ impl Builder {
         self.workload.recognised = self.recognised;
         self.workload
     }
+}
+
+/// libpg_query's fingerprint of `sql`, its long constant lists left out first (the fingerprint does not
+/// change; handing libpg_query a 16 MB list would cost it a tree of that list).
+fn fingerprint(sql: &str) -> Result<String, pg_query::Error> {
+    let compact = dbarch_sql::shorten::compact(sql);
+    pg_query::fingerprint(compact.as_deref().unwrap_or(sql), 0, 0).map(|f| f.hex)
 }
 
 /// `sql` with each standalone number and each single-quoted string replaced by a placeholder: two texts
@@ -481,7 +493,7 @@ fn sum<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
 /// memory follows the distinct queries, not the file's length.
 fn sql_file(file: &std::sync::Arc<SourceFile>, into: &mut Builder) -> Result<(), WorkloadError> {
     let mut previous_end = 0;
-    dbarch_sql::parse_file_with(file, dbarch_sql::ParseOptions::WORKLOAD, |stmt| {
+    let parsed = dbarch_sql::parse_file_with(file, dbarch_sql::ParseOptions::WORKLOAD, |stmt| {
         add_statement(&file.text, &mut previous_end, stmt, into)
     })
     .map_err(|e| WorkloadError::Syntax {
@@ -490,6 +502,8 @@ fn sql_file(file: &std::sync::Arc<SourceFile>, into: &mut Builder) -> Result<(),
         column: e.column,
         message: e.message.clone(),
     })?;
+    // A statement refused alone (too deep, too large) was read: the binary reports it and exits 2.
+    into.recognised += parsed.refused.len();
     Ok(())
 }
 
