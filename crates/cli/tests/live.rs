@@ -25,6 +25,20 @@ fn fingerprints(v: &serde_json::Value, keep: impl Fn(&str) -> bool) -> Vec<Strin
     p
 }
 
+/// The live tests run against the oldest server version dbarch connects to: that is what makes them
+/// cover every version it accepts (the catalog queries use nothing newer without checking the version).
+#[test]
+fn tests_run_against_the_oldest_version_accepted() {
+    let c = cluster();
+    let oldest = (dbarch_live::connect::OLDEST_SERVER / 10000) as u32;
+    assert_eq!(
+        c.version(),
+        oldest,
+        "the live tests must run against PostgreSQL {oldest}, the oldest version dbarch reads \
+         (set DBARCH_PG_BINDIR to its server programs, e.g. /usr/lib/postgresql/{oldest}/bin)"
+    );
+}
+
 #[test]
 fn the_live_shop_reviews_like_its_ddl() {
     let c = cluster();
