@@ -183,8 +183,11 @@ mod tests {
             .collect();
         let want: String = line.chars().skip(column - 1).take(3).collect();
         assert_eq!(under, want);
-        // A short line is whole.
+        // A line that fits is whole, wherever the column is.
         assert_eq!(crate::SourceLine::around("abc", 2).text, "abc");
+        let fits = "x".repeat(crate::SourceLine::WIDTH);
+        let s = crate::SourceLine::around(&fits, 200);
+        assert_eq!((s.text.len(), s.first_column, s.more), (fits.len(), 1, false));
     }
 
     /// Control characters and bidirectional overrides in names reach the terminal escaped, never raw.

@@ -97,26 +97,24 @@ impl SourceLine {
 
     /// `line`, or the window of it around 1-based `column`.
     pub fn around(line: &str, column: usize) -> SourceLine {
+        let whole = || SourceLine {
+            text: line.to_string(),
+            first_column: 1,
+            more: false,
+        };
+        // Counting stops past the width: a line of 16 MB is not counted through.
+        let length = line.chars().take(Self::WIDTH + 1).count();
+        if length <= Self::WIDTH {
+            return whole();
+        }
         let first = column.saturating_sub(1).saturating_sub(Self::WIDTH / 3);
-        let mut chars = line.char_indices().skip(first);
-        let Some((from, _)) = chars.next() else {
-            return SourceLine {
-                text: line.to_string(),
-                first_column: 1,
-                more: false,
-            };
+        let Some((from, _)) = line.char_indices().nth(first) else {
+            return whole();
         };
         let to = line[from..]
             .char_indices()
             .nth(Self::WIDTH)
             .map_or(line.len(), |(i, _)| from + i);
-        if from == 0 && to == line.len() {
-            return SourceLine {
-                text: line.to_string(),
-                first_column: 1,
-                more: false,
-            };
-        }
         SourceLine {
             text: line[from..to].to_string(),
             first_column: first + 1,
