@@ -17,7 +17,63 @@ use crate::inputs;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
+/// The name of a command and the output formats it writes.
+fn formats(command: &Command) -> (&'static str, &'static [Format]) {
+    const ALL: &[Format] = &[Format::Human, Format::Json, Format::Sarif, Format::Markdown];
+    const HUMAN_JSON: &[Format] = &[Format::Human, Format::Json];
+    const DOCS: &[Format] = &[Format::Human, Format::Json, Format::Markdown];
+    match command {
+        Command::Review { .. } => ("review", ALL),
+        Command::Lint { .. } => ("lint", ALL),
+        Command::Analyze { .. } => ("analyze", ALL),
+        Command::Migrate {
+            action: MigrateCommand::Lint { locks, .. },
+        } => {
+            if *locks {
+                ("migrate lint --locks", HUMAN_JSON)
+            } else {
+                ("migrate lint", ALL)
+            }
+        }
+        Command::Migrate {
+            action: MigrateCommand::Trace { .. },
+        } => ("migrate trace", HUMAN_JSON),
+        Command::Migrate {
+            action: MigrateCommand::DownGen { .. },
+        } => ("migrate down-gen", HUMAN_JSON),
+        Command::Migrate {
+            action: MigrateCommand::Manifest { .. },
+        } => ("migrate manifest", HUMAN_JSON),
+        Command::Inspect { .. } => ("inspect", HUMAN_JSON),
+        Command::Explain { .. } => ("explain", HUMAN_JSON),
+        Command::Advise { .. } => ("advise", HUMAN_JSON),
+        Command::Rules { .. } => ("rules", DOCS),
+        Command::Rule { .. } => ("rule", DOCS),
+    }
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Human => "human",
+        Format::Json => "json",
+        Format::Sarif => "sarif",
+        Format::Markdown => "markdown",
+    }
+}
+
 pub fn run(cli: Cli) -> Result<u8> {
+    // A format a command cannot write is refused before anything is read or connected to, never
+    // replaced by another one.
+    let (name, writes) = formats(&cli.command);
+    if !writes.contains(&cli.global.format) {
+        let names: Vec<&str> = writes.iter().map(|f| format_name(*f)).collect();
+        return Err(format!(
+            "`dbarch {name}` writes {} output, not --format {}",
+            names.join(", "),
+            format_name(cli.global.format)
+        )
+        .into());
+    }
     match &cli.command {
         Command::Review { paths, db } => check(&cli.global, paths, db.as_deref(), true),
         Command::Lint { paths, db } => check(&cli.global, paths, db.as_deref(), false),

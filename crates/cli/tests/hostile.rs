@@ -542,6 +542,39 @@ fn no_silent_success() {
     let o = dbarch(&["migrate", "lint", "m", "--locks"], dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("002_b.sql:1:8"), "{}", stderr(&o));
+    // A format a command cannot write is refused, before it connects or reads, never replaced by another.
+    for args in [
+        &[
+            "inspect",
+            "--db",
+            "postgres://u:secret@192.0.2.1:5432/db",
+            "--format",
+            "sarif",
+        ][..],
+        &[
+            "explain",
+            "--query",
+            "SELECT 1",
+            "--db",
+            "postgres://192.0.2.1/db",
+            "--format",
+            "markdown",
+        ],
+        &["migrate", "lint", "m", "--locks", "--format", "sarif"],
+        &["advise", "m", "--schema", "m", "--format", "markdown"],
+        &["rule", "KEY001", "--format", "sarif"],
+    ] {
+        let started = std::time::Instant::now();
+        let o = dbarch(args, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("output, not --format"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(stdout(&o).is_empty(), "{args:?}: {}", stdout(&o));
+        assert!(started.elapsed().as_secs() < 5, "{args:?} waited");
+    }
     // A log dbarch recognises nothing in: how many lines it read, and exit 2.
     for (name, text) in [
         ("plain.log", "just some text\nnot a log\n"),

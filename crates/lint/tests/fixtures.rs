@@ -1,4 +1,4 @@
-//! Every rule has a fixture it must flag and one it must not.
+//! Every rule has a fixture it must flag, exactly on the lines it marks, and one it must not flag.
 
 use dbarch_lint::{Config, all_rules, lint_migration_text, lint_text, lint_workload_text};
 
@@ -17,8 +17,56 @@ fn lint(
     }
 }
 
+/// The lines of a trigger fixture its rule must fire on, one entry per finding: `-- expect: CODE` (or
+/// `-- expect: CODE, CODE` for two findings) at the end of the line.
+fn expected_lines(sql: &str, code: &str) -> Vec<usize> {
+    let mut lines = vec![];
+    for (n, line) in sql.lines().enumerate() {
+        let Some(at) = line.rfind("-- expect:") else {
+            continue;
+        };
+        for c in line[at + "-- expect:".len()..].split(',') {
+            if c.trim() == code {
+                lines.push(n + 1);
+            }
+        }
+    }
+    lines
+}
+
+/// `sql` with `-- expect: CODE` written at the end of each line in `lines` (and no other annotation).
+fn annotated(sql: &str, code: &str, lines: &[usize]) -> String {
+    let mut out = String::new();
+    for (n, line) in sql.split_inclusive('\n').enumerate() {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let body = match body.rfind(" -- expect:") {
+            Some(at) => &body[..at],
+            None => body,
+        };
+        let here: Vec<&str> = lines
+            .iter()
+            .filter(|&&l| l == n + 1)
+            .map(|_| code)
+            .collect();
+        out.push_str(body);
+        if !here.is_empty() {
+            out.push_str(&format!(" -- expect: {}", here.join(", ")));
+        }
+        out.push_str(end);
+    }
+    out
+}
+
+/// Each trigger fixture fires its rule exactly on the lines annotated `-- expect: CODE`, as many times
+/// as annotated, and each clean fixture not at all. `DBARCH_BLESS_FIXTURES=1` writes the annotations from
+/// what fires (for a new rule; read the diff).
 #[test]
-fn every_rule_flags_its_trigger_fixture_and_not_its_clean_one() {
+fn every_rule_fires_exactly_where_its_fixtures_say() {
+    let bless = std::env::var_os("DBARCH_BLESS_FIXTURES").is_some();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut failures = vec![];
     for rule in all_rules() {
         let config = Config::only(&[rule.code]);
@@ -31,24 +79,54 @@ fn every_rule_flags_its_trigger_fixture_and_not_its_clean_one() {
                 failures.push(format!("{path}: empty fixture"));
                 continue;
             }
-            match lint(rule, &path, sql, &config) {
-                Err(e) => failures.push(format!("{path}: does not parse: {e}")),
-                Ok(findings) => {
-                    let hits: Vec<_> = findings.iter().filter(|f| f.code == rule.code).collect();
-                    if want && hits.is_empty() {
-                        failures.push(format!("{path}: {} did not fire", rule.code));
-                    }
-                    if !want && !hits.is_empty() {
-                        failures.push(format!(
-                            "{path}: {} fired: {}",
-                            rule.code,
-                            hits.iter()
-                                .map(|f| format!("{}:{} {}", f.line, f.column, f.message))
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        ));
-                    }
+            let findings = match lint(rule, &path, sql, &config) {
+                Err(e) => {
+                    failures.push(format!("{path}: does not parse: {e}"));
+                    continue;
                 }
+                Ok(f) => f,
+            };
+            let hits: Vec<_> = findings.iter().filter(|f| f.code == rule.code).collect();
+            let mut fired: Vec<usize> = hits.iter().map(|f| f.line).collect();
+            fired.sort_unstable();
+            if !want {
+                if !hits.is_empty() {
+                    failures.push(format!(
+                        "{path}: {} fired: {}",
+                        rule.code,
+                        hits.iter()
+                            .map(|f| format!("{}:{} {}", f.line, f.column, f.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ));
+                }
+                continue;
+            }
+            if bless {
+                let file = dir.join(rule.code).join("triggers.sql");
+                let text = annotated(sql, rule.code, &fired);
+                if text != sql
+                    && let Err(e) = std::fs::write(&file, text)
+                {
+                    failures.push(format!("{}: {e}", file.display()));
+                }
+                continue;
+            }
+            let expected = expected_lines(sql, rule.code);
+            if expected.is_empty() {
+                failures.push(format!(
+                    "{path}: no `-- expect: {}` annotation (DBARCH_BLESS_FIXTURES=1 writes them)",
+                    rule.code
+                ));
+            } else if fired != expected {
+                failures.push(format!(
+                    "{path}: {} fired on lines {fired:?}, the fixture expects {expected:?}: {}",
+                    rule.code,
+                    hits.iter()
+                        .map(|f| format!("{}:{} {}", f.line, f.column, f.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ));
             }
         }
     }

@@ -187,7 +187,10 @@ mod tests {
         assert_eq!(crate::SourceLine::around("abc", 2).text, "abc");
         let fits = "x".repeat(crate::SourceLine::WIDTH);
         let s = crate::SourceLine::around(&fits, 200);
-        assert_eq!((s.text.len(), s.first_column, s.more), (fits.len(), 1, false));
+        assert_eq!(
+            (s.text.len(), s.first_column, s.more),
+            (fits.len(), 1, false)
+        );
     }
 
     /// Control characters and bidirectional overrides in names reach the terminal escaped, never raw.

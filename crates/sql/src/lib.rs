@@ -18,7 +18,7 @@ pub use postgres::{
     Note, ParseOptions, ParsedFile, Statement, SyntaxError, parse_file, parse_file_opts,
     parse_file_with, take_refused,
 };
-pub use source::{Excerpt, FileId, LineCol, SourceFile, SourceMap, Span};
+pub use source::{Excerpt, FileId, LineCol, SourceFile, SourceMap, Span, place_in};
 pub use suppress::Suppression;
 
 /// The parser's node types, re-exported so analyses name one version of them.

@@ -115,23 +115,9 @@ impl SourceFile {
     /// Line and column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: usize) -> LineCol {
         if self.streamed_lines.is_some() {
-            let Some(e) = self.excerpt_at(offset) else {
-                return LineCol { line: 1, column: 1 };
-            };
-            let mut at = (offset - e.offset).min(e.text.len());
-            while at > 0 && !e.text.is_char_boundary(at) {
-                at -= 1;
-            }
-            let before = &e.text[..at];
-            return match before.rfind('\n') {
-                None => LineCol {
-                    line: e.line,
-                    column: e.column + before.chars().count(),
-                },
-                Some(nl) => LineCol {
-                    line: e.line + before.matches('\n').count(),
-                    column: before[nl + 1..].chars().count() + 1,
-                },
+            return match self.excerpt_at(offset) {
+                Some(e) => place_in(&e.text, e.line, e.column, offset - e.offset),
+                None => LineCol { line: 1, column: 1 },
             };
         }
         let offset = offset.min(self.text.len());
@@ -204,6 +190,26 @@ impl SourceFile {
     /// Whether the file was read as a stream, keeping excerpts only.
     pub fn is_streamed(&self) -> bool {
         self.streamed_lines.is_some()
+    }
+}
+
+/// Line and column of byte `at` of `text`, a piece of a file that begins on `line` at `column` (`at` is
+/// clamped to the piece).
+pub fn place_in(text: &str, line: usize, column: usize, at: usize) -> LineCol {
+    let mut at = at.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    match before.rfind('\n') {
+        None => LineCol {
+            line,
+            column: column + before.chars().count(),
+        },
+        Some(nl) => LineCol {
+            line: line + before.matches('\n').count(),
+            column: before[nl + 1..].chars().count() + 1,
+        },
     }
 }
 

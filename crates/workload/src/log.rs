@@ -185,18 +185,8 @@ impl<'a> Stream<'a> {
         let Some(text) = entry.text else {
             return (entry.line, 1);
         };
-        let mut at = offset.saturating_sub(entry.span.start).min(text.len());
-        while at > 0 && !text.is_char_boundary(at) {
-            at -= 1;
-        }
-        let before = &text[..at];
-        match before.rfind('\n') {
-            None => (entry.line, before.chars().count() + 1),
-            Some(nl) => (
-                entry.line + before.matches('\n').count(),
-                before[nl + 1..].chars().count() + 1,
-            ),
-        }
+        let lc = dbarch_sql::place_in(text, entry.line, 1, offset.saturating_sub(entry.span.start));
+        (lc.line, lc.column)
     }
 
     fn keep_position(&mut self, entry: &Entry, offset: usize) {
