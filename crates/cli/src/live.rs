@@ -67,7 +67,7 @@ pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
         Some(dbarch_live::inspect::check_count() as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    let report = dbarch_live::inspect(
+    let mut report = dbarch_live::inspect(
         &mut client,
         &target.shown,
         dbarch_live::Limits::default(),
@@ -75,6 +75,8 @@ pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
         &mut |n| bar.set_position(n as u64),
     );
     bar.finish_and_clear();
+    // The checks are rules: dbarch.toml selects, ignores and re-grades them.
+    dbarch_lint::health::judge(&mut report, &config);
     let text = match g.format {
         crate::args::Format::Json => report.to_json() + "\n",
         _ => dbarch_report::render_health(&report),

@@ -86,19 +86,19 @@ fn planted_problems_are_each_reported() {
     let v = json(&o);
     let got = codes(&v);
     let has = |code: &str, object: &str| got.iter().any(|(c, o)| c == code && o.contains(object));
-    assert!(has("DB001", "accounts_email"), "duplicate index: {got:?}");
-    assert!(has("DB003", "accounts"), "FK without index: {got:?}");
+    assert!(has("IDX001", "accounts_email"), "duplicate index: {got:?}");
+    assert!(has("KEY002", "accounts"), "FK without index: {got:?}");
     assert!(has("DB004", "codes_code_key"), "invalid index: {got:?}");
     assert!(
         has("DB005", "accounts_email_check"),
         "NOT VALID constraint: {got:?}"
     );
-    assert!(has("DB006", "log_lines"), "table without key: {got:?}");
+    assert!(has("KEY001", "log_lines"), "table without key: {got:?}");
     assert!(has("DB007", "churn"), "dead tuples: {got:?}");
     assert!(has("DB008", "churn"), "autovacuum off: {got:?}");
     assert!(has("DB010", "ticket_numbers"), "sequence near max: {got:?}");
     assert!(
-        has("DB017", "accounts"),
+        has("SEC002", "accounts"),
         "tenant table without RLS: {got:?}"
     );
     assert!(has("DB018", "boss"), "superuser login: {got:?}");
@@ -106,7 +106,7 @@ fn planted_problems_are_each_reported() {
     assert!(has("DB025", "swollen_label_idx"), "index bloat: {got:?}");
     // Only one of the two duplicates is to be dropped.
     assert_eq!(
-        got.iter().filter(|(c, _)| c == "DB001").count(),
+        got.iter().filter(|(c, _)| c == "IDX001").count(),
         1,
         "{got:?}"
     );
@@ -115,7 +115,7 @@ fn planted_problems_are_each_reported() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["code"] == "DB001")
+        .find(|f| f["code"] == "IDX001")
         .unwrap();
     assert!(
         dup["fix"]
@@ -127,7 +127,7 @@ fn planted_problems_are_each_reported() {
     assert!(!dup["evidence"].as_array().unwrap().is_empty());
     assert_eq!(
         dup["fingerprint"],
-        format!("DB001:{}", dup["object"].as_str().unwrap())
+        format!("IDX001:{}", dup["object"].as_str().unwrap())
     );
     let seq = v["findings"]
         .as_array()
@@ -213,7 +213,7 @@ fn a_least_privilege_role_gets_a_report_with_the_skipped_checks_named() {
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     let v = json(&o);
     // The FK check still runs (catalogs are readable by all)...
-    assert!(codes(&v).iter().any(|(c, _)| c == "DB003"), "{v:#}");
+    assert!(codes(&v).iter().any(|(c, _)| c == "KEY002"), "{v:#}");
     // ...and reading password hashes needs a superuser: skipped, with the reason.
     let skipped = v["skipped"].as_array().unwrap();
     assert!(

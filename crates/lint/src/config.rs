@@ -143,11 +143,12 @@ pub struct Config {
     per_path: Vec<(globset::GlobMatcher, Vec<String>)>,
 }
 
-/// Whether a selector (`ALL`, a code, a code prefix, or a rule name) matches a rule.
+/// Whether a selector (`ALL`, a code, a former code, a code prefix, or a rule name) matches a rule.
 pub fn selector_matches(sel: &str, rule: &Rule) -> bool {
     sel.eq_ignore_ascii_case("all")
         || sel.eq_ignore_ascii_case(rule.code)
         || sel.eq_ignore_ascii_case(rule.name)
+        || crate::registry::aliases_of(rule.code).any(|a| a.eq_ignore_ascii_case(sel))
         || (sel.len() < rule.code.len()
             && rule
                 .code
@@ -251,10 +252,23 @@ impl Config {
     }
 
     pub fn severity_of(&self, rule: &Rule) -> Severity {
-        self.severity
-            .get(rule.code)
-            .copied()
-            .unwrap_or(rule.severity)
+        self.severity_set(rule).unwrap_or(rule.severity)
+    }
+
+    /// The severity the configuration gives a rule (by its code, a former code or its name), when it
+    /// gives one.
+    pub fn severity_set(&self, rule: &Rule) -> Option<Severity> {
+        let names = |k: &str| {
+            k.eq_ignore_ascii_case(rule.code)
+                || k.eq_ignore_ascii_case(rule.name)
+                || crate::registry::aliases_of(rule.code).any(|a| a.eq_ignore_ascii_case(k))
+        };
+        self.severity.get(rule.code).copied().or_else(|| {
+            self.severity
+                .iter()
+                .find(|(k, _)| names(k))
+                .map(|(_, s)| *s)
+        })
     }
 
     /// Whether a per-path ignore excuses this rule in this file.

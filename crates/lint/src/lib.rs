@@ -3,6 +3,7 @@
 
 pub mod config;
 mod engine;
+pub mod health;
 pub mod knowledge;
 pub mod migration;
 pub mod query;

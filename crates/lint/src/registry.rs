@@ -92,17 +92,65 @@ static RULES: &[&Rule] = &[
     &security::grant_to_public::RULE,
     &security::rls_policies_not_enforced::RULE,
     &security::security_definer_search_path::RULE,
+    &health::unused_index::RULE,
+    &health::invalid_index::RULE,
+    &health::not_valid_constraint::RULE,
+    &health::dead_tuples::RULE,
+    &health::autovacuum_disabled::RULE,
+    &health::xid_wraparound::RULE,
+    &health::sequence_near_max::RULE,
+    &health::low_cache_hit_ratio::RULE,
+    &health::long_transaction::RULE,
+    &health::blocked_query::RULE,
+    &health::connections_near_max::RULE,
+    &health::slow_query::RULE,
+    &health::replication_slot::RULE,
+    &health::over_privileged_login::RULE,
+    &health::md5_passwords::RULE,
+    &health::ssl_off::RULE,
+    &health::setting::RULE,
+    &health::table_bloat::RULE,
+    &health::index_bloat::RULE,
+    &health::replication_lag::RULE,
 ];
+
+/// Codes a rule had before it became one rule with another: configurations and `dbarch rule` still take
+/// them. `dbarch inspect` found these six under codes of its own; they are the static rules' hazards,
+/// found in the live database.
+static ALIASES: &[(&str, &str)] = &[
+    ("DB001", "IDX001"),
+    ("DB003", "KEY002"),
+    ("DB006", "KEY001"),
+    ("DB017", "SEC002"),
+    ("DB021", "SEC005"),
+    ("DB022", "SEC003"),
+];
+
+/// The other codes a rule is known by.
+pub fn aliases_of(code: &str) -> impl Iterator<Item = &'static str> + '_ {
+    ALIASES
+        .iter()
+        .filter(move |(_, to)| to.eq_ignore_ascii_case(code))
+        .map(|(from, _)| *from)
+}
+
+/// The rules `dbarch inspect` also finds in a live database, besides its own (`Check::Live`).
+pub static FOUND_LIVE: &[&str] = &["IDX001", "KEY002", "KEY001", "SEC002", "SEC005", "SEC003"];
 
 pub fn all_rules() -> &'static [&'static Rule] {
     RULES
 }
 
-/// A rule by code or name.
+/// A rule by code, name or former code ([`aliases_of`]).
 pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
-    RULES.iter().copied().find(|r| {
-        r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name)
-    })
+    let code = ALIASES
+        .iter()
+        .find(|(from, _)| from.eq_ignore_ascii_case(code_or_name))
+        .map_or(code_or_name, |(_, to)| *to);
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(code) || r.name.eq_ignore_ascii_case(code))
 }
 
 /// The generated documentation pages: `(file name, Markdown)`, one per rule plus an index.

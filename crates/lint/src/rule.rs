@@ -20,6 +20,8 @@ pub enum Category {
     Design,
     Naming,
     Security,
+    /// A live database's health (vacuum, bloat, wraparound, connections, replication, settings).
+    Health,
 }
 
 impl Category {
@@ -34,6 +36,7 @@ impl Category {
             Category::Design => "design",
             Category::Naming => "naming",
             Category::Security => "security",
+            Category::Health => "database health",
         }
     }
 }
@@ -84,11 +87,20 @@ pub enum Check {
     History(fn(&crate::migration::HistoryContext, &mut Sink)),
     /// One query of a workload, with the schema when one is given.
     Query(fn(&crate::query::QueryContext, &mut Sink)),
+    /// A live database's statistics and catalogs: `dbarch inspect` (crates/live) gathers the evidence and
+    /// reports findings under the rule's code; the registry holds what the rule is, its documentation and
+    /// its configuration. Its fixtures are SQL run on a fresh database: one it must flag, one it must not
+    /// (`crates/cli/tests/live_fixtures.rs`).
+    Live,
 }
 
 impl Rule {
     pub fn is_query_rule(&self) -> bool {
         matches!(self.check, Check::Query(_))
+    }
+
+    pub fn is_live_rule(&self) -> bool {
+        matches!(self.check, Check::Live)
     }
 
     pub fn is_migration_rule(&self) -> bool {

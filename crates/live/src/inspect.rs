@@ -263,7 +263,7 @@ fn duplicate_indexes(cx: &mut Ctx) {
             "is a leading prefix of"
         };
         cx.find(
-            "DB001",
+            "IDX001",
             "duplicate-index",
             Severity::Warning,
             &a,
@@ -347,7 +347,7 @@ fn fk_without_index(cx: &mut Ctx) {
     for r in rows {
         let (table, name, cols, target) = (s(&r, 0), s(&r, 1), s(&r, 2), s(&r, 3));
         cx.find(
-            "DB003",
+            "KEY002",
             "fk-without-index",
             Severity::Warning,
             &format!("{table}.{name}"),
@@ -416,7 +416,7 @@ fn tables_without_key(cx: &mut Ctx) {
     for r in rows {
         let t = s(&r, 0);
         cx.find(
-            "DB006",
+            "KEY001",
             "table-without-primary-key",
             Severity::Warning,
             &t,
@@ -1121,7 +1121,7 @@ fn tenant_tables_without_rls(cx: &mut Ctx) {
     for r in rows {
         let (t, col) = (s(&r, 0), s(&r, 1));
         cx.find(
-            "DB017",
+            "SEC002",
             "tenant-table-without-rls",
             Severity::Warning,
             &t,
@@ -1237,7 +1237,7 @@ fn security_definer_search_path(cx: &mut Ctx) {
     for r in rows {
         let f = s(&r, 0);
         cx.find(
-            "DB021",
+            "SEC005",
             "security-definer-search-path",
             Severity::Warning,
             &f,
@@ -1260,7 +1260,7 @@ fn public_grants(cx: &mut Ctx) {
     for r in rows {
         let (t, privs) = (s(&r, 0), s(&r, 1));
         cx.find(
-            "DB022",
+            "SEC003",
             "grant-to-public",
             Severity::Warning,
             &t,

@@ -16,7 +16,7 @@ pub struct Evidence {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthFinding {
-    /// Stable code of the check (`DB001`).
+    /// The code of the rule (`DB002`, or `IDX001` for a static rule's hazard found live).
     pub code: String,
     pub name: String,
     pub severity: Severity,

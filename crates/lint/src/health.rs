@@ -1,0 +1,85 @@
+//! The configuration applied to a live database's health report (`dbarch inspect`): the checks are rules
+//! of the registry like any other, so `dbarch.toml` selects, ignores and re-grades them by code, former
+//! code or name.
+
+use dbarch_report::HealthReport;
+
+use crate::config::Config;
+use crate::registry::find_rule;
+
+/// Keep the findings of enabled rules, under each rule's code and name, at the severity the configuration
+/// sets (a check's own grading, which may depend on the evidence, when it sets none). Returns how many
+/// findings the configuration excused.
+pub fn judge(report: &mut HealthReport, config: &Config) -> usize {
+    let before = report.findings.len();
+    report.findings.retain_mut(|f| {
+        let Some(rule) = find_rule(&f.code) else {
+            return true;
+        };
+        if !config.enabled(rule) {
+            return false;
+        }
+        if f.code != rule.code {
+            f.fingerprint = format!("{}:{}", rule.code, f.object);
+            f.code = rule.code.to_string();
+        }
+        f.name = rule.name.to_string();
+        if let Some(s) = config.severity_set(rule) {
+            f.severity = s;
+        }
+        true
+    });
+    before - report.findings.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use dbarch_report::{HealthFinding, Severity};
+
+    use super::*;
+
+    fn finding(code: &str, severity: Severity) -> HealthFinding {
+        HealthFinding {
+            code: code.into(),
+            name: "x".into(),
+            severity,
+            object: "public.t".into(),
+            message: String::new(),
+            evidence: vec![],
+            fix: None,
+            fingerprint: format!("{code}:public.t"),
+        }
+    }
+
+    #[test]
+    fn inspect_checks_are_configured_like_rules() {
+        let config = Config::parse(
+            "[rules]\nignore = [\"unused-index\"]\nseverity = { DB001 = \"error\", xid-wraparound = \"info\" }\n",
+            "dbarch.toml",
+        )
+        .unwrap();
+        let mut report = HealthReport {
+            findings: vec![
+                finding("DB002", Severity::Info),
+                finding("IDX001", Severity::Warning),
+                finding("DB009", Severity::Error),
+                finding("DB014", Severity::Error),
+            ],
+            ..HealthReport::default()
+        };
+        assert_eq!(judge(&mut report, &config), 1);
+        let got: Vec<(&str, &str, Severity)> = report
+            .findings
+            .iter()
+            .map(|f| (f.code.as_str(), f.name.as_str(), f.severity))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("IDX001", "duplicate-index", Severity::Error),
+                ("DB009", "xid-wraparound", Severity::Info),
+                ("DB014", "connections-near-max", Severity::Error),
+            ]
+        );
+    }
+}
