@@ -76,7 +76,7 @@ pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
     );
     bar.finish_and_clear();
     // The checks are rules: dbarch.toml selects, ignores and re-grades them.
-    dbarch_lint::health::judge(&mut report, &config);
+    dbarch_lint::judge::health(&mut report, &config);
     let text = match g.format {
         crate::args::Format::Json => report.to_json() + "\n",
         _ => dbarch_report::render_health(&report),
@@ -95,6 +95,7 @@ pub fn explain(
     schema: &[std::path::PathBuf],
     stats: Option<&std::path::Path>,
 ) -> Result<u8> {
+    let config = crate::commands::load_config(g, &[])?;
     let (source, text) = match (plan, db, query) {
         (Some(p), _, _) => (
             p.display().to_string(),
@@ -128,6 +129,8 @@ pub fn explain(
         let advice = advise_one(g, &q, db, schema, stats)?;
         dbarch_advisor::explain::name_indexes(&mut report, &advice);
     }
+    // The tips are rules: dbarch.toml selects, ignores and re-grades them.
+    dbarch_lint::judge::plan(&mut report, &config);
     let out = match g.format {
         crate::args::Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         _ => dbarch_report::render_plan(&report),

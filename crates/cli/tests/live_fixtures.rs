@@ -145,3 +145,57 @@ fn inspect_checks_are_rules() {
         .expect("a table without a primary key");
     assert_eq!(keyless["severity"], "error");
 }
+
+/// The tips on a plan are rules too: `dbarch rule PLN003`, and dbarch.toml for `dbarch explain`.
+#[test]
+fn plan_tips_are_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dbarch(&["rule", "PLN003"], dir.path());
+    assert!(
+        stdout(&o).starts_with("# PLN003 `seq-scan-with-selective-filter`"),
+        "{}",
+        stdout(&o)
+    );
+    let plan = r#"[{"Plan": {"Node Type": "Sort", "Plan Rows": 5, "Actual Rows": 4800, "Actual Loops": 1,
+        "Actual Total Time": 0.9, "Total Cost": 90.0, "Sort Method": "external merge", "Sort Space Type": "Disk",
+        "Sort Space Used": 9000}, "Planning Time": 0.1, "Execution Time": 1.0}]"#;
+    write(dir.path(), "plan.json", plan);
+    let tips = |o: &std::process::Output| -> Vec<(String, String)> {
+        json(o)["tips"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|t| {
+                        (
+                            t["code"].as_str().unwrap_or("").to_string(),
+                            t["severity"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let before = tips(&dbarch(
+        &["explain", "plan.json", "--format", "json"],
+        dir.path(),
+    ));
+    assert!(before.iter().any(|(c, _)| c == "PLN002"), "{before:?}");
+    assert!(
+        before.contains(&("PLN005".into(), "warning".into())),
+        "{before:?}"
+    );
+    write(
+        dir.path(),
+        "dbarch.toml",
+        "[rules]\nignore = [\"row-misestimate\"]\nseverity = { PLN005 = \"error\" }\n",
+    );
+    let after = tips(&dbarch(
+        &["explain", "plan.json", "--format", "json"],
+        dir.path(),
+    ));
+    assert!(!after.iter().any(|(c, _)| c == "PLN002"), "{after:?}");
+    assert!(
+        after.contains(&("PLN005".into(), "error".into())),
+        "{after:?}"
+    );
+}

@@ -3,7 +3,7 @@
 
 pub mod config;
 mod engine;
-pub mod health;
+pub mod judge;
 pub mod knowledge;
 pub mod migration;
 pub mod query;

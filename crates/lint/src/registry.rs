@@ -112,6 +112,16 @@ static RULES: &[&Rule] = &[
     &health::table_bloat::RULE,
     &health::index_bloat::RULE,
     &health::replication_lag::RULE,
+    &plan::slow_node::RULE,
+    &plan::row_misestimate::RULE,
+    &plan::seq_scan_with_selective_filter::RULE,
+    &plan::rows_removed_by_filter::RULE,
+    &plan::spills_to_disk::RULE,
+    &plan::nested_loop_many_loops::RULE,
+    &plan::heap_fetches::RULE,
+    &plan::lossy_bitmap::RULE,
+    &plan::workers_not_launched::RULE,
+    &plan::jit_overhead::RULE,
 ];
 
 /// Codes a rule had before it became one rule with another: configurations and `dbarch rule` still take

@@ -22,6 +22,8 @@ pub enum Category {
     Security,
     /// A live database's health (vacuum, bloat, wraparound, connections, replication, settings).
     Health,
+    /// What an EXPLAIN plan shows.
+    Plans,
 }
 
 impl Category {
@@ -37,6 +39,7 @@ impl Category {
             Category::Naming => "naming",
             Category::Security => "security",
             Category::Health => "database health",
+            Category::Plans => "query plans",
         }
     }
 }
@@ -92,6 +95,9 @@ pub enum Check {
     /// its configuration. Its fixtures are SQL run on a fresh database: one it must flag, one it must not
     /// (`crates/cli/tests/live_fixtures.rs`).
     Live,
+    /// An EXPLAIN plan: `dbarch explain` (crates/advisor's `explain`) finds the tip and reports it under
+    /// the rule's code. Its fixtures are plans (EXPLAIN JSON): one it must flag, one it must not.
+    Plan,
 }
 
 impl Rule {
@@ -101,6 +107,10 @@ impl Rule {
 
     pub fn is_live_rule(&self) -> bool {
         matches!(self.check, Check::Live)
+    }
+
+    pub fn is_plan_rule(&self) -> bool {
+        matches!(self.check, Check::Plan)
     }
 
     pub fn is_migration_rule(&self) -> bool {

@@ -68,8 +68,11 @@ fn every_rule_fires_exactly_where_its_fixtures_say() {
     let bless = std::env::var_os("DBARCH_BLESS_FIXTURES").is_some();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut failures = vec![];
-    // A live rule's fixtures run on a database (crates/cli/tests/live_fixtures.rs).
-    for rule in all_rules().iter().filter(|r| !r.is_live_rule()) {
+    // A live rule's fixtures run on a database (crates/cli/tests/live_fixtures.rs); a plan rule's are plans.
+    for rule in all_rules()
+        .iter()
+        .filter(|r| !r.is_live_rule() && !r.is_plan_rule())
+    {
         let config = Config::only(&[rule.code]);
         for (kind, sql, want) in [
             ("triggers", rule.fixtures.triggers, true),
@@ -134,6 +137,40 @@ fn every_rule_fires_exactly_where_its_fixtures_say() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// A plan rule's trigger fixture is a plan (EXPLAIN JSON) on which `dbarch explain` gives its tip; its
+/// clean one, a plan that comes close without.
+#[test]
+fn every_plan_rule_tips_its_trigger_plan_and_not_its_clean_one() {
+    let mut failures = vec![];
+    let plan_rules: Vec<_> = all_rules().iter().filter(|r| r.is_plan_rule()).collect();
+    assert!(plan_rules.len() >= 10, "{} plan rules", plan_rules.len());
+    for rule in plan_rules {
+        for (kind, text, want) in [
+            ("triggers", rule.fixtures.triggers, true),
+            ("clean", rule.fixtures.clean, false),
+        ] {
+            let path = format!("fixtures/{}/{kind}.json", rule.code);
+            let top = match dbarch_advisor::explain::parse(&path, text) {
+                Ok(t) => t,
+                Err(e) => {
+                    failures.push(format!("{path}: {e}"));
+                    continue;
+                }
+            };
+            let report = dbarch_advisor::explain::analyze(&path, &top);
+            let codes: Vec<&str> = report.tips.iter().map(|t| t.code.as_str()).collect();
+            if codes.contains(&rule.code) != want {
+                failures.push(format!(
+                    "{path}: {} {}: {codes:?}",
+                    rule.code,
+                    if want { "not given" } else { "given" }
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
 #[test]
 fn codes_and_names_are_unique_and_well_formed() {
     let rules = all_rules();
@@ -184,7 +221,11 @@ fn the_example_in_each_rule_doc_is_flagged() {
     let mut failures = vec![];
     for rule in all_rules() {
         let config = Config::only(&[rule.code]);
-        if rule.code == "NRM004" || rule.code == "QRY021" || rule.is_live_rule() {
+        if rule.code == "NRM004"
+            || rule.code == "QRY021"
+            || rule.is_live_rule()
+            || rule.is_plan_rule()
+        {
             // The example elides its columns (NRM004), its repeated log lines (QRY021); a live rule's
             // example is the evidence a database shows.
             continue;

@@ -7,26 +7,33 @@ pub mod keys;
 pub mod migration;
 pub mod naming;
 pub mod normalization;
+pub mod plan;
 pub mod query;
 pub mod security;
 pub mod types;
 mod util;
 
-/// The two fixture files of a rule, from `fixtures/CODE/`.
+/// The two fixture files of a rule, from `fixtures/CODE/` (`triggers.sql` and `clean.sql`, or with
+/// another extension: `json` for the plans of plan rules).
 macro_rules! fixtures {
     ($code:literal) => {
+        $crate::rules::fixtures!($code, "sql")
+    };
+    ($code:literal, $ext:literal) => {
         $crate::rule::Fixtures {
             triggers: include_str!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/fixtures/",
                 $code,
-                "/triggers.sql"
+                "/triggers.",
+                $ext
             )),
             clean: include_str!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/fixtures/",
                 $code,
-                "/clean.sql"
+                "/clean.",
+                $ext
             )),
         }
     };

@@ -1,8 +1,8 @@
-//! The configuration applied to a live database's health report (`dbarch inspect`): the checks are rules
-//! of the registry like any other, so `dbarch.toml` selects, ignores and re-grades them by code, former
-//! code or name.
+//! The configuration applied to the reports other engines make: a live database's health report
+//! (`dbarch inspect`) and a plan's tips (`dbarch explain`). Their checks are rules of the registry like
+//! any other, so `dbarch.toml` selects, ignores and re-grades them by code, former code or name.
 
-use dbarch_report::HealthReport;
+use dbarch_report::{HealthReport, PlanReport, Severity};
 
 use crate::config::Config;
 use crate::registry::find_rule;
@@ -10,31 +10,53 @@ use crate::registry::find_rule;
 /// Keep the findings of enabled rules, under each rule's code and name, at the severity the configuration
 /// sets (a check's own grading, which may depend on the evidence, when it sets none). Returns how many
 /// findings the configuration excused.
-pub fn judge(report: &mut HealthReport, config: &Config) -> usize {
+pub fn health(report: &mut HealthReport, config: &Config) -> usize {
     let before = report.findings.len();
     report.findings.retain_mut(|f| {
-        let Some(rule) = find_rule(&f.code) else {
-            return true;
-        };
-        if !config.enabled(rule) {
-            return false;
+        let object = f.object.clone();
+        let kept = configure(&mut f.code, &mut f.name, &mut f.severity, config);
+        if kept {
+            f.fingerprint = format!("{}:{object}", f.code);
         }
-        if f.code != rule.code {
-            f.fingerprint = format!("{}:{}", rule.code, f.object);
-            f.code = rule.code.to_string();
-        }
-        f.name = rule.name.to_string();
-        if let Some(s) = config.severity_set(rule) {
-            f.severity = s;
-        }
-        true
+        kept
     });
     before - report.findings.len()
 }
 
+/// [`health`] for the tips on a plan.
+pub fn plan(report: &mut PlanReport, config: &Config) -> usize {
+    let before = report.tips.len();
+    report
+        .tips
+        .retain_mut(|t| configure(&mut t.code, &mut t.name, &mut t.severity, config));
+    before - report.tips.len()
+}
+
+/// Whether a finding of rule `code` is kept; its code and name made the rule's, its severity the one
+/// configured.
+fn configure(
+    code: &mut String,
+    name: &mut String,
+    severity: &mut Severity,
+    config: &Config,
+) -> bool {
+    let Some(rule) = find_rule(code) else {
+        return true;
+    };
+    if !config.enabled(rule) {
+        return false;
+    }
+    *code = rule.code.to_string();
+    *name = rule.name.to_string();
+    if let Some(s) = config.severity_set(rule) {
+        *severity = s;
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
-    use dbarch_report::{HealthFinding, Severity};
+    use dbarch_report::HealthFinding;
 
     use super::*;
 
@@ -67,7 +89,7 @@ mod tests {
             ],
             ..HealthReport::default()
         };
-        assert_eq!(judge(&mut report, &config), 1);
+        assert_eq!(health(&mut report, &config), 1);
         let got: Vec<(&str, &str, Severity)> = report
             .findings
             .iter()
