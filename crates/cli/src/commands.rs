@@ -44,8 +44,8 @@ fn formats(command: &Command) -> (&'static str, &'static [Format]) {
         Command::Migrate {
             action: MigrateCommand::Manifest { .. },
         } => ("migrate manifest", HUMAN_JSON),
-        Command::Inspect { .. } => ("inspect", HUMAN_JSON),
-        Command::Explain { .. } => ("explain", HUMAN_JSON),
+        Command::Inspect { .. } => ("inspect", ALL),
+        Command::Explain { .. } => ("explain", ALL),
         Command::Advise { .. } => ("advise", HUMAN_JSON),
         Command::Rules { .. } => ("rules", DOCS),
         Command::Rule { .. } => ("rule", DOCS),

@@ -79,7 +79,15 @@ pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
     dbarch_lint::judge::health(&mut report, &config);
     let text = match g.format {
         crate::args::Format::Json => report.to_json() + "\n",
-        _ => dbarch_report::render_health(&report),
+        crate::args::Format::Sarif => {
+            dbarch_report::render_health_sarif(
+                &report,
+                &crate::commands::rule_infos(),
+                env!("CARGO_PKG_VERSION"),
+            ) + "\n"
+        }
+        crate::args::Format::Markdown => dbarch_report::render_health_markdown(&report),
+        crate::args::Format::Human => dbarch_report::render_health(&report),
     };
     crate::commands::out(&text)?;
     Ok(crate::commands::exit_code(g, report.max_severity()))
@@ -133,7 +141,15 @@ pub fn explain(
     dbarch_lint::judge::plan(&mut report, &config);
     let out = match g.format {
         crate::args::Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        _ => dbarch_report::render_plan(&report),
+        crate::args::Format::Sarif => {
+            dbarch_report::render_plan_sarif(
+                &report,
+                &crate::commands::rule_infos(),
+                env!("CARGO_PKG_VERSION"),
+            ) + "\n"
+        }
+        crate::args::Format::Markdown => dbarch_report::render_plan_markdown(&report),
+        crate::args::Format::Human => dbarch_report::render_plan(&report),
     };
     crate::commands::out(&out)?;
     Ok(crate::commands::exit_code(g, report.max_severity()))

@@ -138,6 +138,29 @@ fn inspect_checks_are_rules() {
     let after = codes(&o);
     assert!(!after.contains(&"DB008".to_string()), "{after:?}");
     assert!(!after.contains(&"IDX001".to_string()), "{after:?}");
+    // SARIF and Markdown too.
+    let sarif = json(&dbarch(
+        &["inspect", "--db", &url, "--format", "sarif"],
+        dir.path(),
+    ));
+    let results = sarif["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        results.iter().any(|r| r["ruleId"] == "KEY001"
+            && r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "public.t"),
+        "{sarif:#}"
+    );
+    let md = dbarch(
+        &["inspect", "--db", &url, "--format", "markdown"],
+        dir.path(),
+    );
+    assert!(
+        stdout(&md).contains("| error | `KEY001` table-without-primary-key | `public.t` |"),
+        "{}",
+        stdout(&md)
+    );
     let v = json(&o);
     let keyless = v["findings"]
         .as_array()
@@ -197,5 +220,23 @@ fn plan_tips_are_rules() {
     assert!(
         after.contains(&("PLN005".into(), "error".into())),
         "{after:?}"
+    );
+    // Every format: SARIF results at their plan node, a Markdown table.
+    let o = dbarch(&["explain", "plan.json", "--format", "sarif"], dir.path());
+    let sarif = json(&o);
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "PLN005", "{sarif:#}");
+    assert_eq!(
+        result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "Sort"
+    );
+    let o = dbarch(
+        &["explain", "plan.json", "--format", "markdown"],
+        dir.path(),
+    );
+    assert!(
+        stdout(&o).contains("| error | `PLN005` spills-to-disk | Sort |"),
+        "{}",
+        stdout(&o)
     );
 }

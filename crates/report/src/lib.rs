@@ -17,9 +17,9 @@ pub use human::render_human;
 pub use locks::{
     HeldLock, LockLevel, LockReport, MigrationLocks, StatementLock, render_locks_human,
 };
-pub use markdown::render_markdown;
+pub use markdown::{render_health_markdown, render_markdown, render_plan_markdown};
 pub use plan::{PlanNode, PlanReport, PlanTip, render_plan};
-pub use sarif::render_sarif;
+pub use sarif::{render_health_sarif, render_plan_sarif, render_sarif};
 pub use trace::{
     MigrationTrace, Predicted, TraceReport, TraceSummary, TracedLock, TracedStatement,
     render_trace_human, unqualified,

@@ -53,6 +53,108 @@ pub fn render_markdown(report: &Report) -> String {
     out
 }
 
+fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// A live database's health report (`dbarch inspect`) as Markdown: a table of findings, then each with its
+/// evidence and fix.
+pub fn render_health_markdown(r: &crate::HealthReport) -> String {
+    let mut out = format!(
+        "# dbarch inspect: {}
+
+**{} checks run, {} finding{}, {} skipped** (PostgreSQL {}{})
+
+",
+        cell(&r.database),
+        r.checks_run,
+        r.findings.len(),
+        if r.findings.len() == 1 { "" } else { "s" },
+        r.skipped.len(),
+        cell(&r.server_version),
+        if r.replica { ", a replica" } else { "" }
+    );
+    if !r.findings.is_empty() {
+        out.push_str("| Severity | Rule | Object | Finding |\n|---|---|---|---|\n");
+        for f in &r.findings {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` {} | `{}` | {} |",
+                severity_word(f.severity),
+                f.code,
+                f.name,
+                cell(&f.object),
+                cell(&f.message)
+            );
+        }
+        out.push_str("\n## Details\n");
+        for f in &r.findings {
+            let _ = writeln!(
+                out,
+                "\n### `{}` {} — `{}`\n\n{}\n",
+                f.code,
+                f.name,
+                cell(&f.object),
+                shown(&f.message)
+            );
+            for e in &f.evidence {
+                let _ = writeln!(out, "- {}: {}", shown(&e.name), shown(&e.value));
+            }
+            if let Some(fix) = &f.fix {
+                let _ = writeln!(out, "\n```sql\n{}\n```", shown(fix));
+            }
+        }
+    }
+    if !r.skipped.is_empty() {
+        out.push_str("\n## Skipped\n\n");
+        for s in &r.skipped {
+            let _ = writeln!(out, "- {}: {}", shown(&s.check), shown(&s.reason));
+        }
+    }
+    out
+}
+
+/// A plan's tips (`dbarch explain`) as Markdown.
+pub fn render_plan_markdown(r: &crate::PlanReport) -> String {
+    let mut out = format!("# dbarch explain: {}\n\n", cell(&r.source));
+    if let Some(ms) = r.execution_ms {
+        let _ = writeln!(
+            out,
+            "**Execution {ms:.1} ms**, total cost {:.0}\n",
+            r.total_cost
+        );
+    } else {
+        let _ = writeln!(out, "**Estimated** total cost {:.0}\n", r.total_cost);
+    }
+    if r.tips.is_empty() {
+        out.push_str("No tips.\n");
+        return out;
+    }
+    out.push_str("| Severity | Rule | Node | Tip |\n|---|---|---|---|\n");
+    for t in &r.tips {
+        let node = r.nodes.get(t.node).map_or("plan", |n| n.label.as_str());
+        let _ = writeln!(
+            out,
+            "| {} | `{}` {} | {} | {} |",
+            severity_word(t.severity),
+            t.code,
+            t.name,
+            cell(node),
+            cell(&t.message)
+        );
+    }
+    for t in r.tips.iter().filter(|t| t.fix.is_some()) {
+        if let Some(fix) = &t.fix {
+            let _ = writeln!(out, "\n`{}`:\n\n```sql\n{}\n```", t.code, shown(fix));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -12,8 +12,95 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// Where a result is: a span of a file, or an object of a database (a table, an index, a role, a plan
+/// node), which has no file.
+enum Place<'a> {
+    File(&'a crate::Finding),
+    Object { name: &'a str, kind: &'a str },
+}
+
+/// One result of a SARIF log.
+struct Item<'a> {
+    code: &'a str,
+    severity: Severity,
+    message: String,
+    fingerprint: String,
+    fix: Option<&'a str>,
+    place: Place<'a>,
+}
+
 /// Render a SARIF log. `rules` describes every rule that may appear (the driver's rule table).
 pub fn render_sarif(report: &Report, rules: &[RuleInfo], tool_version: &str) -> String {
+    let items = report.findings.iter().map(|f| {
+        let mut message = f.message.clone();
+        if !f.help.is_empty() {
+            message.push('\n');
+            message.push_str(&f.help);
+        }
+        Item {
+            code: &f.code,
+            severity: f.severity,
+            message,
+            fingerprint: f.fingerprint.clone(),
+            fix: f.fix.as_deref(),
+            place: Place::File(f),
+        }
+    });
+    render(items.collect(), rules, tool_version)
+}
+
+/// A live database's health report as a SARIF log: each result is located at the database object it is
+/// about (a logical location: there is no file).
+pub fn render_health_sarif(
+    report: &crate::HealthReport,
+    rules: &[RuleInfo],
+    tool_version: &str,
+) -> String {
+    let items = report.findings.iter().map(|f| Item {
+        code: &f.code,
+        severity: f.severity,
+        message: f.message.clone(),
+        fingerprint: f.fingerprint.clone(),
+        fix: f.fix.as_deref(),
+        place: Place::Object {
+            name: &f.object,
+            kind: "object",
+        },
+    });
+    render(items.collect(), rules, tool_version)
+}
+
+/// A plan's tips as a SARIF log: each result is located at its plan node.
+pub fn render_plan_sarif(
+    report: &crate::PlanReport,
+    rules: &[RuleInfo],
+    tool_version: &str,
+) -> String {
+    let items = report.tips.iter().map(|t| Item {
+        code: &t.code,
+        severity: t.severity,
+        message: t.message.clone(),
+        fingerprint: format!(
+            "{}:{}",
+            t.code,
+            report
+                .nodes
+                .get(t.node)
+                .map_or("plan", |n| n.label.as_str())
+        ),
+        fix: t.fix.as_deref(),
+        place: Place::Object {
+            name: report
+                .nodes
+                .get(t.node)
+                .map_or("plan", |n| n.label.as_str()),
+            kind: "element",
+        },
+    });
+    render(items.collect(), rules, tool_version)
+}
+
+fn render(items: Vec<Item>, rules: &[RuleInfo], tool_version: &str) -> String {
     let rule_index = |code: &str| rules.iter().position(|r| r.code == code);
     let descriptors: Vec<Value> = rules
         .iter()
@@ -29,20 +116,11 @@ pub fn render_sarif(report: &Report, rules: &[RuleInfo], tool_version: &str) -> 
             })
         })
         .collect();
-    let results: Vec<Value> = report
-        .findings
-        .iter()
+    let results: Vec<Value> = items
+        .into_iter()
         .map(|f| {
-            let mut message = f.message.clone();
-            if !f.help.is_empty() {
-                message.push('\n');
-                message.push_str(&f.help);
-            }
-            let mut r = json!({
-                "ruleId": f.code,
-                "level": level(f.severity),
-                "message": { "text": message },
-                "locations": [{
+            let location = match f.place {
+                Place::File(f) => json!({
                     "physicalLocation": {
                         "artifactLocation": { "uri": f.file.replace('\\', "/") },
                         "region": {
@@ -52,13 +130,22 @@ pub fn render_sarif(report: &Report, rules: &[RuleInfo], tool_version: &str) -> 
                             "endColumn": f.end_column,
                         }
                     }
-                }],
+                }),
+                Place::Object { name, kind } => json!({
+                    "logicalLocations": [{ "fullyQualifiedName": name, "kind": kind }]
+                }),
+            };
+            let mut r = json!({
+                "ruleId": f.code,
+                "level": level(f.severity),
+                "message": { "text": f.message },
+                "locations": [location],
                 "partialFingerprints": { "dbarch/v1": f.fingerprint },
             });
-            if let Some(i) = rule_index(&f.code) {
+            if let Some(i) = rule_index(f.code) {
                 r["ruleIndex"] = json!(i);
             }
-            if let Some(fix) = &f.fix {
+            if let Some(fix) = f.fix {
                 r["properties"] = json!({ "fix": fix });
             }
             r

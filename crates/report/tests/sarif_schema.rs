@@ -120,3 +120,69 @@ fn sarif_validates_against_the_official_schema() {
         serde_json::from_value(sarif).expect("serde-sarif reads our log");
     assert_eq!(typed.runs[0].results.as_ref().map(|r| r.len()), Some(2));
 }
+
+/// The SARIF of a health report and of a plan's tips (logical locations: database objects and plan
+/// nodes, no file) validates too.
+#[test]
+fn health_and_plan_sarif_validate_against_the_official_schema() {
+    use dbarch_report::{
+        Evidence, HealthFinding, HealthReport, PlanReport, render_health_sarif, render_plan_sarif,
+    };
+    let schema = official_schema();
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let (_, rules) = report();
+    let health = HealthReport {
+        database: "postgres://app@db/shop".into(),
+        server_version: "15.8".into(),
+        checks_run: 26,
+        findings: vec![HealthFinding {
+            code: "KEY002".into(),
+            name: "fk-without-index".into(),
+            severity: Severity::Warning,
+            object: "public.orders".into(),
+            message: "foreign key orders(user_id) has no index".into(),
+            evidence: vec![Evidence {
+                name: "rows".into(),
+                value: "1000".into(),
+            }],
+            fix: Some("CREATE INDEX CONCURRENTLY ON orders (user_id);".into()),
+            fingerprint: "KEY002:public.orders".into(),
+        }],
+        ..HealthReport::default()
+    };
+    // A report with one tip, as `dbarch explain` makes it (the report crate does not analyse plans).
+    let plan = PlanReport {
+        source: "plan.json".into(),
+        tips: vec![dbarch_report::PlanTip {
+            code: "PLN002".into(),
+            name: "row-misestimate".into(),
+            severity: Severity::Warning,
+            node: 0,
+            message: "the planner underestimated the rows 960x".into(),
+            evidence: vec![],
+            fix: None,
+            at_stake_ms: 50.0,
+        }],
+        ..PlanReport::default()
+    };
+    for (what, text) in [
+        ("health", render_health_sarif(&health, &rules, "0.1.0")),
+        ("plan", render_plan_sarif(&plan, &rules, "0.1.0")),
+    ] {
+        let sarif: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&sarif)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{what} SARIF is invalid:\n{}",
+            errors.join("\n")
+        );
+        let loc = &sarif["runs"][0]["results"][0]["locations"][0];
+        assert!(
+            loc["logicalLocations"][0]["fullyQualifiedName"].is_string(),
+            "{loc}"
+        );
+    }
+}
