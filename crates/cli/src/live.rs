@@ -57,11 +57,7 @@ pub fn read(db: &str, with_workload: bool) -> Result<Live> {
 pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
     let config = crate::commands::load_config(g, &[])?;
     let (target, mut client) = open(db)?;
-    let mut tenant: Vec<String> = dbarch_lint::rules::security::tenant_table_without_rls::TENANT
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    tenant.extend(config.options.tenant_columns.iter().cloned());
+    let tenant = config.options.tenant_markers();
     // A progress bar on a terminal; nothing when stderr is a pipe or a file.
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(dbarch_live::inspect::check_count() as u64),

@@ -7,6 +7,9 @@ mod commands;
 mod downgen;
 mod inputs;
 mod live;
+mod migrations;
+mod review;
+mod rules;
 mod trace;
 
 use std::process::ExitCode;

@@ -9,7 +9,8 @@ use dbarch_live::{Outcome, Script, ScriptStatement, TempCluster, TraceMode};
 use dbarch_report::{MigrationTrace, Predicted, TraceReport, TracedLock, TracedStatement};
 
 use crate::args::{Format, Global};
-use crate::commands::{LoadedMigrations, load_config, load_migrations, out, report_parse_errors};
+use crate::commands::{load_config, out};
+use crate::migrations::{LoadedMigrations, load_migrations, report_parse_errors};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 

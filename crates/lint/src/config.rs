@@ -70,6 +70,15 @@ fn default_deep_offset() -> i64 {
 }
 
 impl Options {
+    /// The column names that mark a tenant-scoped table: SEC002's list and the configuration's.
+    pub fn tenant_markers(&self) -> Vec<String> {
+        crate::rules::security::tenant_table_without_rls::TENANT
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.tenant_columns.iter().cloned())
+            .collect()
+    }
+
     /// The thresholds that make a run of one query in one session of a log a loop (QRY021).
     pub fn loops(&self) -> dbarch_workload::LoopOptions {
         dbarch_workload::LoopOptions {
