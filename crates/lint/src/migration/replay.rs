@@ -1,0 +1,439 @@
+//! The replay of a history: each migration's statements judged against the schema before them, the
+//! catalog moved on, locks recorded, and each down replayed after its up and compared.
+
+use std::borrow::Borrow;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use dbarch_catalog::{Catalog, QualifiedName, Table};
+use dbarch_sql::{NodeEnum, SourceMap, Suppression, ast};
+
+use dbarch_report::{HeldLock, LockReport, MigrationLocks, StatementLock};
+
+use crate::config::Config;
+use crate::engine::LintOutput;
+use crate::knowledge::Knowledge;
+use crate::registry::all_rules;
+use crate::rule::{Check, Sink};
+
+use super::*;
+
+/// Run the enabled migration rules over a history, in order. The catalog is replayed as it goes; it
+/// starts from `base` (the schema before the first script).
+/// What replaying a history produced: findings, the final schema, and the locks each statement takes.
+pub struct MigrationRun {
+    pub lint: LintOutput,
+    pub catalog: Catalog,
+    pub locks: LockReport,
+}
+
+/// Schema rules about a column's or key's own definition: run on the objects each migration creates.
+const NEW_OBJECT_RULES: [&str; 9] = [
+    "TYP001", "TYP002", "TYP003", "TYP004", "TYP005", "TYP006", "TYP007", "KEY006", "KEY007",
+];
+
+/// The reversibility rules on one down script.
+fn run_down_rules(
+    rules: &[&crate::rule::Rule],
+    dcx: &DownContext,
+    out: &mut LintOutput,
+    sources: &SourceMap,
+    suppressions: &[&Suppression],
+    config: &Config,
+) {
+    for rule in rules {
+        let Check::Reversibility(check) = rule.check else {
+            continue;
+        };
+        let mut sink = Sink::default();
+        check(dcx, &mut sink);
+        out.add(rule, sink.into_items(), sources, suppressions, config);
+    }
+}
+
+/// A down replayed on the schema its up left: (the migration's position, what differs from the schema
+/// before the up, the down's statements PostgreSQL would refuse and why).
+type DownReplay = (
+    usize,
+    Vec<dbarch_catalog::Change>,
+    Vec<(dbarch_sql::Span, String)>,
+);
+
+/// How many migrations' downs are checked together (in parallel); bounds the copies of the schema held.
+const DOWN_BATCH: usize = 64;
+
+/// Apply each down to the schema its up left, and compare with the schema before the up.
+fn revert_and_compare<S: ScriptHandle>(
+    scripts: &[S],
+    batch: Vec<(usize, Arc<Catalog>, Arc<Catalog>)>,
+) -> Vec<DownReplay> {
+    use rayon::prelude::*;
+    batch
+        .into_par_iter()
+        .map(|(at, before, after)| {
+            let script: &MigrationScript = scripts[at].borrow();
+            let mut reverted = Catalog::clone(&after);
+            let mut failures = vec![];
+            for stmt in script.down.iter().flat_map(|d| &d.statements) {
+                let refusals = Refusals::of(&reverted, &stmt.node);
+                if refusals.is_empty() {
+                    reverted.apply(stmt);
+                }
+                let all = refusals.views.into_iter().chain(refusals.schema);
+                failures.extend(all.map(|b| (stmt.span, b.message)));
+            }
+            let differences = dbarch_catalog::diff(&before, &reverted);
+            (at, differences, failures)
+        })
+        .collect()
+}
+
+/// The inline suppressions of a migration (its up and its down).
+fn suppressions_of(script: &MigrationScript) -> Vec<&Suppression> {
+    script
+        .file
+        .suppressions
+        .iter()
+        .chain(script.down.iter().flat_map(|d| &d.suppressions))
+        .collect()
+}
+
+pub fn run_migrations(
+    base: Catalog,
+    scripts: &[MigrationScript],
+    sources: &SourceMap,
+    config: &Config,
+    pg_version: u32,
+) -> MigrationRun {
+    run_migrations_from(base, scripts.iter(), sources, config, pg_version).0
+}
+
+/// A migration script as `run_migrations_from` holds it: borrowed, or owned (then its up script's parse
+/// trees are dropped once the migration has been judged, which keeps a long history's memory small).
+pub trait ScriptHandle: Borrow<MigrationScript> + Sync {
+    fn release_up_trees(&mut self) {}
+}
+
+impl ScriptHandle for &MigrationScript {}
+
+impl ScriptHandle for MigrationScript {
+    fn release_up_trees(&mut self) {
+        self.file.statements = Vec::new();
+    }
+}
+
+/// `run_migrations` over scripts that arrive in order (from a parser still at work on the later ones);
+/// gives the scripts back (owned ones without their up scripts' parse trees; `statement_count` stays).
+pub fn run_migrations_from<S: ScriptHandle>(
+    base: Catalog,
+    incoming: impl Iterator<Item = S>,
+    sources: &SourceMap,
+    config: &Config,
+    pg_version: u32,
+) -> (MigrationRun, Vec<S>) {
+    let mut scripts: Vec<S> = vec![];
+    let knowledge = Knowledge::builtin();
+    let rules: Vec<_> = all_rules()
+        .iter()
+        .filter(|r| r.is_migration_rule() && config.enabled(r))
+        .collect();
+    let mut out = LintOutput::default();
+    let mut locks = LockReport {
+        pg_version,
+        migrations: vec![],
+    };
+    let mut catalog = base;
+    // The schema rules about a column's own definition, run on what each migration creates (as a reviewer
+    // of that migration would), within the user's selection.
+    let mut new_object_config = config.clone();
+    new_object_config.select = NEW_OBJECT_RULES
+        .iter()
+        .filter(|code| crate::registry::find_rule(code).is_some_and(|r| config.enabled(r)))
+        .map(|c| c.to_string())
+        .collect();
+    let down_rules: Vec<_> = rules
+        .iter()
+        .filter(|r| matches!(r.check, Check::Reversibility(_)))
+        .map(|r| **r)
+        .collect();
+    let mut pending_downs = vec![];
+    let mut compared = vec![];
+    // The schema as the last up left it, shared with that migration's pending down check: it is also
+    // the schema before the next migration, so one copy a migration is enough.
+    let mut snapshot: Option<Arc<Catalog>> = None;
+    for incoming_script in incoming {
+        let position = scripts.len();
+        scripts.push(incoming_script);
+        let script: &MigrationScript = scripts[position].borrow();
+        let suppressions = suppressions_of(script);
+        let current = snapshot.take();
+        let before = (script.down.is_some() && !down_rules.is_empty())
+            .then(|| current.unwrap_or_else(|| Arc::new(catalog.clone())));
+        let mut taken: Vec<(StatementLock, crate::knowledge::LockLevel, usize)> = vec![];
+        let mut index = 0usize;
+        let mut created = HashSet::new();
+        let mut in_tx = script.wrapped;
+        let mut lock_timeout = false;
+        let mut timezone_utc = false;
+        let mut access_exclusive = false;
+        let mut not_valid = HashSet::new();
+        let mut locked: HashSet<QualifiedName> = HashSet::new();
+        for (at, stmt) in script.file.statements.iter().enumerate() {
+            let in_tx_before = in_tx;
+            match &stmt.node {
+                NodeEnum::TransactionStmt(t) if !script.wrapped => {
+                    use ast::TransactionStmtKind as K;
+                    match K::try_from(t.kind).unwrap_or(K::Undefined) {
+                        K::TransStmtBegin | K::TransStmtStart => in_tx = true,
+                        K::TransStmtCommit
+                        | K::TransStmtRollback
+                        | K::TransStmtCommitPrepared
+                        | K::TransStmtRollbackPrepared => {
+                            in_tx = false;
+                            locked.clear();
+                        }
+                        _ => {}
+                    }
+                }
+                NodeEnum::VariableSetStmt(v) if v.name.eq_ignore_ascii_case("lock_timeout") => {
+                    lock_timeout = true
+                }
+                NodeEnum::VariableSetStmt(v) if v.name.eq_ignore_ascii_case("timezone") => {
+                    timezone_utc = v
+                        .args
+                        .first()
+                        .and_then(dbarch_sql::expr::const_text)
+                        .is_some_and(|z| {
+                            matches!(
+                                z.to_ascii_uppercase().as_str(),
+                                "UTC" | "ETC/UTC" | "GMT" | "Z" | "UCT"
+                            )
+                        });
+                }
+                _ => {}
+            }
+            let mut cx = StatementContext {
+                catalog: &catalog,
+                stmt,
+                rest: &script.file.statements[at + 1..],
+                tool_wraps: script.wrapped,
+                in_transaction: in_tx,
+                open_before: in_tx_before,
+                created_here: &created,
+                lock_timeout_set: lock_timeout,
+                timezone_utc,
+                access_exclusive_before: access_exclusive,
+                locked_exclusive: &locked,
+                added_not_valid: &not_valid,
+                pg_version,
+                options: &config.options,
+                knowledge: &knowledge,
+                operations: Vec::new(),
+                refusals: Refusals::of(&catalog, &stmt.node),
+            };
+            cx.operations = cx.classify();
+            for rule in &rules {
+                let Check::Migration(check) = rule.check else {
+                    continue;
+                };
+                let mut sink = Sink::default();
+                check(&cx, &mut sink);
+                out.add(rule, sink.into_items(), sources, &suppressions, config);
+            }
+            let refused = !cx.refusals.is_empty();
+            let lc = script.file.file.line_col(stmt.span.start);
+            for (o, t) in &cx.operations {
+                let entry = StatementLock {
+                    line: lc.line,
+                    column: lc.column,
+                    statement: stmt
+                        .sql
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .take(80)
+                        .collect(),
+                    table: t.to_string(),
+                    operation: o.id.clone(),
+                    lock: o.lock.sql().to_string(),
+                    blocks: o.lock.blocks().to_string(),
+                    rewrite: o.rewrite.holds(pg_version),
+                    scan: o.scan.holds(pg_version),
+                    in_transaction: in_tx,
+                };
+                taken.push((entry, o.lock, index));
+            }
+            index += 1;
+            let exclusive: Vec<QualifiedName> = cx
+                .operations
+                .iter()
+                .filter(|(o, _)| o.lock == crate::knowledge::LockLevel::AccessExclusive)
+                .map(|(_, t)| t.clone())
+                .collect();
+            if !exclusive.is_empty() {
+                access_exclusive = true;
+                if in_tx {
+                    locked.extend(exclusive);
+                }
+            }
+            if let Some((rv, cmds)) = crate::rules::migration::alter_table(&stmt.node) {
+                for c in cmds {
+                    if let Some(NodeEnum::Constraint(k)) =
+                        c.def.as_ref().and_then(|d| d.node.as_ref())
+                        && k.skip_validation
+                        && !k.conname.is_empty()
+                    {
+                        not_valid.insert((catalog.resolve(rv), k.conname.clone()));
+                    }
+                }
+            }
+            // A statement PostgreSQL would refuse (MIG032, MIG033 report it) leaves the schema as it was.
+            if refused {
+                continue;
+            }
+            match &stmt.node {
+                NodeEnum::CreateStmt(c) => {
+                    if let Some(rv) = &c.relation {
+                        created.insert(catalog.resolve(rv));
+                    }
+                }
+                NodeEnum::CreateTableAsStmt(c) => {
+                    if let Some(rv) = c.into.as_ref().and_then(|i| i.rel.as_ref()) {
+                        created.insert(catalog.resolve(rv));
+                    }
+                }
+                // Routines, types and schemas created here are recorded by name too (schemas with an empty name).
+                NodeEnum::CreateFunctionStmt(f) => {
+                    created.insert(qualified(
+                        &catalog,
+                        &dbarch_sql::expr::name_list(&f.funcname),
+                    ));
+                }
+                NodeEnum::CreateEnumStmt(e) => {
+                    created.insert(qualified(
+                        &catalog,
+                        &dbarch_sql::expr::name_list(&e.type_name),
+                    ));
+                }
+                NodeEnum::CreateDomainStmt(d) => {
+                    created.insert(qualified(
+                        &catalog,
+                        &dbarch_sql::expr::name_list(&d.domainname),
+                    ));
+                }
+                NodeEnum::CreateSchemaStmt(s) => {
+                    created.insert(QualifiedName::new(s.schemaname.clone(), ""));
+                }
+                _ => {}
+            }
+            catalog.apply(stmt);
+        }
+        if let Some(before) = before {
+            // The down is checked later, in parallel with others, on a copy (cheap: copies share the
+            // objects neither script touched).
+            let after = Arc::new(catalog.clone());
+            pending_downs.push((position, before, after.clone()));
+            snapshot = Some(after);
+            if pending_downs.len() >= DOWN_BATCH {
+                compared.extend(revert_and_compare(
+                    &scripts,
+                    std::mem::take(&mut pending_downs),
+                ));
+            }
+        }
+        if let Some((file, message)) = &script.down_error {
+            let dcx = DownContext {
+                up: &script.file,
+                down_file: *file,
+                at: dbarch_sql::Span::new(*file, 0, 0),
+                differences: &[],
+                failures: &[],
+                parse_error: Some(message),
+            };
+            run_down_rules(&down_rules, &dcx, &mut out, sources, &suppressions, config);
+        }
+        // The longest-held lock: in a wrapped script every lock lasts to the end; otherwise a lock taken
+        // inside BEGIN ... COMMIT lasts to the end of that block (approximated by the end of the script).
+        let total = index;
+        let longest = taken
+            .iter()
+            .filter(|(e, _, _)| e.in_transaction)
+            .max_by_key(|(_, level, at)| (*level, total - at))
+            .map(|(e, _, at)| HeldLock {
+                table: e.table.clone(),
+                lock: e.lock.clone(),
+                taken_at_line: e.line,
+                held_through_statements: total - at,
+            });
+        // Only the tables with a column this migration defined are judged (a small catalog keeps this
+        // cheap on long histories).
+        let file_id = script.file.file.id;
+        let touched: std::collections::BTreeMap<QualifiedName, std::sync::Arc<Table>> = catalog
+            .tables
+            .iter()
+            .filter(|(_, t)| {
+                t.columns
+                    .iter()
+                    .any(|c| c.origin.span().is_some_and(|sp| sp.file == file_id))
+            })
+            .map(|(k, t)| (k.clone(), t.clone()))
+            .collect();
+        if !new_object_config.select.is_empty() && !touched.is_empty() {
+            let here = script.file.file.path.display().to_string();
+            let mut small = Catalog::new();
+            small.tables = touched;
+            small.types = catalog.types.clone();
+            small.search_path = catalog.search_path.clone();
+            let judged = crate::engine::run(&crate::engine::LintInput {
+                catalog: &small,
+                files: std::slice::from_ref(&script.file),
+                sources,
+                config: &new_object_config,
+                pg_version,
+            });
+            out.findings
+                .extend(judged.findings.into_iter().filter(|f| f.file == here));
+            out.suppressed += judged.suppressed;
+        }
+        locks.migrations.push(MigrationLocks {
+            file: script.file.file.path.display().to_string(),
+            transaction: if script.wrapped {
+                "wrapped".into()
+            } else {
+                "per-statement".into()
+            },
+            statements: taken.into_iter().map(|(e, _, _)| e).collect(),
+            longest_held: longest.into_iter().collect(),
+        });
+        scripts[position].release_up_trees();
+    }
+    compared.extend(revert_and_compare(&scripts, pending_downs));
+    for (at, differences, failures) in compared {
+        let script: &MigrationScript = scripts[at].borrow();
+        let suppressions = suppressions_of(script);
+        let Some(down) = &script.down else { continue };
+        let at = down
+            .statements
+            .first()
+            .map(|s| s.span)
+            .unwrap_or(dbarch_sql::Span::new(down.file.id, 0, 0));
+        let dcx = DownContext {
+            up: &script.file,
+            down_file: down.file.id,
+            at,
+            differences: &differences,
+            failures: &failures,
+            parse_error: None,
+        };
+        run_down_rules(&down_rules, &dcx, &mut out, sources, &suppressions, config);
+    }
+    (
+        MigrationRun {
+            lint: out,
+            catalog,
+            locks,
+        },
+        scripts,
+    )
+}
