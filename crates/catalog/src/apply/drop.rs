@@ -1,0 +1,135 @@
+//! DROP of every kind, and what goes with a dropped object.
+
+use dbarch_sql::NodeEnum;
+use dbarch_sql::ast::{self, ObjectType as Ot};
+
+use std::sync::Arc;
+
+use super::*;
+
+impl Catalog {
+    pub(super) fn drop(&mut self, s: &ast::DropStmt, cx: &Ctx) {
+        let cascade = s.behavior == ast::DropBehavior::DropCascade as i32;
+        for obj in &s.objects {
+            let parts: Vec<String> = match obj.node.as_ref() {
+                Some(NodeEnum::List(l)) => strings(&l.items),
+                Some(NodeEnum::String(st)) => vec![st.sval.clone()],
+                Some(NodeEnum::TypeName(t)) => strings(&t.names),
+                Some(NodeEnum::ObjectWithArgs(o)) => strings(&o.objname),
+                _ => vec![],
+            };
+            if parts.is_empty() {
+                continue;
+            }
+            match ot(s.remove_type) {
+                Ot::ObjectTable | Ot::ObjectForeignTable => {
+                    let name = self.resolve_name(&parts);
+                    self.drop_table(&name);
+                }
+                Ot::ObjectIndex => {
+                    let name = self.resolve_name(&parts);
+                    self.indexes.remove(&name);
+                }
+                Ot::ObjectView | Ot::ObjectMatview => {
+                    let name = self.resolve_name(&parts);
+                    self.views.remove(&name);
+                    self.drop_dependents(&name);
+                }
+                Ot::ObjectSequence => {
+                    let name = self.resolve_name(&parts);
+                    self.sequences.remove(&name);
+                }
+                Ot::ObjectType | Ot::ObjectDomain => {
+                    let name = self.resolve_type_name(&parts);
+                    self.types.remove(&name);
+                }
+                Ot::ObjectFunction | Ot::ObjectProcedure | Ot::ObjectRoutine => {
+                    let name = self.resolve_function_name(&parts);
+                    self.functions.retain(|f| f.name != name);
+                }
+                Ot::ObjectTrigger => {
+                    if let Some((trig, table)) = parts.split_last() {
+                        let table = self.resolve_name(table);
+                        self.triggers.remove(&(table, trig.clone()));
+                    }
+                }
+                Ot::ObjectPolicy => {
+                    if let Some((pol, table)) = parts.split_last() {
+                        let table = self.resolve_name(table);
+                        if let Some(t) = self.tables.get_mut(&table).map(Arc::make_mut) {
+                            t.policies.retain(|p| &p.name != pol);
+                        }
+                    }
+                }
+                Ot::ObjectSchema => {
+                    let schema = parts[0].clone();
+                    self.schemas.remove(&schema);
+                    if cascade {
+                        let doomed: Vec<QualifiedName> = self
+                            .tables
+                            .keys()
+                            .filter(|k| k.schema == schema)
+                            .cloned()
+                            .collect();
+                        for d in doomed {
+                            self.drop_table(&d);
+                        }
+                        self.views.retain(|k, _| k.schema != schema);
+                        self.sequences.retain(|k, _| k.schema != schema);
+                        self.types.retain(|k, _| k.schema != schema);
+                        self.indexes.retain(|k, _| k.schema != schema);
+                        self.functions.retain(|f| f.name.schema != schema);
+                    }
+                }
+                Ot::ObjectExtension => {
+                    self.extensions.remove(&parts[0]);
+                }
+                _ => self.note(cx, "DROP of this kind of object is not modelled"),
+            }
+        }
+    }
+
+    /// Views that read a dropped relation, and indexes on it, go with it (PostgreSQL requires CASCADE for
+    /// dependent views; a migration that ran did say it, or had none).
+    pub(super) fn drop_dependents(&mut self, name: &QualifiedName) {
+        self.indexes.retain(|_, i| &i.table != name);
+        let dependents: Vec<QualifiedName> = self
+            .views
+            .values()
+            .filter(|v| v.depends_on.contains(name))
+            .map(|v| v.name.clone())
+            .collect();
+        for d in dependents {
+            if self.views.remove(&d).is_some() {
+                self.drop_dependents(&d);
+            }
+        }
+    }
+
+    pub(super) fn drop_table(&mut self, name: &QualifiedName) {
+        self.tables.remove(name);
+        self.drop_dependents(name);
+        self.indexes.retain(|_, i| &i.table != name);
+        self.triggers.retain(|(t, _), _| t != name);
+        self.sequences
+            .retain(|_, s| s.owned_by.as_ref().is_none_or(|(t, _)| t != name));
+        let refers = |c: &Constraint| c.foreign_key().is_some_and(|fk| &fk.ref_table == name);
+        for t in self
+            .tables
+            .values_mut()
+            .filter(|t| t.constraints.iter().any(refers))
+        {
+            Arc::make_mut(t).constraints.retain(|c| !refers(c));
+        }
+        // Dropping a partitioned table drops its partitions.
+        let parts: Vec<QualifiedName> = self
+            .tables
+            .values()
+            .filter(|t| t.partition_of.as_ref().is_some_and(|p| &p.parent == name))
+            .map(|t| t.name.clone())
+            .collect();
+        for p in parts {
+            self.drop_table(&p);
+        }
+    }
+}
