@@ -15,6 +15,7 @@
 pub mod cost;
 pub mod explain;
 pub mod index;
+mod search;
 pub mod slots;
 
 use std::collections::{BTreeSet, HashMap};
@@ -511,13 +512,7 @@ pub fn advise_with<'a>(
         q.sort();
         q
     };
-    let total = |model: &mut Model, chosen: &[usize]| -> f64 {
-        all_queries
-            .iter()
-            .map(|&q| model.query_cost(q, chosen, &existing) * model.weight(q))
-            .sum()
-    };
-    let cost_before = total(&mut model, &[]);
+    let cost_before = total(&mut model, &all_queries, &[], &existing);
     if verified {
         // The planner cannot be asked without the database's real indexes.
         cost_without = cost_before;
@@ -564,195 +559,19 @@ pub fn advise_with<'a>(
     // Two passes: saving per byte, which fills a small budget well, and saving per square root of the
     // bytes, which prefers the larger indexes that save the most; the cheaper result is kept. The cost
     // caches are shared, so the second pass costs far fewer evaluations than the first.
-    let initial = current.clone();
-    let exponents: &[f64] = if options.strategy == Strategy::Greedy {
-        &[1.0]
-    } else {
-        &[1.0, 0.5]
+    let search = search::Search {
+        atomic: &atomic,
+        attributes: &attributes,
+        existing: &existing,
+        initial: &current,
+        queries: &all_queries,
+        budget,
+        strategy: options.strategy,
+        stats,
+        verified,
     };
-    let mut best_pass: Option<(f64, Vec<usize>, f64)> = None;
-    for &exponent in exponents {
-        let mut chosen: Vec<usize> = vec![];
-        let mut used = 0.0;
-        let mut current = initial.clone();
-        let mut bounds: HashMap<(usize, usize), f64> = HashMap::new();
-        loop {
-            let mut pending: Vec<Pending> = vec![];
-            for &c in &atomic {
-                if chosen.contains(&c) {
-                    continue;
-                }
-                let def = model.defs[c].clone();
-                if !current.contains_key(&def.table)
-                    || chosen.iter().any(|&x| model.defs[x].serves(&def))
-                {
-                    continue;
-                }
-                let mut next = chosen.clone();
-                next.push(c);
-                let size = model.sizes[c];
-                pending.push(((usize::MAX, c), next, size, def.table.clone()));
-            }
-            for pos in 0..chosen.len() {
-                if options.strategy == Strategy::Greedy {
-                    break;
-                }
-                let base = model.defs[chosen[pos]].clone();
-                if base.method != Method::Btree {
-                    continue;
-                }
-                let mut widened = vec![];
-                if base.keys.len() < MAX_KEYS {
-                    // Attributes of the queries that search by this index's leading key (as Extend
-                    // widens by the attributes of the queries that use the index).
-                    let lead = base.keys.first().map(|k| k.id()).unwrap_or_default();
-                    let co_occurring: BTreeSet<Key> = model
-                        .by_table
-                        .get(&base.table)
-                        .into_iter()
-                        .flatten()
-                        .map(|&s| &model.slots[s])
-                        .filter(|slot| {
-                            slot.conds.iter().any(|c| c.key_id() == lead)
-                                || slot.joins.iter().any(|(c, _)| *c == lead)
-                                || slot.order.iter().any(|(c, _)| *c == lead)
-                        })
-                        .flat_map(slot_attributes)
-                        .collect();
-                    for attr in attributes
-                        .get(&base.table)
-                        .into_iter()
-                        .flatten()
-                        .filter(|a| co_occurring.contains(a))
-                    {
-                        if base.keys.iter().any(|k| k.id() == attr.id()) {
-                            continue;
-                        }
-                        let mut d = base.clone();
-                        d.keys.push(attr.clone());
-                        d.include
-                            .retain(|c| c != &attr.column || attr.expression.is_some());
-                        widened.push(d);
-                    }
-                }
-                // INCLUDE the other columns a slot reads, for an index-only scan.
-                for &s in model.by_table.get(&base.table).into_iter().flatten() {
-                    let Some(needed) = &model.slots[s].needed else {
-                        continue;
-                    };
-                    let missing: Vec<String> = needed
-                        .iter()
-                        .filter(|c| {
-                            !base
-                                .keys
-                                .iter()
-                                .any(|k| k.expression.is_none() && &&k.column == c)
-                                && !base.include.contains(c)
-                                && base.predicate.as_ref().is_none_or(|p| &&p.column != c)
-                        })
-                        .cloned()
-                        .collect();
-                    if missing.is_empty() || missing.len() + base.include.len() > MAX_INCLUDE {
-                        continue;
-                    }
-                    // Carrying wide values (jsonb documents, long text) in the index costs more than the heap
-                    // visits it saves on any realistic cache.
-                    let table = model.tables[&base.table];
-                    let ts = stats.table(&base.table);
-                    let width: f64 = missing
-                        .iter()
-                        .map(|c| slots::column_width(table, ts, c))
-                        .sum();
-                    if width > MAX_INCLUDE_WIDTH {
-                        continue;
-                    }
-                    let mut d = base.clone();
-                    d.include.extend(missing);
-                    d.include.sort();
-                    widened.push(d);
-                }
-                for d in widened {
-                    let id = model.id(d);
-                    if chosen.contains(&id) {
-                        continue;
-                    }
-                    let mut next = chosen.clone();
-                    next[pos] = id;
-                    let delta = model.sizes[id] - model.sizes[chosen[pos]];
-                    pending.push(((chosen[pos], id), next, delta, base.table.clone()));
-                }
-            }
-            pending.retain(|(_, _, delta, _)| used + delta <= budget);
-            let mut pending: Vec<(f64, Pending)> = pending
-                .into_iter()
-                .map(|p| (bounds.get(&p.0).copied().unwrap_or(f64::INFINITY), p))
-                .collect();
-            pending.sort_by(|a, b| b.0.total_cmp(&a.0));
-            // (benefit per byte, new chosen set, size delta, table)
-            let mut best: Option<(f64, Vec<usize>, f64, QualifiedName)> = None;
-            for (bound, (key, next, delta, table)) in pending {
-                if best.as_ref().is_some_and(|b| b.0 >= bound) {
-                    break;
-                }
-                let new_cost = model.evaluate(&table, &next, &existing);
-                let benefit = current[&table] - new_cost;
-                let ratio = if benefit <= current[&table] * 1e-6 + 1e-9 {
-                    0.0
-                } else {
-                    benefit / delta.max(8192.0).powf(exponent)
-                };
-                bounds.insert(key, ratio);
-                if ratio > 0.0 && best.as_ref().is_none_or(|b| ratio > b.0) {
-                    best = Some((ratio, next, delta, table));
-                }
-            }
-            let Some((_, next, delta, table)) = best else {
-                break;
-            };
-            chosen = next;
-            used += delta;
-            refresh(
-                &mut model,
-                &mut current,
-                &table,
-                &chosen,
-                &existing,
-                verified,
-            );
-        }
-        // A later step can make an earlier pick useless (a composite serving what a one-column index served):
-        // drop chosen indexes that no longer save anything, the least useful first.
-        loop {
-            let mut worst: Option<(f64, usize)> = None;
-            for pos in 0..chosen.len() {
-                let table = model.defs[chosen[pos]].table.clone();
-                let mut rest = chosen.clone();
-                rest.remove(pos);
-                let saving = model.evaluate(&table, &rest, &existing)
-                    - model.evaluate(&table, &chosen, &existing);
-                if saving <= 0.0 && worst.is_none_or(|(w, _)| saving < w) {
-                    worst = Some((saving, pos));
-                }
-            }
-            let Some((_, pos)) = worst else { break };
-            let removed = chosen.remove(pos);
-            used -= model.sizes[removed];
-            let table = model.defs[removed].table.clone();
-            refresh(
-                &mut model,
-                &mut current,
-                &table,
-                &chosen,
-                &existing,
-                verified,
-            );
-        }
-        let cost = total(&mut model, &chosen);
-        if best_pass.as_ref().is_none_or(|b| cost < b.0 - 1e-9) {
-            best_pass = Some((cost, chosen, used));
-        }
-    }
-    let (cost_after, chosen, used) = best_pass.unwrap_or((cost_before, vec![], 0.0));
+    let (cost_after, chosen, used) =
+        search::extend(&mut model, &search).unwrap_or((cost_before, vec![], 0.0));
 
     // Which index each slot reads through, before and after.
     let mut recommendations = vec![];
@@ -929,6 +748,19 @@ pub fn advise_with<'a>(
 
 /// After a step: the costs it can have moved (the table's, or with the planner every table's, since a
 /// query spans tables).
+/// The workload's cost with the indexes `chosen` (besides the existing ones).
+fn total(
+    model: &mut Model,
+    queries: &[usize],
+    chosen: &[usize],
+    existing: &HashMap<QualifiedName, Vec<usize>>,
+) -> f64 {
+    queries
+        .iter()
+        .map(|&q| model.query_cost(q, chosen, existing) * model.weight(q))
+        .sum()
+}
+
 fn refresh(
     model: &mut Model,
     current: &mut HashMap<QualifiedName, f64>,
