@@ -303,7 +303,7 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
                     }
                     tip(
                         &mut tips,
-                        "PLN003",
+                        MISSING_INDEX,
                         "seq-scan-with-selective-filter",
                         Severity::Warning,
                         i,
@@ -555,12 +555,20 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
     }
 }
 
+/// The tip of a sequential scan that wants an index (PLN003): the one the advisor can name.
+pub const MISSING_INDEX: &str = "PLN003";
+
+/// Whether a tip asks for an index the advisor could name ([`name_indexes`]).
+pub fn wants_an_index(report: &PlanReport) -> bool {
+    report.tips.iter().any(|t| t.code == MISSING_INDEX)
+}
+
 /// Replace the index a PLN003 tip guessed from the filter alone with the advisor's pick for that table,
 /// made for the query the plan is of (with the schema's existing indexes, the statistics and, on a live
 /// database, the planner): composite order, partial predicate, INCLUDE columns as the advisor chose them.
 /// Tips whose table the advisor left alone keep their guess.
 pub fn name_indexes(report: &mut PlanReport, advice: &crate::Advice) {
-    for tip in report.tips.iter_mut().filter(|t| t.code == "PLN003") {
+    for tip in report.tips.iter_mut().filter(|t| t.code == MISSING_INDEX) {
         let Some(relation) = report
             .nodes
             .get(tip.node)

@@ -126,7 +126,7 @@ pub fn explain(
     let query_text = query
         .map(str::to_string)
         .or_else(|| top["Query Text"].as_str().map(str::to_string));
-    if report.tips.iter().any(|t| t.code == "PLN003")
+    if dbarch_advisor::explain::wants_an_index(&report)
         && let Some(q) = query_text
         && (db.is_some() || !schema.is_empty())
     {
