@@ -157,7 +157,8 @@ pub(crate) fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: b
         };
         findings.extend(migration_findings.findings.into_iter().filter(|f| {
             !seen.contains(&(f.code.clone(), f.file.clone(), f.line, f.column))
-                && (!beside_schema(f) || f.code.starts_with("MIG"))
+                && (!beside_schema(f)
+                    || dbarch_lint::find_rule(&f.code).is_some_and(|r| r.is_migration_rule()))
         }));
         suppressed += migration_findings.suppressed;
         parse_errors = loaded.parse_errors;
