@@ -46,13 +46,11 @@ fn formats(command: &Command) -> (&'static str, &'static [Format]) {
     }
 }
 
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Human => "human",
-        Format::Json => "json",
-        Format::Sarif => "sarif",
-        Format::Markdown => "markdown",
-    }
+/// A format as `--format` spells it.
+fn format_name(f: Format) -> String {
+    use clap::ValueEnum;
+    f.to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
 }
 
 pub fn run(cli: Cli) -> Result<u8> {
@@ -60,7 +58,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     // replaced by another one.
     let (name, writes) = formats(&cli.command);
     if !writes.contains(&cli.global.format) {
-        let names: Vec<&str> = writes.iter().map(|f| format_name(*f)).collect();
+        let names: Vec<String> = writes.iter().map(|f| format_name(*f)).collect();
         return Err(format!(
             "`dbarch {name}` writes {} output, not --format {}",
             names.join(", "),

@@ -13,10 +13,9 @@ use crate::registry::find_rule;
 pub fn health(report: &mut HealthReport, config: &Config) -> usize {
     let before = report.findings.len();
     report.findings.retain_mut(|f| {
-        let object = f.object.clone();
         let kept = configure(&mut f.code, &mut f.name, &mut f.severity, config);
         if kept {
-            f.fingerprint = format!("{}:{object}", f.code);
+            f.fingerprint = format!("{}:{}", f.code, f.object);
         }
         kept
     });

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::{Report, Severity, shown, summary_line};
+use crate::{Report, shown, summary_line};
 
 fn cell(s: &str) -> String {
     shown(s).replace('|', "\\|").replace('\n', " ")
@@ -16,11 +16,7 @@ pub fn render_markdown(report: &Report) -> String {
     }
     out.push_str("| Severity | Rule | Location | Finding |\n|---|---|---|---|\n");
     for f in &report.findings {
-        let icon = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
+        let icon = f.severity.as_str();
         let _ = writeln!(
             out,
             "| {icon} | `{}` {} | `{}:{}:{}` | {} |",
@@ -53,14 +49,6 @@ pub fn render_markdown(report: &Report) -> String {
     out
 }
 
-fn severity_word(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
-}
-
 /// A live database's health report (`dbarch inspect`) as Markdown: a table of findings, then each with its
 /// evidence and fix.
 pub fn render_health_markdown(r: &crate::HealthReport) -> String {
@@ -84,7 +72,7 @@ pub fn render_health_markdown(r: &crate::HealthReport) -> String {
             let _ = writeln!(
                 out,
                 "| {} | `{}` {} | `{}` | {} |",
-                severity_word(f.severity),
+                f.severity.as_str(),
                 f.code,
                 f.name,
                 cell(&f.object),
@@ -140,7 +128,7 @@ pub fn render_plan_markdown(r: &crate::PlanReport) -> String {
         let _ = writeln!(
             out,
             "| {} | `{}` {} | {} | {} |",
-            severity_word(t.severity),
+            t.severity.as_str(),
             t.code,
             t.name,
             cell(node),

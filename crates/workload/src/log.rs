@@ -148,6 +148,8 @@ pub(crate) struct Stream<'a> {
     pub(crate) max_entry: usize,
     pub(crate) excerpts: Vec<Excerpt>,
     pub(crate) lines: usize,
+    /// Bytes read so far (where the next line starts).
+    offset: usize,
     detector: Detector,
 }
 
@@ -161,6 +163,7 @@ impl<'a> Stream<'a> {
             max_entry,
             excerpts: vec![],
             lines: 0,
+            offset: 0,
             detector,
         }
     }
@@ -282,6 +285,31 @@ impl<'a> Stream<'a> {
         }
     }
 
+    /// The next line of a line-oriented log (its line break kept; at most `max_entry` bytes of it, `cut`
+    /// when it was longer), with where it starts in the file; `None` at the end.
+    fn read_line<'b>(
+        &mut self,
+        reader: &mut impl BufRead,
+        buf: &'b mut Vec<u8>,
+    ) -> Result<Option<(usize, &'b str, bool)>, WorkloadError> {
+        let (n, cut) =
+            next_line(reader, buf, self.max_entry).map_err(|e| io_error(&self.path, e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let start = self.offset;
+        self.offset += n;
+        self.lines += 1;
+        let line = line_text(buf, cut).map_err(|column| {
+            self.syntax(
+                self.lines,
+                column,
+                "not UTF-8 text (is this a binary file?)".into(),
+            )
+        })?;
+        Ok(Some((start, line, cut)))
+    }
+
     fn syntax(&self, line: usize, column: usize, message: String) -> WorkloadError {
         WorkloadError::Syntax {
             path: self.path.clone(),
@@ -355,21 +383,7 @@ pub(crate) fn stderr(stream: &mut Stream, mut reader: impl BufRead) -> Result<()
     // The entry being read: its text, where it starts and on which line, and whether it was too long.
     let mut entry = String::new();
     let (mut entry_start, mut entry_line, mut entry_cut, mut in_entry) = (0, 0, false, false);
-    let mut offset = 0;
-    loop {
-        let (n, cut) = next_line(&mut reader, &mut buf, stream.max_entry)
-            .map_err(|e| io_error(&stream.path, e))?;
-        if n == 0 {
-            break;
-        }
-        stream.lines += 1;
-        let line = line_text(&buf, cut).map_err(|column| {
-            stream.syntax(
-                stream.lines,
-                column,
-                "not UTF-8 text (is this a binary file?)".into(),
-            )
-        })?;
+    while let Some((offset, line, cut)) = stream.read_line(&mut reader, &mut buf)? {
         // Only a line with a timestamp starts an entry (a log written with an empty log_line_prefix has
         // none: nothing in it is read, and the caller says so); lines before the first are not read.
         if timestamp(line).is_some() {
@@ -386,7 +400,6 @@ pub(crate) fn stderr(stream: &mut Stream, mut reader: impl BufRead) -> Result<()
                 entry.push_str(line);
             }
         }
-        offset += n;
     }
     if in_entry {
         stderr_entry(stream, &entry, entry_start, entry_line, entry_cut);
@@ -493,23 +506,7 @@ pub(crate) fn csvlog(stream: &mut Stream, reader: impl BufRead) -> Result<(), Wo
 /// jsonlog: one object per line with `timestamp`, `pid`, `message` and `detail`.
 pub(crate) fn jsonlog(stream: &mut Stream, mut reader: impl BufRead) -> Result<(), WorkloadError> {
     let mut buf = Vec::new();
-    let mut offset = 0;
-    loop {
-        let (n, cut) = next_line(&mut reader, &mut buf, stream.max_entry)
-            .map_err(|e| io_error(&stream.path, e))?;
-        if n == 0 {
-            break;
-        }
-        stream.lines += 1;
-        let start = offset;
-        offset += n;
-        let line = line_text(&buf, cut).map_err(|column| {
-            stream.syntax(
-                stream.lines,
-                column,
-                "not UTF-8 text (is this a binary file?)".into(),
-            )
-        })?;
+    while let Some((start, line, cut)) = stream.read_line(&mut reader, &mut buf)? {
         if line.trim().is_empty() {
             continue;
         }

@@ -37,8 +37,6 @@ pub struct Loop {
     /// The backend that ran it (the `[pid]` of the line prefix).
     pub session: String,
     pub count: usize,
-    /// The largest number of distinct parameter values seen (at most [`VALUES_KEPT`]).
-    pub distinct: usize,
     /// Total duration of its executions, in milliseconds.
     pub duration_ms: f64,
     /// Where its first execution is, and on which line and column.
@@ -254,7 +252,6 @@ fn close(name: &str, query: usize, run: Run, options: LoopOptions, loops: &mut V
             parent,
             session: name.to_string(),
             count: run.count,
-            distinct,
             duration_ms: run.duration_ms,
             first: run.first.0,
             line: run.first.1,
