@@ -3,12 +3,10 @@
 //! drop or change the type of such a column while the view exists.
 
 use dbarch_sql::lex::Kind;
-use dbarch_sql::{NodeEnum, ast};
-use pg_query::NodeRef;
 
 use crate::{Catalog, QualifiedName, View};
 
-/// What a view's query reads, worked out once from its tree (relations as the query names them).
+/// What a view's query reads, worked out once (relations resolved as they were when the view was made).
 #[derive(Debug, Default)]
 pub struct Reads {
     /// Columns read for certain: qualified by the relation or its alias, or unqualified in a SELECT over
@@ -52,123 +50,17 @@ impl View {
     }
 
     fn work_out_reads(&self, catalog: &Catalog) -> Reads {
-        let mut reads = Reads::default();
-        let Some(query) = self.query.tree().and_then(|q| q.node.as_ref()) else {
-            return reads;
-        };
-        let nodes = query.nodes();
-        // What each name a query qualifies columns with stands for: an alias, or the relation's own name.
-        let mut named: Vec<(&str, QualifiedName)> = vec![];
-        for (n, ..) in &nodes {
-            if let NodeRef::RangeVar(rv) = n {
-                let key = rv
-                    .alias
-                    .as_ref()
-                    .map_or(rv.relname.as_str(), |a| a.aliasname.as_str());
-                named.push((key, catalog.resolve(rv)));
-            }
-        }
-        let resolve = |qualifier: &str| -> Vec<QualifiedName> {
-            named
+        let reads = self.query.reads();
+        Reads {
+            columns: reads
+                .columns
                 .iter()
-                .filter(|(key, _)| *key == qualifier)
-                .map(|(_, n)| n.clone())
-                .collect()
-        };
-        for (n, ..) in &nodes {
-            match n {
-                NodeRef::ColumnRef(c) => {
-                    let fields: Vec<Option<&str>> = c.fields.iter().map(field).collect();
-                    match fields.as_slice() {
-                        [Some(q), None] => reads.whole.extend(resolve(q)),
-                        [Some(q), Some(c)] => {
-                            for t in resolve(q) {
-                                reads.columns.push((t, c.to_string()));
-                            }
-                        }
-                        [Some(s), Some(t), Some(c)] => reads
-                            .columns
-                            .push((QualifiedName::new(*s, *t), c.to_string())),
-                        [Some(s), Some(t), None] => reads.whole.push(QualifiedName::new(*s, *t)),
-                        _ => {}
-                    }
-                }
-                NodeRef::JoinExpr(j) => {
-                    for u in &j.using_clause {
-                        if let Some(NodeEnum::String(s)) = u.node.as_ref() {
-                            reads.using.push(s.sval.clone());
-                        }
-                    }
-                }
-                // A SELECT over one relation with no query nested in it (the whole view, or the usual
-                // scalar subquery `(SELECT name FROM post p WHERE p.id = x.post_id)`): its unqualified
-                // names and `*` are that relation's.
-                NodeRef::SelectStmt(sel) => {
-                    let [from] = sel.from_clause.as_slice() else {
-                        continue;
-                    };
-                    let Some(NodeEnum::RangeVar(rv)) = from.node.as_ref() else {
-                        continue;
-                    };
-                    let Some(inner) = leaf_select_nodes(sel) else {
-                        continue;
-                    };
-                    let relation = catalog.resolve(rv);
-                    for n in &inner {
-                        if let NodeRef::ColumnRef(c) = n
-                            && let [f] = c.fields.as_slice()
-                        {
-                            match field(f) {
-                                Some(name) => {
-                                    reads.columns.push((relation.clone(), name.to_string()))
-                                }
-                                None => reads.whole.push(relation.clone()),
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        reads
-    }
-}
-
-/// A column reference's field: a name, or `None` for `*`.
-fn field(f: &ast::Node) -> Option<&str> {
-    match f.node.as_ref() {
-        Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
-        _ => None,
-    }
-}
-
-/// The nodes of a SELECT's own clauses, or `None` when a query is nested in them (a sublink, a CTE, a
-/// set operation), whose names may bind elsewhere.
-fn leaf_select_nodes(sel: &ast::SelectStmt) -> Option<Vec<NodeRef<'_>>> {
-    if sel.with_clause.is_some() || sel.larg.is_some() || sel.rarg.is_some() {
-        return None;
-    }
-    let mut out = vec![];
-    let clauses = sel
-        .target_list
-        .iter()
-        .chain(sel.where_clause.as_deref())
-        .chain(&sel.group_clause)
-        .chain(sel.having_clause.as_deref())
-        .chain(&sel.sort_clause);
-    for clause in clauses {
-        let Some(node) = clause.node.as_ref() else {
-            continue;
-        };
-        out.push(node.to_ref());
-        for (n, ..) in node.nodes() {
-            if matches!(n, NodeRef::SubLink(_) | NodeRef::SelectStmt(_)) {
-                return None;
-            }
-            out.push(n);
+                .map(|(t, c)| (catalog.resolve(t), c.clone()))
+                .collect(),
+            whole: reads.whole.iter().map(|t| catalog.resolve(t)).collect(),
+            using: reads.using,
         }
     }
-    Some(out)
 }
 
 /// Whether a view's text can read `column` of the relation it names `table`: the column's name is one of

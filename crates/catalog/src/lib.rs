@@ -6,19 +6,12 @@ pub mod depend;
 mod diff;
 mod model;
 mod names;
-pub mod reverse;
 pub mod stats;
-mod types;
 
 pub use diff::{Change, ChangeKind, diff};
 pub use model::*;
 pub use names::default_name;
 pub use stats::{ColumnStats, Stats, StatsError, TableStats};
-
-/// A column type from a parsed type name, canonicalised; the flag says it was written as serial.
-pub fn data_type_of(t: &dbarch_sql::ast::TypeName) -> (DataType, bool) {
-    types::data_type(t)
-}
 
 impl Catalog {
     pub fn new() -> Self {
@@ -30,7 +23,7 @@ impl Catalog {
         let mut c = Catalog::new();
         for f in files {
             for s in &f.statements {
-                c.apply(s);
+                c.replay(s);
             }
         }
         c

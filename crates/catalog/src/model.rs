@@ -7,6 +7,11 @@ use std::sync::Arc;
 use dbarch_sql::Span;
 use serde::Serialize;
 
+pub use dbarch_sql::change::{
+    DataType, Identity, IndexKey, IndexKeyExpr, PartitionSpec, PartitionStrategy,
+    ReferentialAction, ViewQuery,
+};
+
 /// Where an object (or a part of one) was defined. Origins do not take part in schema equality: two
 /// catalogs built from different files that define the same objects are equal.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -62,85 +67,6 @@ impl fmt::Display for QualifiedName {
     }
 }
 
-/// A column type, with the name canonicalised (`int4` and `integer` are both `integer`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DataType {
-    /// Canonical lower-case name, e.g. `integer`, `varchar`, `timestamp`, `timestamptz`, `numeric`.
-    pub name: String,
-    /// Schema, for user-defined types outside pg_catalog.
-    pub schema: Option<String>,
-    /// Type modifiers, e.g. `[255]` for varchar(255), `[10, 2]` for numeric(10,2).
-    pub modifiers: Vec<i64>,
-    pub array_dims: u32,
-}
-
-impl DataType {
-    pub fn simple(name: &str) -> Self {
-        DataType {
-            name: name.to_string(),
-            schema: None,
-            modifiers: vec![],
-            array_dims: 0,
-        }
-    }
-
-    pub fn is_array(&self) -> bool {
-        self.array_dims > 0
-    }
-
-    pub fn is_integer(&self) -> bool {
-        !self.is_array() && matches!(self.name.as_str(), "smallint" | "integer" | "bigint")
-    }
-
-    pub fn is_text_like(&self) -> bool {
-        !self.is_array() && matches!(self.name.as_str(), "text" | "varchar" | "char" | "citext")
-    }
-
-    /// Types PostgreSQL compares without a cast in an FK (same storage family).
-    pub fn family(&self) -> &str {
-        match self.name.as_str() {
-            "text" | "varchar" | "char" | "citext" | "name" => "text",
-            "timestamp" => "timestamp",
-            other => other,
-        }
-    }
-}
-
-impl fmt::Display for DataType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let base = self.name.as_str();
-        if let Some(s) = &self.schema {
-            write!(f, "{}.", dbarch_sql::expr::quote_ident(s))?;
-        }
-        write!(f, "{base}")?;
-        if !self.modifiers.is_empty() {
-            let m: Vec<String> = self.modifiers.iter().map(|m| m.to_string()).collect();
-            write!(f, "({})", m.join(","))?;
-        }
-        for _ in 0..self.array_dims {
-            write!(f, "[]")?;
-        }
-        Ok(())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Identity {
-    Always,
-    ByDefault,
-}
-
-impl Identity {
-    /// From the parser's `generated_when` ("a" for ALWAYS, "d" for BY DEFAULT).
-    pub fn from_generated_when(when: &str) -> Self {
-        if when == "a" {
-            Identity::Always
-        } else {
-            Identity::ByDefault
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Column {
     pub name: String,
@@ -171,37 +97,6 @@ impl Column {
             collation: None,
             comment: None,
             origin: Origin::default(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum ReferentialAction {
-    NoAction,
-    Restrict,
-    Cascade,
-    SetNull,
-    SetDefault,
-}
-
-impl ReferentialAction {
-    pub fn from_code(c: &str) -> Self {
-        match c {
-            "r" => Self::Restrict,
-            "c" => Self::Cascade,
-            "n" => Self::SetNull,
-            "d" => Self::SetDefault,
-            _ => Self::NoAction,
-        }
-    }
-
-    pub fn sql(&self) -> &'static str {
-        match self {
-            Self::NoAction => "NO ACTION",
-            Self::Restrict => "RESTRICT",
-            Self::Cascade => "CASCADE",
-            Self::SetNull => "SET NULL",
-            Self::SetDefault => "SET DEFAULT",
         }
     }
 }
@@ -260,19 +155,6 @@ impl Constraint {
             _ => None,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum PartitionStrategy {
-    Range,
-    List,
-    Hash,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PartitionSpec {
-    pub strategy: PartitionStrategy,
-    pub keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -374,64 +256,6 @@ impl Table {
 
     pub fn is_partition(&self) -> bool {
         self.partition_of.is_some()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum IndexKeyExpr {
-    Column(String),
-    /// An expression key as SQL text, with the columns it uses.
-    Expression {
-        sql: String,
-        columns: Vec<String>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IndexKey {
-    pub expr: IndexKeyExpr,
-    pub opclass: Option<String>,
-    pub collation: Option<String>,
-    pub descending: bool,
-    pub nulls_first: Option<bool>,
-}
-
-impl IndexKey {
-    pub fn column(name: &str) -> Self {
-        IndexKey {
-            expr: IndexKeyExpr::Column(name.to_string()),
-            opclass: None,
-            collation: None,
-            descending: false,
-            nulls_first: None,
-        }
-    }
-
-    pub fn column_name(&self) -> Option<&str> {
-        match &self.expr {
-            IndexKeyExpr::Column(c) => Some(c),
-            IndexKeyExpr::Expression { .. } => None,
-        }
-    }
-
-    pub fn sql(&self) -> String {
-        let mut s = match &self.expr {
-            IndexKeyExpr::Column(c) => dbarch_sql::expr::quote_ident(c),
-            IndexKeyExpr::Expression { sql, .. } => format!("({sql})"),
-        };
-        if let Some(o) = &self.opclass {
-            s.push(' ');
-            s.push_str(o);
-        }
-        if self.descending {
-            s.push_str(" DESC");
-        }
-        match self.nulls_first {
-            Some(true) => s.push_str(" NULLS FIRST"),
-            Some(false) => s.push_str(" NULLS LAST"),
-            None => {}
-        }
-        s
     }
 }
 
@@ -553,83 +377,6 @@ pub struct ScopeRelation {
     pub now: QualifiedName,
     pub then: QualifiedName,
     pub columns: Vec<(String, String)>,
-}
-
-/// A view's query, kept as the text of the statement that defined it and turned into normalized SQL only
-/// when asked (most views are never printed or compared, and parsing and deparsing them is the costly
-/// part of replaying a long history).
-#[derive(Clone, Default)]
-pub struct ViewQuery {
-    statement: Arc<str>,
-    tree: Arc<std::sync::OnceLock<Option<dbarch_sql::ast::Node>>>,
-    text: Arc<std::sync::OnceLock<String>>,
-}
-
-impl ViewQuery {
-    /// The query of `statement`, a CREATE [MATERIALIZED] VIEW (or CREATE TABLE AS) statement.
-    pub fn new(statement: &str) -> Self {
-        ViewQuery {
-            statement: statement.into(),
-            tree: Arc::default(),
-            text: Arc::default(),
-        }
-    }
-
-    /// The text of the statement that defined the view.
-    pub fn statement(&self) -> &str {
-        &self.statement
-    }
-
-    /// The query's parse tree (parsed once, on first use).
-    pub fn tree(&self) -> Option<&dbarch_sql::ast::Node> {
-        self.tree
-            .get_or_init(
-                || match dbarch_sql::raw::first_statement(&self.statement)? {
-                    dbarch_sql::NodeEnum::ViewStmt(v) => v.query.map(|q| *q),
-                    dbarch_sql::NodeEnum::CreateTableAsStmt(c) => c.query.map(|q| *q),
-                    _ => None,
-                },
-            )
-            .as_ref()
-    }
-
-    /// The query as SQL text, as the parser reads it back (deparsed once, on first use).
-    pub fn text(&self) -> &str {
-        self.text.get_or_init(|| {
-            self.tree()
-                .and_then(|q| q.node.as_ref())
-                .map(dbarch_sql::expr::deparse_stmt)
-                .unwrap_or_default()
-        })
-    }
-}
-
-impl PartialEq for ViewQuery {
-    /// The same statement text means the same query; otherwise the normalized query texts are compared,
-    /// so a query written with other spacing or keyword case is still the same query.
-    fn eq(&self, other: &Self) -> bool {
-        self.statement == other.statement || self.text() == other.text()
-    }
-}
-
-impl Eq for ViewQuery {}
-
-impl fmt::Debug for ViewQuery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.text(), f)
-    }
-}
-
-impl fmt::Display for ViewQuery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.text())
-    }
-}
-
-impl Serialize for ViewQuery {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.text())
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

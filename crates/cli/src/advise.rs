@@ -41,7 +41,7 @@ pub fn advise(
                 load_schema(g, schema)?
             };
             dbarch_sql::parse_file_with(&file, dbarch_sql::ParseOptions::SCHEMA, |s| {
-                catalog.apply(&s)
+                catalog.replay(&s)
             })?;
             let stats = match load_stats(stats)? {
                 Some(s) => s,

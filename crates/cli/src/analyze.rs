@@ -52,7 +52,7 @@ pub(crate) fn load_schema(g: &Global, paths: &[PathBuf]) -> Result<Catalog> {
         let text = script.text(&inputs::read_sql(&script.path, g.max_file_size)?);
         let file = sources.add(&script.path, text);
         dbarch_sql::parse_file_with(&file, dbarch_sql::ParseOptions::SCHEMA, |s| {
-            catalog.apply(&s)
+            catalog.replay(&s)
         })?;
     }
     // A migrations folder's up scripts are among the files (replayed in order); a migrations folder

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use dbarch_catalog::Catalog;
-use dbarch_catalog::reverse::{ReverseStep, down_steps};
+use dbarch_lint::migration::reverse::{ReverseStep, down_steps};
 use dbarch_sql::SourceMap;
 
 use crate::args::{Format, Global};
@@ -55,7 +55,7 @@ pub fn down_gen(g: &Global, file: &Path) -> Result<u8> {
                 let text = m.up.text(&inputs::read_sql(&m.up.path, g.max_file_size)?);
                 let parsed = dbarch_sql::parse_file(&sources.add(&m.up.path, text))?;
                 for s in &parsed.statements {
-                    before.apply(s);
+                    before.replay(s);
                 }
             }
             this.up.text(&inputs::read_sql(file, g.max_file_size)?)
@@ -87,12 +87,12 @@ pub fn down_gen(g: &Global, file: &Path) -> Result<u8> {
     // The check: up, then the proposed down, must give back the schema before the up.
     let mut replay = before.clone();
     for s in &up.statements {
-        replay.apply(s);
+        replay.replay(s);
     }
     let down_path = PathBuf::from(format!("{} (proposed down)", file.display()));
     let down = dbarch_sql::parse_file(&sources.add(&down_path, script.clone()))?;
     for s in &down.statements {
-        replay.apply(s);
+        replay.replay(s);
     }
     let remaining: Vec<String> = dbarch_catalog::diff(&before, &replay)
         .iter()

@@ -175,7 +175,7 @@ fn advise_one(
             let ddl = sources.add(&live.name, std::mem::take(&mut live.ddl));
             let mut catalog = dbarch_catalog::Catalog::new();
             dbarch_sql::parse_file_with(&ddl, dbarch_sql::ParseOptions::SCHEMA, |s| {
-                catalog.apply(&s)
+                catalog.replay(&s)
             })?;
             let mut notes = vec![];
             let (advice, _) = crate::advise::advise_on(

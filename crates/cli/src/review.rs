@@ -33,7 +33,7 @@ pub(crate) fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: b
         let live = crate::live::read(db, true)?;
         let file = sources.add(&live.name, live.ddl);
         let parsed = dbarch_sql::parse_file_with(&file, dbarch_sql::ParseOptions::SCHEMA, |s| {
-            catalog.apply(&s)
+            catalog.replay(&s)
         })?;
         statements += parsed.statement_count;
         files.push(parsed);
@@ -100,7 +100,7 @@ pub(crate) fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: b
     for script in plan.files.iter().filter(|_| streamed.is_none()) {
         if let Some(up) = parsed_ups.get(script.path.as_path()) {
             for stmt in &up.statements {
-                catalog.apply(stmt);
+                catalog.replay(stmt);
             }
             statements += up.statement_count;
             files.push(up.without_statements());
@@ -110,7 +110,7 @@ pub(crate) fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: b
         let file = sources.add(&script.path, text);
         // Schema rules read the catalog only, so each parse tree is applied and dropped at once.
         let parsed = dbarch_sql::parse_file_with(&file, dbarch_sql::ParseOptions::SCHEMA, |s| {
-            catalog.apply(&s)
+            catalog.replay(&s)
         })?;
         statements += parsed.statement_count;
         files.push(parsed);

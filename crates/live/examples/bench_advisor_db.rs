@@ -107,7 +107,7 @@ fn main() {
     let file = sources.add("tpch", ddl);
     let mut catalog = Catalog::new();
     dbarch_sql::parse_file_with(&file, dbarch_sql::ParseOptions::SCHEMA, |s| {
-        catalog.apply(&s)
+        catalog.replay(&s)
     })
     .expect("parse schema");
 

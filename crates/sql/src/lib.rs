@@ -1,6 +1,7 @@
 //! SQL front ends. Text goes in; statements with source spans come out. Nothing downstream sees raw SQL
 //! except through a [`postgres::Statement`] and its span.
 
+pub mod change;
 pub mod expr;
 pub mod guard;
 pub mod lex;

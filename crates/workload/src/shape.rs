@@ -535,7 +535,7 @@ fn operand_type(n: &ast::Node) -> Option<String> {
         NodeEnum::TypeCast(t) => t
             .type_name
             .as_ref()
-            .map(|tn| dbarch_catalog::data_type_of(tn).0.name),
+            .map(|tn| dbarch_sql::change::data_type(tn).0.name),
         NodeEnum::AArrayExpr(a) => a.elements.first().and_then(operand_type),
         NodeEnum::List(l) => l.items.first().and_then(operand_type),
         _ => None,

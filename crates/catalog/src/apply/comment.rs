@@ -1,64 +1,32 @@
 //! COMMENT ON.
 
-use dbarch_sql::NodeEnum;
-use dbarch_sql::ast::{self, ObjectType as Ot};
+use dbarch_sql::change::CommentOn;
 
 use std::sync::Arc;
 
 use super::*;
 
 impl Catalog {
-    pub(super) fn comment(&mut self, s: &ast::CommentStmt, _cx: &Ctx) {
-        let Some(NodeEnum::List(l)) = s.object.as_ref().and_then(|o| o.node.as_ref()) else {
-            return;
-        };
-        let parts = strings(&l.items);
-        let text = if s.comment.is_empty() {
-            None
-        } else {
-            Some(s.comment.clone())
-        };
-        match ot(s.objtype) {
-            Ot::ObjectTable => {
-                let name = self.resolve_name(&parts);
+    pub(super) fn comment(&mut self, on: &CommentOn, text: &Option<String>) {
+        match on {
+            CommentOn::Table(table) => {
+                let name = self.resolve(table);
                 if let Some(t) = self.tables.get_mut(&name).map(Arc::make_mut) {
-                    t.comment = text;
+                    t.comment = text.clone();
                 }
             }
-            Ot::ObjectColumn => {
-                if let Some((col, table)) = parts.split_last() {
-                    let name = self.resolve_name(table);
-                    if let Some(c) = self
-                        .tables
-                        .get_mut(&name)
-                        .map(Arc::make_mut)
-                        .and_then(|t| t.column_mut(col))
-                    {
-                        c.comment = text;
-                    }
+            CommentOn::Column { table, column } => {
+                let name = self.resolve(table);
+                if let Some(c) = self
+                    .tables
+                    .get_mut(&name)
+                    .map(Arc::make_mut)
+                    .and_then(|t| t.column_mut(column))
+                {
+                    c.comment = text.clone();
                 }
             }
-            _ => {}
+            CommentOn::Other => {}
         }
-    }
-}
-
-pub(super) fn object_word(o: Ot) -> &'static str {
-    match o {
-        Ot::ObjectTable => "TABLE",
-        Ot::ObjectSequence => "SEQUENCE",
-        Ot::ObjectFunction => "FUNCTION",
-        Ot::ObjectProcedure => "PROCEDURE",
-        Ot::ObjectRoutine => "ROUTINE",
-        Ot::ObjectSchema => "SCHEMA",
-        Ot::ObjectDatabase => "DATABASE",
-        Ot::ObjectType => "TYPE",
-        Ot::ObjectDomain => "DOMAIN",
-        Ot::ObjectLanguage => "LANGUAGE",
-        Ot::ObjectTablespace => "TABLESPACE",
-        Ot::ObjectForeignServer => "FOREIGN SERVER",
-        Ot::ObjectFdw => "FOREIGN DATA WRAPPER",
-        Ot::ObjectLargeobject => "LARGE OBJECT",
-        _ => "OBJECT",
     }
 }

@@ -1,59 +1,47 @@
 //! DROP of every kind, and what goes with a dropped object.
 
-use dbarch_sql::NodeEnum;
-use dbarch_sql::ast::{self, ObjectType as Ot};
+use dbarch_sql::change::{Drop, ObjName, ObjectKind};
 
 use std::sync::Arc;
 
 use super::*;
 
 impl Catalog {
-    pub(super) fn drop(&mut self, s: &ast::DropStmt, cx: &Ctx) {
-        let cascade = s.behavior == ast::DropBehavior::DropCascade as i32;
-        for obj in &s.objects {
-            let parts: Vec<String> = match obj.node.as_ref() {
-                Some(NodeEnum::List(l)) => strings(&l.items),
-                Some(NodeEnum::String(st)) => vec![st.sval.clone()],
-                Some(NodeEnum::TypeName(t)) => strings(&t.names),
-                Some(NodeEnum::ObjectWithArgs(o)) => strings(&o.objname),
-                _ => vec![],
-            };
-            if parts.is_empty() {
-                continue;
-            }
-            match ot(s.remove_type) {
-                Ot::ObjectTable | Ot::ObjectForeignTable => {
-                    let name = self.resolve_name(&parts);
+    pub(super) fn drop(&mut self, s: &Drop, cx: &Ctx) {
+        for parts in &s.objects {
+            match s.kind {
+                ObjectKind::Table | ObjectKind::ForeignTable => {
+                    let name = self.resolve_name(parts);
                     self.drop_table(&name);
                 }
-                Ot::ObjectIndex => {
-                    let name = self.resolve_name(&parts);
+                ObjectKind::Index => {
+                    let name = self.resolve_name(parts);
                     self.indexes.remove(&name);
                 }
-                Ot::ObjectView | Ot::ObjectMatview => {
-                    let name = self.resolve_name(&parts);
+                ObjectKind::View | ObjectKind::MaterializedView => {
+                    let name = self.resolve_name(parts);
                     self.views.remove(&name);
                     self.drop_dependents(&name);
                 }
-                Ot::ObjectSequence => {
-                    let name = self.resolve_name(&parts);
+                ObjectKind::Sequence => {
+                    let name = self.resolve_name(parts);
                     self.sequences.remove(&name);
                 }
-                Ot::ObjectType | Ot::ObjectDomain => {
-                    let name = self.resolve_type_name(&parts);
+                ObjectKind::Type | ObjectKind::Domain => {
+                    let name = self.qualify(&ObjName::from_parts(parts));
                     self.types.remove(&name);
                 }
-                Ot::ObjectFunction | Ot::ObjectProcedure | Ot::ObjectRoutine => {
-                    let name = self.resolve_function_name(&parts);
+                ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Routine => {
+                    let name = self.qualify(&ObjName::from_parts(parts));
                     self.functions.retain(|f| f.name != name);
                 }
-                Ot::ObjectTrigger => {
+                ObjectKind::Trigger => {
                     if let Some((trig, table)) = parts.split_last() {
                         let table = self.resolve_name(table);
                         self.triggers.remove(&(table, trig.clone()));
                     }
                 }
-                Ot::ObjectPolicy => {
+                ObjectKind::Policy => {
                     if let Some((pol, table)) = parts.split_last() {
                         let table = self.resolve_name(table);
                         if let Some(t) = self.tables.get_mut(&table).map(Arc::make_mut) {
@@ -61,10 +49,10 @@ impl Catalog {
                         }
                     }
                 }
-                Ot::ObjectSchema => {
+                ObjectKind::Schema => {
                     let schema = parts[0].clone();
                     self.schemas.remove(&schema);
-                    if cascade {
+                    if s.cascade {
                         let doomed: Vec<QualifiedName> = self
                             .tables
                             .keys()
@@ -81,7 +69,7 @@ impl Catalog {
                         self.functions.retain(|f| f.name.schema != schema);
                     }
                 }
-                Ot::ObjectExtension => {
+                ObjectKind::Extension => {
                     self.extensions.remove(&parts[0]);
                 }
                 _ => self.note(cx, "DROP of this kind of object is not modelled"),

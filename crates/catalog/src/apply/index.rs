@@ -1,8 +1,6 @@
 //! Indexes: CREATE INDEX.
 
-use dbarch_sql::NodeEnum;
-use dbarch_sql::ast::{self};
-use dbarch_sql::expr::{column_refs, deparse_expr};
+use dbarch_sql::change::CreateIndex;
 
 use std::sync::Arc;
 
@@ -11,58 +9,12 @@ use crate::names::default_name;
 use super::*;
 
 impl Catalog {
-    pub(super) fn create_index(&mut self, s: &ast::IndexStmt, cx: &Ctx) {
-        let Some(rv) = &s.relation else { return };
-        let table = self.resolve(rv);
-        let mut keys = vec![];
-        for p in &s.index_params {
-            let Some(NodeEnum::IndexElem(e)) = p.node.as_ref() else {
-                continue;
-            };
-            let expr = if !e.name.is_empty() {
-                IndexKeyExpr::Column(e.name.clone())
-            } else if let Some(x) = &e.expr {
-                match x.node.as_ref() {
-                    Some(NodeEnum::ColumnRef(_)) => {
-                        IndexKeyExpr::Column(column_refs(x).pop().unwrap_or_default())
-                    }
-                    _ => IndexKeyExpr::Expression {
-                        sql: deparse_expr(x),
-                        columns: column_refs(x),
-                    },
-                }
-            } else {
-                continue;
-            };
-            let opclass = {
-                let o = strings(&e.opclass);
-                if o.is_empty() {
-                    None
-                } else {
-                    Some(o.join("."))
-                }
-            };
-            let collation = {
-                let c = strings(&e.collation);
-                if c.is_empty() {
-                    None
-                } else {
-                    Some(c.join("."))
-                }
-            };
-            keys.push(IndexKey {
-                expr,
-                opclass,
-                collation,
-                descending: e.ordering == ast::SortByDir::SortbyDesc as i32,
-                nulls_first: match e.nulls_ordering {
-                    x if x == ast::SortByNulls::SortbyNullsFirst as i32 => Some(true),
-                    x if x == ast::SortByNulls::SortbyNullsLast as i32 => Some(false),
-                    _ => None,
-                },
-            });
-        }
-        let name = if s.idxname.is_empty() {
+    pub(super) fn create_index(&mut self, s: &CreateIndex, cx: &Ctx) {
+        let table = self.resolve(&s.table);
+        let keys = s.keys.clone();
+        let name = if let Some(name) = &s.name {
+            name.clone()
+        } else {
             let parts: Vec<String> = keys
                 .iter()
                 .map(|k| match &k.expr {
@@ -103,8 +55,6 @@ impl Catalog {
                 0 => base,
                 n => format!("{base}{n}"),
             }
-        } else {
-            s.idxname.clone()
         };
         let qname = QualifiedName::new(table.schema.clone(), name);
         if s.if_not_exists && self.indexes.contains_key(&qname) {
@@ -113,28 +63,19 @@ impl Catalog {
         if !self.tables.contains_key(&table) && !self.views.contains_key(&table) {
             self.note(cx, format!("index on unknown table {table}"));
         }
-        let origin = cx.whole();
         let idx = Index {
             name: qname.clone(),
             table,
             unique: s.unique,
             primary: s.primary,
-            method: if s.access_method.is_empty() {
-                "btree".into()
-            } else {
-                s.access_method.to_ascii_lowercase()
-            },
+            method: s.method.clone(),
             keys,
-            include: elem_names(&s.index_including_params),
-            predicate: s.where_clause.as_ref().map(|w| deparse_expr(w)),
-            predicate_columns: s
-                .where_clause
-                .as_ref()
-                .map(|w| column_refs(w))
-                .unwrap_or_default(),
+            include: s.include.clone(),
+            predicate: s.predicate.clone(),
+            predicate_columns: s.predicate_columns.clone(),
             nulls_not_distinct: s.nulls_not_distinct,
             source: IndexSource::CreateIndex,
-            origin,
+            origin: cx.whole(),
         };
         self.indexes.insert(qname, Arc::new(idx));
     }

@@ -1,13 +1,12 @@
-//! Replaying PostgreSQL DDL into the catalog.
+//! Replaying schema changes into the catalog. The changes come lowered from a front end
+//! ([`dbarch_sql::change`]); here names are resolved against what exists and the model is updated.
 
-use dbarch_sql::ast::{self, AlterTableType as At, ConstrType, ObjectType as Ot};
-use dbarch_sql::expr::{const_text, deparse_expr, string_value};
-use dbarch_sql::{NodeEnum, Statement};
+use dbarch_sql::Statement;
+use dbarch_sql::change::{self as ch, Lowered, ObjName, SchemaChange};
 
 use std::sync::Arc;
 
 use crate::model::*;
-use crate::types::data_type;
 
 mod comment;
 mod drop;
@@ -17,80 +16,60 @@ mod index;
 mod rename;
 mod table;
 
-use comment::*;
-use grant::*;
-
-fn at(v: i32) -> At {
-    At::try_from(v).unwrap_or(At::Undefined)
-}
-
-fn ot(v: i32) -> Ot {
-    Ot::try_from(v).unwrap_or(Ot::Undefined)
-}
-
-fn strings(nodes: &[ast::Node]) -> Vec<String> {
-    nodes
-        .iter()
-        .filter_map(string_value)
-        .map(str::to_string)
-        .collect()
-}
-
-/// Column names from a list of IndexElem / String nodes.
-fn elem_names(nodes: &[ast::Node]) -> Vec<String> {
-    nodes
-        .iter()
-        .filter_map(|n| match n.node.as_ref()? {
-            NodeEnum::String(s) => Some(s.sval.clone()),
-            NodeEnum::IndexElem(e) if !e.name.is_empty() => Some(e.name.clone()),
-            NodeEnum::IndexElem(e) => e.expr.as_ref().map(|x| deparse_expr(x)),
-            _ => None,
-        })
-        .collect()
-}
-
+/// The statement a change came from: its kind and span, for origins and for what is not modelled.
 struct Ctx<'a> {
-    stmt: &'a Statement,
+    kind: &'a str,
+    whole: Span,
 }
 
 impl Ctx<'_> {
-    fn origin(&self, location: i32) -> Origin {
-        Origin(Some(self.stmt.ident_span_at(location)))
-    }
     fn whole(&self) -> Origin {
-        Origin(Some(self.stmt.span))
+        Origin(Some(self.whole))
     }
 }
 
+use dbarch_sql::Span;
+
 impl Catalog {
-    /// Apply one statement. Statements that do not change the schema, or that the model does not cover,
-    /// are recorded in [`Catalog::unsupported`] and otherwise ignored.
-    pub fn apply(&mut self, stmt: &Statement) {
-        let cx = Ctx { stmt };
-        self.apply_node(&stmt.node, &cx);
+    /// Replay one statement: lower it ([`dbarch_sql::change::lower`]) and apply its changes.
+    pub fn replay(&mut self, stmt: &Statement) {
+        self.apply(&ch::lower(stmt));
+    }
+
+    /// Apply one statement's changes. Changes the model does not cover, and statements that do not change
+    /// the schema, are recorded in [`Catalog::unsupported`] and otherwise ignored.
+    pub fn apply(&mut self, lowered: &Lowered) {
+        let cx = Ctx {
+            kind: lowered.kind,
+            whole: lowered.span,
+        };
+        for change in &lowered.changes {
+            self.apply_change(change, &cx);
+        }
     }
 
     fn note(&mut self, cx: &Ctx, reason: impl Into<String>) {
         self.unsupported.push(Unsupported {
-            kind: cx.stmt.kind().to_string(),
+            kind: cx.kind.to_string(),
             reason: reason.into(),
             origin: cx.whole(),
         });
     }
 
-    fn qualify(&self, rv: &ast::RangeVar) -> QualifiedName {
-        if !rv.schemaname.is_empty() {
-            return QualifiedName::new(rv.schemaname.clone(), rv.relname.clone());
+    /// The name a new object gets: its schema as written, else the creation schema.
+    fn qualify(&self, name: &ObjName) -> QualifiedName {
+        match &name.schema {
+            Some(s) => QualifiedName::new(s.clone(), name.name.clone()),
+            None => QualifiedName::new(self.creation_schema(), name.name.clone()),
         }
-        QualifiedName::new(self.creation_schema(), rv.relname.clone())
     }
 
     /// Resolve a relation named in a statement through the search path (falls back to the creation schema).
-    pub fn resolve(&self, rv: &ast::RangeVar) -> QualifiedName {
-        if !rv.schemaname.is_empty() {
-            return QualifiedName::new(rv.schemaname.clone(), rv.relname.clone());
+    pub fn resolve(&self, name: &ObjName) -> QualifiedName {
+        match &name.schema {
+            Some(s) => QualifiedName::new(s.clone(), name.name.clone()),
+            None => self.resolve_name(std::slice::from_ref(&name.name)),
         }
-        self.resolve_name(std::slice::from_ref(&rv.relname))
     }
 
     /// Resolve a dotted name (`[schema.]name`) of a relation through the search path.
@@ -115,168 +94,161 @@ impl Catalog {
         }
     }
 
-    fn apply_node(&mut self, node: &NodeEnum, cx: &Ctx) {
-        match node {
-            NodeEnum::CreateStmt(s) => self.create_table(s, cx),
-            NodeEnum::AlterTableStmt(s) => self.alter_table(s, cx),
-            NodeEnum::IndexStmt(s) => self.create_index(s, cx),
-            NodeEnum::DropStmt(s) => self.drop(s, cx),
-            NodeEnum::RenameStmt(s) => self.rename(s, cx),
-            NodeEnum::ViewStmt(s) => {
-                let Some(rv) = &s.view else { return };
-                let name = self.qualify(rv);
-                let query = ViewQuery::new(&cx.stmt.sql);
-                let depends_on = match (&s.query, &cx.stmt.outline) {
-                    (Some(q), _) => self.relations_in(q),
-                    (None, Some(outline)) => self.resolve_each(outline.reads.iter()),
-                    (None, None) => vec![],
-                };
+    fn apply_change(&mut self, change: &SchemaChange, cx: &Ctx) {
+        match change {
+            SchemaChange::CreateTable(s) => self.create_table(s, cx),
+            SchemaChange::CreateTableAs {
+                name,
+                at,
+                columns,
+                columns_known,
+            } => self.create_table_as(name, *at, columns, *columns_known, cx),
+            SchemaChange::AlterTable {
+                name,
+                is_table,
+                if_exists,
+                commands,
+            } => self.alter_table(name, *is_table, *if_exists, commands, cx),
+            SchemaChange::SetSchema { table, schema } => {
+                let old = self.resolve(table);
+                let new = QualifiedName::new(schema.clone(), old.name.clone());
+                self.rename_table(&old, new);
+            }
+            SchemaChange::CreateIndex(s) => self.create_index(s, cx),
+            SchemaChange::Drop(s) => self.drop(s, cx),
+            SchemaChange::Rename(s) => self.rename(s, cx),
+            SchemaChange::CreateView {
+                name,
+                at,
+                materialized,
+                query,
+                reads,
+            } => {
+                let name = self.qualify(name);
+                let depends_on = self.resolve_each(reads);
                 let scope = self.scope_of(&depends_on);
                 self.views.insert(
                     name.clone(),
                     Arc::new(View {
                         name,
-                        materialized: false,
-                        query,
+                        materialized: *materialized,
+                        query: query.clone(),
                         depends_on,
-                        origin: cx.origin(rv.location),
+                        origin: Origin(Some(*at)),
                         scope,
                     }),
                 );
             }
-            NodeEnum::CreateTableAsStmt(s) => self.create_table_as(s, cx),
-            NodeEnum::CreateSeqStmt(s) => {
-                let Some(rv) = &s.sequence else { return };
-                let name = self.qualify(rv);
+            SchemaChange::CreateSequence { name, at, options } => {
+                let name = self.qualify(name);
                 let mut seq = Sequence {
                     name: name.clone(),
                     data_type: None,
                     owned_by: None,
-                    origin: cx.origin(rv.location),
+                    origin: Origin(Some(*at)),
                 };
-                self.sequence_options(&mut seq, &s.options);
+                self.sequence_options(&mut seq, options);
                 self.sequences.insert(name, Arc::new(seq));
             }
-            NodeEnum::AlterSeqStmt(s) => {
-                let Some(rv) = &s.sequence else { return };
-                let name = self.resolve(rv);
+            SchemaChange::AlterSequence { name, options } => {
+                let name = self.resolve(name);
                 let Some(mut seq) = self.sequences.remove(&name) else {
                     return self.note(cx, format!("ALTER SEQUENCE on unknown sequence {name}"));
                 };
-                self.sequence_options(Arc::make_mut(&mut seq), &s.options);
+                self.sequence_options(Arc::make_mut(&mut seq), options);
                 self.sequences.insert(name, seq);
             }
-            NodeEnum::CreateEnumStmt(s) => {
-                let name = self.resolve_type_name(&strings(&s.type_name));
-                let values = s
-                    .vals
-                    .iter()
-                    .filter_map(string_value)
-                    .map(str::to_string)
-                    .collect();
+            SchemaChange::CreateEnum { name, values } => {
+                let name = self.qualify(name);
                 self.types.insert(
                     name.clone(),
                     UserType {
                         name,
-                        kind: TypeKind::Enum { values },
+                        kind: TypeKind::Enum {
+                            values: values.clone(),
+                        },
                         origin: cx.whole(),
                     },
                 );
             }
-            NodeEnum::AlterEnumStmt(s) => {
-                let name = self.resolve_type_name(&strings(&s.type_name));
+            SchemaChange::AlterEnum {
+                name,
+                old_value,
+                value,
+                neighbor,
+                after,
+            } => {
+                let name = self.qualify(name);
                 if let Some(UserType {
                     kind: TypeKind::Enum { values },
                     ..
                 }) = self.types.get_mut(&name)
                 {
-                    if !s.old_val.is_empty() {
-                        for v in values.iter_mut().filter(|v| **v == s.old_val) {
-                            *v = s.new_val.clone();
+                    if let Some(old) = old_value {
+                        for v in values.iter_mut().filter(|v| *v == old) {
+                            *v = value.clone();
                         }
-                    } else if !values.contains(&s.new_val) {
-                        match values.iter().position(|v| *v == s.new_val_neighbor) {
-                            Some(p) if s.new_val_is_after => {
-                                values.insert(p + 1, s.new_val.clone())
-                            }
-                            Some(p) => values.insert(p, s.new_val.clone()),
-                            None => values.push(s.new_val.clone()),
+                    } else if !values.contains(value) {
+                        match values.iter().position(|v| v == neighbor) {
+                            Some(p) if *after => values.insert(p + 1, value.clone()),
+                            Some(p) => values.insert(p, value.clone()),
+                            None => values.push(value.clone()),
                         }
                     }
                 } else {
                     self.note(cx, format!("ALTER TYPE on unknown enum {name}"));
                 }
             }
-            NodeEnum::CreateDomainStmt(s) => {
-                let name = self.resolve_type_name(&strings(&s.domainname));
-                let base = s
-                    .type_name
-                    .as_ref()
-                    .map(|t| data_type(t).0)
-                    .unwrap_or_else(|| DataType::simple("unknown"));
-                let mut not_null = false;
-                let mut checks = vec![];
-                for c in s.constraints.iter().filter_map(|n| match n.node.as_ref() {
-                    Some(NodeEnum::Constraint(c)) => Some(c),
-                    _ => None,
-                }) {
-                    if c.contype == ConstrType::ConstrNotnull as i32 {
-                        not_null = true;
-                    } else if c.contype == ConstrType::ConstrCheck as i32 {
-                        checks.push(
-                            c.raw_expr
-                                .as_ref()
-                                .map(|e| deparse_expr(e))
-                                .unwrap_or_default(),
-                        );
-                    }
-                }
+            SchemaChange::CreateDomain {
+                name,
+                base,
+                not_null,
+                checks,
+            } => {
+                let name = self.qualify(name);
                 self.types.insert(
                     name.clone(),
                     UserType {
                         name,
                         kind: TypeKind::Domain {
-                            base,
-                            not_null,
-                            checks,
+                            base: base.clone().unwrap_or_else(|| DataType::simple("unknown")),
+                            not_null: *not_null,
+                            checks: checks.clone(),
                         },
                         origin: cx.whole(),
                     },
                 );
             }
-            NodeEnum::CompositeTypeStmt(s) => {
-                let Some(rv) = &s.typevar else { return };
-                let name = self.qualify(rv);
-                let attributes = s
-                    .coldeflist
-                    .iter()
-                    .filter_map(|n| match n.node.as_ref() {
-                        Some(NodeEnum::ColumnDef(d)) => Some((
-                            d.colname.clone(),
-                            d.type_name.as_ref().map(|t| data_type(t).0)?,
-                        )),
-                        _ => None,
-                    })
-                    .collect();
+            SchemaChange::CreateCompositeType { name, attributes } => {
+                let name = self.qualify(name);
                 self.types.insert(
                     name.clone(),
                     UserType {
                         name,
-                        kind: TypeKind::Composite { attributes },
+                        kind: TypeKind::Composite {
+                            attributes: attributes.clone(),
+                        },
                         origin: cx.whole(),
                     },
                 );
             }
-            NodeEnum::CreatePolicyStmt(s) => {
-                let Some(rv) = &s.table else { return };
-                let table = self.resolve(rv);
+            SchemaChange::CreatePolicy {
+                table,
+                name,
+                command,
+                permissive,
+                roles,
+                using,
+                with_check,
+            } => {
+                let table = self.resolve(table);
                 let policy = Policy {
-                    name: s.policy_name.clone(),
-                    command: s.cmd_name.to_ascii_uppercase(),
-                    permissive: s.permissive,
-                    roles: s.roles.iter().filter_map(role_name).collect(),
-                    using: s.qual.as_ref().map(|e| deparse_expr(e)),
-                    with_check: s.with_check.as_ref().map(|e| deparse_expr(e)),
+                    name: name.clone(),
+                    command: command.clone(),
+                    permissive: *permissive,
+                    roles: roles.clone(),
+                    using: using.clone(),
+                    with_check: with_check.clone(),
                     origin: cx.whole(),
                 };
                 match self.tables.get_mut(&table).map(Arc::make_mut) {
@@ -284,196 +256,121 @@ impl Catalog {
                     None => self.note(cx, format!("policy on unknown table {table}")),
                 }
             }
-            NodeEnum::AlterPolicyStmt(s) => {
-                let Some(rv) = &s.table else { return };
-                let table = self.resolve(rv);
+            SchemaChange::AlterPolicy {
+                table,
+                name,
+                roles,
+                using,
+                with_check,
+            } => {
+                let table = self.resolve(table);
                 if let Some(p) = self
                     .tables
                     .get_mut(&table)
                     .map(Arc::make_mut)
-                    .and_then(|t| t.policies.iter_mut().find(|p| p.name == s.policy_name))
+                    .and_then(|t| t.policies.iter_mut().find(|p| &p.name == name))
                 {
-                    if !s.roles.is_empty() {
-                        p.roles = s.roles.iter().filter_map(role_name).collect();
+                    if let Some(r) = roles {
+                        p.roles = r.clone();
                     }
-                    if let Some(q) = &s.qual {
-                        p.using = Some(deparse_expr(q));
+                    if let Some(q) = using {
+                        p.using = Some(q.clone());
                     }
-                    if let Some(q) = &s.with_check {
-                        p.with_check = Some(deparse_expr(q));
+                    if let Some(q) = with_check {
+                        p.with_check = Some(q.clone());
                     }
                 }
             }
-            NodeEnum::CreateRoleStmt(s) => {
+            SchemaChange::CreateRole {
+                name,
+                user,
+                options,
+            } => {
                 let mut role = Role {
-                    name: s.role.clone(),
-                    login: s.stmt_type == ast::RoleStmtType::RolestmtUser as i32,
+                    name: name.clone(),
+                    login: *user,
                     superuser: false,
                     bypass_rls: false,
                     has_password: false,
                     member_of: vec![],
                     origin: cx.whole(),
                 };
-                role_options(&mut role, &s.options);
+                grant::role_options(&mut role, options);
                 self.roles.insert(role.name.clone(), role);
             }
-            NodeEnum::AlterRoleStmt(s) => {
-                let Some(name) = s.role.as_ref().map(|r| r.rolename.clone()) else {
-                    return;
-                };
-                if let Some(role) = self.roles.get_mut(&name) {
-                    role_options(role, &s.options);
+            SchemaChange::AlterRole { name, options } => {
+                if let Some(role) = self.roles.get_mut(name) {
+                    grant::role_options(role, options);
                 }
             }
-            NodeEnum::GrantStmt(s) => self.grant(s, cx),
-            NodeEnum::GrantRoleStmt(s) => {
-                let granted: Vec<String> = s
-                    .granted_roles
-                    .iter()
-                    .filter_map(|n| match n.node.as_ref() {
-                        Some(NodeEnum::AccessPriv(p)) => Some(p.priv_name.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                for g in s.grantee_roles.iter().filter_map(role_name) {
-                    if let Some(role) = self.roles.get_mut(&g) {
-                        if s.is_grant {
-                            role.member_of.extend(granted.iter().cloned());
+            SchemaChange::Grant(g) => self.grant(g, cx),
+            SchemaChange::GrantRole {
+                grant,
+                roles,
+                grantees,
+            } => {
+                for g in grantees {
+                    if let Some(role) = self.roles.get_mut(g) {
+                        if *grant {
+                            role.member_of.extend(roles.iter().cloned());
                         } else {
-                            role.member_of.retain(|r| !granted.contains(r));
+                            role.member_of.retain(|r| !roles.contains(r));
                         }
                     }
                 }
             }
-            NodeEnum::CreateTrigStmt(s) => {
-                let Some(rv) = &s.relation else { return };
-                let table = self.resolve(rv);
-                let function = self.resolve_function_name(&strings(&s.funcname));
-                let timing = if s.timing & 2 != 0 {
-                    "BEFORE"
-                } else if s.timing & 64 != 0 {
-                    "INSTEAD OF"
-                } else {
-                    "AFTER"
-                };
-                let mut events = vec![];
-                for (bit, ev) in [
-                    (4, "INSERT"),
-                    (8, "DELETE"),
-                    (16, "UPDATE"),
-                    (32, "TRUNCATE"),
-                ] {
-                    if s.events & bit != 0 {
-                        events.push(ev.to_string());
-                    }
-                }
+            SchemaChange::CreateTrigger {
+                table,
+                name,
+                function,
+                timing,
+                events,
+                for_each_row,
+            } => {
+                let table = self.resolve(table);
+                let function = self.qualify(function);
                 self.triggers.insert(
-                    (table.clone(), s.trigname.clone()),
+                    (table.clone(), name.clone()),
                     Trigger {
-                        name: s.trigname.clone(),
+                        name: name.clone(),
                         table,
                         function,
                         timing: timing.to_string(),
-                        events,
-                        for_each_row: s.row,
+                        events: events.iter().map(|e| e.to_string()).collect(),
+                        for_each_row: *for_each_row,
                         origin: cx.whole(),
                     },
                 );
             }
-            NodeEnum::CreateFunctionStmt(s) => self.create_function(s, cx),
-            NodeEnum::CommentStmt(s) => self.comment(s, cx),
-            NodeEnum::VariableSetStmt(s) => {
-                if s.name.eq_ignore_ascii_case("search_path") {
-                    if s.kind == ast::VariableSetKind::VarSetValue as i32 {
-                        let path: Vec<String> = s.args.iter().filter_map(const_text).collect();
-                        if !path.is_empty() {
-                            self.search_path = path;
-                        }
-                    } else {
-                        self.search_path = vec!["public".to_string()];
-                    }
-                }
+            SchemaChange::CreateFunction(f) => self.create_function(f, cx),
+            SchemaChange::Comment { on, text } => self.comment(on, text),
+            SchemaChange::SetSearchPath(path) => {
+                self.search_path = path.clone().unwrap_or_else(|| vec!["public".to_string()]);
             }
-            NodeEnum::CreateSchemaStmt(s) => {
-                let name = if s.schemaname.is_empty() {
-                    s.authrole
-                        .as_ref()
-                        .map(|r| r.rolename.clone())
-                        .unwrap_or_default()
-                } else {
-                    s.schemaname.clone()
-                };
+            SchemaChange::CreateSchema { name, elements } => {
                 self.schemas.entry(name.clone()).or_insert(cx.whole());
                 // Elements of CREATE SCHEMA ... CREATE TABLE ... go into the new schema.
-                let saved = std::mem::replace(&mut self.search_path, vec![name]);
-                for e in &s.schema_elts {
-                    if let Some(n) = &e.node {
-                        self.apply_node(n, cx);
-                    }
+                let saved = std::mem::replace(&mut self.search_path, vec![name.clone()]);
+                for e in elements {
+                    self.apply_change(e, cx);
                 }
                 self.search_path = saved;
             }
-            NodeEnum::CreateExtensionStmt(s) => {
-                let schema = s.options.iter().find_map(|o| match o.node.as_ref() {
-                    Some(NodeEnum::DefElem(d)) if d.defname == "schema" => {
-                        d.arg.as_ref().and_then(|a| const_text(a))
-                    }
-                    _ => None,
-                });
+            SchemaChange::CreateExtension { name, schema } => {
                 self.extensions.insert(
-                    s.extname.clone(),
+                    name.clone(),
                     Extension {
-                        name: s.extname.clone(),
-                        schema,
+                        name: name.clone(),
+                        schema: schema.clone(),
                         origin: cx.whole(),
                     },
                 );
             }
-            NodeEnum::AlterObjectSchemaStmt(s) => {
-                if matches!(ot(s.object_type), Ot::ObjectTable) {
-                    if let Some(rv) = &s.relation {
-                        let old = self.resolve(rv);
-                        let new = QualifiedName::new(s.newschema.clone(), old.name.clone());
-                        self.rename_table(&old, new);
-                    }
-                } else {
-                    self.note(cx, "SET SCHEMA of this kind of object is not modelled");
-                }
-            }
-            NodeEnum::AlterOwnerStmt(_) => {}
-            NodeEnum::TransactionStmt(_) | NodeEnum::VariableShowStmt(_) => {}
-            NodeEnum::SelectStmt(_)
-            | NodeEnum::InsertStmt(_)
-            | NodeEnum::UpdateStmt(_)
-            | NodeEnum::DeleteStmt(_)
-            | NodeEnum::CopyStmt(_)
-            | NodeEnum::DoStmt(_)
-            | NodeEnum::VacuumStmt(_)
-            | NodeEnum::ClusterStmt(_)
-            | NodeEnum::ReindexStmt(_)
-            | NodeEnum::TruncateStmt(_)
-            | NodeEnum::LockStmt(_)
-            | NodeEnum::RefreshMatViewStmt(_) => self.note(cx, "no schema effect"),
-            other => {
-                let kind = dbarch_sql::postgres::node_kind(other);
-                self.note(cx, format!("{kind} is not modelled"));
-            }
+            SchemaChange::NoEffect { .. } => self.note(cx, "no schema effect"),
+            SchemaChange::Opaque { reason, .. } => self.note(cx, reason.clone()),
         }
     }
 
-    fn resolve_type_name(&self, parts: &[String]) -> QualifiedName {
-        match parts {
-            [.., s, n] => QualifiedName::new(s.clone(), n.clone()),
-            [n] => QualifiedName::new(self.creation_schema(), n.clone()),
-            [] => QualifiedName::new(self.creation_schema(), String::new()),
-        }
-    }
-
-    fn resolve_function_name(&self, parts: &[String]) -> QualifiedName {
-        self.resolve_type_name(parts)
-    }
-
-    /// Tables and views a query reads.
     /// The columns of the tables a new view reads, as they are now.
     fn scope_of(&self, relations: &[QualifiedName]) -> ViewScope {
         ViewScope {
@@ -498,34 +395,8 @@ impl Catalog {
         }
     }
 
-    /// The relations a query reads (a CTE's name is not one).
-    fn relations_in(&self, q: &ast::Node) -> Vec<QualifiedName> {
-        let Some(n) = q.node.as_ref() else {
-            return vec![];
-        };
-        let nodes = n.nodes();
-        let ctes: Vec<&str> = nodes
-            .iter()
-            .filter_map(|(r, ..)| match r {
-                pg_query::NodeRef::CommonTableExpr(c) => Some(c.ctename.as_str()),
-                _ => None,
-            })
-            .collect();
-        self.resolve_each(nodes.iter().filter_map(|(r, ..)| match r {
-            pg_query::NodeRef::RangeVar(rv)
-                if !(rv.schemaname.is_empty() && ctes.contains(&rv.relname.as_str())) =>
-            {
-                Some(*rv)
-            }
-            _ => None,
-        }))
-    }
-
     /// The relations named, resolved, each once, in order.
-    fn resolve_each<'a>(
-        &self,
-        relations: impl Iterator<Item = &'a ast::RangeVar>,
-    ) -> Vec<QualifiedName> {
+    fn resolve_each(&self, relations: &[ObjName]) -> Vec<QualifiedName> {
         let mut out: Vec<QualifiedName> = vec![];
         for rv in relations {
             let name = self.resolve(rv);

@@ -1,19 +1,18 @@
 //! Renames of relations and columns, and what follows them (views, indexes, constraints).
 
-use dbarch_sql::NodeEnum;
-use dbarch_sql::ast::{self, ObjectType as Ot};
+use dbarch_sql::change::{ObjName, ObjectKind as K, Rename};
 
 use std::sync::Arc;
 
 use super::*;
 
 impl Catalog {
-    pub(super) fn rename(&mut self, s: &ast::RenameStmt, cx: &Ctx) {
+    pub(super) fn rename(&mut self, s: &Rename, cx: &Ctx) {
         let rel = s.relation.as_ref().map(|r| self.resolve(r));
-        match ot(s.rename_type) {
-            Ot::ObjectTable | Ot::ObjectForeignTable => {
+        match s.kind {
+            K::Table | K::ForeignTable => {
                 if let Some(old) = rel {
-                    let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
+                    let new = QualifiedName::new(old.schema.clone(), s.new.clone());
                     if self.tables.contains_key(&old) {
                         self.rename_table(&old, new);
                     } else if let Some(mut v) = self.views.remove(&old) {
@@ -31,19 +30,19 @@ impl Catalog {
                     }
                 }
             }
-            Ot::ObjectView | Ot::ObjectMatview => {
+            K::View | K::MaterializedView => {
                 if let Some(old) = rel
                     && let Some(mut v) = self.views.remove(&old)
                 {
-                    let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
+                    let new = QualifiedName::new(old.schema.clone(), s.new.clone());
                     Arc::make_mut(&mut v).name = new.clone();
                     self.views.insert(new.clone(), v);
                     self.relation_renamed(&old, &new);
                 }
             }
-            Ot::ObjectIndex => {
+            K::Index => {
                 if let Some(old) = rel {
-                    let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
+                    let new = QualifiedName::new(old.schema.clone(), s.new.clone());
                     if let Some(mut i) = self.indexes.remove(&old) {
                         Arc::make_mut(&mut i).name = new.clone();
                         self.indexes.insert(new, i);
@@ -56,39 +55,39 @@ impl Catalog {
                         {
                             let t = Arc::make_mut(t);
                             for c in t.constraints.iter_mut().filter(|c| c.name == old.name) {
-                                c.name = s.newname.clone();
+                                c.name = s.new.clone();
                                 c.name_given = true;
                             }
                         }
                     }
                 }
             }
-            Ot::ObjectSequence => {
+            K::Sequence => {
                 if let Some(old) = rel
                     && let Some(mut q) = self.sequences.remove(&old)
                 {
-                    let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
+                    let new = QualifiedName::new(old.schema.clone(), s.new.clone());
                     Arc::make_mut(&mut q).name = new.clone();
                     self.sequences.insert(new, q);
                 }
             }
-            Ot::ObjectColumn => {
+            K::Column => {
                 if let Some(table) = rel {
-                    self.rename_column(&table, &s.subname, &s.newname);
+                    self.rename_column(&table, &s.old, &s.new);
                 }
             }
-            Ot::ObjectTabconstraint => {
+            K::TableConstraint => {
                 if let Some(t) = rel.and_then(|r| self.tables.get_mut(&r).map(Arc::make_mut)) {
-                    for c in t.constraints.iter_mut().filter(|c| c.name == s.subname) {
-                        c.name = s.newname.clone();
+                    for c in t.constraints.iter_mut().filter(|c| c.name == s.old) {
+                        c.name = s.new.clone();
                         c.name_given = true;
                     }
                 }
             }
-            Ot::ObjectSchema => {
-                let old = s.subname.clone();
+            K::Schema => {
+                let old = s.old.clone();
                 if let Some(o) = self.schemas.remove(&old) {
-                    self.schemas.insert(s.newname.clone(), o);
+                    self.schemas.insert(s.new.clone(), o);
                 }
                 let doomed: Vec<QualifiedName> = self
                     .tables
@@ -97,39 +96,39 @@ impl Catalog {
                     .cloned()
                     .collect();
                 for d in doomed {
-                    let new = QualifiedName::new(s.newname.clone(), d.name.clone());
+                    let new = QualifiedName::new(s.new.clone(), d.name.clone());
                     self.rename_table(&d, new);
                 }
             }
-            Ot::ObjectType | Ot::ObjectDomain => {
-                if let Some(NodeEnum::List(l)) = s.object.as_ref().and_then(|o| o.node.as_ref()) {
-                    let old = self.resolve_type_name(&strings(&l.items));
+            K::Type | K::Domain => {
+                if !s.object.is_empty() {
+                    let old = self.qualify(&ObjName::from_parts(&s.object));
                     if let Some(mut ty) = self.types.remove(&old) {
-                        let new = QualifiedName::new(old.schema.clone(), s.newname.clone());
+                        let new = QualifiedName::new(old.schema.clone(), s.new.clone());
                         ty.name = new.clone();
                         self.types.insert(new, ty);
                     }
                 }
             }
-            Ot::ObjectTrigger => {
+            K::Trigger => {
                 if let Some(table) = rel
-                    && let Some(mut t) = self.triggers.remove(&(table.clone(), s.subname.clone()))
+                    && let Some(mut t) = self.triggers.remove(&(table.clone(), s.old.clone()))
                 {
-                    t.name = s.newname.clone();
-                    self.triggers.insert((table, s.newname.clone()), t);
+                    t.name = s.new.clone();
+                    self.triggers.insert((table, s.new.clone()), t);
                 }
             }
-            Ot::ObjectPolicy => {
+            K::Policy => {
                 if let Some(t) = rel.and_then(|r| self.tables.get_mut(&r).map(Arc::make_mut)) {
-                    for p in t.policies.iter_mut().filter(|p| p.name == s.subname) {
-                        p.name = s.newname.clone();
+                    for p in t.policies.iter_mut().filter(|p| p.name == s.old) {
+                        p.name = s.new.clone();
                     }
                 }
             }
-            Ot::ObjectRole => {
-                if let Some(mut r) = self.roles.remove(&s.subname) {
-                    r.name = s.newname.clone();
-                    self.roles.insert(s.newname.clone(), r);
+            K::Role => {
+                if let Some(mut r) = self.roles.remove(&s.old) {
+                    r.name = s.new.clone();
+                    self.roles.insert(s.new.clone(), r);
                 }
             }
             _ => self.note(cx, "RENAME of this kind of object is not modelled"),

@@ -1,58 +1,37 @@
 //! Tables: CREATE TABLE (columns, constraints, partitions), CREATE TABLE AS, ALTER TABLE, sequences' options.
 
-use dbarch_sql::NodeEnum;
-use dbarch_sql::ast::{self, AlterTableType as At, ConstrType, ObjectType as Ot};
-use dbarch_sql::expr::{column_refs, deparse_expr};
+use dbarch_sql::Span;
+use dbarch_sql::change::{
+    AlterTable, ColumnConstraint, ColumnDef, ConstraintDef, ConstraintDefKind, CreateTable,
+    ObjName, SequenceOptions, TableElement,
+};
 
 use std::sync::Arc;
 
 use crate::names::default_name;
-use crate::types::data_type;
 
 use super::*;
 
 impl Catalog {
-    pub(super) fn create_table(&mut self, s: &ast::CreateStmt, cx: &Ctx) {
-        let Some(rv) = &s.relation else { return };
-        let name = self.qualify(rv);
+    pub(super) fn create_table(&mut self, s: &CreateTable, cx: &Ctx) {
+        let name = self.qualify(&s.name);
         if s.if_not_exists && self.tables.contains_key(&name) {
             return;
         }
         let mut t = Table::new(name.clone());
-        t.origin = cx.origin(rv.location);
-        t.unlogged = rv.relpersistence == "u";
-        t.temporary = rv.relpersistence == "t";
-        t.inherits = s
-            .inh_relations
-            .iter()
-            .filter_map(|n| match n.node.as_ref() {
-                Some(NodeEnum::RangeVar(r)) => Some(self.resolve(r)),
-                _ => None,
-            })
-            .collect();
-        if let Some(ps) = &s.partspec {
-            let strategy = match ps.strategy {
-                x if x == ast::PartitionStrategy::List as i32 => PartitionStrategy::List,
-                x if x == ast::PartitionStrategy::Hash as i32 => PartitionStrategy::Hash,
-                _ => PartitionStrategy::Range,
-            };
-            let keys = ps
-                .part_params
-                .iter()
-                .filter_map(|n| match n.node.as_ref() {
-                    Some(NodeEnum::PartitionElem(e)) if !e.name.is_empty() => Some(e.name.clone()),
-                    Some(NodeEnum::PartitionElem(e)) => e.expr.as_ref().map(|x| deparse_expr(x)),
-                    _ => None,
-                })
-                .collect();
-            t.partition_by = Some(PartitionSpec { strategy, keys });
-        }
+        t.origin = Origin(Some(s.at));
+        t.unlogged = s.unlogged;
+        t.temporary = s.temporary;
+        t.inherits = s.inherits.iter().map(|r| self.resolve(r)).collect();
+        t.partition_by = s.partition_by.clone();
         // Partitions and inheritance children start with the parent's columns.
         let mut parents = t.inherits.clone();
-        if s.partbound.is_some() {
+        if let Some(bound) = &s.partition_bound {
             if let Some(parent) = parents.first().cloned() {
-                let bound = partition_bound_text(s.partbound.as_ref());
-                t.partition_of = Some(PartitionOf { parent, bound });
+                t.partition_of = Some(PartitionOf {
+                    parent,
+                    bound: bound.clone(),
+                });
             }
             t.inherits.clear();
         }
@@ -65,8 +44,8 @@ impl Catalog {
                 }
             }
         }
-        if let Some(of) = &s.of_typename {
-            let tn = self.resolve_type_name(&strings(&of.names));
+        if let Some(of) = &s.of_type {
+            let tn = self.qualify(of);
             if let Some(UserType {
                 kind: TypeKind::Composite { attributes },
                 ..
@@ -82,37 +61,31 @@ impl Catalog {
         // these refines it. Looked up by name, so a table of many columns is replayed in linear time.
         let before: std::collections::HashSet<String> =
             t.columns.iter().map(|c| c.name.clone()).collect();
-        for e in &s.table_elts {
-            match e.node.as_ref() {
-                Some(NodeEnum::ColumnDef(d)) => {
+        for e in &s.elements {
+            match e {
+                TableElement::Column(d) => {
                     if let Some(existing) = before
-                        .contains(&d.colname)
-                        .then(|| t.columns.iter().position(|c| c.name == d.colname))
+                        .contains(&d.name)
+                        .then(|| t.columns.iter().position(|c| c.name == d.name))
                         .flatten()
                     {
                         // A partition's column options (WITH OPTIONS ...) refine the inherited column.
-                        let col = &mut t.columns[existing];
-                        if d.is_not_null {
-                            col.not_null = true;
+                        if d.not_null {
+                            t.columns[existing].not_null = true;
                         }
-                        let table_name = name.clone();
-                        column_constraints(&table_name, d, self, &mut t, cx);
+                        column_constraints(&name, d, self, &mut t);
                         continue;
                     }
-                    self.add_column(&mut t, d, cx, &mut pending_seqs);
+                    self.add_column(&mut t, d, &mut pending_seqs);
                 }
-                Some(NodeEnum::Constraint(c)) => {
-                    if let Some(con) = self.constraint(&name, &mut t, c, &[], cx) {
+                TableElement::Constraint(c) => {
+                    if let Some(con) = self.constraint(&name, &mut t, c, &[]) {
                         push_constraint(&mut t, con);
                     }
                 }
-                Some(NodeEnum::TableLikeClause(l)) => {
-                    if let Some(src) = l
-                        .relation
-                        .as_ref()
-                        .map(|r| self.resolve(r))
-                        .and_then(|n| self.tables.get(&n))
-                    {
+                TableElement::Like(like) => {
+                    let src = self.resolve(like);
+                    if let Some(src) = self.tables.get(&src) {
                         for c in &src.columns {
                             let mut c = c.clone();
                             c.origin = cx.whole();
@@ -120,14 +93,6 @@ impl Catalog {
                         }
                     }
                 }
-                _ => {}
-            }
-        }
-        for c in &s.constraints {
-            if let Some(NodeEnum::Constraint(c)) = c.node.as_ref()
-                && let Some(con) = self.constraint(&name, &mut t, c, &[], cx)
-            {
-                push_constraint(&mut t, con);
             }
         }
         self.tables.insert(name, Arc::new(t));
@@ -136,68 +101,57 @@ impl Catalog {
         }
     }
 
-    pub(super) fn add_column(
-        &mut self,
-        t: &mut Table,
-        d: &ast::ColumnDef,
-        cx: &Ctx,
-        pending: &mut Vec<Sequence>,
-    ) {
-        let (dt, serial) = d
-            .type_name
-            .as_ref()
-            .map(data_type)
-            .unwrap_or_else(|| (DataType::simple("unknown"), false));
-        let mut col = Column::new(d.colname.clone(), dt);
-        col.origin = cx.origin(d.location);
-        col.not_null = d.is_not_null;
-        if let Some(def) = &d.raw_default {
-            col.default = Some(deparse_expr(def));
-        }
-        if let Some(cc) = &d.coll_clause {
-            col.collation = Some(strings(&cc.collname).join("."));
-        }
-        if serial {
+    pub(super) fn add_column(&mut self, t: &mut Table, d: &ColumnDef, pending: &mut Vec<Sequence>) {
+        let dt = d
+            .data_type
+            .clone()
+            .unwrap_or_else(|| DataType::simple("unknown"));
+        let mut col = Column::new(d.name.clone(), dt);
+        col.origin = Origin(Some(d.at));
+        col.not_null = d.not_null;
+        col.default = d.default.clone();
+        col.collation = d.collation.clone();
+        if d.serial {
             col.serial = true;
             col.not_null = true;
             let seq_name = QualifiedName::new(
                 t.name.schema.clone(),
-                default_name(&t.name.name, std::slice::from_ref(&d.colname), "seq"),
+                default_name(&t.name.name, std::slice::from_ref(&d.name), "seq"),
             );
             col.default = Some(format!("nextval('{}'::regclass)", seq_name.name));
             pending.push(Sequence {
                 name: seq_name,
                 data_type: Some(col.data_type.clone()),
-                owned_by: Some((t.name.clone(), d.colname.clone())),
+                owned_by: Some((t.name.clone(), d.name.clone())),
                 origin: col.origin,
             });
         }
         t.columns.push(col);
         let tn = t.name.clone();
-        column_constraints(&tn, d, self, t, cx);
+        column_constraints(&tn, d, self, t);
     }
 
+    /// The constraint a definition makes on `table`; `col` is the column of a column's own constraint
+    /// (its columns when none are written).
     pub(super) fn constraint(
         &self,
         table: &QualifiedName,
         t: &mut Table,
-        c: &ast::Constraint,
+        c: &ConstraintDef,
         col: &[String],
-        cx: &Ctx,
     ) -> Option<Constraint> {
-        let ct = ConstrType::try_from(c.contype).unwrap_or(ConstrType::Undefined);
-        let keys = |nodes: &[ast::Node]| {
-            if nodes.is_empty() {
+        let keys = |columns: &[String]| {
+            if columns.is_empty() {
                 col.to_vec()
             } else {
-                elem_names(nodes)
+                columns.to_vec()
             }
         };
-        let (kind, suffix, name_cols) = match ct {
-            ConstrType::ConstrPrimary => {
-                let mut columns = keys(&c.keys);
-                if !c.indexname.is_empty() {
-                    columns = self.index_columns(table, &c.indexname);
+        let (kind, suffix, name_cols) = match &c.kind {
+            ConstraintDefKind::PrimaryKey { columns, include } => {
+                let mut columns = keys(columns);
+                if let Some(index) = &c.using_index {
+                    columns = self.index_columns(table, index);
                 }
                 for k in &columns {
                     if let Some(cc) = t.column_mut(k) {
@@ -207,54 +161,57 @@ impl Catalog {
                 (
                     ConstraintKind::PrimaryKey {
                         columns,
-                        include: elem_names(&c.including),
+                        include: include.clone(),
                     },
                     "pkey",
                     vec![],
                 )
             }
-            ConstrType::ConstrUnique => {
-                let mut columns = keys(&c.keys);
-                if !c.indexname.is_empty() {
-                    columns = self.index_columns(table, &c.indexname);
+            ConstraintDefKind::Unique {
+                columns,
+                include,
+                nulls_not_distinct,
+            } => {
+                let mut columns = keys(columns);
+                if let Some(index) = &c.using_index {
+                    columns = self.index_columns(table, index);
                 }
                 let nc = columns.clone();
                 (
                     ConstraintKind::Unique {
                         columns,
-                        include: elem_names(&c.including),
-                        nulls_not_distinct: c.nulls_not_distinct,
+                        include: include.clone(),
+                        nulls_not_distinct: *nulls_not_distinct,
                     },
                     "key",
                     nc,
                 )
             }
-            ConstrType::ConstrCheck => {
-                let expr = c
-                    .raw_expr
-                    .as_ref()
-                    .map(|e| deparse_expr(e))
-                    .unwrap_or_default();
-                let columns = c
-                    .raw_expr
-                    .as_ref()
-                    .map(|e| column_refs(e))
-                    .unwrap_or_default();
+            ConstraintDefKind::Check { expr, columns } => {
                 let nc = if col.is_empty() {
                     columns.first().cloned().into_iter().collect()
                 } else {
                     col.to_vec()
                 };
-                (ConstraintKind::Check { expr, columns }, "check", nc)
+                (
+                    ConstraintKind::Check {
+                        expr: expr.clone(),
+                        columns: columns.clone(),
+                    },
+                    "check",
+                    nc,
+                )
             }
-            ConstrType::ConstrForeign => {
-                let columns = if c.fk_attrs.is_empty() {
-                    col.to_vec()
-                } else {
-                    strings(&c.fk_attrs)
-                };
-                let ref_table = c
-                    .pktable
+            ConstraintDefKind::ForeignKey {
+                columns,
+                ref_table,
+                ref_columns,
+                on_delete,
+                on_update,
+                match_full,
+            } => {
+                let columns = keys(columns);
+                let ref_table = ref_table
                     .as_ref()
                     .map(|r| self.resolve(r))
                     .unwrap_or_else(|| table.clone());
@@ -262,125 +219,68 @@ impl Catalog {
                 let fk = ForeignKey {
                     columns,
                     ref_table,
-                    ref_columns: strings(&c.pk_attrs),
-                    on_delete: ReferentialAction::from_code(&c.fk_del_action),
-                    on_update: ReferentialAction::from_code(&c.fk_upd_action),
-                    match_full: c.fk_matchtype == "f",
+                    ref_columns: ref_columns.clone(),
+                    on_delete: *on_delete,
+                    on_update: *on_update,
+                    match_full: *match_full,
                 };
                 (ConstraintKind::ForeignKey(fk), "fkey", nc)
             }
-            ConstrType::ConstrExclusion => {
-                let elements =
-                    c.exclusions
-                        .iter()
-                        .filter_map(|n| match n.node.as_ref() {
-                            Some(NodeEnum::List(l)) => l.items.first().and_then(|e| {
-                                elem_names(std::slice::from_ref(e)).into_iter().next()
-                            }),
-                            _ => None,
-                        })
-                        .collect::<Vec<_>>();
-                let nc = elements.clone();
-                (
-                    ConstraintKind::Exclude {
-                        method: if c.access_method.is_empty() {
-                            "btree".into()
-                        } else {
-                            c.access_method.clone()
-                        },
-                        elements,
-                        predicate: c.where_clause.as_ref().map(|w| deparse_expr(w)),
-                    },
-                    "excl",
-                    nc,
-                )
-            }
+            ConstraintDefKind::Exclude {
+                method,
+                elements,
+                predicate,
+            } => (
+                ConstraintKind::Exclude {
+                    method: method.clone(),
+                    elements: elements.clone(),
+                    predicate: predicate.clone(),
+                },
+                "excl",
+                elements.clone(),
+            ),
             // PostgreSQL 18's table-level `[CONSTRAINT name] NOT NULL col` (also in ALTER TABLE ... ADD):
             // the column becomes NOT NULL. (The constraint's name is not kept.)
-            ConstrType::ConstrNotnull => {
-                for k in keys(&c.keys) {
+            ConstraintDefKind::NotNull { columns } => {
+                for k in keys(columns) {
                     if let Some(cc) = t.column_mut(&k) {
                         cc.not_null = true;
                     }
                 }
                 return None;
             }
-            _ => return None,
         };
-        let name_given = !c.conname.is_empty();
-        let name = if name_given {
-            c.conname.clone()
-        } else {
-            default_name(&table.name, &name_cols, suffix)
+        let name = match &c.name {
+            Some(n) => n.clone(),
+            None => default_name(&table.name, &name_cols, suffix),
         };
         Some(Constraint {
             name,
-            name_given,
+            name_given: c.name.is_some(),
             kind,
             deferrable: c.deferrable,
-            initially_deferred: c.initdeferred,
-            not_valid: c.skip_validation,
-            origin: cx.origin(c.location),
+            initially_deferred: c.initially_deferred,
+            not_valid: c.not_valid,
+            origin: Origin(Some(c.at)),
         })
     }
 
-    pub(super) fn create_table_as(&mut self, s: &ast::CreateTableAsStmt, cx: &Ctx) {
-        let Some(into) = &s.into else { return };
-        let Some(rv) = &into.rel else { return };
-        let name = self.qualify(rv);
-        let query_node = s.query.as_ref().and_then(|q| q.node.as_ref());
-        if s.objtype == Ot::ObjectMatview as i32 {
-            let query = ViewQuery::new(&cx.stmt.sql);
-            let depends_on = s
-                .query
-                .as_ref()
-                .map(|q| self.relations_in(q))
-                .unwrap_or_default();
-            let scope = self.scope_of(&depends_on);
-            self.views.insert(
-                name.clone(),
-                Arc::new(View {
-                    name,
-                    materialized: true,
-                    query,
-                    depends_on,
-                    origin: cx.origin(rv.location),
-                    scope,
-                }),
-            );
-            return;
-        }
+    pub(super) fn create_table_as(
+        &mut self,
+        name: &ObjName,
+        at: Span,
+        columns: &[String],
+        columns_known: bool,
+        cx: &Ctx,
+    ) {
+        let name = self.qualify(name);
         let mut t = Table::new(name.clone());
-        t.origin = cx.origin(rv.location);
-        let mut cols = strings(&into.col_names);
-        if cols.is_empty()
-            && let Some(NodeEnum::SelectStmt(first)) = query_node
-        {
-            // A UNION (INTERSECT, EXCEPT) takes its column names from its first branch.
-            let mut sel: &ast::SelectStmt = first;
-            while sel.op != ast::SetOperation::SetopNone as i32
-                && let Some(left) = sel.larg.as_deref()
-            {
-                sel = left;
-            }
-            for tl in &sel.target_list {
-                if let Some(NodeEnum::ResTarget(r)) = tl.node.as_ref() {
-                    if !r.name.is_empty() {
-                        cols.push(r.name.clone());
-                    } else if let Some(v) = &r.val
-                        && !matches!(v.node.as_ref(), Some(NodeEnum::ColumnRef(c))
-                            if c.fields.iter().any(|f| matches!(f.node, Some(NodeEnum::AStar(_)))))
-                        && let Some(c) = column_refs(v).last()
-                    {
-                        cols.push(c.clone());
-                    } else {
-                        t.columns_known = false;
-                    }
-                }
-            }
+        t.origin = Origin(Some(at));
+        if !columns_known {
+            t.columns_known = false;
         }
-        for c in cols {
-            let mut col = Column::new(c, DataType::simple("unknown"));
+        for c in columns {
+            let mut col = Column::new(c.clone(), DataType::simple("unknown"));
             col.origin = t.origin;
             t.columns.push(col);
         }
@@ -388,166 +288,140 @@ impl Catalog {
         self.tables.insert(name, Arc::new(t));
     }
 
-    pub(super) fn alter_table(&mut self, s: &ast::AlterTableStmt, cx: &Ctx) {
-        let Some(rv) = &s.relation else { return };
-        let name = self.resolve(rv);
+    pub(super) fn alter_table(
+        &mut self,
+        name: &ObjName,
+        is_table: bool,
+        if_exists: bool,
+        commands: &[AlterTable],
+        cx: &Ctx,
+    ) {
+        let name = self.resolve(name);
         if !self.tables.contains_key(&name) {
-            if !s.missing_ok && matches!(ot(s.objtype), Ot::ObjectTable) {
+            if !if_exists && is_table {
                 self.note(cx, format!("ALTER TABLE on unknown table {name}"));
             }
             return;
         }
-        for cmd in &s.cmds {
-            let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else {
-                continue;
-            };
-            self.alter_table_cmd(&name, c, cx);
+        for c in commands {
+            self.alter_table_cmd(&name, c);
         }
     }
 
-    pub(super) fn alter_table_cmd(
-        &mut self,
-        name: &QualifiedName,
-        c: &ast::AlterTableCmd,
-        cx: &Ctx,
-    ) {
+    fn alter_table_cmd(&mut self, name: &QualifiedName, c: &AlterTable) {
         let Some(t) = self.tables.remove(name) else {
             return;
         };
         let mut t = Arc::unwrap_or_clone(t);
-        let def = c.def.as_ref().and_then(|d| d.node.as_ref());
         let mut pending = vec![];
-        match at(c.subtype) {
-            At::AtAddColumn => {
-                if let Some(NodeEnum::ColumnDef(d)) = def
-                    && !(c.missing_ok && t.column(&d.colname).is_some())
-                {
-                    self.add_column(&mut t, d, cx, &mut pending);
+        match c {
+            AlterTable::AddColumn {
+                column,
+                if_not_exists,
+            } => {
+                if !(*if_not_exists && t.column(&column.name).is_some()) {
+                    self.add_column(&mut t, column, &mut pending);
                 }
             }
-            At::AtColumnDefault => {
-                if let Some(col) = t.column_mut(&c.name) {
-                    col.default = c.def.as_ref().map(|d| deparse_expr(d));
+            AlterTable::SetDefault { column, default } => {
+                if let Some(col) = t.column_mut(column) {
+                    col.default = default.clone();
                 }
             }
-            At::AtDropNotNull => {
-                if let Some(col) = t.column_mut(&c.name) {
+            AlterTable::DropNotNull(column) => {
+                if let Some(col) = t.column_mut(column) {
                     col.not_null = false;
                 }
             }
-            At::AtSetNotNull => {
-                if let Some(col) = t.column_mut(&c.name) {
+            AlterTable::SetNotNull(column) => {
+                if let Some(col) = t.column_mut(column) {
                     col.not_null = true;
                 }
             }
-            At::AtDropColumn => {
-                t.columns.retain(|col| col.name != c.name);
-                t.constraints.retain(|k| !constraint_uses(k, &c.name));
+            AlterTable::DropColumn(column) => {
+                t.columns.retain(|col| &col.name != column);
+                t.constraints.retain(|k| !constraint_uses(k, column));
                 self.indexes.retain(|_, i| {
-                    !(&i.table == name && i.all_columns().contains(&c.name.as_str()))
+                    !(&i.table == name && i.all_columns().contains(&column.as_str()))
                 });
             }
-            At::AtAddConstraint => {
-                if let Some(NodeEnum::Constraint(k)) = def {
-                    if !k.indexname.is_empty() {
-                        // USING INDEX: the index becomes the constraint's.
-                        let q = QualifiedName::new(name.schema.clone(), k.indexname.clone());
-                        if let Some(con) = self.constraint(name, &mut t, k, &[], cx) {
-                            self.indexes.remove(&q);
-                            let mut con = con;
-                            if !k.conname.is_empty() {
-                                con.name = k.conname.clone();
-                            } else {
-                                con.name = k.indexname.clone();
-                            }
-                            push_constraint(&mut t, con);
-                        }
-                    } else if let Some(con) = self.constraint(name, &mut t, k, &[], cx) {
+            AlterTable::AddConstraint(k) => {
+                if let Some(index) = &k.using_index {
+                    // USING INDEX: the index becomes the constraint's.
+                    let q = QualifiedName::new(name.schema.clone(), index.clone());
+                    if let Some(mut con) = self.constraint(name, &mut t, k, &[]) {
+                        self.indexes.remove(&q);
+                        con.name = k.name.clone().unwrap_or_else(|| index.clone());
                         push_constraint(&mut t, con);
                     }
+                } else if let Some(con) = self.constraint(name, &mut t, k, &[]) {
+                    push_constraint(&mut t, con);
                 }
             }
-            At::AtValidateConstraint => {
-                for k in t.constraints.iter_mut().filter(|k| k.name == c.name) {
+            AlterTable::ValidateConstraint(n) => {
+                for k in t.constraints.iter_mut().filter(|k| &k.name == n) {
                     k.not_valid = false;
                 }
             }
-            At::AtDropConstraint => {
-                t.constraints.retain(|k| k.name != c.name);
+            AlterTable::DropConstraint(n) => {
+                t.constraints.retain(|k| &k.name != n);
             }
-            At::AtAlterConstraint => {
-                if let Some(NodeEnum::Constraint(k)) = def {
-                    for con in t.constraints.iter_mut().filter(|x| x.name == k.conname) {
-                        con.deferrable = k.deferrable;
-                        con.initially_deferred = k.initdeferred;
-                    }
+            AlterTable::AlterConstraint {
+                name: n,
+                deferrable,
+                initially_deferred,
+            } => {
+                for con in t.constraints.iter_mut().filter(|x| &x.name == n) {
+                    con.deferrable = *deferrable;
+                    con.initially_deferred = *initially_deferred;
                 }
             }
-            At::AtAlterColumnType => {
-                if let Some(NodeEnum::ColumnDef(d)) = def
-                    && let (Some(col), Some(tn)) = (t.column_mut(&c.name), d.type_name.as_ref())
-                {
-                    col.data_type = data_type(tn).0;
+            AlterTable::AlterColumnType { column, data_type } => {
+                if let Some(col) = t.column_mut(column) {
+                    col.data_type = data_type.clone();
                 }
             }
-            At::AtAddIdentity => {
-                if let Some(NodeEnum::Constraint(k)) = def
-                    && let Some(col) = t.column_mut(&c.name)
-                {
-                    col.identity = Some(Identity::from_generated_when(&k.generated_when));
+            AlterTable::AddIdentity { column, identity } => {
+                if let Some(col) = t.column_mut(column) {
+                    col.identity = Some(*identity);
                     col.not_null = true;
                 }
             }
-            At::AtDropIdentity => {
-                if let Some(col) = t.column_mut(&c.name) {
+            AlterTable::DropIdentity(column) => {
+                if let Some(col) = t.column_mut(column) {
                     col.identity = None;
                 }
             }
-            At::AtDropExpression => {
-                if let Some(col) = t.column_mut(&c.name) {
+            AlterTable::DropExpression(column) => {
+                if let Some(col) = t.column_mut(column) {
                     col.generated = None;
                 }
             }
-            At::AtEnableRowSecurity => t.rls_enabled = true,
-            At::AtDisableRowSecurity => t.rls_enabled = false,
-            At::AtForceRowSecurity => t.rls_forced = true,
-            At::AtNoForceRowSecurity => t.rls_forced = false,
-            At::AtSetLogged => t.unlogged = false,
-            At::AtSetUnLogged => t.unlogged = true,
-            At::AtChangeOwner => t.owner = c.newowner.as_ref().map(|r| r.rolename.clone()),
-            At::AtAttachPartition => {
-                if let Some(NodeEnum::PartitionCmd(p)) = def
-                    && let Some(child) = p.name.as_ref().map(|r| self.resolve(r))
-                {
-                    let bound = partition_bound_text(p.bound.as_ref());
-                    if let Some(ct) = self.tables.get_mut(&child).map(Arc::make_mut) {
-                        ct.partition_of = Some(PartitionOf {
-                            parent: name.clone(),
-                            bound,
-                        });
-                    }
+            AlterTable::RowSecurity(on) => t.rls_enabled = *on,
+            AlterTable::ForceRowSecurity(on) => t.rls_forced = *on,
+            AlterTable::SetLogged(logged) => t.unlogged = !*logged,
+            AlterTable::SetOwner(owner) => t.owner = owner.clone(),
+            AlterTable::AttachPartition { partition, bound } => {
+                let child = self.resolve(partition);
+                if let Some(ct) = self.tables.get_mut(&child).map(Arc::make_mut) {
+                    ct.partition_of = Some(PartitionOf {
+                        parent: name.clone(),
+                        bound: bound.clone(),
+                    });
                 }
             }
-            At::AtDetachPartition => {
-                if let Some(NodeEnum::PartitionCmd(p)) = def
-                    && let Some(child) = p.name.as_ref().map(|r| self.resolve(r))
-                    && let Some(ct) = self.tables.get_mut(&child).map(Arc::make_mut)
-                {
+            AlterTable::DetachPartition(partition) => {
+                let child = self.resolve(partition);
+                if let Some(ct) = self.tables.get_mut(&child).map(Arc::make_mut) {
                     ct.partition_of = None;
                 }
             }
-            At::AtAddInherit => {
-                if let Some(NodeEnum::RangeVar(r)) = def {
-                    t.inherits.push(self.resolve(r));
-                }
+            AlterTable::AddInherit(parent) => t.inherits.push(self.resolve(parent)),
+            AlterTable::DropInherit(parent) => {
+                let p = self.resolve(parent);
+                t.inherits.retain(|x| *x != p);
             }
-            At::AtDropInherit => {
-                if let Some(NodeEnum::RangeVar(r)) = def {
-                    let p = self.resolve(r);
-                    t.inherits.retain(|x| *x != p);
-                }
-            }
-            _ => {}
+            AlterTable::Other => {}
         }
         self.tables.insert(name.clone(), Arc::new(t));
         for seq in pending {
@@ -555,55 +429,15 @@ impl Catalog {
         }
     }
 
-    pub(super) fn sequence_options(&self, seq: &mut Sequence, options: &[ast::Node]) {
-        for o in options {
-            let Some(NodeEnum::DefElem(d)) = o.node.as_ref() else {
-                continue;
-            };
-            match d.defname.as_str() {
-                "as" => {
-                    if let Some(NodeEnum::TypeName(t)) =
-                        d.arg.as_ref().and_then(|a| a.node.as_ref())
-                    {
-                        seq.data_type = Some(data_type(t).0);
-                    }
-                }
-                "owned_by" => {
-                    if let Some(NodeEnum::List(l)) = d.arg.as_ref().and_then(|a| a.node.as_ref()) {
-                        let parts = strings(&l.items);
-                        if let Some((col, table)) = parts.split_last() {
-                            if !table.is_empty() {
-                                seq.owned_by = Some((self.resolve_name(table), col.clone()));
-                            } else {
-                                seq.owned_by = None;
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
+    pub(super) fn sequence_options(&self, seq: &mut Sequence, options: &SequenceOptions) {
+        if let Some(t) = &options.data_type {
+            seq.data_type = Some(t.clone());
         }
-    }
-}
-
-pub(super) fn partition_bound_text(b: Option<&ast::PartitionBoundSpec>) -> String {
-    let Some(b) = b else { return String::new() };
-    if b.is_default {
-        return "DEFAULT".into();
-    }
-    let list = |v: &[ast::Node]| v.iter().map(deparse_expr).collect::<Vec<_>>().join(", ");
-    match b.strategy.as_str() {
-        "l" => format!("FOR VALUES IN ({})", list(&b.listdatums)),
-        "r" => format!(
-            "FOR VALUES FROM ({}) TO ({})",
-            list(&b.lowerdatums),
-            list(&b.upperdatums)
-        ),
-        "h" => format!(
-            "FOR VALUES WITH (MODULUS {}, REMAINDER {})",
-            b.modulus, b.remainder
-        ),
-        _ => String::new(),
+        if let Some(owned_by) = &options.owned_by {
+            seq.owned_by = owned_by
+                .as_ref()
+                .map(|(table, col)| (self.resolve(table), col.clone()));
+        }
     }
 }
 
@@ -637,64 +471,52 @@ pub(super) fn push_constraint(t: &mut Table, c: Constraint) {
 /// Column-level constraints of a column definition (NOT NULL, DEFAULT, PRIMARY KEY, REFERENCES, ...).
 pub(super) fn column_constraints(
     table: &QualifiedName,
-    d: &ast::ColumnDef,
+    d: &ColumnDef,
     cat: &Catalog,
     t: &mut Table,
-    cx: &Ctx,
 ) {
-    let col = vec![d.colname.clone()];
+    let col = vec![d.name.clone()];
     let mut last_fk: Option<usize> = None;
-    for n in &d.constraints {
-        let Some(NodeEnum::Constraint(c)) = n.node.as_ref() else {
-            continue;
-        };
-        let ct = ConstrType::try_from(c.contype).unwrap_or(ConstrType::Undefined);
-        match ct {
-            ConstrType::ConstrNotnull => {
-                if let Some(cc) = t.column_mut(&d.colname) {
+    for c in &d.constraints {
+        match c {
+            ColumnConstraint::NotNull => {
+                if let Some(cc) = t.column_mut(&d.name) {
                     cc.not_null = true;
                 }
             }
-            ConstrType::ConstrNull => {
-                if let Some(cc) = t.column_mut(&d.colname) {
+            ColumnConstraint::Null => {
+                if let Some(cc) = t.column_mut(&d.name) {
                     cc.not_null = false;
                 }
             }
-            ConstrType::ConstrDefault => {
-                if let Some(cc) = t.column_mut(&d.colname) {
-                    cc.default = c.raw_expr.as_ref().map(|e| deparse_expr(e));
+            ColumnConstraint::Default(e) => {
+                if let Some(cc) = t.column_mut(&d.name) {
+                    cc.default = e.clone();
                 }
             }
-            ConstrType::ConstrIdentity => {
-                if let Some(cc) = t.column_mut(&d.colname) {
-                    cc.identity = Some(Identity::from_generated_when(&c.generated_when));
+            ColumnConstraint::Identity(i) => {
+                if let Some(cc) = t.column_mut(&d.name) {
+                    cc.identity = Some(*i);
                     cc.not_null = true;
                 }
             }
-            ConstrType::ConstrGenerated => {
-                if let Some(cc) = t.column_mut(&d.colname) {
-                    cc.generated = c.raw_expr.as_ref().map(|e| deparse_expr(e));
+            ColumnConstraint::Generated(e) => {
+                if let Some(cc) = t.column_mut(&d.name) {
+                    cc.generated = e.clone();
                 }
             }
-            ConstrType::ConstrAttrDeferrable
-            | ConstrType::ConstrAttrNotDeferrable
-            | ConstrType::ConstrAttrDeferred
-            | ConstrType::ConstrAttrImmediate => {
+            ColumnConstraint::Deferrable(on) => {
                 if let Some(i) = last_fk {
-                    let k = &mut t.constraints[i];
-                    match ct {
-                        ConstrType::ConstrAttrDeferrable => k.deferrable = true,
-                        ConstrType::ConstrAttrNotDeferrable => k.deferrable = false,
-                        ConstrType::ConstrAttrDeferred => k.initially_deferred = true,
-                        _ => k.initially_deferred = false,
-                    }
+                    t.constraints[i].deferrable = *on;
                 }
             }
-            _ => {
-                if let Some(mut con) = cat.constraint(table, t, c, &col, cx) {
-                    if con.origin.0.is_none_or(|s| s.start == cx.stmt.span.start) {
-                        con.origin = cx.origin(d.location);
-                    }
+            ColumnConstraint::InitiallyDeferred(on) => {
+                if let Some(i) = last_fk {
+                    t.constraints[i].initially_deferred = *on;
+                }
+            }
+            ColumnConstraint::Constraint(c) => {
+                if let Some(con) = cat.constraint(table, t, c, &col) {
                     push_constraint(t, con);
                     last_fk = Some(t.constraints.len() - 1);
                 }

@@ -212,7 +212,7 @@ impl<'a> StatementContext<'a> {
                                 Some(NodeEnum::ColumnDef(d)) => d
                                     .type_name
                                     .as_ref()
-                                    .map(|tn| dbarch_catalog::data_type_of(tn).0),
+                                    .map(|tn| dbarch_sql::change::data_type(tn).0),
                                 _ => None,
                             };
                             let (coercible, zone_switch) = match (t.column(&c.name), new) {
@@ -419,7 +419,7 @@ impl<'a> StatementContext<'a> {
                 let table = if r.kind == ast::ReindexObjectType::ReindexObjectIndex as i32 {
                     self.catalog
                         .indexes
-                        .get(&self.catalog.resolve(rv))
+                        .get(&self.catalog.resolve(&dbarch_sql::change::obj_name(rv)))
                         .filter(|i| !self.created_here.contains(&i.table))
                         .and_then(|i| self.catalog.table(&i.table))
                 } else {
@@ -536,7 +536,7 @@ impl<'a> StatementContext<'a> {
 
     /// The table a statement names, when it existed before this migration (so other sessions use it).
     pub fn existing_table(&self, rv: &ast::RangeVar) -> Option<&'a Table> {
-        let name = self.catalog.resolve(rv);
+        let name = self.catalog.resolve(&dbarch_sql::change::obj_name(rv));
         if self.created_here.contains(&name) {
             return None;
         }

@@ -4,6 +4,7 @@
 
 mod context;
 mod replay;
+pub mod reverse;
 
 pub use context::{DownContext, Refusals, StatementContext};
 pub use replay::{MigrationRun, ScriptHandle, run_migrations, run_migrations_from};

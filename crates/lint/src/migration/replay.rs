@@ -77,7 +77,7 @@ fn revert_and_compare<S: ScriptHandle>(
             for stmt in script.down.iter().flat_map(|d| &d.statements) {
                 let refusals = Refusals::of(&reverted, &stmt.node);
                 if refusals.is_empty() {
-                    reverted.apply(stmt);
+                    reverted.replay(stmt);
                 }
                 let all = refusals.views.into_iter().chain(refusals.schema);
                 failures.extend(all.map(|b| (stmt.span, b.message)));
@@ -284,7 +284,10 @@ pub fn run_migrations_from<S: ScriptHandle>(
                         && k.skip_validation
                         && !k.conname.is_empty()
                     {
-                        not_valid.insert((catalog.resolve(rv), k.conname.clone()));
+                        not_valid.insert((
+                            catalog.resolve(&dbarch_sql::change::obj_name(rv)),
+                            k.conname.clone(),
+                        ));
                     }
                 }
             }
@@ -295,12 +298,12 @@ pub fn run_migrations_from<S: ScriptHandle>(
             match &stmt.node {
                 NodeEnum::CreateStmt(c) => {
                     if let Some(rv) = &c.relation {
-                        created.insert(catalog.resolve(rv));
+                        created.insert(catalog.resolve(&dbarch_sql::change::obj_name(rv)));
                     }
                 }
                 NodeEnum::CreateTableAsStmt(c) => {
                     if let Some(rv) = c.into.as_ref().and_then(|i| i.rel.as_ref()) {
-                        created.insert(catalog.resolve(rv));
+                        created.insert(catalog.resolve(&dbarch_sql::change::obj_name(rv)));
                     }
                 }
                 // Routines, types and schemas created here are recorded by name too (schemas with an empty name).
@@ -327,7 +330,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 }
                 _ => {}
             }
-            catalog.apply(stmt);
+            catalog.replay(stmt);
         }
         if let Some(before) = before {
             // The down is checked later, in parallel with others, on a copy (cheap: copies share the

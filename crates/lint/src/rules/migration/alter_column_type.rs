@@ -65,7 +65,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         let Some(new) = d
             .type_name
             .as_ref()
-            .map(|tn| dbarch_catalog::data_type_of(tn).0)
+            .map(|tn| dbarch_sql::change::data_type(tn).0)
         else {
             continue;
         };

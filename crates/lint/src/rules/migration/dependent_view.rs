@@ -82,7 +82,7 @@ pub(crate) fn blocked(catalog: &Catalog, node: &NodeEnum) -> Vec<Refusal> {
     let Some((rv, cmds)) = alter_table(node) else {
         return out;
     };
-    let table = catalog.resolve(rv);
+    let table = catalog.resolve(&dbarch_sql::change::obj_name(rv));
     if !catalog.tables.contains_key(&table) {
         return out;
     }

@@ -46,12 +46,12 @@ fn check(cx: &StatementContext, out: &mut Sink) {
             NodeEnum::ViewStmt(v) => v
                 .view
                 .as_ref()
-                .is_some_and(|rv| cx.catalog.resolve(rv) == name),
+                .is_some_and(|rv| cx.catalog.resolve(&dbarch_sql::change::obj_name(rv)) == name),
             NodeEnum::CreateTableAsStmt(c) => c
                 .into
                 .as_ref()
                 .and_then(|i| i.rel.as_ref())
-                .is_some_and(|rv| cx.catalog.resolve(rv) == name),
+                .is_some_and(|rv| cx.catalog.resolve(&dbarch_sql::change::obj_name(rv)) == name),
             _ => false,
         });
         if recreated {

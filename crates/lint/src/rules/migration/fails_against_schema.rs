@@ -75,7 +75,7 @@ pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Refusal> {
         }
         NodeEnum::IndexStmt(i) if !i.if_not_exists && !i.idxname.is_empty() => {
             if let Some(rv) = &i.relation {
-                let table = catalog.resolve(rv);
+                let table = catalog.resolve(&dbarch_sql::change::obj_name(rv));
                 let name = QualifiedName::new(table.schema.clone(), i.idxname.clone());
                 if catalog.tables.contains_key(&table) && relation_exists(catalog, &name) {
                     out.push(Refusal::new(
@@ -92,7 +92,7 @@ pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Refusal> {
     let Some((rv, cmds)) = alter_table(node) else {
         return out;
     };
-    let name = catalog.resolve(rv);
+    let name = catalog.resolve(&dbarch_sql::change::obj_name(rv));
     let Some(table) = catalog.tables.get(&name) else {
         return out;
     };
@@ -191,7 +191,7 @@ fn constraint(
     let Some(pk_table) = k.pktable.as_ref() else {
         return;
     };
-    let referenced = catalog.resolve(pk_table);
+    let referenced = catalog.resolve(&dbarch_sql::change::obj_name(pk_table));
     let Some(target) = catalog.tables.get(&referenced) else {
         return;
     };
@@ -242,7 +242,7 @@ fn rename(catalog: &Catalog, r: &ast::RenameStmt, out: &mut Vec<Refusal>) {
     let Some(rv) = r.relation.as_ref() else {
         return;
     };
-    let name = catalog.resolve(rv);
+    let name = catalog.resolve(&dbarch_sql::change::obj_name(rv));
     match r.rename_type {
         t if t == ast::ObjectType::ObjectColumn as i32 => {
             let Some(table) = catalog.tables.get(&name) else {

@@ -32,7 +32,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
         return;
     };
-    let table = cx.catalog.resolve(rv);
+    let table = cx.catalog.resolve(&dbarch_sql::change::obj_name(rv));
     for c in cmds
         .into_iter()
         .filter(|c| is(c, AlterTableType::AtValidateConstraint))

@@ -7,7 +7,8 @@ use dbarch_sql::ast::{self, AlterTableType as At, ObjectType as Ot};
 use dbarch_sql::expr::{deparse_stmt, name_list, quote_ident};
 use dbarch_sql::{NodeEnum, Statement};
 
-use crate::model::*;
+use dbarch_catalog::*;
+use dbarch_sql::change::obj_name;
 
 /// The reverse of one up statement.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -30,7 +31,7 @@ pub fn down_steps(before: &Catalog, statements: &[Statement]) -> Vec<ReverseStep
     let mut steps = vec![];
     for stmt in statements {
         let mut after = cat.clone();
-        after.apply(stmt);
+        after.replay(stmt);
         let mut step = ReverseStep {
             up_offset: stmt.span.start,
             up: stmt.sql.lines().next().unwrap_or("").trim().to_string(),
@@ -104,7 +105,7 @@ fn reverse(before: &Catalog, after: &Catalog, node: &NodeEnum, step: &mut Revers
         NodeEnum::TransactionStmt(_) | NodeEnum::VariableSetStmt(_) => {}
         NodeEnum::CreateStmt(c) => {
             if let Some(rv) = &c.relation {
-                let name = after.resolve(rv);
+                let name = after.resolve(&obj_name(rv));
                 if !before.tables.contains_key(&name) {
                     step.sql.push(format!("DROP TABLE {};", q(&name)));
                 }
@@ -112,7 +113,7 @@ fn reverse(before: &Catalog, after: &Catalog, node: &NodeEnum, step: &mut Revers
         }
         NodeEnum::CreateTableAsStmt(c) => {
             if let Some(rv) = c.into.as_ref().and_then(|i| i.rel.as_ref()) {
-                let name = after.resolve(rv);
+                let name = after.resolve(&obj_name(rv));
                 if after.views.get(&name).is_some_and(|v| v.materialized) {
                     step.sql
                         .push(format!("DROP MATERIALIZED VIEW {};", q(&name)));
@@ -136,7 +137,7 @@ fn reverse(before: &Catalog, after: &Catalog, node: &NodeEnum, step: &mut Revers
         }
         NodeEnum::ViewStmt(v) => {
             let Some(rv) = &v.view else { return };
-            let name = after.resolve(rv);
+            let name = after.resolve(&obj_name(rv));
             match before.views.get(&name) {
                 Some(old) => step.sql.push(format!(
                     "CREATE OR REPLACE VIEW {} AS {};",
@@ -148,8 +149,10 @@ fn reverse(before: &Catalog, after: &Catalog, node: &NodeEnum, step: &mut Revers
         }
         NodeEnum::CreateSeqStmt(s) => {
             if let Some(rv) = &s.sequence {
-                step.sql
-                    .push(format!("DROP SEQUENCE {};", q(&after.resolve(rv))));
+                step.sql.push(format!(
+                    "DROP SEQUENCE {};",
+                    q(&after.resolve(&obj_name(rv)))
+                ));
             }
         }
         NodeEnum::CreateEnumStmt(e) => {
@@ -160,7 +163,7 @@ fn reverse(before: &Catalog, after: &Catalog, node: &NodeEnum, step: &mut Revers
         NodeEnum::CompositeTypeStmt(c) => {
             if let Some(rv) = &c.typevar {
                 step.sql
-                    .push(format!("DROP TYPE {};", q(&after.resolve(rv))));
+                    .push(format!("DROP TYPE {};", q(&after.resolve(&obj_name(rv)))));
             }
         }
         NodeEnum::CreateDomainStmt(d) => {
@@ -199,7 +202,7 @@ fn reverse(before: &Catalog, after: &Catalog, node: &NodeEnum, step: &mut Revers
                 step.sql.push(format!(
                     "DROP TRIGGER {} ON {};",
                     quote_ident(&t.trigname),
-                    q(&after.resolve(rv))
+                    q(&after.resolve(&obj_name(rv)))
                 ));
             }
         }
@@ -232,7 +235,7 @@ fn reverse(before: &Catalog, after: &Catalog, node: &NodeEnum, step: &mut Revers
         }
         NodeEnum::AlterTableStmt(a) => {
             let Some(rv) = &a.relation else { return };
-            let name = before.resolve(rv);
+            let name = before.resolve(&obj_name(rv));
             let (Some(old), Some(new)) = (before.tables.get(&name), after.tables.get(&name)) else {
                 step.underived = true;
                 return;
@@ -383,12 +386,12 @@ fn rename(before: &Catalog, r: &ast::RenameStmt, step: &mut ReverseStep) {
     match (rename_type, r.relation.as_ref()) {
         (Ot::ObjectColumn, Some(rv)) => step.sql.push(format!(
             "ALTER TABLE {} RENAME COLUMN {new} TO {};",
-            q(&before.resolve(rv)),
+            q(&before.resolve(&obj_name(rv))),
             quote_ident(&r.subname)
         )),
         (Ot::ObjectTabconstraint, Some(rv)) => step.sql.push(format!(
             "ALTER TABLE {} RENAME CONSTRAINT {new} TO {};",
-            q(&before.resolve(rv)),
+            q(&before.resolve(&obj_name(rv))),
             quote_ident(&r.subname)
         )),
         (Ot::ObjectTable | Ot::ObjectIndex | Ot::ObjectView | Ot::ObjectSequence, Some(rv)) => {
@@ -398,7 +401,7 @@ fn rename(before: &Catalog, r: &ast::RenameStmt, step: &mut ReverseStep) {
                 Ot::ObjectView => "VIEW",
                 _ => "SEQUENCE",
             };
-            let old = before.resolve(rv);
+            let old = before.resolve(&obj_name(rv));
             let renamed = QualifiedName {
                 schema: old.schema.clone(),
                 name: r.newname.clone(),

@@ -1,0 +1,493 @@
+//! Schema changes: what a DDL statement does to a schema, typed and free of any parser's tree.
+//!
+//! A front end lowers each statement it parses into [`SchemaChange`]s ([`lower`] for PostgreSQL); the
+//! schema model replays them. Names are kept as the statement wrote them ([`ObjName`]: an optional schema
+//! and a name, folded as the server folds them) — resolving them through a search path is the schema
+//! model's job, since it depends on what exists. Expressions (defaults, checks, predicates, view queries)
+//! are kept as SQL text, with the columns they use where an analysis needs them.
+//!
+//! What cannot be lowered is not dropped: [`SchemaChange::Opaque`] says why, and what it may touch.
+
+mod lower;
+mod query;
+mod types;
+
+pub use lower::{lower, obj_name};
+pub use query::{QueryReads, ViewQuery};
+pub use types::{
+    DataType, Identity, IndexKey, IndexKeyExpr, PartitionSpec, PartitionStrategy,
+    ReferentialAction, data_type,
+};
+
+use crate::Span;
+
+/// An object's name as a statement wrote it: `[schema.]name`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct ObjName {
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl ObjName {
+    pub fn new(schema: Option<&str>, name: &str) -> Self {
+        ObjName {
+            schema: schema.map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+
+    /// From the parts of a dotted name (`[catalog.][schema.]name`): the last two count.
+    pub fn from_parts(parts: &[String]) -> Self {
+        match parts {
+            [.., s, n] => ObjName::new(Some(s), n),
+            [n] => ObjName::new(None, n),
+            [] => ObjName::default(),
+        }
+    }
+}
+
+/// One statement's changes, with what the schema model needs to say where they came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lowered {
+    /// The statement's kind as the parser names it (`CreateStmt`, `AlterTableStmt`, ...).
+    pub kind: &'static str,
+    /// The whole statement.
+    pub span: Span,
+    pub changes: Vec<SchemaChange>,
+}
+
+/// A change to a schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SchemaChange {
+    CreateSchema {
+        /// Empty when the schema is named after the role running the statement (`AUTHORIZATION
+        /// CURRENT_USER`).
+        name: String,
+        /// `CREATE SCHEMA s CREATE TABLE ...`: changes made inside the new schema.
+        elements: Vec<SchemaChange>,
+    },
+    CreateTable(CreateTable),
+    /// `CREATE TABLE ... AS` (column names only; their types are not known without running the query).
+    CreateTableAs {
+        name: ObjName,
+        at: Span,
+        columns: Vec<String>,
+        /// False when some column's name could not be worked out (a `*`, an unnamed expression).
+        columns_known: bool,
+    },
+    AlterTable {
+        /// The relation: `ALTER TABLE`, but also `ALTER INDEX`, `ALTER VIEW`, ... (see `is_table`).
+        name: ObjName,
+        is_table: bool,
+        if_exists: bool,
+        commands: Vec<AlterTable>,
+    },
+    /// `ALTER TABLE ... SET SCHEMA`.
+    SetSchema {
+        table: ObjName,
+        schema: String,
+    },
+    CreateIndex(CreateIndex),
+    CreateView {
+        name: ObjName,
+        at: Span,
+        materialized: bool,
+        query: ViewQuery,
+        /// The relations the query reads, as it names them, in order (CTE names are not relations).
+        reads: Vec<ObjName>,
+    },
+    CreateSequence {
+        name: ObjName,
+        at: Span,
+        options: SequenceOptions,
+    },
+    AlterSequence {
+        name: ObjName,
+        options: SequenceOptions,
+    },
+    CreateEnum {
+        name: ObjName,
+        values: Vec<String>,
+    },
+    /// `ALTER TYPE ... ADD VALUE` / `RENAME VALUE`.
+    AlterEnum {
+        name: ObjName,
+        /// Set for RENAME VALUE: the value renamed to `value`.
+        old_value: Option<String>,
+        value: String,
+        /// ADD VALUE ... BEFORE / AFTER this one (empty: at the end).
+        neighbor: String,
+        after: bool,
+    },
+    CreateDomain {
+        name: ObjName,
+        base: Option<DataType>,
+        not_null: bool,
+        checks: Vec<String>,
+    },
+    CreateCompositeType {
+        name: ObjName,
+        attributes: Vec<(String, DataType)>,
+    },
+    CreateFunction(CreateFunction),
+    CreateTrigger {
+        table: ObjName,
+        name: String,
+        function: ObjName,
+        /// `BEFORE`, `AFTER`, `INSTEAD OF`.
+        timing: &'static str,
+        events: Vec<&'static str>,
+        for_each_row: bool,
+    },
+    CreatePolicy {
+        table: ObjName,
+        name: String,
+        /// `ALL`, `SELECT`, `INSERT`, `UPDATE`, `DELETE`.
+        command: String,
+        permissive: bool,
+        roles: Vec<String>,
+        using: Option<String>,
+        with_check: Option<String>,
+    },
+    AlterPolicy {
+        table: ObjName,
+        name: String,
+        /// Set when the statement names roles.
+        roles: Option<Vec<String>>,
+        using: Option<String>,
+        with_check: Option<String>,
+    },
+    CreateRole {
+        name: String,
+        /// `CREATE USER` (login by default).
+        user: bool,
+        options: Vec<RoleOption>,
+    },
+    AlterRole {
+        name: String,
+        options: Vec<RoleOption>,
+    },
+    Grant(Grant),
+    /// `GRANT role TO role` / `REVOKE role FROM role`.
+    GrantRole {
+        grant: bool,
+        roles: Vec<String>,
+        grantees: Vec<String>,
+    },
+    Comment {
+        on: CommentOn,
+        /// `None` for `IS NULL` (the comment is removed).
+        text: Option<String>,
+    },
+    CreateExtension {
+        name: String,
+        schema: Option<String>,
+    },
+    Drop(Drop),
+    Rename(Rename),
+    /// `SET search_path`: `None` resets it to the default.
+    SetSearchPath(Option<Vec<String>>),
+    /// A statement that changes rows or storage, never the schema (DML, COPY, VACUUM, REFRESH, ...).
+    NoEffect {
+        /// It writes rows (INSERT, UPDATE, DELETE): a down script cannot give them back.
+        writes_rows: bool,
+    },
+    /// A statement whose effect on the schema is not modelled.
+    Opaque {
+        reason: String,
+        may_touch: MayTouch,
+    },
+}
+
+/// What an opaque statement may have changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MayTouch {
+    /// Anything: its effect is not known (a DO block, a kind of DDL the model does not follow).
+    Anything,
+    /// These objects (of the kind the statement names).
+    Objects(Vec<ObjName>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateTable {
+    pub name: ObjName,
+    pub at: Span,
+    pub if_not_exists: bool,
+    pub unlogged: bool,
+    pub temporary: bool,
+    pub inherits: Vec<ObjName>,
+    pub partition_by: Option<PartitionSpec>,
+    /// `PARTITION OF parent FOR VALUES ...`: the bound, as text (the parent is the first of `inherits`).
+    pub partition_bound: Option<String>,
+    /// `OF type`: the columns are the composite type's.
+    pub of_type: Option<ObjName>,
+    pub elements: Vec<TableElement>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableElement {
+    Column(ColumnDef),
+    Constraint(ConstraintDef),
+    /// `LIKE other`: the other table's columns.
+    Like(ObjName),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    pub name: String,
+    pub at: Span,
+    /// `None` when no type is written (a partition's `WITH OPTIONS`).
+    pub data_type: Option<DataType>,
+    /// Written as serial / bigserial / smallserial.
+    pub serial: bool,
+    pub not_null: bool,
+    pub default: Option<String>,
+    pub collation: Option<String>,
+    pub constraints: Vec<ColumnConstraint>,
+}
+
+/// What a column definition says after its type, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnConstraint {
+    NotNull,
+    Null,
+    Default(Option<String>),
+    Identity(Identity),
+    /// `GENERATED ALWAYS AS (expr) STORED`.
+    Generated(Option<String>),
+    /// `DEFERRABLE` / `NOT DEFERRABLE` after a constraint.
+    Deferrable(bool),
+    /// `INITIALLY DEFERRED` / `INITIALLY IMMEDIATE`.
+    InitiallyDeferred(bool),
+    /// A key, check or reference on the column (its columns default to this column).
+    Constraint(ConstraintDef),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstraintDef {
+    /// The name written, if any.
+    pub name: Option<String>,
+    pub at: Span,
+    pub kind: ConstraintDefKind,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    pub not_valid: bool,
+    /// `... USING INDEX name`: an existing index becomes the constraint's.
+    pub using_index: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConstraintDefKind {
+    /// The columns are empty on a column's own constraint (it is the column).
+    PrimaryKey {
+        columns: Vec<String>,
+        include: Vec<String>,
+    },
+    Unique {
+        columns: Vec<String>,
+        include: Vec<String>,
+        nulls_not_distinct: bool,
+    },
+    Check {
+        expr: String,
+        columns: Vec<String>,
+    },
+    ForeignKey {
+        columns: Vec<String>,
+        /// `None` when not written (a self-reference in some forms).
+        ref_table: Option<ObjName>,
+        ref_columns: Vec<String>,
+        on_delete: ReferentialAction,
+        on_update: ReferentialAction,
+        match_full: bool,
+    },
+    Exclude {
+        method: String,
+        elements: Vec<String>,
+        predicate: Option<String>,
+    },
+    /// PostgreSQL 18's table-level `NOT NULL col`: the columns become NOT NULL.
+    NotNull {
+        columns: Vec<String>,
+    },
+}
+
+/// One command of an ALTER TABLE.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlterTable {
+    AddColumn {
+        column: ColumnDef,
+        if_not_exists: bool,
+    },
+    /// `SET DEFAULT expr`, or `DROP DEFAULT` (`None`).
+    SetDefault {
+        column: String,
+        default: Option<String>,
+    },
+    SetNotNull(String),
+    DropNotNull(String),
+    DropColumn(String),
+    AlterColumnType {
+        column: String,
+        data_type: DataType,
+    },
+    AddIdentity {
+        column: String,
+        identity: Identity,
+    },
+    DropIdentity(String),
+    DropExpression(String),
+    AddConstraint(ConstraintDef),
+    ValidateConstraint(String),
+    DropConstraint(String),
+    AlterConstraint {
+        name: String,
+        deferrable: bool,
+        initially_deferred: bool,
+    },
+    RowSecurity(bool),
+    ForceRowSecurity(bool),
+    SetLogged(bool),
+    SetOwner(Option<String>),
+    AttachPartition {
+        partition: ObjName,
+        bound: String,
+    },
+    DetachPartition(ObjName),
+    AddInherit(ObjName),
+    DropInherit(ObjName),
+    /// A command with no effect on the model (storage parameters, statistics targets, triggers on/off...).
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateIndex {
+    pub table: ObjName,
+    /// `None`: PostgreSQL chooses the name.
+    pub name: Option<String>,
+    pub if_not_exists: bool,
+    pub unique: bool,
+    pub primary: bool,
+    pub concurrently: bool,
+    /// Lower case; `btree` when not written.
+    pub method: String,
+    pub keys: Vec<IndexKey>,
+    pub include: Vec<String>,
+    pub predicate: Option<String>,
+    pub predicate_columns: Vec<String>,
+    pub nulls_not_distinct: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SequenceOptions {
+    /// `AS type`.
+    pub data_type: Option<DataType>,
+    /// `OWNED BY table.column` (`Some(None)`: `OWNED BY NONE`).
+    pub owned_by: Option<Option<(ObjName, String)>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateFunction {
+    pub name: ObjName,
+    /// The types of the input arguments, as text.
+    pub arg_types: Vec<String>,
+    pub returns: Option<String>,
+    /// Lower case; `sql` when not written.
+    pub language: String,
+    /// The body, kept opaque.
+    pub body: Option<String>,
+    pub security_definer: bool,
+    /// volatile (the default), stable or immutable.
+    pub volatility: String,
+    /// `SET search_path = ...` attached to the function.
+    pub search_path: Option<String>,
+    pub is_procedure: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleOption {
+    Login(bool),
+    Superuser(bool),
+    BypassRls(bool),
+    /// `PASSWORD '...'` (true) or `PASSWORD NULL` (false).
+    Password(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    /// GRANT (true) or REVOKE.
+    pub grant: bool,
+    /// Upper case; `ALL` when none is listed.
+    pub privileges: Vec<String>,
+    /// `TABLE`, `SEQUENCE`, `FUNCTION`, `SCHEMA`, `ALL TABLES IN SCHEMA`, `DEFAULT TABLE`, ...
+    pub object_kind: String,
+    pub objects: Vec<GrantObject>,
+    pub grantees: Vec<String>,
+    pub with_grant_option: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GrantObject {
+    /// A relation, to resolve through the search path.
+    Relation(ObjName),
+    /// Anything else, by its name as written (a schema, `f.g` for a function).
+    Named(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommentOn {
+    Table(ObjName),
+    Column {
+        table: ObjName,
+        column: String,
+    },
+    /// Another kind of object (its comment is not modelled).
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drop {
+    pub kind: ObjectKind,
+    /// Each object's dotted name as written.
+    pub objects: Vec<Vec<String>>,
+    pub cascade: bool,
+    pub if_exists: bool,
+    pub concurrently: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rename {
+    pub kind: ObjectKind,
+    /// The relation renamed, or the one the renamed column, constraint, trigger or policy belongs to.
+    pub relation: Option<ObjName>,
+    /// The dotted name of a renamed type or domain.
+    pub object: Vec<String>,
+    /// The old name of a column, constraint, trigger, policy, schema or role.
+    pub old: String,
+    pub new: String,
+}
+
+/// The kinds of object a DROP or a RENAME names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Table,
+    ForeignTable,
+    Index,
+    View,
+    MaterializedView,
+    Sequence,
+    Type,
+    Domain,
+    Function,
+    Procedure,
+    Routine,
+    Trigger,
+    Policy,
+    Schema,
+    Extension,
+    Column,
+    TableConstraint,
+    Role,
+    /// A kind the model does not follow.
+    Other,
+}
