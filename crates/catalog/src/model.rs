@@ -131,6 +131,8 @@ pub enum ConstraintKind {
     Exclude {
         method: String,
         elements: Vec<String>,
+        /// The operator each element excludes with (`=`, `&&`).
+        operators: Vec<String>,
         predicate: Option<String>,
     },
 }

@@ -105,10 +105,10 @@ impl Catalog {
             } => self.create_table_as(name, *at, columns, *columns_known, cx),
             SchemaChange::AlterTable {
                 name,
-                is_table,
+                kind,
                 if_exists,
                 commands,
-            } => self.alter_table(name, *is_table, *if_exists, commands, cx),
+            } => self.alter_table(name, *kind, *if_exists, commands, cx),
             SchemaChange::SetSchema { table, schema } => {
                 let old = self.resolve(table);
                 let new = QualifiedName::new(schema.clone(), old.name.clone());
@@ -121,6 +121,7 @@ impl Catalog {
                 name,
                 at,
                 materialized,
+                or_replace: _,
                 query,
                 reads,
             } => {

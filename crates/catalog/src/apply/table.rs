@@ -3,7 +3,7 @@
 use dbarch_sql::Span;
 use dbarch_sql::change::{
     AlterTable, ColumnConstraint, ColumnDef, ConstraintDef, ConstraintDefKind, CreateTable,
-    ObjName, SequenceOptions, TableElement,
+    ObjName, ObjectKind, SequenceOptions, TableElement,
 };
 
 use std::sync::Arc;
@@ -64,15 +64,8 @@ impl Catalog {
         for e in &s.elements {
             match e {
                 TableElement::Column(d) => {
-                    if let Some(existing) = before
-                        .contains(&d.name)
-                        .then(|| t.columns.iter().position(|c| c.name == d.name))
-                        .flatten()
-                    {
+                    if before.contains(&d.name) && t.column(&d.name).is_some() {
                         // A partition's column options (WITH OPTIONS ...) refine the inherited column.
-                        if d.not_null {
-                            t.columns[existing].not_null = true;
-                        }
                         column_constraints(&name, d, self, &mut t);
                         continue;
                     }
@@ -108,8 +101,6 @@ impl Catalog {
             .unwrap_or_else(|| DataType::simple("unknown"));
         let mut col = Column::new(d.name.clone(), dt);
         col.origin = Origin(Some(d.at));
-        col.not_null = d.not_null;
-        col.default = d.default.clone();
         col.collation = d.collation.clone();
         if d.serial {
             col.serial = true;
@@ -229,11 +220,13 @@ impl Catalog {
             ConstraintDefKind::Exclude {
                 method,
                 elements,
+                operators,
                 predicate,
             } => (
                 ConstraintKind::Exclude {
                     method: method.clone(),
                     elements: elements.clone(),
+                    operators: operators.clone(),
                     predicate: predicate.clone(),
                 },
                 "excl",
@@ -291,14 +284,14 @@ impl Catalog {
     pub(super) fn alter_table(
         &mut self,
         name: &ObjName,
-        is_table: bool,
+        kind: ObjectKind,
         if_exists: bool,
         commands: &[AlterTable],
         cx: &Ctx,
     ) {
         let name = self.resolve(name);
         if !self.tables.contains_key(&name) {
-            if !if_exists && is_table {
+            if !if_exists && kind == ObjectKind::Table {
                 self.note(cx, format!("ALTER TABLE on unknown table {name}"));
             }
             return;
@@ -376,7 +369,9 @@ impl Catalog {
                     con.initially_deferred = *initially_deferred;
                 }
             }
-            AlterTable::AlterColumnType { column, data_type } => {
+            AlterTable::AlterColumnType {
+                column, data_type, ..
+            } => {
                 if let Some(col) = t.column_mut(column) {
                     col.data_type = data_type.clone();
                 }
@@ -476,7 +471,6 @@ pub(super) fn column_constraints(
     t: &mut Table,
 ) {
     let col = vec![d.name.clone()];
-    let mut last_fk: Option<usize> = None;
     for c in &d.constraints {
         match c {
             ColumnConstraint::NotNull => {
@@ -491,7 +485,7 @@ pub(super) fn column_constraints(
             }
             ColumnConstraint::Default(e) => {
                 if let Some(cc) = t.column_mut(&d.name) {
-                    cc.default = e.clone();
+                    cc.default = Some(e.clone());
                 }
             }
             ColumnConstraint::Identity(i) => {
@@ -502,23 +496,12 @@ pub(super) fn column_constraints(
             }
             ColumnConstraint::Generated(e) => {
                 if let Some(cc) = t.column_mut(&d.name) {
-                    cc.generated = e.clone();
-                }
-            }
-            ColumnConstraint::Deferrable(on) => {
-                if let Some(i) = last_fk {
-                    t.constraints[i].deferrable = *on;
-                }
-            }
-            ColumnConstraint::InitiallyDeferred(on) => {
-                if let Some(i) = last_fk {
-                    t.constraints[i].initially_deferred = *on;
+                    cc.generated = Some(e.clone());
                 }
             }
             ColumnConstraint::Constraint(c) => {
                 if let Some(con) = cat.constraint(table, t, c, &col) {
                     push_constraint(t, con);
-                    last_fk = Some(t.constraints.len() - 1);
                 }
             }
         }

@@ -217,7 +217,15 @@ impl Cx<'_> {
                 let Some(rv) = &s.relation else { return };
                 SchemaChange::AlterTable {
                     name: obj_name(rv),
-                    is_table: matches!(ot(s.objtype), Ot::ObjectTable),
+                    kind: match object_kind(ot(s.objtype)) {
+                        k @ (ObjectKind::Table
+                        | ObjectKind::ForeignTable
+                        | ObjectKind::Index
+                        | ObjectKind::View
+                        | ObjectKind::MaterializedView
+                        | ObjectKind::Sequence) => k,
+                        _ => ObjectKind::Other,
+                    },
                     if_exists: s.missing_ok,
                     commands: s
                         .cmds
@@ -254,6 +262,7 @@ impl Cx<'_> {
                 SchemaChange::CreateView {
                     name: obj_name(rv),
                     at: self.origin(rv.location),
+                    or_replace: s.replace,
                     materialized: false,
                     query: ViewQuery::new(&self.stmt.sql),
                     reads,
@@ -573,46 +582,67 @@ impl Cx<'_> {
         };
         let at = self.origin(d.location);
         let mut constraints = vec![];
+        // The grammar writes NOT NULL and DEFAULT as constraints; a column made otherwise may carry
+        // them as fields, which come first.
+        if d.is_not_null {
+            constraints.push(ColumnConstraint::NotNull);
+        }
+        if let Some(e) = &d.raw_default {
+            constraints.push(ColumnConstraint::Default(deparse_expr(e)));
+        }
         for n in &d.constraints {
             let Some(NodeEnum::Constraint(c)) = n.node.as_ref() else {
                 continue;
             };
             let ct = ConstrType::try_from(c.contype).unwrap_or(ConstrType::Undefined);
-            constraints.push(match ct {
-                ConstrType::ConstrNotnull => ColumnConstraint::NotNull,
-                ConstrType::ConstrNull => ColumnConstraint::Null,
-                ConstrType::ConstrDefault => {
-                    ColumnConstraint::Default(c.raw_expr.as_ref().map(|e| deparse_expr(e)))
+            // DEFERRABLE / INITIALLY DEFERRED after a constraint are that constraint's.
+            let last = constraints.iter_mut().rev().find_map(|c| match c {
+                ColumnConstraint::Constraint(c) => Some(c),
+                _ => None,
+            });
+            match (ct, last) {
+                (ConstrType::ConstrAttrDeferrable, Some(k)) => k.deferrable = true,
+                (ConstrType::ConstrAttrNotDeferrable, Some(k)) => k.deferrable = false,
+                (ConstrType::ConstrAttrDeferred, Some(k)) => k.initially_deferred = true,
+                (ConstrType::ConstrAttrImmediate, Some(k)) => k.initially_deferred = false,
+                (
+                    ConstrType::ConstrAttrDeferrable
+                    | ConstrType::ConstrAttrNotDeferrable
+                    | ConstrType::ConstrAttrDeferred
+                    | ConstrType::ConstrAttrImmediate,
+                    None,
+                ) => {}
+                (ConstrType::ConstrNotnull, _) => constraints.push(ColumnConstraint::NotNull),
+                (ConstrType::ConstrNull, _) => constraints.push(ColumnConstraint::Null),
+                (ConstrType::ConstrDefault, _) => {
+                    if let Some(e) = &c.raw_expr {
+                        constraints.push(ColumnConstraint::Default(deparse_expr(e)));
+                    }
                 }
-                ConstrType::ConstrIdentity => {
-                    ColumnConstraint::Identity(Identity::from_generated_when(&c.generated_when))
+                (ConstrType::ConstrIdentity, _) => constraints.push(ColumnConstraint::Identity(
+                    Identity::from_generated_when(&c.generated_when),
+                )),
+                (ConstrType::ConstrGenerated, _) => {
+                    if let Some(e) = &c.raw_expr {
+                        constraints.push(ColumnConstraint::Generated(deparse_expr(e)));
+                    }
                 }
-                ConstrType::ConstrGenerated => {
-                    ColumnConstraint::Generated(c.raw_expr.as_ref().map(|e| deparse_expr(e)))
-                }
-                ConstrType::ConstrAttrDeferrable => ColumnConstraint::Deferrable(true),
-                ConstrType::ConstrAttrNotDeferrable => ColumnConstraint::Deferrable(false),
-                ConstrType::ConstrAttrDeferred => ColumnConstraint::InitiallyDeferred(true),
-                ConstrType::ConstrAttrImmediate => ColumnConstraint::InitiallyDeferred(false),
-                _ => match self.constraint(c) {
-                    Some(mut con) => {
-                        // A constraint written without a name points at its column.
+                _ => {
+                    if let Some(mut con) = self.constraint(c) {
+                        // A constraint written without a position of its own points at its column.
                         if con.at.start == self.stmt.span.start {
                             con.at = at;
                         }
-                        ColumnConstraint::Constraint(con)
+                        constraints.push(ColumnConstraint::Constraint(con));
                     }
-                    None => continue,
-                },
-            });
+                }
+            }
         }
         ColumnDef {
             name: d.colname.clone(),
             at,
             data_type,
             serial,
-            not_null: d.is_not_null,
-            default: d.raw_default.as_ref().map(|e| deparse_expr(e)),
             collation: d.coll_clause.as_ref().and_then(|c| joined(&c.collname)),
             constraints,
         }
@@ -650,25 +680,35 @@ impl Cx<'_> {
                 on_update: ReferentialAction::from_code(&c.fk_upd_action),
                 match_full: c.fk_matchtype == "f",
             },
-            ConstrType::ConstrExclusion => ConstraintDefKind::Exclude {
-                method: if c.access_method.is_empty() {
-                    "btree".into()
-                } else {
-                    c.access_method.clone()
-                },
-                elements: c
-                    .exclusions
-                    .iter()
-                    .filter_map(|n| match n.node.as_ref() {
-                        Some(NodeEnum::List(l)) => l
+            ConstrType::ConstrExclusion => {
+                let mut elements = vec![];
+                let mut operators = vec![];
+                for n in &c.exclusions {
+                    // Each exclusion is (element, operator name).
+                    if let Some(NodeEnum::List(l)) = n.node.as_ref()
+                        && let Some(e) = l
                             .items
                             .first()
-                            .and_then(|e| elem_names(std::slice::from_ref(e)).into_iter().next()),
-                        _ => None,
-                    })
-                    .collect(),
-                predicate: c.where_clause.as_ref().map(|w| deparse_expr(w)),
-            },
+                            .and_then(|e| elem_names(std::slice::from_ref(e)).into_iter().next())
+                    {
+                        elements.push(e);
+                        operators.push(match l.items.get(1).and_then(|o| o.node.as_ref()) {
+                            Some(NodeEnum::List(op)) => strings(&op.items).join("."),
+                            _ => String::new(),
+                        });
+                    }
+                }
+                ConstraintDefKind::Exclude {
+                    method: if c.access_method.is_empty() {
+                        "btree".into()
+                    } else {
+                        c.access_method.clone()
+                    },
+                    elements,
+                    operators,
+                    predicate: c.where_clause.as_ref().map(|w| deparse_expr(w)),
+                }
+            }
             ConstrType::ConstrNotnull => ConstraintDefKind::NotNull {
                 columns: elem_names(&c.keys),
             },
@@ -692,6 +732,7 @@ impl Cx<'_> {
             return Some(SchemaChange::CreateView {
                 name: obj_name(rv),
                 at: self.origin(rv.location),
+                or_replace: false,
                 materialized: true,
                 query: ViewQuery::new(&self.stmt.sql),
                 reads: s
@@ -768,6 +809,7 @@ impl Cx<'_> {
                 Some(t) => AlterTable::AlterColumnType {
                     column: col(),
                     data_type: data_type(t).0,
+                    using: d.raw_default.as_ref().map(|e| deparse_expr(e)),
                 },
                 None => AlterTable::Other,
             },
@@ -974,6 +1016,7 @@ fn create_function(s: &ast::CreateFunctionStmt) -> CreateFunction {
         .collect();
     let mut f = CreateFunction {
         name: parts_name(&s.funcname),
+        or_replace: s.replace,
         arg_types,
         returns: s.return_type.as_ref().map(|t| data_type(t).0.to_string()),
         language: "sql".into(),
@@ -1069,7 +1112,7 @@ mod tests {
             total.constraints,
             [
                 ColumnConstraint::NotNull,
-                ColumnConstraint::Default(Some("0".into()))
+                ColumnConstraint::Default("0".into())
             ]
         );
         let [ColumnConstraint::Constraint(fk)] = user_id.constraints.as_slice() else {
@@ -1101,7 +1144,7 @@ mod tests {
             commands.as_slice(),
             [
                 AlterTable::AddColumn { if_not_exists: true, .. },
-                AlterTable::AlterColumnType { column, data_type },
+                AlterTable::AlterColumnType { column, data_type, using: None },
                 AlterTable::SetDefault { default: None, .. },
                 AlterTable::RowSecurity(true),
                 AlterTable::Other,

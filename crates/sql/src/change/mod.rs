@@ -76,9 +76,10 @@ pub enum SchemaChange {
         columns_known: bool,
     },
     AlterTable {
-        /// The relation: `ALTER TABLE`, but also `ALTER INDEX`, `ALTER VIEW`, ... (see `is_table`).
+        /// The relation: `ALTER TABLE`, but also `ALTER INDEX`, `ALTER VIEW`, ... (see `kind`).
         name: ObjName,
-        is_table: bool,
+        /// Table, ForeignTable, Index, View, MaterializedView or Sequence (Other for anything else).
+        kind: ObjectKind,
         if_exists: bool,
         commands: Vec<AlterTable>,
     },
@@ -91,6 +92,7 @@ pub enum SchemaChange {
     CreateView {
         name: ObjName,
         at: Span,
+        or_replace: bool,
         materialized: bool,
         query: ViewQuery,
         /// The relations the query reads, as it names them, in order (CTE names are not relations).
@@ -238,10 +240,8 @@ pub struct ColumnDef {
     pub at: Span,
     /// `None` when no type is written (a partition's `WITH OPTIONS`).
     pub data_type: Option<DataType>,
-    /// Written as serial / bigserial / smallserial.
+    /// Written as serial / bigserial / smallserial (`data_type` is the integer type).
     pub serial: bool,
-    pub not_null: bool,
-    pub default: Option<String>,
     pub collation: Option<String>,
     pub constraints: Vec<ColumnConstraint>,
 }
@@ -251,15 +251,12 @@ pub struct ColumnDef {
 pub enum ColumnConstraint {
     NotNull,
     Null,
-    Default(Option<String>),
+    Default(String),
     Identity(Identity),
     /// `GENERATED ALWAYS AS (expr) STORED`.
-    Generated(Option<String>),
-    /// `DEFERRABLE` / `NOT DEFERRABLE` after a constraint.
-    Deferrable(bool),
-    /// `INITIALLY DEFERRED` / `INITIALLY IMMEDIATE`.
-    InitiallyDeferred(bool),
-    /// A key, check or reference on the column (its columns default to this column).
+    Generated(String),
+    /// A key, check or reference on the column (its columns default to this column); `DEFERRABLE` and
+    /// `INITIALLY DEFERRED` written after it are its own.
     Constraint(ConstraintDef),
 }
 
@@ -303,7 +300,9 @@ pub enum ConstraintDefKind {
     },
     Exclude {
         method: String,
+        /// Each element and the operator it excludes with (`room WITH =`).
         elements: Vec<String>,
+        operators: Vec<String>,
         predicate: Option<String>,
     },
     /// PostgreSQL 18's table-level `NOT NULL col`: the columns become NOT NULL.
@@ -330,6 +329,8 @@ pub enum AlterTable {
     AlterColumnType {
         column: String,
         data_type: DataType,
+        /// `USING expr`.
+        using: Option<String>,
     },
     AddIdentity {
         column: String,
@@ -389,6 +390,7 @@ pub struct SequenceOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateFunction {
     pub name: ObjName,
+    pub or_replace: bool,
     /// The types of the input arguments, as text.
     pub arg_types: Vec<String>,
     pub returns: Option<String>,
