@@ -8,10 +8,12 @@
 //!
 //! What cannot be lowered is not dropped: [`SchemaChange::Opaque`] says why, and what it may touch.
 
+mod emit;
 mod lower;
 mod query;
 mod types;
 
+pub use emit::{emit, literal, type_name};
 pub use lower::{lower, obj_name};
 pub use query::{QueryReads, ViewQuery};
 pub use types::{
@@ -199,6 +201,51 @@ pub enum SchemaChange {
         reason: String,
         may_touch: MayTouch,
     },
+}
+
+impl SchemaChange {
+    /// The change with every span set to `at`: changes compare equal when they change the same, wherever
+    /// they were written.
+    pub fn erase_spans(&mut self, at: Span) {
+        fn column(c: &mut ColumnDef, at: Span) {
+            c.at = at;
+            for k in &mut c.constraints {
+                if let ColumnConstraint::Constraint(k) = k {
+                    k.at = at;
+                }
+            }
+        }
+        match self {
+            SchemaChange::CreateSchema { elements, .. } => {
+                for e in elements {
+                    e.erase_spans(at);
+                }
+            }
+            SchemaChange::CreateTable(t) => {
+                t.at = at;
+                for e in &mut t.elements {
+                    match e {
+                        TableElement::Column(c) => column(c, at),
+                        TableElement::Constraint(k) => k.at = at,
+                        TableElement::Like(_) => {}
+                    }
+                }
+            }
+            SchemaChange::CreateTableAs { at: a, .. }
+            | SchemaChange::CreateView { at: a, .. }
+            | SchemaChange::CreateSequence { at: a, .. } => *a = at,
+            SchemaChange::AlterTable { commands, .. } => {
+                for c in commands {
+                    match c {
+                        AlterTable::AddColumn { column: c, .. } => column(c, at),
+                        AlterTable::AddConstraint(k) => k.at = at,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// What an opaque statement may have changed.
