@@ -4,11 +4,13 @@
 mod apply;
 pub mod depend;
 mod diff;
+mod differences;
 mod model;
 mod names;
 pub mod stats;
 
-pub use diff::{Change, ChangeKind, diff};
+pub use diff::diff;
+pub use differences::{Change, ChangeKind, differences};
 pub use model::*;
 pub use names::default_name;
 pub use stats::{ColumnStats, Stats, StatsError, TableStats};

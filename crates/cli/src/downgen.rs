@@ -94,7 +94,7 @@ pub fn down_gen(g: &Global, file: &Path) -> Result<u8> {
     for s in &down.statements {
         replay.replay(s);
     }
-    let remaining: Vec<String> = dbarch_catalog::diff(&before, &replay)
+    let remaining: Vec<String> = dbarch_catalog::differences(&before, &replay)
         .iter()
         .map(|c| c.to_string())
         .collect();

@@ -48,6 +48,17 @@ impl Catalog {
         }
     }
 
+    /// Apply changes that come from no statement (a plan, `diff`'s output).
+    pub fn apply_changes(&mut self, changes: &[SchemaChange]) {
+        let cx = Ctx {
+            kind: "SchemaChange",
+            whole: Span::default(),
+        };
+        for change in changes {
+            self.apply_change(change, &cx);
+        }
+    }
+
     fn note(&mut self, cx: &Ctx, reason: impl Into<String>) {
         self.unsupported.push(Unsupported {
             kind: cx.kind.to_string(),

@@ -82,7 +82,7 @@ fn revert_and_compare<S: ScriptHandle>(
                 let all = refusals.views.into_iter().chain(refusals.schema);
                 failures.extend(all.map(|b| (stmt.span, b.message)));
             }
-            let differences = dbarch_catalog::diff(&before, &reverted);
+            let differences = dbarch_catalog::differences(&before, &reverted);
             (at, differences, failures)
         })
         .collect()

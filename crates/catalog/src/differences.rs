@@ -1,0 +1,351 @@
+//! Differences between two catalogs: what schema diff, down-migration checks and drift detection stand on.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::model::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    Changed,
+}
+
+/// One difference: `object` was added, removed or changed going from the first catalog to the second.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    /// What it is about, e.g. `column orders.user_id`, `index orders_user_id_idx`.
+    pub object: String,
+    /// For changes: the value before and after, as text.
+    pub detail: Option<String>,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = match self.kind {
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Changed => "changed",
+        };
+        write!(f, "{} {verb}", self.object)?;
+        if let Some(d) = &self.detail {
+            write!(f, " ({d})")?;
+        }
+        Ok(())
+    }
+}
+
+fn keyed<'a, K: Ord + Clone, V: PartialEq>(
+    a: &'a BTreeMap<K, V>,
+    b: &'a BTreeMap<K, V>,
+    mut label: impl FnMut(&K) -> String,
+    mut changed: impl FnMut(&K, &V, &V, &mut Vec<Change>),
+    out: &mut Vec<Change>,
+) {
+    for (k, va) in a {
+        match b.get(k) {
+            None => out.push(Change {
+                kind: ChangeKind::Removed,
+                object: label(k),
+                detail: None,
+            }),
+            Some(vb) if va != vb => changed(k, va, vb, out),
+            Some(_) => {}
+        }
+    }
+    for k in b.keys().filter(|k| !a.contains_key(k)) {
+        out.push(Change {
+            kind: ChangeKind::Added,
+            object: label(k),
+            detail: None,
+        });
+    }
+}
+
+fn by_name<T>(items: &[T], name: impl Fn(&T) -> String) -> BTreeMap<String, &T> {
+    items.iter().map(|i| (name(i), i)).collect()
+}
+
+fn column_text(c: &Column) -> String {
+    let mut s = c.data_type.to_string();
+    if c.not_null {
+        s.push_str(" NOT NULL");
+    }
+    if let Some(d) = &c.default {
+        s.push_str(&format!(" DEFAULT {d}"));
+    }
+    if c.identity.is_some() {
+        s.push_str(" IDENTITY");
+    }
+    if let Some(g) = &c.generated {
+        s.push_str(&format!(" GENERATED ({g})"));
+    }
+    s
+}
+
+fn table_changes(name: &QualifiedName, a: &Arc<Table>, b: &Arc<Table>, out: &mut Vec<Change>) {
+    let ca = by_name(&a.columns, |c| c.name.clone());
+    let cb = by_name(&b.columns, |c| c.name.clone());
+    keyed(
+        &ca,
+        &cb,
+        |c| format!("column {name}.{c}"),
+        |c, x, y, out| {
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("column {name}.{c}"),
+                detail: Some(format!("{} -> {}", column_text(x), column_text(y))),
+            })
+        },
+        out,
+    );
+    // Whether a name was written or defaulted is not part of the schema.
+    let norm = |c: &Constraint| Constraint {
+        name_given: false,
+        ..c.clone()
+    };
+    let ka: BTreeMap<String, Constraint> = a
+        .constraints
+        .iter()
+        .map(|c| (c.name.clone(), norm(c)))
+        .collect();
+    let kb: BTreeMap<String, Constraint> = b
+        .constraints
+        .iter()
+        .map(|c| (c.name.clone(), norm(c)))
+        .collect();
+    keyed(
+        &ka,
+        &kb,
+        |k| format!("constraint {k} on {name}"),
+        |k, x, y, out| {
+            let what = if x.kind != y.kind {
+                "definition"
+            } else if x.not_valid != y.not_valid {
+                "validity"
+            } else {
+                "deferrability"
+            };
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("constraint {k} on {name}"),
+                detail: Some(what.to_string()),
+            })
+        },
+        out,
+    );
+    let pa = by_name(&a.policies, |p| p.name.clone());
+    let pb = by_name(&b.policies, |p| p.name.clone());
+    keyed(
+        &pa,
+        &pb,
+        |p| format!("policy {p} on {name}"),
+        |p, _, _, out| {
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("policy {p} on {name}"),
+                detail: None,
+            })
+        },
+        out,
+    );
+    // Column order is not compared: a down that drops and re-adds a column restores it at the end.
+    let checks: [(&str, bool); 5] = [
+        (
+            "row level security",
+            (a.rls_enabled, a.rls_forced) != (b.rls_enabled, b.rls_forced),
+        ),
+        ("persistence", a.unlogged != b.unlogged),
+        (
+            "partitioning",
+            (&a.partition_by, &a.partition_of) != (&b.partition_by, &b.partition_of),
+        ),
+        ("inheritance", a.inherits != b.inherits),
+        ("comment", a.comment != b.comment),
+    ];
+    for (what, differs) in checks {
+        if differs {
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("table {name}"),
+                detail: Some(what.to_string()),
+            });
+        }
+    }
+}
+
+/// Every difference from `a` to `b`, in a stable order. Where objects were defined is not compared.
+pub fn differences(a: &Catalog, b: &Catalog) -> Vec<Change> {
+    let mut out = vec![];
+    keyed(
+        &a.schemas,
+        &b.schemas,
+        |s| format!("schema {s}"),
+        |_, _, _, _| {},
+        &mut out,
+    );
+    keyed(
+        &a.tables,
+        &b.tables,
+        |t| format!("table {t}"),
+        table_changes,
+        &mut out,
+    );
+    keyed(
+        &a.indexes,
+        &b.indexes,
+        |i| format!("index {i}"),
+        |i, x, y, out| {
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("index {i}"),
+                detail: Some(format!("{} -> {}", x.create_sql(), y.create_sql())),
+            })
+        },
+        &mut out,
+    );
+    keyed(
+        &a.views,
+        &b.views,
+        |v| format!("view {v}"),
+        |v, _, _, out| {
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("view {v}"),
+                detail: None,
+            })
+        },
+        &mut out,
+    );
+    keyed(
+        &a.sequences,
+        &b.sequences,
+        |s| format!("sequence {s}"),
+        |s, _, _, out| {
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("sequence {s}"),
+                detail: None,
+            })
+        },
+        &mut out,
+    );
+    keyed(
+        &a.types,
+        &b.types,
+        |t| format!("type {t}"),
+        |t, _, _, out| {
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("type {t}"),
+                detail: None,
+            })
+        },
+        &mut out,
+    );
+    let fa = by_name(&a.functions, |f| {
+        format!("{}({})", f.name, f.arg_types.join(", "))
+    });
+    let fb = by_name(&b.functions, |f| {
+        format!("{}({})", f.name, f.arg_types.join(", "))
+    });
+    keyed(
+        &fa,
+        &fb,
+        |f| format!("function {f}"),
+        |f, _, _, out| {
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("function {f}"),
+                detail: None,
+            })
+        },
+        &mut out,
+    );
+    keyed(
+        &a.triggers,
+        &b.triggers,
+        |(t, n)| format!("trigger {n} on {t}"),
+        |(t, n), _, _, out| {
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("trigger {n} on {t}"),
+                detail: None,
+            })
+        },
+        &mut out,
+    );
+    keyed(
+        &a.roles,
+        &b.roles,
+        |r| format!("role {r}"),
+        |r, _, _, out| {
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("role {r}"),
+                detail: None,
+            })
+        },
+        &mut out,
+    );
+    keyed(
+        &a.extensions,
+        &b.extensions,
+        |e| format!("extension {e}"),
+        |_, _, _, _| {},
+        &mut out,
+    );
+    let grant_key = |g: &Grant| {
+        format!(
+            "{} ON {} {} TO {}",
+            g.privileges.join(", "),
+            g.object_kind,
+            g.objects.join(", "),
+            g.grantees.join(", ")
+        )
+    };
+    let ga = by_name(&a.grants, grant_key);
+    let gb = by_name(&b.grants, grant_key);
+    keyed(
+        &ga,
+        &gb,
+        |g| format!("grant {g}"),
+        |_, _, _, _| {},
+        &mut out,
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dbarch_sql::{SourceMap, parse_file};
+
+    fn cat(sql: &str) -> Catalog {
+        let mut m = SourceMap::new();
+        Catalog::from_files([&parse_file(&m.add("t.sql", sql.to_string())).unwrap()])
+    }
+
+    #[test]
+    fn finds_added_removed_changed() {
+        let a =
+            cat("create table t (id int primary key, a text, b int); create index t_a on t (a);");
+        let b = cat(
+            "create table t (id int primary key, a varchar(10), c int); create index t_a on t (a, id); create table u (x int);",
+        );
+        let d: Vec<String> = differences(&a, &b).iter().map(|c| c.to_string()).collect();
+        assert!(
+            d.contains(&"column t.a changed (text -> varchar(10))".to_string()),
+            "{d:?}"
+        );
+        assert!(d.contains(&"column t.b removed".to_string()));
+        assert!(d.contains(&"column t.c added".to_string()));
+        assert!(d.contains(&"table u added".to_string()));
+        assert!(d.iter().any(|x| x.starts_with("index t_a changed")));
+        assert!(differences(&a, &a).is_empty());
+    }
+}
