@@ -16,7 +16,7 @@ use std::sync::Arc;
 use dbarch_sql::Span;
 use dbarch_sql::change::{
     AlterTable, ColumnConstraint, ColumnDef, ConstraintDef, ConstraintDefKind, CreateFunction,
-    CreateIndex, CreateTable, Drop, GrantObject, ObjName, ObjectKind, RoleOption, SchemaChange,
+    CreateIndex, CreateTable, Drop, DropObject, GrantObject, Privilege, ObjName, ObjectKind, RoleOption, SchemaChange,
     SequenceOptions, TableElement,
 };
 
@@ -37,7 +37,7 @@ fn parts(q: &QualifiedName) -> Vec<String> {
 fn drop(kind: ObjectKind, objects: Vec<Vec<String>>) -> SchemaChange {
     SchemaChange::Drop(Drop {
         kind,
-        objects,
+        objects: objects.into_iter().map(DropObject::named).collect(),
         cascade: false,
         if_exists: false,
         concurrently: false,
@@ -286,7 +286,7 @@ fn create_trigger(t: &Trigger) -> SchemaChange {
 fn grant(g: &Grant, grant: bool) -> SchemaChange {
     SchemaChange::Grant(dbarch_sql::change::Grant {
         grant,
-        privileges: g.privileges.clone(),
+        privileges: g.privileges.iter().map(|p| Privilege::new(p)).collect(),
         object_kind: g.object_kind.clone(),
         objects: g
             .objects

@@ -26,7 +26,7 @@ impl Catalog {
                     c.comment = text.clone();
                 }
             }
-            CommentOn::Other => {}
+            CommentOn::Object { .. } | CommentOn::Other => {}
         }
     }
 }

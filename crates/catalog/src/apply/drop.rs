@@ -8,7 +8,8 @@ use super::*;
 
 impl Catalog {
     pub(super) fn drop(&mut self, s: &Drop, cx: &Ctx) {
-        for parts in &s.objects {
+        for object in &s.objects {
+            let parts = &object.name;
             match s.kind {
                 ObjectKind::Table | ObjectKind::ForeignTable => {
                     let name = self.resolve_name(parts);
@@ -32,8 +33,11 @@ impl Catalog {
                     self.types.remove(&name);
                 }
                 ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Routine => {
+                    // With its argument types written, the one function; without, every one so named.
                     let name = self.qualify(&ObjName::from_parts(parts));
-                    self.functions.retain(|f| f.name != name);
+                    self.functions.retain(|f| {
+                        f.name != name || object.args.as_ref().is_some_and(|a| *a != f.arg_types)
+                    });
                 }
                 ObjectKind::Trigger => {
                     if let Some((trig, table)) = parts.split_last() {

@@ -14,7 +14,8 @@ impl Catalog {
                 GrantObject::Named(n) => n.clone(),
             })
             .collect();
-        let (privileges, object_kind, grantees) = (&s.privileges, &s.object_kind, &s.grantees);
+        let privileges: Vec<String> = s.privileges.iter().map(|p| p.name.clone()).collect();
+        let (privileges, object_kind, grantees) = (&privileges, &s.object_kind, &s.grantees);
         if s.grant {
             self.grants.push(Grant {
                 privileges: privileges.clone(),

@@ -363,6 +363,7 @@ fn write(change: &SchemaChange) -> Option<String> {
                 CommentOn::Column { table, column } => {
                     format!("COLUMN {}.{}", name(table), quote_ident(column))
                 }
+                CommentOn::Object { kind, name } => format!("{} {}", object_word(*kind)?, dotted(name)),
                 CommentOn::Other => return None,
             };
             format!(
@@ -876,10 +877,20 @@ fn grant(g: &Grant) -> Option<String> {
     if objects.is_empty() {
         return None;
     }
-    let privileges = if g.privileges.iter().any(|p| p == "ALL") {
+    let privileges = if g.privileges.iter().any(|p| p.name == "ALL" && p.columns.is_empty()) {
         "ALL".to_string()
     } else {
-        g.privileges.join(", ")
+        g.privileges
+            .iter()
+            .map(|p| {
+                if p.columns.is_empty() {
+                    p.name.clone()
+                } else {
+                    format!("{} ({})", p.name, idents(&p.columns))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let on = format!("{} {}", g.object_kind, objects.join(", "));
     Some(if g.grant {
@@ -913,16 +924,19 @@ fn drop(d: &Drop) -> Option<String> {
     let objects = match d.kind {
         // `DROP TRIGGER t ON table`, `DROP POLICY p ON table`: one object each.
         ObjectKind::Trigger | ObjectKind::Policy => {
-            let [parts] = d.objects.as_slice() else {
+            let [object] = d.objects.as_slice() else {
                 return None;
             };
-            let (object, table) = parts.split_last()?;
+            let (object, table) = object.name.split_last()?;
             format!("{} ON {}", quote_ident(object), dotted(table))
         }
         _ => d
             .objects
             .iter()
-            .map(|o| dotted(o))
+            .map(|o| match &o.args {
+                Some(args) => format!("{}({})", dotted(&o.name), args.join(", ")),
+                None => dotted(&o.name),
+            })
             .collect::<Vec<_>>()
             .join(", "),
     };
@@ -1044,6 +1058,11 @@ mod tests {
             "DROP INDEX CONCURRENTLY i",
             "DROP TRIGGER t_touch ON s.t",
             "DROP FUNCTION app.touch",
+            "DROP FUNCTION f(integer, text), g()",
+            "GRANT SELECT (a, \"B\"), UPDATE ON t TO app",
+            "COMMENT ON INDEX s.i IS 'x'",
+            "COMMENT ON SCHEMA app IS 'y'",
+            "COMMENT ON TYPE mood IS 'z'",
             "CREATE SCHEMA s",
             "CREATE SCHEMA AUTHORIZATION CURRENT_USER",
             "SET search_path = app, \"$user\", public",

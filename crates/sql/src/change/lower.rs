@@ -420,19 +420,33 @@ impl Cx<'_> {
             }
             NodeEnum::CreateFunctionStmt(s) => SchemaChange::CreateFunction(create_function(s)),
             NodeEnum::CommentStmt(s) => {
-                let Some(NodeEnum::List(l)) = s.object.as_ref().and_then(|o| o.node.as_ref())
-                else {
-                    return;
+                let parts = match s.object.as_ref().and_then(|o| o.node.as_ref()) {
+                    Some(NodeEnum::List(l)) => Some(strings(&l.items)),
+                    Some(NodeEnum::String(st)) => Some(vec![st.sval.clone()]),
+                    Some(NodeEnum::TypeName(t)) => Some(strings(&t.names)),
+                    _ => None,
                 };
-                let parts = strings(&l.items);
-                let on = match ot(s.objtype) {
-                    Ot::ObjectTable => CommentOn::Table(ObjName::from_parts(&parts)),
-                    Ot::ObjectColumn => match parts.split_last() {
+                let on = match (ot(s.objtype), parts) {
+                    (Ot::ObjectTable, Some(parts)) => CommentOn::Table(ObjName::from_parts(&parts)),
+                    (Ot::ObjectColumn, Some(parts)) => match parts.split_last() {
                         Some((col, table)) => CommentOn::Column {
                             table: ObjName::from_parts(table),
                             column: col.clone(),
                         },
                         None => return,
+                    },
+                    (o, Some(name)) if !name.is_empty() => match object_kind(o) {
+                        kind @ (ObjectKind::Index
+                        | ObjectKind::View
+                        | ObjectKind::MaterializedView
+                        | ObjectKind::Sequence
+                        | ObjectKind::ForeignTable
+                        | ObjectKind::Type
+                        | ObjectKind::Domain
+                        | ObjectKind::Schema
+                        | ObjectKind::Extension
+                        | ObjectKind::Role) => CommentOn::Object { kind, name },
+                        _ => CommentOn::Other,
                     },
                     _ => CommentOn::Other,
                 };
@@ -910,13 +924,24 @@ impl Cx<'_> {
             .objects
             .iter()
             .map(|obj| match obj.node.as_ref() {
-                Some(NodeEnum::List(l)) => strings(&l.items),
-                Some(NodeEnum::String(st)) => vec![st.sval.clone()],
-                Some(NodeEnum::TypeName(t)) => strings(&t.names),
-                Some(NodeEnum::ObjectWithArgs(o)) => strings(&o.objname),
-                _ => vec![],
+                Some(NodeEnum::List(l)) => DropObject::named(strings(&l.items)),
+                Some(NodeEnum::String(st)) => DropObject::named(vec![st.sval.clone()]),
+                Some(NodeEnum::TypeName(t)) => DropObject::named(strings(&t.names)),
+                Some(NodeEnum::ObjectWithArgs(o)) => DropObject {
+                    name: strings(&o.objname),
+                    args: (!o.args_unspecified).then(|| {
+                        o.objargs
+                            .iter()
+                            .filter_map(|a| match a.node.as_ref() {
+                                Some(NodeEnum::TypeName(t)) => Some(data_type(t).0.to_string()),
+                                _ => None,
+                            })
+                            .collect()
+                    }),
+                },
+                _ => DropObject::named(vec![]),
             })
-            .filter(|parts| !parts.is_empty())
+            .filter(|o| !o.name.is_empty())
             .collect();
         SchemaChange::Drop(Drop {
             kind: object_kind(ot(s.remove_type)),
@@ -979,16 +1004,19 @@ fn grant(s: &ast::GrantStmt) -> Grant {
             _ => None,
         })
         .collect();
-    let mut privileges: Vec<String> = s
+    let mut privileges: Vec<Privilege> = s
         .privileges
         .iter()
         .filter_map(|n| match n.node.as_ref()? {
-            NodeEnum::AccessPriv(p) => Some(p.priv_name.to_ascii_uppercase()),
+            NodeEnum::AccessPriv(p) => Some(Privilege {
+                name: p.priv_name.to_ascii_uppercase(),
+                columns: strings(&p.cols),
+            }),
             _ => None,
         })
         .collect();
     if privileges.is_empty() {
-        privileges.push("ALL".into());
+        privileges.push(Privilege::new("ALL"));
     }
     Grant {
         grant: s.is_grant,

@@ -466,13 +466,30 @@ pub enum RoleOption {
 pub struct Grant {
     /// GRANT (true) or REVOKE.
     pub grant: bool,
-    /// Upper case; `ALL` when none is listed.
-    pub privileges: Vec<String>,
+    /// `ALL` when none is listed.
+    pub privileges: Vec<Privilege>,
     /// `TABLE`, `SEQUENCE`, `FUNCTION`, `SCHEMA`, `ALL TABLES IN SCHEMA`, `DEFAULT TABLE`, ...
     pub object_kind: String,
     pub objects: Vec<GrantObject>,
     pub grantees: Vec<String>,
     pub with_grant_option: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Privilege {
+    /// Upper case: `SELECT`, `ALL`, ...
+    pub name: String,
+    /// The columns it is limited to (`SELECT (a, b)`), or none.
+    pub columns: Vec<String>,
+}
+
+impl Privilege {
+    pub fn new(name: &str) -> Self {
+        Privilege {
+            name: name.to_string(),
+            columns: vec![],
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -490,18 +507,34 @@ pub enum CommentOn {
         table: ObjName,
         column: String,
     },
-    /// Another kind of object (its comment is not modelled).
+    /// Another kind of object named by a dotted name (an index, a view, a type, a schema, ...); its
+    /// comment is not modelled.
+    Object { kind: ObjectKind, name: Vec<String> },
+    /// Anything else.
     Other,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drop {
     pub kind: ObjectKind,
-    /// Each object's dotted name as written.
-    pub objects: Vec<Vec<String>>,
+    pub objects: Vec<DropObject>,
     pub cascade: bool,
     pub if_exists: bool,
     pub concurrently: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropObject {
+    /// The dotted name as written.
+    pub name: Vec<String>,
+    /// A function's argument types, when written (`DROP FUNCTION f(integer)`).
+    pub args: Option<Vec<String>>,
+}
+
+impl DropObject {
+    pub fn named(name: Vec<String>) -> Self {
+        DropObject { name, args: None }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
