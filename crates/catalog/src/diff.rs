@@ -16,8 +16,8 @@ use std::sync::Arc;
 use dbarch_sql::Span;
 use dbarch_sql::change::{
     AlterTable, ColumnConstraint, ColumnDef, ConstraintDef, ConstraintDefKind, CreateFunction,
-    CreateIndex, CreateTable, Drop, DropObject, GrantObject, Privilege, ObjName, ObjectKind, RoleOption, SchemaChange,
-    SequenceOptions, TableElement,
+    CreateIndex, CreateTable, Drop, GrantObject, ObjName, ObjectKind, ObjectRef, Privilege,
+    RoleOption, SchemaChange, SequenceOptions, TableElement,
 };
 
 use crate::model::*;
@@ -37,7 +37,7 @@ fn parts(q: &QualifiedName) -> Vec<String> {
 fn drop(kind: ObjectKind, objects: Vec<Vec<String>>) -> SchemaChange {
     SchemaChange::Drop(Drop {
         kind,
-        objects: objects.into_iter().map(DropObject::named).collect(),
+        objects: objects.into_iter().map(ObjectRef::named).collect(),
         cascade: false,
         if_exists: false,
         concurrently: false,

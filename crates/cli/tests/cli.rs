@@ -685,20 +685,20 @@ fn down_gen_reverses_from_the_schema_before_the_up() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     for want in [
-        "ALTER TABLE users ADD COLUMN status text DEFAULT 'active';",
+        "ALTER TABLE public.users ADD COLUMN status text DEFAULT 'active';",
         "-- IRREVERSIBLE: the data in users.status is lost",
         "-- IRREVERSIBLE: PostgreSQL cannot remove the enum value 'happy'",
-        "DROP INDEX IF EXISTS users_age_idx;",
-        "CREATE INDEX users_note_idx ON users (remark);",
-        "ALTER TABLE users RENAME COLUMN remark TO note;",
-        "ALTER TABLE users ALTER COLUMN status SET DEFAULT 'new';",
-        "ALTER TABLE users ALTER COLUMN email TYPE varchar(100) USING email::varchar(100);",
-        "ALTER TABLE users DROP COLUMN age;",
+        "DROP INDEX IF EXISTS public.users_age_idx;",
+        "CREATE INDEX users_note_idx ON public.users USING btree (remark);",
+        "ALTER TABLE public.users RENAME COLUMN remark TO note;",
+        "ALTER TABLE public.users ALTER COLUMN status SET DEFAULT 'new';",
+        "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(100) USING email::varchar(100);",
+        "ALTER TABLE public.users DROP age;",
     ] {
         assert!(text.contains(want), "missing `{want}` in:\n{text}");
     }
     // Reverse order: the last up statement is undone first.
-    assert!(text.find("users.status is lost").unwrap() < text.find("DROP COLUMN age").unwrap());
+    assert!(text.find("users.status is lost").unwrap() < text.find("DROP age").unwrap());
     let o = dbarch(
         &[
             "migrate",

@@ -1,14 +1,16 @@
 //! Derive a down migration from an up: each statement's reverse, computed from the schema as it was before
 //! the statement (so a dropped index or a changed column type can be put back as it was), in reverse order.
 //! Steps that cannot give back what the up destroyed (dropped data, enum values, data changes) are marked
-//! irreversible, with the structural part restored where that is possible.
-
-use dbarch_sql::ast::{self, AlterTableType as At, ObjectType as Ot};
-use dbarch_sql::expr::{deparse_stmt, name_list, quote_ident};
-use dbarch_sql::{NodeEnum, Statement};
+//! irreversible, with the structural part restored where that is possible. The reverse of each statement is
+//! a list of schema changes, written as SQL by the DDL emitter.
 
 use dbarch_catalog::*;
-use dbarch_sql::change::obj_name;
+use dbarch_sql::Statement;
+use dbarch_sql::change::{
+    self as ch, AlterTable, ColumnConstraint, ColumnDef, CommentOn, ConstraintDef,
+    ConstraintDefKind, CreateIndex, ObjName, ObjectKind, ObjectRef, Rename, SchemaChange, emit,
+    lower, type_name,
+};
 
 /// The reverse of one up statement.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -30,8 +32,9 @@ pub fn down_steps(before: &Catalog, statements: &[Statement]) -> Vec<ReverseStep
     let mut cat = before.clone();
     let mut steps = vec![];
     for stmt in statements {
+        let lowered = lower(stmt);
         let mut after = cat.clone();
-        after.replay(stmt);
+        after.apply(&lowered);
         let mut step = ReverseStep {
             up_offset: stmt.span.start,
             up: stmt.sql.lines().next().unwrap_or("").trim().to_string(),
@@ -39,7 +42,22 @@ pub fn down_steps(before: &Catalog, statements: &[Statement]) -> Vec<ReverseStep
             irreversible: None,
             underived: false,
         };
-        reverse(&cat, &after, &stmt.node, &mut step);
+        let mut undo = Undo {
+            before: &cat,
+            after: &after,
+            changes: vec![],
+            step: &mut step,
+        };
+        for change in lowered.changes.iter().rev() {
+            undo.change(change);
+        }
+        let changes = std::mem::take(&mut undo.changes);
+        for c in &changes {
+            match emit(c) {
+                Some(sql) => step.sql.push(format!("{sql};")),
+                None => step.underived = true,
+            }
+        }
         if !step.sql.is_empty() || step.irreversible.is_some() || step.underived {
             steps.push(step);
         }
@@ -49,418 +67,489 @@ pub fn down_steps(before: &Catalog, statements: &[Statement]) -> Vec<ReverseStep
     steps
 }
 
-fn q(name: &QualifiedName) -> String {
-    name.to_string()
+fn on(q: &QualifiedName) -> ObjName {
+    ObjName::new(Some(&q.schema), &q.name)
 }
 
-fn column_sql(c: &Column) -> String {
-    let mut s = format!("{} {}", quote_ident(&c.name), c.data_type);
+fn parts(q: &QualifiedName) -> Vec<String> {
+    vec![q.schema.clone(), q.name.clone()]
+}
+
+fn drop(kind: ObjectKind, name: &QualifiedName) -> SchemaChange {
+    SchemaChange::Drop(ch::Drop {
+        kind,
+        objects: vec![ObjectRef::named(parts(name))],
+        cascade: false,
+        if_exists: false,
+        concurrently: false,
+    })
+}
+
+fn alter(table: &QualifiedName, command: AlterTable) -> SchemaChange {
+    SchemaChange::AlterTable {
+        name: on(table),
+        kind: ObjectKind::Table,
+        if_exists: false,
+        commands: vec![command],
+    }
+}
+
+/// A dropped column as it can be added back: its type, its generation or its default, and NOT NULL only
+/// with a default (rows it had would otherwise refuse it).
+fn column_back(c: &Column) -> ColumnDef {
+    let mut constraints = vec![];
     if let Some(g) = &c.generated {
-        s.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED"));
+        constraints.push(ColumnConstraint::Generated(g.clone()));
     } else if let Some(d) = &c.default {
-        s.push_str(&format!(" DEFAULT {d}"));
+        constraints.push(ColumnConstraint::Default(d.clone()));
         if c.not_null {
-            s.push_str(" NOT NULL");
+            constraints.push(ColumnConstraint::NotNull);
         }
     }
-    s
+    ColumnDef {
+        name: c.name.clone(),
+        at: c.origin.0.unwrap_or_default(),
+        data_type: Some(c.data_type.clone()),
+        serial: false,
+        collation: None,
+        constraints,
+    }
 }
 
-fn idents(cols: &[String]) -> String {
-    cols.iter()
-        .map(|c| quote_ident(c))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn constraint_sql(k: &Constraint) -> Option<String> {
-    let body = match &k.kind {
-        ConstraintKind::PrimaryKey { columns, .. } => format!("PRIMARY KEY ({})", idents(columns)),
-        ConstraintKind::Unique { columns, .. } => format!("UNIQUE ({})", idents(columns)),
-        ConstraintKind::Check { expr, .. } => format!("CHECK ({expr})"),
-        ConstraintKind::ForeignKey(fk) => {
-            let mut s = format!(
-                "FOREIGN KEY ({}) REFERENCES {}",
-                idents(&fk.columns),
-                fk.ref_table
-            );
-            if !fk.ref_columns.is_empty() {
-                s.push_str(&format!(" ({})", idents(&fk.ref_columns)));
-            }
-            if fk.on_delete != ReferentialAction::NoAction {
-                s.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
-            }
-            if fk.on_update != ReferentialAction::NoAction {
-                s.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
-            }
-            s
-        }
-        _ => return None,
+fn constraint_back(k: &Constraint) -> ConstraintDef {
+    let kind = match &k.kind {
+        ConstraintKind::PrimaryKey { columns, include } => ConstraintDefKind::PrimaryKey {
+            columns: columns.clone(),
+            include: include.clone(),
+        },
+        ConstraintKind::Unique {
+            columns,
+            include,
+            nulls_not_distinct,
+        } => ConstraintDefKind::Unique {
+            columns: columns.clone(),
+            include: include.clone(),
+            nulls_not_distinct: *nulls_not_distinct,
+        },
+        ConstraintKind::Check { expr, columns } => ConstraintDefKind::Check {
+            expr: expr.clone(),
+            columns: columns.clone(),
+        },
+        ConstraintKind::ForeignKey(fk) => ConstraintDefKind::ForeignKey {
+            columns: fk.columns.clone(),
+            ref_table: Some(on(&fk.ref_table)),
+            ref_columns: fk.ref_columns.clone(),
+            on_delete: fk.on_delete,
+            on_update: fk.on_update,
+            match_full: fk.match_full,
+        },
+        ConstraintKind::Exclude {
+            method,
+            elements,
+            operators,
+            predicate,
+        } => ConstraintDefKind::Exclude {
+            method: method.clone(),
+            elements: elements.clone(),
+            operators: operators.clone(),
+            predicate: predicate.clone(),
+        },
     };
-    Some(format!("CONSTRAINT {} {body}", quote_ident(&k.name)))
+    ConstraintDef {
+        name: Some(k.name.clone()),
+        at: k.origin.0.unwrap_or_default(),
+        kind,
+        deferrable: k.deferrable,
+        initially_deferred: k.initially_deferred,
+        not_valid: k.not_valid,
+        using_index: None,
+    }
 }
 
-fn reverse(before: &Catalog, after: &Catalog, node: &NodeEnum, step: &mut ReverseStep) {
-    match node {
-        NodeEnum::TransactionStmt(_) | NodeEnum::VariableSetStmt(_) => {}
-        NodeEnum::CreateStmt(c) => {
-            if let Some(rv) = &c.relation {
-                let name = after.resolve(&obj_name(rv));
+fn index_back(i: &Index, concurrently: bool) -> SchemaChange {
+    SchemaChange::CreateIndex(CreateIndex {
+        table: on(&i.table),
+        name: Some(i.name.name.clone()),
+        if_not_exists: false,
+        unique: i.unique,
+        primary: false,
+        concurrently,
+        method: i.method.clone(),
+        keys: i.keys.clone(),
+        include: i.include.clone(),
+        predicate: i.predicate.clone(),
+        predicate_columns: i.predicate_columns.clone(),
+        nulls_not_distinct: i.nulls_not_distinct,
+    })
+}
+
+fn view_back(name: &QualifiedName, v: &View, or_replace: bool) -> SchemaChange {
+    SchemaChange::CreateView {
+        name: on(name),
+        at: v.origin.0.unwrap_or_default(),
+        or_replace,
+        materialized: v.materialized,
+        query: v.query.clone(),
+        reads: v.depends_on.iter().map(on).collect(),
+    }
+}
+
+/// The reverse of one statement's changes, worked out last change first.
+struct Undo<'a> {
+    before: &'a Catalog,
+    after: &'a Catalog,
+    changes: Vec<SchemaChange>,
+    step: &'a mut ReverseStep,
+}
+
+impl Undo<'_> {
+    fn irreversible(&mut self, why: String) {
+        self.step.irreversible = Some(why);
+    }
+
+    fn change(&mut self, change: &SchemaChange) {
+        let (before, after) = (self.before, self.after);
+        match change {
+            SchemaChange::SetSearchPath(_) => {}
+            SchemaChange::CreateTable(t) => {
+                let name = after.resolve(&t.name);
                 if !before.tables.contains_key(&name) {
-                    step.sql.push(format!("DROP TABLE {};", q(&name)));
+                    self.changes.push(drop(ObjectKind::Table, &name));
                 }
             }
-        }
-        NodeEnum::CreateTableAsStmt(c) => {
-            if let Some(rv) = c.into.as_ref().and_then(|i| i.rel.as_ref()) {
-                let name = after.resolve(&obj_name(rv));
-                if after.views.get(&name).is_some_and(|v| v.materialized) {
-                    step.sql
-                        .push(format!("DROP MATERIALIZED VIEW {};", q(&name)));
-                } else if !before.tables.contains_key(&name) {
-                    step.sql.push(format!("DROP TABLE {};", q(&name)));
+            SchemaChange::CreateTableAs { name, .. } => {
+                let name = after.resolve(name);
+                if !before.tables.contains_key(&name) {
+                    self.changes.push(drop(ObjectKind::Table, &name));
                 }
             }
-        }
-        NodeEnum::IndexStmt(i) => {
-            for name in after
-                .indexes
-                .keys()
-                .filter(|k| !before.indexes.contains_key(*k))
-            {
-                step.sql.push(format!(
-                    "DROP INDEX {}IF EXISTS {};",
-                    if i.concurrent { "CONCURRENTLY " } else { "" },
-                    q(name)
-                ));
+            SchemaChange::CreateIndex(i) => {
+                for name in after
+                    .indexes
+                    .keys()
+                    .filter(|k| !before.indexes.contains_key(*k))
+                {
+                    self.changes.push(SchemaChange::Drop(ch::Drop {
+                        kind: ObjectKind::Index,
+                        objects: vec![ObjectRef::named(parts(name))],
+                        cascade: false,
+                        if_exists: true,
+                        concurrently: i.concurrently,
+                    }));
+                }
             }
-        }
-        NodeEnum::ViewStmt(v) => {
-            let Some(rv) = &v.view else { return };
-            let name = after.resolve(&obj_name(rv));
-            match before.views.get(&name) {
-                Some(old) => step.sql.push(format!(
-                    "CREATE OR REPLACE VIEW {} AS {};",
-                    q(&name),
-                    old.query
-                )),
-                None => step.sql.push(format!("DROP VIEW {};", q(&name))),
+            SchemaChange::CreateView {
+                name, materialized, ..
+            } => {
+                let name = after.resolve(name);
+                match (before.views.get(&name), materialized) {
+                    (Some(old), false) => self.changes.push(view_back(&name, old, true)),
+                    (_, true) => self
+                        .changes
+                        .push(drop(ObjectKind::MaterializedView, &name)),
+                    (None, false) => self.changes.push(drop(ObjectKind::View, &name)),
+                }
             }
-        }
-        NodeEnum::CreateSeqStmt(s) => {
-            if let Some(rv) = &s.sequence {
-                step.sql.push(format!(
-                    "DROP SEQUENCE {};",
-                    q(&after.resolve(&obj_name(rv)))
-                ));
+            SchemaChange::CreateSequence { name, .. } => {
+                self.changes
+                    .push(drop(ObjectKind::Sequence, &after.resolve(name)));
             }
-        }
-        NodeEnum::CreateEnumStmt(e) => {
-            let parts = name_list(&e.type_name);
-            step.sql
-                .push(format!("DROP TYPE {};", q(&after.resolve_name(&parts))));
-        }
-        NodeEnum::CompositeTypeStmt(c) => {
-            if let Some(rv) = &c.typevar {
-                step.sql
-                    .push(format!("DROP TYPE {};", q(&after.resolve(&obj_name(rv)))));
+            SchemaChange::CreateEnum { name, .. }
+            | SchemaChange::CreateCompositeType { name, .. } => {
+                self.changes.push(drop(ObjectKind::Type, &after.resolve(name)));
             }
-        }
-        NodeEnum::CreateDomainStmt(d) => {
-            let parts = name_list(&d.domainname);
-            step.sql
-                .push(format!("DROP DOMAIN {};", q(&after.resolve_name(&parts))));
-        }
-        NodeEnum::CreateExtensionStmt(e) => {
-            step.sql.push(format!(
-                "DROP EXTENSION IF EXISTS {};",
-                quote_ident(&e.extname)
-            ));
-        }
-        NodeEnum::CreateSchemaStmt(s) => {
-            // `CREATE SCHEMA AUTHORIZATION alice` names the schema after its owner.
-            let owner = s.authrole.as_ref().and_then(|r| {
-                (r.roletype == pg_query::protobuf::RoleSpecType::RolespecCstring as i32)
-                    .then(|| r.rolename.clone())
-            });
-            match (s.schemaname.as_str(), owner) {
-                ("", Some(owner)) if !owner.is_empty() => step
-                    .sql
-                    .push(format!("DROP SCHEMA {};", quote_ident(&owner))),
-                ("", _) => {
-                    step.irreversible = Some(
+            SchemaChange::CreateDomain { name, .. } => {
+                self.changes
+                    .push(drop(ObjectKind::Domain, &after.resolve(name)));
+            }
+            SchemaChange::CreateExtension { name, .. } => {
+                self.changes.push(SchemaChange::Drop(ch::Drop {
+                    kind: ObjectKind::Extension,
+                    objects: vec![ObjectRef::named(vec![name.clone()])],
+                    cascade: false,
+                    if_exists: true,
+                    concurrently: false,
+                }));
+            }
+            SchemaChange::CreateSchema { name, .. } => {
+                if name.is_empty() {
+                    // `CREATE SCHEMA AUTHORIZATION CURRENT_USER` names the schema after the role running it.
+                    self.irreversible(
                         "the schema is named after the role running the migration (CURRENT_USER): \
                          drop it by that name"
                             .to_string(),
-                    )
+                    );
+                } else {
+                    self.changes.push(SchemaChange::Drop(ch::Drop {
+                        kind: ObjectKind::Schema,
+                        objects: vec![ObjectRef::named(vec![name.clone()])],
+                        cascade: false,
+                        if_exists: false,
+                        concurrently: false,
+                    }));
                 }
-                (name, _) => step.sql.push(format!("DROP SCHEMA {};", quote_ident(name))),
             }
-        }
-        NodeEnum::CreateTrigStmt(t) => {
-            if let Some(rv) = &t.relation {
-                step.sql.push(format!(
-                    "DROP TRIGGER {} ON {};",
-                    quote_ident(&t.trigname),
-                    q(&after.resolve(&obj_name(rv)))
-                ));
+            SchemaChange::CreateTrigger { table, name, .. } => {
+                let mut p = parts(&after.resolve(table));
+                p.push(name.clone());
+                self.changes.push(SchemaChange::Drop(ch::Drop {
+                    kind: ObjectKind::Trigger,
+                    objects: vec![ObjectRef::named(p)],
+                    cascade: false,
+                    if_exists: false,
+                    concurrently: false,
+                }));
             }
-        }
-        NodeEnum::CreateFunctionStmt(f) => {
-            let parts = name_list(&f.funcname);
-            let name = after.resolve_name(&parts);
-            let new = after.functions.iter().rev().find(|x| x.name == name);
-            let existed = new.is_some_and(|n| {
-                before
-                    .functions
-                    .iter()
-                    .any(|o| o.name == n.name && o.arg_types == n.arg_types)
-            });
-            if existed {
-                step.irreversible = Some(format!(
-                    "the previous definition of {name} is replaced; restore it from the migration that created it"
-                ));
-            } else if let Some(n) = new {
-                step.sql.push(format!(
-                    "DROP {} {}({});",
-                    if n.is_procedure {
-                        "PROCEDURE"
-                    } else {
-                        "FUNCTION"
-                    },
-                    q(&name),
-                    n.arg_types.join(", ")
-                ));
+            SchemaChange::CreatePolicy { table, name, .. } => {
+                let mut p = parts(&after.resolve(table));
+                p.push(name.clone());
+                self.changes.push(SchemaChange::Drop(ch::Drop {
+                    kind: ObjectKind::Policy,
+                    objects: vec![ObjectRef::named(p)],
+                    cascade: false,
+                    if_exists: false,
+                    concurrently: false,
+                }));
             }
-        }
-        NodeEnum::AlterTableStmt(a) => {
-            let Some(rv) = &a.relation else { return };
-            let name = before.resolve(&obj_name(rv));
-            let (Some(old), Some(new)) = (before.tables.get(&name), after.tables.get(&name)) else {
-                step.underived = true;
-                return;
-            };
-            let mut sql = vec![];
-            for c in a.cmds.iter().rev().filter_map(|c| match c.node.as_ref() {
-                Some(NodeEnum::AlterTableCmd(c)) => Some(c),
-                _ => None,
-            }) {
-                alter_cmd(old, new, c, &mut sql, step);
-            }
-            step.sql.extend(sql);
-        }
-        NodeEnum::RenameStmt(r) => rename(before, r, step),
-        NodeEnum::DropStmt(d) => drop(before, d, step),
-        NodeEnum::AlterEnumStmt(e) if e.old_val.is_empty() => {
-            step.irreversible = Some(format!(
-                "PostgreSQL cannot remove the enum value '{}' once added (recreate the type to drop it)",
-                e.new_val
-            ));
-        }
-        NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_) => {
-            step.irreversible =
-                Some("a data change: the rows as they were are not recorded".to_string());
-        }
-        NodeEnum::GrantStmt(g) => {
-            let mut g = g.clone();
-            // GRANT ... WITH GRANT OPTION is undone by a plain REVOKE (privilege and option);
-            // REVOKE GRANT OPTION FOR by GRANT ... WITH GRANT OPTION; a REVOKE's CASCADE has no GRANT
-            // counterpart.
-            g.grant_option = !g.is_grant && g.grant_option;
-            g.is_grant = !g.is_grant;
-            g.behavior = pg_query::protobuf::DropBehavior::DropRestrict as i32;
-            step.sql
-                .push(format!("{};", deparse_stmt(&NodeEnum::GrantStmt(g))));
-        }
-        NodeEnum::CommentStmt(c) => {
-            let mut c = c.clone();
-            c.comment = String::new();
-            let text = deparse_stmt(&NodeEnum::CommentStmt(c));
-            // The previous comment is not tracked for every object kind: clearing it is the reverse of
-            // setting one where none was.
-            step.sql.push(format!("{text};"));
-        }
-        _ => step.underived = true,
-    }
-}
-
-fn alter_cmd(
-    old: &Table,
-    new: &Table,
-    c: &ast::AlterTableCmd,
-    sql: &mut Vec<String>,
-    step: &mut ReverseStep,
-) {
-    let t = q(&old.name);
-    let col = quote_ident(&c.name);
-    match At::try_from(c.subtype).unwrap_or(At::Undefined) {
-        At::AtAddColumn => {
-            if let Some(NodeEnum::ColumnDef(d)) = c.def.as_ref().and_then(|d| d.node.as_ref())
-                && old.column(&d.colname).is_none()
-            {
-                sql.push(format!(
-                    "ALTER TABLE {t} DROP COLUMN {};",
-                    quote_ident(&d.colname)
-                ));
-            }
-        }
-        At::AtDropColumn => match old.column(&c.name) {
-            Some(oc) => {
-                sql.push(format!("ALTER TABLE {t} ADD COLUMN {};", column_sql(oc)));
-                step.irreversible = Some(format!(
-                    "the data in {t}.{} is lost: the column comes back empty{}",
-                    c.name,
-                    if oc.not_null && oc.default.is_none() {
-                        " and without its NOT NULL"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-            None => step.underived = true,
-        },
-        At::AtAlterColumnType => match old.column(&c.name) {
-            Some(oc) => {
-                sql.push(format!(
-                    "ALTER TABLE {t} ALTER COLUMN {col} TYPE {} USING {col}::{};",
-                    oc.data_type, oc.data_type
-                ));
-                let widened = new
-                    .column(&c.name)
-                    .is_some_and(|nc| nc.data_type != oc.data_type);
-                if widened {
-                    step.irreversible.get_or_insert_with(|| format!(
-                        "values written since that do not fit {} make the reverse fail or lose precision",
-                        oc.data_type
+            SchemaChange::CreateFunction(f) => {
+                let name = after.resolve(&f.name);
+                let new = after.functions.iter().rev().find(|x| x.name == name);
+                let existed = new.is_some_and(|n| {
+                    before
+                        .functions
+                        .iter()
+                        .any(|o| o.name == n.name && o.arg_types == n.arg_types)
+                });
+                if existed {
+                    self.irreversible(format!(
+                        "the previous definition of {name} is replaced; restore it from the migration that created it"
                     ));
+                } else if let Some(n) = new {
+                    self.changes.push(SchemaChange::Drop(ch::Drop {
+                        kind: if n.is_procedure {
+                            ObjectKind::Procedure
+                        } else {
+                            ObjectKind::Function
+                        },
+                        objects: vec![ObjectRef {
+                            name: parts(&name),
+                            args: Some(n.arg_types.clone()),
+                        }],
+                        cascade: false,
+                        if_exists: false,
+                        concurrently: false,
+                    }));
                 }
             }
-            None => step.underived = true,
-        },
-        At::AtSetNotNull => {
-            if !old.column(&c.name).is_some_and(|oc| oc.not_null) {
-                sql.push(format!("ALTER TABLE {t} ALTER COLUMN {col} DROP NOT NULL;"));
+            SchemaChange::AlterTable { name, commands, .. } => {
+                let name = before.resolve(name);
+                let (Some(old), Some(new)) = (before.tables.get(&name), after.tables.get(&name))
+                else {
+                    self.step.underived = true;
+                    return;
+                };
+                for c in commands.iter().rev() {
+                    self.alter_cmd(old, new, c);
+                }
             }
-        }
-        At::AtDropNotNull => {
-            if old.column(&c.name).is_some_and(|oc| oc.not_null) {
-                sql.push(format!("ALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;"));
-            }
-        }
-        At::AtColumnDefault => match old.column(&c.name).and_then(|oc| oc.default.as_ref()) {
-            Some(d) => sql.push(format!(
-                "ALTER TABLE {t} ALTER COLUMN {col} SET DEFAULT {d};"
+            SchemaChange::Rename(r) => self.rename(r),
+            SchemaChange::Drop(d) => self.drop(d),
+            SchemaChange::AlterEnum {
+                old_value: None,
+                value,
+                ..
+            } => self.irreversible(format!(
+                "PostgreSQL cannot remove the enum value '{value}' once added (recreate the type to drop it)"
             )),
-            None => sql.push(format!("ALTER TABLE {t} ALTER COLUMN {col} DROP DEFAULT;")),
-        },
-        At::AtAddConstraint => {
-            for k in new
-                .constraints
-                .iter()
-                .filter(|k| !old.constraints.iter().any(|o| o.name == k.name))
-            {
-                sql.push(format!(
-                    "ALTER TABLE {t} DROP CONSTRAINT {};",
-                    quote_ident(&k.name)
-                ));
+            SchemaChange::NoEffect { writes_rows: true } => self.irreversible(
+                "a data change: the rows as they were are not recorded".to_string(),
+            ),
+            SchemaChange::Grant(g) => {
+                // GRANT ... WITH GRANT OPTION is undone by a plain REVOKE (privilege and option);
+                // REVOKE GRANT OPTION FOR by GRANT ... WITH GRANT OPTION.
+                let mut g = g.clone();
+                g.with_grant_option = !g.grant && g.with_grant_option;
+                g.grant = !g.grant;
+                self.changes.push(SchemaChange::Grant(g));
             }
-        }
-        At::AtDropConstraint => {
-            if let Some(k) = old.constraints.iter().find(|k| k.name == c.name) {
-                match constraint_sql(k) {
-                    Some(s) => sql.push(format!("ALTER TABLE {t} ADD {s};")),
-                    None => step.underived = true,
+            SchemaChange::Comment { on, .. } => {
+                // The previous comment is not tracked for every object kind: clearing it is the reverse of
+                // setting one where none was.
+                if matches!(on, CommentOn::Other) {
+                    self.step.underived = true;
+                } else {
+                    self.changes.push(SchemaChange::Comment {
+                        on: on.clone(),
+                        text: None,
+                    });
                 }
             }
+            _ => self.step.underived = true,
         }
-        At::AtValidateConstraint => {}
-        At::AtEnableRowSecurity => sql.push(format!("ALTER TABLE {t} DISABLE ROW LEVEL SECURITY;")),
-        At::AtDisableRowSecurity => sql.push(format!("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;")),
-        _ => step.underived = true,
     }
-}
 
-fn rename(before: &Catalog, r: &ast::RenameStmt, step: &mut ReverseStep) {
-    let rename_type = Ot::try_from(r.rename_type).unwrap_or(Ot::Undefined);
-    let new = quote_ident(&r.newname);
-    match (rename_type, r.relation.as_ref()) {
-        (Ot::ObjectColumn, Some(rv)) => step.sql.push(format!(
-            "ALTER TABLE {} RENAME COLUMN {new} TO {};",
-            q(&before.resolve(&obj_name(rv))),
-            quote_ident(&r.subname)
-        )),
-        (Ot::ObjectTabconstraint, Some(rv)) => step.sql.push(format!(
-            "ALTER TABLE {} RENAME CONSTRAINT {new} TO {};",
-            q(&before.resolve(&obj_name(rv))),
-            quote_ident(&r.subname)
-        )),
-        (Ot::ObjectTable | Ot::ObjectIndex | Ot::ObjectView | Ot::ObjectSequence, Some(rv)) => {
-            let kind = match rename_type {
-                Ot::ObjectTable => "TABLE",
-                Ot::ObjectIndex => "INDEX",
-                Ot::ObjectView => "VIEW",
-                _ => "SEQUENCE",
-            };
-            let old = before.resolve(&obj_name(rv));
-            let renamed = QualifiedName {
-                schema: old.schema.clone(),
-                name: r.newname.clone(),
-            };
-            step.sql.push(format!(
-                "ALTER {kind} {} RENAME TO {};",
-                q(&renamed),
-                quote_ident(&old.name)
-            ));
-        }
-        _ => step.underived = true,
-    }
-}
-
-fn drop(before: &Catalog, d: &ast::DropStmt, step: &mut ReverseStep) {
-    let kind = Ot::try_from(d.remove_type).unwrap_or(Ot::Undefined);
-    for o in &d.objects {
-        let Some(NodeEnum::List(l)) = o.node.as_ref() else {
-            step.irreversible = Some(
-                "the dropped object is gone; recreate it from the migration that created it".into(),
-            );
-            continue;
-        };
-        let name = before.resolve_name(&name_list(&l.items));
-        match kind {
-            Ot::ObjectIndex => match before.indexes.get(&name) {
-                Some(i) => {
-                    let create = i.create_sql();
-                    let create = if d.concurrent {
-                        create.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1)
-                    } else {
-                        create
-                    };
-                    step.sql.push(format!("{create};"));
+    fn alter_cmd(&mut self, old: &Table, new: &Table, c: &AlterTable) {
+        let t = &old.name;
+        match c {
+            AlterTable::AddColumn { column, .. } => {
+                if old.column(&column.name).is_none() {
+                    self.changes
+                        .push(alter(t, AlterTable::DropColumn(column.name.clone())));
                 }
-                None if d.missing_ok => {}
-                None => step.underived = true,
-            },
-            Ot::ObjectView | Ot::ObjectMatview => match before.views.get(&name) {
-                Some(v) => step.sql.push(format!(
-                    "CREATE {}VIEW {} AS {};",
-                    if v.materialized { "MATERIALIZED " } else { "" },
-                    q(&name),
-                    v.query
-                )),
-                None if d.missing_ok => {}
-                None => step.underived = true,
-            },
-            Ot::ObjectTable => {
-                if before.tables.contains_key(&name) {
-                    step.irreversible = Some(format!(
-                        "table {name} and its rows are gone; recreate it from the migrations that built it"
+            }
+            AlterTable::DropColumn(col) => match old.column(col) {
+                Some(oc) => {
+                    self.changes.push(alter(
+                        t,
+                        AlterTable::AddColumn {
+                            column: column_back(oc),
+                            if_not_exists: false,
+                        },
                     ));
+                    self.irreversible(format!(
+                        "the data in {t}.{col} is lost: the column comes back empty{}",
+                        if oc.not_null && oc.default.is_none() {
+                            " and without its NOT NULL"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+                None => self.step.underived = true,
+            },
+            AlterTable::AlterColumnType { column, .. } => match old.column(column) {
+                Some(oc) => {
+                    self.changes.push(alter(
+                        t,
+                        AlterTable::AlterColumnType {
+                            column: column.clone(),
+                            data_type: oc.data_type.clone(),
+                            using: Some(format!(
+                                "{}::{}",
+                                dbarch_sql::expr::quote_ident(column),
+                                type_name(&oc.data_type)
+                            )),
+                        },
+                    ));
+                    let widened = new
+                        .column(column)
+                        .is_some_and(|nc| nc.data_type != oc.data_type);
+                    if widened {
+                        self.step.irreversible.get_or_insert_with(|| {
+                            format!(
+                                "values written since that do not fit {} make the reverse fail or lose precision",
+                                oc.data_type
+                            )
+                        });
+                    }
+                }
+                None => self.step.underived = true,
+            },
+            AlterTable::SetNotNull(col) => {
+                if !old.column(col).is_some_and(|oc| oc.not_null) {
+                    self.changes
+                        .push(alter(t, AlterTable::DropNotNull(col.clone())));
+                }
+            }
+            AlterTable::DropNotNull(col) => {
+                if old.column(col).is_some_and(|oc| oc.not_null) {
+                    self.changes
+                        .push(alter(t, AlterTable::SetNotNull(col.clone())));
+                }
+            }
+            AlterTable::SetDefault { column, .. } => self.changes.push(alter(
+                t,
+                AlterTable::SetDefault {
+                    column: column.clone(),
+                    default: old.column(column).and_then(|oc| oc.default.clone()),
+                },
+            )),
+            AlterTable::AddConstraint(_) => {
+                for k in new
+                    .constraints
+                    .iter()
+                    .filter(|k| !old.constraints.iter().any(|o| o.name == k.name))
+                {
+                    self.changes
+                        .push(alter(t, AlterTable::DropConstraint(k.name.clone())));
+                }
+            }
+            AlterTable::DropConstraint(name) => {
+                if let Some(k) = old.constraints.iter().find(|k| &k.name == name) {
+                    self.changes
+                        .push(alter(t, AlterTable::AddConstraint(constraint_back(k))));
+                }
+            }
+            AlterTable::ValidateConstraint(_) => {}
+            AlterTable::RowSecurity(on) => {
+                self.changes.push(alter(t, AlterTable::RowSecurity(!on)));
+            }
+            _ => self.step.underived = true,
+        }
+    }
+
+    fn rename(&mut self, r: &Rename) {
+        let Some(rel) = r.relation.as_ref().map(|rel| self.before.resolve(rel)) else {
+            self.step.underived = true;
+            return;
+        };
+        let back = match r.kind {
+            ObjectKind::Column | ObjectKind::TableConstraint => Rename {
+                kind: r.kind,
+                relation: Some(on(&rel)),
+                object: vec![],
+                old: r.new.clone(),
+                new: r.old.clone(),
+            },
+            ObjectKind::Table | ObjectKind::Index | ObjectKind::View | ObjectKind::Sequence => {
+                Rename {
+                    kind: r.kind,
+                    relation: Some(ObjName::new(Some(&rel.schema), &r.new)),
+                    object: vec![],
+                    old: String::new(),
+                    new: rel.name.clone(),
                 }
             }
             _ => {
-                step.irreversible = Some(format!(
+                self.step.underived = true;
+                return;
+            }
+        };
+        self.changes.push(SchemaChange::Rename(back));
+    }
+
+    fn drop(&mut self, d: &ch::Drop) {
+        let before = self.before;
+        for o in &d.objects {
+            let name = before.resolve_name(&o.name);
+            match d.kind {
+                ObjectKind::Index => match before.indexes.get(&name) {
+                    Some(i) => self.changes.push(index_back(i, d.concurrently)),
+                    None if d.if_exists => {}
+                    None => self.step.underived = true,
+                },
+                ObjectKind::View | ObjectKind::MaterializedView => match before.views.get(&name) {
+                    Some(v) => self.changes.push(view_back(&name, v, false)),
+                    None if d.if_exists => {}
+                    None => self.step.underived = true,
+                },
+                ObjectKind::Table => {
+                    if before.tables.contains_key(&name) {
+                        self.irreversible(format!(
+                            "table {name} and its rows are gone; recreate it from the migrations that built it"
+                        ));
+                    }
+                }
+                ObjectKind::ForeignTable
+                | ObjectKind::Sequence
+                | ObjectKind::Trigger
+                | ObjectKind::Policy => self.irreversible(format!(
                     "{name} is dropped; recreate it from the migration that created it"
-                ));
+                )),
+                _ => self.irreversible(
+                    "the dropped object is gone; recreate it from the migration that created it"
+                        .into(),
+                ),
             }
         }
     }

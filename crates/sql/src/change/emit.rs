@@ -38,6 +38,14 @@ fn dotted(parts: &[String]) -> String {
         .join(".")
 }
 
+/// An object by its dotted name, with its argument types when it has them.
+fn object_text(o: &ObjectRef) -> String {
+    match &o.args {
+        Some(args) => format!("{}({})", dotted(&o.name), args.join(", ")),
+        None => dotted(&o.name),
+    }
+}
+
 fn idents(cols: &[String]) -> String {
     cols.iter()
         .map(|c| quote_ident(c))
@@ -363,7 +371,22 @@ fn write(change: &SchemaChange) -> Option<String> {
                 CommentOn::Column { table, column } => {
                     format!("COLUMN {}.{}", name(table), quote_ident(column))
                 }
-                CommentOn::Object { kind, name } => format!("{} {}", object_word(*kind)?, dotted(name)),
+                // `CONSTRAINT c ON t`, `TRIGGER t ON t`, `POLICY p ON t`.
+                CommentOn::Object {
+                    kind:
+                        kind @ (ObjectKind::TableConstraint | ObjectKind::Trigger | ObjectKind::Policy),
+                    object,
+                } => {
+                    let (name, table) = object.name.split_last()?;
+                    let word = match kind {
+                        ObjectKind::TableConstraint => "CONSTRAINT",
+                        k => object_word(*k)?,
+                    };
+                    format!("{word} {} ON {}", quote_ident(name), dotted(table))
+                }
+                CommentOn::Object { kind, object } => {
+                    format!("{} {}", object_word(*kind)?, object_text(object))
+                }
                 CommentOn::Other => return None,
             };
             format!(
@@ -877,7 +900,11 @@ fn grant(g: &Grant) -> Option<String> {
     if objects.is_empty() {
         return None;
     }
-    let privileges = if g.privileges.iter().any(|p| p.name == "ALL" && p.columns.is_empty()) {
+    let privileges = if g
+        .privileges
+        .iter()
+        .any(|p| p.name == "ALL" && p.columns.is_empty())
+    {
         "ALL".to_string()
     } else {
         g.privileges
@@ -933,10 +960,7 @@ fn drop(d: &Drop) -> Option<String> {
         _ => d
             .objects
             .iter()
-            .map(|o| match &o.args {
-                Some(args) => format!("{}({})", dotted(&o.name), args.join(", ")),
-                None => dotted(&o.name),
-            })
+            .map(object_text)
             .collect::<Vec<_>>()
             .join(", "),
     };
@@ -1063,6 +1087,10 @@ mod tests {
             "COMMENT ON INDEX s.i IS 'x'",
             "COMMENT ON SCHEMA app IS 'y'",
             "COMMENT ON TYPE mood IS 'z'",
+            "COMMENT ON FUNCTION semver_ord IS NULL",
+            "COMMENT ON CONSTRAINT k ON s.t IS 'why'",
+            "COMMENT ON TRIGGER tr ON t IS NULL",
+            "COMMENT ON FUNCTION f(integer) IS 'w'",
             "CREATE SCHEMA s",
             "CREATE SCHEMA AUTHORIZATION CURRENT_USER",
             "SET search_path = app, \"$user\", public",

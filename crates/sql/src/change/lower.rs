@@ -420,22 +420,21 @@ impl Cx<'_> {
             }
             NodeEnum::CreateFunctionStmt(s) => SchemaChange::CreateFunction(create_function(s)),
             NodeEnum::CommentStmt(s) => {
-                let parts = match s.object.as_ref().and_then(|o| o.node.as_ref()) {
-                    Some(NodeEnum::List(l)) => Some(strings(&l.items)),
-                    Some(NodeEnum::String(st)) => Some(vec![st.sval.clone()]),
-                    Some(NodeEnum::TypeName(t)) => Some(strings(&t.names)),
-                    _ => None,
-                };
-                let on = match (ot(s.objtype), parts) {
-                    (Ot::ObjectTable, Some(parts)) => CommentOn::Table(ObjName::from_parts(&parts)),
-                    (Ot::ObjectColumn, Some(parts)) => match parts.split_last() {
+                let object = s
+                    .object
+                    .as_ref()
+                    .and_then(|o| o.node.as_ref())
+                    .map(object_ref);
+                let on = match (ot(s.objtype), object) {
+                    (Ot::ObjectTable, Some(o)) => CommentOn::Table(ObjName::from_parts(&o.name)),
+                    (Ot::ObjectColumn, Some(o)) => match o.name.split_last() {
                         Some((col, table)) => CommentOn::Column {
                             table: ObjName::from_parts(table),
                             column: col.clone(),
                         },
                         None => return,
                     },
-                    (o, Some(name)) if !name.is_empty() => match object_kind(o) {
+                    (o, Some(object)) if !object.name.is_empty() => match object_kind(o) {
                         kind @ (ObjectKind::Index
                         | ObjectKind::View
                         | ObjectKind::MaterializedView
@@ -443,9 +442,15 @@ impl Cx<'_> {
                         | ObjectKind::ForeignTable
                         | ObjectKind::Type
                         | ObjectKind::Domain
+                        | ObjectKind::Function
+                        | ObjectKind::Procedure
+                        | ObjectKind::Routine
                         | ObjectKind::Schema
                         | ObjectKind::Extension
-                        | ObjectKind::Role) => CommentOn::Object { kind, name },
+                        | ObjectKind::Role
+                        | ObjectKind::TableConstraint
+                        | ObjectKind::Trigger
+                        | ObjectKind::Policy) => CommentOn::Object { kind, object },
                         _ => CommentOn::Other,
                     },
                     _ => CommentOn::Other,
@@ -923,24 +928,7 @@ impl Cx<'_> {
         let objects = s
             .objects
             .iter()
-            .map(|obj| match obj.node.as_ref() {
-                Some(NodeEnum::List(l)) => DropObject::named(strings(&l.items)),
-                Some(NodeEnum::String(st)) => DropObject::named(vec![st.sval.clone()]),
-                Some(NodeEnum::TypeName(t)) => DropObject::named(strings(&t.names)),
-                Some(NodeEnum::ObjectWithArgs(o)) => DropObject {
-                    name: strings(&o.objname),
-                    args: (!o.args_unspecified).then(|| {
-                        o.objargs
-                            .iter()
-                            .filter_map(|a| match a.node.as_ref() {
-                                Some(NodeEnum::TypeName(t)) => Some(data_type(t).0.to_string()),
-                                _ => None,
-                            })
-                            .collect()
-                    }),
-                },
-                _ => DropObject::named(vec![]),
-            })
+            .filter_map(|obj| obj.node.as_ref().map(object_ref))
             .filter(|o| !o.name.is_empty())
             .collect();
         SchemaChange::Drop(Drop {
@@ -950,6 +938,28 @@ impl Cx<'_> {
             if_exists: s.missing_ok,
             concurrently: s.concurrent,
         })
+    }
+}
+
+/// An object a DROP or a COMMENT names: a dotted name, with a function's argument types when written.
+fn object_ref(node: &NodeEnum) -> ObjectRef {
+    match node {
+        NodeEnum::List(l) => ObjectRef::named(strings(&l.items)),
+        NodeEnum::String(st) => ObjectRef::named(vec![st.sval.clone()]),
+        NodeEnum::TypeName(t) => ObjectRef::named(strings(&t.names)),
+        NodeEnum::ObjectWithArgs(o) => ObjectRef {
+            name: strings(&o.objname),
+            args: (!o.args_unspecified).then(|| {
+                o.objargs
+                    .iter()
+                    .filter_map(|a| match a.node.as_ref() {
+                        Some(NodeEnum::TypeName(t)) => Some(data_type(t).0.to_string()),
+                        _ => None,
+                    })
+                    .collect()
+            }),
+        },
+        _ => ObjectRef::named(vec![]),
     }
 }
 

@@ -509,7 +509,10 @@ pub enum CommentOn {
     },
     /// Another kind of object named by a dotted name (an index, a view, a type, a schema, ...); its
     /// comment is not modelled.
-    Object { kind: ObjectKind, name: Vec<String> },
+    Object {
+        kind: ObjectKind,
+        object: ObjectRef,
+    },
     /// Anything else.
     Other,
 }
@@ -517,23 +520,23 @@ pub enum CommentOn {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drop {
     pub kind: ObjectKind,
-    pub objects: Vec<DropObject>,
+    pub objects: Vec<ObjectRef>,
     pub cascade: bool,
     pub if_exists: bool,
     pub concurrently: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct DropObject {
-    /// The dotted name as written.
+pub struct ObjectRef {
+    /// The dotted name as written (of an object a DROP or a COMMENT names).
     pub name: Vec<String>,
     /// A function's argument types, when written (`DROP FUNCTION f(integer)`).
     pub args: Option<Vec<String>>,
 }
 
-impl DropObject {
+impl ObjectRef {
     pub fn named(name: Vec<String>) -> Self {
-        DropObject { name, args: None }
+        ObjectRef { name, args: None }
     }
 }
 
