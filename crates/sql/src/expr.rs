@@ -225,6 +225,26 @@ pub fn function_calls(expr: &ast::Node) -> Vec<String> {
     out
 }
 
+/// The functions an expression written as SQL text calls (`None` when the text is not an expression).
+pub fn function_calls_in(sql: &str) -> Option<Vec<String>> {
+    let parsed = crate::raw::parse(&format!("SELECT {sql}")).ok()?;
+    let stmt = parsed.stmts.first()?.stmt.as_ref()?.node.as_ref()?;
+    let NodeEnum::SelectStmt(s) = stmt else {
+        return None;
+    };
+    Some(
+        s.target_list
+            .iter()
+            .flat_map(|t| match t.node.as_ref() {
+                Some(NodeEnum::ResTarget(r)) => {
+                    r.val.as_deref().map(function_calls).unwrap_or_default()
+                }
+                _ => vec![],
+            })
+            .collect(),
+    )
+}
+
 /// Whether a word is a reserved keyword of PostgreSQL's grammar (cannot be a bare column or table name).
 pub fn is_reserved_keyword(word: &str) -> bool {
     keyword_kind(word) == Some(ast::KeywordKind::ReservedKeyword as i32)

@@ -378,7 +378,9 @@ impl Catalog {
                     },
                 );
             }
-            SchemaChange::NoEffect { .. } => self.note(cx, "no schema effect"),
+            SchemaChange::Maintain(_) | SchemaChange::NoEffect { .. } => {
+                self.note(cx, "no schema effect")
+            }
             SchemaChange::Opaque { reason, .. } => self.note(cx, reason.clone()),
         }
     }

@@ -3,6 +3,7 @@
 //! transaction is open, whether `lock_timeout` was set.
 
 mod context;
+mod operations;
 mod replay;
 pub mod reverse;
 

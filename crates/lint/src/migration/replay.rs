@@ -212,9 +212,11 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 }
                 _ => {}
             }
+            let lowered = dbarch_sql::change::lower(stmt);
             let mut cx = StatementContext {
                 catalog: &catalog,
                 stmt,
+                changes: &lowered,
                 rest: &script.file.statements[at + 1..],
                 tool_wraps: script.wrapped,
                 in_transaction: in_tx,
@@ -330,7 +332,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 }
                 _ => {}
             }
-            catalog.replay(stmt);
+            catalog.apply(&lowered);
         }
         if let Some(before) = before {
             // The down is checked later, in parallel with others, on a copy (cheap: copies share the

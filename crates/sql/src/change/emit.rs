@@ -407,7 +407,9 @@ fn write(change: &SchemaChange) -> Option<String> {
             format!("SET search_path = {}", idents(path))
         }
         SchemaChange::SetSearchPath(None) => "RESET search_path".to_string(),
-        SchemaChange::NoEffect { .. } | SchemaChange::Opaque { .. } => return None,
+        SchemaChange::Maintain(_) | SchemaChange::NoEffect { .. } | SchemaChange::Opaque { .. } => {
+            return None;
+        }
     })
 }
 
@@ -745,7 +747,7 @@ fn alter_table_cmd(c: &AlterTable) -> Option<String> {
         AlterTable::DetachPartition(p) => format!("DETACH PARTITION {}", name(p)),
         AlterTable::AddInherit(p) => format!("INHERIT {}", name(p)),
         AlterTable::DropInherit(p) => format!("NO INHERIT {}", name(p)),
-        AlterTable::Other => return None,
+        AlterTable::SetStorage | AlterTable::TriggerSwitch | AlterTable::Other => return None,
     })
 }
 

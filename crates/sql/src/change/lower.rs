@@ -514,12 +514,44 @@ impl Cx<'_> {
             NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_) => {
                 SchemaChange::NoEffect { writes_rows: true }
             }
+            NodeEnum::ReindexStmt(r) => match &r.relation {
+                Some(rv) => SchemaChange::Maintain(Maintenance::Reindex {
+                    target: obj_name(rv),
+                    index: r.kind == ast::ReindexObjectType::ReindexObjectIndex as i32,
+                    concurrently: r.params.iter().any(|p| {
+                        matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently")
+                    }),
+                }),
+                None => SchemaChange::NoEffect { writes_rows: false },
+            },
+            NodeEnum::ClusterStmt(c) => {
+                SchemaChange::Maintain(Maintenance::Cluster(c.relation.as_ref().map(obj_name)))
+            }
+            NodeEnum::VacuumStmt(v) => SchemaChange::Maintain(Maintenance::Vacuum {
+                tables: v
+                    .rels
+                    .iter()
+                    .filter_map(|n| match n.node.as_ref() {
+                        Some(NodeEnum::VacuumRelation(r)) => r.relation.as_ref().map(obj_name),
+                        _ => None,
+                    })
+                    .collect(),
+                full: v.options.iter().any(|o| {
+                    matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full")
+                }),
+                analyze_only: !v.is_vacuumcmd,
+            }),
+            NodeEnum::TruncateStmt(t) => SchemaChange::Maintain(Maintenance::Truncate(
+                t.relations
+                    .iter()
+                    .filter_map(|n| match n.node.as_ref() {
+                        Some(NodeEnum::RangeVar(r)) => Some(obj_name(r)),
+                        _ => None,
+                    })
+                    .collect(),
+            )),
             NodeEnum::SelectStmt(_)
             | NodeEnum::CopyStmt(_)
-            | NodeEnum::VacuumStmt(_)
-            | NodeEnum::ClusterStmt(_)
-            | NodeEnum::ReindexStmt(_)
-            | NodeEnum::TruncateStmt(_)
             | NodeEnum::LockStmt(_)
             | NodeEnum::RefreshMatViewStmt(_) => SchemaChange::NoEffect { writes_rows: false },
             NodeEnum::DoStmt(_) => self.opaque("a DO block: what it changes is not modelled"),
@@ -858,6 +890,27 @@ impl Cx<'_> {
                 Some(r) => AlterTable::DetachPartition(obj_name(r)),
                 None => AlterTable::Other,
             },
+            (
+                At::AtSetStatistics
+                | At::AtSetOptions
+                | At::AtResetOptions
+                | At::AtSetRelOptions
+                | At::AtResetRelOptions
+                | At::AtClusterOn
+                | At::AtDropCluster,
+                _,
+            ) => AlterTable::SetStorage,
+            (
+                At::AtEnableTrig
+                | At::AtEnableAlwaysTrig
+                | At::AtEnableReplicaTrig
+                | At::AtDisableTrig
+                | At::AtEnableTrigAll
+                | At::AtDisableTrigAll
+                | At::AtEnableTrigUser
+                | At::AtDisableTrigUser,
+                _,
+            ) => AlterTable::TriggerSwitch,
             (At::AtAddInherit, Some(NodeEnum::RangeVar(r))) => AlterTable::AddInherit(obj_name(r)),
             (At::AtDropInherit, Some(NodeEnum::RangeVar(r))) => {
                 AlterTable::DropInherit(obj_name(r))
@@ -1185,7 +1238,7 @@ mod tests {
                 AlterTable::AlterColumnType { column, data_type, using: None },
                 AlterTable::SetDefault { default: None, .. },
                 AlterTable::RowSecurity(true),
-                AlterTable::Other,
+                AlterTable::SetStorage,
             ] if column == "y" && data_type.name == "bigint"
         ));
     }

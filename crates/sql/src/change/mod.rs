@@ -191,7 +191,10 @@ pub enum SchemaChange {
     Rename(Rename),
     /// `SET search_path`: `None` resets it to the default.
     SetSearchPath(Option<Vec<String>>),
-    /// A statement that changes rows or storage, never the schema (DML, COPY, VACUUM, REFRESH, ...).
+    /// Maintenance of a table's storage or rows that takes locks but changes no definition (REINDEX,
+    /// CLUSTER, VACUUM, ANALYZE, TRUNCATE).
+    Maintain(Maintenance),
+    /// A statement that changes rows, never the schema (DML, COPY, REFRESH, LOCK, ...).
     NoEffect {
         /// It writes rows (INSERT, UPDATE, DELETE): a down script cannot give them back.
         writes_rows: bool,
@@ -246,6 +249,25 @@ impl SchemaChange {
             _ => {}
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Maintenance {
+    Reindex {
+        /// The table, or the index (`index`).
+        target: ObjName,
+        index: bool,
+        concurrently: bool,
+    },
+    /// `CLUSTER table` (`None`: every table clustered before).
+    Cluster(Option<ObjName>),
+    /// `VACUUM` (FULL or not) or `ANALYZE` (`analyze_only`) of these tables.
+    Vacuum {
+        tables: Vec<ObjName>,
+        full: bool,
+        analyze_only: bool,
+    },
+    Truncate(Vec<ObjName>),
 }
 
 /// What an opaque statement may have changed.
@@ -404,7 +426,11 @@ pub enum AlterTable {
     DetachPartition(ObjName),
     AddInherit(ObjName),
     DropInherit(ObjName),
-    /// A command with no effect on the model (storage parameters, statistics targets, triggers on/off...).
+    /// Storage parameters, statistics targets, `CLUSTER ON` (no effect on the model).
+    SetStorage,
+    /// `ENABLE` / `DISABLE TRIGGER`.
+    TriggerSwitch,
+    /// A command with no effect on the model.
     Other,
 }
 

@@ -131,10 +131,6 @@ pub(crate) fn column_constraint(
 
 /// Whether an ADD COLUMN rewrites the table on any version: a volatile default, an identity, a serial,
 /// or a stored generated column.
-pub(crate) fn adds_rewriting_column(c: &ast::AlterTableCmd, catalog: &Catalog) -> bool {
-    added_column(c).is_some_and(|d| adds_rewriting_column_def(d, catalog))
-}
-
 pub(crate) fn adds_rewriting_column_def(d: &ast::ColumnDef, catalog: &Catalog) -> bool {
     let serial = d
         .type_name
@@ -165,6 +161,26 @@ pub(crate) fn volatile_default(d: &ast::ColumnDef, catalog: &Catalog) -> Option<
         })
 }
 
+/// [`volatile_default`] of a column as a schema change describes it.
+pub(crate) fn volatile_default_of(
+    c: &dbarch_sql::change::ColumnDef,
+    catalog: &Catalog,
+) -> Option<String> {
+    let expr = c.constraints.iter().find_map(|k| match k {
+        dbarch_sql::change::ColumnConstraint::Default(e) => Some(e),
+        _ => None,
+    })?;
+    dbarch_sql::expr::function_calls_in(expr)?
+        .into_iter()
+        .find(|f| {
+            VOLATILE.contains(&f.as_str())
+                || catalog
+                    .functions
+                    .iter()
+                    .any(|u| u.name.name == *f && u.volatility == "volatile")
+        })
+}
+
 /// An ALTER TABLE on a table that existed before this migration: the table and the subcommands.
 pub(crate) fn alter_existing<'a>(
     cx: &crate::migration::StatementContext<'a>,
@@ -178,26 +194,6 @@ pub(crate) fn reindex_is_concurrent(r: &ast::ReindexStmt) -> bool {
     r.params.iter().any(
         |p| matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently"),
     )
-}
-
-/// The FOREIGN KEY constraints among table elements or ALTER TABLE definitions: constraints themselves,
-/// and those written on column definitions.
-pub(crate) fn foreign_keys_in<'n>(
-    nodes: impl IntoIterator<Item = &'n ast::Node>,
-) -> impl Iterator<Item = &'n ast::Constraint> {
-    nodes
-        .into_iter()
-        .flat_map(|n| match n.node.as_ref() {
-            Some(NodeEnum::ColumnDef(d)) => d.constraints.as_slice(),
-            Some(NodeEnum::Constraint(_)) => std::slice::from_ref(n),
-            _ => &[],
-        })
-        .filter_map(|n| match n.node.as_ref() {
-            Some(NodeEnum::Constraint(k)) if k.contype == ast::ConstrType::ConstrForeign as i32 => {
-                Some(&**k)
-            }
-            _ => None,
-        })
 }
 
 /// Whether a new column gets a value in existing rows (a DEFAULT, an identity, a generated expression or
