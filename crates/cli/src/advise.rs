@@ -1,13 +1,13 @@
-//! `dbarch advise`: the index advisor over a workload, a schema and statistics.
+//! `dbarch advise`: the pipeline's advice, rendered.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use dbarch_advisor::{Advice, Budget, Options, Strategy};
-use dbarch_catalog::{Catalog, Stats};
+use dbarch_advisor::Advice;
+use dbarch_catalog::Stats;
+use dbarch_project::advise::place;
 use dbarch_sql::SourceMap;
 
-use crate::analyze::{load_schema, load_stats, load_workload_with, workload_files};
 use crate::args::{Format, Global};
 use crate::commands::out;
 
@@ -22,84 +22,13 @@ pub fn advise(
     greedy: bool,
     db: Option<&str>,
 ) -> Result<u8> {
-    let budget = match budget {
-        Some(b) => Budget::parse(b)?,
-        None => Budget::Unlimited,
-    };
-    let mut sources = SourceMap::new();
-    // A live database gives the schema and the statistics, and its pg_stat_statements is the workload
-    // when no workload files are named.
-    let mut session = None;
-    let (catalog, stats, extra) = match db {
-        Some(db) => {
-            let live = crate::live::read(db, paths.is_empty())?;
-            session = Some((live.name.clone(), live.client));
-            let file = sources.add(&live.name, live.ddl);
-            let mut catalog = if schema.is_empty() {
-                Catalog::new()
-            } else {
-                load_schema(g, schema)?
-            };
-            dbarch_sql::parse_file_with(&file, dbarch_sql::ParseOptions::SCHEMA, |s| {
-                catalog.replay(&s)
-            })?;
-            let stats = match load_stats(stats)? {
-                Some(s) => s,
-                None => live.stats,
-            };
-            if paths.is_empty() && live.workload.is_none() {
-                return Err(format!(
-                    "{}: no workload: pg_stat_statements is not installed there; name workload files",
-                    live.name
-                )
-                .into());
-            }
-            (catalog, stats, live.workload)
-        }
-        None => (
-            load_schema(g, schema)?,
-            load_stats(stats)?.unwrap_or_default(),
-            None,
-        ),
-    };
-    let files = if paths.is_empty() {
-        vec![]
-    } else {
-        workload_files(paths)?
-    };
-    // Loops in a log do not change which indexes pay off.
-    let workload = load_workload_with(g, &files, extra, Default::default(), &mut sources)?;
-    let options = Options {
-        budget,
-        strategy: if greedy {
-            Strategy::Greedy
-        } else {
-            Strategy::Extend
-        },
-    };
-    // With a database that has HypoPG, the planner costs every configuration the selection weighs.
-    let mut notes = vec![];
-    let advice = match session {
-        Some((shown, mut client)) => {
-            let (advice, failures) = advise_on(
-                &mut client,
-                &shown,
-                &workload,
-                &catalog,
-                &stats,
-                &options,
-                &mut notes,
-            )?;
-            for (q, why) in failures {
-                notes.push(format!(
-                    "{}: the planner could not plan it ({why}); the offline model stands in",
-                    place(&workload, &sources, q)
-                ));
-            }
-            advice
-        }
-        None => dbarch_advisor::advise(&workload, &catalog, &stats, &options),
-    };
+    let dbarch_project::advise::Advised {
+        advice,
+        workload,
+        sources,
+        stats,
+        notes,
+    } = dbarch_project::advise::advise(g.max_file_size, paths, schema, stats, budget, greedy, db)?;
     if !matches!(g.format, Format::Json) || g.verbose {
         let mut err = anstream::stderr();
         for n in &notes {
@@ -112,48 +41,6 @@ pub fn advise(
     };
     out(&text)?;
     Ok(0)
-}
-
-/// The advisor on a live database: the real planner costs every configuration when the database has
-/// HypoPG (the queries it could not plan are returned), else the offline model, with a note saying so.
-pub(crate) fn advise_on(
-    client: &mut postgres::Client,
-    shown: &str,
-    workload: &dbarch_workload::Workload,
-    catalog: &Catalog,
-    stats: &Stats,
-    options: &Options,
-    notes: &mut Vec<String>,
-) -> Result<(Advice, Vec<(usize, String)>)> {
-    if !dbarch_live::hypopg::available(client) {
-        notes.push(format!(
-            "{shown}: HypoPG is not installed there (CREATE EXTENSION hypopg): costs are the offline model's"
-        ));
-        return Ok((
-            dbarch_advisor::advise(workload, catalog, stats, options),
-            vec![],
-        ));
-    }
-    let texts: Vec<String> = workload
-        .queries
-        .iter()
-        .map(|q| q.statement.sql.clone())
-        .collect();
-    let mut what_if =
-        dbarch_live::HypoPg::new(client, texts).map_err(|e| format!("{shown}: HypoPG: {e}"))?;
-    let advice = dbarch_advisor::advise_with(workload, catalog, stats, options, Some(&mut what_if));
-    let mut failures: Vec<(usize, String)> = what_if.failures.drain().collect();
-    failures.sort();
-    Ok((advice, failures))
-}
-
-/// Where a query is, `file:line`.
-fn place(workload: &dbarch_workload::Workload, sources: &SourceMap, q: usize) -> String {
-    let span = workload.queries[q].statement.span;
-    sources
-        .get(span.file)
-        .map(|f| format!("{}:{}", f.path.display(), f.line_col(span.start).line))
-        .unwrap_or_default()
 }
 
 fn one_line(sql: &str, max: usize) -> String {

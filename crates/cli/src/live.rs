@@ -1,57 +1,8 @@
-//! Reading a live database for review, lint and advise: its schema as DDL, its statistics and its
-//! pg_stat_statements, over one read-only session.
+//! `dbarch inspect` and `dbarch explain`: the live database's health, and plans.
 
-use dbarch_catalog::Stats;
+use dbarch_project::live::open;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-pub struct Live {
-    /// How findings name the database's schema (the URL without its password).
-    pub name: String,
-    pub ddl: String,
-    pub stats: Stats,
-    /// pg_stat_statements as CSV, with the name it is shown under, when the extension is installed.
-    pub workload: Option<(String, String)>,
-    pub notes: Vec<String>,
-    /// The session it was read over, still open for what comes next (HypoPG).
-    pub client: postgres::Client,
-}
-
-/// A read-only session to `--db`; `''` means: from the PG* environment variables.
-pub fn open(db: &str) -> Result<(dbarch_live::Target, postgres::Client)> {
-    let target = dbarch_live::target((!db.is_empty()).then_some(db))?;
-    let client = dbarch_live::connect_read_only(&target)?;
-    Ok((target, client))
-}
-
-pub fn read(db: &str, with_workload: bool) -> Result<Live> {
-    let (target, mut client) = open(db)?;
-    let ddl = dbarch_live::schema_ddl(&mut client)?;
-    let stats = dbarch_live::statistics(&mut client)?;
-    let mut notes = vec![];
-    let workload = if with_workload {
-        match dbarch_live::pg_stat_statements_csv(&mut client)? {
-            Some(csv) => Some(("live:pg_stat_statements.csv".to_string(), csv)),
-            None => {
-                notes.push(format!(
-                    "{}: pg_stat_statements is not installed in this database: no workload to judge",
-                    target.shown
-                ));
-                None
-            }
-        }
-    } else {
-        None
-    };
-    Ok(Live {
-        name: target.shown,
-        ddl,
-        stats,
-        workload,
-        notes,
-        client,
-    })
-}
 
 /// `dbarch inspect`: the health report, with the exit code of the --severity threshold.
 pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
@@ -130,7 +81,7 @@ pub fn explain(
         && let Some(q) = query_text
         && (db.is_some() || !schema.is_empty())
     {
-        let advice = advise_one(g, &q, db, schema, stats)?;
+        let advice = dbarch_project::advise::advise_one(g.max_file_size, &q, db, schema, stats)?;
         dbarch_advisor::explain::name_indexes(&mut report, &advice);
     }
     // The tips are rules: dbarch.toml selects, ignores and re-grades them.
@@ -149,52 +100,4 @@ pub fn explain(
     };
     crate::commands::out(&out)?;
     Ok(crate::commands::exit_code(g, report.max_severity()))
-}
-
-/// The index advisor on one query: the live database's schema, statistics and planner (HypoPG) with
-/// `--db`, else the schema files and statistics given.
-fn advise_one(
-    g: &crate::args::Global,
-    query: &str,
-    db: Option<&str>,
-    schema: &[std::path::PathBuf],
-    stats: Option<&std::path::Path>,
-) -> Result<dbarch_advisor::Advice> {
-    let mut sources = dbarch_sql::SourceMap::new();
-    let options = dbarch_advisor::Options {
-        budget: dbarch_advisor::Budget::Unlimited,
-        strategy: dbarch_advisor::Strategy::Extend,
-    };
-    let mut builder = dbarch_workload::Builder::default();
-    let file = sources.add("query", format!("{};", query.trim().trim_end_matches(';')));
-    dbarch_workload::load_into(&file, &mut builder)?;
-    let workload = builder.finish();
-    match db {
-        Some(db) => {
-            let mut live = read(db, false)?;
-            let ddl = sources.add(&live.name, std::mem::take(&mut live.ddl));
-            let mut catalog = dbarch_catalog::Catalog::new();
-            dbarch_sql::parse_file_with(&ddl, dbarch_sql::ParseOptions::SCHEMA, |s| {
-                catalog.replay(&s)
-            })?;
-            let mut notes = vec![];
-            let (advice, _) = crate::advise::advise_on(
-                &mut live.client,
-                &live.name,
-                &workload,
-                &catalog,
-                &live.stats,
-                &options,
-                &mut notes,
-            )?;
-            Ok(advice)
-        }
-        None => {
-            let catalog = crate::analyze::load_schema(g, schema)?;
-            let stats = crate::analyze::load_stats(stats)?.unwrap_or_default();
-            Ok(dbarch_advisor::advise(
-                &workload, &catalog, &stats, &options,
-            ))
-        }
-    }
 }

@@ -5,7 +5,6 @@ mod analyze;
 mod args;
 mod commands;
 mod downgen;
-mod inputs;
 mod live;
 mod migrations;
 mod review;

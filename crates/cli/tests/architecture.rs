@@ -83,6 +83,19 @@ const LAYERS: &[(&str, &[&str])] = &[
             "dbarch-report",
         ],
     ),
+    (
+        "dbarch-project",
+        &[
+            "dbarch-sql",
+            "dbarch-catalog",
+            "dbarch-workload",
+            "dbarch-lint",
+            "dbarch-migrate",
+            "dbarch-advisor",
+            "dbarch-report",
+            "dbarch-live",
+        ],
+    ),
     ("dbarch-testkit", &["dbarch-live"]),
 ];
 
@@ -106,10 +119,11 @@ fn crates_depend_on_each_other_in_one_direction() {
     }
 }
 
-/// Analyses never connect: a database driver is linked by the live crate, the binary and the test kit.
+/// Analyses never connect: a database driver is linked by the live crate, the pipeline that holds a
+/// session for the analyses, the binary and the test kit.
 #[test]
 fn only_the_live_crate_and_the_binary_connect() {
-    let connecting = ["dbarch-live", "dbarch", "dbarch-testkit"];
+    let connecting = ["dbarch-live", "dbarch-project", "dbarch", "dbarch-testkit"];
     for (name, uses) in dependencies() {
         for driver in ["postgres", "tokio-postgres", "mysql", "rusqlite", "sqlx"] {
             assert!(
@@ -156,6 +170,28 @@ fn the_parse_tree_stays_where_it_is_read() {
     );
 }
 
+/// The binary parses arguments, calls the pipeline and renders: it builds no schema model of its own.
+#[test]
+fn the_binary_builds_no_model() {
+    let mut offenders = vec![];
+    for path in sources(&workspace().join("crates/cli/src")) {
+        let text = std::fs::read_to_string(&path).expect("read source");
+        for (n, line) in text.lines().enumerate() {
+            if [".replay(", ".apply(", ".apply_changes(", "parse_file"]
+                .iter()
+                .any(|m| line.contains(m))
+            {
+                offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "the schema model is built by crates/project, not the binary:\n{}",
+        offenders.join("\n")
+    );
+}
+
 /// The Rust sources under `dir`.
 fn sources(dir: &Path) -> Vec<PathBuf> {
     let mut out = vec![];
@@ -178,7 +214,7 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
 fn no_library_prints() {
     let mut offenders = vec![];
     for krate in [
-        "sql", "catalog", "workload", "lint", "advisor", "migrate", "report", "live",
+        "sql", "catalog", "workload", "lint", "advisor", "migrate", "report", "live", "project",
     ] {
         for path in sources(&workspace().join("crates").join(krate).join("src")) {
             let text = std::fs::read_to_string(&path).expect("read source");
