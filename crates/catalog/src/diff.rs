@@ -225,6 +225,7 @@ fn create_function(f: &Function, or_replace: bool) -> SchemaChange {
     SchemaChange::CreateFunction(CreateFunction {
         name: on(&f.name),
         or_replace,
+        definition: f.definition.clone(),
         arg_types: f.arg_types.clone(),
         returns: f.returns.clone(),
         language: f.language.clone(),
@@ -602,7 +603,7 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<SchemaChange> {
             }),
             Some(_) => {}
         }
-        if old.is_none_or(|o| o.owned_by != s.owned_by) {
+        if old.map_or(s.owned_by.is_some(), |o| o.owned_by != s.owned_by) {
             ownership.push(SchemaChange::AlterSequence {
                 name: on(k),
                 options: SequenceOptions {

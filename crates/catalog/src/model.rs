@@ -460,6 +460,9 @@ pub struct Function {
     /// `SET search_path = ...` attached to the function.
     pub search_path: Option<String>,
     pub is_procedure: bool,
+    /// The statement that defined it, to write it back exactly (not compared).
+    #[serde(skip)]
+    pub definition: dbarch_sql::change::Definition,
     pub origin: Origin,
 }
 

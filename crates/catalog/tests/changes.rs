@@ -91,4 +91,20 @@ proptest! {
         prop_assert!(left.is_empty(), "replayed: {left:?}\n-- a\n{sa}\n-- b\n{sb}\n-- script\n{script}");
         prop_assert!(diff(&b, &b).is_empty());
     }
+
+    #[test]
+    fn what_only_adds_drops_nothing((va, vb) in schemas::two_versions()) {
+        let sa = schemas::script(&schemas::ddl(&va));
+        let sg = schemas::script(&schemas::ddl(&schemas::grown(&va, &vb)));
+        let (a, g) = (catalog(&sa), catalog(&sg));
+        let plan = diff(&a, &g);
+        let drops: Vec<&SchemaChange> = plan
+            .iter()
+            .filter(|c| matches!(c, SchemaChange::Drop(_)))
+            .collect();
+        prop_assert!(drops.is_empty(), "{drops:?}\n-- a\n{sa}\n-- grown\n{sg}");
+        let mut applied = a.clone();
+        applied.apply_changes(&plan);
+        prop_assert!(differences(&applied, &g).is_empty());
+    }
 }

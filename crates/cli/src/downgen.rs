@@ -19,7 +19,8 @@ struct DownGen<'a> {
 }
 
 pub fn down_gen(g: &Global, file: &Path) -> Result<u8> {
-    let proposal = dbarch_project::down::propose_down(g.max_file_size, file)?;
+    let proposal =
+        dbarch_project::down::propose_down(g.max_file_size, file, g.pg_version.unwrap_or(16))?;
     let (script, remaining) = (&proposal.script, &proposal.remaining);
     match g.format {
         Format::Json => {

@@ -694,6 +694,7 @@ fn down_gen_reverses_from_the_schema_before_the_up() {
         "ALTER TABLE public.users ALTER COLUMN status SET DEFAULT 'new';",
         "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(100) USING email::varchar(100);",
         "ALTER TABLE public.users DROP age;",
+        "-- takes ACCESS EXCLUSIVE on users (blocks reads and writes)",
     ] {
         assert!(text.contains(want), "missing `{want}` in:\n{text}");
     }

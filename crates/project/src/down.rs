@@ -58,7 +58,8 @@ impl DownProposal {
     }
 }
 
-pub fn propose_down(max_mb: u64, file: &Path) -> Result<DownProposal> {
+/// Locks are those of PostgreSQL `pg_version`.
+pub fn propose_down(max_mb: u64, file: &Path, pg_version: u32) -> Result<DownProposal> {
     let mut sources = SourceMap::new();
     let mut before = Catalog::new();
     let up_text = match history_before(file) {
@@ -75,7 +76,7 @@ pub fn propose_down(max_mb: u64, file: &Path) -> Result<DownProposal> {
         None => inputs::read_sql(file, max_mb)?,
     };
     let up = dbarch_sql::parse_file(&sources.add(file, up_text))?;
-    let steps = down_steps(&before, &up.statements);
+    let steps = down_steps(&before, &up.statements, pg_version);
 
     let mut script = String::new();
     for s in &steps {
@@ -88,6 +89,22 @@ pub fn propose_down(max_mb: u64, file: &Path) -> Result<DownProposal> {
             let _ = writeln!(
                 script,
                 "-- CANNOT DERIVE: write the reverse of this statement by hand"
+            );
+        }
+        for l in &s.locks {
+            let _ = writeln!(
+                script,
+                "-- takes {} on {} (blocks {}){}",
+                l.lock,
+                l.table,
+                l.blocks,
+                if l.rewrite {
+                    ", rewrites the table"
+                } else if l.scan {
+                    ", scans the table"
+                } else {
+                    ""
+                }
             );
         }
         for sql in &s.sql {

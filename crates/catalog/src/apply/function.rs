@@ -18,6 +18,7 @@ impl Catalog {
             volatility: s.volatility.clone(),
             search_path: s.search_path.clone(),
             is_procedure: s.is_procedure,
+            definition: s.definition.clone(),
             origin: cx.whole(),
         };
         self.functions

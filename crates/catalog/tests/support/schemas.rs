@@ -273,3 +273,59 @@ pub fn script(statements: &[String]) -> String {
         .map(|s| format!("{s};\n"))
         .collect::<String>()
 }
+
+/// `a` with what `b` adds to it: every object of `a` kept as it is in `a`, the objects only `b` has added
+/// (so the changes from `a` are additions only, and a down script can give `a` back).
+pub fn grown(a: &Version, b: &Version) -> Version {
+    fn tab(a: &Tab, b: &Tab) -> Tab {
+        let mut t = a.clone();
+        for (x, y) in t.cols.iter_mut().zip(&b.cols) {
+            if x.is_none() {
+                // A column added to a table with rows needs a default when it is NOT NULL.
+                *x = y.clone().map(|c| Col {
+                    default: c.default || c.not_null,
+                    ..c
+                });
+            }
+        }
+        t.fk = t.fk.or(b.fk);
+        t.unique_c1 |= b.unique_c1;
+        t.check_c0 = t.check_c0.or(b.check_c0);
+        t.index_c0 = t.index_c0.or(b.index_c0);
+        t.index_c1 = t.index_c1.or(b.index_c1);
+        t.rls = t.rls.or(b.rls);
+        t.comment = t.comment.or(b.comment);
+        t.column_comment = t.column_comment.or(b.column_comment);
+        t
+    }
+    fn both(a: &Option<Tab>, b: &Option<Tab>) -> Option<Tab> {
+        match (a, b) {
+            (Some(x), Some(y)) => Some(tab(x, y)),
+            (Some(x), None) => Some(x.clone()),
+            (None, y) => y.clone(),
+        }
+    }
+    let mut tables = a.tables.clone();
+    for (t, u) in tables.iter_mut().zip(&b.tables) {
+        *t = both(t, u);
+    }
+    Version {
+        mood_extra: a.mood_extra,
+        tables,
+        app: both(&a.app, &b.app),
+        // A view of `a` keeps reading what it read (not a column added to its table since).
+        views: (
+            match a.views.0 {
+                Some(reads_c0) => {
+                    Some(reads_c0 && a.tables[0].as_ref().is_some_and(|t| t.cols[0].is_some()))
+                }
+                None => b.views.0,
+            },
+            a.views.1 || b.views.1,
+        ),
+        seq: a.seq.or(b.seq),
+        trigger: a.trigger.or(b.trigger),
+        grant: a.grant || b.grant,
+        partitioned: a.partitioned.or(b.partitioned),
+    }
+}

@@ -79,15 +79,7 @@ impl<'a> StatementContext<'a> {
         from: &dbarch_catalog::DataType,
         to: &dbarch_catalog::DataType,
     ) -> bool {
-        crate::rules::migration::alter_column_type::binary_coercible(from, to)
-            || (self.timezone_utc
-                && self.pg_version >= 12
-                && from.array_dims == to.array_dims
-                && from.modifiers == to.modifiers
-                && matches!(
-                    (from.name.as_str(), to.name.as_str()),
-                    ("timestamp", "timestamptz") | ("timestamptz", "timestamp")
-                ))
+        catalog_only_type_change(from, to, self.timezone_utc, self.pg_version)
     }
 
     /// The table a statement names, when it existed before this migration (so other sessions use it).
@@ -98,6 +90,24 @@ impl<'a> StatementContext<'a> {
         }
         self.catalog.tables.get(&name).map(|t| &**t)
     }
+}
+
+/// [`StatementContext::type_change_is_catalog_only`] given the session's time zone and the version.
+pub(crate) fn catalog_only_type_change(
+    from: &dbarch_catalog::DataType,
+    to: &dbarch_catalog::DataType,
+    timezone_utc: bool,
+    pg_version: u32,
+) -> bool {
+    crate::rules::migration::alter_column_type::binary_coercible(from, to)
+        || (timezone_utc
+            && pg_version >= 12
+            && from.array_dims == to.array_dims
+            && from.modifiers == to.modifiers
+            && matches!(
+                (from.name.as_str(), to.name.as_str()),
+                ("timestamp", "timestamptz") | ("timestamptz", "timestamp")
+            ))
 }
 
 /// What a reversibility rule sees: the down script and what replaying it after the up left different from

@@ -4,6 +4,7 @@
 
 mod context;
 mod operations;
+pub use operations::Locks;
 mod replay;
 pub mod reverse;
 

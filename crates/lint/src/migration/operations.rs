@@ -2,14 +2,16 @@
 //! of the statement's schema changes ([`dbarch_sql::change::SchemaChange`]), with the schema before it.
 //! Only tables that existed before the migration count (nobody else uses a table created in it).
 
-use dbarch_catalog::{ConstraintKind, ForeignKey, IndexKeyExpr, QualifiedName, Table};
+use std::collections::HashSet;
+
+use dbarch_catalog::{Catalog, ConstraintKind, ForeignKey, IndexKeyExpr, QualifiedName, Table};
 use dbarch_sql::change::{
     AlterTable, ColumnConstraint, ColumnDef, ConstraintDef, ConstraintDefKind, Maintenance,
     ObjName, ObjectKind, SchemaChange, TableElement,
 };
 
 use super::StatementContext;
-use crate::knowledge::Operation;
+use crate::knowledge::{Knowledge, Operation};
 
 /// Whether a new column gets a value in existing rows (a DEFAULT, an identity, a generated expression or
 /// a serial type).
@@ -54,6 +56,33 @@ type Push<'p, 'a> = dyn FnMut(&str, &'a Table) + 'p;
 impl<'a> StatementContext<'a> {
     /// The knowledge-table operations of this statement, with the table each applies to.
     pub(super) fn classify(&self) -> Vec<(&'a Operation, QualifiedName)> {
+        Locks {
+            catalog: self.catalog,
+            created_here: self.created_here,
+            timezone_utc: self.timezone_utc,
+            pg_version: self.pg_version,
+            knowledge: self.knowledge,
+        }
+        .of(&self.changes.changes)
+    }
+}
+
+/// The knowledge table asked about schema changes made to a schema: what a migration's statement, a
+/// down proposal's step or a fix locks, rewrites and scans.
+pub struct Locks<'a> {
+    /// The schema the changes are made to.
+    pub catalog: &'a Catalog,
+    /// Tables created earlier in the same migration (nobody else uses them yet).
+    pub created_here: &'a HashSet<QualifiedName>,
+    /// The session time zone is UTC (timestamp <-> timestamptz is then binary-coercible).
+    pub timezone_utc: bool,
+    pub pg_version: u32,
+    pub knowledge: &'a Knowledge,
+}
+
+impl<'a> Locks<'a> {
+    /// The knowledge-table operations of `changes`, with the table each applies to.
+    pub fn of(&self, changes: &[SchemaChange]) -> Vec<(&'a Operation, QualifiedName)> {
         let k = self.knowledge;
         let mut out = vec![];
         let mut push = |id: &str, t: &'a Table| {
@@ -61,7 +90,7 @@ impl<'a> StatementContext<'a> {
                 out.push((o, t.name.clone()));
             }
         };
-        for change in &self.changes.changes {
+        for change in changes {
             self.operations_of(change, &mut push);
         }
         out
@@ -296,7 +325,12 @@ impl<'a> StatementContext<'a> {
     ) -> &'static str {
         let (coercible, zone_switch) = match t.column(column) {
             Some(col) => (
-                self.type_change_is_catalog_only(&col.data_type, new),
+                super::context::catalog_only_type_change(
+                    &col.data_type,
+                    new,
+                    self.timezone_utc,
+                    self.pg_version,
+                ),
                 matches!(
                     (col.data_type.name.as_str(), new.name.as_str()),
                     ("timestamp", "timestamptz") | ("timestamptz", "timestamp")

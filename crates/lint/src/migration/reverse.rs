@@ -25,10 +25,29 @@ pub struct ReverseStep {
     pub irreversible: Option<String>,
     /// The reverse could not be derived at all.
     pub underived: bool,
+    /// What the step's SQL locks, rewrites and scans (the knowledge table asked about its changes, on the
+    /// schema the up left).
+    pub locks: Vec<StepLock>,
 }
 
-/// The steps of a down migration for `statements`, applied to `before`, in the order they must run.
-pub fn down_steps(before: &Catalog, statements: &[Statement]) -> Vec<ReverseStep> {
+/// A lock a down step takes on a table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StepLock {
+    pub table: String,
+    /// The knowledge table's row.
+    pub operation: String,
+    pub lock: String,
+    /// What the lock blocks.
+    pub blocks: String,
+    pub rewrite: bool,
+    pub scan: bool,
+}
+
+/// The steps of a down migration for `statements`, applied to `before`, in the order they must run; their
+/// locks are those of PostgreSQL `pg_version`.
+pub fn down_steps(before: &Catalog, statements: &[Statement], pg_version: u32) -> Vec<ReverseStep> {
+    let knowledge = crate::knowledge::Knowledge::builtin();
+    let nobody = std::collections::HashSet::new();
     let mut cat = before.clone();
     let mut steps = vec![];
     for stmt in statements {
@@ -41,6 +60,7 @@ pub fn down_steps(before: &Catalog, statements: &[Statement]) -> Vec<ReverseStep
             sql: vec![],
             irreversible: None,
             underived: false,
+            locks: vec![],
         };
         let mut undo = Undo {
             before: &cat,
@@ -52,6 +72,25 @@ pub fn down_steps(before: &Catalog, statements: &[Statement]) -> Vec<ReverseStep
             undo.change(change);
         }
         let changes = std::mem::take(&mut undo.changes);
+        let locks = super::Locks {
+            catalog: &after,
+            created_here: &nobody,
+            timezone_utc: false,
+            pg_version,
+            knowledge: &knowledge,
+        };
+        step.locks = locks
+            .of(&changes)
+            .into_iter()
+            .map(|(o, t)| StepLock {
+                table: t.to_string(),
+                operation: o.id.clone(),
+                lock: o.lock.sql().to_string(),
+                blocks: o.lock.blocks().to_string(),
+                rewrite: o.rewrite.holds(pg_version),
+                scan: o.scan.holds(pg_version),
+            })
+            .collect();
         for c in &changes {
             match emit(c) {
                 Some(sql) => step.sql.push(format!("{sql};")),
@@ -194,6 +233,78 @@ fn view_back(name: &QualifiedName, v: &View, or_replace: bool) -> SchemaChange {
     }
 }
 
+fn function_back(f: &Function, or_replace: bool) -> SchemaChange {
+    SchemaChange::CreateFunction(ch::CreateFunction {
+        name: on(&f.name),
+        or_replace,
+        definition: f.definition.clone(),
+        arg_types: f.arg_types.clone(),
+        returns: f.returns.clone(),
+        language: f.language.clone(),
+        body: f.body.clone(),
+        security_definer: f.security_definer,
+        volatility: f.volatility.clone(),
+        search_path: f.search_path.clone(),
+        is_procedure: f.is_procedure,
+    })
+}
+
+fn policy_back(table: &QualifiedName, p: &Policy) -> SchemaChange {
+    SchemaChange::CreatePolicy {
+        table: on(table),
+        name: p.name.clone(),
+        command: p.command.clone(),
+        permissive: p.permissive,
+        roles: p.roles.clone(),
+        using: p.using.clone(),
+        with_check: p.with_check.clone(),
+    }
+}
+
+fn trigger_back(t: &Trigger) -> SchemaChange {
+    let word = |e: &str| -> Option<&'static str> {
+        ["INSERT", "UPDATE", "DELETE", "TRUNCATE"]
+            .into_iter()
+            .find(|w| *w == e)
+    };
+    SchemaChange::CreateTrigger {
+        table: on(&t.table),
+        name: t.name.clone(),
+        function: on(&t.function),
+        timing: match t.timing.as_str() {
+            "BEFORE" => "BEFORE",
+            "INSTEAD OF" => "INSTEAD OF",
+            _ => "AFTER",
+        },
+        events: t.events.iter().filter_map(|e| word(e)).collect(),
+        for_each_row: t.for_each_row,
+    }
+}
+
+fn type_back(t: &UserType) -> SchemaChange {
+    let name = on(&t.name);
+    match &t.kind {
+        TypeKind::Enum { values } => SchemaChange::CreateEnum {
+            name,
+            values: values.clone(),
+        },
+        TypeKind::Domain {
+            base,
+            not_null,
+            checks,
+        } => SchemaChange::CreateDomain {
+            name,
+            base: Some(base.clone()),
+            not_null: *not_null,
+            checks: checks.clone(),
+        },
+        TypeKind::Composite { attributes } => SchemaChange::CreateCompositeType {
+            name,
+            attributes: attributes.clone(),
+        },
+    }
+}
+
 /// The reverse of one statement's changes, worked out last change first.
 struct Undo<'a> {
     before: &'a Catalog,
@@ -314,18 +425,16 @@ impl Undo<'_> {
             SchemaChange::CreateFunction(f) => {
                 let name = after.resolve(&f.name);
                 let new = after.functions.iter().rev().find(|x| x.name == name);
-                let existed = new.is_some_and(|n| {
+                let previous = new.and_then(|n| {
                     before
                         .functions
                         .iter()
-                        .any(|o| o.name == n.name && o.arg_types == n.arg_types)
+                        .find(|o| o.name == n.name && o.arg_types == n.arg_types)
                 });
-                if existed {
-                    self.irreversible(format!(
-                        "the previous definition of {name} is replaced; restore it from the migration that created it"
-                    ));
-                } else if let Some(n) = new {
-                    self.changes.push(SchemaChange::Drop(ch::Drop {
+                match (previous, new) {
+                    // CREATE OR REPLACE of a function that existed: its previous definition comes back.
+                    (Some(old), _) => self.changes.push(function_back(old, true)),
+                    (None, Some(n)) => self.changes.push(SchemaChange::Drop(ch::Drop {
                         kind: if n.is_procedure {
                             ObjectKind::Procedure
                         } else {
@@ -338,7 +447,8 @@ impl Undo<'_> {
                         cascade: false,
                         if_exists: false,
                         concurrently: false,
-                    }));
+                    })),
+                    (None, None) => {}
                 }
             }
             SchemaChange::AlterTable { name, commands, .. } => {
@@ -348,9 +458,41 @@ impl Undo<'_> {
                     self.step.underived = true;
                     return;
                 };
+                // The constraints the statement adds are dropped once, where its last ADD CONSTRAINT is
+                // undone (before the columns they may stand on go).
+                let mut constraints_undone = false;
                 for c in commands.iter().rev() {
+                    if matches!(c, AlterTable::AddConstraint(_))
+                        && std::mem::replace(&mut constraints_undone, true)
+                    {
+                        continue;
+                    }
                     self.alter_cmd(old, new, c);
                 }
+            }
+            SchemaChange::AlterSequence { name, options } => {
+                let name = before.resolve(name);
+                let Some(old) = before.sequences.get(&name) else {
+                    self.step.underived = true;
+                    return;
+                };
+                // What the statement set, as it was (a sequence without AS is a bigint one).
+                let back = ch::SequenceOptions {
+                    data_type: options.data_type.as_ref().map(|_| {
+                        old.data_type
+                            .clone()
+                            .unwrap_or_else(|| DataType::simple("bigint"))
+                    }),
+                    owned_by: options.owned_by.as_ref().map(|_| {
+                        old.owned_by
+                            .as_ref()
+                            .map(|(t, c)| (on(t), c.clone()))
+                    }),
+                };
+                self.changes.push(SchemaChange::AlterSequence {
+                    name: on(&name),
+                    options: back,
+                });
             }
             SchemaChange::Rename(r) => self.rename(r),
             SchemaChange::Drop(d) => self.drop(d),
@@ -431,10 +573,16 @@ impl Undo<'_> {
                             )),
                         },
                     ));
-                    let widened = new
-                        .column(column)
-                        .is_some_and(|nc| nc.data_type != oc.data_type);
-                    if widened {
+                    // Going back loses nothing when the server makes the change in its catalog only
+                    // (varchar(n) back to text, to a longer varchar): else values written since may not fit.
+                    let narrowing = new.column(column).is_some_and(|nc| {
+                        nc.data_type != oc.data_type
+                            && !crate::rules::migration::alter_column_type::binary_coercible(
+                                &nc.data_type,
+                                &oc.data_type,
+                            )
+                    });
+                    if narrowing {
                         self.step.irreversible.get_or_insert_with(|| {
                             format!(
                                 "values written since that do not fit {} make the reverse fail or lose precision",
@@ -481,6 +629,28 @@ impl Undo<'_> {
                 }
             }
             AlterTable::ValidateConstraint(_) => {}
+            AlterTable::AttachPartition { partition, .. } => self.changes.push(alter(
+                t,
+                AlterTable::DetachPartition(on(&self.after.resolve(partition))),
+            )),
+            AlterTable::DetachPartition(partition) => {
+                let child = self.before.resolve(partition);
+                match self
+                    .before
+                    .tables
+                    .get(&child)
+                    .and_then(|c| c.partition_of.as_ref())
+                {
+                    Some(p) => self.changes.push(alter(
+                        t,
+                        AlterTable::AttachPartition {
+                            partition: on(&child),
+                            bound: p.bound.clone(),
+                        },
+                    )),
+                    None => self.step.underived = true,
+                }
+            }
             AlterTable::RowSecurity(on) => {
                 self.changes.push(alter(t, AlterTable::RowSecurity(!on)));
             }
@@ -540,10 +710,88 @@ impl Undo<'_> {
                         ));
                     }
                 }
-                ObjectKind::ForeignTable
-                | ObjectKind::Sequence
-                | ObjectKind::Trigger
-                | ObjectKind::Policy => self.irreversible(format!(
+                ObjectKind::Policy | ObjectKind::Trigger => {
+                    let Some((object, table)) = o.name.split_last() else {
+                        continue;
+                    };
+                    let table = before.resolve_name(table);
+                    if d.kind == ObjectKind::Policy {
+                        match before
+                            .tables
+                            .get(&table)
+                            .and_then(|t| t.policies.iter().find(|p| &p.name == object))
+                        {
+                            Some(p) => self.changes.push(policy_back(&table, p)),
+                            None if d.if_exists => {}
+                            None => self.step.underived = true,
+                        }
+                    } else {
+                        match before.triggers.get(&(table.clone(), object.clone())) {
+                            Some(t) => {
+                                self.changes.push(trigger_back(t));
+                                self.irreversible(format!(
+                                    "trigger {object} on {table} comes back without the arguments, WHEN \
+                                     condition and UPDATE OF columns the schema model does not keep: check them"
+                                ));
+                            }
+                            None if d.if_exists => {}
+                            None => self.step.underived = true,
+                        }
+                    }
+                }
+                ObjectKind::Sequence => match before.sequences.get(&name) {
+                    Some(q) => {
+                        self.changes.push(SchemaChange::CreateSequence {
+                            name: on(&name),
+                            at: q.origin.0.unwrap_or_default(),
+                            options: ch::SequenceOptions {
+                                data_type: q.data_type.clone(),
+                                owned_by: None,
+                            },
+                        });
+                        self.irreversible(format!(
+                            "sequence {name} comes back at its start: set its value (setval) to what it was"
+                        ));
+                    }
+                    None if d.if_exists => {}
+                    None => self.step.underived = true,
+                },
+                ObjectKind::Schema => {
+                    let schema = o.name.first().cloned().unwrap_or_default();
+                    if before.schemas.contains_key(&schema) {
+                        self.changes.push(SchemaChange::CreateSchema {
+                            name: schema,
+                            elements: vec![],
+                        });
+                    } else if !d.if_exists {
+                        self.step.underived = true;
+                    }
+                }
+                ObjectKind::Type | ObjectKind::Domain => {
+                    let name = before.resolve(&ObjName::from_parts(&o.name));
+                    match before.types.get(&name) {
+                        Some(t) => self.changes.push(type_back(t)),
+                        None if d.if_exists => {}
+                        None => self.step.underived = true,
+                    }
+                }
+                ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Routine => {
+                    let name = before.resolve(&ObjName::from_parts(&o.name));
+                    let dropped: Vec<_> = before
+                        .functions
+                        .iter()
+                        .filter(|f| {
+                            f.name == name && o.args.as_ref().is_none_or(|a| *a == f.arg_types)
+                        })
+                        .collect();
+                    if dropped.is_empty() && !d.if_exists {
+                        self.step.underived = true;
+                    }
+                    for f in dropped {
+                        self.changes.push(function_back(f, false));
+                    }
+                }
+                ObjectKind::ForeignTable => self.irreversible(format!(
                     "{name} is dropped; recreate it from the migration that created it"
                 )),
                 _ => self.irreversible(

@@ -264,7 +264,11 @@ fn write(change: &SchemaChange) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        SchemaChange::CreateFunction(f) => create_function(f)?,
+        SchemaChange::CreateFunction(f) => match f.definition.text() {
+            // Written back as it was defined (OR REPLACE as the change says).
+            Some(text) => function_as_defined(text, &f.name, f.or_replace)?,
+            None => create_function(f)?,
+        },
         SchemaChange::CreateTrigger {
             table,
             name: n,
@@ -866,6 +870,28 @@ fn create_function(f: &CreateFunction) -> Option<String> {
     }
     s.push_str(&format!(" AS {tag}{body}{tag}"));
     Some(s)
+}
+
+/// A CREATE FUNCTION statement's text, named `name` (schema-qualified when it is) and with OR REPLACE
+/// set as asked, printed by the deparser.
+fn function_as_defined(text: &str, name: &ObjName, or_replace: bool) -> Option<String> {
+    let mut parsed = crate::raw::parse(text).ok()?;
+    let [stmt] = parsed.stmts.as_mut_slice() else {
+        return None;
+    };
+    let Some(crate::NodeEnum::CreateFunctionStmt(f)) = stmt.stmt.as_mut()?.node.as_mut() else {
+        return None;
+    };
+    f.replace = or_replace;
+    if let Some(schema) = &name.schema {
+        let part = |s: &str| crate::ast::Node {
+            node: Some(crate::NodeEnum::String(crate::ast::String {
+                sval: s.to_string(),
+            })),
+        };
+        f.funcname = vec![part(schema), part(&name.name)];
+    }
+    pg_query::deparse(&parsed, Default::default()).ok()
 }
 
 fn role_options(options: &[RoleOption]) -> Option<String> {

@@ -418,7 +418,11 @@ impl Cx<'_> {
                     for_each_row: s.row,
                 }
             }
-            NodeEnum::CreateFunctionStmt(s) => SchemaChange::CreateFunction(create_function(s)),
+            NodeEnum::CreateFunctionStmt(s) => {
+                let mut f = create_function(s);
+                f.definition = Definition(Some(self.stmt.sql.as_str().into()));
+                SchemaChange::CreateFunction(f)
+            }
             NodeEnum::CommentStmt(s) => {
                 let object = s
                     .object
@@ -1108,6 +1112,7 @@ fn create_function(s: &ast::CreateFunctionStmt) -> CreateFunction {
     let mut f = CreateFunction {
         name: parts_name(&s.funcname),
         or_replace: s.replace,
+        definition: Definition::default(),
         arg_types,
         returns: s.return_type.as_ref().map(|t| data_type(t).0.to_string()),
         language: "sql".into(),

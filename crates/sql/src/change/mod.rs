@@ -14,6 +14,7 @@ mod query;
 mod types;
 
 pub use emit::{emit, literal, type_name};
+
 pub use lower::{lower, obj_name};
 pub use query::{QueryReads, ViewQuery};
 pub use types::{
@@ -460,10 +461,38 @@ pub struct SequenceOptions {
     pub owned_by: Option<Option<(ObjName, String)>>,
 }
 
+/// The text of the statement an object was defined by, kept so it can be written back exactly (what the
+/// model keeps of a function — name, argument types, body — is not all of it: parameter names, defaults,
+/// STRICT, SETOF...). It takes no part in equality.
+#[derive(Debug, Clone, Default)]
+pub struct Definition(pub Option<std::sync::Arc<str>>);
+
+impl Definition {
+    pub fn text(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl PartialEq for Definition {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Definition {}
+
+impl serde::Serialize for Definition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_none()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateFunction {
     pub name: ObjName,
     pub or_replace: bool,
+    /// The statement it was lowered from, when it was.
+    pub definition: Definition,
     /// The types of the input arguments, as text.
     pub arg_types: Vec<String>,
     pub returns: Option<String>,
