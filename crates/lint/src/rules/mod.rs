@@ -1,6 +1,7 @@
 //! The rules, one per file, grouped by what they judge.
 
 pub mod design;
+pub mod fix;
 pub mod health;
 pub mod indexes;
 pub mod keys;

@@ -121,7 +121,14 @@ fn check(cx: &Context, out: &mut Sink) {
                 names.join(","),
                 format!("foreign keys form a cycle ({}) and none is DEFERRABLE", names.join(" -> ")),
                 "Make one constraint of the cycle DEFERRABLE INITIALLY DEFERRED so both rows can be inserted in one transaction.",
-                Some(format!("ALTER TABLE {} ALTER CONSTRAINT {} DEFERRABLE INITIALLY DEFERRED;", t.name, quote_ident(&c.name))),
+                crate::rules::fix::sql(&[crate::rules::fix::alter(
+                    &t.name,
+                    vec![dbarch_sql::change::AlterTable::AlterConstraint {
+                        name: c.name.clone(),
+                        deferrable: true,
+                        initially_deferred: true,
+                    }],
+                )]),
             );
         }
     }

@@ -68,11 +68,20 @@ fn check(cx: &Context, out: &mut Sink) {
                     ref_cols.join(", ")
                 ),
                 "Reference the primary key, or make the referenced columns unique first.",
-                Some(format!(
-                    "ALTER TABLE {} ADD UNIQUE ({});",
-                    fk.ref_table,
-                    column_list(&ref_cols)
-                )),
+                crate::rules::fix::sql(&[crate::rules::fix::alter(
+                    &fk.ref_table,
+                    vec![dbarch_sql::change::AlterTable::AddConstraint(
+                        crate::rules::fix::constraint(
+                            None,
+                            dbarch_sql::change::ConstraintDefKind::Unique {
+                                columns: ref_cols.iter().map(|c| c.to_string()).collect(),
+                                include: vec![],
+                                nulls_not_distinct: false,
+                            },
+                            false,
+                        ),
+                    )],
+                )]),
             );
         }
     }

@@ -41,7 +41,13 @@ fn check(cx: &Context, out: &mut Sink) {
                     "Deletes and key updates on {} scan {} to check this key; joins from {} are slow. Index the referencing columns.",
                     fk.ref_table, t.name, fk.ref_table
                 ),
-                Some(format!("CREATE INDEX CONCURRENTLY {} ON {} ({cols});", quote_ident(&dbarch_catalog::default_name(&t.name.name, &fk.columns, "idx")), t.name)),
+                crate::rules::fix::sql(&[crate::rules::fix::index_concurrently(
+                    &dbarch_catalog::default_name(&t.name.name, &fk.columns, "idx"),
+                    &t.name,
+                    &fk.columns,
+                    false,
+                    None,
+                )]),
             );
         }
     }

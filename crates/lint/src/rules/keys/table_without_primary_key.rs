@@ -32,7 +32,21 @@ fn check(cx: &Context, out: &mut Sink) {
             continue;
         }
         let id = t.column("id");
-        let fix = id.map(|_| format!("ALTER TABLE {} ADD PRIMARY KEY (id);", t.name));
+        let fix = id.and_then(|_| {
+            crate::rules::fix::sql(&[crate::rules::fix::alter(
+                &t.name,
+                vec![dbarch_sql::change::AlterTable::AddConstraint(
+                    crate::rules::fix::constraint(
+                        None,
+                        dbarch_sql::change::ConstraintDefKind::PrimaryKey {
+                            columns: vec!["id".into()],
+                            include: vec![],
+                        },
+                        false,
+                    ),
+                )],
+            )])
+        });
         let unique_not_null = t
             .unique_column_sets()
             .any(|cols| cols.iter().all(|c| t.column(c).is_some_and(|c| c.not_null)));

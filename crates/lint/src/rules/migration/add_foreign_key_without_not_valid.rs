@@ -51,20 +51,7 @@ pub(crate) fn check_constraint_kind(
         if k.contype != kind as i32 || k.skip_validation {
             continue;
         }
-        let sql = cx.stmt.sql.trim_end_matches(';').trim_end();
-        let name = if k.conname.is_empty() {
-            None
-        } else {
-            Some(quote_ident(&k.conname))
-        };
-        let fix = (cx.stmt.sql.matches("ADD").count() + cx.stmt.sql.matches("add").count() == 1)
-            .then(|| match &name {
-                Some(n) => format!(
-                    "{sql} NOT VALID;\nALTER TABLE {} VALIDATE CONSTRAINT {n};",
-                    t.name
-                ),
-                None => format!("{sql} NOT VALID;"),
-            });
+        let fix = not_valid_then_validate(cx, &t.name);
         out.push(
             cx.stmt.span_at(k.location, 1).into(),
             format!("{}:{}", t.name, if k.conname.is_empty() { what } else { &k.conname }),
@@ -73,6 +60,41 @@ pub(crate) fn check_constraint_kind(
             fix,
         );
     }
+}
+
+/// The statement's one ADD CONSTRAINT made NOT VALID, then validated (by its name, or the one PostgreSQL
+/// gives it), as schema changes; `None` when the statement does more than that.
+fn not_valid_then_validate(
+    cx: &StatementContext,
+    table: &dbarch_catalog::QualifiedName,
+) -> Option<String> {
+    use crate::rules::fix::{alter, sql};
+    use dbarch_sql::change::{AlterTable, ConstraintDefKind, SchemaChange};
+    let [SchemaChange::AlterTable { commands, .. }] = cx.changes.changes.as_slice() else {
+        return None;
+    };
+    let [AlterTable::AddConstraint(k)] = commands.as_slice() else {
+        return None;
+    };
+    let name = match (&k.name, &k.kind) {
+        (Some(n), _) => n.clone(),
+        (None, ConstraintDefKind::ForeignKey { columns, .. }) => {
+            dbarch_catalog::default_name(&table.name, columns, "fkey")
+        }
+        (None, ConstraintDefKind::Check { columns, .. }) => dbarch_catalog::default_name(
+            &table.name,
+            &columns.iter().take(1).cloned().collect::<Vec<_>>(),
+            "check",
+        ),
+        _ => return None,
+    };
+    let mut k = k.clone();
+    k.name = Some(name.clone());
+    k.not_valid = true;
+    sql(&[
+        alter(table, vec![AlterTable::AddConstraint(k)]),
+        alter(table, vec![AlterTable::ValidateConstraint(name)]),
+    ])
 }
 
 fn check(cx: &StatementContext, out: &mut Sink) {

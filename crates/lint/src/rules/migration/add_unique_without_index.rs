@@ -64,13 +64,28 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         } else {
             k.conname.clone()
         };
-        let fix = format!(
-            "CREATE UNIQUE INDEX CONCURRENTLY {n} ON {t} ({c});\nALTER TABLE {t} ADD CONSTRAINT {n} {kind} USING INDEX {n};",
-            n = quote_ident(&name),
-            t = t.name,
-            c = column_list(&cols),
-            kind = if primary { "PRIMARY KEY" } else { "UNIQUE" }
-        );
+        let fix = {
+            use crate::rules::fix::{alter, constraint, index_concurrently, sql};
+            use dbarch_sql::change::{AlterTable, ConstraintDefKind};
+            let kind = if primary {
+                ConstraintDefKind::PrimaryKey {
+                    columns: vec![],
+                    include: vec![],
+                }
+            } else {
+                ConstraintDefKind::Unique {
+                    columns: vec![],
+                    include: vec![],
+                    nulls_not_distinct: false,
+                }
+            };
+            let mut k = constraint(Some(&name), kind, false);
+            k.using_index = Some(name.clone());
+            sql(&[
+                index_concurrently(&name, &t.name, &cols, true, None),
+                alter(&t.name, vec![AlterTable::AddConstraint(k)]),
+            ])
+        };
         out.push(
             cx.stmt.span_at(k.location, 1).into(),
             format!("{}:{name}", t.name),
@@ -82,7 +97,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
                 cx.knowledge.describe("add-unique", cx.pg_version)
             ),
             "Build the unique index CONCURRENTLY first, then attach it with USING INDEX.",
-            Some(fix),
+            fix,
         );
     }
 }

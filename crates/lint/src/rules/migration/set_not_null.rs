@@ -42,14 +42,26 @@ fn check(cx: &StatementContext, out: &mut Sink) {
             continue;
         }
         let cname = format!("{}_{}_not_null", t.name.name, c.name);
-        let fix = (cx.pg_version >= 12).then(|| {
-            format!(
-                "ALTER TABLE {t} ADD CONSTRAINT {k} CHECK ({c} IS NOT NULL) NOT VALID;\nALTER TABLE {t} VALIDATE CONSTRAINT {k};\nALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\nALTER TABLE {t} DROP CONSTRAINT {k};",
-                t = t.name,
-                k = quote_ident(&cname),
-                c = quote_ident(&c.name)
-            )
-        });
+        let fix = if cx.pg_version >= 12 {
+            use crate::rules::fix::{alter, constraint, sql};
+            use dbarch_sql::change::{AlterTable, ConstraintDefKind};
+            let check = constraint(
+                Some(&cname),
+                ConstraintDefKind::Check {
+                    expr: format!("{} IS NOT NULL", quote_ident(&c.name)),
+                    columns: vec![c.name.clone()],
+                },
+                true,
+            );
+            sql(&[
+                alter(&t.name, vec![AlterTable::AddConstraint(check)]),
+                alter(&t.name, vec![AlterTable::ValidateConstraint(cname.clone())]),
+                alter(&t.name, vec![AlterTable::SetNotNull(c.name.clone())]),
+                alter(&t.name, vec![AlterTable::DropConstraint(cname.clone())]),
+            ])
+        } else {
+            None
+        };
         out.push(
             cx.stmt.span.into(),
             format!("{}.{}", t.name, c.name),

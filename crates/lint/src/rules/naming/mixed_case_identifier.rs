@@ -43,11 +43,11 @@ fn check(cx: &Context, out: &mut Sink) {
                 t.name.to_string(),
                 format!("table name {} must always be quoted", t.name),
                 "Use lower-case snake_case names, which need no quotes.",
-                Some(format!(
-                    "ALTER TABLE {} RENAME TO {};",
-                    t.name,
-                    quote_ident(&snake(&t.name.name))
-                )),
+                crate::rules::fix::sql(&[crate::rules::fix::rename(
+                    &t.name,
+                    None,
+                    &snake(&t.name.name),
+                )]),
             );
         }
         for c in t.columns.iter().filter(|c| bad(&c.name)) {
@@ -60,12 +60,11 @@ fn check(cx: &Context, out: &mut Sink) {
                     t.name
                 ),
                 "Use lower-case snake_case names, which need no quotes.",
-                Some(format!(
-                    "ALTER TABLE {} RENAME COLUMN {} TO {};",
-                    t.name,
-                    quote_ident(&c.name),
-                    quote_ident(&snake(&c.name))
-                )),
+                crate::rules::fix::sql(&[crate::rules::fix::rename(
+                    &t.name,
+                    Some(&c.name),
+                    &snake(&c.name),
+                )]),
             );
         }
     }

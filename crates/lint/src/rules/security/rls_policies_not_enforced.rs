@@ -37,7 +37,10 @@ fn check(cx: &Context, out: &mut Sink) {
                     names.join(", ")
                 ),
                 "Enable row level security on the table, or the policies have no effect.",
-                Some(format!("ALTER TABLE {} ENABLE ROW LEVEL SECURITY;", t.name)),
+                crate::rules::fix::sql(&[crate::rules::fix::alter(
+                    &t.name,
+                    vec![dbarch_sql::change::AlterTable::RowSecurity(true)],
+                )]),
             );
         } else if t.policies.is_empty() && t.rls_enabled {
             out.push(

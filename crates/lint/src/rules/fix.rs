@@ -1,0 +1,89 @@
+//! Fixes are schema changes, written as SQL by the DDL emitter ([`dbarch_sql::change::emit`]): rules
+//! build the changes here and never the SQL text.
+
+use dbarch_catalog::QualifiedName;
+use dbarch_sql::change::{
+    AlterTable, ConstraintDef, ConstraintDefKind, CreateIndex, IndexKey, ObjName, ObjectKind, Rename,
+    SchemaChange, emit,
+};
+
+/// The SQL of a fix: each change's statement and a semicolon, one a line. `None` when a change cannot be
+/// written (the fix is then given in words only).
+pub fn sql(changes: &[SchemaChange]) -> Option<String> {
+    let mut out = vec![];
+    for c in changes {
+        out.push(format!("{};", emit(c)?));
+    }
+    Some(out.join("\n"))
+}
+
+pub fn name(q: &QualifiedName) -> ObjName {
+    ObjName::new(Some(&q.schema), &q.name)
+}
+
+/// `ALTER TABLE table <command>`.
+pub fn alter(table: &QualifiedName, commands: Vec<AlterTable>) -> SchemaChange {
+    SchemaChange::AlterTable {
+        name: name(table),
+        kind: ObjectKind::Table,
+        if_exists: false,
+        commands,
+    }
+}
+
+/// A constraint with the name given.
+pub fn constraint(name: Option<&str>, kind: ConstraintDefKind, not_valid: bool) -> ConstraintDef {
+    ConstraintDef {
+        name: name.map(str::to_string),
+        at: Default::default(),
+        kind,
+        deferrable: false,
+        initially_deferred: false,
+        not_valid,
+        using_index: None,
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX CONCURRENTLY name ON table (columns) [WHERE predicate]`.
+pub fn index_concurrently(
+    index: &str,
+    table: &QualifiedName,
+    columns: &[String],
+    unique: bool,
+    predicate: Option<String>,
+) -> SchemaChange {
+    SchemaChange::CreateIndex(CreateIndex {
+        table: name(table),
+        name: Some(index.to_string()),
+        if_not_exists: false,
+        unique,
+        primary: false,
+        concurrently: true,
+        method: "btree".into(),
+        keys: columns.iter().map(|c| IndexKey::column(c)).collect(),
+        include: vec![],
+        predicate,
+        predicate_columns: vec![],
+        nulls_not_distinct: false,
+    })
+}
+
+/// `ALTER TABLE table RENAME [COLUMN old] TO new`.
+pub fn rename(table: &QualifiedName, column: Option<&str>, new: &str) -> SchemaChange {
+    SchemaChange::Rename(match column {
+        Some(old) => Rename {
+            kind: ObjectKind::Column,
+            relation: Some(name(table)),
+            object: vec![],
+            old: old.to_string(),
+            new: new.to_string(),
+        },
+        None => Rename {
+            kind: ObjectKind::Table,
+            relation: Some(name(table)),
+            object: vec![],
+            old: String::new(),
+            new: new.to_string(),
+        },
+    })
+}
