@@ -13,121 +13,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use dbarch_sql::Span;
 use dbarch_sql::change::{
-    AlterTable, ColumnConstraint, ColumnDef, ConstraintDef, ConstraintDefKind, CreateFunction,
-    CreateIndex, CreateTable, Drop, GrantObject, ObjName, ObjectKind, ObjectRef, Privilege,
-    RoleOption, SchemaChange, SequenceOptions, TableElement,
+    AlterTable, CreateTable, GrantObject, ObjectKind, Privilege, RoleOption, SchemaChange,
+    SequenceOptions, TableElement,
 };
 
+use crate::make::{
+    alter, column as column_def, constraint as constraint_def, drop, name as on, parts, span,
+};
 use crate::model::*;
-
-fn on(q: &QualifiedName) -> ObjName {
-    ObjName::new(Some(&q.schema), &q.name)
-}
-
-fn span(o: &Origin) -> Span {
-    o.0.unwrap_or_default()
-}
-
-fn parts(q: &QualifiedName) -> Vec<String> {
-    vec![q.schema.clone(), q.name.clone()]
-}
-
-fn drop(kind: ObjectKind, objects: Vec<Vec<String>>) -> SchemaChange {
-    SchemaChange::Drop(Drop {
-        kind,
-        objects: objects.into_iter().map(ObjectRef::named).collect(),
-        cascade: false,
-        if_exists: false,
-        concurrently: false,
-    })
-}
-
-fn alter(table: &QualifiedName, commands: Vec<AlterTable>) -> SchemaChange {
-    SchemaChange::AlterTable {
-        name: on(table),
-        kind: ObjectKind::Table,
-        if_exists: false,
-        commands,
-    }
-}
-
-fn column_def(c: &Column) -> ColumnDef {
-    let mut constraints = vec![];
-    if !c.serial {
-        if c.not_null && c.identity.is_none() {
-            constraints.push(ColumnConstraint::NotNull);
-        }
-        if let Some(d) = &c.default {
-            constraints.push(ColumnConstraint::Default(d.clone()));
-        }
-    }
-    if let Some(i) = c.identity {
-        constraints.push(ColumnConstraint::Identity(i));
-    }
-    if let Some(g) = &c.generated {
-        constraints.push(ColumnConstraint::Generated(g.clone()));
-    }
-    ColumnDef {
-        name: c.name.clone(),
-        at: span(&c.origin),
-        data_type: Some(c.data_type.clone()),
-        serial: c.serial,
-        collation: c.collation.clone(),
-        constraints,
-    }
-}
-
-fn constraint_def(c: &Constraint) -> ConstraintDef {
-    let kind = match &c.kind {
-        ConstraintKind::PrimaryKey { columns, include } => ConstraintDefKind::PrimaryKey {
-            columns: columns.clone(),
-            include: include.clone(),
-        },
-        ConstraintKind::Unique {
-            columns,
-            include,
-            nulls_not_distinct,
-        } => ConstraintDefKind::Unique {
-            columns: columns.clone(),
-            include: include.clone(),
-            nulls_not_distinct: *nulls_not_distinct,
-        },
-        ConstraintKind::Check { expr, columns } => ConstraintDefKind::Check {
-            expr: expr.clone(),
-            columns: columns.clone(),
-        },
-        ConstraintKind::ForeignKey(fk) => ConstraintDefKind::ForeignKey {
-            columns: fk.columns.clone(),
-            ref_table: Some(on(&fk.ref_table)),
-            ref_columns: fk.ref_columns.clone(),
-            on_delete: fk.on_delete,
-            on_update: fk.on_update,
-            match_full: fk.match_full,
-        },
-        ConstraintKind::Exclude {
-            method,
-            elements,
-            operators,
-            predicate,
-        } => ConstraintDefKind::Exclude {
-            method: method.clone(),
-            elements: elements.clone(),
-            operators: operators.clone(),
-            predicate: predicate.clone(),
-        },
-    };
-    ConstraintDef {
-        name: Some(c.name.clone()),
-        at: span(&c.origin),
-        kind,
-        deferrable: c.deferrable,
-        initially_deferred: c.initially_deferred,
-        not_valid: c.not_valid,
-        using_index: None,
-    }
-}
 
 /// Added after every table exists: foreign keys (they may reference a table created later) and
 /// constraints added NOT VALID (only ALTER TABLE can leave one unvalidated).
@@ -169,118 +63,11 @@ fn create_table(t: &Table) -> CreateTable {
     }
 }
 
-fn create_index(i: &Index) -> SchemaChange {
-    SchemaChange::CreateIndex(CreateIndex {
-        table: on(&i.table),
-        name: Some(i.name.name.clone()),
-        if_not_exists: false,
-        unique: i.unique,
-        primary: false,
-        concurrently: false,
-        method: i.method.clone(),
-        keys: i.keys.clone(),
-        include: i.include.clone(),
-        predicate: i.predicate.clone(),
-        predicate_columns: i.predicate_columns.clone(),
-        nulls_not_distinct: i.nulls_not_distinct,
-    })
-}
-
-fn create_view(v: &View) -> SchemaChange {
-    SchemaChange::CreateView {
-        name: on(&v.name),
-        at: span(&v.origin),
-        or_replace: false,
-        materialized: v.materialized,
-        query: v.query.clone(),
-        reads: v.depends_on.iter().map(on).collect(),
-    }
-}
-
-fn create_type(t: &UserType) -> SchemaChange {
-    let name = on(&t.name);
-    match &t.kind {
-        TypeKind::Enum { values } => SchemaChange::CreateEnum {
-            name,
-            values: values.clone(),
-        },
-        TypeKind::Domain {
-            base,
-            not_null,
-            checks,
-        } => SchemaChange::CreateDomain {
-            name,
-            base: Some(base.clone()),
-            not_null: *not_null,
-            checks: checks.clone(),
-        },
-        TypeKind::Composite { attributes } => SchemaChange::CreateCompositeType {
-            name,
-            attributes: attributes.clone(),
-        },
-    }
-}
-
-fn create_function(f: &Function, or_replace: bool) -> SchemaChange {
-    SchemaChange::CreateFunction(CreateFunction {
-        name: on(&f.name),
-        or_replace,
-        definition: f.definition.clone(),
-        arg_types: f.arg_types.clone(),
-        returns: f.returns.clone(),
-        language: f.language.clone(),
-        body: f.body.clone(),
-        security_definer: f.security_definer,
-        volatility: f.volatility.clone(),
-        search_path: f.search_path.clone(),
-        is_procedure: f.is_procedure,
-    })
-}
-
 fn function_kind(f: &Function) -> ObjectKind {
     if f.is_procedure {
         ObjectKind::Procedure
     } else {
         ObjectKind::Function
-    }
-}
-
-fn create_policy(table: &QualifiedName, p: &Policy) -> SchemaChange {
-    SchemaChange::CreatePolicy {
-        table: on(table),
-        name: p.name.clone(),
-        command: p.command.clone(),
-        permissive: p.permissive,
-        roles: p.roles.clone(),
-        using: p.using.clone(),
-        with_check: p.with_check.clone(),
-    }
-}
-
-fn create_trigger(t: &Trigger) -> SchemaChange {
-    let timing = match t.timing.as_str() {
-        "BEFORE" => "BEFORE",
-        "INSTEAD OF" => "INSTEAD OF",
-        _ => "AFTER",
-    };
-    let events = t
-        .events
-        .iter()
-        .filter_map(|e| match e.as_str() {
-            "INSERT" => Some("INSERT"),
-            "UPDATE" => Some("UPDATE"),
-            "DELETE" => Some("DELETE"),
-            "TRUNCATE" => Some("TRUNCATE"),
-            _ => None,
-        })
-        .collect();
-    SchemaChange::CreateTrigger {
-        table: on(&t.table),
-        name: t.name.clone(),
-        function: on(&t.function),
-        timing,
-        events,
-        for_each_row: t.for_each_row,
     }
 }
 
@@ -542,16 +329,16 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<SchemaChange> {
         match a.types.get(k) {
             None => {
                 if matches!(t.kind, TypeKind::Composite { .. }) {
-                    composite.push(create_type(t));
+                    composite.push(crate::make::user_type(t));
                 } else {
-                    out.push(create_type(t));
+                    out.push(crate::make::user_type(t));
                 }
             }
             Some(old) if old.kind != t.kind => match enum_additions(old, t) {
                 Some(adds) => out.extend(adds),
                 None => {
                     out.push(drop(type_kind(old), vec![parts(k)]));
-                    out.push(create_type(t));
+                    out.push(crate::make::user_type(t));
                 }
             },
             Some(_) => {}
@@ -618,13 +405,13 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<SchemaChange> {
     let fb: BTreeMap<_, &Arc<Function>> = b.functions.iter().map(|f| (key(f), f)).collect();
     for (k, f) in &fb {
         match fa.get(k) {
-            None => out.push(create_function(f, false)),
+            None => out.push(crate::make::function(f, false)),
             Some(old) if differ(old, f) => {
                 if old.returns != f.returns || old.is_procedure != f.is_procedure {
                     out.push(drop(function_kind(old), vec![parts(&old.name)]));
-                    out.push(create_function(f, false));
+                    out.push(crate::make::function(f, false));
                 } else {
-                    out.push(create_function(f, true));
+                    out.push(crate::make::function(f, true));
                 }
             }
             Some(_) => {}
@@ -709,7 +496,7 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<SchemaChange> {
             .get(k)
             .is_none_or(|o| differ(o, i) || dropped_tables.contains(&o.table))
         {
-            out.push(create_index(i));
+            out.push(crate::make::index(i, false));
         }
     }
     let views_in: BTreeSet<QualifiedName> = b
@@ -719,7 +506,7 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<SchemaChange> {
         .cloned()
         .collect();
     for v in dependency_order(&b.views, &views_in) {
-        out.push(create_view(&b.views[&v]));
+        out.push(crate::make::view(&b.views[&v], false));
     }
     // 13. Row level security, policies, owners and comments of new and changed tables.
     for tb in b.tables.values() {
@@ -745,7 +532,7 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<SchemaChange> {
         for p in &tb.policies {
             let old = ta.and_then(|ta| ta.policies.iter().find(|x| x.name == p.name));
             if old != Some(p) {
-                out.push(create_policy(&tb.name, p));
+                out.push(crate::make::policy(&tb.name, p));
             }
         }
         if ta.is_none_or(|ta| ta.comment != tb.comment) && (ta.is_some() || tb.comment.is_some()) {
@@ -774,7 +561,7 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<SchemaChange> {
             .get(k)
             .is_none_or(|o| o != t || dropped_tables.contains(&k.0))
         {
-            out.push(create_trigger(t));
+            out.push(crate::make::trigger(t));
         }
     }
     for (k, g) in &gb {

@@ -5,6 +5,7 @@ mod apply;
 pub mod depend;
 mod diff;
 mod differences;
+pub mod make;
 mod model;
 mod names;
 pub mod stats;

@@ -4,12 +4,12 @@
 //! irreversible, with the structural part restored where that is possible. The reverse of each statement is
 //! a list of schema changes, written as SQL by the DDL emitter.
 
+use dbarch_catalog::make::{self, name as on, parts};
 use dbarch_catalog::*;
 use dbarch_sql::Statement;
 use dbarch_sql::change::{
-    self as ch, AlterTable, ColumnConstraint, ColumnDef, CommentOn, ConstraintDef,
-    ConstraintDefKind, CreateIndex, ObjName, ObjectKind, ObjectRef, Rename, SchemaChange, emit,
-    lower, type_name,
+    self as ch, AlterTable, ColumnConstraint, ColumnDef, CommentOn, ObjName, ObjectKind, ObjectRef,
+    Rename, SchemaChange, emit, lower, type_name,
 };
 
 /// The reverse of one up statement.
@@ -106,31 +106,12 @@ pub fn down_steps(before: &Catalog, statements: &[Statement], pg_version: u32) -
     steps
 }
 
-fn on(q: &QualifiedName) -> ObjName {
-    ObjName::new(Some(&q.schema), &q.name)
-}
-
-fn parts(q: &QualifiedName) -> Vec<String> {
-    vec![q.schema.clone(), q.name.clone()]
-}
-
 fn drop(kind: ObjectKind, name: &QualifiedName) -> SchemaChange {
-    SchemaChange::Drop(ch::Drop {
-        kind,
-        objects: vec![ObjectRef::named(parts(name))],
-        cascade: false,
-        if_exists: false,
-        concurrently: false,
-    })
+    make::drop(kind, vec![parts(name)])
 }
 
 fn alter(table: &QualifiedName, command: AlterTable) -> SchemaChange {
-    SchemaChange::AlterTable {
-        name: on(table),
-        kind: ObjectKind::Table,
-        if_exists: false,
-        commands: vec![command],
-    }
+    make::alter(table, vec![command])
 }
 
 /// A dropped column as it can be added back: its type, its generation or its default, and NOT NULL only
@@ -152,156 +133,6 @@ fn column_back(c: &Column) -> ColumnDef {
         serial: false,
         collation: None,
         constraints,
-    }
-}
-
-fn constraint_back(k: &Constraint) -> ConstraintDef {
-    let kind = match &k.kind {
-        ConstraintKind::PrimaryKey { columns, include } => ConstraintDefKind::PrimaryKey {
-            columns: columns.clone(),
-            include: include.clone(),
-        },
-        ConstraintKind::Unique {
-            columns,
-            include,
-            nulls_not_distinct,
-        } => ConstraintDefKind::Unique {
-            columns: columns.clone(),
-            include: include.clone(),
-            nulls_not_distinct: *nulls_not_distinct,
-        },
-        ConstraintKind::Check { expr, columns } => ConstraintDefKind::Check {
-            expr: expr.clone(),
-            columns: columns.clone(),
-        },
-        ConstraintKind::ForeignKey(fk) => ConstraintDefKind::ForeignKey {
-            columns: fk.columns.clone(),
-            ref_table: Some(on(&fk.ref_table)),
-            ref_columns: fk.ref_columns.clone(),
-            on_delete: fk.on_delete,
-            on_update: fk.on_update,
-            match_full: fk.match_full,
-        },
-        ConstraintKind::Exclude {
-            method,
-            elements,
-            operators,
-            predicate,
-        } => ConstraintDefKind::Exclude {
-            method: method.clone(),
-            elements: elements.clone(),
-            operators: operators.clone(),
-            predicate: predicate.clone(),
-        },
-    };
-    ConstraintDef {
-        name: Some(k.name.clone()),
-        at: k.origin.0.unwrap_or_default(),
-        kind,
-        deferrable: k.deferrable,
-        initially_deferred: k.initially_deferred,
-        not_valid: k.not_valid,
-        using_index: None,
-    }
-}
-
-fn index_back(i: &Index, concurrently: bool) -> SchemaChange {
-    SchemaChange::CreateIndex(CreateIndex {
-        table: on(&i.table),
-        name: Some(i.name.name.clone()),
-        if_not_exists: false,
-        unique: i.unique,
-        primary: false,
-        concurrently,
-        method: i.method.clone(),
-        keys: i.keys.clone(),
-        include: i.include.clone(),
-        predicate: i.predicate.clone(),
-        predicate_columns: i.predicate_columns.clone(),
-        nulls_not_distinct: i.nulls_not_distinct,
-    })
-}
-
-fn view_back(name: &QualifiedName, v: &View, or_replace: bool) -> SchemaChange {
-    SchemaChange::CreateView {
-        name: on(name),
-        at: v.origin.0.unwrap_or_default(),
-        or_replace,
-        materialized: v.materialized,
-        query: v.query.clone(),
-        reads: v.depends_on.iter().map(on).collect(),
-    }
-}
-
-fn function_back(f: &Function, or_replace: bool) -> SchemaChange {
-    SchemaChange::CreateFunction(ch::CreateFunction {
-        name: on(&f.name),
-        or_replace,
-        definition: f.definition.clone(),
-        arg_types: f.arg_types.clone(),
-        returns: f.returns.clone(),
-        language: f.language.clone(),
-        body: f.body.clone(),
-        security_definer: f.security_definer,
-        volatility: f.volatility.clone(),
-        search_path: f.search_path.clone(),
-        is_procedure: f.is_procedure,
-    })
-}
-
-fn policy_back(table: &QualifiedName, p: &Policy) -> SchemaChange {
-    SchemaChange::CreatePolicy {
-        table: on(table),
-        name: p.name.clone(),
-        command: p.command.clone(),
-        permissive: p.permissive,
-        roles: p.roles.clone(),
-        using: p.using.clone(),
-        with_check: p.with_check.clone(),
-    }
-}
-
-fn trigger_back(t: &Trigger) -> SchemaChange {
-    let word = |e: &str| -> Option<&'static str> {
-        ["INSERT", "UPDATE", "DELETE", "TRUNCATE"]
-            .into_iter()
-            .find(|w| *w == e)
-    };
-    SchemaChange::CreateTrigger {
-        table: on(&t.table),
-        name: t.name.clone(),
-        function: on(&t.function),
-        timing: match t.timing.as_str() {
-            "BEFORE" => "BEFORE",
-            "INSTEAD OF" => "INSTEAD OF",
-            _ => "AFTER",
-        },
-        events: t.events.iter().filter_map(|e| word(e)).collect(),
-        for_each_row: t.for_each_row,
-    }
-}
-
-fn type_back(t: &UserType) -> SchemaChange {
-    let name = on(&t.name);
-    match &t.kind {
-        TypeKind::Enum { values } => SchemaChange::CreateEnum {
-            name,
-            values: values.clone(),
-        },
-        TypeKind::Domain {
-            base,
-            not_null,
-            checks,
-        } => SchemaChange::CreateDomain {
-            name,
-            base: Some(base.clone()),
-            not_null: *not_null,
-            checks: checks.clone(),
-        },
-        TypeKind::Composite { attributes } => SchemaChange::CreateCompositeType {
-            name,
-            attributes: attributes.clone(),
-        },
     }
 }
 
@@ -354,7 +185,7 @@ impl Undo<'_> {
             } => {
                 let name = after.resolve(name);
                 match (before.views.get(&name), materialized) {
-                    (Some(old), false) => self.changes.push(view_back(&name, old, true)),
+                    (Some(old), false) => self.changes.push(make::view(old, true)),
                     (_, true) => self
                         .changes
                         .push(drop(ObjectKind::MaterializedView, &name)),
@@ -433,7 +264,7 @@ impl Undo<'_> {
                 });
                 match (previous, new) {
                     // CREATE OR REPLACE of a function that existed: its previous definition comes back.
-                    (Some(old), _) => self.changes.push(function_back(old, true)),
+                    (Some(old), _) => self.changes.push(make::function(old, true)),
                     (None, Some(n)) => self.changes.push(SchemaChange::Drop(ch::Drop {
                         kind: if n.is_procedure {
                             ObjectKind::Procedure
@@ -625,7 +456,7 @@ impl Undo<'_> {
             AlterTable::DropConstraint(name) => {
                 if let Some(k) = old.constraints.iter().find(|k| &k.name == name) {
                     self.changes
-                        .push(alter(t, AlterTable::AddConstraint(constraint_back(k))));
+                        .push(alter(t, AlterTable::AddConstraint(make::constraint(k))));
                 }
             }
             AlterTable::ValidateConstraint(_) => {}
@@ -694,12 +525,12 @@ impl Undo<'_> {
             let name = before.resolve_name(&o.name);
             match d.kind {
                 ObjectKind::Index => match before.indexes.get(&name) {
-                    Some(i) => self.changes.push(index_back(i, d.concurrently)),
+                    Some(i) => self.changes.push(make::index(i, d.concurrently)),
                     None if d.if_exists => {}
                     None => self.step.underived = true,
                 },
                 ObjectKind::View | ObjectKind::MaterializedView => match before.views.get(&name) {
-                    Some(v) => self.changes.push(view_back(&name, v, false)),
+                    Some(v) => self.changes.push(make::view(v, false)),
                     None if d.if_exists => {}
                     None => self.step.underived = true,
                 },
@@ -721,14 +552,14 @@ impl Undo<'_> {
                             .get(&table)
                             .and_then(|t| t.policies.iter().find(|p| &p.name == object))
                         {
-                            Some(p) => self.changes.push(policy_back(&table, p)),
+                            Some(p) => self.changes.push(make::policy(&table, p)),
                             None if d.if_exists => {}
                             None => self.step.underived = true,
                         }
                     } else {
                         match before.triggers.get(&(table.clone(), object.clone())) {
                             Some(t) => {
-                                self.changes.push(trigger_back(t));
+                                self.changes.push(make::trigger(t));
                                 self.irreversible(format!(
                                     "trigger {object} on {table} comes back without the arguments, WHEN \
                                      condition and UPDATE OF columns the schema model does not keep: check them"
@@ -770,7 +601,7 @@ impl Undo<'_> {
                 ObjectKind::Type | ObjectKind::Domain => {
                     let name = before.resolve(&ObjName::from_parts(&o.name));
                     match before.types.get(&name) {
-                        Some(t) => self.changes.push(type_back(t)),
+                        Some(t) => self.changes.push(make::user_type(t)),
                         None if d.if_exists => {}
                         None => self.step.underived = true,
                     }
@@ -788,7 +619,7 @@ impl Undo<'_> {
                         self.step.underived = true;
                     }
                     for f in dropped {
-                        self.changes.push(function_back(f, false));
+                        self.changes.push(make::function(f, false));
                     }
                 }
                 ObjectKind::ForeignTable => self.irreversible(format!(

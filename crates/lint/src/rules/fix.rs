@@ -3,8 +3,7 @@
 
 use dbarch_catalog::QualifiedName;
 use dbarch_sql::change::{
-    AlterTable, ConstraintDef, ConstraintDefKind, CreateIndex, IndexKey, ObjName, ObjectKind, Rename,
-    SchemaChange, emit,
+    ConstraintDef, ConstraintDefKind, CreateIndex, IndexKey, ObjectKind, Rename, SchemaChange, emit,
 };
 
 /// The SQL of a fix: each change's statement and a semicolon, one a line. `None` when a change cannot be
@@ -17,19 +16,7 @@ pub fn sql(changes: &[SchemaChange]) -> Option<String> {
     Some(out.join("\n"))
 }
 
-pub fn name(q: &QualifiedName) -> ObjName {
-    ObjName::new(Some(&q.schema), &q.name)
-}
-
-/// `ALTER TABLE table <command>`.
-pub fn alter(table: &QualifiedName, commands: Vec<AlterTable>) -> SchemaChange {
-    SchemaChange::AlterTable {
-        name: name(table),
-        kind: ObjectKind::Table,
-        if_exists: false,
-        commands,
-    }
-}
+pub use dbarch_catalog::make::{alter, name};
 
 /// A constraint with the name given.
 pub fn constraint(name: Option<&str>, kind: ConstraintDefKind, not_valid: bool) -> ConstraintDef {

@@ -1,0 +1,224 @@
+//! The schema changes that make objects of the model as they are: what `diff` creates, what a down
+//! proposal gives back, what a fix builds on. Names are written schema-qualified.
+
+use dbarch_sql::Span;
+use dbarch_sql::change::{
+    AlterTable, ColumnConstraint, ColumnDef, ConstraintDef, ConstraintDefKind, CreateFunction,
+    CreateIndex, Drop, ObjName, ObjectKind, ObjectRef, SchemaChange,
+};
+
+use crate::model::*;
+
+pub fn name(q: &QualifiedName) -> ObjName {
+    ObjName::new(Some(&q.schema), &q.name)
+}
+
+pub fn span(o: &Origin) -> Span {
+    o.0.unwrap_or_default()
+}
+
+pub fn parts(q: &QualifiedName) -> Vec<String> {
+    vec![q.schema.clone(), q.name.clone()]
+}
+
+pub fn drop(kind: ObjectKind, objects: Vec<Vec<String>>) -> SchemaChange {
+    SchemaChange::Drop(Drop {
+        kind,
+        objects: objects.into_iter().map(ObjectRef::named).collect(),
+        cascade: false,
+        if_exists: false,
+        concurrently: false,
+    })
+}
+
+pub fn alter(table: &QualifiedName, commands: Vec<AlterTable>) -> SchemaChange {
+    SchemaChange::AlterTable {
+        name: name(table),
+        kind: ObjectKind::Table,
+        if_exists: false,
+        commands,
+    }
+}
+
+pub fn column(c: &Column) -> ColumnDef {
+    let mut constraints = vec![];
+    if !c.serial {
+        if c.not_null && c.identity.is_none() {
+            constraints.push(ColumnConstraint::NotNull);
+        }
+        if let Some(d) = &c.default {
+            constraints.push(ColumnConstraint::Default(d.clone()));
+        }
+    }
+    if let Some(i) = c.identity {
+        constraints.push(ColumnConstraint::Identity(i));
+    }
+    if let Some(g) = &c.generated {
+        constraints.push(ColumnConstraint::Generated(g.clone()));
+    }
+    ColumnDef {
+        name: c.name.clone(),
+        at: span(&c.origin),
+        data_type: Some(c.data_type.clone()),
+        serial: c.serial,
+        collation: c.collation.clone(),
+        constraints,
+    }
+}
+
+pub fn constraint(c: &Constraint) -> ConstraintDef {
+    let kind = match &c.kind {
+        ConstraintKind::PrimaryKey { columns, include } => ConstraintDefKind::PrimaryKey {
+            columns: columns.clone(),
+            include: include.clone(),
+        },
+        ConstraintKind::Unique {
+            columns,
+            include,
+            nulls_not_distinct,
+        } => ConstraintDefKind::Unique {
+            columns: columns.clone(),
+            include: include.clone(),
+            nulls_not_distinct: *nulls_not_distinct,
+        },
+        ConstraintKind::Check { expr, columns } => ConstraintDefKind::Check {
+            expr: expr.clone(),
+            columns: columns.clone(),
+        },
+        ConstraintKind::ForeignKey(fk) => ConstraintDefKind::ForeignKey {
+            columns: fk.columns.clone(),
+            ref_table: Some(name(&fk.ref_table)),
+            ref_columns: fk.ref_columns.clone(),
+            on_delete: fk.on_delete,
+            on_update: fk.on_update,
+            match_full: fk.match_full,
+        },
+        ConstraintKind::Exclude {
+            method,
+            elements,
+            operators,
+            predicate,
+        } => ConstraintDefKind::Exclude {
+            method: method.clone(),
+            elements: elements.clone(),
+            operators: operators.clone(),
+            predicate: predicate.clone(),
+        },
+    };
+    ConstraintDef {
+        name: Some(c.name.clone()),
+        at: span(&c.origin),
+        kind,
+        deferrable: c.deferrable,
+        initially_deferred: c.initially_deferred,
+        not_valid: c.not_valid,
+        using_index: None,
+    }
+}
+
+pub fn index(i: &Index, concurrently: bool) -> SchemaChange {
+    SchemaChange::CreateIndex(CreateIndex {
+        table: name(&i.table),
+        name: Some(i.name.name.clone()),
+        if_not_exists: false,
+        unique: i.unique,
+        primary: false,
+        concurrently,
+        method: i.method.clone(),
+        keys: i.keys.clone(),
+        include: i.include.clone(),
+        predicate: i.predicate.clone(),
+        predicate_columns: i.predicate_columns.clone(),
+        nulls_not_distinct: i.nulls_not_distinct,
+    })
+}
+
+pub fn view(v: &View, or_replace: bool) -> SchemaChange {
+    SchemaChange::CreateView {
+        name: name(&v.name),
+        at: span(&v.origin),
+        or_replace,
+        materialized: v.materialized,
+        query: v.query.clone(),
+        reads: v.depends_on.iter().map(name).collect(),
+    }
+}
+
+pub fn user_type(t: &UserType) -> SchemaChange {
+    let name = name(&t.name);
+    match &t.kind {
+        TypeKind::Enum { values } => SchemaChange::CreateEnum {
+            name,
+            values: values.clone(),
+        },
+        TypeKind::Domain {
+            base,
+            not_null,
+            checks,
+        } => SchemaChange::CreateDomain {
+            name,
+            base: Some(base.clone()),
+            not_null: *not_null,
+            checks: checks.clone(),
+        },
+        TypeKind::Composite { attributes } => SchemaChange::CreateCompositeType {
+            name,
+            attributes: attributes.clone(),
+        },
+    }
+}
+
+pub fn function(f: &Function, or_replace: bool) -> SchemaChange {
+    SchemaChange::CreateFunction(CreateFunction {
+        name: name(&f.name),
+        or_replace,
+        definition: f.definition.clone(),
+        arg_types: f.arg_types.clone(),
+        returns: f.returns.clone(),
+        language: f.language.clone(),
+        body: f.body.clone(),
+        security_definer: f.security_definer,
+        volatility: f.volatility.clone(),
+        search_path: f.search_path.clone(),
+        is_procedure: f.is_procedure,
+    })
+}
+
+pub fn policy(table: &QualifiedName, p: &Policy) -> SchemaChange {
+    SchemaChange::CreatePolicy {
+        table: name(table),
+        name: p.name.clone(),
+        command: p.command.clone(),
+        permissive: p.permissive,
+        roles: p.roles.clone(),
+        using: p.using.clone(),
+        with_check: p.with_check.clone(),
+    }
+}
+
+pub fn trigger(t: &Trigger) -> SchemaChange {
+    let timing = match t.timing.as_str() {
+        "BEFORE" => "BEFORE",
+        "INSTEAD OF" => "INSTEAD OF",
+        _ => "AFTER",
+    };
+    let events = t
+        .events
+        .iter()
+        .filter_map(|e| match e.as_str() {
+            "INSERT" => Some("INSERT"),
+            "UPDATE" => Some("UPDATE"),
+            "DELETE" => Some("DELETE"),
+            "TRUNCATE" => Some("TRUNCATE"),
+            _ => None,
+        })
+        .collect();
+    SchemaChange::CreateTrigger {
+        table: name(&t.table),
+        name: t.name.clone(),
+        function: name(&t.function),
+        timing,
+        events,
+        for_each_row: t.for_each_row,
+    }
+}
