@@ -9,18 +9,22 @@ use dbarch_sql::change::{
 
 use crate::model::*;
 
+/// A model name as a change names it (schema-qualified).
 pub fn name(q: &QualifiedName) -> ObjName {
     ObjName::new(Some(&q.schema), &q.name)
 }
 
+/// Where an object was defined (the start of the first file when not known).
 pub fn span(o: &Origin) -> Span {
     o.0.unwrap_or_default()
 }
 
+/// A model name as a dotted name.
 pub fn parts(q: &QualifiedName) -> Vec<String> {
     vec![q.schema.clone(), q.name.clone()]
 }
 
+/// `DROP kind objects` (no CASCADE, no IF EXISTS).
 pub fn drop(kind: ObjectKind, objects: Vec<Vec<String>>) -> SchemaChange {
     SchemaChange::Drop(Drop {
         kind,
@@ -31,6 +35,7 @@ pub fn drop(kind: ObjectKind, objects: Vec<Vec<String>>) -> SchemaChange {
     })
 }
 
+/// `ALTER TABLE table commands`.
 pub fn alter(table: &QualifiedName, commands: Vec<AlterTable>) -> SchemaChange {
     SchemaChange::AlterTable {
         name: name(table),
@@ -40,6 +45,7 @@ pub fn alter(table: &QualifiedName, commands: Vec<AlterTable>) -> SchemaChange {
     }
 }
 
+/// A column's definition: its type (serial as written), NOT NULL, default, identity, generation.
 pub fn column(c: &Column) -> ColumnDef {
     let mut constraints = vec![];
     if !c.serial {
@@ -66,6 +72,7 @@ pub fn column(c: &Column) -> ColumnDef {
     }
 }
 
+/// A table constraint, by its name.
 pub fn constraint(c: &Constraint) -> ConstraintDef {
     let kind = match &c.kind {
         ConstraintKind::PrimaryKey { columns, include } => ConstraintDefKind::PrimaryKey {
@@ -116,6 +123,7 @@ pub fn constraint(c: &Constraint) -> ConstraintDef {
     }
 }
 
+/// `CREATE INDEX` of an index written as one (not a constraint's).
 pub fn index(i: &Index, concurrently: bool) -> SchemaChange {
     SchemaChange::CreateIndex(CreateIndex {
         table: name(&i.table),
@@ -133,6 +141,7 @@ pub fn index(i: &Index, concurrently: bool) -> SchemaChange {
     })
 }
 
+/// `CREATE [OR REPLACE] [MATERIALIZED] VIEW` with the view's query.
 pub fn view(v: &View, or_replace: bool) -> SchemaChange {
     SchemaChange::CreateView {
         name: name(&v.name),
@@ -144,6 +153,7 @@ pub fn view(v: &View, or_replace: bool) -> SchemaChange {
     }
 }
 
+/// `CREATE TYPE` (enum, composite) or `CREATE DOMAIN`.
 pub fn user_type(t: &UserType) -> SchemaChange {
     let name = name(&t.name);
     match &t.kind {
@@ -168,6 +178,7 @@ pub fn user_type(t: &UserType) -> SchemaChange {
     }
 }
 
+/// `CREATE [OR REPLACE] FUNCTION | PROCEDURE`, as it was defined when the model kept its statement.
 pub fn function(f: &Function, or_replace: bool) -> SchemaChange {
     SchemaChange::CreateFunction(CreateFunction {
         name: name(&f.name),
@@ -184,6 +195,7 @@ pub fn function(f: &Function, or_replace: bool) -> SchemaChange {
     })
 }
 
+/// `CREATE POLICY` on a table.
 pub fn policy(table: &QualifiedName, p: &Policy) -> SchemaChange {
     SchemaChange::CreatePolicy {
         table: name(table),
@@ -196,6 +208,7 @@ pub fn policy(table: &QualifiedName, p: &Policy) -> SchemaChange {
     }
 }
 
+/// `CREATE TRIGGER` (the model keeps no arguments, WHEN condition or UPDATE OF columns).
 pub fn trigger(t: &Trigger) -> SchemaChange {
     let timing = match t.timing.as_str() {
         "BEFORE" => "BEFORE",
