@@ -1,5 +1,6 @@
 //! Any sequence of statements replayed into the schema model, judged by the schema rules and, as a
-//! migration history of one file, by the migration rules. Nothing may panic.
+//! migration history of one file, by the migration rules; the changes between its two halves listed and
+//! written as DDL, and each statement's changes written back. Nothing may panic.
 #![no_main]
 
 use dbarch_catalog::Catalog;
@@ -22,10 +23,17 @@ fuzz_target!(|data: &[u8]| {
         if i == half {
             before = Some(catalog.clone());
         }
-        catalog.apply(s);
+        let lowered = dbarch_sql::change::lower(s);
+        for c in &lowered.changes {
+            let _ = dbarch_sql::change::emit(c);
+        }
+        catalog.apply(&lowered);
     }
     if let Some(before) = before {
-        let _ = dbarch_catalog::diff(&before, &catalog);
+        let _ = dbarch_catalog::differences(&before, &catalog);
+        for c in dbarch_catalog::diff(&before, &catalog) {
+            let _ = dbarch_sql::change::emit(&c);
+        }
     }
     let config = dbarch_lint::Config::default();
     let files = [parsed.without_statements()];
