@@ -28,17 +28,18 @@ pub fn name_words(name: &str) -> Vec<String> {
     words
 }
 
-/// `ALTER TABLE t ALTER COLUMN c TYPE ty [USING ...];`
-pub fn alter_type_fix(t: &QualifiedName, col: &str, ty: &str, using: Option<&str>) -> String {
-    let mut s = format!(
-        "ALTER TABLE {t} ALTER COLUMN {} TYPE {ty}",
-        quote_ident(col)
-    );
-    if let Some(u) = using {
-        s.push_str(&format!(" USING {u}"));
-    }
-    s.push(';');
-    s
+/// `ALTER TABLE t ALTER COLUMN c TYPE ty [USING ...];`, written by the emitter (`None` when `ty` is not a
+/// type).
+pub fn alter_type_fix(t: &QualifiedName, col: &str, ty: &str, using: Option<&str>) -> Option<String> {
+    let data_type = dbarch_sql::change::type_of_text(ty)?;
+    crate::rules::fix::sql(&[crate::rules::fix::alter(
+        t,
+        vec![dbarch_sql::change::AlterTable::AlterColumnType {
+            column: col.to_string(),
+            data_type,
+            using: using.map(str::to_string),
+        }],
+    )])
 }
 
 /// The column list of an index as SQL.

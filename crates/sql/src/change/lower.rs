@@ -18,6 +18,25 @@ pub fn lower(stmt: &Statement) -> Lowered {
     }
 }
 
+/// A column type written as SQL (`numeric(12,2)`, `timestamptz`, `text[]`), canonicalised; `None` when it
+/// is not one.
+pub fn type_of_text(text: &str) -> Option<DataType> {
+    let parsed = crate::raw::parse(&format!("CREATE TABLE t (c {text})")).ok()?;
+    let [stmt] = parsed.stmts.as_slice() else {
+        return None;
+    };
+    let Some(NodeEnum::CreateStmt(c)) = stmt.stmt.as_ref()?.node.as_ref() else {
+        return None;
+    };
+    let [column] = c.table_elts.as_slice() else {
+        return None;
+    };
+    match column.node.as_ref()? {
+        NodeEnum::ColumnDef(d) if d.constraints.is_empty() => Some(data_type(d.type_name.as_ref()?).0),
+        _ => None,
+    }
+}
+
 /// A relation's name as a statement wrote it.
 pub fn obj_name(rv: &ast::RangeVar) -> ObjName {
     ObjName {

@@ -15,7 +15,7 @@ mod types;
 
 pub use emit::{emit, literal, type_name};
 
-pub use lower::{lower, obj_name};
+pub use lower::{lower, obj_name, type_of_text};
 pub use query::{QueryReads, ViewQuery};
 pub use types::{
     DataType, Identity, IndexKey, IndexKeyExpr, PartitionSpec, PartitionStrategy,

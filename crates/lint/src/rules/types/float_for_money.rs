@@ -48,7 +48,7 @@ fn check(cx: &Context, out: &mut Sink) {
                 c,
                 format!("{}.{} holds money in {}", t.name, c.name, c.data_type),
                 "Use numeric with an explicit scale for money; floating point cannot represent cents exactly.",
-                Some(alter_type_fix(&t.name, &c.name, "numeric(12,2)", Some(&format!("round({}::numeric, 2)", quote_ident(&c.name))))),
+                alter_type_fix(&t.name, &c.name, "numeric(12,2)", Some(&format!("round({}::numeric, 2)", quote_ident(&c.name)))),
             );
         }
     }

@@ -33,12 +33,12 @@ fn check(cx: &Context, out: &mut Sink) {
                 c,
                 format!("{}.{} is json; use jsonb", t.name, c.name),
                 "jsonb is parsed once, comparable, and indexable with GIN.",
-                Some(alter_type_fix(
+                alter_type_fix(
                     &t.name,
                     &c.name,
                     "jsonb",
                     Some(&format!("{}::jsonb", quote_ident(&c.name))),
-                )),
+                ),
             );
         }
     }

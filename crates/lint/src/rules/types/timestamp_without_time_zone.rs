@@ -38,7 +38,7 @@ fn check(cx: &Context, out: &mut Sink) {
                 c,
                 format!("{}.{} is timestamp without time zone", t.name, c.name),
                 "Store instants as timestamptz; it costs the same 8 bytes and survives time zones and DST.",
-                Some(alter_type_fix(&t.name, &c.name, "timestamptz", Some(&format!("{q} AT TIME ZONE 'UTC'")))),
+                alter_type_fix(&t.name, &c.name, "timestamptz", Some(&format!("{q} AT TIME ZONE 'UTC'"))),
             );
         }
     }
