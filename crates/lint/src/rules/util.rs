@@ -66,23 +66,23 @@ pub fn leading_covered(indexes: &[Index], cols: &[String]) -> bool {
     })
 }
 
-/// The statement that removes an index, whether it was written as an index or implied by a constraint.
-pub fn drop_index_sql(i: &Index) -> String {
-    match &i.source {
-        IndexSource::Constraint(n) => format!(
-            "ALTER TABLE {} DROP CONSTRAINT {};",
-            i.table,
-            quote_ident(n)
-        ),
-        IndexSource::CreateIndex => {
-            let name = if i.name.schema == "public" {
-                quote_ident(&i.name.name)
-            } else {
-                i.name.to_string()
-            };
-            format!("DROP INDEX CONCURRENTLY {name};")
+/// The statement that removes an index, whether it was written as an index or implied by a constraint,
+/// written by the emitter.
+pub fn drop_index_sql(i: &Index) -> Option<String> {
+    use dbarch_sql::change::{AlterTable, Drop, ObjectKind, ObjectRef, SchemaChange};
+    let change = match &i.source {
+        IndexSource::Constraint(n) => {
+            crate::rules::fix::alter(&i.table, vec![AlterTable::DropConstraint(n.clone())])
         }
-    }
+        IndexSource::CreateIndex => SchemaChange::Drop(Drop {
+            kind: ObjectKind::Index,
+            objects: vec![ObjectRef::named(dbarch_catalog::make::parts(&i.name))],
+            cascade: false,
+            if_exists: false,
+            concurrently: true,
+        }),
+    };
+    crate::rules::fix::sql(&[change])
 }
 
 /// Whether a table name reads as plural English; `None` for mass nouns that read either way

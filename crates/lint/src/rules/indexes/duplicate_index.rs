@@ -70,7 +70,7 @@ fn check(cx: &Context, out: &mut Sink) {
                     i.name.name, other.1.name.name, t.name
                 ),
                 "Drop the duplicate; the other index serves the same queries.",
-                Some(drop_index_sql(i)),
+                drop_index_sql(i),
             );
         }
     }

@@ -55,7 +55,7 @@ fn check(cx: &Context, out: &mut Sink) {
                         o.name.name,
                         ks.join(", ")
                     ),
-                    Some(drop_index_sql(i)),
+                    drop_index_sql(i),
                 );
             }
         }

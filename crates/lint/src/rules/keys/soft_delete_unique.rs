@@ -61,7 +61,27 @@ fn check(cx: &Context, out: &mut Sink) {
                     .trim_end_matches("_key")
                     .trim_end_matches("_idx")
             );
-            let drop = drop_index_sql(i);
+            // The partial index first, then the full one goes.
+            let fix = {
+                use dbarch_sql::change::{CreateIndex, SchemaChange};
+                let create = SchemaChange::CreateIndex(CreateIndex {
+                    table: crate::rules::fix::name(&t.name),
+                    name: Some(new_name.clone()),
+                    if_not_exists: false,
+                    unique: true,
+                    primary: false,
+                    concurrently: true,
+                    method: i.method.clone(),
+                    keys: i.keys.clone(),
+                    include: i.include.clone(),
+                    predicate: Some(live.clone()),
+                    predicate_columns: vec![flag.name.clone()],
+                    nulls_not_distinct: i.nulls_not_distinct,
+                });
+                crate::rules::fix::sql(&[create])
+                    .zip(drop_index_sql(i))
+                    .map(|(c, d)| format!("{c}\n{d}"))
+            };
             out.push(
                 i.origin,
                 i.name.to_string(),
@@ -72,12 +92,7 @@ fn check(cx: &Context, out: &mut Sink) {
                     flag.name
                 ),
                 "Enforce uniqueness on live rows only, with a partial unique index.",
-                Some(format!(
-                    "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({}) WHERE {live};\n{drop}",
-                    quote_ident(&new_name),
-                    t.name,
-                    cols.join(", ")
-                )),
+                fix,
             );
         }
     }
