@@ -82,6 +82,15 @@ impl<'a> StatementContext<'a> {
         catalog_only_type_change(from, to, self.timezone_utc, self.pg_version)
     }
 
+    /// The table a schema change names, when it existed before this migration (so other sessions use it).
+    pub fn existing(&self, name: &dbarch_sql::change::ObjName) -> Option<&'a Table> {
+        let name = self.catalog.resolve(name);
+        if self.created_here.contains(&name) {
+            return None;
+        }
+        self.catalog.tables.get(&name).map(|t| &**t)
+    }
+
     /// The table a statement names, when it existed before this migration (so other sessions use it).
     pub fn existing_table(&self, rv: &ast::RangeVar) -> Option<&'a Table> {
         let name = self.catalog.resolve(&dbarch_sql::change::obj_name(rv));

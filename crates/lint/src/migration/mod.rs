@@ -5,6 +5,7 @@
 mod context;
 mod operations;
 pub use operations::Locks;
+pub(crate) use operations::{declares_not_null, fills_existing_rows};
 mod replay;
 pub mod reverse;
 

@@ -15,7 +15,7 @@ use crate::knowledge::{Knowledge, Operation};
 
 /// Whether a new column gets a value in existing rows (a DEFAULT, an identity, a generated expression or
 /// a serial type).
-fn fills_existing_rows(c: &ColumnDef) -> bool {
+pub(crate) fn fills_existing_rows(c: &ColumnDef) -> bool {
     c.serial
         || c.constraints.iter().any(|k| {
             matches!(
@@ -28,7 +28,7 @@ fn fills_existing_rows(c: &ColumnDef) -> bool {
 }
 
 /// Whether a column definition says NOT NULL (or PRIMARY KEY).
-fn declares_not_null(c: &ColumnDef) -> bool {
+pub(crate) fn declares_not_null(c: &ColumnDef) -> bool {
     c.constraints.iter().any(|k| match k {
         ColumnConstraint::NotNull => true,
         ColumnConstraint::Constraint(k) => matches!(k.kind, ConstraintDefKind::PrimaryKey { .. }),

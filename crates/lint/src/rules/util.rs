@@ -30,7 +30,12 @@ pub fn name_words(name: &str) -> Vec<String> {
 
 /// `ALTER TABLE t ALTER COLUMN c TYPE ty [USING ...];`, written by the emitter (`None` when `ty` is not a
 /// type).
-pub fn alter_type_fix(t: &QualifiedName, col: &str, ty: &str, using: Option<&str>) -> Option<String> {
+pub fn alter_type_fix(
+    t: &QualifiedName,
+    col: &str,
+    ty: &str,
+    using: Option<&str>,
+) -> Option<String> {
     let data_type = dbarch_sql::change::type_of_text(ty)?;
     crate::rules::fix::sql(&[crate::rules::fix::alter(
         t,

@@ -32,7 +32,9 @@ pub fn type_of_text(text: &str) -> Option<DataType> {
         return None;
     };
     match column.node.as_ref()? {
-        NodeEnum::ColumnDef(d) if d.constraints.is_empty() => Some(data_type(d.type_name.as_ref()?).0),
+        NodeEnum::ColumnDef(d) if d.constraints.is_empty() => {
+            Some(data_type(d.type_name.as_ref()?).0)
+        }
         _ => None,
     }
 }

@@ -1,6 +1,6 @@
-use super::columns_added_to_existing;
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
+use dbarch_sql::change::{AlterTable, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG005",
@@ -23,20 +23,26 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((t, added)) = columns_added_to_existing(cx) else {
-        return;
-    };
-    for d in added {
-        let not_null = super::declares_not_null(d);
-        let filled = super::fills_existing_rows(d);
-        if not_null && !filled {
-            out.push(
-                cx.stmt.span_at(d.location, d.colname.len()).into(),
-                format!("{}.{}", t.name, d.colname),
-                format!("adding NOT NULL column {}.{} without a default fails if {} has any row", t.name, d.colname, t.name),
-                "Give the column a constant default, or add it nullable, backfill, then set NOT NULL safely.",
-                None,
-            );
+    for change in &cx.changes.changes {
+        let SchemaChange::AlterTable { name, commands, .. } = change else {
+            continue;
+        };
+        let Some(t) = cx.existing(name) else {
+            continue;
+        };
+        for c in commands {
+            let AlterTable::AddColumn { column: d, .. } = c else {
+                continue;
+            };
+            if crate::migration::declares_not_null(d) && !crate::migration::fills_existing_rows(d) {
+                out.push(
+                    d.at.into(),
+                    format!("{}.{}", t.name, d.name),
+                    format!("adding NOT NULL column {}.{} without a default fails if {} has any row", t.name, d.name, t.name),
+                    "Give the column a constant default, or add it nullable, backfill, then set NOT NULL safely.",
+                    None,
+                );
+            }
         }
     }
 }

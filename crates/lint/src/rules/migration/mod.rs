@@ -196,27 +196,6 @@ pub(crate) fn reindex_is_concurrent(r: &ast::ReindexStmt) -> bool {
     )
 }
 
-/// Whether a new column gets a value in existing rows (a DEFAULT, an identity, a generated expression or
-/// a serial type).
-pub(crate) fn fills_existing_rows(d: &ast::ColumnDef) -> bool {
-    d.raw_default.is_some()
-        || column_constraint(d, ast::ConstrType::ConstrDefault).is_some()
-        || column_constraint(d, ast::ConstrType::ConstrIdentity).is_some()
-        || column_constraint(d, ast::ConstrType::ConstrGenerated).is_some()
-        || d.type_name
-            .as_ref()
-            .and_then(|t| t.names.last())
-            .and_then(dbarch_sql::expr::string_value)
-            .is_some_and(|n| n.contains("serial"))
-}
-
-/// Whether a column definition says NOT NULL (or PRIMARY KEY).
-pub(crate) fn declares_not_null(d: &ast::ColumnDef) -> bool {
-    d.is_not_null
-        || column_constraint(d, ast::ConstrType::ConstrNotnull).is_some()
-        || column_constraint(d, ast::ConstrType::ConstrPrimary).is_some()
-}
-
 /// A validated `CHECK (col IS NOT NULL)` on the table proves the column has no NULLs.
 pub(crate) fn not_null_proven(t: &dbarch_catalog::Table, column: &str) -> bool {
     t.constraints.iter().any(|k| {

@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::NodeEnum;
+use dbarch_sql::change::{Maintenance, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG010",
@@ -28,20 +28,26 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::ReindexStmt(r) = &cx.stmt.node else {
-        return;
-    };
-    if cx.pg_version < 12 || super::reindex_is_concurrent(r) {
+    if cx.pg_version < 12 {
         return;
     }
-    out.push(
-        cx.stmt.span.into(),
-        format!("reindex:{}", cx.stmt.sql),
-        format!(
-            "REINDEX without CONCURRENTLY {}",
-            cx.knowledge.describe("reindex", cx.pg_version)
-        ),
-        "Use REINDEX ... CONCURRENTLY (PostgreSQL 12+), outside a transaction block.",
-        None,
-    );
+    for change in &cx.changes.changes {
+        let SchemaChange::Maintain(Maintenance::Reindex {
+            concurrently: false,
+            ..
+        }) = change
+        else {
+            continue;
+        };
+        out.push(
+            cx.stmt.span.into(),
+            format!("reindex:{}", cx.stmt.sql),
+            format!(
+                "REINDEX without CONCURRENTLY {}",
+                cx.knowledge.describe("reindex", cx.pg_version)
+            ),
+            "Use REINDEX ... CONCURRENTLY (PostgreSQL 12+), outside a transaction block.",
+            None,
+        );
+    }
 }

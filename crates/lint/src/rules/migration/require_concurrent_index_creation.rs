@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::NodeEnum;
+use dbarch_sql::change::SchemaChange;
 
 pub static RULE: Rule = Rule {
     code: "MIG001",
@@ -28,34 +28,29 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::IndexStmt(i) = &cx.stmt.node else {
-        return;
-    };
-    if i.concurrent {
-        return;
+    for change in &cx.changes.changes {
+        let SchemaChange::CreateIndex(i) = change else {
+            continue;
+        };
+        if i.concurrently {
+            continue;
+        }
+        let Some(t) = cx.existing(&i.table) else {
+            continue;
+        };
+        // The same index, built CONCURRENTLY.
+        let mut concurrent = i.clone();
+        concurrent.concurrently = true;
+        out.push(
+            cx.stmt.span.into(),
+            format!("{}:{}", t.name, i.name.as_deref().unwrap_or("unnamed")),
+            format!(
+                "CREATE INDEX on existing table {} {} for the whole build",
+                t.name,
+                cx.knowledge.describe("create-index", cx.pg_version)
+            ),
+            "Build it with CREATE INDEX CONCURRENTLY, in a migration that runs outside a transaction.",
+            crate::rules::fix::sql(&[SchemaChange::CreateIndex(concurrent)]),
+        );
     }
-    let Some(t) = i.relation.as_ref().and_then(|r| cx.existing_table(r)) else {
-        return;
-    };
-    // The statement as written, with CONCURRENTLY after INDEX.
-    let sql = dbarch_sql::expr::insert_after_token(&cx.stmt.sql, "index", "CONCURRENTLY");
-    out.push(
-        cx.stmt.span.into(),
-        format!(
-            "{}:{}",
-            t.name,
-            if i.idxname.is_empty() {
-                "unnamed"
-            } else {
-                &i.idxname
-            }
-        ),
-        format!(
-            "CREATE INDEX on existing table {} {} for the whole build",
-            t.name,
-            cx.knowledge.describe("create-index", cx.pg_version)
-        ),
-        "Build it with CREATE INDEX CONCURRENTLY, in a migration that runs outside a transaction.",
-        sql.map(|sql| format!("{sql};")),
-    );
 }

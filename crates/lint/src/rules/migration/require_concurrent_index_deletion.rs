@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::{NodeEnum, ast};
+use dbarch_sql::change::{ObjectKind, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG003",
@@ -25,21 +25,19 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::DropStmt(d) = &cx.stmt.node else {
-        return;
-    };
-    if d.concurrent || d.remove_type != ast::ObjectType::ObjectIndex as i32 {
-        return;
-    }
-    for (op, table) in &cx.operations {
-        if op.id != "drop-index" {
+    for change in &cx.changes.changes {
+        let SchemaChange::Drop(d) = change else {
+            continue;
+        };
+        if d.concurrently || d.kind != ObjectKind::Index {
             continue;
         }
-        let sql = cx.stmt.sql.trim_end_matches(';');
-        let fixed = match sql.to_ascii_uppercase().find("INDEX") {
-            Some(i) => format!("{}INDEX CONCURRENTLY{};", &sql[..i], &sql[i + 5..]),
-            None => continue,
+        let Some((_, table)) = cx.operations.iter().find(|(op, _)| op.id == "drop-index") else {
+            continue;
         };
+        // The same drop, CONCURRENTLY.
+        let mut concurrent = d.clone();
+        concurrent.concurrently = true;
         out.push(
             cx.stmt.span.into(),
             format!("{table}:{}", cx.stmt.sql),
@@ -48,8 +46,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
                 cx.knowledge.describe("drop-index", cx.pg_version)
             ),
             "Drop it CONCURRENTLY, in a migration that runs outside a transaction.",
-            Some(fixed),
+            crate::rules::fix::sql(&[SchemaChange::Drop(concurrent)]),
         );
-        break;
     }
 }
