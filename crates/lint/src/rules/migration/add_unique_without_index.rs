@@ -1,8 +1,6 @@
-use super::{alter_existing, is};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::NodeEnum;
-use dbarch_sql::ast::{AlterTableType, ConstrType};
+use dbarch_sql::change::{AlterTable, ConstraintDefKind, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG014",
@@ -31,73 +29,77 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((t, cmds)) = alter_existing(cx) else {
-        return;
-    };
-    for c in cmds
-        .into_iter()
-        .filter(|c| is(c, AlterTableType::AtAddConstraint))
-    {
-        let Some(NodeEnum::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
+    for change in &cx.changes.changes {
+        let SchemaChange::AlterTable { name, commands, .. } = change else {
             continue;
         };
-        let primary = k.contype == ConstrType::ConstrPrimary as i32;
-        if !(primary || k.contype == ConstrType::ConstrUnique as i32) || !k.indexname.is_empty() {
+        let Some(t) = cx.existing(name) else {
             continue;
+        };
+        for k in commands.iter().filter_map(|c| match c {
+            AlterTable::AddConstraint(k) if k.using_index.is_none() => Some(k),
+            _ => None,
+        }) {
+            add_unique(cx, t, k, out);
         }
-        let cols: Vec<String> = k
-            .keys
-            .iter()
-            .filter_map(dbarch_sql::expr::string_value)
-            .map(String::from)
-            .collect();
-        let name = if k.conname.is_empty() {
-            format!(
-                "{}_{}",
-                t.name.name,
-                if primary {
-                    "pkey".to_string()
-                } else {
-                    format!("{}_key", cols.join("_"))
-                }
-            )
-        } else {
-            k.conname.clone()
-        };
-        let fix = {
-            use crate::rules::fix::{alter, constraint, index_concurrently, sql};
-            use dbarch_sql::change::{AlterTable, ConstraintDefKind};
-            let kind = if primary {
-                ConstraintDefKind::PrimaryKey {
-                    columns: vec![],
-                    include: vec![],
-                }
-            } else {
-                ConstraintDefKind::Unique {
-                    columns: vec![],
-                    include: vec![],
-                    nulls_not_distinct: false,
-                }
-            };
-            let mut k = constraint(Some(&name), kind, false);
-            k.using_index = Some(name.clone());
-            sql(&[
-                index_concurrently(&name, &t.name, &cols, true, None),
-                alter(&t.name, vec![AlterTable::AddConstraint(k)]),
-            ])
-        };
-        out.push(
-            cx.stmt.span_at(k.location, 1).into(),
-            format!("{}:{name}", t.name),
-            format!(
-                "adding {} ({}) to {} {}",
-                if primary { "PRIMARY KEY" } else { "UNIQUE" },
-                cols.join(", "),
-                t.name,
-                cx.knowledge.describe("add-unique", cx.pg_version)
-            ),
-            "Build the unique index CONCURRENTLY first, then attach it with USING INDEX.",
-            fix,
-        );
     }
+}
+
+fn add_unique(
+    cx: &StatementContext,
+    t: &dbarch_catalog::Table,
+    k: &dbarch_sql::change::ConstraintDef,
+    out: &mut Sink,
+) {
+    let (primary, cols) = match &k.kind {
+        ConstraintDefKind::PrimaryKey { columns, .. } => (true, columns.clone()),
+        ConstraintDefKind::Unique { columns, .. } => (false, columns.clone()),
+        _ => return,
+    };
+    let name = match &k.name {
+        Some(n) => n.clone(),
+        None => format!(
+            "{}_{}",
+            t.name.name,
+            if primary {
+                "pkey".to_string()
+            } else {
+                format!("{}_key", cols.join("_"))
+            }
+        ),
+    };
+    let fix = {
+        use crate::rules::fix::{alter, constraint, index_concurrently, sql};
+        let kind = if primary {
+            ConstraintDefKind::PrimaryKey {
+                columns: vec![],
+                include: vec![],
+            }
+        } else {
+            ConstraintDefKind::Unique {
+                columns: vec![],
+                include: vec![],
+                nulls_not_distinct: false,
+            }
+        };
+        let mut k = constraint(Some(&name), kind, false);
+        k.using_index = Some(name.clone());
+        sql(&[
+            index_concurrently(&name, &t.name, &cols, true, None),
+            alter(&t.name, vec![AlterTable::AddConstraint(k)]),
+        ])
+    };
+    out.push(
+        k.at.into(),
+        format!("{}:{name}", t.name),
+        format!(
+            "adding {} ({}) to {} {}",
+            if primary { "PRIMARY KEY" } else { "UNIQUE" },
+            cols.join(", "),
+            t.name,
+            cx.knowledge.describe("add-unique", cx.pg_version)
+        ),
+        "Build the unique index CONCURRENTLY first, then attach it with USING INDEX.",
+        fix,
+    );
 }

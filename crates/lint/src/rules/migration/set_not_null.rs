@@ -1,7 +1,6 @@
-use super::{alter_existing, is};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::ast::AlterTableType;
+use dbarch_sql::change::{AlterTable, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG006",
@@ -30,44 +29,53 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((t, cmds)) = alter_existing(cx) else {
-        return;
-    };
-    for c in cmds
-        .into_iter()
-        .filter(|c| is(c, AlterTableType::AtSetNotNull))
-    {
-        let proven = cx.pg_version >= 12 && super::not_null_proven(t, &c.name);
-        if proven || t.column(&c.name).is_some_and(|col| col.not_null) {
+    for change in &cx.changes.changes {
+        let SchemaChange::AlterTable { name, commands, .. } = change else {
             continue;
-        }
-        let cname = format!("{}_{}_not_null", t.name.name, c.name);
-        let fix = if cx.pg_version >= 12 {
-            use crate::rules::fix::{alter, constraint, sql};
-            use dbarch_sql::change::{AlterTable, ConstraintDefKind};
-            let check = constraint(
-                Some(&cname),
-                ConstraintDefKind::Check {
-                    expr: format!("{} IS NOT NULL", quote_ident(&c.name)),
-                    columns: vec![c.name.clone()],
-                },
-                true,
-            );
-            sql(&[
-                alter(&t.name, vec![AlterTable::AddConstraint(check)]),
-                alter(&t.name, vec![AlterTable::ValidateConstraint(cname.clone())]),
-                alter(&t.name, vec![AlterTable::SetNotNull(c.name.clone())]),
-                alter(&t.name, vec![AlterTable::DropConstraint(cname.clone())]),
-            ])
-        } else {
-            None
         };
-        out.push(
-            cx.stmt.span.into(),
-            format!("{}.{}", t.name, c.name),
-            format!("SET NOT NULL on {}.{} {}", t.name, c.name, cx.knowledge.describe("set-not-null", cx.pg_version)),
-            "Prove it first with a CHECK (col IS NOT NULL) NOT VALID constraint, VALIDATE it, then SET NOT NULL (PostgreSQL 12+ skips the scan).",
-            fix,
-        );
+        let Some(t) = cx.existing(name) else {
+            continue;
+        };
+        for column in commands.iter().filter_map(|c| match c {
+            AlterTable::SetNotNull(column) => Some(column),
+            _ => None,
+        }) {
+            set_not_null(cx, t, column, out);
+        }
     }
+}
+
+fn set_not_null(cx: &StatementContext, t: &dbarch_catalog::Table, column: &str, out: &mut Sink) {
+    let proven = cx.pg_version >= 12 && super::not_null_proven(t, column);
+    if proven || t.column(column).is_some_and(|c| c.not_null) {
+        return;
+    }
+    let cname = format!("{}_{column}_not_null", t.name.name);
+    let fix = if cx.pg_version >= 12 {
+        use crate::rules::fix::{alter, constraint, sql};
+        use dbarch_sql::change::ConstraintDefKind;
+        let check = constraint(
+            Some(&cname),
+            ConstraintDefKind::Check {
+                expr: format!("{} IS NOT NULL", quote_ident(column)),
+                columns: vec![column.to_string()],
+            },
+            true,
+        );
+        sql(&[
+            alter(&t.name, vec![AlterTable::AddConstraint(check)]),
+            alter(&t.name, vec![AlterTable::ValidateConstraint(cname.clone())]),
+            alter(&t.name, vec![AlterTable::SetNotNull(column.to_string())]),
+            alter(&t.name, vec![AlterTable::DropConstraint(cname.clone())]),
+        ])
+    } else {
+        None
+    };
+    out.push(
+        cx.stmt.span.into(),
+        format!("{}.{column}", t.name),
+        format!("SET NOT NULL on {}.{column} {}", t.name, cx.knowledge.describe("set-not-null", cx.pg_version)),
+        "Prove it first with a CHECK (col IS NOT NULL) NOT VALID constraint, VALIDATE it, then SET NOT NULL (PostgreSQL 12+ skips the scan).",
+        fix,
+    );
 }
