@@ -510,11 +510,10 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<SchemaChange> {
     }
     // 13. Row level security, policies, owners and comments of new and changed tables.
     for tb in b.tables.values() {
-        let ta = a.tables.get(&tb.name).filter(|ta| !differ(ta, tb));
-        if ta.is_some() {
+        let ta = a.tables.get(&tb.name);
+        if ta.is_some_and(|ta| !differ(ta, tb)) {
             continue;
         }
-        let ta = a.tables.get(&tb.name);
         let mut cmds = vec![];
         if ta.is_none_or(|ta| ta.rls_enabled != tb.rls_enabled) && (ta.is_some() || tb.rls_enabled)
         {

@@ -64,6 +64,20 @@ pub struct Operation {
     pub note: String,
 }
 
+impl Operation {
+    /// This operation's lock on `table`, on PostgreSQL `pg_version`.
+    pub fn on(&self, table: impl ToString, pg_version: u32) -> dbarch_report::TableLock {
+        dbarch_report::TableLock {
+            table: table.to_string(),
+            operation: self.id.clone(),
+            lock: self.lock.sql().to_string(),
+            blocks: self.lock.blocks().to_string(),
+            rewrite: self.rewrite.holds(pg_version),
+            scan: self.scan.holds(pg_version),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {

@@ -92,20 +92,7 @@ pub fn propose_down(max_mb: u64, file: &Path, pg_version: u32) -> Result<DownPro
             );
         }
         for l in &s.locks {
-            let _ = writeln!(
-                script,
-                "-- takes {} on {} (blocks {}){}",
-                l.lock,
-                l.table,
-                l.blocks,
-                if l.rewrite {
-                    ", rewrites the table"
-                } else if l.scan {
-                    ", scans the table"
-                } else {
-                    ""
-                }
-            );
+            let _ = writeln!(script, "-- {}", l.describe());
         }
         for sql in &s.sql {
             let _ = writeln!(script, "{sql}");

@@ -100,10 +100,10 @@ pub fn trace(max_mb: u64, paths: &[PathBuf], db: Option<&str>, config: &Config) 
                 .entry((m.file.as_str(), p.line, p.column))
                 .or_default()
                 .push(Predicted {
-                    table: p.table.clone(),
-                    lock: p.lock.clone(),
-                    rewrite: p.rewrite,
-                    scan: p.scan,
+                    table: p.taken.table.clone(),
+                    lock: p.taken.lock.clone(),
+                    rewrite: p.taken.rewrite,
+                    scan: p.taken.scan,
                 });
         }
     }

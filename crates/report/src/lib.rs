@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use health::{Evidence, HealthFinding, HealthReport, SkippedCheck, render_health};
 pub use human::render_human;
 pub use locks::{
-    HeldLock, LockLevel, LockReport, MigrationLocks, StatementLock, render_locks_human,
+    HeldLock, LockLevel, LockReport, MigrationLocks, StatementLock, TableLock, render_locks_human,
 };
 pub use markdown::{render_health_markdown, render_markdown, render_plan_markdown};
 pub use plan::{PlanNode, PlanReport, PlanTip, render_plan};

@@ -110,14 +110,41 @@ pub struct StatementLock {
     pub column: usize,
     /// The statement's first line.
     pub statement: String,
+    #[serde(flatten)]
+    pub taken: TableLock,
+    pub in_transaction: bool,
+}
+
+/// A lock a statement (or a down step, or a fix) takes on a table, as the knowledge table says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableLock {
     pub table: String,
     /// The knowledge-table operation id (e.g. `set-not-null`).
     pub operation: String,
     pub lock: String,
+    /// What the lock blocks.
     pub blocks: String,
     pub rewrite: bool,
     pub scan: bool,
-    pub in_transaction: bool,
+}
+
+impl TableLock {
+    /// "takes ACCESS EXCLUSIVE on t (blocks reads and writes), rewrites the table".
+    pub fn describe(&self) -> String {
+        format!(
+            "takes {} on {} (blocks {}){}",
+            self.lock,
+            self.table,
+            self.blocks,
+            if self.rewrite {
+                ", rewrites the table"
+            } else if self.scan {
+                ", scans the table"
+            } else {
+                ""
+            }
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +164,7 @@ pub fn render_locks_human(r: &LockReport) -> String {
     for m in r.migrations.iter().filter(|m| !m.statements.is_empty()) {
         let _ = writeln!(out, "\n{} ({})", m.file, m.transaction);
         for s in &m.statements {
+            let (line, statement, s) = (s.line, &s.statement, &s.taken);
             let mut effects = vec![];
             if s.rewrite {
                 effects.push("rewrites");
@@ -146,12 +174,12 @@ pub fn render_locks_human(r: &LockReport) -> String {
             let _ = writeln!(
                 out,
                 "  {:>5}  {:<24} {:<22} blocks {:<30} {} {}",
-                s.line,
+                line,
                 s.table,
                 s.lock,
                 s.blocks,
                 effects.join(","),
-                s.statement
+                statement
             );
         }
         for h in &m.longest_held {

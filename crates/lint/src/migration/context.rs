@@ -82,22 +82,25 @@ impl<'a> StatementContext<'a> {
         catalog_only_type_change(from, to, self.timezone_utc, self.pg_version)
     }
 
+    /// The knowledge table asked about changes made to the schema before this statement.
+    pub fn locks(&self) -> super::Locks<'a> {
+        super::Locks {
+            catalog: self.catalog,
+            created_here: self.created_here,
+            timezone_utc: self.timezone_utc,
+            pg_version: self.pg_version,
+            knowledge: self.knowledge,
+        }
+    }
+
     /// The table a schema change names, when it existed before this migration (so other sessions use it).
     pub fn existing(&self, name: &dbarch_sql::change::ObjName) -> Option<&'a Table> {
-        let name = self.catalog.resolve(name);
-        if self.created_here.contains(&name) {
-            return None;
-        }
-        self.catalog.tables.get(&name).map(|t| &**t)
+        self.locks().existing(name)
     }
 
     /// The table a statement names, when it existed before this migration (so other sessions use it).
     pub fn existing_table(&self, rv: &ast::RangeVar) -> Option<&'a Table> {
-        let name = self.catalog.resolve(&dbarch_sql::change::obj_name(rv));
-        if self.created_here.contains(&name) {
-            return None;
-        }
-        self.catalog.tables.get(&name).map(|t| &**t)
+        self.existing(&dbarch_sql::change::obj_name(rv))
     }
 }
 

@@ -56,14 +56,7 @@ type Push<'p, 'a> = dyn FnMut(&str, &'a Table) + 'p;
 impl<'a> StatementContext<'a> {
     /// The knowledge-table operations of this statement, with the table each applies to.
     pub(super) fn classify(&self) -> Vec<(&'a Operation, QualifiedName)> {
-        Locks {
-            catalog: self.catalog,
-            created_here: self.created_here,
-            timezone_utc: self.timezone_utc,
-            pg_version: self.pg_version,
-            knowledge: self.knowledge,
-        }
-        .of(&self.changes.changes)
+        self.locks().of(&self.changes.changes)
     }
 }
 

@@ -256,12 +256,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                         .chars()
                         .take(80)
                         .collect(),
-                    table: t.to_string(),
-                    operation: o.id.clone(),
-                    lock: o.lock.sql().to_string(),
-                    blocks: o.lock.blocks().to_string(),
-                    rewrite: o.rewrite.holds(pg_version),
-                    scan: o.scan.holds(pg_version),
+                    taken: o.on(t, pg_version),
                     in_transaction: in_tx,
                 };
                 taken.push((entry, o.lock, index));
@@ -366,8 +361,8 @@ pub fn run_migrations_from<S: ScriptHandle>(
             .filter(|(e, _, _)| e.in_transaction)
             .max_by_key(|(_, level, at)| (*level, total - at))
             .map(|(e, _, at)| HeldLock {
-                table: e.table.clone(),
-                lock: e.lock.clone(),
+                table: e.taken.table.clone(),
+                lock: e.taken.lock.clone(),
                 taken_at_line: e.line,
                 held_through_statements: total - at,
             });

@@ -27,20 +27,7 @@ pub struct ReverseStep {
     pub underived: bool,
     /// What the step's SQL locks, rewrites and scans (the knowledge table asked about its changes, on the
     /// schema the up left).
-    pub locks: Vec<StepLock>,
-}
-
-/// A lock a down step takes on a table.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct StepLock {
-    pub table: String,
-    /// The knowledge table's row.
-    pub operation: String,
-    pub lock: String,
-    /// What the lock blocks.
-    pub blocks: String,
-    pub rewrite: bool,
-    pub scan: bool,
+    pub locks: Vec<dbarch_report::TableLock>,
 }
 
 /// The steps of a down migration for `statements`, applied to `before`, in the order they must run; their
@@ -82,14 +69,7 @@ pub fn down_steps(before: &Catalog, statements: &[Statement], pg_version: u32) -
         step.locks = locks
             .of(&changes)
             .into_iter()
-            .map(|(o, t)| StepLock {
-                table: t.to_string(),
-                operation: o.id.clone(),
-                lock: o.lock.sql().to_string(),
-                blocks: o.lock.blocks().to_string(),
-                rewrite: o.rewrite.holds(pg_version),
-                scan: o.scan.holds(pg_version),
-            })
+            .map(|(o, t)| o.on(t, pg_version))
             .collect();
         for c in &changes {
             match emit(c) {

@@ -276,8 +276,6 @@ pub enum Maintenance {
 pub enum MayTouch {
     /// Anything: its effect is not known (a DO block, a kind of DDL the model does not follow).
     Anything,
-    /// These objects (of the kind the statement names).
-    Objects(Vec<ObjName>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -480,12 +478,6 @@ impl PartialEq for Definition {
 }
 
 impl Eq for Definition {}
-
-impl serde::Serialize for Definition {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_none()
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateFunction {

@@ -150,15 +150,18 @@ pub(crate) fn volatile_default(d: &ast::ColumnDef, catalog: &Catalog) -> Option<
     let expr = column_constraint(d, ast::ConstrType::ConstrDefault)
         .and_then(|c| c.raw_expr.as_deref())
         .or(d.raw_default.as_deref())?;
-    dbarch_sql::expr::function_calls(expr)
-        .into_iter()
-        .find(|f| {
-            VOLATILE.contains(&f.as_str())
-                || catalog
-                    .functions
-                    .iter()
-                    .any(|u| u.name.name == *f && u.volatility == "volatile")
-        })
+    volatile_call(dbarch_sql::expr::function_calls(expr), catalog)
+}
+
+/// The first of `calls` that is volatile.
+fn volatile_call(calls: Vec<String>, catalog: &Catalog) -> Option<String> {
+    calls.into_iter().find(|f| {
+        VOLATILE.contains(&f.as_str())
+            || catalog
+                .functions
+                .iter()
+                .any(|u| u.name.name == *f && u.volatility == "volatile")
+    })
 }
 
 /// [`volatile_default`] of a column as a schema change describes it.
@@ -170,15 +173,7 @@ pub(crate) fn volatile_default_of(
         dbarch_sql::change::ColumnConstraint::Default(e) => Some(e),
         _ => None,
     })?;
-    dbarch_sql::expr::function_calls_in(expr)?
-        .into_iter()
-        .find(|f| {
-            VOLATILE.contains(&f.as_str())
-                || catalog
-                    .functions
-                    .iter()
-                    .any(|u| u.name.name == *f && u.volatility == "volatile")
-        })
+    volatile_call(dbarch_sql::expr::function_calls_in(expr)?, catalog)
 }
 
 /// An ALTER TABLE on a table that existed before this migration: the table and the subcommands.
