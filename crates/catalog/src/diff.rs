@@ -654,7 +654,7 @@ fn table_changes(a: &Table, b: &Table) -> Vec<AlterTable> {
     let mut cmds = vec![];
     for c in &a.columns {
         if b.column(&c.name).is_none() {
-            cmds.push(AlterTable::DropColumn(c.name.clone()));
+            cmds.push(AlterTable::drop_column(&c.name));
         }
     }
     for c in &b.columns {
@@ -671,7 +671,7 @@ fn table_changes(a: &Table, b: &Table) -> Vec<AlterTable> {
         if old.generated != c.generated || old.serial != c.serial {
             // A generation expression cannot be added to a column, nor a column made serial: it is made
             // again.
-            cmds.push(AlterTable::DropColumn(c.name.clone()));
+            cmds.push(AlterTable::drop_column(&c.name));
             cmds.push(AlterTable::AddColumn {
                 column: column_def(c),
                 if_not_exists: false,

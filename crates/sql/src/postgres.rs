@@ -614,3 +614,35 @@ mod tests {
         assert_eq!((e.line, e.column), (2, 8));
     }
 }
+
+/// An identifier of a statement as the server's scanner reads it, before it truncates long ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identifier {
+    /// Byte offsets in the statement's text, quotes included.
+    pub start: usize,
+    pub end: usize,
+    /// Folded to lower case unless quoted; quotes removed and doubled quotes undoubled.
+    pub name: String,
+}
+
+/// The identifiers of a statement's text (keywords are not identifiers), through libpg_query's scanner;
+/// none when it cannot scan the text.
+pub fn identifiers(sql: &str) -> Vec<Identifier> {
+    let Ok(scan) = pg_query::scan(sql) else {
+        return vec![];
+    };
+    scan.tokens
+        .iter()
+        .filter(|t| t.token == pg_query::protobuf::Token::Ident as i32)
+        .filter_map(|t| {
+            let (start, end) = (t.start.max(0) as usize, t.end.max(0) as usize);
+            let raw = sql.get(start..end)?;
+            let name = if raw.starts_with('"') {
+                raw.trim_matches('"').replace("\"\"", "\"")
+            } else {
+                raw.to_lowercase()
+            };
+            Some(Identifier { start, end, name })
+        })
+        .collect()
+}

@@ -378,9 +378,11 @@ impl Catalog {
                     },
                 );
             }
-            SchemaChange::Maintain(_) | SchemaChange::NoEffect { .. } => {
+            SchemaChange::Maintain(_) | SchemaChange::NoEffect | SchemaChange::WriteRows(_) => {
                 self.note(cx, "no schema effect")
             }
+            SchemaChange::Transaction(_) | SchemaChange::SetSetting { .. } => {}
+            SchemaChange::AlterDomain { .. } => self.note(cx, "ALTER DOMAIN is not modelled"),
             SchemaChange::Opaque { reason, .. } => self.note(cx, reason.clone()),
         }
     }

@@ -331,7 +331,7 @@ impl Catalog {
                     col.not_null = true;
                 }
             }
-            AlterTable::DropColumn(column) => {
+            AlterTable::DropColumn { column, .. } => {
                 t.columns.retain(|col| &col.name != column);
                 t.constraints.retain(|k| !constraint_uses(k, column));
                 self.indexes.retain(|_, i| {

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use dbarch_catalog::{Catalog, QualifiedName, Table};
-use dbarch_sql::{NodeEnum, ParsedFile, Statement, ast};
+use dbarch_sql::{ParsedFile, Statement};
 
 use crate::config::Options;
 use crate::knowledge::Knowledge;
@@ -15,8 +15,8 @@ pub struct StatementContext<'a> {
     pub stmt: &'a Statement,
     /// The statement's schema changes.
     pub changes: &'a dbarch_sql::change::Lowered,
-    /// The statements after this one in the same migration.
-    pub rest: &'a [Statement],
+    /// The changes of the statements after this one in the same migration.
+    pub rest: &'a [dbarch_sql::change::Lowered],
     /// The migration tool runs the whole file in one transaction.
     pub tool_wraps: bool,
     /// A transaction block is open while this statement runs.
@@ -58,11 +58,11 @@ pub struct Refusals {
 }
 
 impl Refusals {
-    pub(crate) fn of(catalog: &Catalog, node: &NodeEnum) -> Self {
+    pub(crate) fn of(catalog: &Catalog, changes: &dbarch_sql::change::Lowered) -> Self {
         use crate::rules::migration::{dependent_view, fails_against_schema};
         Refusals {
-            views: dependent_view::blocked(catalog, node),
-            schema: fails_against_schema::fails(catalog, node),
+            views: dependent_view::blocked(catalog, changes),
+            schema: fails_against_schema::fails(catalog, changes),
         }
     }
 
@@ -96,11 +96,6 @@ impl<'a> StatementContext<'a> {
     /// The table a schema change names, when it existed before this migration (so other sessions use it).
     pub fn existing(&self, name: &dbarch_sql::change::ObjName) -> Option<&'a Table> {
         self.locks().existing(name)
-    }
-
-    /// The table a statement names, when it existed before this migration (so other sessions use it).
-    pub fn existing_table(&self, rv: &ast::RangeVar) -> Option<&'a Table> {
-        self.existing(&dbarch_sql::change::obj_name(rv))
     }
 }
 

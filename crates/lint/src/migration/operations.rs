@@ -226,15 +226,7 @@ impl<'a> Locks<'a> {
                         _ => {}
                     }
                 }
-                let rewrites = d.serial
-                    || d.constraints.iter().any(|k| {
-                        matches!(
-                            k,
-                            ColumnConstraint::Identity(_) | ColumnConstraint::Generated(_)
-                        )
-                    })
-                    || crate::rules::migration::volatile_default_of(d, self.catalog).is_some();
-                if rewrites {
+                if crate::rules::migration::adds_rewriting_column(d, self.catalog) {
                     "add-column-volatile-default"
                 } else if declares_not_null(d) && !fills_existing_rows(d) {
                     "add-column-not-null-without-default"
@@ -242,7 +234,7 @@ impl<'a> Locks<'a> {
                     "add-column"
                 }
             }
-            AlterTable::DropColumn(col) => {
+            AlterTable::DropColumn { column: col, .. } => {
                 for fk in t.constraints.iter().filter_map(|k| k.foreign_key()) {
                     if fk.columns.contains(col) {
                         self.push_referenced("drop-foreign-key", fk, t, push);

@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use dbarch_catalog::{Catalog, QualifiedName, Table};
-use dbarch_sql::{NodeEnum, SourceMap, Suppression, ast};
+use dbarch_sql::change::{AlterTable, Lowered, SchemaChange, Transaction};
+use dbarch_sql::{SourceMap, Suppression};
 
 use dbarch_report::{HeldLock, LockReport, MigrationLocks, StatementLock};
 
@@ -59,6 +60,31 @@ type DownReplay = (
     Vec<(dbarch_sql::Span, String)>,
 );
 
+/// The name an object a change creates is recorded under in `created_here`: tables, and routines,
+/// types and schemas by name too (schemas with an empty name).
+fn created_name(catalog: &Catalog, change: &SchemaChange) -> Option<QualifiedName> {
+    let parts = |n: &dbarch_sql::change::ObjName| {
+        qualified(
+            catalog,
+            &n.schema
+                .iter()
+                .cloned()
+                .chain([n.name.clone()])
+                .collect::<Vec<_>>(),
+        )
+    };
+    Some(match change {
+        SchemaChange::CreateTable(t) => catalog.resolve(&t.name),
+        SchemaChange::CreateTableAs { name, .. } => catalog.resolve(name),
+        SchemaChange::CreateFunction(f) => parts(&f.name),
+        SchemaChange::CreateEnum { name, .. } | SchemaChange::CreateDomain { name, .. } => {
+            parts(name)
+        }
+        SchemaChange::CreateSchema { name, .. } => QualifiedName::new(name.clone(), ""),
+        _ => return None,
+    })
+}
+
 /// How many migrations' downs are checked together (in parallel); bounds the copies of the schema held.
 const DOWN_BATCH: usize = 64;
 
@@ -75,9 +101,10 @@ fn revert_and_compare<S: ScriptHandle>(
             let mut reverted = Catalog::clone(&after);
             let mut failures = vec![];
             for stmt in script.down.iter().flat_map(|d| &d.statements) {
-                let refusals = Refusals::of(&reverted, &stmt.node);
+                let lowered = dbarch_sql::change::lower(stmt);
+                let refusals = Refusals::of(&reverted, &lowered);
                 if refusals.is_empty() {
-                    reverted.replay(stmt);
+                    reverted.apply(&lowered);
                 }
                 let all = refusals.views.into_iter().chain(refusals.schema);
                 failures.extend(all.map(|b| (stmt.span, b.message)));
@@ -178,46 +205,43 @@ pub fn run_migrations_from<S: ScriptHandle>(
         let mut access_exclusive = false;
         let mut not_valid = HashSet::new();
         let mut locked: HashSet<QualifiedName> = HashSet::new();
-        for (at, stmt) in script.file.statements.iter().enumerate() {
+        let all: Vec<Lowered> = script
+            .file
+            .statements
+            .iter()
+            .map(dbarch_sql::change::lower)
+            .collect();
+        for (at, (stmt, lowered)) in script.file.statements.iter().zip(&all).enumerate() {
             let in_tx_before = in_tx;
-            match &stmt.node {
-                NodeEnum::TransactionStmt(t) if !script.wrapped => {
-                    use ast::TransactionStmtKind as K;
-                    match K::try_from(t.kind).unwrap_or(K::Undefined) {
-                        K::TransStmtBegin | K::TransStmtStart => in_tx = true,
-                        K::TransStmtCommit
-                        | K::TransStmtRollback
-                        | K::TransStmtCommitPrepared
-                        | K::TransStmtRollbackPrepared => {
+            for change in &lowered.changes {
+                match change {
+                    SchemaChange::Transaction(t) if !script.wrapped => match t {
+                        Transaction::Begin => in_tx = true,
+                        Transaction::End => {
                             in_tx = false;
                             locked.clear();
                         }
                         _ => {}
+                    },
+                    SchemaChange::SetSetting { name, .. } if name == "lock_timeout" => {
+                        lock_timeout = true
                     }
-                }
-                NodeEnum::VariableSetStmt(v) if v.name.eq_ignore_ascii_case("lock_timeout") => {
-                    lock_timeout = true
-                }
-                NodeEnum::VariableSetStmt(v) if v.name.eq_ignore_ascii_case("timezone") => {
-                    timezone_utc = v
-                        .args
-                        .first()
-                        .and_then(dbarch_sql::expr::const_text)
-                        .is_some_and(|z| {
+                    SchemaChange::SetSetting { name, value } if name == "timezone" => {
+                        timezone_utc = value.as_ref().is_some_and(|z| {
                             matches!(
                                 z.to_ascii_uppercase().as_str(),
                                 "UTC" | "ETC/UTC" | "GMT" | "Z" | "UCT"
                             )
                         });
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
-            let lowered = dbarch_sql::change::lower(stmt);
             let mut cx = StatementContext {
                 catalog: &catalog,
                 stmt,
-                changes: &lowered,
-                rest: &script.file.statements[at + 1..],
+                changes: lowered,
+                rest: &all[at + 1..],
                 tool_wraps: script.wrapped,
                 in_transaction: in_tx,
                 open_before: in_tx_before,
@@ -231,7 +255,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 options: &config.options,
                 knowledge: &knowledge,
                 operations: Vec::new(),
-                refusals: Refusals::of(&catalog, &stmt.node),
+                refusals: Refusals::of(&catalog, lowered),
             };
             cx.operations = cx.classify();
             for rule in &rules {
@@ -274,17 +298,13 @@ pub fn run_migrations_from<S: ScriptHandle>(
                     locked.extend(exclusive);
                 }
             }
-            if let Some((rv, cmds)) = crate::rules::migration::alter_table(&stmt.node) {
-                for c in cmds {
-                    if let Some(NodeEnum::Constraint(k)) =
-                        c.def.as_ref().and_then(|d| d.node.as_ref())
-                        && k.skip_validation
-                        && !k.conname.is_empty()
+            for (table, commands) in crate::rules::migration::alter_tables(lowered) {
+                for c in commands {
+                    if let AlterTable::AddConstraint(k) = c
+                        && k.not_valid
+                        && let Some(name) = &k.name
                     {
-                        not_valid.insert((
-                            catalog.resolve(&dbarch_sql::change::obj_name(rv)),
-                            k.conname.clone(),
-                        ));
+                        not_valid.insert((catalog.resolve(table), name.clone()));
                     }
                 }
             }
@@ -292,42 +312,12 @@ pub fn run_migrations_from<S: ScriptHandle>(
             if refused {
                 continue;
             }
-            match &stmt.node {
-                NodeEnum::CreateStmt(c) => {
-                    if let Some(rv) = &c.relation {
-                        created.insert(catalog.resolve(&dbarch_sql::change::obj_name(rv)));
-                    }
+            for change in &lowered.changes {
+                if let Some(name) = created_name(&catalog, change) {
+                    created.insert(name);
                 }
-                NodeEnum::CreateTableAsStmt(c) => {
-                    if let Some(rv) = c.into.as_ref().and_then(|i| i.rel.as_ref()) {
-                        created.insert(catalog.resolve(&dbarch_sql::change::obj_name(rv)));
-                    }
-                }
-                // Routines, types and schemas created here are recorded by name too (schemas with an empty name).
-                NodeEnum::CreateFunctionStmt(f) => {
-                    created.insert(qualified(
-                        &catalog,
-                        &dbarch_sql::expr::name_list(&f.funcname),
-                    ));
-                }
-                NodeEnum::CreateEnumStmt(e) => {
-                    created.insert(qualified(
-                        &catalog,
-                        &dbarch_sql::expr::name_list(&e.type_name),
-                    ));
-                }
-                NodeEnum::CreateDomainStmt(d) => {
-                    created.insert(qualified(
-                        &catalog,
-                        &dbarch_sql::expr::name_list(&d.domainname),
-                    ));
-                }
-                NodeEnum::CreateSchemaStmt(s) => {
-                    created.insert(QualifiedName::new(s.schemaname.clone(), ""));
-                }
-                _ => {}
             }
-            catalog.apply(&lowered);
+            catalog.apply(lowered);
         }
         if let Some(before) = before {
             // The down is checked later, in parallel with others, on a copy (cheap: copies share the

@@ -132,7 +132,9 @@ impl Undo<'_> {
     fn change(&mut self, change: &SchemaChange) {
         let (before, after) = (self.before, self.after);
         match change {
-            SchemaChange::SetSearchPath(_) => {}
+            SchemaChange::SetSearchPath(_)
+            | SchemaChange::SetSetting { .. }
+            | SchemaChange::Transaction(_) => {}
             SchemaChange::CreateTable(t) => {
                 let name = after.resolve(&t.name);
                 if !before.tables.contains_key(&name) {
@@ -314,7 +316,7 @@ impl Undo<'_> {
             } => self.irreversible(format!(
                 "PostgreSQL cannot remove the enum value '{value}' once added (recreate the type to drop it)"
             )),
-            SchemaChange::NoEffect { writes_rows: true } => self.irreversible(
+            SchemaChange::WriteRows(_) => self.irreversible(
                 "a data change: the rows as they were are not recorded".to_string(),
             ),
             SchemaChange::Grant(g) => {
@@ -347,10 +349,10 @@ impl Undo<'_> {
             AlterTable::AddColumn { column, .. } => {
                 if old.column(&column.name).is_none() {
                     self.changes
-                        .push(alter(t, AlterTable::DropColumn(column.name.clone())));
+                        .push(alter(t, AlterTable::drop_column(&column.name)));
                 }
             }
-            AlterTable::DropColumn(col) => match old.column(col) {
+            AlterTable::DropColumn { column: col, .. } => match old.column(col) {
                 Some(oc) => {
                     self.changes.push(alter(
                         t,
@@ -481,6 +483,7 @@ impl Undo<'_> {
                 object: vec![],
                 old: r.new.clone(),
                 new: r.old.clone(),
+                if_exists: false,
             },
             ObjectKind::Table | ObjectKind::Index | ObjectKind::View | ObjectKind::Sequence => {
                 Rename {
@@ -489,6 +492,7 @@ impl Undo<'_> {
                     object: vec![],
                     old: String::new(),
                     new: rel.name.clone(),
+                    if_exists: false,
                 }
             }
             _ => {

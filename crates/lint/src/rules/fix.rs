@@ -64,6 +64,7 @@ pub fn rename(table: &QualifiedName, column: Option<&str>, new: &str) -> SchemaC
             object: vec![],
             old: old.to_string(),
             new: new.to_string(),
+            if_exists: false,
         },
         None => Rename {
             kind: ObjectKind::Table,
@@ -71,6 +72,7 @@ pub fn rename(table: &QualifiedName, column: Option<&str>, new: &str) -> SchemaC
             object: vec![],
             old: String::new(),
             new: new.to_string(),
+            if_exists: false,
         },
     })
 }

@@ -411,7 +411,18 @@ fn write(change: &SchemaChange) -> Option<String> {
             format!("SET search_path = {}", idents(path))
         }
         SchemaChange::SetSearchPath(None) => "RESET search_path".to_string(),
-        SchemaChange::Maintain(_) | SchemaChange::NoEffect { .. } | SchemaChange::Opaque { .. } => {
+        SchemaChange::SetSetting { name, value } => match value {
+            Some(v) => format!("SET {} = {}", quote_ident(name), literal(v)),
+            None => format!("RESET {}", quote_ident(name)),
+        },
+        SchemaChange::Transaction(Transaction::Begin) => "BEGIN".to_string(),
+        // What ended the block (COMMIT or ROLLBACK), and which savepoint, are not kept.
+        SchemaChange::Transaction(_)
+        | SchemaChange::Maintain(_)
+        | SchemaChange::NoEffect
+        | SchemaChange::WriteRows(_)
+        | SchemaChange::AlterDomain { .. }
+        | SchemaChange::Opaque { .. } => {
             return None;
         }
     })
@@ -686,7 +697,16 @@ fn alter_table_cmd(c: &AlterTable) -> Option<String> {
         },
         AlterTable::SetNotNull(c) => format!("ALTER COLUMN {} SET NOT NULL", col(c)),
         AlterTable::DropNotNull(c) => format!("ALTER COLUMN {} DROP NOT NULL", col(c)),
-        AlterTable::DropColumn(c) => format!("DROP COLUMN {}", col(c)),
+        AlterTable::DropColumn {
+            column,
+            if_exists,
+            cascade,
+        } => format!(
+            "DROP COLUMN {}{}{}",
+            if *if_exists { "IF EXISTS " } else { "" },
+            col(column),
+            if *cascade { " CASCADE" } else { "" }
+        ),
         AlterTable::AlterColumnType {
             column,
             data_type,
@@ -991,7 +1011,11 @@ fn drop(d: &Drop) -> Option<String> {
 fn rename(r: &Rename) -> Option<String> {
     let new = quote_ident(&r.new);
     let old = quote_ident(&r.old);
-    let rel = || r.relation.as_ref().map(name);
+    let rel = || {
+        r.relation
+            .as_ref()
+            .map(|n| format!("{}{}", if r.if_exists { "IF EXISTS " } else { "" }, name(n)))
+    };
     Some(match r.kind {
         ObjectKind::Column => format!("ALTER TABLE {} RENAME COLUMN {old} TO {new}", rel()?),
         ObjectKind::TableConstraint => {

@@ -272,6 +272,7 @@ impl Cx<'_> {
                 },
                 old: s.subname.clone(),
                 new: s.newname.clone(),
+                if_exists: s.missing_ok,
             }),
             NodeEnum::ViewStmt(s) => {
                 let Some(rv) = &s.view else { return };
@@ -486,7 +487,20 @@ impl Cx<'_> {
                 }
             }
             NodeEnum::VariableSetStmt(s) => {
+                if s.name.is_empty()
+                    || s.kind == ast::VariableSetKind::VarSetMulti as i32
+                    || s.kind == ast::VariableSetKind::VarResetAll as i32
+                {
+                    // SET TRANSACTION ..., SET SESSION CHARACTERISTICS ..., RESET ALL.
+                    return;
+                }
                 if !s.name.eq_ignore_ascii_case("search_path") {
+                    out.push(SchemaChange::SetSetting {
+                        name: s.name.to_ascii_lowercase(),
+                        value: (s.kind == ast::VariableSetKind::VarSetValue as i32)
+                            .then(|| s.args.first().and_then(const_text))
+                            .flatten(),
+                    });
                     return;
                 }
                 if s.kind == ast::VariableSetKind::VarSetValue as i32 {
@@ -533,12 +547,68 @@ impl Cx<'_> {
                 (Ot::ObjectTable, None) => return,
                 _ => self.opaque("SET SCHEMA of this kind of object is not modelled"),
             },
-            NodeEnum::AlterOwnerStmt(_)
-            | NodeEnum::TransactionStmt(_)
-            | NodeEnum::VariableShowStmt(_) => return,
-            NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_) => {
-                SchemaChange::NoEffect { writes_rows: true }
+            NodeEnum::AlterOwnerStmt(_) | NodeEnum::VariableShowStmt(_) => return,
+            NodeEnum::TransactionStmt(t) => {
+                use ast::TransactionStmtKind as K;
+                match K::try_from(t.kind).unwrap_or(K::Undefined) {
+                    K::TransStmtBegin | K::TransStmtStart => {
+                        SchemaChange::Transaction(Transaction::Begin)
+                    }
+                    K::TransStmtCommit
+                    | K::TransStmtRollback
+                    | K::TransStmtPrepare
+                    | K::TransStmtCommitPrepared
+                    | K::TransStmtRollbackPrepared => SchemaChange::Transaction(Transaction::End),
+                    K::TransStmtSavepoint | K::TransStmtRelease | K::TransStmtRollbackTo => {
+                        SchemaChange::Transaction(Transaction::Savepoint)
+                    }
+                    K::Undefined => return,
+                }
             }
+            NodeEnum::InsertStmt(i) => match &i.relation {
+                Some(rv) => SchemaChange::WriteRows(WriteRows {
+                    verb: RowVerb::Insert,
+                    table: obj_name(rv),
+                    filtered: false,
+                }),
+                None => return,
+            },
+            NodeEnum::UpdateStmt(u) => match &u.relation {
+                Some(rv) => SchemaChange::WriteRows(WriteRows {
+                    verb: RowVerb::Update,
+                    table: obj_name(rv),
+                    filtered: u.where_clause.is_some(),
+                }),
+                None => return,
+            },
+            NodeEnum::DeleteStmt(d) => match &d.relation {
+                Some(rv) => SchemaChange::WriteRows(WriteRows {
+                    verb: RowVerb::Delete,
+                    table: obj_name(rv),
+                    filtered: d.where_clause.is_some(),
+                }),
+                None => return,
+            },
+            NodeEnum::DropdbStmt(d) => SchemaChange::Drop(Drop {
+                kind: ObjectKind::Database,
+                objects: vec![ObjectRef::named(vec![d.dbname.clone()])],
+                cascade: false,
+                if_exists: d.missing_ok,
+                concurrently: false,
+            }),
+            NodeEnum::AlterDomainStmt(d) => SchemaChange::AlterDomain {
+                name: ObjName::from_parts(&strings(&d.type_name)),
+                command: match d.def.as_ref().and_then(|n| n.node.as_ref()) {
+                    // subtype 'C' is ADD CONSTRAINT.
+                    Some(NodeEnum::Constraint(k)) if d.subtype == "C" => {
+                        AlterDomain::AddConstraint {
+                            name: (!k.conname.is_empty()).then(|| k.conname.clone()),
+                            not_valid: k.skip_validation,
+                        }
+                    }
+                    _ => AlterDomain::Other,
+                },
+            },
             NodeEnum::ReindexStmt(r) => match &r.relation {
                 Some(rv) => SchemaChange::Maintain(Maintenance::Reindex {
                     target: obj_name(rv),
@@ -547,7 +617,7 @@ impl Cx<'_> {
                         matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently")
                     }),
                 }),
-                None => SchemaChange::NoEffect { writes_rows: false },
+                None => SchemaChange::NoEffect,
             },
             NodeEnum::ClusterStmt(c) => {
                 SchemaChange::Maintain(Maintenance::Cluster(c.relation.as_ref().map(obj_name)))
@@ -578,7 +648,7 @@ impl Cx<'_> {
             NodeEnum::SelectStmt(_)
             | NodeEnum::CopyStmt(_)
             | NodeEnum::LockStmt(_)
-            | NodeEnum::RefreshMatViewStmt(_) => SchemaChange::NoEffect { writes_rows: false },
+            | NodeEnum::RefreshMatViewStmt(_) => SchemaChange::NoEffect,
             NodeEnum::DoStmt(_) => self.opaque("a DO block: what it changes is not modelled"),
             other => self.opaque(format!(
                 "{} is not modelled",
@@ -869,7 +939,11 @@ impl Cx<'_> {
             },
             (At::AtDropNotNull, _) => AlterTable::DropNotNull(col()),
             (At::AtSetNotNull, _) => AlterTable::SetNotNull(col()),
-            (At::AtDropColumn, _) => AlterTable::DropColumn(col()),
+            (At::AtDropColumn, _) => AlterTable::DropColumn {
+                column: col(),
+                if_exists: c.missing_ok,
+                cascade: c.behavior == ast::DropBehavior::DropCascade as i32,
+            },
             (At::AtAddConstraint, Some(NodeEnum::Constraint(k))) => match self.constraint(k) {
                 Some(k) => AlterTable::AddConstraint(k),
                 None => AlterTable::Other,
@@ -1284,12 +1358,43 @@ mod tests {
         ));
         assert_eq!(
             one("DELETE FROM t"),
-            SchemaChange::NoEffect { writes_rows: true }
+            SchemaChange::WriteRows(WriteRows {
+                verb: RowVerb::Delete,
+                table: ObjName::new(None, "t"),
+                filtered: false,
+            })
         );
-        assert!(
-            lowered("BEGIN; SET lock_timeout = '1s'; COMMIT")
-                .iter()
-                .all(|l| l.changes.is_empty())
+        let session: Vec<SchemaChange> = lowered(
+            "BEGIN; SET lock_timeout = '1s'; SAVEPOINT a; RESET timezone; SET TRANSACTION READ ONLY; COMMIT",
+        )
+        .into_iter()
+        .flat_map(|l| l.changes)
+        .collect();
+        assert_eq!(
+            session,
+            vec![
+                SchemaChange::Transaction(Transaction::Begin),
+                SchemaChange::SetSetting {
+                    name: "lock_timeout".into(),
+                    value: Some("1s".into())
+                },
+                SchemaChange::Transaction(Transaction::Savepoint),
+                SchemaChange::SetSetting {
+                    name: "timezone".into(),
+                    value: None
+                },
+                SchemaChange::Transaction(Transaction::End),
+            ]
+        );
+        assert_eq!(
+            one("ALTER DOMAIN d ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID"),
+            SchemaChange::AlterDomain {
+                name: ObjName::new(None, "d"),
+                command: AlterDomain::AddConstraint {
+                    name: Some("c".into()),
+                    not_valid: true
+                }
+            }
         );
     }
 

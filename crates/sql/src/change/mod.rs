@@ -195,10 +195,23 @@ pub enum SchemaChange {
     /// Maintenance of a table's storage or rows that takes locks but changes no definition (REINDEX,
     /// CLUSTER, VACUUM, ANALYZE, TRUNCATE).
     Maintain(Maintenance),
-    /// A statement that changes rows, never the schema (DML, COPY, REFRESH, LOCK, ...).
-    NoEffect {
-        /// It writes rows (INSERT, UPDATE, DELETE): a down script cannot give them back.
-        writes_rows: bool,
+    /// A statement that changes neither the schema nor rows a down script could give back (SELECT,
+    /// COPY, REFRESH, LOCK, ...).
+    NoEffect,
+    /// INSERT, UPDATE or DELETE: rows change, the schema does not (a down script cannot give them back).
+    WriteRows(WriteRows),
+    /// Transaction control: BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ...
+    Transaction(Transaction),
+    /// `SET name = value` (or `RESET`, `SET ... TO DEFAULT`: `value` is `None`) of a setting other than
+    /// `search_path`; the value as written, without quotes.
+    SetSetting {
+        name: String,
+        value: Option<String>,
+    },
+    /// `ALTER DOMAIN`: the command, which the schema model does not follow.
+    AlterDomain {
+        name: ObjName,
+        command: AlterDomain,
     },
     /// A statement whose effect on the schema is not modelled.
     Opaque {
@@ -250,6 +263,53 @@ impl SchemaChange {
             _ => {}
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteRows {
+    pub verb: RowVerb,
+    pub table: ObjName,
+    /// It has a WHERE clause (an INSERT has none).
+    pub filtered: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowVerb {
+    Insert,
+    Update,
+    Delete,
+}
+
+impl RowVerb {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            RowVerb::Insert => "INSERT",
+            RowVerb::Update => "UPDATE",
+            RowVerb::Delete => "DELETE",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transaction {
+    /// `BEGIN` / `START TRANSACTION`.
+    Begin,
+    /// `COMMIT`, `ROLLBACK`, `PREPARE TRANSACTION`, `COMMIT PREPARED`, `ROLLBACK PREPARED`: the open
+    /// transaction block ends.
+    End,
+    /// `SAVEPOINT`, `RELEASE`, `ROLLBACK TO`: the block stays open.
+    Savepoint,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlterDomain {
+    /// `ADD CONSTRAINT` (`NOT VALID`: existing values are not checked).
+    AddConstraint {
+        name: Option<String>,
+        not_valid: bool,
+    },
+    /// Any other command (defaults, NOT NULL, VALIDATE, DROP CONSTRAINT, ...).
+    Other,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -393,7 +453,11 @@ pub enum AlterTable {
     },
     SetNotNull(String),
     DropNotNull(String),
-    DropColumn(String),
+    DropColumn {
+        column: String,
+        if_exists: bool,
+        cascade: bool,
+    },
     AlterColumnType {
         column: String,
         data_type: DataType,
@@ -431,6 +495,17 @@ pub enum AlterTable {
     TriggerSwitch,
     /// A command with no effect on the model.
     Other,
+}
+
+impl AlterTable {
+    /// `DROP COLUMN column` (no IF EXISTS, no CASCADE).
+    pub fn drop_column(column: &str) -> Self {
+        AlterTable::DropColumn {
+            column: column.to_string(),
+            if_exists: false,
+            cascade: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -597,6 +672,8 @@ pub struct Rename {
     /// The old name of a column, constraint, trigger, policy, schema or role.
     pub old: String,
     pub new: String,
+    /// `IF EXISTS`.
+    pub if_exists: bool,
 }
 
 /// The kinds of object a DROP or a RENAME names.
@@ -620,6 +697,7 @@ pub enum ObjectKind {
     Column,
     TableConstraint,
     Role,
+    Database,
     /// A kind the model does not follow.
     Other,
 }

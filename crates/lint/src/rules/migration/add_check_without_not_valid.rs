@@ -1,7 +1,6 @@
 use super::add_foreign_key_without_not_valid::check_constraint_kind;
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::ast::ConstrType;
 
 pub static RULE: Rule = Rule {
     code: "MIG008",
@@ -30,7 +29,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     check_constraint_kind(
         cx,
         out,
-        ConstrType::ConstrCheck,
+        false,
         "a CHECK constraint",
         "add-check",
     );

@@ -1,7 +1,7 @@
-use super::{column_constraint, columns_added_to_existing, volatile_default};
+use super::{adds_rewriting_column, alter_existing, volatile_default_of};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::ast::ConstrType;
+use dbarch_sql::change::{AlterTable, ColumnConstraint};
 
 pub static RULE: Rule = Rule {
     code: "MIG004",
@@ -29,30 +29,34 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((t, added)) = columns_added_to_existing(cx) else {
-        return;
-    };
-    for d in added {
-        let has_default =
-            column_constraint(d, ConstrType::ConstrDefault).is_some() || d.raw_default.is_some();
-        let why = if let Some(f) = volatile_default(d, cx.catalog) {
-            format!("its default calls the volatile function {f}()")
-        } else if super::adds_rewriting_column_def(d, cx.catalog) {
-            "identity, serial and stored generated columns are filled row by row".to_string()
-        } else if has_default && cx.pg_version < 11 {
-            format!(
-                "before PostgreSQL 11 any default is written into every row (target is {})",
-                cx.pg_version
-            )
-        } else {
-            continue;
-        };
-        out.push(
-            cx.stmt.span_at(d.location, d.colname.len()).into(),
-            format!("{}.{}", t.name, d.colname),
-            format!("adding {}.{} rewrites the table: {why}", t.name, d.colname),
-            format!("This {}. Add the column without the default, set the default for new rows, and backfill in batches.", cx.knowledge.describe("add-column-volatile-default", cx.pg_version)),
-            None,
-        );
+    for (t, commands) in alter_existing(cx) {
+        for c in commands {
+            let AlterTable::AddColumn { column: d, .. } = c else {
+                continue;
+            };
+            let has_default = d
+                .constraints
+                .iter()
+                .any(|k| matches!(k, ColumnConstraint::Default(_)));
+            let why = if let Some(f) = volatile_default_of(d, cx.catalog) {
+                format!("its default calls the volatile function {f}()")
+            } else if adds_rewriting_column(d, cx.catalog) {
+                "identity, serial and stored generated columns are filled row by row".to_string()
+            } else if has_default && cx.pg_version < 11 {
+                format!(
+                    "before PostgreSQL 11 any default is written into every row (target is {})",
+                    cx.pg_version
+                )
+            } else {
+                continue;
+            };
+            out.push(
+                d.at.into(),
+                format!("{}.{}", t.name, d.name),
+                format!("adding {}.{} rewrites the table: {why}", t.name, d.name),
+                format!("This {}. Add the column without the default, set the default for new rows, and backfill in batches.", cx.knowledge.describe("add-column-volatile-default", cx.pg_version)),
+                None,
+            );
+        }
     }
 }

@@ -1,8 +1,7 @@
-use super::{alter_existing, is};
+use super::alter_existing;
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::NodeEnum;
-use dbarch_sql::ast::{AlterTableType, ConstrType};
+use dbarch_sql::change::{AlterTable, ConstraintDefKind};
 
 pub static RULE: Rule = Rule {
     code: "MIG007",
@@ -34,31 +33,32 @@ pub static RULE: Rule = Rule {
 pub(crate) fn check_constraint_kind(
     cx: &StatementContext,
     out: &mut Sink,
-    kind: ConstrType,
+    foreign_key: bool,
     what: &str,
     op: &str,
 ) {
-    let Some((t, cmds)) = alter_existing(cx) else {
-        return;
-    };
-    for c in cmds
-        .into_iter()
-        .filter(|c| is(c, AlterTableType::AtAddConstraint))
-    {
-        let Some(NodeEnum::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
-            continue;
-        };
-        if k.contype != kind as i32 || k.skip_validation {
-            continue;
+    for (t, commands) in alter_existing(cx) {
+        for c in commands {
+            let AlterTable::AddConstraint(k) = c else {
+                continue;
+            };
+            let kind_matches = match &k.kind {
+                ConstraintDefKind::ForeignKey { .. } => foreign_key,
+                ConstraintDefKind::Check { .. } => !foreign_key,
+                _ => false,
+            };
+            if !kind_matches || k.not_valid {
+                continue;
+            }
+            let fix = not_valid_then_validate(cx, &t.name);
+            out.push(
+                k.at.into(),
+                format!("{}:{}", t.name, k.name.as_deref().unwrap_or(what)),
+                format!("adding {what} to {} {} to validate existing rows", t.name, cx.knowledge.describe(op, cx.pg_version)),
+                "Add it NOT VALID (new rows are checked at once), then VALIDATE CONSTRAINT in a separate transaction.",
+                fix,
+            );
         }
-        let fix = not_valid_then_validate(cx, &t.name);
-        out.push(
-            cx.stmt.span_at(k.location, 1).into(),
-            format!("{}:{}", t.name, if k.conname.is_empty() { what } else { &k.conname }),
-            format!("adding {what} to {} {} to validate existing rows", t.name, cx.knowledge.describe(op, cx.pg_version)),
-            "Add it NOT VALID (new rows are checked at once), then VALIDATE CONSTRAINT in a separate transaction.",
-            fix,
-        );
     }
 }
 
@@ -69,7 +69,7 @@ fn not_valid_then_validate(
     table: &dbarch_catalog::QualifiedName,
 ) -> Option<String> {
     use crate::rules::fix::{alter, sql};
-    use dbarch_sql::change::{AlterTable, ConstraintDefKind, SchemaChange};
+    use dbarch_sql::change::SchemaChange;
     let [SchemaChange::AlterTable { commands, .. }] = cx.changes.changes.as_slice() else {
         return None;
     };
@@ -101,7 +101,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     check_constraint_kind(
         cx,
         out,
-        ConstrType::ConstrForeign,
+        true,
         "a foreign key",
         "add-foreign-key",
     );

@@ -1,9 +1,8 @@
-use super::{alter_existing, is};
+use super::alter_existing;
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
 use dbarch_catalog::DataType;
-use dbarch_sql::NodeEnum;
-use dbarch_sql::ast::AlterTableType;
+use dbarch_sql::change::AlterTable;
 
 pub static RULE: Rule = Rule {
     code: "MIG011",
@@ -52,35 +51,29 @@ pub(crate) fn binary_coercible(from: &DataType, to: &DataType) -> bool {
 }
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((t, cmds)) = alter_existing(cx) else {
-        return;
-    };
-    for c in cmds
-        .into_iter()
-        .filter(|c| is(c, AlterTableType::AtAlterColumnType))
-    {
-        let Some(NodeEnum::ColumnDef(d)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else {
-            continue;
-        };
-        let Some(new) = d
-            .type_name
-            .as_ref()
-            .map(|tn| dbarch_sql::change::data_type(tn).0)
-        else {
-            continue;
-        };
-        let Some(col) = t.column(&c.name) else {
-            continue;
-        };
-        if cx.type_change_is_catalog_only(&col.data_type, &new) {
-            continue;
+    for (t, commands) in alter_existing(cx) {
+        for c in commands {
+            let AlterTable::AlterColumnType {
+                column,
+                data_type: new,
+                ..
+            } = c
+            else {
+                continue;
+            };
+            let Some(col) = t.column(column) else {
+                continue;
+            };
+            if cx.type_change_is_catalog_only(&col.data_type, new) {
+                continue;
+            }
+            out.push(
+                cx.stmt.span.into(),
+                format!("{}.{}", t.name, column),
+                format!("changing {}.{} from {} to {new} {}", t.name, column, col.data_type, cx.knowledge.describe("alter-column-type", cx.pg_version)),
+                "Add a new column, keep it in sync, backfill in batches and swap (expand/contract), or schedule a maintenance window.",
+                None,
+            );
         }
-        out.push(
-            cx.stmt.span.into(),
-            format!("{}.{}", t.name, c.name),
-            format!("changing {}.{} from {} to {new} {}", t.name, c.name, col.data_type, cx.knowledge.describe("alter-column-type", cx.pg_version)),
-            "Add a new column, keep it in sync, backfill in batches and swap (expand/contract), or schedule a maintenance window.",
-            None,
-        );
     }
 }

@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::NodeEnum;
+use dbarch_sql::change::{AlterDomain, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG029",
@@ -23,22 +23,28 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::AlterDomainStmt(d) = &cx.stmt.node else {
-        return;
-    };
-    let Some(NodeEnum::Constraint(k)) = d.def.as_ref().and_then(|n| n.node.as_ref()) else {
-        return;
-    };
-    // subtype 'C' is ADD CONSTRAINT.
-    if d.subtype != "C" || k.skip_validation {
-        return;
+    for c in &cx.changes.changes {
+        let SchemaChange::AlterDomain {
+            name,
+            command:
+                AlterDomain::AddConstraint {
+                    name: constraint,
+                    not_valid: false,
+                },
+        } = c
+        else {
+            continue;
+        };
+        let name = match &name.schema {
+            Some(s) => format!("{s}.{}", name.name),
+            None => name.name.clone(),
+        };
+        out.push(
+            cx.stmt.span.into(),
+            format!("domain:{name}:{}", constraint.as_deref().unwrap_or("")),
+            format!("ALTER DOMAIN {name} ADD CONSTRAINT checks every column of type {name} in every table, blocking writes to them meanwhile"),
+            "Add it NOT VALID, then VALIDATE CONSTRAINT in a later migration.",
+            None,
+        );
     }
-    let name = dbarch_sql::expr::name_list(&d.type_name).join(".");
-    out.push(
-        cx.stmt.span.into(),
-        format!("domain:{name}:{}", k.conname),
-        format!("ALTER DOMAIN {name} ADD CONSTRAINT checks every column of type {name} in every table, blocking writes to them meanwhile"),
-        "Add it NOT VALID, then VALIDATE CONSTRAINT in a later migration.",
-        None,
-    );
 }

@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::NodeEnum;
+use dbarch_sql::change::{RowVerb, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG019",
@@ -27,19 +27,23 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     if !cx.in_transaction || cx.locked_exclusive.is_empty() {
         return;
     }
-    let (rv, verb) = match &cx.stmt.node {
-        NodeEnum::UpdateStmt(u) if u.where_clause.is_none() => (u.relation.as_ref(), "UPDATE"),
-        NodeEnum::DeleteStmt(d) if d.where_clause.is_none() => (d.relation.as_ref(), "DELETE"),
-        _ => return,
-    };
-    let Some(t) = rv.and_then(|r| cx.existing_table(r)) else {
-        return;
-    };
-    out.push(
-        cx.stmt.span.into(),
-        format!("{verb}:{}", t.name),
-        format!("whole-table {verb} of {} runs while this transaction holds an ACCESS EXCLUSIVE lock from earlier DDL", t.name),
-        "Commit the DDL first, then backfill in batches outside the transaction.",
-        None,
-    );
+    for c in &cx.changes.changes {
+        let SchemaChange::WriteRows(w) = c else {
+            continue;
+        };
+        if w.filtered || w.verb == RowVerb::Insert {
+            continue;
+        }
+        let Some(t) = cx.existing(&w.table) else {
+            continue;
+        };
+        let verb = w.verb.keyword();
+        out.push(
+            cx.stmt.span.into(),
+            format!("{verb}:{}", t.name),
+            format!("whole-table {verb} of {} runs while this transaction holds an ACCESS EXCLUSIVE lock from earlier DDL", t.name),
+            "Commit the DDL first, then backfill in batches outside the transaction.",
+            None,
+        );
+    }
 }

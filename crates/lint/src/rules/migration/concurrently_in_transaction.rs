@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::NodeEnum;
+use dbarch_sql::change::{Maintenance, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG002",
@@ -29,11 +29,16 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     if !cx.in_transaction {
         return;
     }
-    let what = match &cx.stmt.node {
-        NodeEnum::IndexStmt(i) if i.concurrent => "CREATE INDEX CONCURRENTLY",
-        NodeEnum::DropStmt(d) if d.concurrent => "DROP INDEX CONCURRENTLY",
-        NodeEnum::ReindexStmt(r) if super::reindex_is_concurrent(r) => "REINDEX CONCURRENTLY",
-        _ => return,
+    let Some(what) = cx.changes.changes.iter().find_map(|c| match c {
+        SchemaChange::CreateIndex(i) if i.concurrently => Some("CREATE INDEX CONCURRENTLY"),
+        SchemaChange::Drop(d) if d.concurrently => Some("DROP INDEX CONCURRENTLY"),
+        SchemaChange::Maintain(Maintenance::Reindex {
+            concurrently: true,
+            ..
+        }) => Some("REINDEX CONCURRENTLY"),
+        _ => None,
+    }) else {
+        return;
     };
     out.push(
         cx.stmt.span.into(),

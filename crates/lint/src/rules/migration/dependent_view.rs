@@ -1,8 +1,8 @@
-use super::{Refusal, alter_table, is, report_refusals};
+use super::{Refusal, alter_tables, report_refusals};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
 use dbarch_catalog::{Catalog, QualifiedName};
-use dbarch_sql::{NodeEnum, ast};
+use dbarch_sql::change::{AlterTable, Lowered, ObjectKind, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG032",
@@ -34,31 +34,24 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     report_refusals(cx, &cx.refusals.views, out);
 }
 
-/// The views that make PostgreSQL refuse `node` on the schema `catalog`: a DROP TABLE/VIEW without
-/// CASCADE of a relation a view reads, a DROP COLUMN (without CASCADE) or ALTER COLUMN TYPE of a column
-/// one reads. Also used on down scripts (a down that fails is reported by MIG021).
-pub(crate) fn blocked(catalog: &Catalog, node: &NodeEnum) -> Vec<Refusal> {
+/// The views that make PostgreSQL refuse a statement's `changes` on the schema `catalog`: a DROP
+/// TABLE/VIEW without CASCADE of a relation a view reads, a DROP COLUMN (without CASCADE) or ALTER COLUMN
+/// TYPE of a column one reads. Also used on down scripts (a down that fails is reported by MIG021).
+pub(crate) fn blocked(catalog: &Catalog, changes: &Lowered) -> Vec<Refusal> {
     let mut out = vec![];
-    if let NodeEnum::DropStmt(d) = node {
-        let kinds = [
-            ast::ObjectType::ObjectTable,
-            ast::ObjectType::ObjectView,
-            ast::ObjectType::ObjectMatview,
-        ];
-        if !kinds.iter().any(|k| d.remove_type == *k as i32)
-            || d.behavior == ast::DropBehavior::DropCascade as i32
+    for c in &changes.changes {
+        let SchemaChange::Drop(d) = c else { continue };
+        if !matches!(
+            d.kind,
+            ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView
+        ) || d.cascade
         {
-            return out;
+            continue;
         }
         let dropped: Vec<QualifiedName> = d
             .objects
             .iter()
-            .filter_map(|o| match o.node.as_ref() {
-                Some(NodeEnum::List(l)) => {
-                    Some(catalog.resolve_name(&dbarch_sql::expr::name_list(&l.items)))
-                }
-                _ => None,
-            })
+            .map(|o| catalog.resolve_name(&o.name))
             .collect();
         for name in &dropped {
             for v in catalog.views.values() {
@@ -77,38 +70,33 @@ pub(crate) fn blocked(catalog: &Catalog, node: &NodeEnum) -> Vec<Refusal> {
                 }
             }
         }
-        return out;
     }
-    let Some((rv, cmds)) = alter_table(node) else {
-        return out;
-    };
-    let table = catalog.resolve(&dbarch_sql::change::obj_name(rv));
-    if !catalog.tables.contains_key(&table) {
-        return out;
-    }
-    for c in cmds {
-        let what = if is(c, ast::AlterTableType::AtDropColumn)
-            && c.behavior != ast::DropBehavior::DropCascade as i32
-        {
-            "dropping"
-        } else if is(c, ast::AlterTableType::AtAlterColumnType) {
-            "changing the type of"
-        } else {
+    for (name, commands) in alter_tables(changes) {
+        let table = catalog.resolve(name);
+        if !catalog.tables.contains_key(&table) {
             continue;
-        };
-        for v in catalog.views.values() {
-            if v.depends_on.contains(&table) && v.reads_column(catalog, &table, &c.name) {
-                out.push(Refusal::new(
-                    format!("{table}.{}:{}", c.name, v.name),
-                    format!(
-                        "{what} column {table}.{} fails: view {} reads it",
-                        c.name, v.name
-                    ),
-                    format!(
-                        "Drop view {} before this statement and create it again after, in the same transaction.",
-                        v.name
-                    ),
-                ));
+        }
+        for c in commands {
+            let (what, column) = match c {
+                AlterTable::DropColumn {
+                    column,
+                    cascade: false,
+                    ..
+                } => ("dropping", column),
+                AlterTable::AlterColumnType { column, .. } => ("changing the type of", column),
+                _ => continue,
+            };
+            for v in catalog.views.values() {
+                if v.depends_on.contains(&table) && v.reads_column(catalog, &table, column) {
+                    out.push(Refusal::new(
+                        format!("{table}.{column}:{}", v.name),
+                        format!("{what} column {table}.{column} fails: view {} reads it", v.name),
+                        format!(
+                            "Drop view {} before this statement and create it again after, in the same transaction.",
+                            v.name
+                        ),
+                    ));
+                }
             }
         }
     }

@@ -1,7 +1,7 @@
-use super::{alter_existing, alter_table, is};
+use super::alter_existing;
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::ast::AlterTableType;
+use dbarch_sql::change::AlterTable;
 
 pub static RULE: Rule = Rule {
     code: "MIG013",
@@ -27,26 +27,22 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    if alter_table(&cx.stmt.node).is_some() {
-        let Some((t, cmds)) = alter_existing(cx) else {
-            return;
-        };
-        for c in cmds
-            .into_iter()
-            .filter(|c| is(c, AlterTableType::AtDropColumn))
-        {
-            if t.column(&c.name).is_none() {
+    for (t, commands) in alter_existing(cx) {
+        for c in commands {
+            let AlterTable::DropColumn { column, .. } = c else {
+                continue;
+            };
+            if t.column(column).is_none() {
                 continue;
             }
             out.push(
                 cx.stmt.span.into(),
-                format!("{}.{}", t.name, c.name),
-                format!("dropping column {}.{} destroys its data and breaks code that still selects it", t.name, c.name),
+                format!("{}.{}", t.name, column),
+                format!("dropping column {}.{} destroys its data and breaks code that still selects it", t.name, column),
                 "Remove every use in the application and deploy that first; drop the column in a later migration.",
                 None,
             );
         }
-        return;
     }
     for (op, table) in &cx.operations {
         if op.id == "drop-table" {

@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::NodeEnum;
+use dbarch_sql::change::{ObjectKind, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG027",
@@ -23,14 +23,20 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::DropdbStmt(d) = &cx.stmt.node else {
-        return;
-    };
-    out.push(
-        cx.stmt.span.into(),
-        format!("dropdb:{}", d.dbname),
-        format!("DROP DATABASE {} in a migration destroys the whole database in every environment it runs in", d.dbname),
-        "Drop databases in provisioning, outside the schema history.",
-        None,
-    );
+    for c in &cx.changes.changes {
+        let SchemaChange::Drop(d) = c else { continue };
+        if d.kind != ObjectKind::Database {
+            continue;
+        }
+        for o in &d.objects {
+            let name = o.name.join(".");
+            out.push(
+                cx.stmt.span.into(),
+                format!("dropdb:{name}"),
+                format!("DROP DATABASE {name} in a migration destroys the whole database in every environment it runs in"),
+                "Drop databases in provisioning, outside the schema history.",
+                None,
+            );
+        }
+    }
 }

@@ -1,7 +1,7 @@
-use super::{alter_existing, is};
+use super::alter_existing;
+use dbarch_sql::change::AlterTable;
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::ast::AlterTableType;
 
 pub static RULE: Rule = Rule {
     code: "MIG024",
@@ -25,36 +25,38 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let Some((t, cmds)) = alter_existing(cx) else {
-        return;
-    };
-    for c in cmds {
-        let Some(col) = t.column(&c.name) else {
-            continue;
-        };
-        let what = if is(c, AlterTableType::AtDropNotNull) && col.not_null {
-            "DROP NOT NULL: readers that assume a value will meet NULLs"
-        } else if is(c, AlterTableType::AtColumnDefault) && c.def.is_none() && col.default.is_some()
-        {
-            "DROP DEFAULT: inserts that omit the column no longer get a value"
-        } else {
-            continue;
-        };
-        out.push(
-            cx.stmt.span.into(),
-            format!(
-                "{}.{}:{}",
-                t.name,
-                c.name,
-                if what.starts_with("DROP NOT") {
-                    "not-null"
-                } else {
-                    "default"
-                }
-            ),
-            format!("{}.{} {what}", t.name, c.name),
-            "Deploy the code that no longer relies on it before this migration.",
-            None,
-        );
+    for (t, commands) in alter_existing(cx) {
+        for c in commands {
+            let (name, what, key) = match c {
+                AlterTable::DropNotNull(name) => (
+                    name,
+                    "DROP NOT NULL: readers that assume a value will meet NULLs",
+                    "not-null",
+                ),
+                AlterTable::SetDefault {
+                    column,
+                    default: None,
+                } => (
+                    column,
+                    "DROP DEFAULT: inserts that omit the column no longer get a value",
+                    "default",
+                ),
+                _ => continue,
+            };
+            let Some(col) = t.column(name) else {
+                continue;
+            };
+            if (key == "not-null" && !col.not_null) || (key == "default" && col.default.is_none())
+            {
+                continue;
+            }
+            out.push(
+                cx.stmt.span.into(),
+                format!("{}.{}:{key}", t.name, name),
+                format!("{}.{} {what}", t.name, name),
+                "Deploy the code that no longer relies on it before this migration.",
+                None,
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::{NodeEnum, ast};
+use dbarch_sql::change::{ObjectKind, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG025",
@@ -27,50 +27,42 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::DropStmt(d) = &cx.stmt.node else {
-        return;
-    };
-    use ast::ObjectType as Ot;
-    let kind = Ot::try_from(d.remove_type).unwrap_or(Ot::Undefined);
-    let word = match kind {
-        Ot::ObjectFunction | Ot::ObjectProcedure | Ot::ObjectRoutine => "routine",
-        Ot::ObjectType | Ot::ObjectDomain => "type",
-        Ot::ObjectSchema => "schema",
-        _ => return,
-    };
-    for o in &d.objects {
-        let parts: Vec<String> = match o.node.as_ref() {
-            Some(NodeEnum::ObjectWithArgs(f)) => dbarch_sql::expr::name_list(&f.objname),
-            Some(NodeEnum::TypeName(t)) => dbarch_sql::expr::name_list(&t.names),
-            Some(NodeEnum::String(s)) => vec![s.sval.clone()],
-            Some(NodeEnum::List(l)) => dbarch_sql::expr::name_list(&l.items),
+    for c in &cx.changes.changes {
+        let SchemaChange::Drop(d) = c else { continue };
+        let word = match d.kind {
+            ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Routine => "routine",
+            ObjectKind::Type | ObjectKind::Domain => "type",
+            ObjectKind::Schema => "schema",
             _ => continue,
         };
-        let Some(last) = parts.last() else { continue };
-        let name = if word == "schema" {
-            QualifiedName::new(last.clone(), "")
-        } else {
-            crate::migration::qualified(cx.catalog, &parts)
-        };
-        if cx.created_here.contains(&name) {
-            continue;
-        }
-        let existed = match word {
-            "routine" => cx.catalog.functions.iter().any(|f| &f.name.name == last),
-            "type" => cx.catalog.types.keys().any(|k| &k.name == last),
-            _ => cx.catalog.schemas.contains_key(last),
-        };
-        if existed {
-            out.push(
-                cx.stmt.span.into(),
-                format!("{word}:{}", parts.join(".")),
-                format!(
-                    "dropping {word} {} breaks running code and objects that still use it",
-                    parts.join(".")
-                ),
-                "Remove every use (and deploy that) before dropping it.",
-                None,
-            );
+        for o in &d.objects {
+            let parts = &o.name;
+            let Some(last) = parts.last() else { continue };
+            let name = if word == "schema" {
+                QualifiedName::new(last.clone(), "")
+            } else {
+                crate::migration::qualified(cx.catalog, parts)
+            };
+            if cx.created_here.contains(&name) {
+                continue;
+            }
+            let existed = match word {
+                "routine" => cx.catalog.functions.iter().any(|f| &f.name.name == last),
+                "type" => cx.catalog.types.keys().any(|k| &k.name == last),
+                _ => cx.catalog.schemas.contains_key(last),
+            };
+            if existed {
+                out.push(
+                    cx.stmt.span.into(),
+                    format!("{word}:{}", parts.join(".")),
+                    format!(
+                        "dropping {word} {} breaks running code and objects that still use it",
+                        parts.join(".")
+                    ),
+                    "Remove every use (and deploy that) before dropping it.",
+                    None,
+                );
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::{NodeEnum, ast};
+use dbarch_sql::change::{ObjectKind, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG030",
@@ -24,45 +24,31 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::DropStmt(d) = &cx.stmt.node else {
-        return;
-    };
-    let view = ast::ObjectType::ObjectView as i32;
-    let matview = ast::ObjectType::ObjectMatview as i32;
-    if d.remove_type != view && d.remove_type != matview {
-        return;
-    }
-    for o in &d.objects {
-        let Some(NodeEnum::List(l)) = o.node.as_ref() else {
-            continue;
-        };
-        let name = cx
-            .catalog
-            .resolve_name(&dbarch_sql::expr::name_list(&l.items));
-        if !cx.catalog.views.contains_key(&name) || cx.created_here.contains(&name) {
+    for c in &cx.changes.changes {
+        let SchemaChange::Drop(d) = c else { continue };
+        if !matches!(d.kind, ObjectKind::View | ObjectKind::MaterializedView) {
             continue;
         }
-        let recreated = cx.rest.iter().any(|s| match &s.node {
-            NodeEnum::ViewStmt(v) => v
-                .view
-                .as_ref()
-                .is_some_and(|rv| cx.catalog.resolve(&dbarch_sql::change::obj_name(rv)) == name),
-            NodeEnum::CreateTableAsStmt(c) => c
-                .into
-                .as_ref()
-                .and_then(|i| i.rel.as_ref())
-                .is_some_and(|rv| cx.catalog.resolve(&dbarch_sql::change::obj_name(rv)) == name),
-            _ => false,
-        });
-        if recreated {
-            continue;
+        for o in &d.objects {
+            let name = cx.catalog.resolve_name(&o.name);
+            if !cx.catalog.views.contains_key(&name) || cx.created_here.contains(&name) {
+                continue;
+            }
+            let recreated = cx.rest.iter().flat_map(|l| &l.changes).any(|c| match c {
+                SchemaChange::CreateView { name: n, .. }
+                | SchemaChange::CreateTableAs { name: n, .. } => cx.catalog.resolve(n) == name,
+                _ => false,
+            });
+            if recreated {
+                continue;
+            }
+            out.push(
+                cx.stmt.span.into(),
+                format!("view:{name}"),
+                format!("view {name} is dropped and not created again: every query that reads it fails"),
+                "Drop a view only after the deployed code stops reading it (or recreate it in the same migration).",
+                None,
+            );
         }
-        out.push(
-            cx.stmt.span.into(),
-            format!("view:{name}"),
-            format!("view {name} is dropped and not created again: every query that reads it fails"),
-            "Drop a view only after the deployed code stops reading it (or recreate it in the same migration).",
-            None,
-        );
     }
 }

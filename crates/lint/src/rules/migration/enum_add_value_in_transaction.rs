@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::NodeEnum;
+use dbarch_sql::change::SchemaChange;
 
 pub static RULE: Rule = Rule {
     code: "MIG016",
@@ -26,17 +26,24 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::AlterEnumStmt(e) = &cx.stmt.node else {
-        return;
-    };
-    if !e.old_val.is_empty() || !cx.in_transaction || cx.pg_version >= 12 {
+    if !cx.in_transaction || cx.pg_version >= 12 {
         return;
     }
-    out.push(
-        cx.stmt.span.into(),
-        format!("enum:{}", e.new_val),
-        format!("ALTER TYPE ... ADD VALUE '{}' cannot run inside a transaction block before PostgreSQL 12 (target is {})", e.new_val, cx.pg_version),
-        "Run it in a migration without a transaction.",
-        None,
-    );
+    for c in &cx.changes.changes {
+        let SchemaChange::AlterEnum {
+            old_value: None,
+            value,
+            ..
+        } = c
+        else {
+            continue;
+        };
+        out.push(
+            cx.stmt.span.into(),
+            format!("enum:{value}"),
+            format!("ALTER TYPE ... ADD VALUE '{value}' cannot run inside a transaction block before PostgreSQL 12 (target is {})", cx.pg_version),
+            "Run it in a migration without a transaction.",
+            None,
+        );
+    }
 }

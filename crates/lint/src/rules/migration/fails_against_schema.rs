@@ -1,8 +1,10 @@
-use super::{Refusal, alter_table, is, report_refusals};
+use super::{Refusal, alter_tables, report_refusals};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
 use dbarch_catalog::{Catalog, ConstraintKind, QualifiedName};
-use dbarch_sql::{NodeEnum, ast};
+use dbarch_sql::change::{
+    AlterTable, ConstraintDef, ConstraintDefKind, Lowered, ObjName, ObjectKind, Rename, SchemaChange,
+};
 
 pub static RULE: Rule = Rule {
     code: "MIG033",
@@ -57,13 +59,14 @@ fn relation_exists(catalog: &Catalog, name: &QualifiedName) -> bool {
         })
 }
 
-/// What makes PostgreSQL refuse `node` on the schema `catalog` (only what the schema shows for certain).
-pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Refusal> {
+/// What makes PostgreSQL refuse a statement's `changes` on the schema `catalog` (only what the schema
+/// shows for certain).
+pub(crate) fn fails(catalog: &Catalog, changes: &Lowered) -> Vec<Refusal> {
     let mut out = vec![];
-    match node {
-        NodeEnum::CreateStmt(c) if !c.if_not_exists => {
-            if let Some(rv) = &c.relation {
-                let name = qualify(catalog, rv);
+    for c in &changes.changes {
+        match c {
+            SchemaChange::CreateTable(t) if !t.if_not_exists => {
+                let name = qualify(catalog, &t.name);
                 if relation_exists(catalog, &name) {
                     out.push(Refusal::new(
                         format!("exists:{name}"),
@@ -72,11 +75,10 @@ pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Refusal> {
                     ));
                 }
             }
-        }
-        NodeEnum::IndexStmt(i) if !i.if_not_exists && !i.idxname.is_empty() => {
-            if let Some(rv) = &i.relation {
-                let table = catalog.resolve(&dbarch_sql::change::obj_name(rv));
-                let name = QualifiedName::new(table.schema.clone(), i.idxname.clone());
+            SchemaChange::CreateIndex(i) if !i.if_not_exists => {
+                let Some(index) = &i.name else { continue };
+                let table = catalog.resolve(&i.table);
+                let name = QualifiedName::new(table.schema.clone(), index.clone());
                 if catalog.tables.contains_key(&table) && relation_exists(catalog, &name) {
                     out.push(Refusal::new(
                         format!("exists:{name}"),
@@ -85,16 +87,20 @@ pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Refusal> {
                     ));
                 }
             }
+            SchemaChange::Rename(r) => rename(catalog, r, &mut out),
+            _ => {}
         }
-        NodeEnum::RenameStmt(r) => rename(catalog, r, &mut out),
-        _ => {}
     }
-    let Some((rv, cmds)) = alter_table(node) else {
-        return out;
-    };
-    let name = catalog.resolve(&dbarch_sql::change::obj_name(rv));
+    for (name, commands) in alter_tables(changes) {
+        alter(catalog, name, commands, &mut out);
+    }
+    out
+}
+
+fn alter(catalog: &Catalog, name: &ObjName, commands: &[AlterTable], out: &mut Vec<Refusal>) {
+    let name = catalog.resolve(name);
     let Some(table) = catalog.tables.get(&name) else {
-        return out;
+        return;
     };
     // Whether the model knows every column of the table (inherited columns and some CREATE TABLE AS
     // columns it may not).
@@ -107,67 +113,78 @@ pub(crate) fn fails(catalog: &Catalog, node: &NodeEnum) -> Vec<Refusal> {
     let has_column = |c: &str, dropped: &[&str], added: &[&str]| {
         added.contains(&c) || (table.column(c).is_some() && !dropped.contains(&c))
     };
-    for c in cmds {
-        use ast::AlterTableType as A;
-        if is(c, A::AtAddColumn) {
-            if let Some(NodeEnum::ColumnDef(d)) = c.def.as_ref().and_then(|d| d.node.as_ref()) {
-                if !c.missing_ok && has_column(&d.colname, &dropped, &added) {
+    for c in commands {
+        let must_exist = match c {
+            AlterTable::AddColumn {
+                column,
+                if_not_exists,
+            } => {
+                let col = column.name.as_str();
+                if !if_not_exists && has_column(col, &dropped, &added) {
                     out.push(Refusal::new(
-                        format!("column-exists:{name}.{}", d.colname),
-                        format!("ADD COLUMN {} fails: {name} already has that column", d.colname),
+                        format!("column-exists:{name}.{col}"),
+                        format!("ADD COLUMN {col} fails: {name} already has that column"),
                         "Drop the statement, or write ADD COLUMN IF NOT EXISTS when the column may be there.",
                     ));
                 }
-                added.push(&d.colname);
-                dropped.retain(|x| *x != d.colname);
+                added.push(col);
+                dropped.retain(|x| *x != col);
+                None
             }
-        } else if is(c, A::AtAddConstraint) {
-            if let Some(NodeEnum::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) {
-                constraint(catalog, &name, has_pk, k, &mut out);
-                if k.contype == ast::ConstrType::ConstrPrimary as i32 {
+            AlterTable::AddConstraint(k) => {
+                constraint(catalog, &name, has_pk, k, out);
+                if matches!(k.kind, ConstraintDefKind::PrimaryKey { .. }) {
                     has_pk = true;
                 }
+                None
             }
-        } else if is(c, A::AtDropConstraint) {
-            if pk.is_some_and(|k| k.name == c.name) {
-                has_pk = false;
+            AlterTable::DropConstraint(constraint) => {
+                if pk.is_some_and(|k| &k.name == constraint) {
+                    has_pk = false;
+                }
+                None
             }
-        } else if ((is(c, A::AtDropColumn) && !c.missing_ok)
-            || is(c, A::AtAlterColumnType)
-            || is(c, A::AtSetNotNull)
-            || is(c, A::AtDropNotNull)
-            || is(c, A::AtColumnDefault))
-            && !c.name.is_empty()
+            AlterTable::DropColumn {
+                column,
+                if_exists: false,
+                ..
+            } => Some(column),
+            AlterTable::AlterColumnType { column, .. }
+            | AlterTable::SetNotNull(column)
+            | AlterTable::DropNotNull(column)
+            | AlterTable::SetDefault { column, .. } => Some(column),
+            _ => None,
+        };
+        if let Some(column) = must_exist
+            && !column.is_empty()
             && complete
-            && !has_column(&c.name, &dropped, &added)
+            && !has_column(column, &dropped, &added)
         {
             out.push(Refusal::new(
-                format!("no-column:{name}.{}", c.name),
-                format!("this fails: {name} has no column {}", c.name),
+                format!("no-column:{name}.{column}"),
+                format!("this fails: {name} has no column {column}"),
                 "Check the column's name against the migrations before this one.",
             ));
         }
-        if is(c, A::AtDropColumn) {
+        if let AlterTable::DropColumn { column, .. } = c {
             // Dropping a column of the primary key drops the key.
             if table
                 .primary_key_columns()
-                .is_some_and(|k| k.contains(&c.name))
+                .is_some_and(|k| k.contains(column))
             {
                 has_pk = false;
             }
-            dropped.push(&c.name);
-            added.retain(|x| *x != c.name);
+            dropped.push(column);
+            added.retain(|x| x != column);
         }
     }
-    out
 }
 
 /// The name a new relation gets (its schema, or the creation schema).
-fn qualify(catalog: &Catalog, rv: &ast::RangeVar) -> QualifiedName {
-    if rv.schemaname.is_empty() {
-        QualifiedName::new(catalog.creation_schema(), rv.relname.clone())
-    } else {
-        QualifiedName::new(rv.schemaname.clone(), rv.relname.clone())
+fn qualify(catalog: &Catalog, name: &ObjName) -> QualifiedName {
+    match &name.schema {
+        Some(s) => QualifiedName::new(s.clone(), name.name.clone()),
+        None => QualifiedName::new(catalog.creation_schema(), name.name.clone()),
     }
 }
 
@@ -175,30 +192,31 @@ fn constraint(
     catalog: &Catalog,
     name: &QualifiedName,
     has_pk: bool,
-    k: &ast::Constraint,
+    k: &ConstraintDef,
     out: &mut Vec<Refusal>,
 ) {
-    if k.contype == ast::ConstrType::ConstrPrimary as i32 && has_pk {
+    if matches!(k.kind, ConstraintDefKind::PrimaryKey { .. }) && has_pk {
         out.push(Refusal::new(
             format!("second-pk:{name}"),
             format!("ADD PRIMARY KEY fails: {name} already has a primary key"),
             "Drop the existing primary key constraint first, in the same transaction.",
         ));
     }
-    if k.contype != ast::ConstrType::ConstrForeign as i32 {
-        return;
-    }
-    let Some(pk_table) = k.pktable.as_ref() else {
+    let ConstraintDefKind::ForeignKey {
+        ref_table: Some(pk_table),
+        ref_columns: columns,
+        ..
+    } = &k.kind
+    else {
         return;
     };
-    let referenced = catalog.resolve(&dbarch_sql::change::obj_name(pk_table));
+    let referenced = catalog.resolve(pk_table);
     let Some(target) = catalog.tables.get(&referenced) else {
         return;
     };
     if target.is_partition() {
         return;
     }
-    let columns = dbarch_sql::expr::name_list(&k.pk_attrs);
     if columns.is_empty() {
         if target.primary_key().is_none() {
             out.push(Refusal::new(
@@ -238,42 +256,38 @@ fn constraint(
     }
 }
 
-fn rename(catalog: &Catalog, r: &ast::RenameStmt, out: &mut Vec<Refusal>) {
-    let Some(rv) = r.relation.as_ref() else {
+fn rename(catalog: &Catalog, r: &Rename, out: &mut Vec<Refusal>) {
+    let Some(rel) = r.relation.as_ref() else {
         return;
     };
-    let name = catalog.resolve(&dbarch_sql::change::obj_name(rv));
-    match r.rename_type {
-        t if t == ast::ObjectType::ObjectColumn as i32 => {
+    let name = catalog.resolve(rel);
+    match r.kind {
+        ObjectKind::Column => {
             let Some(table) = catalog.tables.get(&name) else {
                 return;
             };
             let complete =
                 table.columns_known && table.inherits.is_empty() && !table.is_partition();
-            if complete && table.column(&r.subname).is_none() && !r.missing_ok {
+            if complete && table.column(&r.old).is_none() && !r.if_exists {
                 out.push(Refusal::new(
-                    format!("no-column:{name}.{}", r.subname),
-                    format!("RENAME COLUMN fails: {name} has no column {}", r.subname),
+                    format!("no-column:{name}.{}", r.old),
+                    format!("RENAME COLUMN fails: {name} has no column {}", r.old),
                     "Check the column's name against the migrations before this one.",
                 ));
-            } else if table.column(&r.newname).is_some() && r.subname != r.newname {
+            } else if table.column(&r.new).is_some() && r.old != r.new {
                 out.push(Refusal::new(
-                    format!("column-exists:{name}.{}", r.newname),
-                    format!(
-                        "RENAME COLUMN fails: {name} already has a column {}",
-                        r.newname
-                    ),
+                    format!("column-exists:{name}.{}", r.new),
+                    format!("RENAME COLUMN fails: {name} already has a column {}", r.new),
                     "Rename to a name the table does not use.",
                 ));
             }
         }
-        t if t == ast::ObjectType::ObjectTable as i32
-            || t == ast::ObjectType::ObjectView as i32
-            || t == ast::ObjectType::ObjectMatview as i32
-            || t == ast::ObjectType::ObjectIndex as i32
-            || t == ast::ObjectType::ObjectSequence as i32 =>
-        {
-            let new = QualifiedName::new(name.schema.clone(), r.newname.clone());
+        ObjectKind::Table
+        | ObjectKind::View
+        | ObjectKind::MaterializedView
+        | ObjectKind::Index
+        | ObjectKind::Sequence => {
+            let new = QualifiedName::new(name.schema.clone(), r.new.clone());
             if relation_exists(catalog, &name) && new != name && relation_exists(catalog, &new) {
                 out.push(Refusal::new(
                     format!("exists:{new}"),

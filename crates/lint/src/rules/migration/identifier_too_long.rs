@@ -52,23 +52,9 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     if !may_hold_long_identifier(&cx.stmt.sql) {
         return;
     }
-    let Ok(scan) = pg_query::scan(&cx.stmt.sql) else {
-        return;
-    };
-    for t in scan
-        .tokens
-        .iter()
-        .filter(|t| t.token == pg_query::protobuf::Token::Ident as i32)
+    for dbarch_sql::postgres::Identifier { start, end, name } in
+        dbarch_sql::postgres::identifiers(&cx.stmt.sql)
     {
-        let (start, end) = (t.start.max(0) as usize, t.end.max(0) as usize);
-        let Some(raw) = cx.stmt.sql.get(start..end) else {
-            continue;
-        };
-        let name = if raw.starts_with('"') {
-            raw.trim_matches('"').replace("\"\"", "\"")
-        } else {
-            raw.to_lowercase()
-        };
         if name.len() <= MAX {
             continue;
         }
@@ -77,7 +63,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
             cut -= 1;
         }
         out.push(
-            cx.stmt.span_at(t.start, end - start).into(),
+            cx.stmt.span_at(i32::try_from(start).unwrap_or(-1), end - start).into(),
             format!("ident:{name}"),
             format!(
                 "identifier is {} bytes long; PostgreSQL truncates it to 63: `{}`",

@@ -33,7 +33,9 @@ pub mod truncate_or_cascade;
 pub mod validate_in_same_transaction;
 
 use dbarch_catalog::Catalog;
-use dbarch_sql::{NodeEnum, ast};
+use dbarch_sql::change::{
+    AlterTable, ColumnConstraint, ColumnDef, Lowered, ObjName, ObjectKind, SchemaChange,
+};
 
 use crate::migration::StatementContext;
 use crate::rule::Sink;
@@ -84,73 +86,39 @@ const VOLATILE: &[&str] = &[
     "gen_random_bytes",
 ];
 
-/// The ALTER TABLE subcommands of a statement, with the table they apply to.
-pub(crate) fn alter_table(stmt: &NodeEnum) -> Option<(&ast::RangeVar, Vec<&ast::AlterTableCmd>)> {
-    let NodeEnum::AlterTableStmt(a) = stmt else {
-        return None;
-    };
-    if a.objtype != ast::ObjectType::ObjectTable as i32 {
-        return None;
-    }
-    let cmds = a
-        .cmds
-        .iter()
-        .filter_map(|c| match c.node.as_ref() {
-            Some(NodeEnum::AlterTableCmd(c)) => Some(c.as_ref()),
-            _ => None,
-        })
-        .collect();
-    Some((a.relation.as_ref()?, cmds))
-}
-
-pub(crate) fn is(c: &ast::AlterTableCmd, t: ast::AlterTableType) -> bool {
-    c.subtype == t as i32
-}
-
-/// The column definition of an ADD COLUMN.
-pub(crate) fn added_column(c: &ast::AlterTableCmd) -> Option<&ast::ColumnDef> {
-    if !is(c, ast::AlterTableType::AtAddColumn) {
-        return None;
-    }
-    match c.def.as_ref()?.node.as_ref()? {
-        NodeEnum::ColumnDef(d) => Some(d),
-        _ => None,
-    }
-}
-
-/// The constraints written on a column definition, by type.
-pub(crate) fn column_constraint(
-    d: &ast::ColumnDef,
-    t: ast::ConstrType,
-) -> Option<&ast::Constraint> {
-    d.constraints.iter().find_map(|n| match n.node.as_ref() {
-        Some(NodeEnum::Constraint(c)) if c.contype == t as i32 => Some(c.as_ref()),
+/// The ALTER TABLE commands of a statement's changes, with the table they apply to (as written).
+pub(crate) fn alter_tables(changes: &Lowered) -> impl Iterator<Item = (&ObjName, &[AlterTable])> {
+    changes.changes.iter().filter_map(|c| match c {
+        SchemaChange::AlterTable {
+            name,
+            kind: ObjectKind::Table,
+            commands,
+            ..
+        } => Some((name, commands.as_slice())),
         _ => None,
     })
 }
 
-/// Whether an ADD COLUMN rewrites the table on any version: a volatile default, an identity, a serial,
-/// or a stored generated column.
-pub(crate) fn adds_rewriting_column_def(d: &ast::ColumnDef, catalog: &Catalog) -> bool {
-    let serial = d
-        .type_name
-        .as_ref()
-        .and_then(|t| t.names.last())
-        .and_then(dbarch_sql::expr::string_value)
-        .is_some_and(|n| n.to_ascii_lowercase().contains("serial"));
-    serial
-        || column_constraint(d, ast::ConstrType::ConstrIdentity).is_some()
-        || column_constraint(d, ast::ConstrType::ConstrGenerated).is_some()
-        || volatile_default(d, catalog).is_some()
+/// The ALTER TABLE commands of the statement on tables that existed before this migration.
+pub(crate) fn alter_existing<'a>(
+    cx: &StatementContext<'a>,
+) -> Vec<(&'a dbarch_catalog::Table, &'a [AlterTable])> {
+    alter_tables(cx.changes)
+        .filter_map(|(name, commands)| Some((cx.existing(name)?, commands)))
+        .collect()
 }
 
-/// The volatile function a column default calls, if any: a built-in one, or a function the schema defines
-/// without STABLE or IMMUTABLE (functions are VOLATILE unless declared otherwise).
-pub(crate) fn volatile_default(d: &ast::ColumnDef, catalog: &Catalog) -> Option<String> {
-    let expr = column_constraint(d, ast::ConstrType::ConstrDefault)
-        .and_then(|c| c.raw_expr.as_deref())
-        .or(d.raw_default.as_deref())?;
-    volatile_call(dbarch_sql::expr::function_calls(expr), catalog)
+/// Whether an added column is filled row by row, rewriting the table on any version: a volatile
+/// default, an identity, a serial, or a stored generated column.
+pub(crate) fn adds_rewriting_column(d: &ColumnDef, catalog: &Catalog) -> bool {
+    d.serial
+        || d.constraints.iter().any(|k| {
+            matches!(
+                k,
+                ColumnConstraint::Identity(_) | ColumnConstraint::Generated(_)
+            )
+        })
+        || volatile_default_of(d, catalog).is_some()
 }
 
 /// The first of `calls` that is volatile.
@@ -164,31 +132,14 @@ fn volatile_call(calls: Vec<String>, catalog: &Catalog) -> Option<String> {
     })
 }
 
-/// [`volatile_default`] of a column as a schema change describes it.
-pub(crate) fn volatile_default_of(
-    c: &dbarch_sql::change::ColumnDef,
-    catalog: &Catalog,
-) -> Option<String> {
+/// The volatile function a column's default calls, if any: a built-in one, or a function the schema
+/// defines without STABLE or IMMUTABLE (functions are VOLATILE unless declared otherwise).
+pub(crate) fn volatile_default_of(c: &ColumnDef, catalog: &Catalog) -> Option<String> {
     let expr = c.constraints.iter().find_map(|k| match k {
-        dbarch_sql::change::ColumnConstraint::Default(e) => Some(e),
+        ColumnConstraint::Default(e) => Some(e),
         _ => None,
     })?;
     volatile_call(dbarch_sql::expr::function_calls_in(expr)?, catalog)
-}
-
-/// An ALTER TABLE on a table that existed before this migration: the table and the subcommands.
-pub(crate) fn alter_existing<'a>(
-    cx: &crate::migration::StatementContext<'a>,
-) -> Option<(&'a dbarch_catalog::Table, Vec<&'a ast::AlterTableCmd>)> {
-    let (rv, cmds) = alter_table(&cx.stmt.node)?;
-    Some((cx.existing_table(rv)?, cmds))
-}
-
-/// Whether a REINDEX says CONCURRENTLY.
-pub(crate) fn reindex_is_concurrent(r: &ast::ReindexStmt) -> bool {
-    r.params.iter().any(
-        |p| matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "concurrently"),
-    )
 }
 
 /// A validated `CHECK (col IS NOT NULL)` on the table proves the column has no NULLs.
@@ -198,19 +149,4 @@ pub(crate) fn not_null_proven(t: &dbarch_catalog::Table, column: &str) -> bool {
             && matches!(&k.kind, dbarch_catalog::ConstraintKind::Check { expr, .. }
                 if expr.replace(['(', ')'], "").eq_ignore_ascii_case(&format!("{column} IS NOT NULL")))
     })
-}
-
-/// Whether a VACUUM says FULL.
-pub(crate) fn vacuum_is_full(v: &ast::VacuumStmt) -> bool {
-    v.options
-        .iter()
-        .any(|o| matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full"))
-}
-
-/// The columns an ALTER TABLE adds to a table that existed before this migration.
-pub(crate) fn columns_added_to_existing<'a>(
-    cx: &'a crate::migration::StatementContext,
-) -> Option<(&'a dbarch_catalog::Table, Vec<&'a ast::ColumnDef>)> {
-    let (t, cmds) = alter_existing(cx)?;
-    Some((t, cmds.into_iter().filter_map(added_column).collect()))
 }

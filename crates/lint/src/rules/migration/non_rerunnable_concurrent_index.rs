@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::{NodeEnum, ast};
+use dbarch_sql::change::{ObjectKind, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG031",
@@ -30,18 +30,16 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     if cx.in_transaction {
         return;
     }
-    let (what, fix) = match &cx.stmt.node {
-        NodeEnum::IndexStmt(i) if i.concurrent && !i.if_not_exists => {
-            ("CREATE INDEX CONCURRENTLY", "IF NOT EXISTS")
+    let Some((what, fix)) = cx.changes.changes.iter().find_map(|c| match c {
+        SchemaChange::CreateIndex(i) if i.concurrently && !i.if_not_exists => {
+            Some(("CREATE INDEX CONCURRENTLY", "IF NOT EXISTS"))
         }
-        NodeEnum::DropStmt(d)
-            if d.concurrent
-                && !d.missing_ok
-                && d.remove_type == ast::ObjectType::ObjectIndex as i32 =>
-        {
-            ("DROP INDEX CONCURRENTLY", "IF EXISTS")
+        SchemaChange::Drop(d) if d.concurrently && !d.if_exists && d.kind == ObjectKind::Index => {
+            Some(("DROP INDEX CONCURRENTLY", "IF EXISTS"))
         }
-        _ => return,
+        _ => None,
+    }) else {
+        return;
     };
     out.push(
         cx.stmt.span.into(),

@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::{NodeEnum, ast};
+use dbarch_sql::change::{ObjectKind, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG012",
@@ -24,24 +24,22 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::RenameStmt(r) = &cx.stmt.node else {
-        return;
-    };
-    let Some(t) = r.relation.as_ref().and_then(|rv| cx.existing_table(rv)) else {
-        return;
-    };
-    let (what, old) = if r.rename_type == ast::ObjectType::ObjectColumn as i32 {
-        ("column", format!("{}.{}", t.name, r.subname))
-    } else if r.rename_type == ast::ObjectType::ObjectTable as i32 {
-        ("table", t.name.to_string())
-    } else {
-        return;
-    };
-    out.push(
-        cx.stmt.span.into(),
-        format!("{old}->{}", r.newname),
-        format!("renaming {what} {old} to {} breaks running code that uses the old name", r.newname),
-        "Use expand/contract: add the new name, write both, move readers, then drop the old one in a later release.",
-        None,
-    );
+    for c in &cx.changes.changes {
+        let SchemaChange::Rename(r) = c else { continue };
+        let Some(t) = r.relation.as_ref().and_then(|rel| cx.existing(rel)) else {
+            continue;
+        };
+        let (what, old) = match r.kind {
+            ObjectKind::Column => ("column", format!("{}.{}", t.name, r.old)),
+            ObjectKind::Table => ("table", t.name.to_string()),
+            _ => continue,
+        };
+        out.push(
+            cx.stmt.span.into(),
+            format!("{old}->{}", r.new),
+            format!("renaming {what} {old} to {} breaks running code that uses the old name", r.new),
+            "Use expand/contract: add the new name, write both, move readers, then drop the old one in a later release.",
+            None,
+        );
+    }
 }

@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::NodeEnum;
+use dbarch_sql::change::{Maintenance, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG015",
@@ -25,10 +25,14 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let what = match &cx.stmt.node {
-        NodeEnum::VacuumStmt(v) if super::vacuum_is_full(v) => ("VACUUM FULL", "vacuum-full"),
-        NodeEnum::ClusterStmt(_) => ("CLUSTER", "cluster"),
-        _ => return,
+    let Some(what) = cx.changes.changes.iter().find_map(|c| match c {
+        SchemaChange::Maintain(Maintenance::Vacuum { full: true, .. }) => {
+            Some(("VACUUM FULL", "vacuum-full"))
+        }
+        SchemaChange::Maintain(Maintenance::Cluster(_)) => Some(("CLUSTER", "cluster")),
+        _ => None,
+    }) else {
+        return;
     };
     out.push(
         cx.stmt.span.into(),

@@ -1,7 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::NodeEnum;
-use dbarch_sql::ast::TransactionStmtKind as K;
+use dbarch_sql::change::{Lowered, SchemaChange, Transaction};
 
 pub static RULE: Rule = Rule {
     code: "MIG028",
@@ -25,35 +24,26 @@ pub static RULE: Rule = Rule {
     check: Check::Migration(check),
 };
 
-fn ends_transaction(kind: K) -> bool {
-    matches!(
-        kind,
-        K::TransStmtCommit
-            | K::TransStmtRollback
-            | K::TransStmtCommitPrepared
-            | K::TransStmtRollbackPrepared
-            | K::TransStmtPrepare
-    )
-}
-
 fn check(cx: &StatementContext, out: &mut Sink) {
-    let NodeEnum::TransactionStmt(t) = &cx.stmt.node else {
+    let Some(t) = cx.changes.changes.iter().find_map(|c| match c {
+        SchemaChange::Transaction(t) => Some(*t),
+        _ => None,
+    }) else {
         return;
     };
-    let kind = K::try_from(t.kind).unwrap_or(K::Undefined);
-    let begins = matches!(kind, K::TransStmtBegin | K::TransStmtStart);
+    let begins = t == Transaction::Begin;
+    let ends = |l: &Lowered| {
+        l.changes
+            .iter()
+            .any(|c| *c == SchemaChange::Transaction(Transaction::End))
+    };
     let message = if begins && cx.tool_wraps {
         "BEGIN in a migration the tool already runs in a transaction: PostgreSQL ignores it with a warning, and the COMMIT that usually follows ends the tool's transaction early"
     } else if begins && cx.open_before {
         "BEGIN inside an open transaction block does nothing (PostgreSQL warns): the first COMMIT ends the outer transaction"
-    } else if ends_transaction(kind) && cx.tool_wraps {
+    } else if t == Transaction::End && cx.tool_wraps {
         "COMMIT/ROLLBACK in a migration the tool runs in a transaction ends that transaction early: the statements after it run outside any transaction"
-    } else if begins
-        && !cx.rest.iter().any(|s| {
-            matches!(&s.node, NodeEnum::TransactionStmt(t)
-                if ends_transaction(K::try_from(t.kind).unwrap_or(K::Undefined)))
-        })
-    {
+    } else if begins && !cx.rest.iter().any(ends) {
         "BEGIN without a COMMIT or ROLLBACK later in the migration: the transaction, and every lock it took, stays open"
     } else {
         return;

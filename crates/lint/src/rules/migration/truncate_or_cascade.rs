@@ -1,6 +1,6 @@
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::{NodeEnum, ast};
+use dbarch_sql::change::{Maintenance, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "MIG017",
@@ -26,29 +26,31 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    match &cx.stmt.node {
-        NodeEnum::DropStmt(d) if d.behavior == ast::DropBehavior::DropCascade as i32 => {
-            out.push(
-                cx.stmt.span.into(),
-                format!("cascade:{}", cx.stmt.sql),
-                "DROP ... CASCADE also drops every dependent object (views, foreign keys, defaults) without naming them".to_string(),
-                "Drop the dependent objects explicitly, so the migration says what it removes.",
-                None,
-            );
-        }
-        NodeEnum::TruncateStmt(_) => {
-            for (op, table) in &cx.operations {
-                if op.id == "truncate" {
-                    out.push(
-                        cx.stmt.span.into(),
-                        format!("truncate:{table}"),
-                        format!("TRUNCATE {table} deletes every row and {}", cx.knowledge.describe("truncate", cx.pg_version)),
-                        "Delete in batches if the data must go; never TRUNCATE live tables in a migration.",
-                        None,
-                    );
+    for c in &cx.changes.changes {
+        match c {
+            SchemaChange::Drop(d) if d.cascade => {
+                out.push(
+                    cx.stmt.span.into(),
+                    format!("cascade:{}", cx.stmt.sql),
+                    "DROP ... CASCADE also drops every dependent object (views, foreign keys, defaults) without naming them".to_string(),
+                    "Drop the dependent objects explicitly, so the migration says what it removes.",
+                    None,
+                );
+            }
+            SchemaChange::Maintain(Maintenance::Truncate(_)) => {
+                for (op, table) in &cx.operations {
+                    if op.id == "truncate" {
+                        out.push(
+                            cx.stmt.span.into(),
+                            format!("truncate:{table}"),
+                            format!("TRUNCATE {table} deletes every row and {}", cx.knowledge.describe("truncate", cx.pg_version)),
+                            "Delete in batches if the data must go; never TRUNCATE live tables in a migration.",
+                            None,
+                        );
+                    }
                 }
             }
+            _ => {}
         }
-        _ => {}
     }
 }

@@ -1,7 +1,7 @@
-use super::{alter_table, is};
+use super::alter_tables;
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_sql::ast::AlterTableType;
+use dbarch_sql::change::AlterTable;
 
 pub static RULE: Rule = Rule {
     code: "MIG018",
@@ -29,25 +29,24 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     if !cx.in_transaction {
         return;
     }
-    let Some((rv, cmds)) = alter_table(&cx.stmt.node) else {
-        return;
-    };
-    let table = cx.catalog.resolve(&dbarch_sql::change::obj_name(rv));
-    for c in cmds
-        .into_iter()
-        .filter(|c| is(c, AlterTableType::AtValidateConstraint))
-    {
-        if cx
-            .added_not_valid
-            .contains(&(table.clone(), c.name.clone()))
-        {
-            out.push(
-                cx.stmt.span.into(),
-                format!("{table}:{}", c.name),
-                format!("{} is validated in the same transaction that added it NOT VALID: the add's lock is held through the scan", c.name),
-                "Move VALIDATE CONSTRAINT to a later migration (its own transaction).",
-                None,
-            );
+    for (name, commands) in alter_tables(cx.changes) {
+        let table = cx.catalog.resolve(name);
+        for c in commands {
+            let AlterTable::ValidateConstraint(constraint) = c else {
+                continue;
+            };
+            if cx
+                .added_not_valid
+                .contains(&(table.clone(), constraint.clone()))
+            {
+                out.push(
+                    cx.stmt.span.into(),
+                    format!("{table}:{constraint}"),
+                    format!("{constraint} is validated in the same transaction that added it NOT VALID: the add's lock is held through the scan"),
+                    "Move VALIDATE CONSTRAINT to a later migration (its own transaction).",
+                    None,
+                );
+            }
         }
     }
 }
