@@ -66,6 +66,38 @@ fn keyed<'a, K: Ord + Clone, V: PartialEq>(
     }
 }
 
+/// The tables whose columns both catalogs have but in another order (what `differences` leaves out: a
+/// column dropped and added back comes at the end of its table, which `SELECT *` and `COPY` see).
+pub fn column_order_differences(a: &Catalog, b: &Catalog) -> Vec<Change> {
+    let mut out = vec![];
+    for (name, ta) in &a.tables {
+        let Some(tb) = b.tables.get(name) else { continue };
+        if Arc::ptr_eq(ta, tb) {
+            continue;
+        }
+        let common = |x: &Table, y: &Table| -> Vec<String> {
+            x.columns
+                .iter()
+                .filter(|c| y.column(&c.name).is_some())
+                .map(|c| c.name.clone())
+                .collect()
+        };
+        let (oa, ob) = (common(ta, tb), common(tb, ta));
+        if oa != ob {
+            out.push(Change {
+                kind: ChangeKind::Changed,
+                object: format!("table {name}"),
+                detail: Some(format!(
+                    "column order ({} -> {})",
+                    oa.join(", "),
+                    ob.join(", ")
+                )),
+            });
+        }
+    }
+    out
+}
+
 fn by_name<T>(items: &[T], name: impl Fn(&T) -> String) -> BTreeMap<String, &T> {
     items.iter().map(|i| (name(i), i)).collect()
 }
@@ -153,7 +185,8 @@ fn table_changes(name: &QualifiedName, a: &Arc<Table>, b: &Arc<Table>, out: &mut
         },
         out,
     );
-    // Column order is not compared: a down that drops and re-adds a column restores it at the end.
+    // Column order is not compared here (a down that drops and re-adds a column restores it at the end,
+    // and a down is not judged by that): `column_order_differences` says where it differs.
     let checks: [(&str, bool); 5] = [
         (
             "row level security",

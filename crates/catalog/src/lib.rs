@@ -11,7 +11,7 @@ mod names;
 pub mod stats;
 
 pub use diff::diff;
-pub use differences::{Change, ChangeKind, differences};
+pub use differences::{Change, ChangeKind, column_order_differences, differences};
 pub use model::*;
 pub use names::default_name;
 pub use stats::{ColumnStats, Stats, StatsError, TableStats};

@@ -148,7 +148,11 @@ pub fn view(v: &View, or_replace: bool) -> SchemaChange {
         at: span(&v.origin),
         or_replace,
         materialized: v.materialized,
-        query: v.query.clone(),
+        // Its `*`s written out: written again, a `*` would take in columns added since.
+        query: match v.expanded_query() {
+            Some(q) => dbarch_sql::change::ViewQuery::new(q),
+            None => v.query.clone(),
+        },
         reads: v.depends_on.iter().map(name).collect(),
     }
 }
@@ -208,7 +212,7 @@ pub fn policy(table: &QualifiedName, p: &Policy) -> SchemaChange {
     }
 }
 
-/// `CREATE TRIGGER` (the model keeps no arguments, WHEN condition or UPDATE OF columns).
+/// `CREATE TRIGGER` as the model keeps it (events, UPDATE OF columns, WHEN condition, arguments).
 pub fn trigger(t: &Trigger) -> SchemaChange {
     let timing = match t.timing.as_str() {
         "BEFORE" => "BEFORE",
@@ -232,6 +236,9 @@ pub fn trigger(t: &Trigger) -> SchemaChange {
         function: name(&t.function),
         timing,
         events,
+        update_of: t.update_of.clone(),
         for_each_row: t.for_each_row,
+        when: t.when.clone(),
+        args: t.args.clone(),
     }
 }

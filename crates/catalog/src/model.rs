@@ -339,7 +339,7 @@ impl Index {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct View {
     pub name: QualifiedName,
     pub materialized: bool,
@@ -362,7 +362,52 @@ pub struct View {
 pub struct ViewScope {
     pub relations: Arc<Vec<ScopeRelation>>,
     pub(crate) reads: Arc<std::sync::OnceLock<crate::depend::Reads>>,
+    /// The query with its `*`s written out (`View::expanded_query`), worked out when first asked.
+    pub(crate) expanded: Arc<std::sync::OnceLock<Option<String>>>,
 }
+
+impl View {
+    /// The query with each `*` over a relation written out as the columns it stood for when the view
+    /// was created, named as they are now: what PostgreSQL keeps of a view, and so what it must be
+    /// written back as (a `*` written again would take in columns added since). `None` when it has no
+    /// `*` to write out.
+    pub fn expanded_query(&self) -> Option<&str> {
+        self.scope
+            .expanded
+            .get_or_init(|| {
+                let columns = |n: &dbarch_sql::change::ObjName| -> Option<Vec<String>> {
+                    let r = self.scope.relations.iter().find(|r| {
+                        r.then.name == n.name && n.schema.as_ref().is_none_or(|s| *s == r.then.schema)
+                    })?;
+                    Some(r.columns.iter().map(|(now, _)| now.clone()).collect())
+                };
+                self.query.with_stars_expanded(&columns)
+            })
+            .as_deref()
+    }
+
+    /// The query's text as PostgreSQL keeps it (its `*`s written out).
+    pub fn kept_query(&self) -> &str {
+        self.expanded_query().unwrap_or_else(|| self.query.text())
+    }
+}
+
+impl PartialEq for View {
+    /// Two views are the same when they have the same query as PostgreSQL keeps it: a `*` stands for the
+    /// columns it had when the view was created.
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.materialized == other.materialized
+            && self.depends_on == other.depends_on
+            && if self.query.statement().contains('*') || other.query.statement().contains('*') {
+                self.kept_query() == other.kept_query()
+            } else {
+                self.query == other.query
+            }
+    }
+}
+
+impl Eq for View {}
 
 impl PartialEq for ViewScope {
     fn eq(&self, _: &Self) -> bool {
@@ -443,7 +488,13 @@ pub struct Trigger {
     pub timing: String,
     /// `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`.
     pub events: Vec<String>,
+    /// `UPDATE OF` these columns.
+    pub update_of: Vec<String>,
     pub for_each_row: bool,
+    /// The `WHEN` condition.
+    pub when: Option<String>,
+    /// The arguments passed to the function.
+    pub args: Vec<String>,
     pub origin: Origin,
 }
 

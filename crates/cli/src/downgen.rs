@@ -37,7 +37,9 @@ pub fn down_gen(g: &Global, file: &Path) -> Result<u8> {
                 file.display()
             );
             text.push_str(script);
-            if remaining.is_empty() {
+            if proposal.underived() > 0 {
+                text.push_str("-- Check: the statements marked CANNOT DERIVE are not undone: write their reverse by hand, then check the schema.\n");
+            } else if remaining.is_empty() {
                 text.push_str("-- Check: replaying the up and then this down gives back the schema before the up.\n");
             } else {
                 text.push_str("-- Check: after the up and this down, the schema still differs:\n");

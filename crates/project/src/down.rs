@@ -110,8 +110,10 @@ pub fn propose_down(max_mb: u64, file: &Path, pg_version: u32) -> Result<DownPro
     for s in &down.statements {
         replay.replay(s);
     }
+    // Exactly: the order of a table's columns too (a column added back comes at the end).
     let remaining: Vec<String> = dbarch_catalog::differences(&before, &replay)
         .iter()
+        .chain(&dbarch_catalog::column_order_differences(&before, &replay))
         .map(|c| c.to_string())
         .collect();
 

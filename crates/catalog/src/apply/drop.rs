@@ -38,6 +38,10 @@ impl Catalog {
                     self.functions.retain(|f| {
                         f.name != name || object.args.as_ref().is_some_and(|a| *a != f.arg_types)
                     });
+                    // CASCADE takes the triggers that run it along (without, PostgreSQL refuses).
+                    if s.cascade && !self.functions.iter().any(|f| f.name == name) {
+                        self.triggers.retain(|_, t| t.function != name);
+                    }
                 }
                 ObjectKind::Trigger => {
                     if let Some((trig, table)) = parts.split_last() {

@@ -337,7 +337,10 @@ impl Catalog {
                 function,
                 timing,
                 events,
+                update_of,
                 for_each_row,
+                when,
+                args,
             } => {
                 let table = self.resolve(table);
                 let function = self.qualify(function);
@@ -349,7 +352,10 @@ impl Catalog {
                         function,
                         timing: timing.to_string(),
                         events: events.iter().map(|e| e.to_string()).collect(),
+                        update_of: update_of.clone(),
                         for_each_row: *for_each_row,
+                        when: when.clone(),
+                        args: args.clone(),
                         origin: cx.whole(),
                     },
                 );
@@ -408,6 +414,7 @@ impl Catalog {
                     .collect(),
             ),
             reads: Arc::default(),
+            expanded: Arc::default(),
         }
     }
 

@@ -297,6 +297,7 @@ impl Catalog {
             for d in v.depends_on.iter_mut().filter(|d| *d == old) {
                 *d = new.clone();
             }
+            v.scope.expanded = Arc::default();
             let scope = Arc::make_mut(&mut v.scope.relations);
             for r in scope.iter_mut().filter(|r| &r.now == old) {
                 r.now = new.clone();
@@ -312,6 +313,7 @@ impl Catalog {
             .filter(|v| v.depends_on.contains(table))
         {
             let v = Arc::make_mut(v);
+            v.scope.expanded = Arc::default();
             let scope = Arc::make_mut(&mut v.scope.relations);
             for r in scope.iter_mut().filter(|r| &r.now == table) {
                 for c in r.columns.iter_mut().filter(|c| c.0 == old) {

@@ -35,12 +35,18 @@ pub struct ReverseStep {
 pub fn down_steps(before: &Catalog, statements: &[Statement], pg_version: u32) -> Vec<ReverseStep> {
     let knowledge = crate::knowledge::Knowledge::builtin();
     let nobody = std::collections::HashSet::new();
+    let lowered: Vec<_> = statements.iter().map(lower).collect();
+    // The schema the whole up leaves: a table neither before nor after it (a temporary or scratch
+    // table created and dropped by the up) needs nothing undone.
+    let mut end = before.clone();
+    for l in &lowered {
+        end.apply(l);
+    }
     let mut cat = before.clone();
     let mut steps = vec![];
-    for stmt in statements {
-        let lowered = lower(stmt);
+    for (stmt, lowered) in statements.iter().zip(&lowered) {
         let mut after = cat.clone();
-        after.apply(&lowered);
+        after.apply(lowered);
         let mut step = ReverseStep {
             up_offset: stmt.span.start,
             up: stmt.sql.lines().next().unwrap_or("").trim().to_string(),
@@ -56,6 +62,12 @@ pub fn down_steps(before: &Catalog, statements: &[Statement], pg_version: u32) -
             step: &mut step,
         };
         for change in lowered.changes.iter().rev() {
+            let transient = |t: &QualifiedName| {
+                !before.tables.contains_key(t) && !end.tables.contains_key(t)
+            };
+            if table_of(&cat, &after, change).is_some_and(|t| transient(&t)) {
+                continue;
+            }
             undo.change(change);
         }
         let changes = std::mem::take(&mut undo.changes);
@@ -84,6 +96,20 @@ pub fn down_steps(before: &Catalog, statements: &[Statement], pg_version: u32) -
     }
     steps.reverse();
     steps
+}
+
+/// The table a change creates, alters, indexes or drops (the first, for a drop of several).
+fn table_of(before: &Catalog, after: &Catalog, change: &SchemaChange) -> Option<QualifiedName> {
+    Some(match change {
+        SchemaChange::CreateTable(t) => after.resolve(&t.name),
+        SchemaChange::CreateTableAs { name, .. } => after.resolve(name),
+        SchemaChange::AlterTable { name, .. } => before.resolve(name),
+        SchemaChange::CreateIndex(i) => before.resolve(&i.table),
+        SchemaChange::Drop(d) if d.kind == ObjectKind::Table => {
+            before.resolve_name(&d.objects.first()?.name)
+        }
+        _ => return None,
+    })
 }
 
 fn drop(kind: ObjectKind, name: &QualifiedName) -> SchemaChange {
@@ -374,18 +400,32 @@ impl Undo<'_> {
             },
             AlterTable::AlterColumnType { column, .. } => match old.column(column) {
                 Some(oc) => {
-                    self.changes.push(alter(
-                        t,
-                        AlterTable::AlterColumnType {
+                    // A default is kept through a type change with the type it was written for: it is
+                    // dropped first (it may not cast back) and set again as it was.
+                    let default_now = new.column(column).is_some_and(|nc| nc.default.is_some());
+                    let mut commands = vec![];
+                    if default_now {
+                        commands.push(AlterTable::SetDefault {
                             column: column.clone(),
-                            data_type: oc.data_type.clone(),
-                            using: Some(format!(
-                                "{}::{}",
-                                dbarch_sql::expr::quote_ident(column),
-                                type_name(&oc.data_type)
-                            )),
-                        },
-                    ));
+                            default: None,
+                        });
+                    }
+                    commands.push(AlterTable::AlterColumnType {
+                        column: column.clone(),
+                        data_type: oc.data_type.clone(),
+                        using: Some(format!(
+                            "{}::{}",
+                            dbarch_sql::expr::quote_ident(column),
+                            type_name(&oc.data_type)
+                        )),
+                    });
+                    if let Some(d) = oc.default.as_ref().filter(|_| default_now) {
+                        commands.push(AlterTable::SetDefault {
+                            column: column.clone(),
+                            default: Some(d.clone()),
+                        });
+                    }
+                    self.changes.push(make::alter(t, commands));
                     // Going back loses nothing when the server makes the change in its catalog only
                     // (varchar(n) back to text, to a longer varchar): else values written since may not fit.
                     let narrowing = new.column(column).is_some_and(|nc| {
@@ -542,13 +582,7 @@ impl Undo<'_> {
                         }
                     } else {
                         match before.triggers.get(&(table.clone(), object.clone())) {
-                            Some(t) => {
-                                self.changes.push(make::trigger(t));
-                                self.irreversible(format!(
-                                    "trigger {object} on {table} comes back without the arguments, WHEN \
-                                     condition and UPDATE OF columns the schema model does not keep: check them"
-                                ));
-                            }
+                            Some(t) => self.changes.push(make::trigger(t)),
                             None if d.if_exists => {}
                             None => self.step.underived = true,
                         }
@@ -604,6 +638,14 @@ impl Undo<'_> {
                     }
                     for f in dropped {
                         self.changes.push(make::function(f, false));
+                    }
+                    // The triggers CASCADE dropped with it come back after it.
+                    if d.cascade {
+                        for t in before.triggers.values().filter(|t| {
+                            t.function == name && !self.after.triggers.contains_key(&(t.table.clone(), t.name.clone()))
+                        }) {
+                            self.changes.push(make::trigger(t));
+                        }
                     }
                 }
                 ObjectKind::ForeignTable => self.irreversible(format!(

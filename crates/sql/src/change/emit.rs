@@ -275,18 +275,30 @@ fn write(change: &SchemaChange) -> Option<String> {
             function,
             timing,
             events,
+            update_of,
             for_each_row,
+            when,
+            args,
         } => {
             if events.is_empty() {
                 return None;
             }
+            let events: Vec<String> = events
+                .iter()
+                .map(|e| match (*e, update_of.is_empty()) {
+                    ("UPDATE", false) => format!("UPDATE OF {}", idents(update_of)),
+                    (e, _) => e.to_string(),
+                })
+                .collect();
             format!(
-                "CREATE TRIGGER {} {timing} {} ON {} FOR EACH {} EXECUTE FUNCTION {}()",
+                "CREATE TRIGGER {} {timing} {} ON {} FOR EACH {}{} EXECUTE FUNCTION {}({})",
                 quote_ident(n),
                 events.join(" OR "),
                 name(table),
                 if *for_each_row { "ROW" } else { "STATEMENT" },
-                name(function)
+                when.as_ref().map(|w| format!(" WHEN ({w})")).unwrap_or_default(),
+                name(function),
+                args.iter().map(|a| literal(a)).collect::<Vec<_>>().join(", ")
             )
         }
         SchemaChange::CreatePolicy {
@@ -1106,6 +1118,11 @@ mod tests {
              SET search_path = app, pg_temp AS $$ BEGIN NEW.at := now(); RETURN NEW; END $$",
             "CREATE PROCEDURE p() LANGUAGE sql AS $$ SELECT 1 $$",
             "CREATE TRIGGER t_touch BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION app.touch()",
+            "CREATE TRIGGER t_audit AFTER DELETE OR UPDATE OF a, \"B\" ON t FOR EACH ROW WHEN (old.local = true) EXECUTE FUNCTION audit('t', 'it''s')",
+            "ALTER TABLE t DROP COLUMN IF EXISTS c CASCADE",
+            "ALTER TABLE IF EXISTS t RENAME COLUMN a TO b",
+            "SET lock_timeout = '2s'",
+            "RESET statement_timeout",
             "CREATE POLICY p ON t AS RESTRICTIVE FOR SELECT TO app, PUBLIC USING (org_id = current_setting('app.org')::int)",
             "ALTER POLICY p ON t USING (true) WITH CHECK (false)",
             "CREATE ROLE app LOGIN NOSUPERUSER BYPASSRLS",

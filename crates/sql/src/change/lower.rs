@@ -437,7 +437,10 @@ impl Cx<'_> {
                     function: parts_name(&s.funcname),
                     timing,
                     events,
+                    update_of: strings(&s.columns),
                     for_each_row: s.row,
+                    when: s.when_clause.as_ref().map(|w| deparse_expr(w)),
+                    args: s.args.iter().filter_map(const_text).collect(),
                 }
             }
             NodeEnum::CreateFunctionStmt(s) => {

@@ -142,7 +142,13 @@ pub enum SchemaChange {
         /// `BEFORE`, `AFTER`, `INSTEAD OF`.
         timing: &'static str,
         events: Vec<&'static str>,
+        /// `UPDATE OF` these columns.
+        update_of: Vec<String>,
         for_each_row: bool,
+        /// The `WHEN` condition.
+        when: Option<String>,
+        /// The arguments passed to the function, as strings.
+        args: Vec<String>,
     },
     CreatePolicy {
         table: ObjName,

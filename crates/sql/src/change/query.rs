@@ -20,7 +20,8 @@ pub struct ViewQuery {
 }
 
 impl ViewQuery {
-    /// The query of `statement`, a CREATE [MATERIALIZED] VIEW (or CREATE TABLE AS) statement.
+    /// The query of `statement`, a CREATE [MATERIALIZED] VIEW (or CREATE TABLE AS) statement, or the
+    /// query itself.
     pub fn new(statement: &str) -> Self {
         ViewQuery {
             statement: statement.into(),
@@ -40,6 +41,7 @@ impl ViewQuery {
             .get_or_init(|| match crate::raw::first_statement(&self.statement)? {
                 crate::NodeEnum::ViewStmt(v) => v.query.map(|q| *q),
                 crate::NodeEnum::CreateTableAsStmt(c) => c.query.map(|q| *q),
+                s @ crate::NodeEnum::SelectStmt(_) => Some(crate::ast::Node { node: Some(s) }),
                 _ => None,
             })
             .as_ref()
@@ -217,4 +219,280 @@ fn leaf_select_nodes(sel: &ast::SelectStmt) -> Option<Vec<NodeRef<'_>>> {
         }
     }
     Some(out)
+}
+
+impl ViewQuery {
+    /// The query with each `*` that stands for a relation's columns written out as those columns, as
+    /// PostgreSQL itself binds a view's `*` when the view is created: `columns` gives the columns of a
+    /// relation the query names (as it names it), or `None` when they are not known. A `*` over a CTE or
+    /// a subquery is left (its columns are the query's own, and its stars are expanded in place), and so
+    /// is one whose columns are not all known. `None` when the query has no `*` to expand.
+    pub fn with_stars_expanded(
+        &self,
+        columns: &dyn Fn(&ObjName) -> Option<Vec<String>>,
+    ) -> Option<String> {
+        let mut query = self.tree()?.clone();
+        let mut stars = Stars {
+            columns,
+            ctes: vec![],
+            expanded: false,
+        };
+        stars.node(&mut query);
+        if !stars.expanded {
+            return None;
+        }
+        let text = crate::expr::deparse_stmt(query.node.as_ref()?);
+        (!text.is_empty()).then_some(text)
+    }
+}
+
+/// The walk that expands stars.
+struct Stars<'a> {
+    columns: &'a dyn Fn(&ObjName) -> Option<Vec<String>>,
+    /// The names of the CTEs in scope.
+    ctes: Vec<String>,
+    expanded: bool,
+}
+
+/// A relation of a FROM clause, as a star sees it: the name its columns are qualified with, and the
+/// relation when it is one of the schema's (not a CTE, a subquery or a function).
+struct FromItem {
+    qualifier: String,
+    relation: Option<ObjName>,
+}
+
+impl Stars<'_> {
+    fn node(&mut self, n: &mut ast::Node) {
+        let Some(node) = n.node.as_mut() else { return };
+        match node {
+            NodeEnum::SelectStmt(s) => self.select(s),
+            NodeEnum::SubLink(s) => self.boxed(&mut s.subselect),
+            NodeEnum::RangeSubselect(s) => self.boxed(&mut s.subquery),
+            NodeEnum::JoinExpr(j) => {
+                self.boxed(&mut j.larg);
+                self.boxed(&mut j.rarg);
+                self.boxed(&mut j.quals);
+            }
+            NodeEnum::ResTarget(r) => self.boxed(&mut r.val),
+            NodeEnum::AExpr(e) => {
+                self.boxed(&mut e.lexpr);
+                self.boxed(&mut e.rexpr);
+            }
+            NodeEnum::BoolExpr(e) => self.all(&mut e.args),
+            NodeEnum::FuncCall(f) => self.all(&mut f.args),
+            NodeEnum::CoalesceExpr(c) => self.all(&mut c.args),
+            NodeEnum::CaseExpr(c) => {
+                self.all(&mut c.args);
+                self.boxed(&mut c.defresult);
+            }
+            NodeEnum::CaseWhen(w) => {
+                self.boxed(&mut w.expr);
+                self.boxed(&mut w.result);
+            }
+            NodeEnum::TypeCast(t) => self.boxed(&mut t.arg),
+            NodeEnum::NullTest(t) => self.boxed(&mut t.arg),
+            NodeEnum::List(l) => self.all(&mut l.items),
+            _ => {}
+        }
+    }
+
+    fn boxed(&mut self, n: &mut Option<Box<ast::Node>>) {
+        if let Some(n) = n {
+            self.node(n);
+        }
+    }
+
+    fn all(&mut self, nodes: &mut [ast::Node]) {
+        for n in nodes {
+            self.node(n);
+        }
+    }
+
+    fn select(&mut self, s: &mut ast::SelectStmt) {
+        let scope = self.ctes.len();
+        if let Some(w) = &mut s.with_clause {
+            for c in &mut w.ctes {
+                if let Some(NodeEnum::CommonTableExpr(c)) = c.node.as_mut() {
+                    // A recursive CTE sees itself; others see only those before them.
+                    if w.recursive {
+                        self.ctes.push(c.ctename.clone());
+                    }
+                    self.boxed(&mut c.ctequery);
+                    if !w.recursive {
+                        self.ctes.push(c.ctename.clone());
+                    }
+                }
+            }
+        }
+        if let Some(l) = &mut s.larg {
+            self.select(l);
+        }
+        if let Some(r) = &mut s.rarg {
+            self.select(r);
+        }
+        self.all(&mut s.from_clause);
+        self.boxed(&mut s.where_clause);
+        self.boxed(&mut s.having_clause);
+        let mut items = vec![];
+        let simple = s
+            .from_clause
+            .iter()
+            .all(|f| self.relations_of(f, &mut items));
+        let mut targets = Vec::with_capacity(s.target_list.len());
+        for mut t in std::mem::take(&mut s.target_list) {
+            match self.star_columns(&t, &items, simple) {
+                Some(expanded) => {
+                    self.expanded = true;
+                    targets.extend(expanded);
+                }
+                None => {
+                    self.node(&mut t);
+                    targets.push(t);
+                }
+            }
+        }
+        s.target_list = targets;
+        self.ctes.truncate(scope);
+    }
+
+    /// The relations of one FROM entry, in order; false when a `*` over them cannot be expanded (a
+    /// join USING or NATURAL merges columns).
+    fn relations_of(&self, f: &ast::Node, out: &mut Vec<FromItem>) -> bool {
+        match f.node.as_ref() {
+            Some(NodeEnum::RangeVar(rv)) => {
+                let is_cte = rv.schemaname.is_empty() && self.ctes.contains(&rv.relname);
+                out.push(FromItem {
+                    qualifier: rv
+                        .alias
+                        .as_ref()
+                        .map_or(rv.relname.clone(), |a| a.aliasname.clone()),
+                    relation: (!is_cte).then(|| super::obj_name(rv)),
+                });
+                true
+            }
+            Some(NodeEnum::JoinExpr(j)) => {
+                let left = j.larg.as_deref().is_some_and(|l| self.relations_of(l, out));
+                let right = j.rarg.as_deref().is_some_and(|r| self.relations_of(r, out));
+                left && right && !j.is_natural && j.using_clause.is_empty() && j.alias.is_none()
+            }
+            Some(NodeEnum::RangeSubselect(s)) => {
+                out.push(FromItem {
+                    qualifier: s
+                        .alias
+                        .as_ref()
+                        .map(|a| a.aliasname.clone())
+                        .unwrap_or_default(),
+                    relation: None,
+                });
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The targets a `*` or `q.*` target stands for, when it stands for known columns of relations.
+    fn star_columns(
+        &self,
+        t: &ast::Node,
+        items: &[FromItem],
+        simple: bool,
+    ) -> Option<Vec<ast::Node>> {
+        let Some(NodeEnum::ResTarget(r)) = t.node.as_ref() else {
+            return None;
+        };
+        let Some(NodeEnum::ColumnRef(c)) = r.val.as_deref().and_then(|v| v.node.as_ref()) else {
+            return None;
+        };
+        let fields: Vec<Option<&str>> = c.fields.iter().map(field).collect();
+        let chosen: Vec<&FromItem> = match fields.as_slice() {
+            [None] if simple && !items.is_empty() => items.iter().collect(),
+            [Some(q), None] => {
+                let matching: Vec<&FromItem> = items.iter().filter(|i| i.qualifier == *q).collect();
+                match matching.as_slice() {
+                    [one] => vec![*one],
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let mut out = vec![];
+        for item in chosen {
+            let relation = item.relation.as_ref()?;
+            for col in (self.columns)(relation)? {
+                out.push(column_target(&item.qualifier, &col, r.location));
+            }
+        }
+        Some(out)
+    }
+}
+
+/// The target `qualifier.column`.
+fn column_target(qualifier: &str, column: &str, location: i32) -> ast::Node {
+    let string = |s: &str| ast::Node {
+        node: Some(NodeEnum::String(ast::String { sval: s.to_string() })),
+    };
+    ast::Node {
+        node: Some(NodeEnum::ResTarget(Box::new(ast::ResTarget {
+            name: String::new(),
+            indirection: vec![],
+            val: Some(Box::new(ast::Node {
+                node: Some(NodeEnum::ColumnRef(ast::ColumnRef {
+                    fields: vec![string(qualifier), string(column)],
+                    location,
+                })),
+            })),
+            location,
+        }))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(sql: &str) -> Option<String> {
+        let columns = |n: &ObjName| -> Option<Vec<String>> {
+            match n.name.as_str() {
+                "comment" => Some(vec!["id".into(), "Body".into()]),
+                "post" => Some(vec!["id".into(), "title".into()]),
+                _ => None,
+            }
+        };
+        ViewQuery::new(sql).with_stars_expanded(&columns)
+    }
+
+    #[test]
+    fn stars_over_relations_are_written_out() {
+        assert_eq!(
+            expand("CREATE VIEW v AS SELECT c.*, 1 AS one FROM comment c").as_deref(),
+            Some("SELECT c.id, c.\"Body\", 1 AS one FROM comment c")
+        );
+        assert_eq!(
+            expand("CREATE VIEW v AS SELECT * FROM comment c JOIN post p ON p.id = c.id").as_deref(),
+            Some("SELECT c.id, c.\"Body\", p.id, p.title FROM comment c JOIN post p ON p.id = c.id")
+        );
+        // Inside a CTE; the star over the CTE stays (its columns are the CTE's, now written out).
+        assert_eq!(
+            expand("CREATE VIEW v AS WITH a AS (SELECT c.* FROM comment c) SELECT a.* FROM a").as_deref(),
+            Some("WITH a AS (SELECT c.id, c.\"Body\" FROM comment c) SELECT a.* FROM a")
+        );
+        // In a scalar subquery and a UNION.
+        assert_eq!(
+            expand("CREATE VIEW v AS SELECT (SELECT count(*) FROM post) AS n UNION ALL SELECT 1").as_deref(),
+            None
+        );
+        assert_eq!(
+            expand("CREATE VIEW v AS SELECT * FROM post UNION ALL SELECT * FROM post").as_deref(),
+            Some("SELECT post.id, post.title FROM post UNION ALL SELECT post.id, post.title FROM post")
+        );
+    }
+
+    #[test]
+    fn stars_that_cannot_be_written_out_stay() {
+        // Unknown columns, a join USING, a function in FROM, no star.
+        assert_eq!(expand("CREATE VIEW v AS SELECT * FROM other"), None);
+        assert_eq!(expand("CREATE VIEW v AS SELECT * FROM comment JOIN post USING (id)"), None);
+        assert_eq!(expand("CREATE VIEW v AS SELECT * FROM generate_series(1, 2)"), None);
+        assert_eq!(expand("CREATE VIEW v AS SELECT id FROM comment"), None);
+    }
 }
