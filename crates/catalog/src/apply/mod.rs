@@ -361,6 +361,31 @@ impl Catalog {
                 );
             }
             SchemaChange::CreateFunction(f) => self.create_function(f, cx),
+            SchemaChange::AlterFunction {
+                function,
+                security_definer,
+                volatility,
+                search_path,
+                ..
+            } => {
+                let name = self.qualify(&ObjName::from_parts(&function.name));
+                for f in self.functions.iter_mut().filter(|f| {
+                    f.name == name && function.args.as_ref().is_none_or(|a| *a == f.arg_types)
+                }) {
+                    let f = Arc::make_mut(f);
+                    if let Some(s) = security_definer {
+                        f.security_definer = *s;
+                    }
+                    if let Some(v) = volatility {
+                        f.volatility = v.clone();
+                    }
+                    if let Some(p) = search_path {
+                        f.search_path = p.clone();
+                    }
+                    // The defining statement no longer says what the function is.
+                    f.definition = Default::default();
+                }
+            }
             SchemaChange::Comment { on, text } => self.comment(on, text),
             SchemaChange::SetSearchPath(path) => {
                 self.search_path = path.clone().unwrap_or_else(|| vec!["public".to_string()]);

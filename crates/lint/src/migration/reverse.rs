@@ -333,6 +333,37 @@ impl Undo<'_> {
                     options: back,
                 });
             }
+            SchemaChange::AlterFunction {
+                function,
+                procedure,
+                security_definer,
+                volatility,
+                search_path,
+            } => {
+                let name = before.resolve(&ObjName::from_parts(&function.name));
+                let old: Vec<_> = before
+                    .functions
+                    .iter()
+                    .filter(|f| {
+                        f.name == name && function.args.as_ref().is_none_or(|a| *a == f.arg_types)
+                    })
+                    .collect();
+                if old.is_empty() {
+                    self.step.underived = true;
+                }
+                for f in old {
+                    self.changes.push(SchemaChange::AlterFunction {
+                        function: ObjectRef {
+                            name: parts(&f.name),
+                            args: Some(f.arg_types.clone()),
+                        },
+                        procedure: *procedure,
+                        security_definer: security_definer.map(|_| f.security_definer),
+                        volatility: volatility.as_ref().map(|_| f.volatility.clone()),
+                        search_path: search_path.as_ref().map(|_| f.search_path.clone()),
+                    });
+                }
+            }
             SchemaChange::Rename(r) => self.rename(r),
             SchemaChange::Drop(d) => self.drop(d),
             SchemaChange::AlterEnum {

@@ -12,6 +12,12 @@ use super::*;
 /// The PostgreSQL statement that makes `change` (without a trailing semicolon).
 pub fn emit(change: &SchemaChange) -> Option<String> {
     let text = write(change)?;
+    if let SchemaChange::SetSetting { .. } = change {
+        // The deparser writes a setting's value as a quoted identifier (`SET lock_timeout TO "2s"`):
+        // the text as written reads better, once the parser has accepted it.
+        crate::raw::parse(&text).ok()?;
+        return Some(text);
+    }
     normalise(&text)
 }
 
@@ -423,6 +429,43 @@ fn write(change: &SchemaChange) -> Option<String> {
             format!("SET search_path = {}", idents(path))
         }
         SchemaChange::SetSearchPath(None) => "RESET search_path".to_string(),
+        SchemaChange::AlterFunction {
+            function,
+            procedure,
+            security_definer,
+            volatility,
+            search_path,
+        } => {
+            let mut s = format!(
+                "ALTER {} {}",
+                if *procedure { "PROCEDURE" } else { "FUNCTION" },
+                dotted(&function.name)
+            );
+            if let Some(args) = &function.args {
+                s.push_str(&format!("({})", args.join(", ")));
+            }
+            let before = s.len();
+            match security_definer {
+                Some(true) => s.push_str(" SECURITY DEFINER"),
+                Some(false) => s.push_str(" SECURITY INVOKER"),
+                None => {}
+            }
+            if let Some(v) = volatility {
+                s.push_str(&format!(" {}", v.to_ascii_uppercase()));
+            }
+            match search_path {
+                Some(Some(path)) => {
+                    let parts: Vec<String> = path.split(", ").map(literal).collect();
+                    s.push_str(&format!(" SET search_path = {}", parts.join(", ")));
+                }
+                Some(None) => s.push_str(" RESET search_path"),
+                None => {}
+            }
+            if s.len() == before {
+                return None;
+            }
+            s
+        }
         SchemaChange::SetSetting { name, value } => match value {
             Some(v) => format!("SET {} = {}", quote_ident(name), literal(v)),
             None => format!("RESET {}", quote_ident(name)),
@@ -1122,6 +1165,8 @@ mod tests {
             "ALTER TABLE t DROP COLUMN IF EXISTS c CASCADE",
             "ALTER TABLE IF EXISTS t RENAME COLUMN a TO b",
             "SET lock_timeout = '2s'",
+            "ALTER FUNCTION app.f(integer, text) SECURITY DEFINER STABLE SET search_path = pg_catalog, app, pg_temp",
+            "ALTER PROCEDURE p RESET search_path",
             "RESET statement_timeout",
             "CREATE POLICY p ON t AS RESTRICTIVE FOR SELECT TO app, PUBLIC USING (org_id = current_setting('app.org')::int)",
             "ALTER POLICY p ON t USING (true) WITH CHECK (false)",

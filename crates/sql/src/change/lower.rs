@@ -653,6 +653,10 @@ impl Cx<'_> {
             | NodeEnum::LockStmt(_)
             | NodeEnum::RefreshMatViewStmt(_) => SchemaChange::NoEffect,
             NodeEnum::DoStmt(_) => self.opaque("a DO block: what it changes is not modelled"),
+            NodeEnum::AlterFunctionStmt(a) => match alter_function(a) {
+                Some(c) => c,
+                None => self.opaque("this ALTER FUNCTION is not modelled"),
+            },
             other => self.opaque(format!(
                 "{} is not modelled",
                 crate::postgres::node_kind(other)
@@ -1191,6 +1195,48 @@ fn grant(s: &ast::GrantStmt) -> Grant {
         grantees: s.grantees.iter().filter_map(role_name).collect(),
         with_grant_option: s.grant_option,
     }
+}
+
+/// `ALTER FUNCTION` with only actions the model keeps (security, volatility, search_path).
+fn alter_function(a: &ast::AlterFunctionStmt) -> Option<SchemaChange> {
+    let f = a.func.as_ref()?;
+    let mut security_definer = None;
+    let mut volatility = None;
+    let mut search_path = None;
+    for o in &a.actions {
+        let Some(NodeEnum::DefElem(d)) = o.node.as_ref() else {
+            return None;
+        };
+        let arg = d.arg.as_ref().and_then(|a| a.node.as_ref());
+        let text = || d.arg.as_ref().and_then(|a| const_text(a));
+        match (d.defname.as_str(), arg) {
+            ("security", _) => security_definer = Some(text()? == "true"),
+            ("volatility", _) => volatility = Some(text()?.to_ascii_lowercase()),
+            ("set", Some(NodeEnum::VariableSetStmt(v)))
+                if v.name.eq_ignore_ascii_case("search_path") =>
+            {
+                search_path = Some(if v.kind == ast::VariableSetKind::VarSetValue as i32 {
+                    Some(
+                        v.args
+                            .iter()
+                            .filter_map(const_text)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
+                } else {
+                    None
+                });
+            }
+            _ => return None,
+        }
+    }
+    Some(SchemaChange::AlterFunction {
+        function: object_ref(&NodeEnum::ObjectWithArgs(f.clone())),
+        procedure: a.objtype == Ot::ObjectProcedure as i32,
+        security_definer,
+        volatility,
+        search_path,
+    })
 }
 
 fn create_function(s: &ast::CreateFunctionStmt) -> CreateFunction {

@@ -135,6 +135,16 @@ pub enum SchemaChange {
         attributes: Vec<(String, DataType)>,
     },
     CreateFunction(CreateFunction),
+    /// `ALTER FUNCTION` / `ALTER PROCEDURE`: what it sets that the model keeps (`None`: left as it is).
+    AlterFunction {
+        function: ObjectRef,
+        procedure: bool,
+        security_definer: Option<bool>,
+        volatility: Option<String>,
+        /// `SET search_path = ...` (`Some(Some(..))`, the schemas joined with ", ") or `RESET
+        /// search_path` (`Some(None)`).
+        search_path: Option<Option<String>>,
+    },
     CreateTrigger {
         table: ObjName,
         name: String,

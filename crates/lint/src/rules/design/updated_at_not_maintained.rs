@@ -58,13 +58,23 @@ fn check(cx: &Context, out: &mut Sink) {
         if maintained {
             continue;
         }
-        let trig = quote_ident(&format!("{}_set_{}", t.name.name, c.name));
+
         out.column(
             t,
             c,
             format!("{}.{} is not maintained by a trigger", t.name, c.name),
             format!("Add a BEFORE UPDATE trigger that sets {} so every update path keeps it true.", c.name),
-            Some(format!("CREATE TRIGGER {trig} BEFORE UPDATE ON {}\n    FOR EACH ROW EXECUTE FUNCTION set_updated_at();", t.name)),
+            crate::rules::fix::sql(&[dbarch_sql::change::SchemaChange::CreateTrigger {
+                table: crate::rules::fix::name(&t.name),
+                name: format!("{}_set_{}", t.name.name, c.name),
+                function: dbarch_sql::change::ObjName::new(None, "set_updated_at"),
+                timing: "BEFORE",
+                events: vec!["UPDATE"],
+                update_of: vec![],
+                for_each_row: true,
+                when: None,
+                args: vec![],
+            }]),
         );
     }
 }

@@ -44,21 +44,7 @@ fn check(cx: &Context, out: &mut Sink) {
                 continue;
             }
             let fix = if cx.pg_version >= 15 {
-                let cols: Vec<String> = cols.iter().map(|s| s.to_string()).collect();
-                Some(match &i.source {
-                    dbarch_catalog::IndexSource::Constraint(name) => format!(
-                        "ALTER TABLE {t} DROP CONSTRAINT {n};\nALTER TABLE {t} ADD CONSTRAINT {n} UNIQUE NULLS NOT DISTINCT ({c});",
-                        t = t.name,
-                        n = quote_ident(name),
-                        c = column_list(&cols)
-                    ),
-                    dbarch_catalog::IndexSource::CreateIndex => format!(
-                        "DROP INDEX CONCURRENTLY {n};\nCREATE UNIQUE INDEX CONCURRENTLY {n} ON {t} ({c}) NULLS NOT DISTINCT;",
-                        t = t.name,
-                        n = quote_ident(&i.name.name),
-                        c = column_list(&cols)
-                    ),
-                })
+                nulls_not_distinct(&t.name, i, &cols)
             } else {
                 None
             };
@@ -69,6 +55,42 @@ fn check(cx: &Context, out: &mut Sink) {
                 "Make the nullable columns NOT NULL, or declare the constraint NULLS NOT DISTINCT (PostgreSQL 15+).",
                 fix,
             );
+        }
+    }
+}
+
+/// The same unique constraint or index, made NULLS NOT DISTINCT: the constraint dropped and added again,
+/// the index dropped and built again (both concurrently).
+fn nulls_not_distinct(table: &QualifiedName, i: &Index, cols: &[&str]) -> Option<String> {
+    use crate::rules::fix::{alter, constraint, sql};
+    use dbarch_catalog::make;
+    use dbarch_sql::change::{AlterTable, ConstraintDefKind, ObjectKind, SchemaChange};
+    match &i.source {
+        dbarch_catalog::IndexSource::Constraint(name) => sql(&[
+            alter(table, vec![AlterTable::DropConstraint(name.clone())]),
+            alter(
+                table,
+                vec![AlterTable::AddConstraint(constraint(
+                    Some(name),
+                    ConstraintDefKind::Unique {
+                        columns: cols.iter().map(|c| c.to_string()).collect(),
+                        include: vec![],
+                        nulls_not_distinct: true,
+                    },
+                    false,
+                ))],
+            ),
+        ]),
+        dbarch_catalog::IndexSource::CreateIndex => {
+            let mut again = i.clone();
+            again.nulls_not_distinct = true;
+            let SchemaChange::Drop(mut drop) =
+                make::drop(ObjectKind::Index, vec![make::parts(&i.name)])
+            else {
+                return None;
+            };
+            drop.concurrently = true;
+            sql(&[SchemaChange::Drop(drop), make::index(&again, true)])
         }
     }
 }

@@ -44,6 +44,9 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         format!("{table}:{}:{}", op.id, cx.stmt.span.start),
         format!("{} on {table} takes ACCESS EXCLUSIVE with no lock_timeout: waiting for the lock blocks every query on {table}", op.statement),
         "Set a lock_timeout at the start of the migration so a blocked lock fails fast instead of queueing traffic.",
-        Some("SET lock_timeout = '2s';".to_string()),
+        crate::rules::fix::sql(&[dbarch_sql::change::SchemaChange::SetSetting {
+            name: "lock_timeout".into(),
+            value: Some("2s".into()),
+        }]),
     );
 }

@@ -1,4 +1,5 @@
 use crate::rules::prelude::*;
+use dbarch_sql::change::{Grant, GrantObject, Privilege, SchemaChange};
 
 pub static RULE: Rule = Rule {
     code: "SEC003",
@@ -44,10 +45,14 @@ fn check(cx: &Context, out: &mut Sink) {
                 format!("{}:{object}:{privs}", g.object_kind),
                 format!("{privs} on {} {object} is granted to PUBLIC", g.object_kind),
                 "Grant to a dedicated role instead, and grant that role to the users that need it.",
-                Some(format!(
-                    "REVOKE {privs} ON {} {object} FROM PUBLIC;",
-                    g.object_kind
-                )),
+                crate::rules::fix::sql(&[SchemaChange::Grant(Grant {
+                    grant: false,
+                    privileges: g.privileges.iter().map(|p| Privilege::new(p)).collect(),
+                    object_kind: g.object_kind.clone(),
+                    objects: vec![GrantObject::Named(object.clone())],
+                    grantees: vec!["PUBLIC".into()],
+                    with_grant_option: false,
+                })]),
             );
         }
     }

@@ -43,15 +43,16 @@ fn check(cx: &Context, out: &mut Sink) {
                 }
             ),
             "Pin the search_path so callers cannot shadow the objects it uses.",
-            Some(format!(
-                "ALTER {} {sig} SET search_path = pg_catalog, {}, pg_temp;",
-                if f.is_procedure {
-                    "PROCEDURE"
-                } else {
-                    "FUNCTION"
+            crate::rules::fix::sql(&[dbarch_sql::change::SchemaChange::AlterFunction {
+                function: dbarch_sql::change::ObjectRef {
+                    name: dbarch_catalog::make::parts(&f.name),
+                    args: Some(f.arg_types.clone()),
                 },
-                quote_ident(&f.name.schema)
-            )),
+                procedure: f.is_procedure,
+                security_definer: None,
+                volatility: None,
+                search_path: Some(Some(format!("pg_catalog, {}, pg_temp", f.name.schema))),
+            }]),
         );
     }
 }

@@ -53,13 +53,32 @@ fn check(cx: &Context, out: &mut Sink) {
             t.name.to_string(),
             format!("{} is scoped by {} but row level security is not enabled", t.name, c.name),
             "Enable row level security and add a policy that filters on the tenant of the session.",
-            Some(format!(
-                "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;\nCREATE POLICY {p} ON {t}\n    USING ({c} = current_setting('app.current_{c}')::{ty});",
-                t = t.name,
-                p = quote_ident(&format!("{}_tenant_isolation", t.name.name)),
-                c = quote_ident(&c.name),
-                ty = c.data_type,
-            )),
+            tenant_policy(&t.name, c),
         );
     }
+}
+
+/// Row level security switched on, and a policy that lets a session see the rows of its tenant (the
+/// tenant in the setting `app.current_<column>`).
+fn tenant_policy(table: &QualifiedName, c: &Column) -> Option<String> {
+    use crate::rules::fix::{alter, name, sql};
+    use dbarch_sql::change::{AlterTable, SchemaChange, literal, type_name};
+    let using = format!(
+        "{} = current_setting({})::{}",
+        quote_ident(&c.name),
+        literal(&format!("app.current_{}", c.name)),
+        type_name(&c.data_type)
+    );
+    sql(&[
+        alter(table, vec![AlterTable::RowSecurity(true)]),
+        SchemaChange::CreatePolicy {
+            table: name(table),
+            name: format!("{}_tenant_isolation", table.name),
+            command: "ALL".into(),
+            permissive: true,
+            roles: vec![],
+            using: Some(using),
+            with_check: None,
+        },
+    ])
 }
