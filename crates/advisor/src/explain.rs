@@ -328,10 +328,7 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
                                 format!("{removed:.0}"),
                             ),
                         ],
-                        Some(format!(
-                            "CREATE INDEX CONCURRENTLY ON {relation} ({});",
-                            keys.join(", ")
-                        )),
+                        index_fix(text(n, "Schema"), relation, &keys),
                         stake(i, &w.nodes),
                     );
                 } else if analyzed && removed >= 100_000.0 {
@@ -604,6 +601,26 @@ pub fn name_indexes(report: &mut PlanReport, advice: &crate::Advice) {
     }
 }
 
+/// `CREATE INDEX CONCURRENTLY ON relation (keys);`, written by the DDL emitter.
+fn index_fix(schema: Option<&str>, relation: &str, keys: &[String]) -> Option<String> {
+    use dbarch_sql::change::{CreateIndex, IndexKey, ObjName, SchemaChange, emit};
+    let change = SchemaChange::CreateIndex(CreateIndex {
+        table: ObjName::new(schema, relation),
+        name: None,
+        if_not_exists: false,
+        unique: false,
+        primary: false,
+        concurrently: true,
+        method: "btree".into(),
+        keys: keys.iter().map(|k| IndexKey::column(k)).collect(),
+        include: vec![],
+        predicate: None,
+        predicate_columns: vec![],
+        nulls_not_distinct: false,
+    });
+    Some(format!("{};", emit(&change)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,7 +646,7 @@ mod tests {
         let seq = r.tips.iter().find(|t| t.code == "PLN003").unwrap();
         assert_eq!(
             seq.fix.as_deref(),
-            Some("CREATE INDEX CONCURRENTLY ON orders (status, customer_id);")
+            Some("CREATE INDEX CONCURRENTLY ON orders USING btree (status, customer_id);")
         );
         let mis = r.tips.iter().find(|t| t.code == "PLN002").unwrap();
         assert_eq!(mis.severity, Severity::Warning, "960x is past 100x");
@@ -647,7 +664,7 @@ mod tests {
         let seq = r.tips.iter().find(|t| t.code == "PLN003").unwrap();
         assert_eq!(
             seq.fix.as_deref(),
-            Some("CREATE INDEX CONCURRENTLY ON orders (customer_id, status);")
+            Some("CREATE INDEX CONCURRENTLY ON orders USING btree (customer_id, status);")
         );
         assert!(
             seq.message.contains("estimated to keep 1 of about"),

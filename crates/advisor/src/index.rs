@@ -52,18 +52,6 @@ impl Key {
     pub fn text(&self) -> &str {
         self.expression.as_deref().unwrap_or(&self.column)
     }
-
-    fn sql(&self) -> String {
-        let base = match &self.expression {
-            Some(e) => format!("({e})"),
-            None => quote_ident(&self.column),
-        };
-        if self.desc {
-            format!("{base} DESC")
-        } else {
-            base
-        }
-    }
 }
 
 /// The condition of a partial index.
@@ -247,33 +235,51 @@ impl IndexDef {
             .collect()
     }
 
-    pub fn create_sql(&self) -> String {
-        let keys: Vec<String> = self
+    /// The index as a schema change: `CREATE INDEX [CONCURRENTLY] ON table ...`, the name left to
+    /// PostgreSQL.
+    pub fn change(&self, concurrently: bool) -> dbarch_sql::change::SchemaChange {
+        use dbarch_sql::change::{CreateIndex, IndexKey, IndexKeyExpr, SchemaChange};
+        let keys = self
             .keys
             .iter()
-            .map(|k| match &self.opclass {
-                Some(op) => format!("{} {op}", k.sql()),
-                None => k.sql(),
+            .map(|k| IndexKey {
+                expr: match &k.expression {
+                    Some(e) => IndexKeyExpr::Expression {
+                        sql: e.clone(),
+                        columns: vec![k.column.clone()],
+                    },
+                    None => IndexKeyExpr::Column(k.column.clone()),
+                },
+                opclass: self.opclass.clone(),
+                collation: None,
+                descending: k.desc,
+                nulls_first: None,
             })
             .collect();
-        let using = match self.method {
-            Method::Btree => String::new(),
-            m => format!(" USING {}", m.as_str()),
-        };
-        let mut sql = format!(
-            "CREATE INDEX CONCURRENTLY ON {}{using} ({})",
-            qualified(&self.table),
-            keys.join(", ")
-        );
-        if !self.include.is_empty() {
-            let inc: Vec<String> = self.include.iter().map(|c| quote_ident(c)).collect();
-            sql.push_str(&format!(" INCLUDE ({})", inc.join(", ")));
-        }
-        if let Some(p) = &self.predicate {
-            sql.push_str(&format!(" WHERE {}", p.sql()));
-        }
-        sql.push(';');
-        sql
+        SchemaChange::CreateIndex(CreateIndex {
+            table: dbarch_catalog::make::name(&self.table),
+            name: None,
+            if_not_exists: false,
+            unique: false,
+            primary: false,
+            concurrently,
+            method: self.method.as_str().to_string(),
+            keys,
+            include: self.include.clone(),
+            predicate: self.predicate.as_ref().map(PartialPredicate::sql),
+            predicate_columns: self
+                .predicate
+                .iter()
+                .map(|p| p.column.clone())
+                .collect(),
+            nulls_not_distinct: false,
+        })
+    }
+
+    /// The statement that builds it without blocking writes, written by the DDL emitter (`None` when
+    /// an expression of it does not parse).
+    pub fn create_sql(&self) -> Option<String> {
+        Some(format!("{};", dbarch_sql::change::emit(&self.change(true))?))
     }
 }
 

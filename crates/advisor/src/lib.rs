@@ -602,6 +602,11 @@ pub fn advise_with<'a>(
     }
     for &i in &chosen {
         let def = model.defs[i].clone();
+        // The emitter writes the statement from the parsed expressions: one it cannot write is no
+        // recommendation.
+        let Some(sql) = def.create_sql() else {
+            continue;
+        };
         let mut queries: Vec<usize> = used_by
             .get(&i)
             .into_iter()
@@ -641,7 +646,7 @@ pub fn advise_with<'a>(
             method: def.method.as_str().to_string(),
             include: def.include.clone(),
             predicate: def.predicate.as_ref().map(|p| p.sql()),
-            sql: def.create_sql(),
+            sql,
             requires: (def.opclass.as_deref() == Some("gin_trgm_ops"))
                 .then(|| "pg_trgm".to_string()),
             size_bytes: model.sizes[i],
@@ -780,6 +785,20 @@ fn refresh(
     }
 }
 
+/// `DROP INDEX CONCURRENTLY name;`, written by the DDL emitter.
+fn drop_concurrently(name: &dbarch_catalog::QualifiedName) -> String {
+    use dbarch_sql::change::{Drop, ObjectKind, ObjectRef, SchemaChange, emit};
+    let drop = SchemaChange::Drop(Drop {
+        kind: ObjectKind::Index,
+        objects: vec![ObjectRef::named(dbarch_catalog::make::parts(name))],
+        cascade: false,
+        if_exists: false,
+        concurrently: true,
+    });
+    // A drop of a named index always emits.
+    emit(&drop).map(|s| s + ";").unwrap_or_default()
+}
+
 fn drop_suggestion(
     index: &dbarch_catalog::Index,
     reason: String,
@@ -789,7 +808,7 @@ fn drop_suggestion(
         index: index.name.to_string(),
         table: index.table.to_string(),
         reason,
-        sql: format!("DROP INDEX CONCURRENTLY {};", index::qualified(&index.name)),
+        sql: drop_concurrently(&index.name),
         size_bytes,
     }
 }

@@ -236,7 +236,11 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<Change> {
             out.push(Change {
                 kind: ChangeKind::Changed,
                 object: format!("index {i}"),
-                detail: Some(format!("{} -> {}", x.create_sql(), y.create_sql())),
+                detail: Some(format!(
+                    "{} -> {}",
+                    x.create_sql().unwrap_or_else(|| x.name.to_string()),
+                    y.create_sql().unwrap_or_else(|| y.name.to_string())
+                )),
             })
         },
         &mut out,

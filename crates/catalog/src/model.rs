@@ -312,30 +312,10 @@ impl Index {
         v
     }
 
-    pub fn create_sql(&self) -> String {
-        let keys: Vec<String> = self.keys.iter().map(IndexKey::sql).collect();
-        let mut s = format!(
-            "CREATE {}INDEX {} ON {}",
-            if self.unique { "UNIQUE " } else { "" },
-            dbarch_sql::expr::quote_ident(&self.name.name),
-            self.table
-        );
-        if self.method != "btree" {
-            s.push_str(&format!(" USING {}", self.method));
-        }
-        s.push_str(&format!(" ({})", keys.join(", ")));
-        if !self.include.is_empty() {
-            let inc: Vec<String> = self
-                .include
-                .iter()
-                .map(|c| dbarch_sql::expr::quote_ident(c))
-                .collect();
-            s.push_str(&format!(" INCLUDE ({})", inc.join(", ")));
-        }
-        if let Some(p) = &self.predicate {
-            s.push_str(&format!(" WHERE {p}"));
-        }
-        s
+    /// The statement that creates it, written by the DDL emitter (`None` when the model keeps too
+    /// little of it to write it).
+    pub fn create_sql(&self) -> Option<String> {
+        dbarch_sql::change::emit(&crate::make::index(self, false))
     }
 }
 

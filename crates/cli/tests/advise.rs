@@ -37,7 +37,7 @@ fn shop_recommendations() {
         history["sql"]
             .as_str()
             .unwrap()
-            .starts_with("CREATE INDEX CONCURRENTLY ON orders (user_id, placed_at")
+            .starts_with("CREATE INDEX CONCURRENTLY ON public.orders USING btree (user_id, placed_at")
     );
     let served = &history["queries"][0];
     assert_eq!(served["location"], "examples/shop/workload.sql:5");

@@ -167,10 +167,7 @@ impl<'a> HypoPg<'a> {
 
 /// The statement HypoPG takes: no CONCURRENTLY, no name.
 fn plain_sql(d: &IndexDef) -> String {
-    d.create_sql()
-        .replacen("CREATE INDEX CONCURRENTLY ON", "CREATE INDEX ON", 1)
-        .trim_end_matches(';')
-        .to_string()
+    dbarch_sql::change::emit(&d.change(false)).unwrap_or_default()
 }
 
 impl WhatIf for HypoPg<'_> {
