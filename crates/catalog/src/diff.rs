@@ -377,6 +377,7 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<SchemaChange> {
                 None
             },
             owned_by: None,
+            max_value: None,
         };
         match old {
             None => out.push(SchemaChange::CreateSequence {
@@ -396,6 +397,7 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<SchemaChange> {
                 options: SequenceOptions {
                     data_type: None,
                     owned_by: Some(s.owned_by.as_ref().map(|(t, c)| (on(t), c.clone()))),
+                    max_value: None,
                 },
             });
         }

@@ -51,6 +51,7 @@ pub(super) fn role_options(role: &mut Role, options: &[RoleOption]) {
             RoleOption::Superuser(on) => role.superuser = on,
             RoleOption::BypassRls(on) => role.bypass_rls = on,
             RoleOption::Password(set) => role.has_password = set,
+            RoleOption::CreateRole(_) => {}
         }
     }
 }

@@ -416,7 +416,10 @@ impl Catalog {
                 let p = self.resolve(parent);
                 t.inherits.retain(|x| *x != p);
             }
-            AlterTable::SetStorage | AlterTable::TriggerSwitch | AlterTable::Other => {}
+            AlterTable::SetStorage
+            | AlterTable::ResetOptions(_)
+            | AlterTable::TriggerSwitch
+            | AlterTable::Other => {}
         }
         self.tables.insert(name.clone(), Arc::new(t));
         for seq in pending {

@@ -262,7 +262,9 @@ impl<'a> Locks<'a> {
                     "set-not-null"
                 }
             }
-            AlterTable::SetStorage | AlterTable::AttachPartition { .. } => {
+            AlterTable::SetStorage
+            | AlterTable::ResetOptions(_)
+            | AlterTable::AttachPartition { .. } => {
                 "alter-table-share-update-exclusive"
             }
             AlterTable::TriggerSwitch => "enable-disable-trigger",
@@ -462,6 +464,7 @@ impl<'a> Locks<'a> {
                 tables,
                 full,
                 analyze_only,
+                ..
             } => {
                 let id = if *analyze_only {
                     "analyze"

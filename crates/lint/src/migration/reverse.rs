@@ -327,7 +327,12 @@ impl Undo<'_> {
                             .as_ref()
                             .map(|(t, c)| (on(t), c.clone()))
                     }),
+                    max_value: None,
                 };
+                // The model does not keep a sequence's MAXVALUE: going back cannot set it.
+                if options.max_value.is_some() {
+                    self.step.underived = true;
+                }
                 self.changes.push(SchemaChange::AlterSequence {
                     name: on(&name),
                     options: back,
@@ -627,6 +632,7 @@ impl Undo<'_> {
                             options: ch::SequenceOptions {
                                 data_type: q.data_type.clone(),
                                 owned_by: None,
+                                max_value: None,
                             },
                         });
                         self.irreversible(format!(

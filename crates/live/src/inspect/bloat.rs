@@ -83,8 +83,10 @@ pub fn expected_btree_pages(
 
 /// One relation's rows of a bloat query: `(name, pages, tuples, fillfactor, block, extra)` and its
 /// columns' layouts; `None` when a column has no statistics.
-struct Sized {
+pub(super) struct Sized {
     name: String,
+    /// The relation itself (unquoted parts).
+    relation: QualifiedName,
     extra: String,
     pages: f64,
     tuples: f64,
@@ -94,7 +96,7 @@ struct Sized {
 }
 
 /// Group per-column rows (`name, extra, pages, tuples, fillfactor, block, attlen, attalign, avg_width,
-/// null_frac`, ordered by relation then column) into relations.
+/// null_frac, schema, relname`, ordered by relation then column) into relations.
 fn sized_relations(rows: Vec<postgres::Row>) -> Vec<Sized> {
     let mut out: Vec<Sized> = vec![];
     for r in rows {
@@ -102,6 +104,7 @@ fn sized_relations(rows: Vec<postgres::Row>) -> Vec<Sized> {
         if out.last().is_none_or(|l| l.name != name) {
             out.push(Sized {
                 name,
+                relation: relation(&r, 10),
                 extra: s(&r, 1),
                 pages: i(&r, 2) as f64,
                 tuples: f(&r, 3),
@@ -132,7 +135,8 @@ pub(super) fn table_bloat(cx: &mut Ctx) {
     let sql = format!(
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), '', c.relpages::int8, c.reltuples::float8, \
                 coalesce((SELECT substring(o FROM 12)::float8 FROM unnest(c.reloptions) o WHERE o LIKE 'fillfactor=%'), 100)::float8, \
-                current_setting('block_size')::float8, a.attlen, a.attalign::text, st.avg_width::float8, st.null_frac::float8 \
+                current_setting('block_size')::float8, a.attlen, a.attalign::text, st.avg_width::float8, st.null_frac::float8, \
+                n.nspname::text, c.relname::text \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          LEFT JOIN pg_stats st ON st.schemaname = n.nspname AND st.tablename = c.relname AND st.attname = a.attname AND NOT st.inherited \
@@ -142,19 +146,41 @@ pub(super) fn table_bloat(cx: &mut Ctx) {
     let Some(rows) = cx.rows("table bloat", &sql) else {
         return;
     };
+    let (findings, unestimated) = judge_table_bloat(&sized_relations(rows), &cx.limits);
+    cx.add(findings);
+    if unestimated > 0 {
+        cx.report.skipped.push(SkippedCheck {
+            check: "table bloat".into(),
+            reason: format!(
+                "{unestimated} table(s) without statistics for every column (run ANALYZE, or grant SELECT so pg_stats shows them)"
+            ),
+        });
+    }
+}
+
+/// The tables past both limits; with how many could not be estimated (a column without statistics).
+fn judge_table_bloat(tables: &[Sized], limits: &Limits) -> (Vec<HealthFinding>, usize) {
+    use dbarch_sql::change::Maintenance;
+    let mut out = vec![];
     let mut unestimated = 0;
-    for t in sized_relations(rows) {
+    for t in tables {
         let Some(columns) = &t.columns else {
             // No statistics for a column (never analysed, or not readable by this role).
             unestimated += 1;
             continue;
         };
         let expected = expected_heap_pages(t.tuples, columns, t.fillfactor, t.block);
-        let Some((wasted, fraction)) = bloat(cx, t.pages, expected, t.block) else {
+        let Some((wasted, fraction)) = bloat(limits, t.pages, expected, t.block) else {
             continue;
         };
         let name = &t.name;
-        cx.find(
+        let rewrite = SchemaChange::Maintain(Maintenance::Vacuum {
+            tables: vec![dbarch_catalog::make::name(&t.relation)],
+            full: true,
+            analyze: true,
+            analyze_only: false,
+        });
+        out.push(finding(
             "DB024",
             "table-bloat",
             bloat_severity(fraction),
@@ -171,26 +197,19 @@ pub(super) fn table_bloat(cx: &mut Ctx) {
                 ("average row data", format!("{:.0} bytes", data_width(columns))),
                 ("fillfactor", format!("{:.0}", t.fillfactor * 100.0)),
             ],
-            Some(format!(
-                "VACUUM (FULL, ANALYZE) {name};  -- rewrites under an ACCESS EXCLUSIVE lock; pg_repack does it online"
-            )),
-        );
+            fix(&[rewrite]).map(|sql| {
+                format!("{sql}  -- rewrites under an ACCESS EXCLUSIVE lock; pg_repack does it online")
+            }),
+        ));
     }
-    if unestimated > 0 {
-        cx.report.skipped.push(SkippedCheck {
-            check: "table bloat".into(),
-            reason: format!(
-                "{unestimated} table(s) without statistics for every column (run ANALYZE, or grant SELECT so pg_stats shows them)"
-            ),
-        });
-    }
+    (out, unestimated)
 }
 
 /// The bytes and fraction wasted when past both limits.
-fn bloat(cx: &Ctx, pages: f64, expected: f64, block: f64) -> Option<(i64, f64)> {
+fn bloat(limits: &Limits, pages: f64, expected: f64, block: f64) -> Option<(i64, f64)> {
     let wasted = ((pages - expected) * block) as i64;
     let fraction = 1.0 - expected / pages.max(1.0);
-    (wasted >= cx.limits.bloat_bytes && fraction >= cx.limits.bloat_fraction)
+    (wasted >= limits.bloat_bytes && fraction >= limits.bloat_fraction)
         .then_some((wasted, fraction))
 }
 
@@ -210,7 +229,8 @@ pub(super) fn index_bloat(cx: &mut Ctx) {
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname), quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
                 ic.relpages::int8, ic.reltuples::float8, \
                 coalesce((SELECT substring(o FROM 12)::float8 FROM unnest(ic.reloptions) o WHERE o LIKE 'fillfactor=%'), 90)::float8, \
-                current_setting('block_size')::float8, a.attlen, a.attalign::text, st.avg_width::float8, st.null_frac::float8 \
+                current_setting('block_size')::float8, a.attlen, a.attalign::text, st.avg_width::float8, st.null_frac::float8, \
+                n.nspname::text, ic.relname::text \
          FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam \
          CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, position) \
@@ -222,16 +242,28 @@ pub(super) fn index_bloat(cx: &mut Ctx) {
     let Some(rows) = cx.rows("index bloat", &sql) else {
         return;
     };
-    for ix in sized_relations(rows) {
+    let findings = judge_index_bloat(&sized_relations(rows), &cx.limits);
+    cx.add(findings);
+}
+
+fn judge_index_bloat(indexes: &[Sized], limits: &Limits) -> Vec<HealthFinding> {
+    use dbarch_sql::change::Maintenance;
+    let mut out = vec![];
+    for ix in indexes {
         let Some(columns) = &ix.columns else {
             continue;
         };
         let expected = expected_btree_pages(ix.tuples, columns, ix.fillfactor, ix.block);
-        let Some((wasted, fraction)) = bloat(cx, ix.pages, expected, ix.block) else {
+        let Some((wasted, fraction)) = bloat(limits, ix.pages, expected, ix.block) else {
             continue;
         };
         let (index, table) = (&ix.name, &ix.extra);
-        cx.find(
+        let rebuild = SchemaChange::Maintain(Maintenance::Reindex {
+            target: dbarch_catalog::make::name(&ix.relation),
+            index: true,
+            concurrently: true,
+        });
+        out.push(finding(
             "DB025",
             "index-bloat",
             bloat_severity(fraction),
@@ -247,11 +279,12 @@ pub(super) fn index_bloat(cx: &mut Ctx) {
                 ("entries", format!("{:.0}", ix.tuples)),
                 ("average entry data", format!("{:.0} bytes", data_width(columns))),
             ],
-            Some(format!(
-                "REINDEX INDEX CONCURRENTLY {index};  -- PostgreSQL 12+; builds a fresh copy beside it"
-            )),
-        );
+            fix(&[rebuild]).map(|sql| {
+                format!("{sql}  -- PostgreSQL 12+; builds a fresh copy beside it")
+            }),
+        ));
     }
+    out
 }
 
 #[cfg(test)]

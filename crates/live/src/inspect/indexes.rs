@@ -1,60 +1,104 @@
 //! Indexes: duplicates, unused, invalid, and foreign keys without one.
 
+use dbarch_catalog::make;
 use dbarch_report::Severity;
+use dbarch_sql::change::{CreateIndex, IndexKey, ObjectKind, SchemaChange};
 
 use super::*;
+
+/// `DROP INDEX CONCURRENTLY index`.
+fn drop_concurrently(index: &QualifiedName) -> SchemaChange {
+    let mut drop = make::drop(ObjectKind::Index, vec![make::parts(index)]);
+    if let SchemaChange::Drop(d) = &mut drop {
+        d.concurrently = true;
+    }
+    drop
+}
+
+/// An index that serves nothing another does not: the same keys, or a leading prefix of its keys.
+pub(super) struct DuplicateIndex {
+    index: QualifiedName,
+    kept: QualifiedName,
+    table: QualifiedName,
+    bytes: i64,
+    /// The same keys (not a prefix).
+    same: bool,
+}
 
 /// The same key columns, method, predicate and expressions on one table (one of them is useless), or a
 /// key that is a leading prefix of another's (the shorter serves nothing the longer does not).
 pub(super) fn duplicate_indexes(cx: &mut Ctx) {
     let sql = format!(
         "WITH idx AS ( \
-           SELECT i.indexrelid, i.indrelid, quote_ident(n.nspname) || '.' || quote_ident(ic.relname) AS name, \
-                  quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS tbl, \
+           SELECT i.indexrelid, i.indrelid, n.nspname::text AS schema, ic.relname::text AS name, c.relname::text AS tbl, \
                   i.indkey::text AS keys, i.indclass::text AS ops, coalesce(pg_get_expr(i.indexprs, i.indrelid), '') AS exprs, \
                   coalesce(pg_get_expr(i.indpred, i.indrelid), '') AS pred, i.indisunique, i.indisprimary, am.amname, \
                   pg_relation_size(i.indexrelid) AS bytes, \
                   EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) AS constraint_backed \
            FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid \
            JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam WHERE {USER}) \
-         SELECT a.name, b.name, a.tbl, a.bytes, a.keys = b.keys AND a.ops = b.ops \
+         SELECT a.schema, a.name, b.schema, b.name, a.schema, a.tbl, a.bytes, a.keys = b.keys AND a.ops = b.ops \
          FROM idx a JOIN idx b ON a.indrelid = b.indrelid AND a.indexrelid <> b.indexrelid \
            AND a.amname = b.amname AND a.pred = b.pred AND a.exprs = b.exprs \
            AND (b.keys = a.keys OR b.keys LIKE a.keys || ' %') \
            AND (b.ops = a.ops OR b.ops LIKE a.ops || ' %') \
          WHERE NOT a.indisprimary AND NOT a.constraint_backed AND NOT (a.indisunique AND a.keys <> b.keys) \
            AND (a.keys <> b.keys OR a.indexrelid > b.indexrelid OR b.constraint_backed) \
-         ORDER BY 1"
+         ORDER BY quote_ident(a.schema) || '.' || quote_ident(a.name)"
     );
-    let Some(rows) = cx.rows("duplicate indexes", &sql) else {
+    let Some(facts) = cx.read("duplicate indexes", &sql, |r| DuplicateIndex {
+        index: relation(r, 0),
+        kept: relation(r, 2),
+        table: relation(r, 4),
+        bytes: i(r, 6),
+        same: b(r, 7),
+    }) else {
         return;
     };
+    cx.add(judge_duplicates(&facts));
+}
+
+fn judge_duplicates(facts: &[DuplicateIndex]) -> Vec<HealthFinding> {
     let mut seen = std::collections::BTreeSet::new();
-    for r in rows {
-        let (a, b, table, bytes, same) = (s(&r, 0), s(&r, 1), s(&r, 2), i(&r, 3), b(&r, 4));
+    let mut out = vec![];
+    for d in facts {
+        let (a, b) = (dotted(&d.index), dotted(&d.kept));
         if !seen.insert(a.clone()) {
             continue;
         }
-        let what = if same {
+        let what = if d.same {
             "duplicates"
         } else {
             "is a leading prefix of"
         };
-        cx.find(
+        out.push(finding(
             "IDX001",
             "duplicate-index",
             Severity::Warning,
             &a,
-            format!("index {a} on {table} {what} {b}: every search it serves, {b} serves"),
-            vec![("size", size(bytes)), ("kept", b.clone())],
-            Some(format!("DROP INDEX CONCURRENTLY {a};")),
-        );
+            format!(
+                "index {a} on {} {what} {b}: every search it serves, {b} serves",
+                dotted(&d.table)
+            ),
+            vec![("size", size(d.bytes)), ("kept", b.clone())],
+            fix(&[drop_concurrently(&d.index)]),
+        ));
     }
+    out
+}
+
+pub(super) struct UnusedIndex {
+    index: QualifiedName,
+    table: QualifiedName,
+    scans: i64,
+    bytes: i64,
+    /// When the counts were last reset.
+    since: Option<String>,
 }
 
 pub(super) fn unused_indexes(cx: &mut Ctx) {
     let sql = format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname), quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
+        "SELECT n.nspname::text, ic.relname::text, n.nspname::text, c.relname::text, \
                 s.idx_scan, pg_relation_size(i.indexrelid), \
                 (SELECT stats_reset::text FROM pg_stat_database WHERE datname = current_database()) \
          FROM pg_stat_user_indexes s JOIN pg_index i ON i.indexrelid = s.indexrelid \
@@ -64,52 +108,68 @@ pub(super) fn unused_indexes(cx: &mut Ctx) {
            AND pg_relation_size(i.indexrelid) > 1024 * 1024 \
          ORDER BY pg_relation_size(i.indexrelid) DESC"
     );
-    let Some(rows) = cx.rows("unused indexes", &sql) else {
+    let Some(facts) = cx.read("unused indexes", &sql, |r| UnusedIndex {
+        index: relation(r, 0),
+        table: relation(r, 2),
+        scans: i(r, 4),
+        bytes: i(r, 5),
+        since: r.try_get::<_, Option<String>>(6).ok().flatten(),
+    }) else {
         return;
     };
-    for r in rows {
-        let since = r
-            .try_get::<_, Option<String>>(4)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| "the cluster started".into());
-        cx.find(
-            "DB002",
-            "unused-index",
-            Severity::Info,
-            &s(&r, 0),
-            format!(
-                "index {} on {} has not been used {}since {since}",
-                s(&r, 0),
-                s(&r, 1),
-                if cx.report.replica {
-                    "on this replica "
-                } else {
-                    ""
-                }
-            ),
-            vec![
-                ("scans", i(&r, 2).to_string()),
-                ("size", size(i(&r, 3))),
-                ("counting since", since.clone()),
-            ],
-            Some(format!(
-                "-- {} (counts are per server)\nDROP INDEX CONCURRENTLY {};",
-                if cx.report.replica {
-                    "on the primary, once its counts and the other replicas' agree"
-                } else {
-                    "check replicas and rare jobs first"
-                },
-                s(&r, 0)
-            )),
-        );
-    }
+    let replica = cx.report.replica;
+    cx.add(judge_unused(&facts, replica));
+}
+
+fn judge_unused(facts: &[UnusedIndex], replica: bool) -> Vec<HealthFinding> {
+    facts
+        .iter()
+        .map(|u| {
+            let since = u.since.clone().unwrap_or_else(|| "the cluster started".into());
+            let name = dotted(&u.index);
+            finding(
+                "DB002",
+                "unused-index",
+                Severity::Info,
+                &name,
+                format!(
+                    "index {name} on {} has not been used {}since {since}",
+                    dotted(&u.table),
+                    if replica { "on this replica " } else { "" }
+                ),
+                vec![
+                    ("scans", u.scans.to_string()),
+                    ("size", size(u.bytes)),
+                    ("counting since", since.clone()),
+                ],
+                fix(&[drop_concurrently(&u.index)]).map(|sql| {
+                    format!(
+                        "-- {} (counts are per server)\n{sql}",
+                        if replica {
+                            "on the primary, once its counts and the other replicas' agree"
+                        } else {
+                            "check replicas and rare jobs first"
+                        }
+                    )
+                }),
+            )
+        })
+        .collect()
+}
+
+pub(super) struct UnindexedForeignKey {
+    table: QualifiedName,
+    name: String,
+    columns: Vec<String>,
+    /// The referenced table, as the server names it.
+    target: String,
+    rows: i64,
 }
 
 pub(super) fn fk_without_index(cx: &mut Ctx) {
     let sql = format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), k.conname, \
-                (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY x.ord) FROM unnest(k.conkey) WITH ORDINALITY x(attnum, ord) \
+        "SELECT n.nspname::text, c.relname::text, k.conname::text, \
+                (SELECT array_agg(a.attname::text ORDER BY x.ord) FROM unnest(k.conkey) WITH ORDINALITY x(attnum, ord) \
                    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = x.attnum), \
                 k.confrelid::regclass::text, c.reltuples::int8 \
          FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -117,44 +177,178 @@ pub(super) fn fk_without_index(cx: &mut Ctx) {
            AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = k.conrelid \
                  AND (i.indkey::int2[])[0:array_length(k.conkey, 1) - 1] @> k.conkey \
                  AND (i.indkey::int2[])[0:array_length(k.conkey, 1) - 1] <@ k.conkey) \
-         ORDER BY 1, 2"
+         ORDER BY quote_ident(n.nspname) || '.' || quote_ident(c.relname), 3"
     );
-    let Some(rows) = cx.rows("foreign keys without an index", &sql) else {
+    let Some(facts) = cx.read("foreign keys without an index", &sql, |r| {
+        UnindexedForeignKey {
+            table: relation(r, 0),
+            name: s(r, 2),
+            columns: r
+                .try_get::<_, Option<Vec<String>>>(3)
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+            target: s(r, 4),
+            rows: i(r, 5),
+        }
+    }) else {
         return;
     };
-    for r in rows {
-        let (table, name, cols, target) = (s(&r, 0), s(&r, 1), s(&r, 2), s(&r, 3));
-        cx.find(
-            "KEY002",
-            "fk-without-index",
-            Severity::Warning,
-            &format!("{table}.{name}"),
-            format!("foreign key {name} on {table} ({cols}) has no index: deletes and key updates on {target} scan {table}"),
-            vec![("rows", rows_text(i(&r, 4)))],
-            Some(format!("CREATE INDEX CONCURRENTLY ON {table} ({cols});")),
-        );
-    }
+    cx.add(judge_unindexed_fks(&facts));
+}
+
+fn judge_unindexed_fks(facts: &[UnindexedForeignKey]) -> Vec<HealthFinding> {
+    facts
+        .iter()
+        .map(|k| {
+            let (table, name, target) = (dotted(&k.table), &k.name, &k.target);
+            let cols = k
+                .columns
+                .iter()
+                .map(|c| dbarch_sql::expr::quote_ident(c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let index = SchemaChange::CreateIndex(CreateIndex {
+                table: make::name(&k.table),
+                name: None,
+                if_not_exists: false,
+                unique: false,
+                primary: false,
+                concurrently: true,
+                method: "btree".into(),
+                keys: k.columns.iter().map(|c| IndexKey::column(c)).collect(),
+                include: vec![],
+                predicate: None,
+                predicate_columns: vec![],
+                nulls_not_distinct: false,
+            });
+            finding(
+                "KEY002",
+                "fk-without-index",
+                Severity::Warning,
+                &format!("{table}.{name}"),
+                format!("foreign key {name} on {table} ({cols}) has no index: deletes and key updates on {target} scan {table}"),
+                vec![("rows", rows_text(k.rows))],
+                fix(&[index]),
+            )
+        })
+        .collect()
+}
+
+pub(super) struct InvalidIndex {
+    index: QualifiedName,
+    table: QualifiedName,
+    /// `pg_get_indexdef`.
+    definition: String,
 }
 
 pub(super) fn invalid_indexes(cx: &mut Ctx) {
     let sql = format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname), quote_ident(n.nspname) || '.' || quote_ident(c.relname), pg_get_indexdef(i.indexrelid) \
+        "SELECT n.nspname::text, ic.relname::text, n.nspname::text, c.relname::text, pg_get_indexdef(i.indexrelid) \
          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE NOT i.indisvalid AND {USER} ORDER BY 1"
+         WHERE NOT i.indisvalid AND {USER} ORDER BY quote_ident(n.nspname) || '.' || quote_ident(ic.relname)"
     );
-    let Some(rows) = cx.rows("invalid indexes", &sql) else {
+    let Some(facts) = cx.read("invalid indexes", &sql, |r| InvalidIndex {
+        index: relation(r, 0),
+        table: relation(r, 2),
+        definition: s(r, 4),
+    }) else {
         return;
     };
-    for r in rows {
-        let name = s(&r, 0);
-        cx.find(
-            "DB004",
-            "invalid-index",
-            Severity::Error,
-            &name,
-            format!("index {name} on {} is invalid (a failed CREATE INDEX CONCURRENTLY): no query uses it, every write still maintains it", s(&r, 1)),
-            vec![("definition", s(&r, 2))],
-            Some(format!("DROP INDEX CONCURRENTLY {name};\n-- then fix the cause and create it again\n{};", s(&r, 2).replacen("CREATE INDEX", "CREATE INDEX CONCURRENTLY", 1).replacen("CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY", 1))),
+    cx.add(judge_invalid(&facts));
+}
+
+fn judge_invalid(facts: &[InvalidIndex]) -> Vec<HealthFinding> {
+    facts
+        .iter()
+        .map(|x| {
+            let name = dotted(&x.index);
+            // The index built again as the server defines it, concurrently: its definition lowered and
+            // written back by the emitter.
+            let again = lowered_index(&x.definition);
+            let fix = match again {
+                Some(again) => fix(&[drop_concurrently(&x.index)])
+                    .zip(fix(&[again]))
+                    .map(|(drop, create)| {
+                        format!("{drop}\n-- then fix the cause and create it again\n{create}")
+                    }),
+                None => fix(&[drop_concurrently(&x.index)]),
+            };
+            finding(
+                "DB004",
+                "invalid-index",
+                Severity::Error,
+                &name,
+                format!("index {name} on {} is invalid (a failed CREATE INDEX CONCURRENTLY): no query uses it, every write still maintains it", dotted(&x.table)),
+                vec![("definition", x.definition.clone())],
+                fix,
+            )
+        })
+        .collect()
+}
+
+/// The `CREATE INDEX` of an index definition (`pg_get_indexdef`), made CONCURRENTLY.
+fn lowered_index(definition: &str) -> Option<SchemaChange> {
+    let mut sources = dbarch_sql::SourceMap::new();
+    let file = sources.add("pg_get_indexdef", definition.to_string());
+    let parsed = dbarch_sql::parse_file(&file).ok()?;
+    let [stmt] = parsed.statements.as_slice() else {
+        return None;
+    };
+    let mut lowered = dbarch_sql::change::lower(stmt).changes;
+    match lowered.as_mut_slice() {
+        [SchemaChange::CreateIndex(i)] => {
+            i.concurrently = true;
+            lowered.pop()
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str, n: &str) -> QualifiedName {
+        QualifiedName::new(s, n)
+    }
+
+    #[test]
+    fn judged_fixes_are_written_by_the_emitter() {
+        let d = judge_duplicates(&[DuplicateIndex {
+            index: q("app", "Orders_idx"),
+            kept: q("app", "orders_user_id_idx"),
+            table: q("app", "orders"),
+            bytes: 1 << 20,
+            same: true,
+        }]);
+        assert_eq!(d[0].object, "app.\"Orders_idx\"");
+        assert_eq!(
+            d[0].fix.as_deref(),
+            Some("DROP INDEX CONCURRENTLY app.\"Orders_idx\";")
+        );
+        let k = judge_unindexed_fks(&[UnindexedForeignKey {
+            table: q("public", "order items"),
+            name: "fk".into(),
+            columns: vec!["order_id".into(), "Line".into()],
+            target: "orders".into(),
+            rows: 10,
+        }]);
+        assert_eq!(
+            k[0].fix.as_deref(),
+            Some("CREATE INDEX CONCURRENTLY ON public.\"order items\" USING btree (order_id, \"Line\");")
+        );
+        let x = judge_invalid(&[InvalidIndex {
+            index: q("public", "t_a_idx"),
+            table: q("public", "t"),
+            definition: "CREATE UNIQUE INDEX t_a_idx ON public.t USING btree (a) WHERE (a > 0)".into(),
+        }]);
+        assert_eq!(
+            x[0].fix.as_deref(),
+            Some(
+                "DROP INDEX CONCURRENTLY public.t_a_idx;\n-- then fix the cause and create it again\n\
+                 CREATE UNIQUE INDEX CONCURRENTLY t_a_idx ON public.t USING btree (a) WHERE a > 0;"
+            )
         );
     }
 }

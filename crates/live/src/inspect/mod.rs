@@ -2,7 +2,9 @@
 //! read-only session. Each check is one query (or a few) and yields findings with their evidence and the
 //! fix as SQL; a check the role may not run (or the server cannot answer) is reported as skipped.
 
+use dbarch_catalog::QualifiedName;
 use dbarch_report::{Evidence, HealthFinding, HealthReport, Severity, SkippedCheck};
+use dbarch_sql::change::SchemaChange;
 
 use crate::connect::explain;
 
@@ -89,6 +91,17 @@ impl Ctx<'_> {
         }
     }
 
+    /// Gathering: the rows of `sql`, each read into a fact by `decode` (`None`, and the check reported as
+    /// skipped, when the server refuses the query).
+    fn read<T>(&mut self, check: &str, sql: &str, decode: impl Fn(&postgres::Row) -> T) -> Option<Vec<T>> {
+        Some(self.rows(check, sql)?.iter().map(decode).collect())
+    }
+
+    /// Judging's findings, added to the report.
+    fn add(&mut self, findings: Vec<HealthFinding>) {
+        self.report.findings.extend(findings);
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn find(
         &mut self,
@@ -100,23 +113,61 @@ impl Ctx<'_> {
         evidence: Vec<(&str, String)>,
         fix: Option<String>,
     ) {
-        self.report.findings.push(HealthFinding {
-            code: code.to_string(),
-            name: name.to_string(),
-            severity,
-            object: object.to_string(),
-            message,
-            evidence: evidence
-                .into_iter()
-                .map(|(n, v)| Evidence {
-                    name: n.to_string(),
-                    value: v,
-                })
-                .collect(),
-            fix,
-            fingerprint: format!("{code}:{object}"),
-        });
+        self.report.findings.push(finding(
+            code, name, severity, object, message, evidence, fix,
+        ));
     }
+}
+
+/// A finding of a check: judging builds these from the facts gathered, without a server.
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    code: &str,
+    name: &str,
+    severity: Severity,
+    object: &str,
+    message: String,
+    evidence: Vec<(&str, String)>,
+    fix: Option<String>,
+) -> HealthFinding {
+    HealthFinding {
+        code: code.to_string(),
+        name: name.to_string(),
+        severity,
+        object: object.to_string(),
+        message,
+        evidence: evidence
+            .into_iter()
+            .map(|(n, v)| Evidence {
+                name: n.to_string(),
+                value: v,
+            })
+            .collect(),
+        fix,
+        fingerprint: format!("{code}:{object}"),
+    }
+}
+
+/// A relation named by the schema and name columns `schema` and `schema + 1` of a row.
+fn relation(row: &postgres::Row, schema: usize) -> QualifiedName {
+    QualifiedName::new(s(row, schema), s(row, schema + 1))
+}
+
+/// A relation as the report names it: `schema.name`, each part quoted as needed (the schema even when it
+/// is `public`).
+fn dotted(q: &QualifiedName) -> String {
+    use dbarch_sql::expr::quote_ident;
+    format!("{}.{}", quote_ident(&q.schema), quote_ident(&q.name))
+}
+
+/// A fix made of schema changes, written by the DDL emitter: each statement and a semicolon, one a line
+/// (`None` when one cannot be written).
+fn fix(changes: &[SchemaChange]) -> Option<String> {
+    let mut out = vec![];
+    for c in changes {
+        out.push(format!("{};", dbarch_sql::change::emit(c)?));
+    }
+    Some(out.join("\n"))
 }
 
 fn s(row: &postgres::Row, i: usize) -> String {

@@ -2,8 +2,16 @@
 //! functions, PUBLIC grants.
 
 use dbarch_report::Severity;
+use dbarch_sql::change::RoleOption;
 
 use super::*;
+
+pub(super) struct TenantTable {
+    table: QualifiedName,
+    column: String,
+    /// The column's type (`format_type`).
+    column_type: String,
+}
 
 pub(super) fn tenant_tables_without_rls(cx: &mut Ctx) {
     let list: Vec<String> = cx
@@ -15,28 +23,62 @@ pub(super) fn tenant_tables_without_rls(cx: &mut Ctx) {
         return;
     }
     let sql = format!(
-        "SELECT DISTINCT quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+        "SELECT DISTINCT ON (n.nspname, c.relname) n.nspname::text, c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
-         WHERE c.relkind IN ('r', 'p') AND NOT c.relrowsecurity AND a.attname IN ({}) AND {USER} ORDER BY 1",
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relrowsecurity AND a.attname IN ({}) AND {USER} \
+         ORDER BY n.nspname, c.relname, a.attnum",
         list.join(", ")
     );
-    let Some(rows) = cx.rows("tenant tables without row level security", &sql) else {
+    let Some(mut facts) = cx.read("tenant tables without row level security", &sql, |r| {
+        TenantTable {
+            table: relation(r, 0),
+            column: s(r, 2),
+            column_type: s(r, 3),
+        }
+    }) else {
         return;
     };
-    for r in rows {
-        let (t, col) = (s(&r, 0), s(&r, 1));
-        cx.find(
-            "SEC002",
-            "tenant-table-without-rls",
-            Severity::Warning,
-            &t,
-            format!("{t} is scoped by {col} but row level security is off: one missing WHERE leaks another tenant's rows"),
-            vec![("tenant column", col.clone())],
-            Some(format!(
-                "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;\nCREATE POLICY tenant_isolation ON {t} USING ({col} = current_setting('app.{col}')::bigint);"
-            )),
-        );
-    }
+    facts.sort_by_key(|t| dotted(&t.table));
+    cx.add(judge_tenant_tables(&facts));
+}
+
+fn judge_tenant_tables(facts: &[TenantTable]) -> Vec<HealthFinding> {
+    use dbarch_sql::change::{AlterTable, literal};
+    use dbarch_sql::expr::quote_ident;
+    facts
+        .iter()
+        .map(|t| {
+            let (table, col) = (dotted(&t.table), &t.column);
+            let using = format!(
+                "{} = current_setting({})::{}",
+                quote_ident(col),
+                literal(&format!("app.{col}")),
+                t.column_type
+            );
+            let policy = SchemaChange::CreatePolicy {
+                table: dbarch_catalog::make::name(&t.table),
+                name: "tenant_isolation".into(),
+                command: "ALL".into(),
+                permissive: true,
+                roles: vec![],
+                using: Some(using),
+                with_check: None,
+            };
+            finding(
+                "SEC002",
+                "tenant-table-without-rls",
+                Severity::Warning,
+                &table,
+                format!("{table} is scoped by {col} but row level security is off: one missing WHERE leaks another tenant's rows"),
+                vec![("tenant column", col.clone())],
+                fix(&[
+                    dbarch_catalog::make::alter(&t.table, vec![AlterTable::RowSecurity(true)]),
+                    policy,
+                ]),
+            )
+        })
+        .collect()
 }
 
 pub(super) fn superuser_logins(cx: &mut Ctx) {
@@ -65,11 +107,17 @@ pub(super) fn superuser_logins(cx: &mut Ctx) {
             &role,
             format!("login role {role} has {}: a leaked password of an application role is then the whole cluster", powers.join(", ")),
             vec![("attributes", powers.join(" "))],
-            Some(format!(
-                "ALTER ROLE {} NO{};",
-                crate::quote_ident(&role),
-                powers.join(" NO")
-            )),
+            fix(&[SchemaChange::AlterRole {
+                name: role.clone(),
+                options: powers
+                    .iter()
+                    .map(|p| match *p {
+                        "SUPERUSER" => RoleOption::Superuser(false),
+                        "BYPASSRLS" => RoleOption::BypassRls(false),
+                        _ => RoleOption::CreateRole(false),
+                    })
+                    .collect(),
+            }]),
         );
     }
 }
@@ -131,47 +179,154 @@ pub(super) fn ssl_off(cx: &mut Ctx) {
     }
 }
 
+pub(super) struct DefinerFunction {
+    /// `regprocedure`: the function and its argument types, as the server names it.
+    signature: String,
+    schema: String,
+    name: String,
+    args: Vec<String>,
+    procedure: bool,
+}
+
 pub(super) fn security_definer_search_path(cx: &mut Ctx) {
-    let sql = "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+    let sql = "SELECT p.oid::regprocedure::text, n.nspname::text, p.proname::text, oidvectortypes(p.proargtypes), p.prokind = 'p' \
+               FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
                WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
                  AND NOT EXISTS (SELECT 1 FROM unnest(coalesce(p.proconfig, '{}')) c WHERE c LIKE 'search\\_path=%') \
                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e') ORDER BY 1";
-    let Some(rows) = cx.rows("SECURITY DEFINER functions", sql) else {
+    let Some(facts) = cx.read("SECURITY DEFINER functions", sql, |r| DefinerFunction {
+        signature: s(r, 0),
+        schema: s(r, 1),
+        name: s(r, 2),
+        args: s(r, 3)
+            .split(", ")
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .collect(),
+        procedure: b(r, 4),
+    }) else {
         return;
     };
-    for r in rows {
-        let f = s(&r, 0);
-        cx.find(
-            "SEC005",
-            "security-definer-search-path",
-            Severity::Warning,
-            &f,
-            format!("SECURITY DEFINER function {f} does not pin its search_path: a caller can make it run their objects with the owner's rights"),
-            vec![],
-            Some(format!("ALTER FUNCTION {f} SET search_path = pg_catalog, pg_temp;")),
-        );
-    }
+    cx.add(judge_definers(&facts));
+}
+
+fn judge_definers(facts: &[DefinerFunction]) -> Vec<HealthFinding> {
+    use dbarch_sql::change::ObjectRef;
+    facts
+        .iter()
+        .map(|f| {
+            let pin = SchemaChange::AlterFunction {
+                function: ObjectRef {
+                    name: vec![f.schema.clone(), f.name.clone()],
+                    args: Some(f.args.clone()),
+                },
+                procedure: f.procedure,
+                security_definer: None,
+                volatility: None,
+                search_path: Some(Some("pg_catalog, pg_temp".into())),
+            };
+            finding(
+                "SEC005",
+                "security-definer-search-path",
+                Severity::Warning,
+                &f.signature,
+                format!("SECURITY DEFINER function {} does not pin its search_path: a caller can make it run their objects with the owner's rights", f.signature),
+                vec![],
+                fix(&[pin]),
+            )
+        })
+        .collect()
+}
+
+pub(super) struct PublicGrant {
+    relation: QualifiedName,
+    privileges: Vec<String>,
 }
 
 pub(super) fn public_grants(cx: &mut Ctx) {
     let sql = format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type) \
+        "SELECT n.nspname::text, c.relname::text, array_agg(a.privilege_type::text ORDER BY a.privilege_type) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a \
-         WHERE a.grantee = 0 AND c.relkind IN ('r', 'p', 'v', 'm') AND {USER} GROUP BY 1 ORDER BY 1"
+         WHERE a.grantee = 0 AND c.relkind IN ('r', 'p', 'v', 'm') AND {USER} GROUP BY 1, 2 \
+         ORDER BY quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
     );
-    let Some(rows) = cx.rows("grants to PUBLIC", &sql) else {
+    let Some(facts) = cx.read("grants to PUBLIC", &sql, |r| PublicGrant {
+        relation: relation(r, 0),
+        privileges: r
+            .try_get::<_, Option<Vec<String>>>(2)
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+    }) else {
         return;
     };
-    for r in rows {
-        let (t, privs) = (s(&r, 0), s(&r, 1));
-        cx.find(
-            "SEC003",
-            "grant-to-public",
-            Severity::Warning,
-            &t,
-            format!("{privs} on {t} is granted to PUBLIC: every role that can connect has it"),
-            vec![("privileges", privs.clone())],
-            Some(format!("REVOKE {privs} ON {t} FROM PUBLIC;")),
+    cx.add(judge_public_grants(&facts));
+}
+
+fn judge_public_grants(facts: &[PublicGrant]) -> Vec<HealthFinding> {
+    use dbarch_sql::change::{Grant, GrantObject, Privilege};
+    facts
+        .iter()
+        .map(|g| {
+            let (t, privs) = (dotted(&g.relation), g.privileges.join(", "));
+            let revoke = SchemaChange::Grant(Grant {
+                grant: false,
+                privileges: g.privileges.iter().map(|p| Privilege::new(p)).collect(),
+                object_kind: "TABLE".into(),
+                objects: vec![GrantObject::Relation(dbarch_catalog::make::name(&g.relation))],
+                grantees: vec!["PUBLIC".into()],
+                with_grant_option: false,
+            });
+            finding(
+                "SEC003",
+                "grant-to-public",
+                Severity::Warning,
+                &t,
+                format!("{privs} on {t} is granted to PUBLIC: every role that can connect has it"),
+                vec![("privileges", privs.clone())],
+                fix(&[revoke]),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_fixes_are_written_by_the_emitter() {
+        let t = QualifiedName::new("public", "Projects");
+        let rls = judge_tenant_tables(&[TenantTable {
+            table: t.clone(),
+            column: "org_id".into(),
+            column_type: "uuid".into(),
+        }]);
+        assert_eq!(
+            rls[0].fix.as_deref(),
+            Some(
+                "ALTER TABLE public.\"Projects\" ENABLE ROW LEVEL SECURITY;\n\
+                 CREATE POLICY tenant_isolation ON public.\"Projects\" TO public USING (org_id = current_setting('app.org_id')::uuid);"
+            )
+        );
+        let f = judge_definers(&[DefinerFunction {
+            signature: "app.f(integer,text)".into(),
+            schema: "app".into(),
+            name: "f".into(),
+            args: vec!["integer".into(), "text".into()],
+            procedure: false,
+        }]);
+        assert_eq!(
+            f[0].fix.as_deref(),
+            Some("ALTER FUNCTION app.f(int, text) SET search_path TO pg_catalog, pg_temp;")
+        );
+        let g = judge_public_grants(&[PublicGrant {
+            relation: t,
+            privileges: vec!["INSERT".into(), "SELECT".into()],
+        }]);
+        assert_eq!(
+            g[0].fix.as_deref(),
+            Some("REVOKE insert, select ON public.\"Projects\" FROM public;")
         );
     }
 }

@@ -471,15 +471,61 @@ fn write(change: &SchemaChange) -> Option<String> {
             None => format!("RESET {}", quote_ident(name)),
         },
         SchemaChange::Transaction(Transaction::Begin) => "BEGIN".to_string(),
+        SchemaChange::Maintain(m) => maintenance(m)?,
         // What ended the block (COMMIT or ROLLBACK), and which savepoint, are not kept.
         SchemaChange::Transaction(_)
-        | SchemaChange::Maintain(_)
         | SchemaChange::NoEffect
         | SchemaChange::WriteRows(_)
         | SchemaChange::AlterDomain { .. }
         | SchemaChange::Opaque { .. } => {
             return None;
         }
+    })
+}
+
+fn maintenance(m: &Maintenance) -> Option<String> {
+    let names = |ts: &[ObjName]| ts.iter().map(name).collect::<Vec<_>>().join(", ");
+    Some(match m {
+        Maintenance::Reindex {
+            target,
+            index,
+            concurrently,
+        } => format!(
+            "REINDEX {} {}{}",
+            if *index { "INDEX" } else { "TABLE" },
+            if *concurrently { "CONCURRENTLY " } else { "" },
+            name(target)
+        ),
+        Maintenance::Cluster(Some(t)) => format!("CLUSTER {}", name(t)),
+        Maintenance::Cluster(None) => "CLUSTER".to_string(),
+        Maintenance::Vacuum {
+            tables,
+            analyze_only: true,
+            ..
+        } => format!("ANALYZE {}", names(tables)).trim_end().to_string(),
+        Maintenance::Vacuum {
+            tables,
+            full,
+            analyze,
+            ..
+        } => {
+            let options: Vec<&str> = [(*full, "FULL"), (*analyze, "ANALYZE")]
+                .into_iter()
+                .filter_map(|(on, o)| on.then_some(o))
+                .collect();
+            let mut s = "VACUUM".to_string();
+            if !options.is_empty() {
+                s.push_str(&format!(" ({})", options.join(", ")));
+            }
+            if !tables.is_empty() {
+                s.push_str(&format!(" {}", names(tables)));
+            }
+            s
+        }
+        Maintenance::Truncate(tables) if !tables.is_empty() => {
+            format!("TRUNCATE {}", names(tables))
+        }
+        Maintenance::Truncate(_) => return None,
     })
 }
 
@@ -814,7 +860,22 @@ fn alter_table_cmd(c: &AlterTable) -> Option<String> {
         AlterTable::DetachPartition(p) => format!("DETACH PARTITION {}", name(p)),
         AlterTable::AddInherit(p) => format!("INHERIT {}", name(p)),
         AlterTable::DropInherit(p) => format!("NO INHERIT {}", name(p)),
-        AlterTable::SetStorage | AlterTable::TriggerSwitch | AlterTable::Other => return None,
+        AlterTable::ResetOptions(options) if !options.is_empty() => {
+            let options: Vec<String> = options
+                .iter()
+                .map(|o| {
+                    o.split('.')
+                        .map(|p| quote_ident(p))
+                        .collect::<Vec<_>>()
+                        .join(".")
+                })
+                .collect();
+            format!("RESET ({})", options.join(", "))
+        }
+        AlterTable::SetStorage
+        | AlterTable::ResetOptions(_)
+        | AlterTable::TriggerSwitch
+        | AlterTable::Other => return None,
     })
 }
 
@@ -884,6 +945,9 @@ fn sequence_options(o: &SequenceOptions) -> String {
     let mut s = String::new();
     if let Some(t) = &o.data_type {
         s.push_str(&format!(" AS {}", type_name(t)));
+    }
+    if let Some(m) = o.max_value {
+        s.push_str(&format!(" MAXVALUE {m}"));
     }
     match &o.owned_by {
         Some(Some((table, column))) => s.push_str(&format!(
@@ -968,6 +1032,8 @@ fn role_options(options: &[RoleOption]) -> Option<String> {
             RoleOption::Superuser(false) => "NOSUPERUSER",
             RoleOption::BypassRls(true) => "BYPASSRLS",
             RoleOption::BypassRls(false) => "NOBYPASSRLS",
+            RoleOption::CreateRole(true) => "CREATEROLE",
+            RoleOption::CreateRole(false) => "NOCREATEROLE",
             // The password itself is never kept, so it cannot be written back.
             RoleOption::Password(true) => return None,
             RoleOption::Password(false) => "PASSWORD NULL",
@@ -1168,6 +1234,14 @@ mod tests {
             "ALTER FUNCTION app.f(integer, text) SECURITY DEFINER STABLE SET search_path = pg_catalog, app, pg_temp",
             "ALTER PROCEDURE p RESET search_path",
             "RESET statement_timeout",
+            "REINDEX INDEX CONCURRENTLY app.i",
+            "REINDEX TABLE t",
+            "CLUSTER t",
+            "VACUUM (FULL, ANALYZE) a, s.b",
+            "VACUUM",
+            "ANALYZE t",
+            "TRUNCATE a, b",
+            "ALTER TABLE t RESET (autovacuum_enabled, toast.autovacuum_enabled)",
             "CREATE POLICY p ON t AS RESTRICTIVE FOR SELECT TO app, PUBLIC USING (org_id = current_setting('app.org')::int)",
             "ALTER POLICY p ON t USING (true) WITH CHECK (false)",
             "CREATE ROLE app LOGIN NOSUPERUSER BYPASSRLS",

@@ -162,6 +162,7 @@ fn role_options(options: &[ast::Node]) -> Vec<RoleOption> {
             "canlogin" => out.push(RoleOption::Login(on)),
             "superuser" => out.push(RoleOption::Superuser(on)),
             "bypassrls" => out.push(RoleOption::BypassRls(on)),
+            "createrole" => out.push(RoleOption::CreateRole(on)),
             "password" => out.push(RoleOption::Password(d.arg.is_some())),
             _ => {}
         }
@@ -637,6 +638,10 @@ impl Cx<'_> {
                 full: v.options.iter().any(|o| {
                     matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full")
                 }),
+                analyze: v.is_vacuumcmd
+                    && v.options.iter().any(|o| {
+                        matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "analyze")
+                    }),
                 analyze_only: !v.is_vacuumcmd,
             }),
             NodeEnum::TruncateStmt(t) => SchemaChange::Maintain(Maintenance::Truncate(
@@ -996,6 +1001,18 @@ impl Cx<'_> {
                 Some(r) => AlterTable::DetachPartition(obj_name(r)),
                 None => AlterTable::Other,
             },
+            (At::AtResetRelOptions, Some(NodeEnum::List(l))) => AlterTable::ResetOptions(
+                l.items
+                    .iter()
+                    .filter_map(|o| match o.node.as_ref() {
+                        Some(NodeEnum::DefElem(d)) if d.defnamespace.is_empty() => {
+                            Some(d.defname.clone())
+                        }
+                        Some(NodeEnum::DefElem(d)) => Some(format!("{}.{}", d.defnamespace, d.defname)),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
             (
                 At::AtSetStatistics
                 | At::AtSetOptions
@@ -1133,6 +1150,13 @@ fn sequence_options(options: &[ast::Node]) -> SequenceOptions {
                 if let Some(NodeEnum::TypeName(t)) = d.arg.as_ref().and_then(|a| a.node.as_ref()) {
                     out.data_type = Some(data_type(t).0);
                 }
+            }
+            "maxvalue" => {
+                out.max_value = d
+                    .arg
+                    .as_ref()
+                    .and_then(|a| const_text(a))
+                    .and_then(|v| v.parse().ok());
             }
             "owned_by" => {
                 if let Some(NodeEnum::List(l)) = d.arg.as_ref().and_then(|a| a.node.as_ref()) {

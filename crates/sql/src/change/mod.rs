@@ -342,6 +342,8 @@ pub enum Maintenance {
     Vacuum {
         tables: Vec<ObjName>,
         full: bool,
+        /// `VACUUM (ANALYZE)`: statistics gathered too.
+        analyze: bool,
         analyze_only: bool,
     },
     Truncate(Vec<ObjName>),
@@ -507,6 +509,9 @@ pub enum AlterTable {
     DropInherit(ObjName),
     /// Storage parameters, statistics targets, `CLUSTER ON` (no effect on the model).
     SetStorage,
+    /// `RESET (option, ...)` of storage parameters (`toast.` ones with their prefix); no effect on the
+    /// model.
+    ResetOptions(Vec<String>),
     /// `ENABLE` / `DISABLE TRIGGER`.
     TriggerSwitch,
     /// A command with no effect on the model.
@@ -548,6 +553,8 @@ pub struct SequenceOptions {
     pub data_type: Option<DataType>,
     /// `OWNED BY table.column` (`Some(None)`: `OWNED BY NONE`).
     pub owned_by: Option<Option<(ObjName, String)>>,
+    /// `MAXVALUE n` (the schema model does not keep it).
+    pub max_value: Option<i64>,
 }
 
 /// The text of the statement an object was defined by, kept so it can be written back exactly (what the
@@ -596,6 +603,8 @@ pub enum RoleOption {
     Login(bool),
     Superuser(bool),
     BypassRls(bool),
+    /// `CREATEROLE` (not kept by the schema model).
+    CreateRole(bool),
     /// `PASSWORD '...'` (true) or `PASSWORD NULL` (false).
     Password(bool),
 }
