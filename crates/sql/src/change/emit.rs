@@ -865,7 +865,7 @@ fn alter_table_cmd(c: &AlterTable) -> Option<String> {
                 .iter()
                 .map(|o| {
                     o.split('.')
-                        .map(|p| quote_ident(p))
+                        .map(quote_ident)
                         .collect::<Vec<_>>()
                         .join(".")
                 })
