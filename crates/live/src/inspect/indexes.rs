@@ -266,14 +266,12 @@ fn judge_invalid(facts: &[InvalidIndex]) -> Vec<HealthFinding> {
             // The index built again as the server defines it, concurrently: its definition lowered and
             // written back by the emitter.
             let again = lowered_index(&x.definition);
-            let fix = match again {
-                Some(again) => fix(&[drop_concurrently(&x.index)])
-                    .zip(fix(&[again]))
-                    .map(|(drop, create)| {
-                        format!("{drop}\n-- then fix the cause and create it again\n{create}")
-                    }),
-                None => fix(&[drop_concurrently(&x.index)]),
-            };
+            // Building it again fails until the cause (duplicate keys, a deadlock, a cancel) is dealt
+            // with: that statement is given as a comment, not as part of the fix.
+            let fix = fix(&[drop_concurrently(&x.index)]).map(|drop| match again.and_then(|a| fix(&[a])) {
+                Some(create) => format!("{drop}\n-- then fix the cause and build it again: {create}"),
+                None => drop,
+            });
             finding(
                 "DB004",
                 "invalid-index",
@@ -346,7 +344,7 @@ mod tests {
         assert_eq!(
             x[0].fix.as_deref(),
             Some(
-                "DROP INDEX CONCURRENTLY public.t_a_idx;\n-- then fix the cause and create it again\n\
+                "DROP INDEX CONCURRENTLY public.t_a_idx;\n-- then fix the cause and build it again: \
                  CREATE UNIQUE INDEX CONCURRENTLY t_a_idx ON public.t USING btree (a) WHERE a > 0;"
             )
         );

@@ -81,45 +81,56 @@ fn judge_tenant_tables(facts: &[TenantTable]) -> Vec<HealthFinding> {
         .collect()
 }
 
+pub(super) struct PowerfulLogin {
+    role: String,
+    superuser: bool,
+    bypass_rls: bool,
+    create_role: bool,
+}
+
 pub(super) fn superuser_logins(cx: &mut Ctx) {
     let sql = "SELECT rolname::text, rolsuper, rolbypassrls, rolcreaterole FROM pg_roles \
                WHERE rolcanlogin AND oid <> 10 AND (rolsuper OR rolbypassrls OR rolcreaterole) ORDER BY 1";
-    let Some(rows) = cx.rows("over-privileged login roles", sql) else {
+    let Some(facts) = cx.read("over-privileged login roles", sql, |r| PowerfulLogin {
+        role: s(r, 0),
+        superuser: b(r, 1),
+        bypass_rls: b(r, 2),
+        create_role: b(r, 3),
+    }) else {
         return;
     };
-    for r in rows {
-        let role = s(&r, 0);
-        let mut powers = vec![];
-        if b(&r, 1) {
-            powers.push("SUPERUSER");
-        }
-        if b(&r, 2) {
-            powers.push("BYPASSRLS");
-        }
-        if b(&r, 3) {
-            powers.push("CREATEROLE");
-        }
-        let superuser = b(&r, 1);
-        cx.find(
-            "DB018",
-            "over-privileged-login",
-            if superuser { Severity::Error } else { Severity::Warning },
-            &role,
-            format!("login role {role} has {}: a leaked password of an application role is then the whole cluster", powers.join(", ")),
-            vec![("attributes", powers.join(" "))],
-            fix(&[SchemaChange::AlterRole {
-                name: role.clone(),
-                options: powers
-                    .iter()
-                    .map(|p| match *p {
-                        "SUPERUSER" => RoleOption::Superuser(false),
-                        "BYPASSRLS" => RoleOption::BypassRls(false),
-                        _ => RoleOption::CreateRole(false),
-                    })
-                    .collect(),
-            }]),
-        );
-    }
+    cx.add(judge_logins(&facts));
+}
+
+fn judge_logins(facts: &[PowerfulLogin]) -> Vec<HealthFinding> {
+    facts
+        .iter()
+        .map(|l| {
+            let powers: Vec<(&str, RoleOption)> = [
+                (l.superuser, "SUPERUSER", RoleOption::Superuser(false)),
+                (l.bypass_rls, "BYPASSRLS", RoleOption::BypassRls(false)),
+                (l.create_role, "CREATEROLE", RoleOption::CreateRole(false)),
+            ]
+            .into_iter()
+            .filter(|(on, ..)| *on)
+            .map(|(_, word, off)| (word, off))
+            .collect();
+            let words: Vec<&str> = powers.iter().map(|(w, _)| *w).collect();
+            let role = &l.role;
+            finding(
+                "DB018",
+                "over-privileged-login",
+                if l.superuser { Severity::Error } else { Severity::Warning },
+                role,
+                format!("login role {role} has {}: a leaked password of an application role is then the whole cluster", words.join(", ")),
+                vec![("attributes", words.join(" "))],
+                fix(&[SchemaChange::AlterRole {
+                    name: role.clone(),
+                    options: powers.into_iter().map(|(_, off)| off).collect(),
+                }]),
+            )
+        })
+        .collect()
 }
 
 pub(super) fn md5_passwords(cx: &mut Ctx) {
@@ -320,6 +331,13 @@ mod tests {
             f[0].fix.as_deref(),
             Some("ALTER FUNCTION app.f(int, text) SET search_path TO pg_catalog, pg_temp;")
         );
+        let l = judge_logins(&[PowerfulLogin {
+            role: "App".into(),
+            superuser: true,
+            bypass_rls: false,
+            create_role: true,
+        }]);
+        assert_eq!(l[0].fix.as_deref(), Some("ALTER ROLE \"App\" WITH NOSUPERUSER NOCREATEROLE;"));
         let g = judge_public_grants(&[PublicGrant {
             relation: t,
             privileges: vec!["INSERT".into(), "SELECT".into()],

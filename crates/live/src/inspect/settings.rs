@@ -4,17 +4,35 @@ use dbarch_report::Severity;
 
 use super::*;
 
+pub(super) struct Setting {
+    name: String,
+    setting: String,
+    current: String,
+    boot: String,
+    source: String,
+}
+
 pub(super) fn settings(cx: &mut Ctx) {
     let sql = "SELECT name, setting, current_setting(name), boot_val, source FROM pg_settings \
                WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', 'maintenance_work_mem')";
-    let Some(rows) = cx.rows("settings", sql) else {
+    let Some(facts) = cx.read("settings", sql, |r| Setting {
+        name: s(r, 0),
+        setting: s(r, 1),
+        current: s(r, 2),
+        boot: s(r, 3),
+        source: s(r, 4),
+    }) else {
         return;
     };
-    for r in rows {
-        let (name, setting, boot, source) = (s(&r, 0), s(&r, 1), s(&r, 3), s(&r, 4));
-        let at_default = setting == boot && source == "default";
-        let advice = match name.as_str() {
-            "shared_buffers" if at_default || setting == "16384" => Some(
+    cx.add(judge_settings(&facts));
+}
+
+fn judge_settings(facts: &[Setting]) -> Vec<HealthFinding> {
+    let mut out = vec![];
+    for x in facts {
+        let at_default = x.setting == x.boot && x.source == "default";
+        let advice = match x.name.as_str() {
+            "shared_buffers" if at_default || x.setting == "16384" => Some(
                 "shared_buffers is at its 128 MB default: about 25 % of the server's memory is usual",
             ),
             "work_mem" if at_default => Some(
@@ -23,23 +41,52 @@ pub(super) fn settings(cx: &mut Ctx) {
             "effective_cache_size" if at_default => Some(
                 "effective_cache_size is at its 4 GB default: set it to about 75 % of memory so the planner knows what the OS caches",
             ),
-            "random_page_cost" if setting == "4" => Some(
+            "random_page_cost" if x.setting == "4" => Some(
                 "random_page_cost is 4, tuned for spinning disks: on SSD or cloud storage 1.1 makes index scans cost what they do",
             ),
             _ => None,
         };
         if let Some(message) = advice {
-            cx.find(
+            out.push(finding(
                 "DB023",
                 "setting",
                 Severity::Info,
-                &name,
+                &x.name,
                 message.to_string(),
-                vec![("current", s(&r, 2))],
+                vec![("current", x.current.clone())],
                 Some(format!(
-                    "ALTER SYSTEM SET {name} = '...'; SELECT pg_reload_conf();"
+                    "ALTER SYSTEM SET {} = '...'; SELECT pg_reload_conf();",
+                    x.name
                 )),
-            );
+            ));
         }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_judged_without_a_server() {
+        let f = judge_settings(&[
+            Setting {
+                name: "random_page_cost".into(),
+                setting: "4".into(),
+                current: "4".into(),
+                boot: "4".into(),
+                source: "default".into(),
+            },
+            Setting {
+                name: "work_mem".into(),
+                setting: "65536".into(),
+                current: "64MB".into(),
+                boot: "4096".into(),
+                source: "configuration file".into(),
+            },
+        ]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].object, "random_page_cost");
     }
 }

@@ -126,33 +126,44 @@ fn judge_autovacuum_off(facts: &[AutovacuumOff]) -> Vec<HealthFinding> {
         .collect()
 }
 
+pub(super) struct DatabaseAge {
+    database: String,
+    age: i64,
+}
+
 pub(super) fn wraparound(cx: &mut Ctx) {
     let sql = "SELECT datname, age(datfrozenxid)::int8 FROM pg_database WHERE datallowconn ORDER BY 2 DESC";
-    let Some(rows) = cx.rows("transaction ID wraparound", sql) else {
+    let Some(facts) = cx.read("transaction ID wraparound", sql, |r| DatabaseAge {
+        database: s(r, 0),
+        age: i(r, 1),
+    }) else {
         return;
     };
     let limit = cx.limits.xid_age;
-    for r in rows {
-        let age = i(&r, 1);
-        if age < limit {
-            continue;
-        }
-        let severity = if age > 1_500_000_000 {
-            Severity::Error
-        } else {
-            Severity::Warning
-        };
-        let db = s(&r, 0);
-        cx.find(
-            "DB009",
-            "xid-wraparound",
-            severity,
-            &db,
-            format!("database {db} is {age} transactions from its last freeze: at 2,000,000,000 the server stops taking writes"),
-            vec![("age", age.to_string()), ("of 2^31", format!("{:.0} %", age as f64 / 2147483648.0 * 100.0))],
-            Some("VACUUM (FREEZE, VERBOSE);  -- in that database, oldest tables first; check what holds back the xmin horizon".into()),
-        );
-    }
+    cx.add(judge_wraparound(&facts, limit));
+}
+
+fn judge_wraparound(facts: &[DatabaseAge], limit: i64) -> Vec<HealthFinding> {
+    facts
+        .iter()
+        .filter(|d| d.age >= limit)
+        .map(|d| {
+            let (db, age) = (&d.database, d.age);
+            finding(
+                "DB009",
+                "xid-wraparound",
+                if age > 1_500_000_000 {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                db,
+                format!("database {db} is {age} transactions from its last freeze: at 2,000,000,000 the server stops taking writes"),
+                vec![("age", age.to_string()), ("of 2^31", format!("{:.0} %", age as f64 / 2147483648.0 * 100.0))],
+                Some("VACUUM (FREEZE, VERBOSE);  -- in that database, oldest tables first; check what holds back the xmin horizon".into()),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
