@@ -380,7 +380,10 @@ impl PartialEq for View {
             && self.materialized == other.materialized
             && self.depends_on == other.depends_on
             && if self.query.statement().contains('*') || other.query.statement().contains('*') {
-                self.kept_query() == other.kept_query()
+                // The same query over the same columns is the same view (the usual case, cheap);
+                // otherwise what the `*`s stand for decides.
+                (self.query == other.query && self.scope.relations == other.scope.relations)
+                    || self.kept_query() == other.kept_query()
             } else {
                 self.query == other.query
             }
