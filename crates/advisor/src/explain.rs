@@ -259,13 +259,11 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
                         ("actual", format!("{actual:.0}")),
                         ("loops", format!("{loops:.0}")),
                     ],
-                    Some(if relation.is_empty() {
-                        "ANALYZE the tables involved; for correlated columns CREATE STATISTICS (dependencies, mcv) ON ...".into()
+                    if relation.is_empty() {
+                        Some("-- ANALYZE the tables involved; for correlated columns, extended statistics (CREATE STATISTICS ... (dependencies, mcv))".into())
                     } else {
-                        format!(
-                            "ANALYZE {relation};  -- and for correlated columns: CREATE STATISTICS ON (col_a, col_b) FROM {relation};"
-                        )
-                    }),
+                        analyze_fix(text(n, "Schema"), relation)
+                    },
                     stake(i, &w.nodes),
                 );
             }
@@ -599,6 +597,22 @@ pub fn name_indexes(report: &mut PlanReport, advice: &crate::Advice) {
             });
         }
     }
+}
+
+/// `ANALYZE relation;`, written by the DDL emitter, and extended statistics in words (which columns are
+/// correlated is not in the plan).
+fn analyze_fix(schema: Option<&str>, relation: &str) -> Option<String> {
+    use dbarch_sql::change::{Maintenance, ObjName, SchemaChange, emit};
+    let analyze = SchemaChange::Maintain(Maintenance::Vacuum {
+        tables: vec![ObjName::new(schema, relation)],
+        full: false,
+        analyze: false,
+        analyze_only: true,
+    });
+    Some(format!(
+        "{};  -- and for correlated columns, extended statistics on them (CREATE STATISTICS ... (dependencies, mcv))",
+        emit(&analyze)?
+    ))
 }
 
 /// `CREATE INDEX CONCURRENTLY ON relation (keys);`, written by the DDL emitter.
