@@ -16,7 +16,7 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE products (\n    id bigint PRIMARY KEY,\n    name text NOT NULL,\n    updated_at timestamptz NOT NULL DEFAULT now()\n);",
         use_instead: "CREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    NEW.updated_at := now();\n    RETURN NEW;\nEND $$;\nCREATE TRIGGER products_set_updated_at BEFORE UPDATE ON products\n    FOR EACH ROW EXECUTE FUNCTION set_updated_at();",
         fix_safety: Some(
-            "The fix assumes a function `set_updated_at()` that assigns NEW.updated_at (see the example).",
+            "The fix creates `set_<column>()` (it sets the column to now()) unless the schema defines it, and the BEFORE UPDATE trigger that runs it.",
         ),
         references: &["https://www.postgresql.org/docs/current/plpgsql-trigger.html"],
     },
@@ -64,17 +64,50 @@ fn check(cx: &Context, out: &mut Sink) {
             c,
             format!("{}.{} is not maintained by a trigger", t.name, c.name),
             format!("Add a BEFORE UPDATE trigger that sets {} so every update path keeps it true.", c.name),
-            crate::rules::fix::sql(&[dbarch_sql::change::SchemaChange::CreateTrigger {
-                table: crate::rules::fix::name(&t.name),
-                name: format!("{}_set_{}", t.name.name, c.name),
-                function: dbarch_sql::change::ObjName::new(None, "set_updated_at"),
-                timing: "BEFORE",
-                events: vec!["UPDATE"],
-                update_of: vec![],
-                for_each_row: true,
-                when: None,
-                args: vec![],
-            }]),
+            maintain(cx, &t.name, &c.name),
         );
     }
+}
+
+/// The trigger that keeps `column` current, and the function it runs (`set_<column>()`, created unless
+/// the schema has it): `NEW.<column> := now()` before every UPDATE.
+fn maintain(cx: &Context, table: &QualifiedName, column: &str) -> Option<String> {
+    use dbarch_sql::change::{CreateFunction, ObjName, SchemaChange};
+    let function = format!("set_{column}");
+    let defined = cx
+        .catalog
+        .functions
+        .iter()
+        .any(|f| f.name.name == function && f.arg_types.is_empty());
+    let mut changes = vec![];
+    if !defined {
+        changes.push(SchemaChange::CreateFunction(CreateFunction {
+            name: ObjName::new(None, &function),
+            or_replace: false,
+            definition: Default::default(),
+            arg_types: vec![],
+            returns: Some("trigger".into()),
+            language: "plpgsql".into(),
+            body: Some(format!(
+                "BEGIN NEW.{} := now(); RETURN NEW; END",
+                quote_ident(column)
+            )),
+            security_definer: false,
+            volatility: "volatile".into(),
+            search_path: None,
+            is_procedure: false,
+        }));
+    }
+    changes.push(SchemaChange::CreateTrigger {
+        table: crate::rules::fix::name(table),
+        name: format!("{}_set_{column}", table.name),
+        function: ObjName::new(None, &function),
+        timing: "BEFORE",
+        events: vec!["UPDATE"],
+        update_of: vec![],
+        for_each_row: true,
+        when: None,
+        args: vec![],
+    });
+    crate::rules::fix::sql(&changes)
 }

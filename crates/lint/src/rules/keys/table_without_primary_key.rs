@@ -14,9 +14,11 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE audit_log (\n    table_name text,\n    changed_at timestamptz\n);",
         use_instead: "CREATE TABLE audit_log (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    table_name text NOT NULL,\n    changed_at timestamptz NOT NULL\n);",
         fix_safety: Some(
-            "Adding a primary key builds a unique index and takes an ACCESS EXCLUSIVE lock; on a large \
-                          table build the index CONCURRENTLY first and add the key `USING INDEX`. It fails if the \
-                          column has duplicates or NULLs.",
+            "The fix (for a table with an `id` column) never blocks the table through a scan or an index \
+                          build: NOT NULL is proven by a CHECK added NOT VALID and validated, then set without a \
+                          scan (PostgreSQL 12+); the unique index is built CONCURRENTLY (outside a transaction \
+                          block) and attached as the key. It stops at the step that meets NULLs or duplicates, \
+                          leaving that step's NOT VALID check or invalid index to drop.",
         ),
         references: &[
             "https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS",
@@ -31,22 +33,7 @@ fn check(cx: &Context, out: &mut Sink) {
         if t.primary_key().is_some() || t.columns.is_empty() {
             continue;
         }
-        let id = t.column("id");
-        let fix = id.and_then(|_| {
-            crate::rules::fix::sql(&[crate::rules::fix::alter(
-                &t.name,
-                vec![dbarch_sql::change::AlterTable::AddConstraint(
-                    crate::rules::fix::constraint(
-                        None,
-                        dbarch_sql::change::ConstraintDefKind::PrimaryKey {
-                            columns: vec!["id".into()],
-                            include: vec![],
-                        },
-                        false,
-                    ),
-                )],
-            )])
-        });
+        let fix = t.column("id").and_then(|id| promote_to_key(&t.name, id));
         let unique_not_null = t
             .unique_column_sets()
             .any(|cols| cols.iter().all(|c| t.column(c).is_some_and(|c| c.not_null)));
@@ -63,4 +50,46 @@ fn check(cx: &Context, out: &mut Sink) {
             fix,
         );
     }
+}
+
+/// The column made the primary key without blocking the table through a scan or an index build: NOT
+/// NULL proven by a CHECK added NOT VALID and validated (PostgreSQL 12+ then sets NOT NULL without a
+/// scan), the unique index built CONCURRENTLY, then attached as the key (catalog only).
+fn promote_to_key(table: &QualifiedName, column: &Column) -> Option<String> {
+    use crate::rules::fix::{alter, constraint, index_concurrently, sql};
+    use dbarch_sql::change::{AlterTable, ConstraintDefKind};
+    let c = column.name.as_str();
+    let key = dbarch_catalog::default_name(&table.name, &[c.to_string()], "pkey");
+    let mut changes = vec![];
+    if !column.not_null {
+        let check = dbarch_catalog::default_name(&table.name, &[c.to_string()], "not_null");
+        changes.extend([
+            alter(
+                table,
+                vec![AlterTable::AddConstraint(constraint(
+                    Some(&check),
+                    ConstraintDefKind::Check {
+                        expr: format!("{} IS NOT NULL", quote_ident(c)),
+                        columns: vec![c.to_string()],
+                    },
+                    true,
+                ))],
+            ),
+            alter(table, vec![AlterTable::ValidateConstraint(check.clone())]),
+            alter(table, vec![AlterTable::SetNotNull(c.to_string())]),
+            alter(table, vec![AlterTable::DropConstraint(check)]),
+        ]);
+    }
+    changes.push(index_concurrently(&key, table, &[c.to_string()], true, None));
+    let mut pk = constraint(
+        Some(&key),
+        ConstraintDefKind::PrimaryKey {
+            columns: vec![],
+            include: vec![],
+        },
+        false,
+    );
+    pk.using_index = Some(key.clone());
+    changes.push(alter(table, vec![AlterTable::AddConstraint(pk)]));
+    sql(&changes)
 }

@@ -1,0 +1,136 @@
+//! Every fix a schema rule prints is run on a real server: the rule's trigger fixture is loaded into a
+//! throwaway database (with `fixtures/CODE/data.sql`, rows that make the fix hard, when the rule has
+//! one), each printed fix runs there statement by statement as printed (outside a
+//! transaction block, as CONCURRENTLY needs), and the schema the server then has — read back from its
+//! catalogs — is reviewed again: the finding must be gone.
+//!
+//! Rules whose fixes are known to be wrong are listed in `KNOWN_WRONG` with what goes wrong; the test
+//! fails when one of them starts to pass (take it off the list) as much as when another rule fails.
+
+use dbarch_lint::{Config, all_rules, lint_text};
+
+/// Fixes known to fail on the server or to leave their finding, and why. To be emptied.
+const KNOWN_WRONG: &[(&str, &str)] = &[];
+
+#[test]
+fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
+    let cluster = dbarch_testkit::cluster();
+    let mut wrong: Vec<(String, String)> = vec![];
+    let mut verified = vec![];
+    let schema_rules = all_rules().iter().filter(|r| {
+        !r.is_migration_rule() && !r.is_query_rule() && !r.is_live_rule() && !r.is_plan_rule()
+    });
+    for rule in schema_rules {
+        let code = rule.code;
+        let config = Config::only(&[code]);
+        let path = format!("fixtures/{code}/triggers.sql");
+        let sql = rule.fixtures.triggers;
+        let findings: Vec<_> = lint_text(&path, sql, &config)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .into_iter()
+            .filter(|f| f.code == code && f.fix.is_some())
+            .collect();
+        if findings.is_empty() {
+            continue;
+        }
+        // Each fix on its own, on the fixture as loaded: a user applies one fix, not all at once.
+        let mut failed = false;
+        for (n, f) in findings.iter().enumerate() {
+            let db = format!("fix_{}_{n}", code.to_ascii_lowercase());
+            let mut client = dbarch_testkit::database(&cluster, &db);
+            // Statement by statement: one the server refuses (the schema the rule is about may be one
+            // PostgreSQL does not accept, as a foreign key to columns without a key) must run once the
+            // fix has.
+            let mut refused = vec![];
+            for stmt in statements(sql) {
+                if client.batch_execute(&stmt).is_err() {
+                    refused.push(stmt);
+                }
+            }
+            // Rows that make the fix work for its living: `fixtures/CODE/data.sql`, when the rule has one.
+            let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("fixtures/{code}/data.sql"));
+            if let Ok(rows) = std::fs::read_to_string(&data) {
+                client
+                    .batch_execute(&rows)
+                    .unwrap_or_else(|e| panic!("{}: {}", data.display(), error(&e)));
+            }
+            for stmt in statements(f.fix.as_deref().unwrap_or_default()) {
+                if let Err(e) = client.batch_execute(&stmt) {
+                    wrong.push((code.into(), format!("`{stmt}` fails: {}", error(&e))));
+                    failed = true;
+                }
+            }
+            for stmt in &refused {
+                if let Err(e) = client.batch_execute(stmt) {
+                    wrong.push((
+                        code.into(),
+                        format!("the fixture's `{stmt}` is still refused after the fix: {}", error(&e)),
+                    ));
+                    failed = true;
+                }
+            }
+            // The schema as the server now has it, reviewed again.
+            let ddl = dbarch_live::introspect::schema_ddl(&mut client)
+                .unwrap_or_else(|e| panic!("{code}: reading the schema back: {e}"));
+            let after = lint_text(&format!("{db} (after the fix)"), &ddl, &config)
+                .unwrap_or_else(|e| panic!("{code}: the schema read back does not parse: {e}\n{ddl}"));
+            if after
+                .iter()
+                .any(|a| a.code == code && a.message == f.message)
+            {
+                wrong.push((code.into(), format!("after its fix, still: {}", f.message)));
+                failed = true;
+            }
+        }
+        if !failed {
+            verified.push(code);
+        }
+    }
+    let mut unexpected: Vec<String> = wrong
+        .iter()
+        .filter(|(c, _)| !KNOWN_WRONG.iter().any(|(k, _)| k == c))
+        .map(|(c, w)| format!("{c}: {w}"))
+        .collect();
+    for (k, why) in KNOWN_WRONG {
+        if !wrong.iter().any(|(c, _)| c == k) {
+            unexpected.push(format!(
+                "{k} is listed as known wrong ({why}) but its fixes now hold: take it off the list"
+            ));
+        }
+    }
+    assert!(
+        unexpected.is_empty(),
+        "fixes verified on the server: {verified:?}\n{}",
+        unexpected.join("\n")
+    );
+    // A schema rule that documents how safe its fix is must have a fix the server ran.
+    let untested: Vec<&str> = all_rules()
+        .iter()
+        .filter(|r| {
+            !r.is_migration_rule() && !r.is_query_rule() && !r.is_live_rule() && !r.is_plan_rule()
+        })
+        .filter(|r| r.doc.fix_safety.is_some() && !verified.contains(&r.code))
+        .filter(|r| !KNOWN_WRONG.iter().any(|(k, _)| k == &r.code))
+        .map(|r| r.code)
+        .collect();
+    assert!(
+        untested.is_empty(),
+        "rules with a fix but no fix their trigger fixture makes the server run: {untested:?}"
+    );
+}
+
+fn error(e: &postgres::Error) -> String {
+    e.as_db_error()
+        .map_or(e.to_string(), |d| d.message().to_string())
+}
+
+/// The statements of a fix: `;`-separated (outside quotes), `--` comments dropped.
+fn statements(fix: &str) -> Vec<String> {
+    dbarch_sql::split::split(fix)
+        .statements
+        .iter()
+        .map(|s| fix[s.start..s.end].trim().trim_end_matches(';').trim().to_string())
+        .filter(|s| !s.is_empty() && !s.lines().all(|l| l.trim_start().starts_with("--")))
+        .collect()
+}
