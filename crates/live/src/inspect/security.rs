@@ -51,7 +51,7 @@ fn judge_tenant_tables(facts: &[TenantTable]) -> Vec<HealthFinding> {
         .map(|t| {
             let (table, col) = (dotted(&t.table), &t.column);
             let using = format!(
-                "{} = current_setting({})::{}",
+                "{} = current_setting({}, true)::{}",
                 quote_ident(col),
                 literal(&format!("app.{col}")),
                 t.column_type
@@ -72,9 +72,10 @@ fn judge_tenant_tables(facts: &[TenantTable]) -> Vec<HealthFinding> {
                 &table,
                 format!("{table} is scoped by {col} but row level security is off: one missing WHERE leaks another tenant's rows"),
                 vec![("tenant column", col.clone())],
+                // The policy first: nothing is filtered before it exists.
                 fix(&[
-                    dbarch_catalog::make::alter(&t.table, vec![AlterTable::RowSecurity(true)]),
                     policy,
+                    dbarch_catalog::make::alter(&t.table, vec![AlterTable::RowSecurity(true)]),
                 ]),
             )
         })
@@ -316,8 +317,8 @@ mod tests {
         assert_eq!(
             rls[0].fix.as_deref(),
             Some(
-                "ALTER TABLE public.\"Projects\" ENABLE ROW LEVEL SECURITY;\n\
-                 CREATE POLICY tenant_isolation ON public.\"Projects\" TO public USING (org_id = current_setting('app.org_id')::uuid);"
+                "CREATE POLICY tenant_isolation ON public.\"Projects\" TO public USING (org_id = current_setting('app.org_id', true)::uuid);\n\
+                 ALTER TABLE public.\"Projects\" ENABLE ROW LEVEL SECURITY;"
             )
         );
         let f = judge_definers(&[DefinerFunction {

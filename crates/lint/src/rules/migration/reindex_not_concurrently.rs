@@ -33,12 +33,19 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     }
     for change in &cx.changes.changes {
         let SchemaChange::Maintain(Maintenance::Reindex {
+            target,
+            index,
             concurrently: false,
-            ..
         }) = change
         else {
             continue;
         };
+        // The same rebuild, CONCURRENTLY (it must then run outside a transaction block).
+        let fix = crate::rules::fix::sql(&[SchemaChange::Maintain(Maintenance::Reindex {
+            target: target.clone(),
+            index: *index,
+            concurrently: true,
+        })]);
         out.push(
             cx.stmt.span.into(),
             format!("reindex:{}", cx.stmt.sql),
@@ -47,7 +54,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
                 cx.knowledge.describe("reindex", cx.pg_version)
             ),
             "Use REINDEX ... CONCURRENTLY (PostgreSQL 12+), outside a transaction block.",
-            None,
+            fix,
         );
     }
 }

@@ -47,7 +47,10 @@ fn check(cx: &Context, out: &mut Sink) {
                 "Grant to a dedicated role instead, and grant that role to the users that need it.",
                 crate::rules::fix::sql(&[SchemaChange::Grant(Grant {
                     grant: false,
-                    privileges: g.privileges.iter().map(|p| Privilege::new(p)).collect(),
+                    privileges: revoked(&g.object_kind, &g.privileges)
+                        .iter()
+                        .map(|p| Privilege::new(p))
+                        .collect(),
                     object_kind: g.object_kind.clone(),
                     objects: vec![GrantObject::Named(object.clone())],
                     grantees: vec!["PUBLIC".into()],
@@ -56,4 +59,21 @@ fn check(cx: &Context, out: &mut Sink) {
             );
         }
     }
+}
+
+/// The privileges to take back from PUBLIC: all it was granted, except USAGE on a schema (which only
+/// lets roles see names, and without which nothing in the schema can be used): `ALL` on a schema is
+/// revoked as CREATE.
+fn revoked(object_kind: &str, privileges: &[String]) -> Vec<String> {
+    if object_kind != "SCHEMA" {
+        return privileges.to_vec();
+    }
+    if privileges.iter().any(|p| p == "ALL") {
+        return vec!["CREATE".into()];
+    }
+    privileges
+        .iter()
+        .filter(|p| p.as_str() != "USAGE")
+        .cloned()
+        .collect()
 }

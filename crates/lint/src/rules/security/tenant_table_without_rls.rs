@@ -16,9 +16,10 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE projects (\n    id bigint PRIMARY KEY,\n    org_id bigint NOT NULL,\n    name text NOT NULL\n);",
         use_instead: "ALTER TABLE projects ENABLE ROW LEVEL SECURITY;\nCREATE POLICY projects_tenant_isolation ON projects\n    USING (org_id = current_setting('app.current_org_id')::bigint);",
         fix_safety: Some(
-            "Once enabled, roles other than the owner (and BYPASSRLS roles) see no rows until a policy \
-                          allows them: create the policies in the same migration, and set the tenant setting in \
-                          every session of the application.",
+            "The policy is created before row level security is switched on. From then on roles other than \
+                          the owner (and BYPASSRLS roles) see only the rows of the tenant their session names: \
+                          the application must `SET app.current_<column> = ...` in every session (or \
+                          transaction, with SET LOCAL); a session that has not sees no rows.",
         ),
         references: &["https://www.postgresql.org/docs/current/ddl-rowsecurity.html"],
     },
@@ -58,19 +59,19 @@ fn check(cx: &Context, out: &mut Sink) {
     }
 }
 
-/// Row level security switched on, and a policy that lets a session see the rows of its tenant (the
-/// tenant in the setting `app.current_<column>`).
+/// A policy that lets a session see the rows of its tenant (named by the setting `app.current_<column>`,
+/// compared in the column's own type; a session that has not set it sees no rows rather than an error),
+/// then row level security switched on: the policy exists before anything is filtered.
 fn tenant_policy(table: &QualifiedName, c: &Column) -> Option<String> {
     use crate::rules::fix::{alter, name, sql};
     use dbarch_sql::change::{AlterTable, SchemaChange, literal, type_name};
     let using = format!(
-        "{} = current_setting({})::{}",
+        "{} = current_setting({}, true)::{}",
         quote_ident(&c.name),
         literal(&format!("app.current_{}", c.name)),
         type_name(&c.data_type)
     );
     sql(&[
-        alter(table, vec![AlterTable::RowSecurity(true)]),
         SchemaChange::CreatePolicy {
             table: name(table),
             name: format!("{}_tenant_isolation", table.name),
@@ -80,5 +81,6 @@ fn tenant_policy(table: &QualifiedName, c: &Column) -> Option<String> {
             using: Some(using),
             with_check: None,
         },
+        alter(table, vec![AlterTable::RowSecurity(true)]),
     ])
 }
