@@ -17,7 +17,10 @@ pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
     let mut report = dbarch_live::inspect(
         &mut client,
         &target.shown,
-        dbarch_live::Limits::default(),
+        dbarch_live::Limits {
+            unused_index_days: config.options.unused_index_min_days,
+            ..Default::default()
+        },
         &tenant,
         &mut |n| bar.set_position(n as u64),
     );

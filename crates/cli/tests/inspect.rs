@@ -137,6 +137,15 @@ fn planted_problems_are_each_reported() {
         .unwrap();
     assert!(seq["message"].as_str().unwrap().contains("93 %"), "{seq}");
 
+    // A cluster minutes old: its index counters say nothing yet about which indexes are unused.
+    let skipped = v["skipped"].as_array().unwrap();
+    assert!(
+        skipped.iter().any(|s| s["check"] == "unused indexes"
+            && s["reason"].as_str().unwrap().contains("judged unused after 7 days")),
+        "{skipped:?}"
+    );
+    assert!(!has("DB002", ""), "{got:?}");
+
     // The human report says the same.
     let o = dbarch(&["inspect", "--db", &url], &repo());
     let text = stdout(&o);

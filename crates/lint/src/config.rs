@@ -59,6 +59,13 @@ pub struct Options {
     /// Executions of a loop follow each other within this many milliseconds (QRY021).
     #[serde(default = "default_n_plus_one_gap_ms")]
     pub n_plus_one_gap_ms: u64,
+    /// inspect judges indexes unused only once the server's counters cover this many days (DB002).
+    #[serde(default = "default_unused_index_min_days")]
+    pub unused_index_min_days: f64,
+}
+
+fn default_unused_index_min_days() -> f64 {
+    7.0
 }
 
 fn default_wide() -> usize {
@@ -107,6 +114,7 @@ fn default_huge_in_list() -> usize {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            unused_index_min_days: default_unused_index_min_days(),
             wide_table_columns: default_wide(),
             monetary_words: vec![],
             tenant_columns: vec![],

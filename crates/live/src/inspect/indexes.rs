@@ -97,14 +97,36 @@ pub(super) struct UnusedIndex {
 }
 
 pub(super) fn unused_indexes(cx: &mut Ctx) {
+    // Counters that cover too short a time say nothing about monthly jobs or rare reports.
+    let age_sql = "SELECT coalesce(stats_reset, pg_postmaster_start_time())::text, \
+                   (extract(epoch FROM now() - coalesce(stats_reset, pg_postmaster_start_time())) / 86400)::float8 \
+                   FROM pg_stat_database WHERE datname = current_database()";
+    let Some(age) = cx.read("unused indexes", age_sql, |r| (s(r, 0), f(r, 1))) else {
+        return;
+    };
+    if let Some((since, days)) = age.first()
+        && *days < cx.limits.unused_index_days
+    {
+        cx.report.skipped.push(SkippedCheck {
+            check: "unused indexes".into(),
+            reason: format!(
+                "the index counters only go back to {since} ({days:.1} days): an index is judged unused after {} days (`unused-index-min-days`)",
+                cx.limits.unused_index_days
+            ),
+        });
+        return;
+    }
     let sql = format!(
         "SELECT n.nspname::text, ic.relname::text, n.nspname::text, c.relname::text, \
                 s.idx_scan, pg_relation_size(i.indexrelid), \
-                (SELECT stats_reset::text FROM pg_stat_database WHERE datname = current_database()) \
+                (SELECT coalesce(stats_reset, pg_postmaster_start_time())::text FROM pg_stat_database WHERE datname = current_database()) \
          FROM pg_stat_user_indexes s JOIN pg_index i ON i.indexrelid = s.indexrelid \
          JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary AND i.indisvalid AND {USER} \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contype = 'f' AND k.conrelid = i.indrelid \
+                 AND (i.indkey::int2[])[0:array_length(k.conkey, 1) - 1] @> k.conkey \
+                 AND (i.indkey::int2[])[0:array_length(k.conkey, 1) - 1] <@ k.conkey) \
            AND pg_relation_size(i.indexrelid) > 1024 * 1024 \
          ORDER BY pg_relation_size(i.indexrelid) DESC"
     );

@@ -44,6 +44,8 @@ pub struct Limits {
     pub bloat_bytes: i64,
     /// A standby replaying further behind than this many seconds is flagged.
     pub replication_lag_s: f64,
+    /// Indexes are judged unused only when the counters go back this many days.
+    pub unused_index_days: f64,
 }
 
 impl Default for Limits {
@@ -58,6 +60,7 @@ impl Default for Limits {
             bloat_fraction: 0.3,
             bloat_bytes: 8 * 1024 * 1024,
             replication_lag_s: 60.0,
+            unused_index_days: 7.0,
         }
     }
 }

@@ -235,7 +235,9 @@ fn judge_definers(facts: &[DefinerFunction]) -> Vec<HealthFinding> {
                 procedure: f.procedure,
                 security_definer: None,
                 volatility: None,
-                search_path: Some(Some("pg_catalog, pg_temp".into())),
+                // The function's own schema stays on the path (its body may name its objects
+                // unqualified); pg_temp last, so no temporary object shadows them.
+                search_path: Some(Some(format!("pg_catalog, {}, pg_temp", f.schema))),
             };
             finding(
                 "SEC005",
@@ -330,7 +332,7 @@ mod tests {
         }]);
         assert_eq!(
             f[0].fix.as_deref(),
-            Some("ALTER FUNCTION app.f(int, text) SET search_path TO pg_catalog, pg_temp;")
+            Some("ALTER FUNCTION app.f(int, text) SET search_path TO pg_catalog, app, pg_temp;")
         );
         let l = judge_logins(&[PowerfulLogin {
             role: "App".into(),

@@ -16,8 +16,9 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE products (id bigint PRIMARY KEY, price double precision NOT NULL);",
         use_instead: "CREATE TABLE products (id bigint PRIMARY KEY, price numeric(12,2) NOT NULL);",
         fix_safety: Some(
-            "The values are converted as they are stored, errors included: round them deliberately in \
-                          the USING clause. The change rewrites the table under an ACCESS EXCLUSIVE lock.",
+            "The fix converts to numeric without a scale, so no digit the float holds is lost (8.875 stays \
+                          8.875); choose the scale once the values are checked. The change rewrites the table \
+                          under an ACCESS EXCLUSIVE lock.",
         ),
         references: &[
             "https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-FLOAT",
@@ -33,22 +34,32 @@ pub(crate) const MONEY_WORDS: &[&str] = &[
     "spend", "credit", "debit", "tip", "shipping", "msrp",
 ];
 
+/// Words of a column name that make it a proportion rather than an amount.
+const PROPORTION_WORDS: &[&str] = &[
+    "rate", "rates", "percent", "percentage", "pct", "ratio", "factor", "multiplier", "share",
+];
+
 fn check(cx: &Context, out: &mut Sink) {
     for (t, c) in columns(cx) {
         if !matches!(c.data_type.name.as_str(), "real" | "double precision") {
             continue;
         }
         let words = name_words(&c.name);
-        let money = words.iter().any(|w| {
-            MONEY_WORDS.contains(&w.as_str()) || cx.options.monetary_words.iter().any(|m| m == w)
-        });
+        // A rate, a percentage or a ratio of money (`tax_rate`, `discount_percent`) is not money.
+        let proportion = words.iter().any(|w| PROPORTION_WORDS.contains(&w.as_str()));
+        let money = !proportion
+            && words.iter().any(|w| {
+                MONEY_WORDS.contains(&w.as_str())
+                    || cx.options.monetary_words.iter().any(|m| m == w)
+            });
         if money {
             out.column(
                 t,
                 c,
                 format!("{}.{} holds money in {}", t.name, c.name, c.data_type),
                 "Use numeric with an explicit scale for money; floating point cannot represent cents exactly.",
-                alter_type_fix(&t.name, &c.name, "numeric(12,2)", Some(&format!("round({}::numeric, 2)", quote_ident(&c.name)))),
+                // numeric without a scale keeps every digit the float has: no rounding in the fix.
+                alter_type_fix(&t.name, &c.name, "numeric", None),
             );
         }
     }
