@@ -15,7 +15,11 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE categories (\n    id bigint PRIMARY KEY,\n    parent_id bigint,\n    name text NOT NULL,\n    UNIQUE (parent_id, name)\n);",
         use_instead: "CREATE TABLE categories (\n    id bigint PRIMARY KEY,\n    parent_id bigint,\n    name text NOT NULL,\n    UNIQUE NULLS NOT DISTINCT (parent_id, name)  -- PostgreSQL 15+\n);",
         fix_safety: Some(
-            "Recreating the constraint fails if duplicates already exist; find them first.",
+            "The new NULLS NOT DISTINCT index is built CONCURRENTLY beside the old one (outside a \
+                          transaction block), then takes its place in one statement: the table keeps its \
+                          uniqueness throughout. The build fails, changing nothing but leaving an invalid index \
+                          to drop, when rows already repeat with NULLs: the fix's first line finds them. A \
+                          constraint a foreign key references gets no SQL fix.",
         ),
         references: &[
             "https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-UNIQUE-CONSTRAINTS",
@@ -44,7 +48,7 @@ fn check(cx: &Context, out: &mut Sink) {
                 continue;
             }
             let fix = if cx.pg_version >= 15 {
-                nulls_not_distinct(&t.name, i, &cols)
+                nulls_not_distinct(cx, &t.name, i, &cols)
             } else {
                 None
             };
@@ -59,38 +63,89 @@ fn check(cx: &Context, out: &mut Sink) {
     }
 }
 
-/// The same unique constraint or index, made NULLS NOT DISTINCT: the constraint dropped and added again,
-/// the index dropped and built again (both concurrently).
-fn nulls_not_distinct(table: &QualifiedName, i: &Index, cols: &[&str]) -> Option<String> {
+/// The same unique constraint or index, made NULLS NOT DISTINCT, with the table never left without its
+/// uniqueness: the new index is built CONCURRENTLY beside the old one (the build fails, and nothing else
+/// changes, if rows already repeat with NULLs — the query in the first line finds them), then takes the
+/// old one's place. A constraint a foreign key references cannot be swapped this way: no SQL then.
+fn nulls_not_distinct(
+    cx: &Context,
+    table: &QualifiedName,
+    i: &Index,
+    cols: &[&str],
+) -> Option<String> {
     use crate::rules::fix::{alter, constraint, sql};
     use dbarch_catalog::make;
-    use dbarch_sql::change::{AlterTable, ConstraintDefKind, ObjectKind, SchemaChange};
-    match &i.source {
-        dbarch_catalog::IndexSource::Constraint(name) => sql(&[
-            alter(table, vec![AlterTable::DropConstraint(name.clone())]),
-            alter(
-                table,
-                vec![AlterTable::AddConstraint(constraint(
-                    Some(name),
-                    ConstraintDefKind::Unique {
-                        columns: cols.iter().map(|c| c.to_string()).collect(),
-                        include: vec![],
-                        nulls_not_distinct: true,
-                    },
-                    false,
-                ))],
-            ),
-        ]),
+    use dbarch_sql::change::{AlterTable, ConstraintDefKind, ObjectKind, Rename, SchemaChange};
+    let columns: Vec<String> = cols.iter().map(|c| c.to_string()).collect();
+    let list = columns
+        .iter()
+        .map(|c| quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let duplicates = format!(
+        "-- rows that already repeat (the build fails on them): SELECT {list}, count(*) FROM {table} GROUP BY {list} HAVING count(*) > 1;"
+    );
+    let mut again = i.clone();
+    again.nulls_not_distinct = true;
+    again.unique = true;
+    again.name = QualifiedName::new(
+        i.name.schema.clone(),
+        format!("{}_nnd", i.name.name.chars().take(59).collect::<String>()),
+    );
+    let build = make::index(&again, true);
+    let steps = match &i.source {
+        dbarch_catalog::IndexSource::Constraint(name) => {
+            let referenced = cx.catalog.tables.values().any(|t| {
+                t.constraints.iter().filter_map(|k| k.foreign_key()).any(|fk| {
+                    fk.ref_table == *table
+                        && fk.ref_columns.len() == columns.len()
+                        && fk.ref_columns.iter().all(|c| columns.contains(c))
+                })
+            });
+            if referenced {
+                return None;
+            }
+            let mut key = constraint(
+                Some(name),
+                ConstraintDefKind::Unique {
+                    columns: vec![],
+                    include: vec![],
+                    nulls_not_distinct: true,
+                },
+                false,
+            );
+            key.using_index = Some(again.name.name.clone());
+            sql(&[
+                build,
+                alter(
+                    table,
+                    vec![
+                        AlterTable::DropConstraint(name.clone()),
+                        AlterTable::AddConstraint(key),
+                    ],
+                ),
+            ])
+        }
         dbarch_catalog::IndexSource::CreateIndex => {
-            let mut again = i.clone();
-            again.nulls_not_distinct = true;
             let SchemaChange::Drop(mut drop) =
                 make::drop(ObjectKind::Index, vec![make::parts(&i.name)])
             else {
                 return None;
             };
             drop.concurrently = true;
-            sql(&[SchemaChange::Drop(drop), make::index(&again, true)])
+            sql(&[
+                build,
+                SchemaChange::Drop(drop),
+                SchemaChange::Rename(Rename {
+                    kind: ObjectKind::Index,
+                    relation: Some(make::name(&again.name)),
+                    object: vec![],
+                    old: String::new(),
+                    new: i.name.name.clone(),
+                    if_exists: false,
+                }),
+            ])
         }
-    }
+    }?;
+    Some(format!("{duplicates}\n{steps}"))
 }
