@@ -421,6 +421,25 @@ fn server_version(c: &mut postgres::Client) -> Result<i32, IntrospectError> {
     .unwrap_or(0))
 }
 
+/// Whether a statement pg_stat_statements recorded is the application's: not EXPLAIN (dbarch's and
+/// other tools'), and reading at least one relation outside the system catalogs (tools, dbarch among
+/// them, read pg_catalog and information_schema; that is not the application's workload).
+fn application_query(q: &str) -> bool {
+    let head = q.trim_start().get(..7).unwrap_or("");
+    if head.eq_ignore_ascii_case("explain") {
+        return false;
+    }
+    let Some(relations) = dbarch_sql::change::relations_named(q) else {
+        // What does not parse is left for the workload reader to report.
+        return true;
+    };
+    relations.iter().any(|r| {
+        let system_schema = matches!(r.schema.as_deref(), Some("pg_catalog" | "information_schema"));
+        let system_name = r.schema.is_none() && r.name.starts_with("pg_");
+        !system_schema && !system_name
+    })
+}
+
 /// pg_stat_statements as the CSV `dbarch analyze` reads (`query,calls,total_exec_time,rows`), or `None`
 /// when the extension is not installed in this database.
 pub fn pg_stat_statements_csv(c: &mut postgres::Client) -> Result<Option<String>, IntrospectError> {
@@ -451,6 +470,9 @@ pub fn pg_stat_statements_csv(c: &mut postgres::Client) -> Result<Option<String>
     let mut out = String::from("query,calls,total_exec_time,rows\n");
     for r in rows {
         let q = text(&r, 0);
+        if !application_query(&q) {
+            continue;
+        }
         let _ = writeln!(
             out,
             "\"{}\",{},{},{}",
@@ -461,4 +483,21 @@ pub fn pg_stat_statements_csv(c: &mut postgres::Client) -> Result<Option<String>
         );
     }
     Ok(Some(out))
+}
+
+#[cfg(test)]
+mod workload_tests {
+    use super::application_query;
+
+    #[test]
+    fn tools_queries_are_not_the_application_workload() {
+        assert!(application_query("SELECT id FROM orders WHERE user_id = $1"));
+        assert!(application_query("WITH x AS (SELECT 1) SELECT * FROM public.orders, x"));
+        assert!(!application_query("EXPLAIN (FORMAT JSON) SELECT id FROM orders"));
+        assert!(!application_query(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        ));
+        assert!(!application_query("SELECT * FROM information_schema.columns WHERE table_name = $1"));
+        assert!(!application_query("SELECT pg_backend_pid()"));
+    }
 }

@@ -46,7 +46,7 @@ fn judge_cache(c: &CacheUse, limit: f64) -> Vec<HealthFinding> {
                 kind,
                 format!("{kind} cache hit ratio is {:.1} %: reads go to disk (or the OS cache) more than they should", ratio * 100.0),
                 vec![("hits", format!("{hit:.0}")), ("reads", format!("{read:.0}"))],
-                Some("-- more shared_buffers (about 25 % of RAM), or fewer full scans (see the slowest queries)\nALTER SYSTEM SET shared_buffers = '...';".into()),
+                Some("-- more shared_buffers (about 25 % of RAM; ALTER SYSTEM, then a restart), or fewer full scans (see the slowest queries)".into()),
             ));
         }
     }

@@ -166,8 +166,9 @@ pub(super) fn md5_passwords(cx: &mut Ctx) {
             &role,
             format!("role {role} has an MD5 password hash: weak, and unusable once md5 authentication is removed"),
             vec![],
+            // Setting a password is the role's own act (psql's \password, which sends only the hash).
             Some(format!(
-                "SET password_encryption = 'scram-sha-256'; \\password {}",
+                "-- with password_encryption = 'scram-sha-256', set {role}'s password again (psql: \\password {})",
                 crate::quote_ident(&role)
             )),
         );

@@ -10,10 +10,12 @@ pub(super) struct Setting {
     current: String,
     boot: String,
     source: String,
+    /// `pg_settings.context`: `postmaster` settings take effect only after a restart.
+    context: String,
 }
 
 pub(super) fn settings(cx: &mut Ctx) {
-    let sql = "SELECT name, setting, current_setting(name), boot_val, source FROM pg_settings \
+    let sql = "SELECT name, setting, current_setting(name), boot_val, source, context FROM pg_settings \
                WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', 'maintenance_work_mem')";
     let Some(facts) = cx.read("settings", sql, |r| Setting {
         name: s(r, 0),
@@ -21,6 +23,7 @@ pub(super) fn settings(cx: &mut Ctx) {
         current: s(r, 2),
         boot: s(r, 3),
         source: s(r, 4),
+        context: s(r, 5),
     }) else {
         return;
     };
@@ -54,9 +57,15 @@ fn judge_settings(facts: &[Setting]) -> Vec<HealthFinding> {
                 &x.name,
                 message.to_string(),
                 vec![("current", x.current.clone())],
+                // The value depends on the server's memory and workload: advice in words, not SQL.
                 Some(format!(
-                    "ALTER SYSTEM SET {} = '...'; SELECT pg_reload_conf();",
-                    x.name
+                    "-- ALTER SYSTEM SET {} to a value sized for this server, then {}",
+                    x.name,
+                    if x.context == "postmaster" {
+                        "restart the server (a reload does not apply it)"
+                    } else {
+                        "SELECT pg_reload_conf()"
+                    }
                 )),
             ));
         }
@@ -77,6 +86,7 @@ mod tests {
                 current: "4".into(),
                 boot: "4".into(),
                 source: "default".into(),
+                context: "user".into(),
             },
             Setting {
                 name: "work_mem".into(),
@@ -84,9 +94,19 @@ mod tests {
                 current: "64MB".into(),
                 boot: "4096".into(),
                 source: "configuration file".into(),
+                context: "user".into(),
+            },
+            Setting {
+                name: "shared_buffers".into(),
+                setting: "16384".into(),
+                current: "128MB".into(),
+                boot: "16384".into(),
+                source: "default".into(),
+                context: "postmaster".into(),
             },
         ]);
-        assert_eq!(f.len(), 1);
+        assert_eq!(f.len(), 2);
         assert_eq!(f[0].object, "random_page_cost");
+        assert!(f[1].fix.as_deref().is_some_and(|x| x.starts_with("--") && x.contains("restart")));
     }
 }

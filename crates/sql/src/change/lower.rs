@@ -192,7 +192,7 @@ fn partition_bound_text(b: Option<&ast::PartitionBoundSpec>) -> String {
 }
 
 /// The relations a query reads, in order (a CTE's name is not one).
-fn relations_in(q: &ast::Node) -> Vec<ObjName> {
+pub(crate) fn relations_in(q: &ast::Node) -> Vec<ObjName> {
     let Some(n) = q.node.as_ref() else {
         return vec![];
     };

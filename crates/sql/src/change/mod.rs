@@ -16,6 +16,13 @@ mod types;
 pub use emit::{emit, literal, type_name};
 
 pub use lower::{lower, obj_name, type_of_text};
+
+/// The relations a statement's text names, as it names them (CTE names left out); `None` when it does
+/// not parse.
+pub fn relations_named(sql: &str) -> Option<Vec<ObjName>> {
+    let node = crate::raw::first_statement(sql)?;
+    Some(lower::relations_in(&crate::ast::Node { node: Some(node) }))
+}
 pub use query::{QueryReads, ViewQuery};
 pub use types::{
     DataType, Identity, IndexKey, IndexKeyExpr, PartitionSpec, PartitionStrategy,
