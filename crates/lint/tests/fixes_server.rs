@@ -254,3 +254,41 @@ fn every_migration_fix_runs_on_the_server_and_satisfies_its_rule() {
         "migration rules with a fix but no fix their trigger fixture makes the server run: {untested:?}"
     );
 }
+
+/// timestamp to timestamptz as TYP001's fix writes it changes the catalog only: the table keeps its
+/// file (no rewrite), over rows, and the values are the same instants read as UTC.
+#[test]
+fn timestamptz_fix_does_not_rewrite() {
+    let cluster = dbarch_testkit::cluster();
+    let sql = "CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamp NOT NULL);";
+    let fix = lint_text("t.sql", sql, &Config::only(&["TYP001"]))
+        .unwrap()
+        .into_iter()
+        .find_map(|f| f.fix)
+        .expect("TYP001 fires with a fix");
+    let mut db = dbarch_testkit::database(&cluster, "timestamptz_fix");
+    db.batch_execute(sql).unwrap();
+    db.batch_execute(
+        "SET TimeZone = 'America/New_York';
+         INSERT INTO orders SELECT g, timestamp '2024-03-10 01:30' + g * interval '1 minute' FROM generate_series(1, 10000) g;",
+    )
+    .unwrap();
+    let node = |db: &mut postgres::Client| -> u32 {
+        db.query_one("SELECT pg_relation_filenode('orders')::int8", &[])
+            .map(|r| r.get::<_, i64>(0) as u32)
+            .unwrap()
+    };
+    let before = node(&mut db);
+    for s in statements(&fix) {
+        db.batch_execute(&s).unwrap();
+    }
+    assert_eq!(node(&mut db), before, "the table was rewritten by: {fix}");
+    let first: String = db
+        .query_one(
+            "SELECT (placed_at AT TIME ZONE 'UTC')::text FROM orders WHERE id = 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(first, "2024-03-10 01:31:00", "values read as UTC");
+}

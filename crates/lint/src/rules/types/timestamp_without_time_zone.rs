@@ -16,9 +16,12 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamp NOT NULL);",
         use_instead: "CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamptz NOT NULL);",
         fix_safety: Some(
-            "The USING clause states the zone the stored values were written in (UTC assumed). On \
-                          PostgreSQL 12+ the change rewrites nothing when the session time zone is UTC; otherwise \
-                          it rewrites the table under an ACCESS EXCLUSIVE lock.",
+            "The stored values are read as UTC. On PostgreSQL 12+ the fix sets the session's time zone to \
+                          UTC and changes the type without a USING clause: the server then changes only its \
+                          catalog (a brief ACCESS EXCLUSIVE lock, no rewrite; checked on the server by the \
+                          table's file node). Any USING clause, `AT TIME ZONE 'UTC'` included, or another \
+                          session time zone makes it rewrite the table under ACCESS EXCLUSIVE; before 12 it \
+                          always does: there, add a timestamptz column, backfill it in batches and swap.",
         ),
         references: &[
             "https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_timestamp_.28without_time_zone.29",
@@ -32,14 +35,37 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Sink) {
     for (t, c) in columns(cx) {
         if c.data_type.name == "timestamp" {
-            let q = quote_ident(&c.name);
             out.column(
                 t,
                 c,
                 format!("{}.{} is timestamp without time zone", t.name, c.name),
                 "Store instants as timestamptz; it costs the same 8 bytes and survives time zones and DST.",
-                alter_type_fix(&t.name, &c.name, "timestamptz", Some(&format!("{q} AT TIME ZONE 'UTC'"))),
+                to_timestamptz(&t.name, &c.name, cx.pg_version),
             );
         }
     }
+}
+
+/// The column made timestamptz, its values read as UTC. With the session's time zone UTC and no USING
+/// clause, PostgreSQL 12+ changes only the catalog (a USING clause, even `AT TIME ZONE 'UTC'`, makes it
+/// rewrite the table); before 12 it rewrites either way.
+fn to_timestamptz(table: &QualifiedName, column: &str, pg_version: u32) -> Option<String> {
+    use dbarch_sql::change::{AlterTable, SchemaChange, type_of_text};
+    let retype = crate::rules::fix::alter(
+        table,
+        vec![AlterTable::AlterColumnType {
+            column: column.to_string(),
+            data_type: type_of_text("timestamptz")?,
+            using: (pg_version < 12)
+                .then(|| format!("{} AT TIME ZONE 'UTC'", quote_ident(column))),
+        }],
+    );
+    if pg_version < 12 {
+        return crate::rules::fix::sql(&[retype]);
+    }
+    let zone = |value: Option<&str>| SchemaChange::SetSetting {
+        name: "timezone".into(),
+        value: value.map(str::to_string),
+    };
+    crate::rules::fix::sql(&[zone(Some("UTC")), retype, zone(None)])
 }
