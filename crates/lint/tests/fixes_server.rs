@@ -292,3 +292,24 @@ fn timestamptz_fix_does_not_rewrite() {
         .get(0);
     assert_eq!(first, "2024-03-10 01:31:00", "values read as UTC");
 }
+
+/// A type fix is not offered as SQL when a view reads the column: PostgreSQL refuses the change.
+#[test]
+fn no_type_fix_through_a_view() {
+    let sql = "CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamp NOT NULL, note char(10));
+               CREATE VIEW recent AS SELECT id, placed_at, note FROM orders;";
+    for code in ["TYP001", "TYP005"] {
+        let findings = lint_text("t.sql", sql, &Config::only(&[code])).unwrap();
+        assert!(findings.iter().any(|f| f.code == code), "{code} fires");
+        assert!(
+            findings.iter().all(|f| f.fix.is_none()),
+            "{code}: no SQL fix through a view: {findings:?}"
+        );
+    }
+    // Without the view the fixes are there.
+    let bare = "CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamp NOT NULL, note char(10));";
+    for code in ["TYP001", "TYP005"] {
+        let findings = lint_text("t.sql", bare, &Config::only(&[code])).unwrap();
+        assert!(findings.iter().any(|f| f.fix.is_some()), "{code} fixes a bare table");
+    }
+}

@@ -31,11 +31,15 @@ pub fn name_words(name: &str) -> Vec<String> {
 /// `ALTER TABLE t ALTER COLUMN c TYPE ty [USING ...];`, written by the emitter (`None` when `ty` is not a
 /// type).
 pub fn alter_type_fix(
+    cx: &crate::rule::Context,
     t: &QualifiedName,
     col: &str,
     ty: &str,
     using: Option<&str>,
 ) -> Option<String> {
+    if read_by_a_view(cx, t, col) {
+        return None;
+    }
     let data_type = dbarch_sql::change::type_of_text(ty)?;
     crate::rules::fix::sql(&[crate::rules::fix::alter(
         t,
@@ -45,6 +49,15 @@ pub fn alter_type_fix(
             using: using.map(str::to_string),
         }],
     )])
+}
+
+/// Whether a view reads the column: PostgreSQL then refuses to change its type (`cannot alter type of a
+/// column used by a view or rule`), so a type fix is not given as SQL.
+pub fn read_by_a_view(cx: &crate::rule::Context, t: &QualifiedName, col: &str) -> bool {
+    cx.catalog
+        .views
+        .values()
+        .any(|v| v.depends_on.contains(t) && v.reads_column(cx.catalog, t, col))
 }
 
 /// The column list of an index as SQL.

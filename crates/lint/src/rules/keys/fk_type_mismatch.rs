@@ -52,7 +52,7 @@ fn check(cx: &Context, out: &mut Sink) {
                         t.name, c.name, fk.ref_table
                     ),
                     "Give the referencing column exactly the referenced column's type.",
-                    alter_type_fix(&t.name, &c.name, &b.to_string(), None),
+                    alter_type_fix(cx, &t.name, &c.name, &b.to_string(), None),
                 );
             }
         }

@@ -89,7 +89,7 @@ fn check(cx: &Context, out: &mut Sink) {
                 c.data_type
             ),
             "Use bigint for surrogate keys of tables that grow; referencing columns must follow.",
-            alter_type_fix(&t.name, &c.name, "bigint", None),
+            alter_type_fix(cx, &t.name, &c.name, "bigint", None),
         );
     }
 }

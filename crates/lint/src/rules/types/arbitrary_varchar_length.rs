@@ -41,7 +41,7 @@ fn check(cx: &Context, out: &mut Sink) {
                     t.name, c.name, c.data_type
                 ),
                 "Use text; if the length is a business rule, state it as a CHECK constraint.",
-                alter_type_fix(&t.name, &c.name, "text", None),
+                alter_type_fix(cx, &t.name, &c.name, "text", None),
             );
         }
     }

@@ -36,7 +36,7 @@ fn check(cx: &Context, out: &mut Sink) {
                 c,
                 format!("{}.{} is {}", t.name, c.name, c.data_type),
                 "Use text (with a CHECK on the length or pattern when it matters); char(n) pads with spaces.",
-                alter_type_fix(&t.name, &c.name, "text", None),
+                alter_type_fix(cx, &t.name, &c.name, "text", None),
             );
         }
     }

@@ -59,7 +59,7 @@ fn check(cx: &Context, out: &mut Sink) {
                 format!("{}.{} holds money in {}", t.name, c.name, c.data_type),
                 "Use numeric with an explicit scale for money; floating point cannot represent cents exactly.",
                 // numeric without a scale keeps every digit the float has: no rounding in the fix.
-                alter_type_fix(&t.name, &c.name, "numeric", None),
+                alter_type_fix(cx, &t.name, &c.name, "numeric", None),
             );
         }
     }

@@ -34,6 +34,7 @@ fn check(cx: &Context, out: &mut Sink) {
                 format!("{}.{} is json; use jsonb", t.name, c.name),
                 "jsonb is parsed once, comparable, and indexable with GIN.",
                 alter_type_fix(
+                    cx,
                     &t.name,
                     &c.name,
                     "jsonb",

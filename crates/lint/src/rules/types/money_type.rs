@@ -34,7 +34,7 @@ fn check(cx: &Context, out: &mut Sink) {
                 c,
                 format!("{}.{} uses the money type", t.name, c.name),
                 "Use numeric with an explicit scale (and a currency column when there can be more than one).",
-                alter_type_fix(&t.name, &c.name, "numeric(19,4)", Some(&format!("{}::numeric", quote_ident(&c.name)))),
+                alter_type_fix(cx, &t.name, &c.name, "numeric(19,4)", Some(&format!("{}::numeric", quote_ident(&c.name)))),
             );
         }
     }

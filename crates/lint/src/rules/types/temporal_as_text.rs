@@ -43,7 +43,7 @@ fn check(cx: &Context, out: &mut Sink) {
             c,
             format!("{}.{} stores a {} as {}", t.name, c.name, if target == "date" { "date" } else { "point in time" }, c.data_type),
             format!("Use {target}: it validates values, sorts correctly and supports date arithmetic and range scans."),
-            alter_type_fix(&t.name, &c.name, target, Some(&format!("{q}::{target}"))),
+            alter_type_fix(cx, &t.name, &c.name, target, Some(&format!("{q}::{target}"))),
         );
     }
 }
