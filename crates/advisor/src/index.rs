@@ -267,11 +267,7 @@ impl IndexDef {
             keys,
             include: self.include.clone(),
             predicate: self.predicate.as_ref().map(PartialPredicate::sql),
-            predicate_columns: self
-                .predicate
-                .iter()
-                .map(|p| p.column.clone())
-                .collect(),
+            predicate_columns: self.predicate.iter().map(|p| p.column.clone()).collect(),
             nulls_not_distinct: false,
         })
     }
@@ -279,7 +275,10 @@ impl IndexDef {
     /// The statement that builds it without blocking writes, written by the DDL emitter (`None` when
     /// an expression of it does not parse).
     pub fn create_sql(&self) -> Option<String> {
-        Some(format!("{};", dbarch_sql::change::emit(&self.change(true))?))
+        Some(format!(
+            "{};",
+            dbarch_sql::change::emit(&self.change(true))?
+        ))
     }
 }
 

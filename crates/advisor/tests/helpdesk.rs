@@ -54,7 +54,10 @@ fn proposes_what_an_expert_would() {
         "{got:#?}"
     );
     // Expression index for lower(email) = lower($1).
-    assert!(has("ON public.people USING btree (lower(email))"), "{got:#?}");
+    assert!(
+        has("ON public.people USING btree (lower(email))"),
+        "{got:#?}"
+    );
     // GIN: jsonb containment (jsonb_path_ops), array overlap, full text.
     assert!(
         has("ON public.tickets USING gin (custom_fields jsonb_path_ops)"),
@@ -82,7 +85,10 @@ fn proposes_what_an_expert_would() {
         "{live:?}"
     );
     // Nothing for what existing indexes serve already (messages by ticket in order).
-    assert!(!has("ON public.messages USING btree (ticket_id"), "{got:#?}");
+    assert!(
+        !has("ON public.messages USING btree (ticket_id"),
+        "{got:#?}"
+    );
     // Each served query gets cheaper.
     for r in &a.recommendations {
         assert!(!r.queries.is_empty(), "{}", r.sql);

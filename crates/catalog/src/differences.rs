@@ -71,7 +71,9 @@ fn keyed<'a, K: Ord + Clone, V: PartialEq>(
 pub fn column_order_differences(a: &Catalog, b: &Catalog) -> Vec<Change> {
     let mut out = vec![];
     for (name, ta) in &a.tables {
-        let Some(tb) = b.tables.get(name) else { continue };
+        let Some(tb) = b.tables.get(name) else {
+            continue;
+        };
         if Arc::ptr_eq(ta, tb) {
             continue;
         }

@@ -357,7 +357,8 @@ impl View {
             .get_or_init(|| {
                 let columns = |n: &dbarch_sql::change::ObjName| -> Option<Vec<String>> {
                     let r = self.scope.relations.iter().find(|r| {
-                        r.then.name == n.name && n.schema.as_ref().is_none_or(|s| *s == r.then.schema)
+                        r.then.name == n.name
+                            && n.schema.as_ref().is_none_or(|s| *s == r.then.schema)
                     })?;
                     Some(r.columns.iter().map(|(now, _)| now.clone()).collect())
                 };

@@ -34,10 +34,9 @@ fn shop_recommendations() {
     assert_eq!(history["columns"][1], "placed_at");
     assert_eq!(history["method"], "btree");
     assert!(
-        history["sql"]
-            .as_str()
-            .unwrap()
-            .starts_with("CREATE INDEX CONCURRENTLY ON public.orders USING btree (user_id, placed_at")
+        history["sql"].as_str().unwrap().starts_with(
+            "CREATE INDEX CONCURRENTLY ON public.orders USING btree (user_id, placed_at"
+        )
     );
     let served = &history["queries"][0];
     assert_eq!(served["location"], "examples/shop/workload.sql:5");

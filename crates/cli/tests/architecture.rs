@@ -171,9 +171,15 @@ fn the_parse_tree_stays_where_it_is_read() {
         for path in sources(&workspace().join(dir)) {
             let text = std::fs::read_to_string(&path).expect("read source");
             for (n, line) in text.lines().enumerate() {
-                if ["pg_query", "dbarch_sql::ast", "NodeEnum", "protobuf", ".node"]
-                    .iter()
-                    .any(|m| line.contains(m))
+                if [
+                    "pg_query",
+                    "dbarch_sql::ast",
+                    "NodeEnum",
+                    "protobuf",
+                    ".node",
+                ]
+                .iter()
+                .any(|m| line.contains(m))
                 {
                     offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
                 }

@@ -141,7 +141,10 @@ fn planted_problems_are_each_reported() {
     let skipped = v["skipped"].as_array().unwrap();
     assert!(
         skipped.iter().any(|s| s["check"] == "unused indexes"
-            && s["reason"].as_str().unwrap().contains("judged unused after 7 days")),
+            && s["reason"]
+                .as_str()
+                .unwrap()
+                .contains("judged unused after 7 days")),
         "{skipped:?}"
     );
     assert!(!has("DB002", ""), "{got:?}");
@@ -168,7 +171,9 @@ fn planted_problems_are_each_reported() {
     findings.sort_by_key(|f| f["code"] == "DB002");
     let mut failed = vec![];
     for f in findings {
-        let Some(fix) = f["fix"].as_str() else { continue };
+        let Some(fix) = f["fix"].as_str() else {
+            continue;
+        };
         for stmt in statements(fix) {
             let server_wide = ["ALTER SYSTEM", "SELECT pg_", "SET password_encryption"]
                 .iter()
@@ -177,11 +182,20 @@ fn planted_problems_are_each_reported() {
                 continue;
             }
             if let Err(e) = db.batch_execute(&stmt) {
-                failed.push(format!("{}: {stmt}: {}", f["code"], e.as_db_error().map_or(e.to_string(), |d| d.message().to_string())));
+                failed.push(format!(
+                    "{}: {stmt}: {}",
+                    f["code"],
+                    e.as_db_error()
+                        .map_or(e.to_string(), |d| d.message().to_string())
+                ));
             }
         }
     }
-    assert!(failed.is_empty(), "fixes the server refuses:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "fixes the server refuses:\n{}",
+        failed.join("\n")
+    );
     // And once they have run, the problems they fix are gone.
     let o = dbarch(&["inspect", "--db", &url, "--format", "json"], &repo());
     let left = codes(&json(&o));

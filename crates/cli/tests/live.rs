@@ -250,7 +250,10 @@ fn explain_names_the_missing_index_and_the_misestimate() {
         .unwrap_or_else(|| panic!("{v:#}"));
     // The index is the advisor's pick for this query, costed by the planner (HypoPG is installed).
     let fix = seq["fix"].as_str().unwrap();
-    assert!(fix.starts_with("CREATE INDEX CONCURRENTLY ON public.t USING btree ("), "{seq}");
+    assert!(
+        fix.starts_with("CREATE INDEX CONCURRENTLY ON public.t USING btree ("),
+        "{seq}"
+    );
     assert!(fix.contains("(a, b)") || fix.contains("(b, a)"), "{seq}");
     let evidence = seq["evidence"].as_array().unwrap();
     assert!(

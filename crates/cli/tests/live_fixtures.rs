@@ -23,7 +23,11 @@ fn every_live_rule_flags_its_trigger_fixture_and_not_its_clean_one() {
     assert!(live.len() >= 20, "{} live rules", live.len());
     let dir = tempfile::tempdir().unwrap();
     // The cluster is minutes old: judge unused indexes anyway (the default waits for 7 days of counters).
-    write(dir.path(), "dbarch.toml", "[options]\nunused-index-min-days = 0\n");
+    write(
+        dir.path(),
+        "dbarch.toml",
+        "[options]\nunused-index-min-days = 0\n",
+    );
     let mut failures = vec![];
     let mut not_staged = vec![];
     // Clean fixtures first: what a trigger fixture makes for the whole cluster (a role, a slot) must not

@@ -65,7 +65,10 @@ fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
                 if let Err(e) = client.batch_execute(stmt) {
                     wrong.push((
                         code.into(),
-                        format!("the fixture's `{stmt}` is still refused after the fix: {}", error(&e)),
+                        format!(
+                            "the fixture's `{stmt}` is still refused after the fix: {}",
+                            error(&e)
+                        ),
                     ));
                     failed = true;
                 }
@@ -73,8 +76,10 @@ fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
             // The schema as the server now has it, reviewed again.
             let ddl = dbarch_live::introspect::schema_ddl(&mut client)
                 .unwrap_or_else(|e| panic!("{code}: reading the schema back: {e}"));
-            let after = lint_text(&format!("{db} (after the fix)"), &ddl, &config)
-                .unwrap_or_else(|e| panic!("{code}: the schema read back does not parse: {e}\n{ddl}"));
+            let after =
+                lint_text(&format!("{db} (after the fix)"), &ddl, &config).unwrap_or_else(|e| {
+                    panic!("{code}: the schema read back does not parse: {e}\n{ddl}")
+                });
             if after
                 .iter()
                 .any(|a| a.code == code && a.message == f.message)
@@ -130,7 +135,13 @@ fn statements(fix: &str) -> Vec<String> {
     dbarch_sql::split::split(fix)
         .statements
         .iter()
-        .map(|s| fix[s.start..s.end].trim().trim_end_matches(';').trim().to_string())
+        .map(|s| {
+            fix[s.start..s.end]
+                .trim()
+                .trim_end_matches(';')
+                .trim()
+                .to_string()
+        })
         .filter(|s| !s.is_empty() && !s.lines().all(|l| l.trim_start().starts_with("--")))
         .collect()
 }
@@ -157,8 +168,14 @@ fn revoking_public_on_a_schema_keeps_usage() {
         db.batch_execute(&s).unwrap();
     }
     db.batch_execute("SET ROLE app").unwrap();
-    assert!(db.batch_execute("SELECT * FROM customers").is_ok(), "USAGE kept");
-    assert!(db.batch_execute("CREATE TABLE mine (a int)").is_err(), "CREATE revoked");
+    assert!(
+        db.batch_execute("SELECT * FROM customers").is_ok(),
+        "USAGE kept"
+    );
+    assert!(
+        db.batch_execute("CREATE TABLE mine (a int)").is_err(),
+        "CREATE revoked"
+    );
 }
 
 /// Every fix a migration rule prints is the flagged statement written safely: in the rule's trigger
@@ -207,12 +224,17 @@ fn every_migration_fix_runs_on_the_server_and_satisfies_its_rule() {
                 .iter()
                 .find(|a| a.code == code && fix_lines.contains(&a.line))
             {
-                wrong.push((code.to_string(), format!("its fix is flagged again: {}\n{fix}", a.message)));
+                wrong.push((
+                    code.to_string(),
+                    format!("its fix is flagged again: {}\n{fix}", a.message),
+                ));
                 failed = true;
             }
             // And it runs.
-            let mut client =
-                dbarch_testkit::database(&cluster, &format!("mfix_{}_{n}", code.to_ascii_lowercase()));
+            let mut client = dbarch_testkit::database(
+                &cluster,
+                &format!("mfix_{}_{n}", code.to_ascii_lowercase()),
+            );
             client
                 .batch_execute(&sql[..marker])
                 .unwrap_or_else(|e| panic!("{path}: the setup fails on the server: {}", error(&e)));
@@ -296,7 +318,8 @@ fn timestamptz_fix_does_not_rewrite() {
 /// A type fix is not offered as SQL when a view reads the column: PostgreSQL refuses the change.
 #[test]
 fn no_type_fix_through_a_view() {
-    let sql = "CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamp NOT NULL, note char(10));
+    let sql =
+        "CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamp NOT NULL, note char(10));
                CREATE VIEW recent AS SELECT id, placed_at, note FROM orders;";
     for code in ["TYP001", "TYP005"] {
         let findings = lint_text("t.sql", sql, &Config::only(&[code])).unwrap();
@@ -307,9 +330,13 @@ fn no_type_fix_through_a_view() {
         );
     }
     // Without the view the fixes are there.
-    let bare = "CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamp NOT NULL, note char(10));";
+    let bare =
+        "CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamp NOT NULL, note char(10));";
     for code in ["TYP001", "TYP005"] {
         let findings = lint_text("t.sql", bare, &Config::only(&[code])).unwrap();
-        assert!(findings.iter().any(|f| f.fix.is_some()), "{code} fixes a bare table");
+        assert!(
+            findings.iter().any(|f| f.fix.is_some()),
+            "{code} fixes a bare table"
+        );
     }
 }

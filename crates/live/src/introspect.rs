@@ -434,7 +434,10 @@ fn application_query(q: &str) -> bool {
         return true;
     };
     relations.iter().any(|r| {
-        let system_schema = matches!(r.schema.as_deref(), Some("pg_catalog" | "information_schema"));
+        let system_schema = matches!(
+            r.schema.as_deref(),
+            Some("pg_catalog" | "information_schema")
+        );
         let system_name = r.schema.is_none() && r.name.starts_with("pg_");
         !system_schema && !system_name
     })
@@ -491,13 +494,21 @@ mod workload_tests {
 
     #[test]
     fn tools_queries_are_not_the_application_workload() {
-        assert!(application_query("SELECT id FROM orders WHERE user_id = $1"));
-        assert!(application_query("WITH x AS (SELECT 1) SELECT * FROM public.orders, x"));
-        assert!(!application_query("EXPLAIN (FORMAT JSON) SELECT id FROM orders"));
+        assert!(application_query(
+            "SELECT id FROM orders WHERE user_id = $1"
+        ));
+        assert!(application_query(
+            "WITH x AS (SELECT 1) SELECT * FROM public.orders, x"
+        ));
+        assert!(!application_query(
+            "EXPLAIN (FORMAT JSON) SELECT id FROM orders"
+        ));
         assert!(!application_query(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         ));
-        assert!(!application_query("SELECT * FROM information_schema.columns WHERE table_name = $1"));
+        assert!(!application_query(
+            "SELECT * FROM information_schema.columns WHERE table_name = $1"
+        ));
         assert!(!application_query("SELECT pg_backend_pid()"));
     }
 }

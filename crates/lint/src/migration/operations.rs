@@ -264,9 +264,7 @@ impl<'a> Locks<'a> {
             }
             AlterTable::SetStorage
             | AlterTable::ResetOptions(_)
-            | AlterTable::AttachPartition { .. } => {
-                "alter-table-share-update-exclusive"
-            }
+            | AlterTable::AttachPartition { .. } => "alter-table-share-update-exclusive",
             AlterTable::TriggerSwitch => "enable-disable-trigger",
             AlterTable::DropNotNull(_) => "drop-not-null",
             AlterTable::SetDefault { .. } => "set-default",

@@ -62,9 +62,8 @@ pub fn down_steps(before: &Catalog, statements: &[Statement], pg_version: u32) -
             step: &mut step,
         };
         for change in lowered.changes.iter().rev() {
-            let transient = |t: &QualifiedName| {
-                !before.tables.contains_key(t) && !end.tables.contains_key(t)
-            };
+            let transient =
+                |t: &QualifiedName| !before.tables.contains_key(t) && !end.tables.contains_key(t);
             if table_of(&cat, &after, change).is_some_and(|t| transient(&t)) {
                 continue;
             }
@@ -679,7 +678,11 @@ impl Undo<'_> {
                     // The triggers CASCADE dropped with it come back after it.
                     if d.cascade {
                         for t in before.triggers.values().filter(|t| {
-                            t.function == name && !self.after.triggers.contains_key(&(t.table.clone(), t.name.clone()))
+                            t.function == name
+                                && !self
+                                    .after
+                                    .triggers
+                                    .contains_key(&(t.table.clone(), t.name.clone()))
                         }) {
                             self.changes.push(make::trigger(t));
                         }

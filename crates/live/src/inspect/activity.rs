@@ -276,7 +276,14 @@ mod tests {
             reserved: 3,
         });
         assert_eq!(c[0].severity, Severity::Error);
-        assert!(judge_connections(&Connections { used: 10, max: 100, reserved: 3 }).is_empty());
+        assert!(
+            judge_connections(&Connections {
+                used: 10,
+                max: 100,
+                reserved: 3
+            })
+            .is_empty()
+        );
         let t = judge_long_transactions(&[OpenTransaction {
             pid: 42,
             user: "app".into(),

@@ -147,7 +147,10 @@ fn judge_unused(facts: &[UnusedIndex], replica: bool) -> Vec<HealthFinding> {
     facts
         .iter()
         .map(|u| {
-            let since = u.since.clone().unwrap_or_else(|| "the cluster started".into());
+            let since = u
+                .since
+                .clone()
+                .unwrap_or_else(|| "the cluster started".into());
             let name = dotted(&u.index);
             finding(
                 "DB002",
@@ -356,12 +359,15 @@ mod tests {
         }]);
         assert_eq!(
             k[0].fix.as_deref(),
-            Some("CREATE INDEX CONCURRENTLY ON public.\"order items\" USING btree (order_id, \"Line\");")
+            Some(
+                "CREATE INDEX CONCURRENTLY ON public.\"order items\" USING btree (order_id, \"Line\");"
+            )
         );
         let x = judge_invalid(&[InvalidIndex {
             index: q("public", "t_a_idx"),
             table: q("public", "t"),
-            definition: "CREATE UNIQUE INDEX t_a_idx ON public.t USING btree (a) WHERE (a > 0)".into(),
+            definition: "CREATE UNIQUE INDEX t_a_idx ON public.t USING btree (a) WHERE (a > 0)"
+                .into(),
         }]);
         assert_eq!(
             x[0].fix.as_deref(),

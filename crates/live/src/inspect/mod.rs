@@ -96,7 +96,12 @@ impl Ctx<'_> {
 
     /// Gathering: the rows of `sql`, each read into a fact by `decode` (`None`, and the check reported as
     /// skipped, when the server refuses the query).
-    fn read<T>(&mut self, check: &str, sql: &str, decode: impl Fn(&postgres::Row) -> T) -> Option<Vec<T>> {
+    fn read<T>(
+        &mut self,
+        check: &str,
+        sql: &str,
+        decode: impl Fn(&postgres::Row) -> T,
+    ) -> Option<Vec<T>> {
         Some(self.rows(check, sql)?.iter().map(decode).collect())
     }
 

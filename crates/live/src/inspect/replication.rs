@@ -184,9 +184,35 @@ mod tests {
             },
         ]);
         assert_eq!(slots.len(), 1);
-        assert!(slots[0].fix.as_deref().is_some_and(|f| f.starts_with("SELECT pg_drop_replication_slot('gone''s');")));
-        assert!(judge_replay(&Replay { paused: false, waiting: 0, age: 1e6 }, 60.0).is_empty());
-        assert_eq!(judge_replay(&Replay { paused: true, waiting: 0, age: 0.0 }, 60.0).len(), 1);
+        assert!(
+            slots[0]
+                .fix
+                .as_deref()
+                .is_some_and(|f| f.starts_with("SELECT pg_drop_replication_slot('gone''s');"))
+        );
+        assert!(
+            judge_replay(
+                &Replay {
+                    paused: false,
+                    waiting: 0,
+                    age: 1e6
+                },
+                60.0
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            judge_replay(
+                &Replay {
+                    paused: true,
+                    waiting: 0,
+                    age: 0.0
+                },
+                60.0
+            )
+            .len(),
+            1
+        );
         let s = judge_standbys(
             &[Standby {
                 name: "b".into(),

@@ -288,7 +288,9 @@ fn judge_public_grants(facts: &[PublicGrant]) -> Vec<HealthFinding> {
                 grant: false,
                 privileges: g.privileges.iter().map(|p| Privilege::new(p)).collect(),
                 object_kind: "TABLE".into(),
-                objects: vec![GrantObject::Relation(dbarch_catalog::make::name(&g.relation))],
+                objects: vec![GrantObject::Relation(dbarch_catalog::make::name(
+                    &g.relation,
+                ))],
                 grantees: vec!["PUBLIC".into()],
                 with_grant_option: false,
             });
@@ -341,7 +343,10 @@ mod tests {
             bypass_rls: false,
             create_role: true,
         }]);
-        assert_eq!(l[0].fix.as_deref(), Some("ALTER ROLE \"App\" WITH NOSUPERUSER NOCREATEROLE;"));
+        assert_eq!(
+            l[0].fix.as_deref(),
+            Some("ALTER ROLE \"App\" WITH NOSUPERUSER NOCREATEROLE;")
+        );
         let g = judge_public_grants(&[PublicGrant {
             relation: t,
             privileges: vec!["INSERT".into(), "SELECT".into()],

@@ -107,6 +107,10 @@ mod tests {
         ]);
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].object, "random_page_cost");
-        assert!(f[1].fix.as_deref().is_some_and(|x| x.starts_with("--") && x.contains("restart")));
+        assert!(
+            f[1].fix
+                .as_deref()
+                .is_some_and(|x| x.starts_with("--") && x.contains("restart"))
+        );
     }
 }

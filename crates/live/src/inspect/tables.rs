@@ -41,7 +41,9 @@ fn judge_not_valid(facts: &[NotValidConstraint]) -> Vec<HealthFinding> {
                 "not-valid-constraint",
                 Severity::Warning,
                 &format!("{table}.{name}"),
-                format!("constraint {name} on {table} is NOT VALID: existing rows were never checked"),
+                format!(
+                    "constraint {name} on {table} is NOT VALID: existing rows were never checked"
+                ),
                 vec![("type", k.kind.clone())],
                 fix(&[validate])
                     .map(|sql| format!("{sql}  -- SHARE UPDATE EXCLUSIVE: reads and writes go on")),
@@ -73,7 +75,8 @@ pub(super) fn tables_without_key(cx: &mut Ctx) {
 
 fn judge_keyless(facts: &[KeylessTable]) -> Vec<HealthFinding> {
     use dbarch_sql::change::{
-        AlterTable, ColumnConstraint, ColumnDef, ConstraintDef, ConstraintDefKind, DataType, Identity,
+        AlterTable, ColumnConstraint, ColumnDef, ConstraintDef, ConstraintDefKind, DataType,
+        Identity,
     };
     facts
         .iter()

@@ -180,14 +180,19 @@ mod tests {
             last_vacuum: "never".into(),
             bytes: 8192,
         }]);
-        assert_eq!(d[0].fix.as_deref(), Some("VACUUM (ANALYZE) app.\"Events\";"));
+        assert_eq!(
+            d[0].fix.as_deref(),
+            Some("VACUUM (ANALYZE) app.\"Events\";")
+        );
         let a = judge_autovacuum_off(&[AutovacuumOff {
             table: t,
             options: "fillfactor=70, autovacuum_enabled=false, toast.autovacuum_enabled=off".into(),
         }]);
         assert_eq!(
             a[0].fix.as_deref(),
-            Some("ALTER TABLE app.\"Events\" RESET (autovacuum_enabled, toast.autovacuum_enabled);")
+            Some(
+                "ALTER TABLE app.\"Events\" RESET (autovacuum_enabled, toast.autovacuum_enabled);"
+            )
         );
     }
 }

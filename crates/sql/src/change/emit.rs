@@ -302,9 +302,14 @@ fn write(change: &SchemaChange) -> Option<String> {
                 events.join(" OR "),
                 name(table),
                 if *for_each_row { "ROW" } else { "STATEMENT" },
-                when.as_ref().map(|w| format!(" WHEN ({w})")).unwrap_or_default(),
+                when.as_ref()
+                    .map(|w| format!(" WHEN ({w})"))
+                    .unwrap_or_default(),
                 name(function),
-                args.iter().map(|a| literal(a)).collect::<Vec<_>>().join(", ")
+                args.iter()
+                    .map(|a| literal(a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         }
         SchemaChange::CreatePolicy {
@@ -863,12 +868,7 @@ fn alter_table_cmd(c: &AlterTable) -> Option<String> {
         AlterTable::ResetOptions(options) if !options.is_empty() => {
             let options: Vec<String> = options
                 .iter()
-                .map(|o| {
-                    o.split('.')
-                        .map(quote_ident)
-                        .collect::<Vec<_>>()
-                        .join(".")
-                })
+                .map(|o| o.split('.').map(quote_ident).collect::<Vec<_>>().join("."))
                 .collect();
             format!("RESET ({})", options.join(", "))
         }

@@ -1008,7 +1008,9 @@ impl Cx<'_> {
                         Some(NodeEnum::DefElem(d)) if d.defnamespace.is_empty() => {
                             Some(d.defname.clone())
                         }
-                        Some(NodeEnum::DefElem(d)) => Some(format!("{}.{}", d.defnamespace, d.defname)),
+                        Some(NodeEnum::DefElem(d)) => {
+                            Some(format!("{}.{}", d.defnamespace, d.defname))
+                        }
                         _ => None,
                     })
                     .collect(),

@@ -429,7 +429,9 @@ impl Stars<'_> {
 /// The target `qualifier.column`.
 fn column_target(qualifier: &str, column: &str, location: i32) -> ast::Node {
     let string = |s: &str| ast::Node {
-        node: Some(NodeEnum::String(ast::String { sval: s.to_string() })),
+        node: Some(NodeEnum::String(ast::String {
+            sval: s.to_string(),
+        })),
     };
     ast::Node {
         node: Some(NodeEnum::ResTarget(Box::new(ast::ResTarget {
@@ -468,22 +470,29 @@ mod tests {
             Some("SELECT c.id, c.\"Body\", 1 AS one FROM comment c")
         );
         assert_eq!(
-            expand("CREATE VIEW v AS SELECT * FROM comment c JOIN post p ON p.id = c.id").as_deref(),
-            Some("SELECT c.id, c.\"Body\", p.id, p.title FROM comment c JOIN post p ON p.id = c.id")
+            expand("CREATE VIEW v AS SELECT * FROM comment c JOIN post p ON p.id = c.id")
+                .as_deref(),
+            Some(
+                "SELECT c.id, c.\"Body\", p.id, p.title FROM comment c JOIN post p ON p.id = c.id"
+            )
         );
         // Inside a CTE; the star over the CTE stays (its columns are the CTE's, now written out).
         assert_eq!(
-            expand("CREATE VIEW v AS WITH a AS (SELECT c.* FROM comment c) SELECT a.* FROM a").as_deref(),
+            expand("CREATE VIEW v AS WITH a AS (SELECT c.* FROM comment c) SELECT a.* FROM a")
+                .as_deref(),
             Some("WITH a AS (SELECT c.id, c.\"Body\" FROM comment c) SELECT a.* FROM a")
         );
         // In a scalar subquery and a UNION.
         assert_eq!(
-            expand("CREATE VIEW v AS SELECT (SELECT count(*) FROM post) AS n UNION ALL SELECT 1").as_deref(),
+            expand("CREATE VIEW v AS SELECT (SELECT count(*) FROM post) AS n UNION ALL SELECT 1")
+                .as_deref(),
             None
         );
         assert_eq!(
             expand("CREATE VIEW v AS SELECT * FROM post UNION ALL SELECT * FROM post").as_deref(),
-            Some("SELECT post.id, post.title FROM post UNION ALL SELECT post.id, post.title FROM post")
+            Some(
+                "SELECT post.id, post.title FROM post UNION ALL SELECT post.id, post.title FROM post"
+            )
         );
     }
 
@@ -491,8 +500,14 @@ mod tests {
     fn stars_that_cannot_be_written_out_stay() {
         // Unknown columns, a join USING, a function in FROM, no star.
         assert_eq!(expand("CREATE VIEW v AS SELECT * FROM other"), None);
-        assert_eq!(expand("CREATE VIEW v AS SELECT * FROM comment JOIN post USING (id)"), None);
-        assert_eq!(expand("CREATE VIEW v AS SELECT * FROM generate_series(1, 2)"), None);
+        assert_eq!(
+            expand("CREATE VIEW v AS SELECT * FROM comment JOIN post USING (id)"),
+            None
+        );
+        assert_eq!(
+            expand("CREATE VIEW v AS SELECT * FROM generate_series(1, 2)"),
+            None
+        );
         assert_eq!(expand("CREATE VIEW v AS SELECT id FROM comment"), None);
     }
 }

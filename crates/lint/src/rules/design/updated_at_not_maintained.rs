@@ -63,7 +63,10 @@ fn check(cx: &Context, out: &mut Sink) {
             t,
             c,
             format!("{}.{} is not maintained by a trigger", t.name, c.name),
-            format!("Add a BEFORE UPDATE trigger that sets {} so every update path keeps it true.", c.name),
+            format!(
+                "Add a BEFORE UPDATE trigger that sets {} so every update path keeps it true.",
+                c.name
+            ),
             maintain(cx, &t.name, &c.name),
         );
     }

@@ -80,7 +80,13 @@ fn promote_to_key(table: &QualifiedName, column: &Column) -> Option<String> {
             alter(table, vec![AlterTable::DropConstraint(check)]),
         ]);
     }
-    changes.push(index_concurrently(&key, table, &[c.to_string()], true, None));
+    changes.push(index_concurrently(
+        &key,
+        table,
+        &[c.to_string()],
+        true,
+        None,
+    ));
     let mut pk = constraint(
         Some(&key),
         ConstraintDefKind::PrimaryKey {

@@ -96,11 +96,14 @@ fn nulls_not_distinct(
     let steps = match &i.source {
         dbarch_catalog::IndexSource::Constraint(name) => {
             let referenced = cx.catalog.tables.values().any(|t| {
-                t.constraints.iter().filter_map(|k| k.foreign_key()).any(|fk| {
-                    fk.ref_table == *table
-                        && fk.ref_columns.len() == columns.len()
-                        && fk.ref_columns.iter().all(|c| columns.contains(c))
-                })
+                t.constraints
+                    .iter()
+                    .filter_map(|k| k.foreign_key())
+                    .any(|fk| {
+                        fk.ref_table == *table
+                            && fk.ref_columns.len() == columns.len()
+                            && fk.ref_columns.iter().all(|c| columns.contains(c))
+                    })
             });
             if referenced {
                 return None;

@@ -26,11 +26,5 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    check_constraint_kind(
-        cx,
-        out,
-        false,
-        "a CHECK constraint",
-        "add-check",
-    );
+    check_constraint_kind(cx, out, false, "a CHECK constraint", "add-check");
 }

@@ -98,11 +98,5 @@ fn not_valid_then_validate(
 }
 
 fn check(cx: &StatementContext, out: &mut Sink) {
-    check_constraint_kind(
-        cx,
-        out,
-        true,
-        "a foreign key",
-        "add-foreign-key",
-    );
+    check_constraint_kind(cx, out, true, "a foreign key", "add-foreign-key");
 }

@@ -33,8 +33,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         SchemaChange::CreateIndex(i) if i.concurrently => Some("CREATE INDEX CONCURRENTLY"),
         SchemaChange::Drop(d) if d.concurrently => Some("DROP INDEX CONCURRENTLY"),
         SchemaChange::Maintain(Maintenance::Reindex {
-            concurrently: true,
-            ..
+            concurrently: true, ..
         }) => Some("REINDEX CONCURRENTLY"),
         _ => None,
     }) else {

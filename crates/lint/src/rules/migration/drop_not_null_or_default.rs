@@ -1,7 +1,7 @@
 use super::alter_existing;
-use dbarch_sql::change::AlterTable;
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
+use dbarch_sql::change::AlterTable;
 
 pub static RULE: Rule = Rule {
     code: "MIG024",
@@ -46,8 +46,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
             let Some(col) = t.column(name) else {
                 continue;
             };
-            if (key == "not-null" && !col.not_null) || (key == "default" && col.default.is_none())
-            {
+            if (key == "not-null" && !col.not_null) || (key == "default" && col.default.is_none()) {
                 continue;
             }
             out.push(

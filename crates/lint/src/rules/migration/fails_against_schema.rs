@@ -3,7 +3,8 @@ use crate::migration::StatementContext;
 use crate::rules::prelude::*;
 use dbarch_catalog::{Catalog, ConstraintKind, QualifiedName};
 use dbarch_sql::change::{
-    AlterTable, ConstraintDef, ConstraintDefKind, Lowered, ObjName, ObjectKind, Rename, SchemaChange,
+    AlterTable, ConstraintDef, ConstraintDefKind, Lowered, ObjName, ObjectKind, Rename,
+    SchemaChange,
 };
 
 pub static RULE: Rule = Rule {

@@ -63,7 +63,9 @@ fn check(cx: &StatementContext, out: &mut Sink) {
             cut -= 1;
         }
         out.push(
-            cx.stmt.span_at(i32::try_from(start).unwrap_or(-1), end - start).into(),
+            cx.stmt
+                .span_at(i32::try_from(start).unwrap_or(-1), end - start)
+                .into(),
             format!("ident:{name}"),
             format!(
                 "identifier is {} bytes long; PostgreSQL truncates it to 63: `{}`",

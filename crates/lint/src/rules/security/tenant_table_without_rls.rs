@@ -52,7 +52,10 @@ fn check(cx: &Context, out: &mut Sink) {
         out.push(
             t.origin,
             t.name.to_string(),
-            format!("{} is scoped by {} but row level security is not enabled", t.name, c.name),
+            format!(
+                "{} is scoped by {} but row level security is not enabled",
+                t.name, c.name
+            ),
             "Enable row level security and add a policy that filters on the tenant of the session.",
             tenant_policy(&t.name, c),
         );

@@ -36,7 +36,15 @@ pub(crate) const MONEY_WORDS: &[&str] = &[
 
 /// Words of a column name that make it a proportion rather than an amount.
 const PROPORTION_WORDS: &[&str] = &[
-    "rate", "rates", "percent", "percentage", "pct", "ratio", "factor", "multiplier", "share",
+    "rate",
+    "rates",
+    "percent",
+    "percentage",
+    "pct",
+    "ratio",
+    "factor",
+    "multiplier",
+    "share",
 ];
 
 fn check(cx: &Context, out: &mut Sink) {

@@ -58,8 +58,7 @@ fn to_timestamptz(table: &QualifiedName, column: &str, pg_version: u32) -> Optio
         vec![AlterTable::AlterColumnType {
             column: column.to_string(),
             data_type: type_of_text("timestamptz")?,
-            using: (pg_version < 12)
-                .then(|| format!("{} AT TIME ZONE 'UTC'", quote_ident(column))),
+            using: (pg_version < 12).then(|| format!("{} AT TIME ZONE 'UTC'", quote_ident(column))),
         }],
     );
     if pg_version < 12 {
