@@ -617,20 +617,10 @@ fn analyze_fix(schema: Option<&str>, relation: &str) -> Option<String> {
 
 /// `CREATE INDEX CONCURRENTLY ON relation (keys);`, written by the DDL emitter.
 fn index_fix(schema: Option<&str>, relation: &str, keys: &[String]) -> Option<String> {
-    use dbarch_sql::change::{CreateIndex, IndexKey, ObjName, SchemaChange, emit};
+    use dbarch_sql::change::{CreateIndex, ObjName, SchemaChange, emit};
     let change = SchemaChange::CreateIndex(CreateIndex {
-        table: ObjName::new(schema, relation),
-        name: None,
-        if_not_exists: false,
-        unique: false,
-        primary: false,
         concurrently: true,
-        method: "btree".into(),
-        keys: keys.iter().map(|k| IndexKey::column(k)).collect(),
-        include: vec![],
-        predicate: None,
-        predicate_columns: vec![],
-        nulls_not_distinct: false,
+        ..CreateIndex::on_columns(ObjName::new(schema, relation), None, keys)
     });
     Some(format!("{};", emit(&change)?))
 }

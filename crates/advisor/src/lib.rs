@@ -787,16 +787,10 @@ fn refresh(
 
 /// `DROP INDEX CONCURRENTLY name;`, written by the DDL emitter.
 fn drop_concurrently(name: &dbarch_catalog::QualifiedName) -> String {
-    use dbarch_sql::change::{Drop, ObjectKind, ObjectRef, SchemaChange, emit};
-    let drop = SchemaChange::Drop(Drop {
-        kind: ObjectKind::Index,
-        objects: vec![ObjectRef::named(dbarch_catalog::make::parts(name))],
-        cascade: false,
-        if_exists: false,
-        concurrently: true,
-    });
     // A drop of a named index always emits.
-    emit(&drop).map(|s| s + ";").unwrap_or_default()
+    dbarch_sql::change::emit(&dbarch_catalog::make::drop_index_concurrently(name))
+        .map(|s| s + ";")
+        .unwrap_or_default()
 }
 
 fn drop_suggestion(

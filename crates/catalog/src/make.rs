@@ -35,6 +35,17 @@ pub fn drop(kind: ObjectKind, objects: Vec<Vec<String>>) -> SchemaChange {
     })
 }
 
+/// `DROP INDEX CONCURRENTLY index`.
+pub fn drop_index_concurrently(index: &QualifiedName) -> SchemaChange {
+    SchemaChange::Drop(Drop {
+        kind: ObjectKind::Index,
+        objects: vec![ObjectRef::named(parts(index))],
+        cascade: false,
+        if_exists: false,
+        concurrently: true,
+    })
+}
+
 /// `ALTER TABLE table commands`.
 pub fn alter(table: &QualifiedName, commands: Vec<AlterTable>) -> SchemaChange {
     SchemaChange::AlterTable {

@@ -47,14 +47,7 @@ fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
                     refused.push(stmt);
                 }
             }
-            // Rows that make the fix work for its living: `fixtures/CODE/data.sql`, when the rule has one.
-            let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join(format!("fixtures/{code}/data.sql"));
-            if let Ok(rows) = std::fs::read_to_string(&data) {
-                client
-                    .batch_execute(&rows)
-                    .unwrap_or_else(|e| panic!("{}: {}", data.display(), error(&e)));
-            }
+            load_data(&mut client, code);
             for stmt in statements(f.fix.as_deref().unwrap_or_default()) {
                 if let Err(e) = client.batch_execute(&stmt) {
                     wrong.push((code.into(), format!("`{stmt}` fails: {}", error(&e))));
@@ -123,6 +116,17 @@ fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
         untested.is_empty(),
         "rules with a fix but no fix their trigger fixture makes the server run: {untested:?}"
     );
+}
+
+/// Rows that make a fix work for its living: `fixtures/CODE/data.sql`, when the rule has one.
+fn load_data(client: &mut postgres::Client, code: &str) {
+    let data =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/{code}/data.sql"));
+    if let Ok(rows) = std::fs::read_to_string(&data) {
+        client
+            .batch_execute(&rows)
+            .unwrap_or_else(|e| panic!("{}: {}", data.display(), error(&e)));
+    }
 }
 
 fn error(e: &postgres::Error) -> String {
@@ -238,13 +242,7 @@ fn every_migration_fix_runs_on_the_server_and_satisfies_its_rule() {
             client
                 .batch_execute(&sql[..marker])
                 .unwrap_or_else(|e| panic!("{path}: the setup fails on the server: {}", error(&e)));
-            let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join(format!("fixtures/{code}/data.sql"));
-            if let Ok(rows) = std::fs::read_to_string(&data) {
-                client
-                    .batch_execute(&rows)
-                    .unwrap_or_else(|e| panic!("{}: {}", data.display(), error(&e)));
-            }
+            load_data(&mut client, code);
             for stmt in statements(&fixed[marker..]) {
                 if let Err(e) = client.batch_execute(&stmt) {
                     wrong.push((code.to_string(), format!("`{stmt}` fails: {}", error(&e))));

@@ -3,7 +3,7 @@
 
 use dbarch_catalog::QualifiedName;
 use dbarch_sql::change::{
-    ConstraintDef, ConstraintDefKind, CreateIndex, IndexKey, ObjectKind, Rename, SchemaChange, emit,
+    ConstraintDef, ConstraintDefKind, CreateIndex, ObjectKind, Rename, SchemaChange, emit,
 };
 
 /// The SQL of a fix: each change's statement and a semicolon, one a line. `None` when a change cannot be
@@ -40,18 +40,10 @@ pub fn index_concurrently(
     predicate: Option<String>,
 ) -> SchemaChange {
     SchemaChange::CreateIndex(CreateIndex {
-        table: name(table),
-        name: Some(index.to_string()),
-        if_not_exists: false,
         unique,
-        primary: false,
         concurrently: true,
-        method: "btree".into(),
-        keys: columns.iter().map(|c| IndexKey::column(c)).collect(),
-        include: vec![],
         predicate,
-        predicate_columns: vec![],
-        nulls_not_distinct: false,
+        ..CreateIndex::on_columns(name(table), Some(index.to_string()), columns)
     })
 }
 

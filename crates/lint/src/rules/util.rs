@@ -87,18 +87,12 @@ pub fn leading_covered(indexes: &[Index], cols: &[String]) -> bool {
 /// The statement that removes an index, whether it was written as an index or implied by a constraint,
 /// written by the emitter.
 pub fn drop_index_sql(i: &Index) -> Option<String> {
-    use dbarch_sql::change::{AlterTable, Drop, ObjectKind, ObjectRef, SchemaChange};
+    use dbarch_sql::change::AlterTable;
     let change = match &i.source {
         IndexSource::Constraint(n) => {
             crate::rules::fix::alter(&i.table, vec![AlterTable::DropConstraint(n.clone())])
         }
-        IndexSource::CreateIndex => SchemaChange::Drop(Drop {
-            kind: ObjectKind::Index,
-            objects: vec![ObjectRef::named(dbarch_catalog::make::parts(&i.name))],
-            cascade: false,
-            if_exists: false,
-            concurrently: true,
-        }),
+        IndexSource::CreateIndex => dbarch_catalog::make::drop_index_concurrently(&i.name),
     };
     crate::rules::fix::sql(&[change])
 }

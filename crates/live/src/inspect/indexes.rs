@@ -2,18 +2,9 @@
 
 use dbarch_catalog::make;
 use dbarch_report::Severity;
-use dbarch_sql::change::{CreateIndex, IndexKey, ObjectKind, SchemaChange};
+use dbarch_sql::change::{CreateIndex, SchemaChange};
 
 use super::*;
-
-/// `DROP INDEX CONCURRENTLY index`.
-fn drop_concurrently(index: &QualifiedName) -> SchemaChange {
-    let mut drop = make::drop(ObjectKind::Index, vec![make::parts(index)]);
-    if let SchemaChange::Drop(d) = &mut drop {
-        d.concurrently = true;
-    }
-    drop
-}
 
 /// An index that serves nothing another does not: the same keys, or a leading prefix of its keys.
 pub(super) struct DuplicateIndex {
@@ -81,7 +72,7 @@ fn judge_duplicates(facts: &[DuplicateIndex]) -> Vec<HealthFinding> {
                 dotted(&d.table)
             ),
             vec![("size", size(d.bytes)), ("kept", b.clone())],
-            fix(&[drop_concurrently(&d.index)]),
+            fix(&[make::drop_index_concurrently(&d.index)]),
         ));
     }
     out
@@ -167,7 +158,7 @@ fn judge_unused(facts: &[UnusedIndex], replica: bool) -> Vec<HealthFinding> {
                     ("size", size(u.bytes)),
                     ("counting since", since.clone()),
                 ],
-                fix(&[drop_concurrently(&u.index)]).map(|sql| {
+                fix(&[make::drop_index_concurrently(&u.index)]).map(|sql| {
                     format!(
                         "-- {} (counts are per server)\n{sql}",
                         if replica {
@@ -234,18 +225,8 @@ fn judge_unindexed_fks(facts: &[UnindexedForeignKey]) -> Vec<HealthFinding> {
                 .collect::<Vec<_>>()
                 .join(", ");
             let index = SchemaChange::CreateIndex(CreateIndex {
-                table: make::name(&k.table),
-                name: None,
-                if_not_exists: false,
-                unique: false,
-                primary: false,
                 concurrently: true,
-                method: "btree".into(),
-                keys: k.columns.iter().map(|c| IndexKey::column(c)).collect(),
-                include: vec![],
-                predicate: None,
-                predicate_columns: vec![],
-                nulls_not_distinct: false,
+                ..CreateIndex::on_columns(make::name(&k.table), None, &k.columns)
             });
             finding(
                 "KEY002",
@@ -293,7 +274,7 @@ fn judge_invalid(facts: &[InvalidIndex]) -> Vec<HealthFinding> {
             let again = lowered_index(&x.definition);
             // Building it again fails until the cause (duplicate keys, a deadlock, a cancel) is dealt
             // with: that statement is given as a comment, not as part of the fix.
-            let fix = fix(&[drop_concurrently(&x.index)]).map(|drop| match again.and_then(|a| fix(&[a])) {
+            let fix = fix(&[make::drop_index_concurrently(&x.index)]).map(|drop| match again.and_then(|a| fix(&[a])) {
                 Some(create) => format!("{drop}\n-- then fix the cause and build it again: {create}"),
                 None => drop,
             });

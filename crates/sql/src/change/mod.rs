@@ -525,6 +525,27 @@ pub enum AlterTable {
     Other,
 }
 
+impl CreateIndex {
+    /// A plain btree index on `columns` of `table` (not unique, not concurrent, no INCLUDE or predicate);
+    /// `name: None` leaves the name to PostgreSQL.
+    pub fn on_columns(table: ObjName, name: Option<String>, columns: &[String]) -> Self {
+        CreateIndex {
+            table,
+            name,
+            if_not_exists: false,
+            unique: false,
+            primary: false,
+            concurrently: false,
+            method: "btree".into(),
+            keys: columns.iter().map(|c| IndexKey::column(c)).collect(),
+            include: vec![],
+            predicate: None,
+            predicate_columns: vec![],
+            nulls_not_distinct: false,
+        }
+    }
+}
+
 impl AlterTable {
     /// `DROP COLUMN column` (no IF EXISTS, no CASCADE).
     pub fn drop_column(column: &str) -> Self {

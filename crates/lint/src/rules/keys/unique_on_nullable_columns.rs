@@ -129,26 +129,18 @@ fn nulls_not_distinct(
                 ),
             ])
         }
-        dbarch_catalog::IndexSource::CreateIndex => {
-            let SchemaChange::Drop(mut drop) =
-                make::drop(ObjectKind::Index, vec![make::parts(&i.name)])
-            else {
-                return None;
-            };
-            drop.concurrently = true;
-            sql(&[
-                build,
-                SchemaChange::Drop(drop),
-                SchemaChange::Rename(Rename {
-                    kind: ObjectKind::Index,
-                    relation: Some(make::name(&again.name)),
-                    object: vec![],
-                    old: String::new(),
-                    new: i.name.name.clone(),
-                    if_exists: false,
-                }),
-            ])
-        }
+        dbarch_catalog::IndexSource::CreateIndex => sql(&[
+            build,
+            make::drop_index_concurrently(&i.name),
+            SchemaChange::Rename(Rename {
+                kind: ObjectKind::Index,
+                relation: Some(make::name(&again.name)),
+                object: vec![],
+                old: String::new(),
+                new: i.name.name.clone(),
+                if_exists: false,
+            }),
+        ]),
     }?;
     Some(format!("{duplicates}\n{steps}"))
 }
