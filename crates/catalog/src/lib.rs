@@ -122,6 +122,26 @@ impl Catalog {
         }
     }
 
+    /// The sequence behind a serial column: the column is declared serial, or (as pg_dump and a live
+    /// database write it) its default is `nextval('seq'::regclass)` of a sequence OWNED BY the column.
+    pub fn serial_sequence(&self, t: &Table, c: &Column) -> Option<QualifiedName> {
+        if c.identity.is_some() {
+            return None;
+        }
+        let default = c.default.as_deref()?.trim();
+        let literal = default
+            .strip_prefix("nextval('")?
+            .strip_suffix("'::regclass)")?;
+        let parts: Vec<String> = dbarch_sql::postgres::identifiers(literal)
+            .into_iter()
+            .map(|i| i.name)
+            .collect();
+        let name = self.resolve_name(&parts);
+        let seq = self.sequences.get(&name)?;
+        let owner = seq.owned_by.as_ref()?;
+        (owner.0 == t.name && owner.1 == c.name).then_some(name)
+    }
+
     /// A function by name (any overload).
     pub fn function_named(&self, name: &QualifiedName) -> Option<&Function> {
         self.functions

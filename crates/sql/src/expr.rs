@@ -245,6 +245,61 @@ pub fn function_calls_in(sql: &str) -> Option<Vec<String>> {
     )
 }
 
+/// What a boolean expression written as SQL text (an index's predicate) says of NULLs: the columns its
+/// top-level AND holds `IS NOT NULL`, and whether those terms are all it says.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct NotNullTerms {
+    pub columns: Vec<String>,
+    /// Every term of the AND is a `col IS NOT NULL` (the predicate leaves out only rows with a NULL).
+    pub only: bool,
+}
+
+/// [`NotNullTerms`] of `sql`; nothing when the text is not an expression.
+pub fn not_null_terms(sql: &str) -> NotNullTerms {
+    fn walk(node: &ast::Node, out: &mut NotNullTerms) {
+        match node.node.as_ref() {
+            Some(NodeEnum::BoolExpr(b)) if b.boolop() == ast::BoolExprType::AndExpr => {
+                for a in &b.args {
+                    walk(a, out);
+                }
+            }
+            Some(NodeEnum::NullTest(n)) if n.nulltesttype() == ast::NullTestType::IsNotNull => {
+                match n.arg.as_deref().and_then(|a| a.node.as_ref()) {
+                    Some(NodeEnum::ColumnRef(c))
+                        if c.fields.last().and_then(string_value).is_some() =>
+                    {
+                        if let Some(name) = c.fields.last().and_then(string_value) {
+                            out.columns.push(name.to_string());
+                        }
+                    }
+                    _ => out.only = false,
+                }
+            }
+            _ => out.only = false,
+        }
+    }
+    let Ok(parsed) = crate::raw::parse(&format!("SELECT WHERE {sql}")) else {
+        return NotNullTerms::default();
+    };
+    let Some(NodeEnum::SelectStmt(s)) = parsed
+        .stmts
+        .first()
+        .and_then(|s| s.stmt.as_ref())
+        .and_then(|s| s.node.as_ref())
+    else {
+        return NotNullTerms::default();
+    };
+    let mut out = NotNullTerms {
+        columns: vec![],
+        only: true,
+    };
+    match s.where_clause.as_deref() {
+        Some(w) if parsed.stmts.len() == 1 => walk(w, &mut out),
+        _ => return NotNullTerms::default(),
+    }
+    out
+}
+
 /// Whether a word is a reserved keyword of PostgreSQL's grammar (cannot be a bare column or table name).
 pub fn is_reserved_keyword(word: &str) -> bool {
     keyword_kind(word) == Some(ast::KeywordKind::ReservedKeyword as i32)
@@ -305,6 +360,22 @@ pub fn quote_ident(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_predicate_says_of_nulls() {
+        let t = not_null_terms("((user_id IS NOT NULL) AND (\"Org\" IS NOT NULL) AND (x > 1))");
+        assert_eq!(t.columns, ["user_id", "Org"]);
+        assert!(!t.only);
+        let t = not_null_terms("(a IS NOT NULL) AND b IS NOT NULL");
+        assert_eq!((t.columns.len(), t.only), (2, true));
+        assert!(!not_null_terms("user_id IS NOT NULL OR x").only);
+        assert!(not_null_terms("user_id IS NULL").columns.is_empty());
+        assert_eq!(not_null_terms("not sql ("), NotNullTerms::default());
+        assert_eq!(
+            not_null_terms("true; DROP TABLE t"),
+            NotNullTerms::default()
+        );
+    }
 
     #[test]
     fn insert_after_token_keeps_the_text() {

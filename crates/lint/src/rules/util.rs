@@ -68,10 +68,19 @@ pub fn column_list(cols: &[String]) -> String {
         .join(", ")
 }
 
-/// Whether some index (without a predicate) has `cols` as its leading key columns, in any order.
+/// Whether some index (without a predicate, or one that leaves out only rows with a NULL in `cols`) has `cols` as its leading key columns, in any order.
 pub fn leading_covered(indexes: &[Index], cols: &[String]) -> bool {
     indexes.iter().any(|i| {
-        let usable = i.predicate.is_none()
+        // A partial index serves the key's checks when its predicate only leaves out rows whose key is
+        // NULL (`WHERE fk IS NOT NULL`): those rows reference nothing.
+        let whole = match &i.predicate {
+            None => true,
+            Some(p) => {
+                let terms = dbarch_sql::expr::not_null_terms(p);
+                terms.only && terms.columns.iter().all(|c| cols.contains(c))
+            }
+        };
+        let usable = whole
             && (i.method == "btree"
                 || i.method == "gist"
                 || (i.method == "hash" && cols.len() == 1));

@@ -180,19 +180,24 @@ pub(super) struct UnindexedForeignKey {
     /// The referenced table, as the server names it.
     target: String,
     rows: i64,
+    /// The predicates of the partial indexes led by the key's columns.
+    partial: Vec<String>,
 }
 
 pub(super) fn fk_without_index(cx: &mut Ctx) {
+    // The index's leading columns are the key's, in any order.
+    const LEADS: &str = "AND (i.indkey::int2[])[0:array_length(k.conkey, 1) - 1] @> k.conkey \
+                         AND (i.indkey::int2[])[0:array_length(k.conkey, 1) - 1] <@ k.conkey";
     let sql = format!(
         "SELECT n.nspname::text, c.relname::text, k.conname::text, \
                 (SELECT array_agg(a.attname::text ORDER BY x.ord) FROM unnest(k.conkey) WITH ORDINALITY x(attnum, ord) \
                    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = x.attnum), \
-                k.confrelid::regclass::text, c.reltuples::int8 \
+                k.confrelid::regclass::text, c.reltuples::int8, \
+                (SELECT array_agg(pg_get_expr(i.indpred, i.indrelid)) FROM pg_index i WHERE i.indrelid = k.conrelid \
+                 AND i.indpred IS NOT NULL {LEADS}) \
          FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE k.contype = 'f' AND {USER} \
-           AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = k.conrelid \
-                 AND (i.indkey::int2[])[0:array_length(k.conkey, 1) - 1] @> k.conkey \
-                 AND (i.indkey::int2[])[0:array_length(k.conkey, 1) - 1] <@ k.conkey) \
+           AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = k.conrelid AND i.indpred IS NULL {LEADS}) \
          ORDER BY quote_ident(n.nspname) || '.' || quote_ident(c.relname), 3"
     );
     let Some(facts) = cx.read("foreign keys without an index", &sql, |r| {
@@ -206,6 +211,11 @@ pub(super) fn fk_without_index(cx: &mut Ctx) {
                 .unwrap_or_default(),
             target: s(r, 4),
             rows: i(r, 5),
+            partial: r
+                .try_get::<_, Option<Vec<String>>>(6)
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
         }
     }) else {
         return;
@@ -214,8 +224,16 @@ pub(super) fn fk_without_index(cx: &mut Ctx) {
 }
 
 fn judge_unindexed_fks(facts: &[UnindexedForeignKey]) -> Vec<HealthFinding> {
+    // A partial index that leaves out only rows with a NULL in the key serves its checks.
+    let served = |k: &UnindexedForeignKey| {
+        k.partial.iter().any(|p| {
+            let terms = dbarch_sql::expr::not_null_terms(p);
+            terms.only && terms.columns.iter().all(|c| k.columns.contains(c))
+        })
+    };
     facts
         .iter()
+        .filter(|k| !served(k))
         .map(|k| {
             let (table, name, target) = (dotted(&k.table), &k.name, &k.target);
             let cols = k
@@ -337,12 +355,28 @@ mod tests {
             columns: vec!["order_id".into(), "Line".into()],
             target: "orders".into(),
             rows: 10,
+            partial: vec![
+                "(\"Line\" > 0)".into(),
+                "(order_id IS NOT NULL AND other IS NOT NULL)".into(),
+            ],
         }]);
         assert_eq!(
             k[0].fix.as_deref(),
             Some(
                 "CREATE INDEX CONCURRENTLY ON public.\"order items\" USING btree (order_id, \"Line\");"
             )
+        );
+        let served = judge_unindexed_fks(&[UnindexedForeignKey {
+            table: q("public", "notes"),
+            name: "fk".into(),
+            columns: vec!["user_id".into()],
+            target: "users".into(),
+            rows: 10,
+            partial: vec!["(user_id IS NOT NULL)".into()],
+        }]);
+        assert!(
+            served.is_empty(),
+            "a partial index WHERE key IS NOT NULL serves the key"
         );
         let x = judge_invalid(&[InvalidIndex {
             index: q("public", "t_a_idx"),

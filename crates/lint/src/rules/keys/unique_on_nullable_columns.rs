@@ -36,12 +36,19 @@ fn check(cx: &Context, out: &mut Sink) {
                 continue;
             }
             let cols = i.key_columns();
+            // A partial index `WHERE col IS NOT NULL` holds no row with that column NULL.
+            let held = i
+                .predicate
+                .as_deref()
+                .map(|p| dbarch_sql::expr::not_null_terms(p).columns)
+                .unwrap_or_default();
             let nullable: Vec<&str> = cols
                 .iter()
                 .copied()
                 .filter(|c| {
-                    t.column(c)
-                        .is_some_and(|c| !c.not_null && c.generated.is_none())
+                    !held.iter().any(|h| h == c)
+                        && t.column(c)
+                            .is_some_and(|c| !c.not_null && c.generated.is_none())
                 })
                 .collect();
             if nullable.is_empty() {
