@@ -167,7 +167,7 @@ fn tip(
                 value: v,
             })
             .collect(),
-        fix,
+        fix: fix.map(dbarch_report::Fix::sql),
         at_stake_ms,
     });
 }
@@ -585,7 +585,7 @@ pub fn name_indexes(report: &mut PlanReport, advice: &crate::Advice) {
         } else {
             format!("{};", r.sql)
         };
-        tip.fix = Some(sql);
+        tip.fix = Some(dbarch_report::Fix::sql(sql));
         if let Some(q) = r.queries.first() {
             tip.evidence.push(Evidence {
                 name: if advice.verified {
@@ -649,7 +649,7 @@ mod tests {
         assert!(codes.contains(&"PLN005"), "{codes:?}");
         let seq = r.tips.iter().find(|t| t.code == "PLN003").unwrap();
         assert_eq!(
-            seq.fix.as_deref(),
+            seq.fix.as_ref().map(|f| f.sql.as_str()),
             Some("CREATE INDEX CONCURRENTLY ON orders USING btree (status, customer_id);")
         );
         let mis = r.tips.iter().find(|t| t.code == "PLN002").unwrap();
@@ -667,7 +667,7 @@ mod tests {
         let r = analyze("plan.json", &parse("plan.json", plan).unwrap());
         let seq = r.tips.iter().find(|t| t.code == "PLN003").unwrap();
         assert_eq!(
-            seq.fix.as_deref(),
+            seq.fix.as_ref().map(|f| f.sql.as_str()),
             Some("CREATE INDEX CONCURRENTLY ON orders USING btree (customer_id, status);")
         );
         assert!(

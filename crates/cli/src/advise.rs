@@ -68,20 +68,7 @@ fn amount(v: f64) -> String {
     }
 }
 
-pub fn size(bytes: f64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = bytes;
-    let mut u = 0;
-    while v >= 1024.0 && u < units.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{v:.0} {}", units[u])
-    } else {
-        format!("{v:.1} {}", units[u])
-    }
-}
+pub use dbarch_report::size;
 
 fn human(
     a: &Advice,

@@ -7,26 +7,13 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 /// `dbarch inspect`: the health report, with the exit code of the --severity threshold.
 pub fn inspect(g: &crate::args::Global, db: &str) -> Result<u8> {
     let config = crate::commands::load_config(g, &[])?;
-    let (target, mut client) = open(db)?;
-    let tenant = config.options.tenant_markers();
     // A progress bar on a terminal; nothing when stderr is a pipe or a file.
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(dbarch_live::inspect::check_count() as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    let mut report = dbarch_live::inspect(
-        &mut client,
-        &target.shown,
-        dbarch_live::Limits {
-            unused_index_days: config.options.unused_index_min_days,
-            ..Default::default()
-        },
-        &tenant,
-        &mut |n| bar.set_position(n as u64),
-    );
+    let report = dbarch_project::live::inspect(db, &config, &mut |n| bar.set_position(n as u64))?;
     bar.finish_and_clear();
-    // The checks are rules: dbarch.toml selects, ignores and re-grades them.
-    dbarch_lint::judge::health(&mut report, &config);
     let text = match g.format {
         crate::args::Format::Json => report.to_json() + "\n",
         crate::args::Format::Sarif => {

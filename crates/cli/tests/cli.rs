@@ -19,7 +19,7 @@ fn review_of_the_shop_example() {
 fn json_report_is_the_documented_interface() {
     let o = dbarch(&["review", "examples/shop", "--format", "json"], &repo());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     let findings = v["findings"].as_array().unwrap();
     assert!(findings.len() >= 10);
     for f in findings {

@@ -118,12 +118,16 @@ fn planted_problems_are_each_reported() {
         .find(|f| f["code"] == "IDX001")
         .unwrap();
     assert!(
-        dup["fix"]
+        dup["fix"]["sql"]
             .as_str()
             .unwrap()
             .starts_with("DROP INDEX CONCURRENTLY"),
         "{dup}"
     );
+    // Its cost, judged by the lock table on the database's own schema.
+    assert_eq!(dup["fix"]["lock"], "SHARE UPDATE EXCLUSIVE", "{dup}");
+    assert_eq!(dup["fix"]["rewrites"], false, "{dup}");
+    assert!(dup["fix"]["locks"][0]["table"].as_str().is_some(), "{dup}");
     assert!(!dup["evidence"].as_array().unwrap().is_empty());
     assert_eq!(
         dup["fingerprint"],
@@ -171,7 +175,7 @@ fn planted_problems_are_each_reported() {
     findings.sort_by_key(|f| f["code"] == "DB002");
     let mut failed = vec![];
     for f in findings {
-        let Some(fix) = f["fix"].as_str() else {
+        let Some(fix) = f["fix"]["sql"].as_str() else {
             continue;
         };
         for stmt in statements(fix) {
@@ -362,7 +366,7 @@ fn a_replica_is_inspected_as_one_and_refused_for_writes() {
         .iter()
         .find(|f| f["code"] == "DB026")
         .unwrap_or_else(|| panic!("{v:#}"));
-    assert_eq!(lag["fix"], "SELECT pg_wal_replay_resume();");
+    assert_eq!(lag["fix"]["sql"], "SELECT pg_wal_replay_resume();");
     assert!(
         !v["skipped"]
             .as_array()

@@ -249,7 +249,7 @@ fn explain_names_the_missing_index_and_the_misestimate() {
         .find(|t| t["code"] == "PLN003")
         .unwrap_or_else(|| panic!("{v:#}"));
     // The index is the advisor's pick for this query, costed by the planner (HypoPG is installed).
-    let fix = seq["fix"].as_str().unwrap();
+    let fix = seq["fix"]["sql"].as_str().unwrap();
     assert!(
         fix.starts_with("CREATE INDEX CONCURRENTLY ON public.t USING btree ("),
         "{seq}"
@@ -325,12 +325,14 @@ fn explain_names_the_missing_index_and_the_misestimate() {
         .find(|t| t["code"] == "PLN003")
         .unwrap_or_else(|| panic!("{v:#}"));
     assert!(
-        seq["fix"]
+        seq["fix"]["sql"]
             .as_str()
             .unwrap()
             .starts_with("CREATE INDEX CONCURRENTLY ON public.t USING btree (a"),
         "{seq}"
     );
+    assert_eq!(seq["fix"]["lock"], "SHARE UPDATE EXCLUSIVE", "{seq}");
+    assert_eq!(seq["fix"]["scans"], true, "{seq}");
     assert!(
         seq["evidence"]
             .as_array()

@@ -16,6 +16,8 @@ pub struct LintInput<'a> {
     pub sources: &'a SourceMap,
     pub config: &'a Config,
     pub pg_version: u32,
+    /// Table statistics (`--stats`, `--db`): the sizes a fix's cost names.
+    pub stats: Option<&'a dbarch_catalog::Stats>,
 }
 
 #[derive(Default)]
@@ -33,6 +35,7 @@ impl LintOutput {
         sources: &SourceMap,
         suppressions: &[&Suppression],
         config: &Config,
+        costing: Option<&crate::cost::Costing>,
     ) {
         for d in diags {
             let file = d.span.and_then(|s| sources.get(s.file));
@@ -76,7 +79,14 @@ impl LintOutput {
                 column: start.column,
                 end_line: end.line,
                 end_column: end.column,
-                fix: d.fix,
+                fix: d.fix.map(|sql| match costing {
+                    Some(c) => c.fix(sql, rule.doc.fix_safety),
+                    None => {
+                        let mut f = dbarch_report::Fix::sql(sql);
+                        f.safety = rule.doc.fix_safety.map(String::from);
+                        f
+                    }
+                }),
                 fingerprint: format!("{}:{}", rule.code, d.object),
                 source_line: line_text,
             });
@@ -90,6 +100,15 @@ pub fn run(input: &LintInput) -> LintOutput {
     let suppressions: Vec<&Suppression> =
         input.files.iter().flat_map(|f| &f.suppressions).collect();
     let mut out = LintOutput::default();
+    let knowledge = crate::knowledge::Knowledge::builtin();
+    let nobody = std::collections::HashSet::new();
+    let costing = crate::cost::Costing {
+        catalog: input.catalog,
+        created_here: &nobody,
+        pg_version: input.pg_version,
+        knowledge: &knowledge,
+        stats: input.stats,
+    };
     for rule in all_rules().iter().filter(|r| input.config.enabled(r)) {
         let Check::Schema(check) = rule.check else {
             continue;
@@ -102,6 +121,7 @@ pub fn run(input: &LintInput) -> LintOutput {
             input.sources,
             &suppressions,
             input.config,
+            Some(&costing),
         );
     }
     out
@@ -124,6 +144,7 @@ pub fn lint_text(
         sources: &sources,
         config,
         pg_version: config.pg_version.unwrap_or(16),
+        stats: None,
     });
     Ok(out.findings)
 }

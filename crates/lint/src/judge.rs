@@ -22,12 +22,45 @@ pub fn health(report: &mut HealthReport, config: &Config) -> usize {
     before - report.findings.len()
 }
 
+/// Each fix of a health report with the rule's note on running it and its cost, judged on the
+/// database's schema (`catalog`) and sizes (`stats`).
+pub fn health_fixes(
+    report: &mut HealthReport,
+    catalog: &dbarch_catalog::Catalog,
+    stats: &dbarch_catalog::Stats,
+    pg_version: u32,
+) {
+    let knowledge = crate::knowledge::Knowledge::builtin();
+    let nobody = std::collections::HashSet::new();
+    let costing = crate::cost::Costing {
+        catalog,
+        created_here: &nobody,
+        pg_version,
+        knowledge: &knowledge,
+        stats: Some(stats),
+    };
+    for f in &mut report.findings {
+        if let Some(fix) = f.fix.take() {
+            let safety = find_rule(&f.code).and_then(|r| r.doc.fix_safety);
+            f.fix = Some(costing.fix(fix.sql, safety));
+        }
+    }
+}
+
 /// [`health`] for the tips on a plan.
 pub fn plan(report: &mut PlanReport, config: &Config) -> usize {
     let before = report.tips.len();
     report
         .tips
         .retain_mut(|t| configure(&mut t.code, &mut t.name, &mut t.severity, config));
+    // Each fix with the rule's note on running it and what it locks on the tables the plan reads.
+    let pg_version = config.pg_version.unwrap_or(16);
+    for t in &mut report.tips {
+        if let Some(fix) = t.fix.take() {
+            let safety = find_rule(&t.code).and_then(|r| r.doc.fix_safety);
+            t.fix = Some(crate::cost::on_named_tables(fix.sql, safety, pg_version));
+        }
+    }
     before - report.tips.len()
 }
 

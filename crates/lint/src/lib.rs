@@ -2,6 +2,7 @@
 //! fixes. Rules are small pure functions over the catalog; they never print and never connect.
 
 pub mod config;
+pub mod cost;
 mod engine;
 pub mod judge;
 pub mod knowledge;

@@ -142,7 +142,7 @@ pub fn run_queries(
             };
             let mut sink = Sink::default();
             check(&cx, &mut sink);
-            out.add(rule, sink.into_items(), sources, &[], config);
+            out.add(rule, sink.into_items(), sources, &[], config, None);
         }
     }
     out

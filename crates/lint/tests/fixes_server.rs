@@ -48,7 +48,7 @@ fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
                 }
             }
             load_data(&mut client, code);
-            for stmt in statements(f.fix.as_deref().unwrap_or_default()) {
+            for stmt in statements(f.fix.as_ref().map(|f| f.sql.as_str()).unwrap_or_default()) {
                 if let Err(e) = client.batch_execute(&stmt) {
                     wrong.push((code.into(), format!("`{stmt}` fails: {}", error(&e))));
                     failed = true;
@@ -163,7 +163,7 @@ fn revoking_public_on_a_schema_keeps_usage() {
     let fix = lint_text("t.sql", sql, &config)
         .unwrap()
         .into_iter()
-        .find_map(|f| f.fix)
+        .find_map(|f| f.fix.map(|f| f.sql))
         .expect("SEC003 fires with a fix");
     assert_eq!(fix, "REVOKE create ON SCHEMA public FROM public;");
     let mut db = dbarch_testkit::database(&cluster, "revoke_schema");
@@ -206,7 +206,7 @@ fn every_migration_fix_runs_on_the_server_and_satisfies_its_rule() {
             .collect();
         let mut failed = false;
         for (n, f) in findings.iter().enumerate() {
-            let fix = f.fix.clone().unwrap_or_default();
+            let fix = f.fix.clone().map(|f| f.sql).unwrap_or_default();
             // The migration with the flagged statement (the one on the finding's line) replaced by the fix.
             let split = dbarch_sql::split::split(sql);
             let Some(flagged) = split.statements.iter().find(|s| {
@@ -284,7 +284,7 @@ fn timestamptz_fix_does_not_rewrite() {
     let fix = lint_text("t.sql", sql, &Config::only(&["TYP001"]))
         .unwrap()
         .into_iter()
-        .find_map(|f| f.fix)
+        .find_map(|f| f.fix.map(|f| f.sql))
         .expect("TYP001 fires with a fix");
     let mut db = dbarch_testkit::database(&cluster, "timestamptz_fix");
     db.batch_execute(sql).unwrap();

@@ -52,3 +52,45 @@ pub fn read(db: &str, with_workload: bool) -> Result<Live> {
         client,
     })
 }
+
+/// `dbarch inspect`: the health checks over one read-only session, the configuration applied to their
+/// findings, and each fix's cost judged on the database's own schema and sizes (read only when some
+/// finding has a fix).
+pub fn inspect(
+    db: &str,
+    config: &dbarch_lint::Config,
+    progress: &mut dyn FnMut(usize),
+) -> Result<dbarch_report::HealthReport> {
+    let (target, mut client) = open(db)?;
+    let tenant = config.options.tenant_markers();
+    let mut report = dbarch_live::inspect(
+        &mut client,
+        &target.shown,
+        dbarch_live::Limits {
+            unused_index_days: config.options.unused_index_min_days,
+            ..Default::default()
+        },
+        &tenant,
+        progress,
+    );
+    // The checks are rules: dbarch.toml selects, ignores and re-grades them.
+    dbarch_lint::judge::health(&mut report, config);
+    if report.findings.iter().any(|f| f.fix.is_some()) {
+        let ddl = dbarch_live::schema_ddl(&mut client)?;
+        let stats = dbarch_live::statistics(&mut client)?;
+        let mut sources = dbarch_sql::SourceMap::new();
+        let file = sources.add(&target.shown, ddl);
+        let mut catalog = dbarch_catalog::Catalog::new();
+        dbarch_sql::parse_file_with(&file, dbarch_sql::ParseOptions::SCHEMA, |s| {
+            catalog.replay(&s)
+        })?;
+        let version = report
+            .server_version
+            .split(['.', ' '])
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(15);
+        dbarch_lint::judge::health_fixes(&mut report, &catalog, &stats, version);
+    }
+    Ok(report)
+}

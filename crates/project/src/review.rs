@@ -177,12 +177,18 @@ pub fn review(req: &Request) -> Result<Review> {
         statements += parsed.statement_count;
         files.push(parsed);
     }
+    // Statistics (`--db`, `--stats`): the query rules weigh them, and the fixes' costs name table sizes.
+    let stats = match live_stats {
+        Some(s) => Some(s),
+        None => crate::workload::load_stats(plan.stats.as_deref())?,
+    };
     let lint = dbarch_lint::run(&LintInput {
         catalog: &catalog,
         files: &files,
         sources: &sources,
         config,
         pg_version,
+        stats: stats.as_ref(),
     });
     let mut findings = lint.findings;
     let mut suppressed = lint.suppressed;
@@ -237,10 +243,6 @@ pub fn review(req: &Request) -> Result<Review> {
     // A workload beside the schema: the query rules judge it against the schema.
     let mut workload_size = None;
     if !plan.workloads.is_empty() || live_workload.is_some() {
-        let stats = match live_stats {
-            Some(s) => Some(s),
-            None => crate::workload::load_stats(plan.stats.as_deref())?,
-        };
         let workload = crate::workload::load_workload_with(
             req.max_mb,
             &plan.workloads,

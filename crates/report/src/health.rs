@@ -25,7 +25,7 @@ pub struct HealthFinding {
     pub message: String,
     pub evidence: Vec<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub fix: Option<String>,
+    pub fix: Option<crate::Fix>,
     /// The check and the object: stable across runs, for baselines.
     pub fingerprint: String,
 }
@@ -105,12 +105,18 @@ pub fn render_health(r: &HealthReport) -> String {
             let _ = writeln!(s, "   evidence: {}", ev.join(", "));
         }
         if let Some(fix) = &f.fix {
-            let mut lines = fix.lines();
+            let mut lines = fix.sql.lines();
             if let Some(first) = lines.next() {
                 let _ = writeln!(s, "   fix: {first}");
             }
             for l in lines {
                 let _ = writeln!(s, "        {l}");
+            }
+            if let Some(cost) = fix.cost() {
+                let _ = writeln!(s, "   cost: {cost}");
+            }
+            if let Some(safety) = &fix.safety {
+                let _ = writeln!(s, "   safety: {safety}");
             }
         }
         s.push('\n');

@@ -119,7 +119,7 @@ pub fn render_human(report: &Report, color: bool) -> String {
             let _ = writeln!(out, "{pad} {} {}", paint(st.dim, "= help:"), shown(&f.help));
         }
         if let Some(fix) = &f.fix {
-            let mut lines = fix.lines();
+            let mut lines = fix.sql.lines();
             if let Some(first) = lines.next() {
                 let _ = writeln!(
                     out,
@@ -130,6 +130,17 @@ pub fn render_human(report: &Report, color: bool) -> String {
                 for l in lines {
                     let _ = writeln!(out, "{pad}        {}", paint(st.fix, &shown(l)));
                 }
+            }
+            if let Some(cost) = fix.cost() {
+                let _ = writeln!(out, "{pad} {} {}", paint(st.dim, "= cost:"), shown(&cost));
+            }
+            if let Some(safety) = &fix.safety {
+                let _ = writeln!(
+                    out,
+                    "{pad} {} {}",
+                    paint(st.dim, "= safety:"),
+                    shown(safety)
+                );
             }
         }
         out.push('\n');
@@ -198,7 +209,9 @@ mod tests {
     fn control_characters_are_escaped() {
         let mut r = crate::test_data::sample();
         r.findings[0].message = "column \"\x1b[2J\u{202e}x\u{7}\" is renamed".to_string();
-        r.findings[0].fix = Some("ALTER TABLE t RENAME COLUMN \"\x1b]0;x\u{7}\" TO \"j\";".into());
+        r.findings[0].fix = Some(crate::Fix::sql(
+            "ALTER TABLE t RENAME COLUMN \"\x1b]0;x\u{7}\" TO \"j\";",
+        ));
         let out = render_human(&r, false);
         assert!(
             !out.contains('\x1b') && !out.contains('\u{7}') && !out.contains('\u{202e}'),

@@ -1,6 +1,6 @@
 //! A report is plain data; renderers turn it into text. Renderers never re-analyse.
 //!
-//! The JSON form (`version: 1`) is a stable interface, documented in `docs/json-format.md`.
+//! The JSON form (`version: 2`) is a stable interface, documented in `docs/json-format.md`.
 
 mod health;
 mod human;
@@ -72,12 +72,117 @@ pub struct Finding {
     pub end_line: usize,
     pub end_column: usize,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub fix: Option<String>,
+    pub fix: Option<Fix>,
     /// Stable across edits that move lines: the rule and the identity of the object it is about.
     pub fingerprint: String,
     /// The source line the finding starts on (a window of it when it is long), for renderers that show it.
     #[serde(skip)]
     pub source_line: Option<SourceLine>,
+}
+
+/// A fix as dbarch prints it: the SQL, what running it costs (the lock knowledge table asked about its
+/// statements, on the schema the finding is about) and the rule's note on running it safely.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    pub sql: String,
+    /// What to watch when running it (the rule's fix-safety text).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub safety: Option<String>,
+    /// The strongest table lock its statements take (`ACCESS EXCLUSIVE`), when they take one the lock
+    /// table knows.
+    #[serde(default)]
+    pub lock: Option<String>,
+    /// Whether a statement rewrites a table (and its indexes) while holding its lock.
+    #[serde(default)]
+    pub rewrites: bool,
+    /// Whether a statement reads a whole table while holding its lock.
+    #[serde(default)]
+    pub scans: bool,
+    /// Every table lock its statements take, in order, with the table's size when statistics give it.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub locks: Vec<FixLock>,
+}
+
+/// One table lock a fix takes, and the size of the table it is on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixLock {
+    #[serde(flatten)]
+    pub taken: TableLock,
+    /// The table's rows, with `--stats` or `--db`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rows: Option<u64>,
+    /// The table's size in bytes, with `--stats` or `--db`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub bytes: Option<u64>,
+}
+
+impl Fix {
+    /// SQL whose cost is not judged (yet).
+    pub fn sql(sql: impl Into<String>) -> Self {
+        Fix {
+            sql: sql.into(),
+            safety: None,
+            lock: None,
+            rewrites: false,
+            scans: false,
+            locks: vec![],
+        }
+    }
+
+    /// Its cost in one line: "takes SHARE UPDATE EXCLUSIVE on orders (blocks schema changes and VACUUM
+    /// only), scans the table (1,200,000 rows, 80.0 MB)"; `None` when it takes no table lock the lock
+    /// table knows.
+    pub fn cost(&self) -> Option<String> {
+        if self.locks.is_empty() {
+            return None;
+        }
+        let mut parts: Vec<String> = vec![];
+        for l in &self.locks {
+            let mut d = l.taken.describe();
+            let size: Vec<String> = l
+                .rows
+                .map(|r| format!("{} rows", thousands(r)))
+                .into_iter()
+                .chain(l.bytes.map(|b| size(b as f64)))
+                .collect();
+            if !size.is_empty() && (l.taken.rewrite || l.taken.scan) {
+                d.push_str(&format!(" ({})", size.join(", ")));
+            }
+            if !parts.contains(&d) {
+                parts.push(d);
+            }
+        }
+        Some(parts.join("; "))
+    }
+}
+
+/// 1234567 as "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A size in bytes as "84.0 MB" (powers of 1024, as PostgreSQL's pg_size_pretty).
+pub fn size(bytes: f64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = bytes;
+    let mut u = 0;
+    while v >= 1024.0 && u < units.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{v:.0} {}", units[u])
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
 }
 
 /// A source line as renderers show it: the whole line, or for a long one (a 16 MB IN list on one line) a
@@ -188,7 +293,7 @@ impl Report {
             suppressed,
         };
         Report {
-            version: 1,
+            version: 2,
             findings,
             summary,
             notes: vec![],
@@ -282,7 +387,7 @@ pub(crate) mod test_data {
             column: col,
             end_line: line,
             end_column: end_col,
-            fix: fix.map(String::from),
+            fix: fix.map(Fix::sql),
             fingerprint: format!("{code}:orders"),
             source_line: Some(SourceLine::around(
                 "    user_id bigint REFERENCES users (id),",

@@ -43,7 +43,8 @@ pub fn render_markdown(report: &Report) -> String {
             let _ = writeln!(out, "{}\n", shown(&f.help));
         }
         if let Some(fix) = &f.fix {
-            let _ = writeln!(out, "```sql\n{}\n```", shown(fix));
+            let _ = writeln!(out, "```sql\n{}\n```", shown(&fix.sql));
+            fix_notes(&mut out, fix);
         }
     }
     out
@@ -93,7 +94,8 @@ pub fn render_health_markdown(r: &crate::HealthReport) -> String {
                 let _ = writeln!(out, "- {}: {}", shown(&e.name), shown(&e.value));
             }
             if let Some(fix) = &f.fix {
-                let _ = writeln!(out, "\n```sql\n{}\n```", shown(fix));
+                let _ = writeln!(out, "\n```sql\n{}\n```", shown(&fix.sql));
+                fix_notes(&mut out, fix);
             }
         }
     }
@@ -137,7 +139,8 @@ pub fn render_plan_markdown(r: &crate::PlanReport) -> String {
     }
     for t in r.tips.iter().filter(|t| t.fix.is_some()) {
         if let Some(fix) = &t.fix {
-            let _ = writeln!(out, "\n`{}`:\n\n```sql\n{}\n```", t.code, shown(fix));
+            let _ = writeln!(out, "\n`{}`:\n\n```sql\n{}\n```", t.code, shown(&fix.sql));
+            fix_notes(&mut out, fix);
         }
     }
     out
@@ -148,5 +151,15 @@ mod tests {
     #[test]
     fn markdown_snapshot() {
         insta::assert_snapshot!(super::render_markdown(&crate::test_data::sample()));
+    }
+}
+
+/// A fix's cost and safety note, under its SQL.
+fn fix_notes(out: &mut String, fix: &crate::Fix) {
+    if let Some(cost) = fix.cost() {
+        let _ = writeln!(out, "\nCost: {}", shown(&cost));
+    }
+    if let Some(safety) = &fix.safety {
+        let _ = writeln!(out, "\nSafety: {}", shown(safety));
     }
 }

@@ -33,7 +33,7 @@ pub struct PlanTip {
     pub message: String,
     pub evidence: Vec<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub fix: Option<String>,
+    pub fix: Option<crate::Fix>,
     /// Milliseconds the tip is about (for ranking); the node's cost share when not analysed.
     pub at_stake_ms: f64,
 }
@@ -102,7 +102,13 @@ pub fn render_plan(r: &PlanReport) -> String {
             let _ = writeln!(s, "   evidence: {}", ev.join(", "));
         }
         if let Some(fix) = &t.fix {
-            let _ = writeln!(s, "   fix: {fix}");
+            let _ = writeln!(s, "   fix: {}", fix.sql);
+            if let Some(cost) = fix.cost() {
+                let _ = writeln!(s, "   cost: {cost}");
+            }
+            if let Some(safety) = &fix.safety {
+                let _ = writeln!(s, "   safety: {safety}");
+            }
         }
     }
     let _ = writeln!(

@@ -25,7 +25,7 @@ struct Item<'a> {
     severity: Severity,
     message: String,
     fingerprint: String,
-    fix: Option<&'a str>,
+    fix: Option<&'a crate::Fix>,
     place: Place<'a>,
 }
 
@@ -42,7 +42,7 @@ pub fn render_sarif(report: &Report, rules: &[RuleInfo], tool_version: &str) -> 
             severity: f.severity,
             message,
             fingerprint: f.fingerprint.clone(),
-            fix: f.fix.as_deref(),
+            fix: f.fix.as_ref(),
             place: Place::File(f),
         }
     });
@@ -61,7 +61,7 @@ pub fn render_health_sarif(
         severity: f.severity,
         message: f.message.clone(),
         fingerprint: f.fingerprint.clone(),
-        fix: f.fix.as_deref(),
+        fix: f.fix.as_ref(),
         place: Place::Object {
             name: &f.object,
             kind: "object",
@@ -88,7 +88,7 @@ pub fn render_plan_sarif(
                 .get(t.node)
                 .map_or("plan", |n| n.label.as_str())
         ),
-        fix: t.fix.as_deref(),
+        fix: t.fix.as_ref(),
         place: Place::Object {
             name: report
                 .nodes
@@ -146,7 +146,13 @@ fn render(items: Vec<Item>, rules: &[RuleInfo], tool_version: &str) -> String {
                 r["ruleIndex"] = json!(i);
             }
             if let Some(fix) = f.fix {
-                r["properties"] = json!({ "fix": fix });
+                r["properties"] = json!({
+                    "fix": fix.sql,
+                    "fixSafety": fix.safety,
+                    "fixLock": fix.lock,
+                    "fixRewrites": fix.rewrites,
+                    "fixScans": fix.scans,
+                });
             }
             r
         })

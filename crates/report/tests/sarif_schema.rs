@@ -65,7 +65,9 @@ fn report() -> (Report, Vec<RuleInfo>) {
         column: 5,
         end_line: 40,
         end_column: 12,
-        fix: Some("CREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);".into()),
+        fix: Some(dbarch_report::Fix::sql(
+            "CREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
+        )),
         fingerprint: "KEY002:public.orders:user_id".into(),
         source_line: None,
     };
@@ -145,7 +147,9 @@ fn health_and_plan_sarif_validate_against_the_official_schema() {
                 name: "rows".into(),
                 value: "1000".into(),
             }],
-            fix: Some("CREATE INDEX CONCURRENTLY ON orders (user_id);".into()),
+            fix: Some(dbarch_report::Fix::sql(
+                "CREATE INDEX CONCURRENTLY ON orders (user_id);",
+            )),
             fingerprint: "KEY002:public.orders".into(),
         }],
         ..HealthReport::default()

@@ -67,7 +67,7 @@ pub fn run_history(
         };
         let mut sink = Sink::default();
         check(&cx, &mut sink);
-        out.add(rule, sink.into_items(), sources, &[], config);
+        out.add(rule, sink.into_items(), sources, &[], config, None);
     }
     out
 }

@@ -193,6 +193,11 @@ impl<'a> Locks<'a> {
                     push("comment-on", t);
                 }
             }
+            SchemaChange::CreatePolicy { table, .. } | SchemaChange::AlterPolicy { table, .. } => {
+                if let Some(t) = self.existing(table) {
+                    push("create-policy", t);
+                }
+            }
             SchemaChange::CreateTrigger { table, .. } => {
                 if let Some(t) = self.existing(table) {
                     push("create-trigger", t);
@@ -384,6 +389,14 @@ impl<'a> Locks<'a> {
                             },
                             t,
                         );
+                    }
+                }
+                ObjectKind::Policy => {
+                    if let Some((_, table)) = o.name.split_last()
+                        && !table.is_empty()
+                        && let Some(t) = self.existing_named(&self.catalog.resolve_name(table))
+                    {
+                        push("create-policy", t);
                     }
                 }
                 ObjectKind::Trigger => {

@@ -48,7 +48,7 @@ fn run_down_rules(
         };
         let mut sink = Sink::default();
         check(dcx, &mut sink);
-        out.add(rule, sink.into_items(), sources, suppressions, config);
+        out.add(rule, sink.into_items(), sources, suppressions, config, None);
     }
 }
 
@@ -258,13 +258,28 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 refusals: Refusals::of(&catalog, lowered),
             };
             cx.operations = cx.classify();
+            // A fix replaces the flagged statement: its cost is judged where that statement runs.
+            let costing = crate::cost::Costing {
+                catalog: &catalog,
+                created_here: &created,
+                pg_version,
+                knowledge: &knowledge,
+                stats: None,
+            };
             for rule in &rules {
                 let Check::Migration(check) = rule.check else {
                     continue;
                 };
                 let mut sink = Sink::default();
                 check(&cx, &mut sink);
-                out.add(rule, sink.into_items(), sources, &suppressions, config);
+                out.add(
+                    rule,
+                    sink.into_items(),
+                    sources,
+                    &suppressions,
+                    config,
+                    Some(&costing),
+                );
             }
             let refused = !cx.refusals.is_empty();
             let lc = script.file.file.line_col(stmt.span.start);
@@ -381,6 +396,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 sources,
                 config: &new_object_config,
                 pg_version,
+                stats: None,
             });
             out.findings
                 .extend(judged.findings.into_iter().filter(|f| f.file == here));

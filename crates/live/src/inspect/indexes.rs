@@ -346,7 +346,7 @@ mod tests {
         }]);
         assert_eq!(d[0].object, "app.\"Orders_idx\"");
         assert_eq!(
-            d[0].fix.as_deref(),
+            d[0].fix.as_ref().map(|f| f.sql.as_str()),
             Some("DROP INDEX CONCURRENTLY app.\"Orders_idx\";")
         );
         let k = judge_unindexed_fks(&[UnindexedForeignKey {
@@ -361,7 +361,7 @@ mod tests {
             ],
         }]);
         assert_eq!(
-            k[0].fix.as_deref(),
+            k[0].fix.as_ref().map(|f| f.sql.as_str()),
             Some(
                 "CREATE INDEX CONCURRENTLY ON public.\"order items\" USING btree (order_id, \"Line\");"
             )
@@ -385,7 +385,7 @@ mod tests {
                 .into(),
         }]);
         assert_eq!(
-            x[0].fix.as_deref(),
+            x[0].fix.as_ref().map(|f| f.sql.as_str()),
             Some(
                 "DROP INDEX CONCURRENTLY public.t_a_idx;\n-- then fix the cause and build it again: \
                  CREATE UNIQUE INDEX CONCURRENTLY t_a_idx ON public.t USING btree (a) WHERE a > 0;"

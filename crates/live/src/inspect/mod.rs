@@ -151,7 +151,7 @@ fn finding(
                 value: v,
             })
             .collect(),
-        fix,
+        fix: fix.map(dbarch_report::Fix::sql),
         fingerprint: format!("{code}:{object}"),
     }
 }
@@ -219,14 +219,7 @@ fn f(row: &postgres::Row, i: usize) -> f64 {
 }
 
 fn size(bytes: i64) -> String {
-    let b = bytes as f64;
-    if b >= 1073741824.0 {
-        format!("{:.1} GB", b / 1073741824.0)
-    } else if b >= 1048576.0 {
-        format!("{:.1} MB", b / 1048576.0)
-    } else {
-        format!("{:.0} kB", b / 1024.0)
-    }
+    dbarch_report::size(bytes as f64)
 }
 
 /// User relations only (no system schemas, no extension members).

@@ -187,7 +187,8 @@ mod tests {
         assert!(
             slots[0]
                 .fix
-                .as_deref()
+                .as_ref()
+                .map(|f| f.sql.as_str())
                 .is_some_and(|f| f.starts_with("SELECT pg_drop_replication_slot('gone''s');"))
         );
         assert!(

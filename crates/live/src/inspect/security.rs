@@ -320,7 +320,7 @@ mod tests {
             column_type: "uuid".into(),
         }]);
         assert_eq!(
-            rls[0].fix.as_deref(),
+            rls[0].fix.as_ref().map(|f| f.sql.as_str()),
             Some(
                 "CREATE POLICY tenant_isolation ON public.\"Projects\" TO public USING (org_id = current_setting('app.org_id', true)::uuid);\n\
                  ALTER TABLE public.\"Projects\" ENABLE ROW LEVEL SECURITY;"
@@ -334,7 +334,7 @@ mod tests {
             procedure: false,
         }]);
         assert_eq!(
-            f[0].fix.as_deref(),
+            f[0].fix.as_ref().map(|f| f.sql.as_str()),
             Some("ALTER FUNCTION app.f(int, text) SET search_path TO pg_catalog, app, pg_temp;")
         );
         let l = judge_logins(&[PowerfulLogin {
@@ -344,7 +344,7 @@ mod tests {
             create_role: true,
         }]);
         assert_eq!(
-            l[0].fix.as_deref(),
+            l[0].fix.as_ref().map(|f| f.sql.as_str()),
             Some("ALTER ROLE \"App\" WITH NOSUPERUSER NOCREATEROLE;")
         );
         let g = judge_public_grants(&[PublicGrant {
@@ -352,7 +352,7 @@ mod tests {
             privileges: vec!["INSERT".into(), "SELECT".into()],
         }]);
         assert_eq!(
-            g[0].fix.as_deref(),
+            g[0].fix.as_ref().map(|f| f.sql.as_str()),
             Some("REVOKE insert, select ON public.\"Projects\" FROM public;")
         );
     }

@@ -109,7 +109,8 @@ mod tests {
         assert_eq!(f[0].object, "random_page_cost");
         assert!(
             f[1].fix
-                .as_deref()
+                .as_ref()
+                .map(|f| f.sql.as_str())
                 .is_some_and(|x| x.starts_with("--") && x.contains("restart"))
         );
     }

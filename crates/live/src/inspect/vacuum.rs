@@ -181,7 +181,7 @@ mod tests {
             bytes: 8192,
         }]);
         assert_eq!(
-            d[0].fix.as_deref(),
+            d[0].fix.as_ref().map(|f| f.sql.as_str()),
             Some("VACUUM (ANALYZE) app.\"Events\";")
         );
         let a = judge_autovacuum_off(&[AutovacuumOff {
@@ -189,7 +189,7 @@ mod tests {
             options: "fillfactor=70, autovacuum_enabled=false, toast.autovacuum_enabled=off".into(),
         }]);
         assert_eq!(
-            a[0].fix.as_deref(),
+            a[0].fix.as_ref().map(|f| f.sql.as_str()),
             Some(
                 "ALTER TABLE app.\"Events\" RESET (autovacuum_enabled, toast.autovacuum_enabled);"
             )
