@@ -146,14 +146,6 @@ pub fn render_plan_markdown(r: &crate::PlanReport) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn markdown_snapshot() {
-        insta::assert_snapshot!(super::render_markdown(&crate::test_data::sample()));
-    }
-}
-
 /// A fix's cost and safety note, under its SQL.
 fn fix_notes(out: &mut String, fix: &crate::Fix) {
     if let Some(cost) = fix.cost() {
@@ -161,5 +153,13 @@ fn fix_notes(out: &mut String, fix: &crate::Fix) {
     }
     if let Some(safety) = &fix.safety {
         let _ = writeln!(out, "\nSafety: {}", shown(safety));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn markdown_snapshot() {
+        insta::assert_snapshot!(super::render_markdown(&crate::test_data::sample()));
     }
 }
