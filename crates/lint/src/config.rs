@@ -62,6 +62,14 @@ pub struct Options {
     /// inspect judges indexes unused only once the server's counters cover this many days (DB002).
     #[serde(default = "default_unused_index_min_days")]
     pub unused_index_min_days: f64,
+    /// A fix that would hold ACCESS EXCLUSIVE while it rewrites or scans a table with at least this many
+    /// rows (by `--stats` or `--db`) is not printed as SQL: the finding says how to do it online.
+    #[serde(default = "default_large_table_rows")]
+    pub large_table_rows: u64,
+}
+
+fn default_large_table_rows() -> u64 {
+    100_000
 }
 
 fn default_unused_index_min_days() -> f64 {
@@ -115,6 +123,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             unused_index_min_days: default_unused_index_min_days(),
+            large_table_rows: default_large_table_rows(),
             wide_table_columns: default_wide(),
             monetary_words: vec![],
             tenant_columns: vec![],

@@ -22,9 +22,40 @@ pub struct Costing<'a> {
     pub pg_version: u32,
     pub knowledge: &'a Knowledge,
     pub stats: Option<&'a Stats>,
+    /// A fix holding ACCESS EXCLUSIVE through a rewrite or scan of a table this large (rows) is not SQL.
+    pub large_table_rows: u64,
 }
 
 impl Costing<'_> {
+    /// `sql` as a fix ([`Costing::fix`]), or — when it would hold ACCESS EXCLUSIVE while it rewrites or
+    /// scans a table the statistics call large — the words that say why it is not given as SQL and how to
+    /// do the same online.
+    pub fn offer(&self, sql: String, safety: Option<&str>) -> Result<Fix, String> {
+        let fix = self.fix(sql, safety);
+        let blocking = fix.locks.iter().find(|l| {
+            l.taken.lock == LockLevel::AccessExclusive.sql()
+                && (l.taken.rewrite || l.taken.scan)
+                && l.rows.is_some_and(|r| r >= self.large_table_rows)
+        });
+        let Some(l) = blocking else {
+            return Ok(fix);
+        };
+        let online = self
+            .knowledge
+            .get(&l.taken.operation)
+            .and_then(|o| o.online.as_deref())
+            .unwrap_or(
+                "Do it in steps that do not hold ACCESS EXCLUSIVE through the rewrite or scan.",
+            );
+        Err(format!(
+            "No SQL fix: it would hold ACCESS EXCLUSIVE on {} ({} rows) while it {} the table, blocking \
+             every read and write. Do it online: {online}",
+            l.taken.table,
+            dbarch_report::thousands(l.rows.unwrap_or(0)),
+            if l.taken.rewrite { "rewrites" } else { "scans" },
+        ))
+    }
+
     /// `sql`, with the rule's note on running it and what its statements lock, rewrite and scan.
     pub fn fix(&self, sql: String, safety: Option<&str>) -> Fix {
         let mut fix = Fix::sql(sql);
@@ -122,6 +153,7 @@ pub fn on_named_tables(sql: String, safety: Option<&str>, pg_version: u32) -> Fi
         pg_version,
         knowledge: &knowledge,
         stats: None,
+        large_table_rows: u64::MAX,
     }
     .fix(sql, safety)
 }
@@ -143,6 +175,7 @@ mod tests {
             pg_version: 16,
             knowledge: &knowledge,
             stats,
+            large_table_rows: 100_000,
         }
         .fix(sql.to_string(), Some("watch it"))
     }
@@ -188,6 +221,40 @@ mod tests {
                 "create-index-concurrently",
                 "add-constraint-not-valid"
             ]
+        );
+    }
+
+    #[test]
+    fn a_rewrite_of_a_large_table_under_access_exclusive_is_not_offered_as_sql() {
+        let schema = "CREATE TABLE events (id integer PRIMARY KEY, payload json);";
+        let sql = "ALTER TABLE public.events ALTER COLUMN payload TYPE jsonb USING payload::jsonb;";
+        let mut sources = dbarch_sql::SourceMap::new();
+        let file = sources.add("schema.sql", schema.to_string());
+        let catalog = Catalog::from_files([&dbarch_sql::parse_file(&file).unwrap()]);
+        let knowledge = Knowledge::builtin();
+        let nobody = HashSet::new();
+        let offer = |rows: u64| {
+            let stats = Stats::from_json(
+                "stats.json",
+                &format!(r#"{{"tables": {{"events": {{"rows": {rows}}}}}}}"#),
+            )
+            .unwrap();
+            Costing {
+                catalog: &catalog,
+                created_here: &nobody,
+                pg_version: 16,
+                knowledge: &knowledge,
+                stats: Some(&stats),
+                large_table_rows: 100_000,
+            }
+            .offer(sql.to_string(), None)
+        };
+        assert!(offer(5_000).is_ok_and(|f| f.rewrites));
+        let words = offer(2_000_000).unwrap_err();
+        assert!(
+            words.contains("events (2,000,000 rows) while it rewrites")
+                && words.contains("backfill it in batches"),
+            "{words}"
         );
     }
 

@@ -37,7 +37,22 @@ impl LintOutput {
         config: &Config,
         costing: Option<&crate::cost::Costing>,
     ) {
-        for d in diags {
+        for mut d in diags {
+            // A fix is offered with its cost; one that would block a large table is words instead.
+            let fix = d.fix.take().and_then(|sql| match costing {
+                Some(c) => match c.offer(sql, rule.doc.fix_safety) {
+                    Ok(f) => Some(f),
+                    Err(words) => {
+                        d.help = format!("{} {words}", d.help).trim().to_string();
+                        None
+                    }
+                },
+                None => {
+                    let mut f = dbarch_report::Fix::sql(sql);
+                    f.safety = rule.doc.fix_safety.map(String::from);
+                    Some(f)
+                }
+            });
             let file = d.span.and_then(|s| sources.get(s.file));
             let path = file
                 .map(|f| f.path.display().to_string())
@@ -79,14 +94,7 @@ impl LintOutput {
                 column: start.column,
                 end_line: end.line,
                 end_column: end.column,
-                fix: d.fix.map(|sql| match costing {
-                    Some(c) => c.fix(sql, rule.doc.fix_safety),
-                    None => {
-                        let mut f = dbarch_report::Fix::sql(sql);
-                        f.safety = rule.doc.fix_safety.map(String::from);
-                        f
-                    }
-                }),
+                fix,
                 fingerprint: format!("{}:{}", rule.code, d.object),
                 source_line: line_text,
             });
@@ -108,6 +116,7 @@ pub fn run(input: &LintInput) -> LintOutput {
         pg_version: input.pg_version,
         knowledge: &knowledge,
         stats: input.stats,
+        large_table_rows: input.config.options.large_table_rows,
     };
     for rule in all_rules().iter().filter(|r| input.config.enabled(r)) {
         let Check::Schema(check) = rule.check else {

@@ -29,6 +29,7 @@ pub fn health_fixes(
     catalog: &dbarch_catalog::Catalog,
     stats: &dbarch_catalog::Stats,
     pg_version: u32,
+    large_table_rows: u64,
 ) {
     let knowledge = crate::knowledge::Knowledge::builtin();
     let nobody = std::collections::HashSet::new();
@@ -38,11 +39,15 @@ pub fn health_fixes(
         pg_version,
         knowledge: &knowledge,
         stats: Some(stats),
+        large_table_rows,
     };
     for f in &mut report.findings {
         if let Some(fix) = f.fix.take() {
             let safety = find_rule(&f.code).and_then(|r| r.doc.fix_safety);
-            f.fix = Some(costing.fix(fix.sql, safety));
+            match costing.offer(fix.sql, safety) {
+                Ok(fix) => f.fix = Some(fix),
+                Err(words) => f.message = format!("{} {words}", f.message),
+            }
         }
     }
 }

@@ -90,7 +90,13 @@ pub fn inspect(
             .next()
             .and_then(|v| v.parse().ok())
             .unwrap_or(15);
-        dbarch_lint::judge::health_fixes(&mut report, &catalog, &stats, version);
+        dbarch_lint::judge::health_fixes(
+            &mut report,
+            &catalog,
+            &stats,
+            version,
+            config.options.large_table_rows,
+        );
     }
     Ok(report)
 }

@@ -265,6 +265,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 pg_version,
                 knowledge: &knowledge,
                 stats: None,
+                large_table_rows: config.options.large_table_rows,
             };
             for rule in &rules {
                 let Check::Migration(check) = rule.check else {

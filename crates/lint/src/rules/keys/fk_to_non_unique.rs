@@ -15,8 +15,10 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE products (id bigint PRIMARY KEY, sku text NOT NULL);\nCREATE TABLE stock (sku text REFERENCES products (sku));",
         use_instead: "CREATE TABLE products (id bigint PRIMARY KEY, sku text NOT NULL UNIQUE);\nCREATE TABLE stock (sku text REFERENCES products (sku));",
         fix_safety: Some(
-            "Adding a unique constraint fails if the column has duplicates; build the unique index \
-                          CONCURRENTLY first on a large table.",
+            "The unique index is built CONCURRENTLY (outside a transaction block: reads and writes go on), \
+                          then attached as the constraint, a catalog change. The build fails, leaving an \
+                          invalid index to drop, when the columns already repeat: the fix's first line finds \
+                          those rows.",
         ),
         references: &[
             "https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK",
@@ -68,21 +70,36 @@ fn check(cx: &Context, out: &mut Sink) {
                     ref_cols.join(", ")
                 ),
                 "Reference the primary key, or make the referenced columns unique first.",
-                crate::rules::fix::sql(&[crate::rules::fix::alter(
-                    &fk.ref_table,
-                    vec![dbarch_sql::change::AlterTable::AddConstraint(
-                        crate::rules::fix::constraint(
-                            None,
-                            dbarch_sql::change::ConstraintDefKind::Unique {
-                                columns: ref_cols.iter().map(|c| c.to_string()).collect(),
-                                include: vec![],
-                                nulls_not_distinct: false,
-                            },
-                            false,
-                        ),
-                    )],
-                )]),
+                unique_online(&fk.ref_table, &ref_cols),
             );
         }
     }
+}
+
+/// `UNIQUE (cols)` on `table` without blocking it through an index build: the rows that would make the
+/// build fail are found first, the index is built CONCURRENTLY, then attached as the constraint.
+fn unique_online(table: &QualifiedName, cols: &[String]) -> Option<String> {
+    use crate::rules::fix::{alter, constraint, index_concurrently, sql};
+    use dbarch_sql::change::{AlterTable, ConstraintDefKind};
+    let columns = cols.to_vec();
+    let name = dbarch_catalog::default_name(&table.name, &columns, "key");
+    let mut unique = constraint(
+        Some(&name),
+        ConstraintDefKind::Unique {
+            columns: vec![],
+            include: vec![],
+            nulls_not_distinct: false,
+        },
+        false,
+    );
+    unique.using_index = Some(name.clone());
+    let list = crate::rules::util::column_list(&columns);
+    let check = format!(
+        "-- rows that already repeat (the build fails on them): SELECT {list}, count(*) FROM {table} GROUP BY {list} HAVING count(*) > 1;"
+    );
+    let build = sql(&[
+        index_concurrently(&name, table, &columns, true, None),
+        alter(table, vec![AlterTable::AddConstraint(unique)]),
+    ])?;
+    Some(format!("{check}\n{build}"))
 }
