@@ -67,6 +67,7 @@ static RULES: &[&Rule] = &[
     &keys::serial_instead_of_identity::RULE,
     &keys::unique_on_nullable_columns::RULE,
     &keys::soft_delete_unique::RULE,
+    &keys::partitioned_key_without_partition_columns::RULE,
     &indexes::duplicate_index::RULE,
     &indexes::redundant_index::RULE,
     &indexes::low_cardinality_index::RULE,

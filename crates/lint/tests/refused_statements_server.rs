@@ -16,10 +16,13 @@ fn dependent_view_rule_agrees_with_the_server() {
 fn fails_against_schema_rule_agrees_with_the_server() {
     // duplicate_table, duplicate_column, undefined_column, invalid_table_definition (multiple primary
     // keys), invalid_foreign_key (no unique constraint matching the referenced columns), undefined_object
-    // (no primary key for the referenced table).
+    // (no primary key for the referenced table), feature_not_supported (a unique key of a partitioned
+    // table without its partition key).
     agrees_with_the_server(
         "MIG033",
-        &["42P07", "42701", "42703", "42P16", "42830", "42704"],
+        &[
+            "42P07", "42701", "42703", "42P16", "42830", "42704", "0A000",
+        ],
     );
 }
 
@@ -84,6 +87,76 @@ fn agrees_with_the_server(code: &str, refusals: &[&str]) {
                 ));
             }
         }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+/// Schema rules of error severity that say PostgreSQL refuses the schema: each statement of the trigger
+/// fixture runs on its own, and those the rule flags must be exactly those the server refuses; the clean
+/// fixture runs whole.
+#[test]
+fn schema_rules_that_say_the_server_refuses_agree_with_it() {
+    // invalid_foreign_key (no unique constraint matching the referenced columns); feature_not_supported
+    // (a unique key of a partitioned table without its partition key).
+    for (code, refusals) in [("KEY004", &["42830"][..]), ("KEY010", &["0A000"][..])] {
+        schema_rule_agrees_with_the_server(code, refusals);
+    }
+}
+
+fn schema_rule_agrees_with_the_server(code: &str, refusals: &[&str]) {
+    let cluster = dbarch_testkit::cluster();
+    let Some(rule) = all_rules().iter().find(|r| r.code == code) else {
+        panic!("{code} is registered");
+    };
+    let config = Config::only(&[code]);
+    let path = format!("fixtures/{code}/triggers.sql");
+    let sql = rule.fixtures.triggers;
+    let flagged: Vec<usize> = dbarch_lint::lint_text(&path, sql, &config)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .iter()
+        .filter(|f| f.code == code)
+        .map(|f| f.line)
+        .collect();
+    assert!(!flagged.is_empty(), "{path}: {code} flags nothing");
+    let mut client =
+        dbarch_testkit::database(&cluster, &format!("{}_refused", code.to_lowercase()));
+    let mut disagreements = vec![];
+    for s in dbarch_sql::split::split(sql).statements {
+        let text = sql[s.start..s.end].trim();
+        if text.is_empty() {
+            continue;
+        }
+        let line = sql[..s.start].matches('\n').count() + 1;
+        let refused = match client.batch_execute(text) {
+            Ok(()) => false,
+            Err(e) => {
+                let state = e.code().map(|c| c.code().to_string()).unwrap_or_default();
+                assert!(
+                    refusals.contains(&state.as_str()),
+                    "{path}:{line}: `{text}` fails for another reason: {state} {}",
+                    e.as_db_error()
+                        .map_or(e.to_string(), |d| d.message().to_string())
+                );
+                true
+            }
+        };
+        if refused != flagged.contains(&line) {
+            disagreements.push(format!(
+                "{path}:{line}: the server {} it, {code} {}",
+                if refused { "refuses" } else { "runs" },
+                if flagged.contains(&line) {
+                    "flags it"
+                } else {
+                    "does not"
+                }
+            ));
+        }
+    }
+    let mut clean = dbarch_testkit::database(&cluster, &format!("{}_clean", code.to_lowercase()));
+    if let Err(e) = clean.batch_execute(rule.fixtures.clean) {
+        disagreements.push(format!(
+            "fixtures/{code}/clean.sql fails on the server: {e}"
+        ));
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }

@@ -4,6 +4,7 @@ pub mod fk_to_non_unique;
 pub mod fk_type_mismatch;
 pub mod fk_without_index;
 pub mod integer_primary_key;
+pub mod partitioned_key_without_partition_columns;
 pub mod serial_instead_of_identity;
 pub mod soft_delete_unique;
 pub mod table_without_primary_key;

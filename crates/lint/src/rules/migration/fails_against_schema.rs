@@ -65,6 +65,19 @@ fn relation_exists(catalog: &Catalog, name: &QualifiedName) -> bool {
 pub(crate) fn fails(catalog: &Catalog, changes: &Lowered) -> Vec<Refusal> {
     let mut out = vec![];
     for c in &changes.changes {
+        if let SchemaChange::CreateIndex(i) = c
+            && i.unique
+        {
+            let table = catalog.resolve(&i.table);
+            if let Some(p) = catalog
+                .tables
+                .get(&table)
+                .and_then(|t| t.partition_by.as_ref())
+                && let Some(columns) = plain_columns(&i.keys)
+            {
+                partition_key(&table, &p.keys, &columns, &mut out);
+            }
+        }
         match c {
             SchemaChange::CreateTable(t) if !t.if_not_exists => {
                 let name = qualify(catalog, &t.name);
@@ -74,6 +87,11 @@ pub(crate) fn fails(catalog: &Catalog, changes: &Lowered) -> Vec<Refusal> {
                         format!("CREATE TABLE {name} fails: a relation of that name exists"),
                         "Use another name, or drop or rename the existing relation first.",
                     ));
+                }
+                if let Some(p) = &t.partition_by {
+                    for key in created_keys(t) {
+                        partition_key(&name, &p.keys, &key, &mut out);
+                    }
                 }
             }
             SchemaChange::CreateIndex(i) if !i.if_not_exists => {
@@ -134,6 +152,13 @@ fn alter(catalog: &Catalog, name: &ObjName, commands: &[AlterTable], out: &mut V
             }
             AlterTable::AddConstraint(k) => {
                 constraint(catalog, &name, has_pk, k, out);
+                if let Some(p) = &table.partition_by
+                    && let ConstraintDefKind::PrimaryKey { columns, .. }
+                    | ConstraintDefKind::Unique { columns, .. } = &k.kind
+                    && k.using_index.is_none()
+                {
+                    partition_key(&name, &p.keys, columns, out);
+                }
                 if matches!(k.kind, ConstraintDefKind::PrimaryKey { .. }) {
                     has_pk = true;
                 }
@@ -179,6 +204,84 @@ fn alter(catalog: &Catalog, name: &ObjName, commands: &[AlterTable], out: &mut V
             added.retain(|x| x != column);
         }
     }
+}
+
+/// The column sets of the primary key and unique constraints a CREATE TABLE declares.
+fn created_keys(t: &dbarch_sql::change::CreateTable) -> Vec<Vec<String>> {
+    use dbarch_sql::change::{ColumnConstraint, TableElement};
+    let mut out = vec![];
+    for e in &t.elements {
+        match e {
+            TableElement::Column(c) => {
+                for k in &c.constraints {
+                    if let ColumnConstraint::Constraint(k) = k
+                        && matches!(
+                            k.kind,
+                            ConstraintDefKind::PrimaryKey { .. } | ConstraintDefKind::Unique { .. }
+                        )
+                    {
+                        out.push(vec![c.name.clone()]);
+                    }
+                }
+            }
+            TableElement::Constraint(k) => {
+                if let ConstraintDefKind::PrimaryKey { columns, .. }
+                | ConstraintDefKind::Unique { columns, .. } = &k.kind
+                {
+                    out.push(columns.clone());
+                }
+            }
+            TableElement::Like(_) => {}
+        }
+    }
+    out
+}
+
+/// The columns of index keys that are all plain columns.
+fn plain_columns(keys: &[dbarch_sql::change::IndexKey]) -> Option<Vec<String>> {
+    keys.iter()
+        .map(|k| match &k.expr {
+            dbarch_sql::change::IndexKeyExpr::Column(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A unique key of a partitioned table must hold every column of the partition key (each partition
+/// enforces it alone). Said only when the partition key is plain columns: an expression key refuses
+/// every unique constraint, with another message.
+fn partition_key(
+    table: &QualifiedName,
+    partition: &[String],
+    key: &[String],
+    out: &mut Vec<Refusal>,
+) {
+    if key.is_empty() {
+        return;
+    }
+    let missing: Vec<&str> = partition
+        .iter()
+        .filter(|p| !key.contains(p))
+        .map(String::as_str)
+        .collect();
+    let plain = partition.iter().all(|p| {
+        p.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    });
+    if missing.is_empty() || !plain {
+        return;
+    }
+    out.push(Refusal::new(
+        format!("partition-key:{table}({})", key.join(",")),
+        format!(
+            "this fails: a unique key of partitioned table {table} must include its partition key ({} is \
+             missing from ({}))",
+            missing.join(", "),
+            key.join(", ")
+        ),
+        "Add the partition key's columns to the primary key or unique constraint (uniqueness is then per \
+         partition key value), or enforce the narrower uniqueness in another table.",
+    ));
 }
 
 /// The name a new relation gets (its schema, or the creation schema).
