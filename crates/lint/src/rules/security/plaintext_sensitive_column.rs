@@ -10,7 +10,10 @@ pub static RULE: Rule = Rule {
         what: "Columns named like credentials or regulated data — `password`, `passwd`, `secret`, `api_key`, \
                `token`, `access_token`, `private_key`, `ssn`, `social_security_number`, `card_number`, `cvv`, \
                `iban` — of a text type, unless the name says the value is protected (`_hash`, `_digest`, \
-               `_encrypted`, `_enc`, `_hmac`, `_last4`, `_fingerprint`).",
+               `_encrypted`, `_enc`, `_hmac`, `_last4`, `_fingerprint`). Names run together count too \
+               (`cardnumber`, `nationalidnumber`, `accesstoken`), and so does a column comment that names a \
+               national id or card number (`COMMENT ON COLUMN ... IS 'social security number'`) without \
+               saying it is hashed or encrypted.",
         why: "A database dump, a replica, a backup, a log of slow queries or one SQL injection then discloses \
               every user's credentials or card data. Passwords must be stored as slow salted hashes (argon2id, \
               bcrypt, scrypt); tokens and API keys as a fast hash (SHA-256) of a high-entropy value; card numbers \
@@ -68,9 +71,60 @@ const PROTECTED: &[&str] = &[
     "enabled",
 ];
 
+/// Regulated data named in one run of letters (`cardnumber`, `nationalidnumber`), as schemas written
+/// without separators (or converted from PascalCase in lower case) name it.
+const RUN_TOGETHER: &[(&str, &str)] = &[
+    ("creditcard", "a payment card number"),
+    ("cardnumber", "a payment card number"),
+    ("ccnumber", "a payment card number"),
+    ("cardcvv", "a payment card number"),
+    ("nationalid", "a national id number"),
+    ("socialsecurity", "a national id number"),
+    ("passportnumber", "a national id number"),
+    ("taxpayerid", "a national id number"),
+    ("bankaccountnumber", "a bank account number"),
+    ("secretkey", "a secret key"),
+    ("privatekey", "a secret key"),
+    ("accesstoken", "a token"),
+    ("refreshtoken", "a token"),
+    ("authtoken", "a token"),
+];
+
+/// What a column comment says the column holds, for the kinds a comment names unambiguously (a
+/// comment is prose: "attempts before a password reset" is not a password).
+fn kind_by_comment(comment: &str) -> Option<&'static str> {
+    let words = name_words(comment);
+    const SAYS_PROTECTED: &[&str] = &[
+        "hash", "hashed", "digest", "encrypted", "encryption", "hmac", "last4", "fingerprint", "masked",
+        "tokenized", "tokenised", "ciphertext",
+    ];
+    if words.iter().any(|w| SAYS_PROTECTED.contains(&w.as_str())) {
+        return None;
+    }
+    let joined = words.join("_");
+    if joined.contains("social_security_number")
+        || joined.contains("national_id")
+        || joined.contains("national_identification")
+        || joined.contains("passport_number")
+    {
+        Some("a national id number")
+    } else if joined.contains("credit_card_number")
+        || joined.contains("card_number")
+        || joined.contains("primary_account_number")
+    {
+        Some("a payment card number")
+    } else {
+        None
+    }
+}
+
 fn kind(words: &[String]) -> Option<&'static str> {
     let has = |w: &str| words.iter().any(|x| x == w);
     let joined = words.join("_");
+    let squashed = words.concat();
+    if let Some((_, what)) = RUN_TOGETHER.iter().find(|(run, _)| squashed.contains(run)) {
+        return Some(what);
+    }
     if has("password") || has("passwd") || has("pwd") || has("passcode") {
         Some("a password")
     } else if has("ssn")
@@ -112,7 +166,19 @@ fn check(cx: &Context, out: &mut Sink) {
             if words.iter().any(|w| PROTECTED.contains(&w.as_str())) {
                 continue;
             }
-            let Some(what) = kind(&words) else { continue };
+            // A name run together hides the words that say it is protected: `cardnumberhash`.
+            let squashed = words.concat();
+            if ["hash", "digest", "encrypted", "last4", "hmac", "masked"]
+                .iter()
+                .any(|p| squashed.ends_with(p))
+            {
+                continue;
+            }
+            let by_name = kind(&words);
+            let by_comment = || c.comment.as_deref().and_then(kind_by_comment);
+            let Some(what) = by_name.or_else(by_comment) else {
+                continue;
+            };
             let help = match what {
                 "a password" => {
                     "Store a salted slow hash (argon2id, bcrypt, scrypt) computed by the application, in a column named for it (password_hash)."
