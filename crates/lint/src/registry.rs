@@ -68,6 +68,7 @@ static RULES: &[&Rule] = &[
     &keys::unique_on_nullable_columns::RULE,
     &keys::soft_delete_unique::RULE,
     &keys::partitioned_key_without_partition_columns::RULE,
+    &keys::case_sensitive_unique_email::RULE,
     &indexes::duplicate_index::RULE,
     &indexes::redundant_index::RULE,
     &indexes::low_cardinality_index::RULE,

@@ -1,4 +1,5 @@
 //! Keys and constraints: primary keys, foreign keys, uniqueness.
+pub mod case_sensitive_unique_email;
 pub mod circular_fk_not_deferrable;
 pub mod fk_to_non_unique;
 pub mod fk_type_mismatch;

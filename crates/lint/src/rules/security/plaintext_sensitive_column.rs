@@ -95,8 +95,18 @@ const RUN_TOGETHER: &[(&str, &str)] = &[
 fn kind_by_comment(comment: &str) -> Option<&'static str> {
     let words = name_words(comment);
     const SAYS_PROTECTED: &[&str] = &[
-        "hash", "hashed", "digest", "encrypted", "encryption", "hmac", "last4", "fingerprint", "masked",
-        "tokenized", "tokenised", "ciphertext",
+        "hash",
+        "hashed",
+        "digest",
+        "encrypted",
+        "encryption",
+        "hmac",
+        "last4",
+        "fingerprint",
+        "masked",
+        "tokenized",
+        "tokenised",
+        "ciphertext",
     ];
     if words.iter().any(|w| SAYS_PROTECTED.contains(&w.as_str())) {
         return None;
