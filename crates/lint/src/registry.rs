@@ -69,6 +69,7 @@ static RULES: &[&Rule] = &[
     &keys::soft_delete_unique::RULE,
     &keys::partitioned_key_without_partition_columns::RULE,
     &keys::case_sensitive_unique_email::RULE,
+    &keys::id_column_without_foreign_key::RULE,
     &indexes::duplicate_index::RULE,
     &indexes::redundant_index::RULE,
     &indexes::low_cardinality_index::RULE,

@@ -2,12 +2,27 @@
 //! throwaway database (with `fixtures/CODE/data.sql`, rows that make the fix hard, when the rule has
 //! one), each printed fix runs there statement by statement as printed (outside a
 //! transaction block, as CONCURRENTLY needs), and the schema the server then has — read back from its
-//! catalogs — is reviewed again: the finding must be gone.
+//! catalogs — is reviewed again: the finding must be gone, and no rule may find anything it did not
+//! find before the fix (a fix does not trade one problem for another).
 //!
 //! Rules whose fixes are known to be wrong are listed in `KNOWN_WRONG` with what goes wrong; the test
 //! fails when one of them starts to pass (take it off the list) as much as when another rule fails.
 
 use dbarch_lint::{Config, all_rules, lint_text};
+
+/// Every rule's findings (fingerprint, message) on the schema a database has, read back from its catalogs.
+fn findings_of(client: &mut postgres::Client, name: &str) -> Vec<(String, String)> {
+    let ddl = dbarch_live::introspect::schema_ddl(client)
+        .unwrap_or_else(|e| panic!("{name}: reading the schema back: {e}"));
+    lint_text(name, &ddl, &Config::default())
+        .unwrap_or_else(|e| panic!("{name}: the schema read back does not parse: {e}\n{ddl}"))
+        .into_iter()
+        .map(|f| (f.fingerprint, format!("{} {}", f.code, f.message)))
+        .collect()
+}
+
+/// Rules whose fix renames: the findings about the renamed object change identity.
+const RENAMES: &[&str] = &["NAM001"];
 
 /// Fixes known to fail on the server or to leave their finding, and why. To be emptied.
 const KNOWN_WRONG: &[(&str, &str)] = &[];
@@ -48,6 +63,17 @@ fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
                 }
             }
             load_data(&mut client, code);
+            // What every rule finds in the schema as the server has it, before the fix; with the
+            // statements the server refused (they run once the fix has), what the file's schema has.
+            let mut before = findings_of(&mut client, &format!("{db} (before the fix)"));
+            if !refused.is_empty() {
+                before.extend(
+                    lint_text(&path, sql, &Config::default())
+                        .unwrap_or_else(|e| panic!("{path}: {e}"))
+                        .into_iter()
+                        .map(|f| (f.fingerprint, f.message)),
+                );
+            }
             for stmt in statements(f.fix.as_ref().map(|f| f.sql.as_str()).unwrap_or_default()) {
                 if let Err(e) = client.batch_execute(&stmt) {
                     wrong.push((code.into(), format!("`{stmt}` fails: {}", error(&e))));
@@ -79,6 +105,22 @@ fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
             {
                 wrong.push((code.into(), format!("after its fix, still: {}", f.message)));
                 failed = true;
+            }
+            // No rule finds something new: the fix does not trade one problem for another. (A rename
+            // gives the findings about the renamed object new identities: not compared.)
+            let after_all = if RENAMES.contains(&code) {
+                vec![]
+            } else {
+                findings_of(&mut client, &format!("{db} (after the fix)"))
+            };
+            for (new, message) in after_all {
+                if !before.iter().any(|(b, _)| b == &new) {
+                    wrong.push((
+                        code.into(),
+                        format!("its fix brings a new finding: {message}"),
+                    ));
+                    failed = true;
+                }
             }
         }
         if !failed {
