@@ -104,7 +104,7 @@ fn reference(
     let cols = vec![col.to_string()];
     let name = dbarch_catalog::default_name(&t.name.name, &cols, "fkey");
     let mut changes = vec![];
-    if !crate::rules::util::leading_covered(&cx.indexes_on(&t.name), &cols) {
+    if !crate::rules::util::leading_covered(cx.indexes_on(&t.name), &cols) {
         changes.push(index_concurrently(
             &dbarch_catalog::default_name(&t.name.name, &cols, "idx"),
             &t.name,
