@@ -104,7 +104,8 @@ impl LintOutput {
 
 /// Run the enabled schema rules over a finished catalog.
 pub fn run(input: &LintInput) -> LintOutput {
-    let cx = Context::new(input.catalog, &input.config.options, input.pg_version);
+    let mut cx = Context::new(input.catalog, &input.config.options, input.pg_version);
+    cx.stats = input.stats;
     let suppressions: Vec<&Suppression> =
         input.files.iter().flat_map(|f| &f.suppressions).collect();
     let mut out = LintOutput::default();

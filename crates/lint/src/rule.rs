@@ -154,6 +154,8 @@ pub struct Context<'a> {
     pub catalog: &'a Catalog,
     pub options: &'a Options,
     pub pg_version: u32,
+    /// Table statistics (`--stats`, `--db`), when given.
+    pub stats: Option<&'a dbarch_catalog::Stats>,
     indexes: HashMap<&'a QualifiedName, Vec<Index>>,
     triggers: HashMap<&'a QualifiedName, Vec<&'a Trigger>>,
 }
@@ -170,6 +172,7 @@ impl<'a> Context<'a> {
             catalog,
             options,
             pg_version,
+            stats: None,
             indexes,
             triggers,
         }

@@ -9,7 +9,9 @@ pub static RULE: Rule = Rule {
     doc: Doc {
         what: "A single-column primary key of type `integer`, `serial`, `smallint` or `smallserial` on a table \
                that is not a small lookup table (lookup tables: names like status, type, country, currency, or \
-               three columns or fewer).",
+               three columns or fewer; with statistics, an `integer` key's table of fewer than 10,000 rows). \
+               With statistics the finding says how much of the key's range the table uses; without, it says \
+               the size is unknown.",
         why: "`integer` stops at 2,147,483,647. Tables of orders, events or logs reach it, and the fix then is a \
               rewrite of the table and of every referencing column under an exclusive lock, in an emergency. \
               `bigint` costs 4 more bytes a row.",
@@ -57,6 +59,9 @@ const LOOKUP_WORDS: &[&str] = &[
     "tax_rates",
 ];
 
+/// A table with fewer rows than this (by statistics) is a lookup table for an `integer` key.
+const SMALL_ROWS: f64 = 10_000.0;
+
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
         let Some([pk]) = t.primary_key_columns() else {
@@ -74,11 +79,29 @@ fn check(cx: &Context, out: &mut Sink) {
         if lookup {
             continue;
         }
+        // With statistics, the rows the table has weigh in: a table of a few thousand rows is a lookup
+        // table whatever its name, and the share of the key's range used so far is said.
+        let max = if c.data_type.name == "integer" {
+            2_147_483_647.0
+        } else {
+            32_767.0
+        };
+        let rows = cx.stats.and_then(|s| s.table(&t.name)).map(|s| s.rows);
+        let size = match rows {
+            Some(r) if r < SMALL_ROWS && c.data_type.name == "integer" => continue,
+            Some(r) => format!(
+                " ({} rows today, {:.2}% of the key's range)",
+                dbarch_report::thousands(r.max(0.0) as u64),
+                100.0 * r.max(0.0) / max
+            ),
+            None => " (no statistics: judged by the table's name and width; --stats or --db weighs its rows)"
+                .to_string(),
+        };
         out.column(
             t,
             c,
             format!(
-                "{}.{} is {} {} key; the table can outgrow it",
+                "{}.{} is {} {} key; the table can outgrow it{size}",
                 t.name,
                 c.name,
                 if c.data_type.name == "integer" {
@@ -90,6 +113,44 @@ fn check(cx: &Context, out: &mut Sink) {
             ),
             "Use bigint for surrogate keys of tables that grow; referencing columns must follow.",
             alter_type_fix(cx, &t.name, &c.name, "bigint", None),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+
+    fn messages(stats: Option<&str>) -> Vec<String> {
+        let sql = "CREATE TABLE events (id integer PRIMARY KEY, kind text, payload jsonb, at timestamptz);";
+        let mut sources = dbarch_sql::SourceMap::new();
+        let file = sources.add("schema.sql", sql.to_string());
+        let files = vec![dbarch_sql::parse_file(&file).unwrap()];
+        let catalog = dbarch_catalog::Catalog::from_files(&files);
+        let stats = stats.map(|j| dbarch_catalog::Stats::from_json("stats.json", j).unwrap());
+        let config = Config::only(&["KEY006"]);
+        crate::run(&crate::LintInput {
+            catalog: &catalog,
+            files: &files,
+            sources: &sources,
+            config: &config,
+            pg_version: 16,
+            stats: stats.as_ref(),
+        })
+        .findings
+        .into_iter()
+        .map(|f| f.message)
+        .collect()
+    }
+
+    #[test]
+    fn statistics_weigh_the_rows_the_table_has() {
+        assert!(messages(None)[0].contains("no statistics"));
+        assert!(messages(Some(r#"{"tables": {"events": {"rows": 2000}}}"#)).is_empty());
+        let big = messages(Some(r#"{"tables": {"events": {"rows": 1073741824}}}"#));
+        assert!(
+            big[0].contains("1,073,741,824 rows today, 50.00% of the key's range"),
+            "{big:?}"
         );
     }
 }
