@@ -95,6 +95,7 @@ static RULES: &[&Rule] = &[
     &security::grant_to_public::RULE,
     &security::rls_policies_not_enforced::RULE,
     &security::security_definer_search_path::RULE,
+    &security::extension_in_public::RULE,
     &health::unused_index::RULE,
     &health::invalid_index::RULE,
     &health::not_valid_constraint::RULE,

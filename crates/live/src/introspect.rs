@@ -324,6 +324,25 @@ pub fn schema_ddl(c: &mut postgres::Client) -> Result<String, IntrospectError> {
             text(&r, 2)
         );
     }
+    // Schema privileges granted to PUBLIC or to roles: CREATE on schema public was PUBLIC's by default
+    // before PostgreSQL 15.
+    for r in query(
+        c,
+        "schema grants",
+        "SELECT string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type), quote_ident(n.nspname), \
+                CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END \
+         FROM pg_namespace n, aclexplode(n.nspacl) a \
+         WHERE a.grantee <> n.nspowner AND n.nspname NOT IN ('information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
+         GROUP BY 2, 3 ORDER BY 2, 3",
+    )? {
+        let _ = writeln!(
+            out,
+            "GRANT {} ON SCHEMA {} TO {};",
+            text(&r, 0),
+            text(&r, 1),
+            text(&r, 2)
+        );
+    }
     for r in query(
         c,
         "comments",

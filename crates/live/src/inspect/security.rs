@@ -276,6 +276,49 @@ pub(super) fn public_grants(cx: &mut Ctx) {
         return;
     };
     cx.add(judge_public_grants(&facts));
+    // CREATE on a schema for PUBLIC (schema public's default before PostgreSQL 15): any role can put a
+    // function or table there that shadows the one a query or a SECURITY DEFINER function means.
+    let Some(schemas) = cx.read(
+        "schemas PUBLIC may create in",
+        "SELECT n.nspname::text FROM pg_namespace n, aclexplode(n.nspacl) a \
+         WHERE a.grantee = 0 AND a.privilege_type = 'CREATE' \
+           AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1",
+        |r| s(r, 0),
+    ) else {
+        return;
+    };
+    cx.add(judge_public_create(&schemas));
+}
+
+fn judge_public_create(schemas: &[String]) -> Vec<HealthFinding> {
+    use dbarch_sql::change::{Grant, GrantObject, Privilege};
+    schemas
+        .iter()
+        .map(|schema| {
+            let shown = dbarch_sql::expr::quote_ident(schema);
+            let revoke = SchemaChange::Grant(Grant {
+                grant: false,
+                privileges: vec![Privilege::new("CREATE")],
+                object_kind: "SCHEMA".into(),
+                objects: vec![GrantObject::Named(schema.clone())],
+                grantees: vec!["PUBLIC".into()],
+                with_grant_option: false,
+            });
+            finding(
+                "SEC003",
+                "grant-to-public",
+                Severity::Warning,
+                &format!("schema {shown}"),
+                format!(
+                    "CREATE on schema {shown} is granted to PUBLIC: every role that can connect may create \
+                     objects there, including functions that shadow the ones queries and SECURITY DEFINER \
+                     functions call"
+                ),
+                vec![("privileges", "CREATE".into())],
+                fix(&[revoke]),
+            )
+        })
+        .collect()
 }
 
 fn judge_public_grants(facts: &[PublicGrant]) -> Vec<HealthFinding> {
@@ -310,6 +353,16 @@ fn judge_public_grants(facts: &[PublicGrant]) -> Vec<HealthFinding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn create_on_a_schema_for_public_is_revoked_alone() {
+        let f = judge_public_create(&["public".into()]);
+        assert_eq!(f[0].object, "schema public");
+        assert_eq!(
+            f[0].fix.as_ref().map(|f| f.sql.as_str()),
+            Some("REVOKE create ON SCHEMA public FROM public;")
+        );
+    }
 
     #[test]
     fn security_fixes_are_written_by_the_emitter() {
