@@ -190,6 +190,23 @@ fn advise_with_hypopg_verifies_with_the_planner() {
     // Planner costs: a sequential scan of 300,000 rows costs thousands, the index scan a few dozen.
     assert!(b > 1000.0 && a < b / 10.0, "{q}");
     assert_eq!(q["calls"], 30);
+    // dbarch's own catalog queries are marked, recorded as such, and not part of the workload.
+    let marked: i64 = db
+        .query_one(
+            "SELECT count(*) FROM pg_stat_statements WHERE query LIKE '/* dbarch */%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(marked > 0, "dbarch's queries carry their mark");
+    let again = dbarch(&["advise", "--db", &url, "--format", "json"], &repo());
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let v = json(&again);
+    for r in v["recommendations"].as_array().unwrap() {
+        for q in r["queries"].as_array().unwrap() {
+            assert!(!q["sql"].as_str().unwrap().contains("/* dbarch */"), "{q}");
+        }
+    }
     // Nothing was created, and no hypothetical index outlives the command.
     let after: i64 = db
         .query_one("SELECT count(*) FROM pg_class", &[])

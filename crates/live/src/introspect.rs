@@ -21,10 +21,11 @@ fn query(
     what: &str,
     sql: &str,
 ) -> Result<Vec<postgres::Row>, IntrospectError> {
-    c.query(sql, &[]).map_err(|e| IntrospectError {
-        what: what.to_string(),
-        message: explain(&e),
-    })
+    c.query(&crate::marked(sql), &[])
+        .map_err(|e| IntrospectError {
+            what: what.to_string(),
+            message: explain(&e),
+        })
 }
 
 /// Column `i` of a row of the query named `what`: an unexpected NULL or type is an error naming the
@@ -440,10 +441,14 @@ fn server_version(c: &mut postgres::Client) -> Result<i32, IntrospectError> {
     .unwrap_or(0))
 }
 
-/// Whether a statement pg_stat_statements recorded is the application's: not EXPLAIN (dbarch's and
+/// Whether a statement pg_stat_statements recorded is the application's: not dbarch's own (each starts
+/// with [`crate::MARK`]), not EXPLAIN (dbarch's and
 /// other tools'), and reading at least one relation outside the system catalogs (tools, dbarch among
 /// them, read pg_catalog and information_schema; that is not the application's workload).
 fn application_query(q: &str) -> bool {
+    if q.trim_start().starts_with(crate::MARK) {
+        return false;
+    }
     let head = q.trim_start().get(..7).unwrap_or("");
     if head.eq_ignore_ascii_case("explain") {
         return false;
@@ -529,5 +534,9 @@ mod workload_tests {
             "SELECT * FROM information_schema.columns WHERE table_name = $1"
         ));
         assert!(!application_query("SELECT pg_backend_pid()"));
+        // dbarch's own, even one that reads a user table (the bloat check reads pg_stats of it).
+        assert!(!application_query(&crate::marked(
+            "SELECT count(*) FROM public.orders"
+        )));
     }
 }

@@ -41,3 +41,12 @@ mod tests {
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
     }
 }
+
+/// The comment every catalog query dbarch sends starts with, so that pg_stat_statements shows which
+/// statements are dbarch's and a workload read from it leaves them out.
+pub const MARK: &str = "/* dbarch */";
+
+/// `sql` with [`MARK`] in front.
+pub fn marked(sql: &str) -> String {
+    format!("{MARK} {sql}")
+}

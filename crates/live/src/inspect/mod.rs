@@ -75,7 +75,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn rows(&mut self, check: &str, sql: &str) -> Option<Vec<postgres::Row>> {
-        match self.client.query(sql, &[]) {
+        match self.client.query(&crate::marked(sql), &[]) {
             Ok(r) => Some(r),
             Err(e) => {
                 let reason = match e.code() {
