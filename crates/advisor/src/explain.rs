@@ -20,12 +20,59 @@ pub struct PlanError {
 /// Read a plan: `EXPLAIN (FORMAT JSON)` output (an array of one object), the object itself, or an
 /// auto_explain entry (`{"Query Text": ..., "Plan": ...}`).
 pub fn parse(path: &str, text: &str) -> Result<Value, PlanError> {
-    let v: Value = serde_json::from_str(text).map_err(|e| PlanError {
-        path: path.to_string(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
+    // An auto_explain entry as the server log has it: `... LOG:  duration: 72.4 ms  plan:` and the JSON
+    // plan on the lines after (later log lines follow it); the duration is the execution time.
+    let (json, at, duration) = match auto_explain_entry(text) {
+        Some((from, duration)) => (&text[from..], from, duration),
+        None => (text, 0, None),
+    };
+    let place = |e: &serde_json::Error| {
+        let before = &text[..at];
+        let line = before.matches('\n').count() + e.line();
+        let column = if e.line() == 1 {
+            before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + e.column()
+        } else {
+            e.column()
+        };
+        (line, column)
+    };
+    let mut values = serde_json::Deserializer::from_str(json).into_iter::<Value>();
+    let first = match values.next() {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(e)) => Err(e),
+        None => serde_json::from_str::<Value>(""),
+    };
+    let mut v: Value = first.map_err(|e| {
+        let (line, column) = place(&e);
+        let message = e.to_string();
+        PlanError {
+            path: path.to_string(),
+            line,
+            column,
+            // The position is the file's, given above; serde's is within the JSON.
+            message: message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string(),
+        }
     })?;
+    // Whatever follows a plain plan file is an error; after a log entry it is the rest of the log.
+    let end = values.byte_offset();
+    if at == 0 && !json[end..].trim().is_empty() {
+        let before = &json[..end + (json[end..].len() - json[end..].trim_start().len())];
+        return Err(PlanError {
+            path: path.to_string(),
+            line: before.matches('\n').count() + 1,
+            column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+            message: "trailing characters after the plan".into(),
+        });
+    }
+    if let (Some(ms), Value::Object(o)) = (duration, &mut v)
+        && !o.contains_key("Execution Time")
+    {
+        o.insert("Execution Time".into(), Value::from(ms));
+    }
     let top = match &v {
         Value::Array(a) => a.first().cloned().unwrap_or(Value::Null),
         other => other.clone(),
@@ -39,6 +86,24 @@ pub fn parse(path: &str, text: &str) -> Result<Value, PlanError> {
         });
     }
     Ok(top)
+}
+
+/// Where the JSON plan of an auto_explain log entry starts, and the entry's duration in ms: the text
+/// does not start with JSON and has a line `... duration: N ms  plan:`.
+fn auto_explain_entry(text: &str) -> Option<(usize, Option<f64>)> {
+    let head = text.trim_start();
+    if head.starts_with('{') || head.starts_with('[') {
+        return None;
+    }
+    let marker = text.find("plan:")?;
+    let from = marker + text[marker..].find(['{', '['])?;
+    let line_start = text[..marker].rfind('\n').map_or(0, |i| i + 1);
+    let duration = text[line_start..marker]
+        .split("duration:")
+        .nth(1)
+        .and_then(|d| d.split_whitespace().next())
+        .and_then(|d| d.parse().ok());
+    Some((from, duration))
 }
 
 fn num(v: &Value, k: &str) -> Option<f64> {
@@ -75,22 +140,33 @@ fn label(n: &Value) -> String {
 struct Walk<'a> {
     nodes: Vec<PlanNode>,
     raw: Vec<&'a Value>,
+    /// The node is below a Limit: it may have stopped early, its rows are not the planner's estimate.
+    under_limit: Vec<bool>,
 }
 
-fn walk<'a>(n: &'a Value, depth: usize, w: &mut Walk<'a>) {
+/// A node's time over all its loops. Below a Gather the loops are the workers' and the leader's, run at
+/// the same time: the wall-clock time is one process's, the loops divided among them.
+fn node_ms(n: &Value, processes: f64) -> Option<f64> {
+    num(n, "Actual Total Time")
+        .map(|t| t * (num(n, "Actual Loops").unwrap_or(1.0) / processes).max(1.0))
+}
+
+fn walk<'a>(n: &'a Value, depth: usize, processes: f64, under_limit: bool, w: &mut Walk<'a>) {
     let loops = num(n, "Actual Loops");
-    let total_ms = num(n, "Actual Total Time").map(|t| t * loops.unwrap_or(1.0));
+    let total_ms = node_ms(n, processes);
+    let kind = text(n, "Node Type").unwrap_or("");
+    // Below a Gather (Merge), the workers launched and the leader share the loops.
+    let below = if matches!(kind, "Gather" | "Gather Merge") {
+        num(n, "Workers Launched").unwrap_or(0.0) + 1.0
+    } else {
+        processes
+    };
     let children: Vec<&Value> = n
         .get("Plans")
         .and_then(Value::as_array)
         .map(|a| a.iter().collect())
         .unwrap_or_default();
-    let children_ms: f64 = children
-        .iter()
-        .filter_map(|c| {
-            num(c, "Actual Total Time").map(|t| t * num(c, "Actual Loops").unwrap_or(1.0))
-        })
-        .sum();
+    let children_ms: f64 = children.iter().filter_map(|c| node_ms(c, below)).sum();
     w.nodes.push(PlanNode {
         depth,
         label: label(n),
@@ -102,9 +178,28 @@ fn walk<'a>(n: &'a Value, depth: usize, w: &mut Walk<'a>) {
         total_cost: num(n, "Total Cost").unwrap_or(0.0),
     });
     w.raw.push(n);
+    w.under_limit.push(under_limit);
     for c in children {
-        walk(c, depth + 1, w);
+        walk(c, depth + 1, below, under_limit || kind == "Limit", w);
     }
+}
+
+/// Whether a filter negates a subplan that is not hashed: `(NOT (SubPlan 1))` (PostgreSQL 16 and
+/// before), `(NOT (ANY (x = (SubPlan 1).col1)))` (17 and later); a hashed one says `hashed SubPlan`.
+fn unhashed_not_in(filter: &str) -> bool {
+    let f = filter.to_ascii_lowercase();
+    f.contains("subplan") && !f.contains("hashed subplan") && f.contains("not (")
+}
+
+/// The time of a node with everything below it (a node's own time leaves out its subplans' children).
+fn subtree_ms(i: usize, nodes: &[PlanNode]) -> f64 {
+    let depth = nodes[i].depth;
+    nodes[i].exclusive_ms.unwrap_or(0.0)
+        + nodes[i + 1..]
+            .iter()
+            .take_while(|n| n.depth > depth)
+            .filter_map(|n| n.exclusive_ms)
+            .sum::<f64>()
 }
 
 /// The columns a filter tests with equality or a range, through the query-shape reader:
@@ -182,10 +277,11 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
     let mut w = Walk {
         nodes: vec![],
         raw: vec![],
+        under_limit: vec![],
     };
-    walk(plan, 0, &mut w);
+    walk(plan, 0, 1.0, false, &mut w);
     let execution_ms = num(top, "Execution Time");
-    let analyzed = w.nodes.first().is_some_and(|n| n.actual_rows.is_some());
+    let analyzed = w.nodes.iter().any(|n| n.actual_rows.is_some());
     let total = execution_ms
         .or_else(|| w.nodes.first().and_then(|n| n.exclusive_ms.map(|_| 0.0)))
         .filter(|t| *t > 0.0);
@@ -235,7 +331,10 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
             let est = node.estimated_rows.max(1.0);
             let act = actual.max(1.0);
             let factor = (est / act).max(act / est);
-            if factor >= 10.0 && (est.max(act) >= 100.0) {
+            // Below a Limit a node stops once enough rows came up: fewer rows than estimated is the
+            // Limit at work, not a misestimate.
+            let stopped_early = w.under_limit[i] && act < est;
+            if factor >= 10.0 && (est.max(act) >= 100.0) && !stopped_early {
                 let severity = if factor >= 1000.0 {
                     Severity::Error
                 } else if factor >= 100.0 {
@@ -364,6 +463,42 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
                     stake(i, &w.nodes),
                 );
             }
+        }
+        // NOT IN (SELECT ...) not hashed: the subquery's result is scanned again for every row.
+        if let Some(filter) = text(n, "Filter").or_else(|| text(n, "Join Filter"))
+            && unhashed_not_in(filter)
+        {
+            // How often the subplan ran: its loops (with ANALYZE), else the rows the node reads.
+            let subplan_loops = n
+                .get("Plans")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|c| text(c, "Parent Relationship") == Some("SubPlan"))
+                .filter_map(|c| num(c, "Actual Loops"))
+                .sum::<f64>();
+            let rows = if subplan_loops > 0.0 {
+                subplan_loops
+            } else {
+                node.actual_rows.unwrap_or(node.estimated_rows) * loops
+                    + num(n, "Rows Removed by Filter").unwrap_or(0.0) * loops
+            };
+            tip(
+                &mut tips,
+                "PLN011",
+                "not-in-subplan",
+                Severity::Warning,
+                i,
+                format!(
+                    "{}: NOT IN (SELECT ...) runs its subquery again for each of {rows:.0} rows (the subplan \
+                     is not hashed): write it as NOT EXISTS (SELECT 1 FROM ... WHERE inner = outer), an \
+                     anti-join, which also means what was meant when the subquery yields a NULL",
+                    node.label
+                ),
+                vec![("filter", filter.to_string())],
+                None,
+                stake(i, &w.nodes).max(subtree_ms(i, &w.nodes)),
+            );
         }
         // Sorts and hashes spilling to disk.
         if text(n, "Sort Space Type") == Some("Disk")
@@ -679,6 +814,38 @@ mod tests {
         let small = plan.replace("4853.0", "40.0");
         let r = analyze("plan.json", &parse("plan.json", &small).unwrap());
         assert!(r.tips.iter().all(|t| t.code != "PLN003"));
+    }
+
+    /// An auto_explain entry as PostgreSQL 15 logs it (log_format = json, log_analyze on), cut short.
+    const AUTO_EXPLAIN: &str = "2026-12-01 23:39:14.696 UTC [31604] LOG:  duration: 72.412 ms  plan:\n\t{\n\t  \"Query Text\": \"SELECT count(*) FROM big WHERE n = 7;\",\n\t  \"Plan\": {\n\t    \"Node Type\": \"Gather\", \"Plan Rows\": 2, \"Total Cost\": 26124.95, \"Actual Total Time\": 72.393, \"Actual Rows\": 3, \"Actual Loops\": 1, \"Workers Planned\": 2, \"Workers Launched\": 2,\n\t    \"Plans\": [{\"Node Type\": \"Seq Scan\", \"Relation Name\": \"big\", \"Parallel Aware\": true, \"Plan Rows\": 828, \"Total Cost\": 25122.67, \"Actual Total Time\": 59.605, \"Actual Rows\": 667, \"Actual Loops\": 3, \"Filter\": \"(n = 7)\", \"Rows Removed by Filter\": 666000}]\n\t  }\n\t}\n2026-12-01 23:39:15.001 UTC [31604] LOG:  statement: SELECT 1\n";
+
+    #[test]
+    fn an_auto_explain_log_entry_is_a_plan_and_its_duration_the_time() {
+        let top = parse("postgresql.log", AUTO_EXPLAIN).unwrap();
+        let r = analyze("postgresql.log", &top);
+        assert_eq!(r.execution_ms, Some(72.412));
+        assert!(r.analyzed);
+        // Parallel: the scan's 3 loops ran at once (2 workers and the leader): 59.6 ms, not 178.8.
+        let scan = &r.nodes[1];
+        assert!(
+            (scan.exclusive_ms.unwrap() - 59.605).abs() < 0.01,
+            "{scan:?}"
+        );
+        assert!(r.nodes.iter().all(|n| n.share.unwrap_or(0.0) <= 1.0));
+        let cut = AUTO_EXPLAIN.split("\"Plans\"").next().unwrap();
+        let e = parse("postgresql.log", cut).unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert!(!e.message.contains("at line"), "{e}");
+    }
+
+    #[test]
+    fn a_node_a_limit_stopped_is_not_a_misestimate() {
+        let plan = r#"[{"Plan": {"Node Type": "Limit", "Plan Rows": 3, "Actual Rows": 3, "Actual Loops": 1, "Actual Total Time": 0.3, "Total Cost": 38.0,
+            "Plans": [{"Node Type": "Seq Scan", "Relation Name": "big", "Plan Rows": 1988, "Actual Rows": 3, "Actual Loops": 1,
+                       "Actual Total Time": 0.3, "Total Cost": 25000.0, "Filter": "(n = 5)", "Rows Removed by Filter": 5000}]},
+            "Execution Time": 0.4}]"#;
+        let r = analyze("p.json", &parse("p.json", plan).unwrap());
+        assert!(r.tips.iter().all(|t| t.code != "PLN002"), "{:?}", r.tips);
     }
 
     #[test]

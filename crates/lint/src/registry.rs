@@ -125,6 +125,7 @@ static RULES: &[&Rule] = &[
     &plan::heap_fetches::RULE,
     &plan::lossy_bitmap::RULE,
     &plan::workers_not_launched::RULE,
+    &plan::not_in_subplan::RULE,
     &plan::jit_overhead::RULE,
 ];
 
