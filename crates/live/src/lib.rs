@@ -31,6 +31,15 @@ pub fn redact_url(url: &str) -> String {
     conninfo::redact(url)
 }
 
+/// The comment every catalog query dbarch sends starts with, so that pg_stat_statements shows which
+/// statements are dbarch's and a workload read from it leaves them out.
+pub const MARK: &str = "/* dbarch */";
+
+/// `sql` with [`MARK`] in front.
+pub fn marked(sql: &str) -> String {
+    format!("{MARK} {sql}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,13 +49,4 @@ mod tests {
         // (Redaction is tested beside it, in conninfo.)
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
     }
-}
-
-/// The comment every catalog query dbarch sends starts with, so that pg_stat_statements shows which
-/// statements are dbarch's and a workload read from it leaves them out.
-pub const MARK: &str = "/* dbarch */";
-
-/// `sql` with [`MARK`] in front.
-pub fn marked(sql: &str) -> String {
-    format!("{MARK} {sql}")
 }
