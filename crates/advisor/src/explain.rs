@@ -202,9 +202,11 @@ fn subtree_ms(i: usize, nodes: &[PlanNode]) -> f64 {
             .sum::<f64>()
 }
 
-/// The columns a filter tests with equality or a range, through the query-shape reader:
-/// `(status = 'open'::text) AND (created_at > ...)` -> `[status, created_at]`.
-fn filter_columns(filter: &str) -> Vec<(String, bool)> {
+/// The keys a filter tests with equality or a range, through the query-shape reader, equalities first:
+/// `(status = 'open'::text) AND (created_at > ...)` -> `status`, `created_at`; an expression of a column
+/// (`lower(email) = ...`) when it may be an index key (immutable: the plan does not give the columns'
+/// types, so only what is immutable whatever they are).
+fn filter_keys(filter: &str) -> Vec<(FilterKey, bool)> {
     let Ok(parsed) = pg_query::parse(&format!("SELECT 1 FROM t WHERE {filter}"), 0) else {
         return vec![];
     };
@@ -221,20 +223,43 @@ fn filter_columns(filter: &str) -> Vec<(String, bool)> {
     let Some(shape) = shapes.first() else {
         return vec![];
     };
-    let mut cols: Vec<(String, bool)> = shape
+    let unknown = |_: &str| None;
+    let mut keys: Vec<(FilterKey, bool)> = shape
         .predicates
         .iter()
-        .filter(|p| p.expression.is_none())
-        .filter_map(|p| match p.kind {
-            PredicateKind::Equal | PredicateKind::In(_) => Some((p.column.clone(), true)),
-            PredicateKind::Range | PredicateKind::LikePrefix => Some((p.column.clone(), false)),
-            _ => None,
+        .filter(|p| {
+            p.expression
+                .as_deref()
+                .is_none_or(|e| dbarch_sql::immutable::index_expression_is_immutable(e, &unknown))
+        })
+        .filter_map(|p| {
+            let key = FilterKey {
+                column: p.column.clone(),
+                expression: p.expression.clone(),
+            };
+            match p.kind {
+                PredicateKind::Equal | PredicateKind::In(_) => Some((key, true)),
+                PredicateKind::Range | PredicateKind::LikePrefix => Some((key, false)),
+                _ => None,
+            }
         })
         .collect();
-    // Equalities first, then ranges.
-    cols.sort_by_key(|(_, eq)| !eq);
-    cols.dedup();
-    cols
+    keys.sort_by_key(|(_, eq)| !eq);
+    keys.dedup();
+    keys
+}
+
+/// A key of an index a filter wants: a column, or an expression of one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FilterKey {
+    column: String,
+    expression: Option<String>,
+}
+
+impl FilterKey {
+    fn shown(&self) -> &str {
+        self.expression.as_deref().unwrap_or(&self.column)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -383,9 +408,9 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
                 let selective = scanned >= 10_000.0
                     && kept / scanned.max(1.0) <= 0.05
                     && (analyzed || root_cost > 1000.0);
-                let cols = filter_columns(filter);
+                let cols = filter_keys(filter);
                 if selective && !cols.is_empty() {
-                    let mut keys: Vec<String> = vec![];
+                    let mut keys: Vec<FilterKey> = vec![];
                     let mut had_range = false;
                     for (c, eq) in &cols {
                         if had_range {
@@ -412,7 +437,10 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
                                 "is estimated to keep"
                             },
                             if analyzed { "" } else { "about " },
-                            keys.join(", ")
+                            keys.iter()
+                                .map(FilterKey::shown)
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                         vec![
                             ("filter", filter.to_string()),
@@ -751,13 +779,24 @@ fn analyze_fix(schema: Option<&str>, relation: &str) -> Option<String> {
 }
 
 /// `CREATE INDEX CONCURRENTLY ON relation (keys);`, written by the DDL emitter.
-fn index_fix(schema: Option<&str>, relation: &str, keys: &[String]) -> Option<String> {
-    use dbarch_sql::change::{CreateIndex, ObjName, SchemaChange, emit};
-    let change = SchemaChange::CreateIndex(CreateIndex {
-        concurrently: true,
-        ..CreateIndex::on_columns(ObjName::new(schema, relation), None, keys)
-    });
-    Some(format!("{};", emit(&change)?))
+fn index_fix(schema: Option<&str>, relation: &str, keys: &[FilterKey]) -> Option<String> {
+    use dbarch_sql::change::{CreateIndex, IndexKey, IndexKeyExpr, ObjName, SchemaChange, emit};
+    let mut index = CreateIndex::on_columns(ObjName::new(schema, relation), None, &[]);
+    index.concurrently = true;
+    index.keys = keys
+        .iter()
+        .map(|k| match &k.expression {
+            None => IndexKey::column(&k.column),
+            Some(e) => IndexKey {
+                expr: IndexKeyExpr::Expression {
+                    sql: e.clone(),
+                    columns: vec![k.column.clone()],
+                },
+                ..IndexKey::column(&k.column)
+            },
+        })
+        .collect();
+    Some(format!("{};", emit(&SchemaChange::CreateIndex(index))?))
 }
 
 #[cfg(test)]

@@ -272,9 +272,19 @@ fn block_slots(
             continue;
         }
         let ts = stats.table(&table.name);
+        let expression = p.expression.as_deref().map(|e| unqualified(e, &qualifiers));
+        // An index key must be IMMUTABLE: a condition on `date(created_at)` of a timestamptz cannot be
+        // served by an index on it (PostgreSQL refuses to build one), so it is no key to propose.
+        if let Some(e) = &expression
+            && !dbarch_sql::immutable::index_expression_is_immutable(e, &|c: &str| {
+                table.column(c).map(|c| c.data_type.name.clone())
+            })
+        {
+            continue;
+        }
         per_relation[r].push(Cond {
             column: p.column.clone(),
-            expression: p.expression.as_deref().map(|e| unqualified(e, &qualifiers)),
+            expression,
             kind: p.kind.clone(),
             selectivity: p.selectivity(ts),
             constant: p

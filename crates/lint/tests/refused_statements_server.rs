@@ -160,3 +160,90 @@ fn schema_rule_agrees_with_the_server(code: &str, refusals: &[&str]) {
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
+
+/// The index-key immutability judgement (what the advisor, the explain tips and the fixes may propose)
+/// against the server: each expression is built as an index key, and PostgreSQL must accept exactly the
+/// ones judged immutable.
+#[test]
+fn index_expression_immutability_agrees_with_the_server() {
+    let cluster = dbarch_testkit::cluster();
+    let mut client = dbarch_testkit::database(&cluster, "immutable_keys");
+    client
+        .batch_execute(
+            "CREATE EXTENSION IF NOT EXISTS unaccent;
+             CREATE TABLE t (created_at timestamptz, happened timestamp, day date, email text, code varchar(20),
+                             amount numeric, doc jsonb, n integer, span interval)",
+        )
+        .unwrap_or_else(|e| panic!("setup: {e}"));
+    let types = |c: &str| -> Option<String> {
+        Some(
+            match c {
+                "created_at" => "timestamptz",
+                "happened" => "timestamp",
+                "day" => "date",
+                "email" => "text",
+                "code" => "varchar",
+                "amount" => "numeric",
+                "doc" => "jsonb",
+                "n" => "integer",
+                "span" => "interval",
+                _ => return None,
+            }
+            .to_string(),
+        )
+    };
+    let mut disagreements = vec![];
+    for e in [
+        "lower(email)",
+        "upper(btrim(code))",
+        "(created_at AT TIME ZONE 'UTC')::date",
+        "(created_at AT TIME ZONE 'Europe/Paris')",
+        "date(happened)",
+        "happened::date",
+        "day::timestamp",
+        "date_trunc('day', happened)",
+        "date_trunc('day', created_at, 'UTC')",
+        "doc ->> 'kind'",
+        "(doc -> 'a') ->> 'b'",
+        "round(amount, 2)",
+        "coalesce(code, '')",
+        "n % 10",
+        "md5(email)",
+        "left(email, 3)",
+        "date(created_at)",
+        "created_at::date",
+        "created_at::timestamp",
+        "happened::timestamptz",
+        "date_trunc('day', created_at)",
+        "extract(year FROM created_at)",
+        "extract(year FROM happened)",
+        "code::date",
+        "email::timestamptz",
+        "happened::text",
+        "to_char(happened, 'YYYY')",
+        "created_at + interval '1 day'",
+        "happened + interval '1 day'",
+        "email || created_at",
+        "now()",
+        "unaccent(email)",
+    ] {
+        let judged = dbarch_sql::immutable::index_expression_is_immutable(e, &types);
+        // Each in its own transaction, undone: only whether the server accepts it counts.
+        let accepted = {
+            let mut tx = client.transaction().unwrap_or_else(|e| panic!("{e}"));
+            let ok = tx
+                .batch_execute(&format!("CREATE INDEX ON t (({e}))"))
+                .is_ok();
+            let _ = tx.rollback();
+            ok
+        };
+        if judged != accepted {
+            disagreements.push(format!(
+                "`{e}`: judged {}, the server {}",
+                if judged { "immutable" } else { "not immutable" },
+                if accepted { "builds it" } else { "refuses it" }
+            ));
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}

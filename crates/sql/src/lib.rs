@@ -4,6 +4,7 @@
 pub mod change;
 pub mod expr;
 pub mod guard;
+pub mod immutable;
 pub mod lex;
 pub mod outline;
 pub mod postgres;
