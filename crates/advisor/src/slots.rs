@@ -262,6 +262,24 @@ fn block_slots(
     };
     // Rows each relation keeps after its own conditions (for the other side of a join).
     let mut kept = vec![f64::INFINITY; shape.relations.len()];
+    // A comparison PostgreSQL refuses (`text_col = 42`: no such operator) makes the query one that never
+    // runs: no index is proposed for it.
+    let refused = shape.predicates.iter().any(|p| {
+        let column = owner(p.relation, &p.column)
+            .and_then(|r| tables[r])
+            .and_then(|t| t.column(&p.column));
+        match (column, p.operand_type.as_deref(), p.expression.is_none()) {
+            (Some(c), Some(operand), true) => c
+                .data_type
+                .comparison_group()
+                .zip(dbarch_sql::change::comparison_group(operand))
+                .is_some_and(|(a, b)| dbarch_sql::change::comparison_refused(a, b)),
+            _ => false,
+        }
+    });
+    if refused {
+        return;
+    }
     let mut per_relation: Vec<Vec<Cond>> = vec![vec![]; shape.relations.len()];
     for p in &shape.predicates {
         let Some(r) = owner(p.relation, &p.column) else {

@@ -54,6 +54,8 @@ fn one_line(sql: &str, max: usize) -> String {
 
 /// A large cost in three significant figures: 20.5G, 439M, 12.4k.
 fn amount(v: f64) -> String {
+    // -0.0 and rounding below zero read as 0.
+    let v = v.max(0.0);
     let (v, suffix) = match v.abs() {
         x if x >= 1e12 => (v / 1e12, "T"),
         x if x >= 1e9 => (v / 1e9, "G"),
@@ -127,28 +129,35 @@ fn human(
             let _ = writeln!(s, "- {}  -- {}, ~{}", d.sql, d.reason, size(d.size_bytes));
         }
     }
-    let rel = |c: f64| {
-        if a.cost_without_indexes > 0.0 {
-            c / a.cost_without_indexes
-        } else {
-            1.0
-        }
+    let how = if a.verified {
+        format!(
+            "planner costs with hypothetical indexes, {} planner calls",
+            a.planner_calls
+        )
+    } else {
+        "estimated".to_string()
+    };
+    if a.cost_before <= 0.0 {
+        let _ = writeln!(s, "\nWorkload cost ({how}): no query to cost.");
+        return s;
+    }
+    // What the new indexes save, against what the workload costs now; and, apart, what the existing
+    // indexes already save (the cost without any index).
+    let saved = 100.0 * (a.cost_before - a.cost_after) / a.cost_before;
+    let existing = if a.cost_without_indexes > a.cost_before {
+        format!(
+            "; the existing indexes already save {:.0}% of the {} it would cost without any",
+            100.0 * (a.cost_without_indexes - a.cost_before) / a.cost_without_indexes,
+            amount(a.cost_without_indexes)
+        )
+    } else {
+        String::new()
     };
     let _ = writeln!(
         s,
-        "\nWorkload cost ({}, calls x cost): {} with the existing indexes -> {} with these ({:.3} -> {:.3} of the cost without any index); {} of new indexes.",
-        if a.verified {
-            format!(
-                "planner costs with hypothetical indexes, {} planner calls",
-                a.planner_calls
-            )
-        } else {
-            "estimated".to_string()
-        },
+        "\nWorkload cost ({how}, calls x cost): {} with the existing indexes -> {} with these ({saved:.1}% less, {} of new indexes){existing}.",
         amount(a.cost_before),
         amount(a.cost_after),
-        rel(a.cost_before),
-        rel(a.cost_after),
         size(a.used_bytes)
     );
     s

@@ -247,3 +247,65 @@ fn index_expression_immutability_agrees_with_the_server() {
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
+
+/// QRY017 says of some comparisons that PostgreSQL refuses the query (`text_col = 42`): each query of its
+/// trigger fixture runs on the server after the fixture's tables, and those it says are refused must be
+/// exactly those the server refuses (undefined_function, 42883).
+#[test]
+fn refused_comparisons_agree_with_the_server() {
+    let cluster = dbarch_testkit::cluster();
+    let Some(rule) = all_rules().iter().find(|r| r.code == "QRY017") else {
+        panic!("QRY017 is registered");
+    };
+    let sql = rule.fixtures.triggers;
+    let path = "fixtures/QRY017/triggers.sql";
+    let refused_lines: Vec<usize> =
+        dbarch_lint::lint_workload_text(path, sql, &Config::only(&["QRY017"]))
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .iter()
+            .filter(|f| f.message.contains("PostgreSQL refuses"))
+            .map(|f| f.line)
+            .collect();
+    assert!(
+        !refused_lines.is_empty(),
+        "{path}: no comparison said to be refused"
+    );
+    let mut client = dbarch_testkit::database(&cluster, "qry017_refused");
+    let mut disagreements = vec![];
+    for s in dbarch_sql::split::split(sql).statements {
+        let text = sql[s.start..s.end].trim();
+        if text.is_empty() {
+            continue;
+        }
+        let line = sql[..s.start].matches('\n').count() + 1;
+        // A query with a parameter is prepared, not run: the server types it without a value.
+        let result = if text.contains("$1") {
+            client.prepare(text).map(|_| ())
+        } else {
+            client.batch_execute(text)
+        };
+        let refused = match result {
+            Ok(()) => false,
+            Err(e) => {
+                let state = e.code().map(|c| c.code().to_string()).unwrap_or_default();
+                assert_eq!(
+                    state, "42883",
+                    "{path}:{line}: `{text}` fails for another reason: {e}"
+                );
+                true
+            }
+        };
+        if refused != refused_lines.contains(&line) {
+            disagreements.push(format!(
+                "{path}:{line}: the server {} `{text}`, QRY017 {}",
+                if refused { "refuses" } else { "runs" },
+                if refused_lines.contains(&line) {
+                    "says it is refused"
+                } else {
+                    "does not"
+                }
+            ));
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}

@@ -26,7 +26,7 @@ pub fn relations_named(sql: &str) -> Option<Vec<ObjName>> {
 pub use query::{QueryReads, ViewQuery};
 pub use types::{
     DataType, Identity, IndexKey, IndexKeyExpr, PartitionSpec, PartitionStrategy,
-    ReferentialAction, data_type,
+    ReferentialAction, comparison_group, comparison_refused, data_type,
 };
 
 use crate::Span;

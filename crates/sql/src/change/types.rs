@@ -42,6 +42,14 @@ impl DataType {
         !self.is_array() && matches!(self.name.as_str(), "text" | "varchar" | "char" | "citext")
     }
 
+    /// The group of types this one compares with through an indexable operator ([`comparison_group`]).
+    pub fn comparison_group(&self) -> Option<&'static str> {
+        if self.is_array() {
+            return None;
+        }
+        comparison_group(&self.name)
+    }
+
     /// Types PostgreSQL compares without a cast in an FK (same storage family).
     pub fn family(&self) -> &str {
         match self.name.as_str() {
@@ -283,4 +291,25 @@ mod tests {
             Some("myschema")
         );
     }
+}
+
+/// The groups of types PostgreSQL compares with an indexable operator across the group's members
+/// (`integer`, `numeric`, `text`, `uuid`, `time`, `boolean`, `json`); `None` for a type outside them.
+pub fn comparison_group(type_name: &str) -> Option<&'static str> {
+    Some(match type_name {
+        "smallint" | "integer" | "bigint" => "integer",
+        "numeric" | "real" | "double precision" => "numeric",
+        "text" | "varchar" | "char" | "citext" | "name" => "text",
+        "uuid" => "uuid",
+        "date" | "timestamp" | "timestamptz" => "time",
+        "boolean" => "boolean",
+        "jsonb" | "json" => "json",
+        _ => return None,
+    })
+}
+
+/// Whether PostgreSQL refuses to compare values of the two groups (`operator does not exist: text =
+/// integer`): any two different groups but integer and numeric, which it compares as numeric.
+pub fn comparison_refused(a: &str, b: &str) -> bool {
+    a != b && !matches!((a, b), ("integer", "numeric") | ("numeric", "integer"))
 }

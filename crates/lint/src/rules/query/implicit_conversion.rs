@@ -26,19 +26,7 @@ pub static RULE: Rule = Rule {
     check: Check::Query(check),
 };
 
-/// The groups of types PostgreSQL compares with an indexable operator across the group's members.
-fn group(type_name: &str) -> Option<&'static str> {
-    Some(match type_name {
-        "smallint" | "integer" | "bigint" => "integer",
-        "numeric" | "real" | "double precision" => "numeric",
-        "text" | "varchar" | "char" | "citext" | "name" => "text",
-        "uuid" => "uuid",
-        "date" | "timestamp" | "timestamptz" => "time",
-        "boolean" => "boolean",
-        "jsonb" | "json" => "json",
-        _ => return None,
-    })
-}
+use dbarch_sql::change::{comparison_group as group, comparison_refused};
 
 fn check(cx: &QueryContext, out: &mut Sink) {
     if cx.catalog.is_none() {
@@ -59,11 +47,20 @@ fn check(cx: &QueryContext, out: &mut Sink) {
                 continue;
             };
             if a != b {
+                let what = if comparison_refused(a, b) {
+                    format!(
+                        "PostgreSQL refuses the query: there is no = operator between {} and {}",
+                        lc.data_type, rc.data_type
+                    )
+                } else {
+                    "one side is converted row by row and its index cannot serve the join"
+                        .to_string()
+                };
                 out.push(
                     cx.span().into(),
                     format!("conversion:{}.{}:{}.{}", lt.name, lc.name, rt.name, rc.name),
                     format!(
-                        "join compares {}.{} ({}) with {}.{} ({}): one side is converted row by row and its index cannot serve the join",
+                        "join compares {}.{} ({}) with {}.{} ({}): {what}",
                         lt.name.name, lc.name, lc.data_type, rt.name.name, rc.name, rc.data_type
                     ),
                     "Store the key with one type in both tables (ALTER COLUMN ... TYPE, as a migration), so the join compares like with like.",
@@ -101,11 +98,19 @@ fn check(cx: &QueryContext, out: &mut Sink) {
                 _ => false,
             };
             if mismatch {
+                let what = if comparison_refused(column_group, operand_group) {
+                    format!(
+                        "PostgreSQL refuses the query (operator does not exist: {} = {operand})",
+                        c.data_type.name
+                    )
+                } else {
+                    "the column is converted for every row and its index is not used".to_string()
+                };
                 out.push(
                     cx.span_at(p.location).into(),
                     format!("conversion:{}.{}:{operand}", t.name, c.name),
                     format!(
-                        "{}.{} ({}) compared with a {operand} value: the column is converted for every row and its index is not used",
+                        "{}.{} ({}) compared with a {operand} value: {what}",
                         t.name.name, c.name, c.data_type
                     ),
                     format!("Pass the value as {}: write the literal in the column's type or cast the parameter, not the column.", c.data_type),
