@@ -256,6 +256,27 @@ fn canonical(n: &str) -> (String, bool) {
     (s.to_string(), serial)
 }
 
+/// The groups of types PostgreSQL compares with an indexable operator across the group's members
+/// (`integer`, `numeric`, `text`, `uuid`, `time`, `boolean`, `json`); `None` for a type outside them.
+pub fn comparison_group(type_name: &str) -> Option<&'static str> {
+    Some(match type_name {
+        "smallint" | "integer" | "bigint" => "integer",
+        "numeric" | "real" | "double precision" => "numeric",
+        "text" | "varchar" | "char" | "citext" | "name" => "text",
+        "uuid" => "uuid",
+        "date" | "timestamp" | "timestamptz" => "time",
+        "boolean" => "boolean",
+        "jsonb" | "json" => "json",
+        _ => return None,
+    })
+}
+
+/// Whether PostgreSQL refuses to compare values of the two groups (`operator does not exist: text =
+/// integer`): any two different groups but integer and numeric, which it compares as numeric.
+pub fn comparison_refused(a: &str, b: &str) -> bool {
+    a != b && !matches!((a, b), ("integer", "numeric") | ("numeric", "integer"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,25 +312,4 @@ mod tests {
             Some("myschema")
         );
     }
-}
-
-/// The groups of types PostgreSQL compares with an indexable operator across the group's members
-/// (`integer`, `numeric`, `text`, `uuid`, `time`, `boolean`, `json`); `None` for a type outside them.
-pub fn comparison_group(type_name: &str) -> Option<&'static str> {
-    Some(match type_name {
-        "smallint" | "integer" | "bigint" => "integer",
-        "numeric" | "real" | "double precision" => "numeric",
-        "text" | "varchar" | "char" | "citext" | "name" => "text",
-        "uuid" => "uuid",
-        "date" | "timestamp" | "timestamptz" => "time",
-        "boolean" => "boolean",
-        "jsonb" | "json" => "json",
-        _ => return None,
-    })
-}
-
-/// Whether PostgreSQL refuses to compare values of the two groups (`operator does not exist: text =
-/// integer`): any two different groups but integer and numeric, which it compares as numeric.
-pub fn comparison_refused(a: &str, b: &str) -> bool {
-    a != b && !matches!((a, b), ("integer", "numeric") | ("numeric", "integer"))
 }
