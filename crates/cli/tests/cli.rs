@@ -288,6 +288,31 @@ fn inline_suppressions_and_config() {
     let f = v["findings"].as_array().unwrap();
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!(f[0]["severity"], "error");
+
+    // A configuration in a project folder, run from above it: its globs are relative to its folder.
+    write(
+        d,
+        "project/dbarch.toml",
+        "[per-path-ignores]\n\"legacy/*.sql\" = [\"KEY001\"]\n",
+    );
+    write(d, "project/legacy/old.sql", "CREATE TABLE old (x int);\n");
+    let v: serde_json::Value = serde_json::from_slice(
+        &dbarch(
+            &[
+                "lint",
+                "project/legacy/old.sql",
+                "--config",
+                "project/dbarch.toml",
+                "--format",
+                "json",
+            ],
+            d,
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0, "{v:#}");
+    assert_eq!(v["summary"]["suppressed"], 1, "{v:#}");
 }
 
 #[test]

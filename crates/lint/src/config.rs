@@ -167,6 +167,8 @@ pub struct Config {
     pub severity: BTreeMap<String, Severity>,
     pub options: Options,
     per_path: Vec<(globset::GlobMatcher, Vec<String>)>,
+    /// The directory of the configuration file: per-path globs are relative to it.
+    base: Option<std::path::PathBuf>,
 }
 
 /// Whether a selector (`ALL`, a code, a former code, a code prefix, or a rule name) matches a rule.
@@ -186,7 +188,18 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = dbarch_sql::read::read_text(path, dbarch_sql::read::DEFAULT_MAX_MB)
             .map_err(ConfigError::Read)?;
-        Self::parse(&text, &path.display().to_string())
+        let mut config = Self::parse(&text, &path.display().to_string())?;
+        config.base = path
+            .parent()
+            .map(|d| {
+                if d.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    d
+                }
+            })
+            .and_then(|d| d.canonicalize().ok());
+        Ok(config)
     }
 
     pub fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
@@ -253,6 +266,7 @@ impl Config {
             severity,
             options: f.options.unwrap_or_default(),
             per_path,
+            base: None,
         })
     }
 
@@ -298,11 +312,22 @@ impl Config {
     }
 
     /// Whether a per-path ignore excuses this rule in this file.
+    /// Globs match the path relative to the configuration file's directory (and, as given, the path
+    /// relative to the current directory).
     pub fn ignored_at(&self, rule: &Rule, file: &str) -> bool {
-        let file = file.trim_start_matches("./");
-        self.per_path
-            .iter()
-            .any(|(g, codes)| g.is_match(file) && codes.iter().any(|c| selector_matches(c, rule)))
+        let codes_match = |codes: &[String]| codes.iter().any(|c| selector_matches(c, rule));
+        if !self.per_path.iter().any(|(_, codes)| codes_match(codes)) {
+            return false;
+        }
+        let given = file.trim_start_matches("./");
+        let from_base = self.base.as_ref().and_then(|base| {
+            let abs = Path::new(file).canonicalize().ok()?;
+            Some(abs.strip_prefix(base).ok()?.to_string_lossy().into_owned())
+        });
+        self.per_path.iter().any(|(g, codes)| {
+            codes_match(codes)
+                && (g.is_match(given) || from_base.as_deref().is_some_and(|f| g.is_match(f)))
+        })
     }
 }
 
