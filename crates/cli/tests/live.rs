@@ -215,6 +215,22 @@ fn advise_with_hypopg_verifies_with_the_planner() {
     assert_eq!(before, after);
 }
 
+/// Over the server's Unix-domain socket (libpq's `host=/dir`): no TLS is tried there, whatever sslmode.
+#[test]
+fn a_unix_socket_is_reached_without_tls() {
+    let c = cluster();
+    let mut db = database(&c, "over_socket");
+    db.batch_execute("CREATE TABLE t (id bigint PRIMARY KEY)").unwrap();
+    let conninfo = format!(
+        "host={} port={} user=postgres dbname=over_socket",
+        c.socket_dir().display(),
+        c.port()
+    );
+    let o = dbarch(&["review", "--db", &conninfo], &repo());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("Reviewed 1 table"), "{}", stdout(&o));
+}
+
 #[test]
 fn unreachable_or_refused_is_one_clear_line() {
     let o = dbarch(

@@ -165,6 +165,11 @@ impl TempCluster {
         &self.bindir
     }
 
+    /// The directory of the server's Unix-domain socket (a libpq `host=` for it).
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// A connection URL for one database of the cluster (no password: trust authentication).
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)

@@ -198,10 +198,23 @@ pub fn pgpass_lookup(text: &str, host: &str, port: &str, db: &str, user: &str) -
 
 /// Open a session as the target says (TLS per its sslmode), checking the server is PostgreSQL 11 or later.
 pub fn connect(t: &Target) -> Result<postgres::Client, ConnectError> {
-    let tls = t.tls.client_config().map_err(|message| ConnectError::Tls {
-        target: t.shown.clone(),
-        message,
-    })?;
+    // Over a Unix-domain socket there is no TLS (libpq ignores sslmode there): the socket directory is
+    // not a host name a certificate could name.
+    let unix = {
+        let hosts = t.config.get_hosts();
+        !hosts.is_empty()
+            && hosts
+                .iter()
+                .all(|h| matches!(h, postgres::config::Host::Unix(_)))
+    };
+    let tls = if unix {
+        None
+    } else {
+        t.tls.client_config().map_err(|message| ConnectError::Tls {
+            target: t.shown.clone(),
+            message,
+        })?
+    };
     // The driver's connect_timeout bounds the TCP connect only: a server that accepts and never answers
     // would hold the startup for ever. The whole handshake (TCP, TLS, startup, authentication) runs on a
     // helper thread, given up after the timeout (the thread is left to the end of the process).
