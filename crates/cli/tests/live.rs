@@ -220,7 +220,8 @@ fn advise_with_hypopg_verifies_with_the_planner() {
 fn a_unix_socket_is_reached_without_tls() {
     let c = cluster();
     let mut db = database(&c, "over_socket");
-    db.batch_execute("CREATE TABLE t (id bigint PRIMARY KEY)").unwrap();
+    db.batch_execute("CREATE TABLE t (id bigint PRIMARY KEY)")
+        .unwrap();
     let conninfo = format!(
         "host={} port={} user=postgres dbname=over_socket",
         c.socket_dir().display(),

@@ -16,10 +16,10 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE reviews (id bigint PRIMARY KEY, user_id bigint NOT NULL);",
         use_instead: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE reviews (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id));\nCREATE INDEX reviews_user_id_idx ON reviews (user_id);",
         fix_safety: Some(
-            "The index is built CONCURRENTLY (outside a transaction block), the key is added NOT VALID (a \
-             brief SHARE ROW EXCLUSIVE lock on both tables; new rows are checked from then on), and VALIDATE \
-             checks the existing rows without blocking writes. VALIDATE fails, leaving the key NOT VALID, \
-             when rows point at nothing: the fix's first line finds them.",
+            "The index is built CONCURRENTLY (outside a transaction block) and the key is added NOT VALID (a \
+             brief SHARE ROW EXCLUSIVE lock on both tables): new rows are checked from then on. The rows \
+             already there are checked by VALIDATE (without blocking writes), the fix's last line, to run \
+             once the query of its first line finds no row pointing at nothing (VALIDATE fails on those).",
         ),
         references: &[
             "https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK",
@@ -128,10 +128,10 @@ fn reference(
             true,
         ))],
     ));
-    changes.push(alter(&t.name, vec![AlterTable::ValidateConstraint(name)]));
+    let validate = sql(&[alter(&t.name, vec![AlterTable::ValidateConstraint(name)])])?;
     let (c, k) = (quote_ident(col), quote_ident(key));
     Some(format!(
-        "-- rows that point at nothing (VALIDATE fails on them): SELECT x.{c}, count(*) FROM {} x WHERE x.{c} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {target} r WHERE r.{k} = x.{c}) GROUP BY x.{c};\n{}",
+        "-- rows that point at nothing (VALIDATE fails on them): SELECT x.{c}, count(*) FROM {} x WHERE x.{c} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {target} r WHERE r.{k} = x.{c}) GROUP BY x.{c};\n{}\n-- once that query returns nothing: {validate}",
         t.name,
         sql(&changes)?
     ))
