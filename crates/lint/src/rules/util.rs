@@ -37,7 +37,7 @@ pub fn alter_type_fix(
     ty: &str,
     using: Option<&str>,
 ) -> Option<String> {
-    if read_by_a_view(cx, t, col) {
+    if read_by_a_view(cx, t, col) || index_expression_refuses(cx, t, col, ty) {
         return None;
     }
     let data_type = dbarch_sql::change::type_of_text(ty)?;
@@ -49,6 +49,45 @@ pub fn alter_type_fix(
             using: using.map(str::to_string),
         }],
     )])
+}
+
+/// Whether an expression index on the table uses the column in a way that is not immutable once the
+/// column has type `ty` (`date(col)` is, of a timestamp; of a timestamptz it is not): PostgreSQL then
+/// refuses the type change (`functions in index expression must be marked IMMUTABLE`), so a type fix is
+/// not given as SQL.
+pub fn index_expression_refuses(
+    cx: &crate::rule::Context,
+    t: &QualifiedName,
+    col: &str,
+    ty: &str,
+) -> bool {
+    let Some(table) = cx.catalog.table(t) else {
+        return false;
+    };
+    let new = dbarch_sql::change::type_of_text(ty).map(|d| d.name);
+    let type_of = |c: &str| {
+        if c == col {
+            new.clone()
+        } else {
+            table.column(c).map(|c| c.data_type.name.clone())
+        }
+    };
+    cx.indexes_on(t).iter().any(|i| {
+        let keys = i.keys.iter().filter_map(|k| match &k.expr {
+            dbarch_sql::change::IndexKeyExpr::Expression { sql, columns }
+                if columns.iter().any(|c| c == col) =>
+            {
+                Some(sql.as_str())
+            }
+            _ => None,
+        });
+        let predicate = i
+            .predicate
+            .as_deref()
+            .filter(|_| i.predicate_columns.iter().any(|c| c == col));
+        keys.chain(predicate)
+            .any(|e| !dbarch_sql::immutable::index_expression_is_immutable(e, &type_of))
+    })
 }
 
 /// Whether a view reads the column: PostgreSQL then refuses to change its type (`cannot alter type of a

@@ -40,7 +40,8 @@ fn check(cx: &Context, out: &mut Sink) {
                 c,
                 format!("{}.{} is timestamp without time zone", t.name, c.name),
                 "Store instants as timestamptz; it costs the same 8 bytes and survives time zones and DST.",
-                (!read_by_a_view(cx, &t.name, &c.name))
+                (!read_by_a_view(cx, &t.name, &c.name)
+                    && !crate::rules::util::index_expression_refuses(cx, &t.name, &c.name, "timestamptz"))
                     .then(|| to_timestamptz(&t.name, &c.name, cx.pg_version))
                     .flatten(),
             );
@@ -69,4 +70,24 @@ fn to_timestamptz(table: &QualifiedName, column: &str, pg_version: u32) -> Optio
         value: value.map(str::to_string),
     };
     crate::rules::fix::sql(&[zone(Some("UTC")), retype, zone(None)])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_sql_fix_when_an_expression_index_would_refuse_the_type() {
+        let f = crate::lint_text(
+            "fixtures/TYP001/triggers.sql",
+            super::RULE.fixtures.triggers,
+            &crate::Config::only(&["TYP001"]),
+        )
+        .unwrap();
+        let fix_of = |table: &str| {
+            f.iter()
+                .find(|x| x.message.starts_with(table))
+                .map(|x| x.fix.is_some())
+        };
+        assert_eq!(fix_of("orders."), Some(true));
+        assert_eq!(fix_of("visits."), Some(false));
+    }
 }
