@@ -66,6 +66,10 @@ pub struct Options {
     /// rows (by `--stats` or `--db`) is not printed as SQL: the finding says how to do it online.
     #[serde(default = "default_large_table_rows")]
     pub large_table_rows: u64,
+    /// Tables a framework or tool keeps for itself, beyond the known ones (schema_migrations,
+    /// alembic_version, ...): the design rules leave them alone (KEY001, NRM003).
+    #[serde(default)]
+    pub bookkeeping_tables: Vec<String>,
 }
 
 fn default_large_table_rows() -> u64 {
@@ -124,6 +128,7 @@ impl Default for Options {
         Options {
             unused_index_min_days: default_unused_index_min_days(),
             large_table_rows: default_large_table_rows(),
+            bookkeeping_tables: vec![],
             wide_table_columns: default_wide(),
             monetary_words: vec![],
             tenant_columns: vec![],

@@ -196,3 +196,26 @@ pub fn has_column_named<'a>(t: &'a Table, names: &[&str]) -> Option<&'a dbarch_c
         .iter()
         .find(|c| names.iter().any(|n| c.name.eq_ignore_ascii_case(n)))
 }
+
+/// Tables frameworks and migration tools keep for their own bookkeeping (key/value, no key of their own,
+/// by design); `bookkeeping-tables` in dbarch.toml adds to them.
+const BOOKKEEPING: &[&str] = &[
+    "ar_internal_metadata",
+    "schema_migrations",
+    "django_migrations",
+    "flyway_schema_history",
+    "__diesel_schema_migrations",
+    "knex_migrations",
+    "goose_db_version",
+    "schema_version",
+    "alembic_version",
+    "doctrine_migration_versions",
+    "_prisma_migrations",
+    "seaql_migrations",
+    "_sqlx_migrations",
+];
+
+/// Whether a table is a framework's or migration tool's own ([`BOOKKEEPING`], or the configuration's).
+pub fn bookkeeping(cx: &crate::rule::Context, table: &str) -> bool {
+    BOOKKEEPING.contains(&table) || cx.options.bookkeeping_tables.iter().any(|t| t == table)
+}

@@ -38,9 +38,11 @@ fn check(cx: &Context, out: &mut Sink) {
                     continue;
                 };
                 let (a, b) = (&c.data_type, &rc.data_type);
+                // text and varchar(n) compare without a cast (one storage family): no conversion, no
+                // lost index; only a length, which the referenced side already enforces.
                 if a.name == "unknown"
                     || b.name == "unknown"
-                    || (a.name == b.name && a.array_dims == b.array_dims)
+                    || (a.family() == b.family() && a.array_dims == b.array_dims)
                 {
                     continue;
                 }

@@ -68,6 +68,11 @@ fn check(cx: &Context, out: &mut Sink) {
             continue;
         };
         let Some(c) = t.column(pk) else { continue };
+        // A key that is also a foreign key takes its values from the parent: the parent's key is the one
+        // to widen (a one-to-one extension table of a settings row, say).
+        if t.foreign_keys().any(|(_, fk)| fk.columns == [pk.clone()]) {
+            continue;
+        }
         if !matches!(c.data_type.name.as_str(), "integer" | "smallint") || c.data_type.is_array() {
             continue;
         }

@@ -46,9 +46,28 @@ fn check(cx: &Context, out: &mut Sink) {
             format!("{} IS NULL", quote_ident(&flag.name))
         };
         for i in cx.indexes_on(&t.name) {
+            // An identifier (an id, a uuid, a URL, a digest) stays unique after its row is deleted:
+            // it must not be handed out again. Names and addresses people choose are what a deleted
+            // row should give back.
+            let identifiers = i.key_columns().iter().all(|c| {
+                matches!(
+                    name_words(c).last().map(String::as_str),
+                    Some(
+                        "id" | "uuid"
+                            | "guid"
+                            | "url"
+                            | "uri"
+                            | "digest"
+                            | "hash"
+                            | "sha256"
+                            | "fingerprint"
+                    )
+                )
+            });
             if !i.unique
                 || i.primary
                 || i.predicate.is_some()
+                || identifiers
                 || i.all_columns().contains(&flag.name.as_str())
             {
                 continue;

@@ -30,7 +30,10 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        if t.primary_key().is_some() || t.columns.is_empty() {
+        if t.primary_key().is_some()
+            || t.columns.is_empty()
+            || crate::rules::util::bookkeeping(cx, &t.name.name)
+        {
             continue;
         }
         let fix = t.column("id").and_then(|id| promote_to_key(&t.name, id));

@@ -47,26 +47,9 @@ const VALUE: &[&str] = &[
     "param_value",
 ];
 
-/// Tables frameworks and migration tools keep for their own bookkeeping: key/value by design.
-const BOOKKEEPING: &[&str] = &[
-    "ar_internal_metadata",
-    "schema_migrations",
-    "django_migrations",
-    "flyway_schema_history",
-    "__diesel_schema_migrations",
-    "knex_migrations",
-    "goose_db_version",
-    "schema_version",
-    "alembic_version",
-    "doctrine_migration_versions",
-    "_prisma_migrations",
-    "seaql_migrations",
-    "_sqlx_migrations",
-];
-
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
-        if BOOKKEEPING.contains(&t.name.name.as_str()) {
+        if crate::rules::util::bookkeeping(cx, &t.name.name) {
             continue;
         }
         let (Some(a), Some(v)) = (has_column_named(t, ATTR), has_column_named(t, VALUE)) else {

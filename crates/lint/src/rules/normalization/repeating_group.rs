@@ -33,7 +33,13 @@ fn check(cx: &Context, out: &mut Sink) {
                 continue;
             }
             let stem = stem.trim_end_matches('_').to_ascii_lowercase();
-            if stem.is_empty() || stem.ends_with("line") {
+            // `address_line1, address_line2` are parts of one value; `cvss_v2, cvss_v3` and `sha1,
+            // sha256` are different standards' values, not a list.
+            let versioned = stem.ends_with("_v")
+                || stem == "v"
+                || stem.ends_with("sha")
+                || stem.ends_with("ipv");
+            if stem.is_empty() || stem.ends_with("line") || versioned {
                 continue;
             }
             groups.entry(stem).or_default().push(c);

@@ -189,7 +189,18 @@ fn check(cx: &Context, out: &mut Sink) {
             let Some(what) = by_name.or_else(by_comment) else {
                 continue;
             };
+            // A secret the application presents to another system (an OAuth client secret, a webhook
+            // signing key, an SMTP password) cannot be hashed: it must be readable, so encrypted.
+            let presented = words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "client" | "webhook" | "smtp" | "signing" | "oauth" | "provider" | "upstream"
+                )
+            });
             let help = match what {
+                _ if presented => {
+                    "The application must present this secret, so it cannot be hashed: encrypt it (application-side envelope encryption, or pgcrypto with a key kept outside the database) and restrict who can read the column."
+                }
                 "a password" => {
                     "Store a salted slow hash (argon2id, bcrypt, scrypt) computed by the application, in a column named for it (password_hash)."
                 }

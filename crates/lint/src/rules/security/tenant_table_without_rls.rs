@@ -9,11 +9,13 @@ pub static RULE: Rule = Rule {
     doc: Doc {
         what: "Tables with a tenant key column (`tenant_id`, `org_id`, `organization_id`, `account_id`, \
                `workspace_id`, `company_id`, `team_id`, plus `options.tenant-columns`) on which row level \
-               security is not enabled.",
+               security is not enabled. A known name counts when the schema treats it as a tenant key: a \
+               foreign key on it, or the column in three tables or more (one table's `account_id` is as \
+               likely another system's account).",
         why: "Tenant isolation then rests on every query remembering `WHERE tenant_id = $1`. One forgotten \
               filter in a report, an admin endpoint or an ORM scope leaks another customer's data. Row level \
               security makes the database apply the filter to every query of the application role.",
-        example: "CREATE TABLE projects (\n    id bigint PRIMARY KEY,\n    org_id bigint NOT NULL,\n    name text NOT NULL\n);",
+        example: "CREATE TABLE orgs (id bigint PRIMARY KEY);\nCREATE TABLE projects (\n    id bigint PRIMARY KEY,\n    org_id bigint NOT NULL REFERENCES orgs (id),\n    name text NOT NULL\n);",
         use_instead: "ALTER TABLE projects ENABLE ROW LEVEL SECURITY;\nCREATE POLICY projects_tenant_isolation ON projects\n    USING (org_id = current_setting('app.current_org_id')::bigint);",
         fix_safety: Some(
             "The policy is created before row level security is switched on. From then on roles other than \
@@ -40,9 +42,22 @@ pub const TENANT: &[&str] = &[
 ];
 
 fn check(cx: &Context, out: &mut Sink) {
+    // A known tenant name is a tenant column when the schema treats it as one: a foreign key to the
+    // tenants' table, or the column across several tables (`account_id` alone on one table is as likely
+    // another system's account). A column named in dbarch.toml always is.
+    let mut spread: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for t in cx.tables() {
+        for c in &t.columns {
+            *spread.entry(c.name.as_str()).or_default() += 1;
+        }
+    }
     for t in cx.tables() {
         let col = t.columns.iter().find(|c| {
-            TENANT.contains(&c.name.as_str())
+            let referenced = t
+                .foreign_keys()
+                .any(|(_, fk)| fk.columns.iter().any(|x| x == &c.name));
+            (TENANT.contains(&c.name.as_str())
+                && (referenced || spread.get(c.name.as_str()).copied().unwrap_or(0) >= 3))
                 || cx.options.tenant_columns.iter().any(|x| x == &c.name)
         });
         let Some(c) = col else { continue };
