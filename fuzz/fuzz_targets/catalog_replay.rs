@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
         sources: &sources,
         config: &config,
         pg_version: 16,
+        stats: None,
     });
     let script = dbarch_lint::MigrationScript {
         version: "1".into(),
