@@ -54,39 +54,17 @@ fn agrees_with_the_server(code: &str, refusals: &[&str]) {
         client
             .batch_execute(&sql[..marker])
             .unwrap_or_else(|e| panic!("{path}: the setup fails on the server: {e}"));
-        let split = dbarch_sql::split::split(sql);
-        for s in split.statements.iter().filter(|s| s.start > marker) {
-            let text = sql[s.start..s.end].trim();
-            if text.is_empty() {
-                continue;
-            }
-            let line = sql[..s.start].matches('\n').count() + 1;
-            // Each statement on its own (autocommit): a refused one leaves the schema as it was.
-            let refused = match client.batch_execute(text) {
-                Ok(()) => false,
-                Err(e) => {
-                    let state = e.code().map(|c| c.code().to_string()).unwrap_or_default();
-                    assert!(
-                        refusals.contains(&state.as_str()),
-                        "{path}:{line}: `{text}` fails for another reason: {state} {}",
-                        e.as_db_error()
-                            .map_or(e.to_string(), |d| d.message().to_string())
-                    );
-                    true
-                }
-            };
-            if refused != flagged.contains(&line) {
-                disagreements.push(format!(
-                    "{path}:{line}: `{text}`: the server {} it, {code} {}",
-                    if refused { "refuses" } else { "runs" },
-                    if flagged.contains(&line) {
-                        "flags it"
-                    } else {
-                        "does not"
-                    }
-                ));
-            }
-        }
+        // Each statement on its own (autocommit): a refused one leaves the schema as it was.
+        disagreements.extend(against_the_server(
+            &mut client,
+            sql,
+            marker,
+            &path,
+            refusals,
+            &flagged,
+            code,
+            |c, text| c.batch_execute(text),
+        ));
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
@@ -120,38 +98,16 @@ fn schema_rule_agrees_with_the_server(code: &str, refusals: &[&str]) {
     assert!(!flagged.is_empty(), "{path}: {code} flags nothing");
     let mut client =
         dbarch_testkit::database(&cluster, &format!("{}_refused", code.to_lowercase()));
-    let mut disagreements = vec![];
-    for s in dbarch_sql::split::split(sql).statements {
-        let text = sql[s.start..s.end].trim();
-        if text.is_empty() {
-            continue;
-        }
-        let line = sql[..s.start].matches('\n').count() + 1;
-        let refused = match client.batch_execute(text) {
-            Ok(()) => false,
-            Err(e) => {
-                let state = e.code().map(|c| c.code().to_string()).unwrap_or_default();
-                assert!(
-                    refusals.contains(&state.as_str()),
-                    "{path}:{line}: `{text}` fails for another reason: {state} {}",
-                    e.as_db_error()
-                        .map_or(e.to_string(), |d| d.message().to_string())
-                );
-                true
-            }
-        };
-        if refused != flagged.contains(&line) {
-            disagreements.push(format!(
-                "{path}:{line}: the server {} it, {code} {}",
-                if refused { "refuses" } else { "runs" },
-                if flagged.contains(&line) {
-                    "flags it"
-                } else {
-                    "does not"
-                }
-            ));
-        }
-    }
+    let mut disagreements = against_the_server(
+        &mut client,
+        sql,
+        0,
+        &path,
+        refusals,
+        &flagged,
+        code,
+        |c, text| c.batch_execute(text),
+    );
     let mut clean = dbarch_testkit::database(&cluster, &format!("{}_clean", code.to_lowercase()));
     if let Err(e) = clean.batch_execute(rule.fixtures.clean) {
         disagreements.push(format!(
@@ -271,41 +227,75 @@ fn refused_comparisons_agree_with_the_server() {
         "{path}: no comparison said to be refused"
     );
     let mut client = dbarch_testkit::database(&cluster, "qry017_refused");
+    // A query with a parameter is prepared, not run: the server types it without a value.
+    let disagreements = against_the_server(
+        &mut client,
+        sql,
+        0,
+        path,
+        &["42883"],
+        &refused_lines,
+        "QRY017",
+        |c, text| {
+            if text.contains("$1") {
+                c.prepare(text).map(|_| ())
+            } else {
+                c.batch_execute(text)
+            }
+        },
+    );
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+/// Each statement of `sql` after byte `from`, run on its own by `run`: those the server refuses (with one
+/// of `refusals`; another error fails the test) must be exactly those on the `flagged` lines. Returns the
+/// disagreements.
+#[allow(clippy::too_many_arguments)]
+fn against_the_server(
+    client: &mut postgres::Client,
+    sql: &str,
+    from: usize,
+    path: &str,
+    refusals: &[&str],
+    flagged: &[usize],
+    rule: &str,
+    mut run: impl FnMut(&mut postgres::Client, &str) -> Result<(), postgres::Error>,
+) -> Vec<String> {
     let mut disagreements = vec![];
-    for s in dbarch_sql::split::split(sql).statements {
+    for s in dbarch_sql::split::split(sql)
+        .statements
+        .iter()
+        .filter(|s| s.start >= from)
+    {
         let text = sql[s.start..s.end].trim();
         if text.is_empty() {
             continue;
         }
         let line = sql[..s.start].matches('\n').count() + 1;
-        // A query with a parameter is prepared, not run: the server types it without a value.
-        let result = if text.contains("$1") {
-            client.prepare(text).map(|_| ())
-        } else {
-            client.batch_execute(text)
-        };
-        let refused = match result {
+        let refused = match run(client, text) {
             Ok(()) => false,
             Err(e) => {
                 let state = e.code().map(|c| c.code().to_string()).unwrap_or_default();
-                assert_eq!(
-                    state, "42883",
-                    "{path}:{line}: `{text}` fails for another reason: {e}"
+                assert!(
+                    refusals.contains(&state.as_str()),
+                    "{path}:{line}: `{text}` fails for another reason: {state} {}",
+                    e.as_db_error()
+                        .map_or(e.to_string(), |d| d.message().to_string())
                 );
                 true
             }
         };
-        if refused != refused_lines.contains(&line) {
+        if refused != flagged.contains(&line) {
             disagreements.push(format!(
-                "{path}:{line}: the server {} `{text}`, QRY017 {}",
+                "{path}:{line}: `{text}`: the server {} it, {rule} {}",
                 if refused { "refuses" } else { "runs" },
-                if refused_lines.contains(&line) {
-                    "says it is refused"
+                if flagged.contains(&line) {
+                    "flags it"
                 } else {
                     "does not"
                 }
             ));
         }
     }
-    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    disagreements
 }

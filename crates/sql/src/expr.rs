@@ -225,24 +225,27 @@ pub fn function_calls(expr: &ast::Node) -> Vec<String> {
     out
 }
 
-/// The functions an expression written as SQL text calls (`None` when the text is not an expression).
-pub fn function_calls_in(sql: &str) -> Option<Vec<String>> {
+/// One expression written as SQL text, parsed (`None` when the text is not exactly one expression).
+pub fn parse_expression(sql: &str) -> Option<ast::Node> {
     let parsed = crate::raw::parse(&format!("SELECT {sql}")).ok()?;
-    let stmt = parsed.stmts.first()?.stmt.as_ref()?.node.as_ref()?;
-    let NodeEnum::SelectStmt(s) = stmt else {
+    let [stmt] = parsed.stmts.as_slice() else {
         return None;
     };
-    Some(
-        s.target_list
-            .iter()
-            .flat_map(|t| match t.node.as_ref() {
-                Some(NodeEnum::ResTarget(r)) => {
-                    r.val.as_deref().map(function_calls).unwrap_or_default()
-                }
-                _ => vec![],
-            })
-            .collect(),
-    )
+    let NodeEnum::SelectStmt(s) = stmt.stmt.as_ref()?.node.as_ref()? else {
+        return None;
+    };
+    let [target] = s.target_list.as_slice() else {
+        return None;
+    };
+    match target.node.as_ref()? {
+        NodeEnum::ResTarget(r) => r.val.as_deref().cloned(),
+        _ => None,
+    }
+}
+
+/// The functions an expression written as SQL text calls (`None` when the text is not an expression).
+pub fn function_calls_in(sql: &str) -> Option<Vec<String>> {
+    parse_expression(sql).map(|e| function_calls(&e))
 }
 
 /// What a boolean expression written as SQL text (an index's predicate) says of NULLs: the columns its

@@ -86,27 +86,7 @@ pub fn index_expression_is_immutable(
     sql: &str,
     column_type: &dyn Fn(&str) -> Option<String>,
 ) -> bool {
-    let Ok(parsed) = crate::raw::parse(&format!("SELECT {sql}")) else {
-        return false;
-    };
-    let Some(NodeEnum::SelectStmt(s)) = parsed
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|s| s.node.as_ref())
-    else {
-        return false;
-    };
-    let [target] = s.target_list.as_slice() else {
-        return false;
-    };
-    let Some(NodeEnum::ResTarget(r)) = target.node.as_ref() else {
-        return false;
-    };
-    parsed.stmts.len() == 1
-        && r.val
-            .as_deref()
-            .is_some_and(|v| eval(v, column_type).is_some())
+    crate::expr::parse_expression(sql).is_some_and(|e| eval(&e, column_type).is_some())
 }
 
 fn type_name_of(t: &ast::TypeName) -> String {

@@ -87,14 +87,5 @@ fn check(cx: &QueryContext, out: &mut Sink) {
 fn round(n: f64) -> String {
     let n = n.max(0.0) as u64;
     let magnitude = 10u64.pow((n.max(1).ilog10()).saturating_sub(1));
-    let r = n / magnitude * magnitude;
-    let s = r.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    dbarch_report::thousands(n / magnitude * magnitude)
 }
