@@ -249,6 +249,25 @@ impl Sink {
         );
     }
 
+    /// A finding about a column with a fix that is either SQL or, when no SQL can be given, words that
+    /// say why and what to do instead (added to the help).
+    pub fn column_or_words(
+        &mut self,
+        t: &Table,
+        c: &Column,
+        message: impl Into<String>,
+        help: impl Into<String>,
+        fix: Result<String, String>,
+    ) {
+        let help = help.into();
+        let (help, fix) = match fix {
+            Ok(sql) => (help, Some(sql)),
+            Err(words) if words.is_empty() => (help, None),
+            Err(words) => (format!("{help} {words}"), None),
+        };
+        self.column(t, c, message, help, fix);
+    }
+
     pub fn into_items(self) -> Vec<Diagnostic> {
         self.items
     }

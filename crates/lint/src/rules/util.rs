@@ -28,19 +28,20 @@ pub fn name_words(name: &str) -> Vec<String> {
     words
 }
 
-/// `ALTER TABLE t ALTER COLUMN c TYPE ty [USING ...];`, written by the emitter (`None` when `ty` is not a
-/// type).
+/// `ALTER TABLE t ALTER COLUMN c TYPE ty [USING ...];`, written by the emitter; or, when PostgreSQL
+/// would refuse the change as it stands, the words saying why and what to do instead (empty when `ty` is
+/// not a type).
 pub fn alter_type_fix(
     cx: &crate::rule::Context,
     t: &QualifiedName,
     col: &str,
     ty: &str,
     using: Option<&str>,
-) -> Option<String> {
-    if read_by_a_view(cx, t, col) || index_expression_refuses(cx, t, col, ty) {
-        return None;
+) -> Result<String, String> {
+    if let Some(words) = type_change_refused(cx, t, col, ty) {
+        return Err(words);
     }
-    let data_type = dbarch_sql::change::type_of_text(ty)?;
+    let data_type = dbarch_sql::change::type_of_text(ty).ok_or_default()?;
     crate::rules::fix::sql(&[crate::rules::fix::alter(
         t,
         vec![dbarch_sql::change::AlterTable::AlterColumnType {
@@ -49,21 +50,64 @@ pub fn alter_type_fix(
             using: using.map(str::to_string),
         }],
     )])
+    .ok_or_default()
 }
 
-/// Whether an expression index on the table uses the column in a way that is not immutable once the
-/// column has type `ty` (`date(col)` is, of a timestamp; of a timestamptz it is not): PostgreSQL then
-/// refuses the type change (`functions in index expression must be marked IMMUTABLE`), so a type fix is
-/// not given as SQL.
-pub fn index_expression_refuses(
+trait OkOrDefault<T> {
+    fn ok_or_default(self) -> Result<T, String>;
+}
+
+impl<T> OkOrDefault<T> for Option<T> {
+    fn ok_or_default(self) -> Result<T, String> {
+        self.ok_or_else(String::new)
+    }
+}
+
+/// Why PostgreSQL would refuse to change the column to `ty` as a lone `ALTER COLUMN ... TYPE`, in words
+/// that say what to do instead: a view reads the column, or an index expression on it would no longer be
+/// immutable.
+pub fn type_change_refused(
     cx: &crate::rule::Context,
     t: &QualifiedName,
     col: &str,
     ty: &str,
-) -> bool {
-    let Some(table) = cx.catalog.table(t) else {
-        return false;
-    };
+) -> Option<String> {
+    let views = views_reading(cx, t, col);
+    if !views.is_empty() {
+        let names = views.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ");
+        return Some(format!(
+            "No SQL fix: {} {names} {} this column, and PostgreSQL refuses to change the type of a column \
+             a view reads. In one transaction drop {}, change the type, and create {} again with {} grants \
+             and comments.",
+            if views.len() == 1 { "view" } else { "views" },
+            if views.len() == 1 { "reads" } else { "read" },
+            if views.len() == 1 { "the view" } else { "the views (dependents first)" },
+            if views.len() == 1 { "it" } else { "them" },
+            if views.len() == 1 { "its" } else { "their" },
+        ));
+    }
+    if let Some(index) = index_expression_refusing(cx, t, col, ty) {
+        return Some(format!(
+            "No SQL fix: index {index} uses this column in an expression that is not immutable for {ty}, \
+             and PostgreSQL refuses the type change (`functions in index expression must be marked \
+             IMMUTABLE`). Write an immutable form of the expression for {ty} (for a date of a timestamptz: \
+             `(col AT TIME ZONE 'UTC')::date`), build that index CONCURRENTLY and drop the old one before \
+             changing the type."
+        ));
+    }
+    None
+}
+
+/// An expression index on the table that uses the column in a way that is not immutable once the
+/// column has type `ty` (`date(col)` is, of a timestamp; of a timestamptz it is not): PostgreSQL then
+/// refuses the type change (`functions in index expression must be marked IMMUTABLE`).
+fn index_expression_refusing(
+    cx: &crate::rule::Context,
+    t: &QualifiedName,
+    col: &str,
+    ty: &str,
+) -> Option<String> {
+    let table = cx.catalog.table(t)?;
     let new = dbarch_sql::change::type_of_text(ty).map(|d| d.name);
     let type_of = |c: &str| {
         if c == col {
@@ -72,7 +116,7 @@ pub fn index_expression_refuses(
             table.column(c).map(|c| c.data_type.name.clone())
         }
     };
-    cx.indexes_on(t).iter().any(|i| {
+    cx.indexes_on(t).iter().find_map(|i| {
         let keys = i.keys.iter().filter_map(|k| match &k.expr {
             dbarch_sql::change::IndexKeyExpr::Expression { sql, columns }
                 if columns.iter().any(|c| c == col) =>
@@ -87,16 +131,26 @@ pub fn index_expression_refuses(
             .filter(|_| i.predicate_columns.iter().any(|c| c == col));
         keys.chain(predicate)
             .any(|e| !dbarch_sql::immutable::index_expression_is_immutable(e, &type_of))
+            .then(|| i.name.to_string())
     })
 }
 
-/// Whether a view reads the column: PostgreSQL then refuses to change its type (`cannot alter type of a
-/// column used by a view or rule`), so a type fix is not given as SQL.
-pub fn read_by_a_view(cx: &crate::rule::Context, t: &QualifiedName, col: &str) -> bool {
-    cx.catalog
+/// The views that read the column: PostgreSQL refuses to change its type under them (`cannot alter type
+/// of a column used by a view or rule`).
+pub fn views_reading<'a>(
+    cx: &crate::rule::Context<'a>,
+    t: &QualifiedName,
+    col: &str,
+) -> Vec<&'a QualifiedName> {
+    let catalog = cx.catalog;
+    let mut names: Vec<_> = catalog
         .views
         .values()
-        .any(|v| v.depends_on.contains(t) && v.reads_column(cx.catalog, t, col))
+        .filter(|v| v.depends_on.contains(t) && v.reads_column(catalog, t, col))
+        .map(|v| &v.name)
+        .collect();
+    names.sort();
+    names
 }
 
 /// The column list of an index as SQL.
@@ -218,4 +272,30 @@ const BOOKKEEPING: &[&str] = &[
 /// Whether a table is a framework's or migration tool's own ([`BOOKKEEPING`], or the configuration's).
 pub fn bookkeeping(cx: &crate::rule::Context, table: &str) -> bool {
     BOOKKEEPING.contains(&table) || cx.options.bookkeeping_tables.iter().any(|t| t == table)
+}
+
+#[cfg(test)]
+mod tests {
+    /// A type fix PostgreSQL would refuse is given in words that name what refuses it.
+    #[test]
+    fn a_refused_type_change_is_words_naming_the_view_or_index() {
+        let sql = "CREATE TABLE t (id bigint PRIMARY KEY, code char(3), at timestamp, n integer);
+                   CREATE VIEW v AS SELECT id, code FROM t;
+                   CREATE INDEX t_day ON t (date(at));";
+        let f = crate::lint_text(
+            "schema.sql",
+            sql,
+            &crate::Config::only(&["TYP001", "TYP005", "TYP007"]),
+        )
+        .unwrap();
+        let of = |col: &str| {
+            f.iter()
+                .find(|x| x.message.starts_with(&format!("t.{col} ")))
+                .map(|x| (x.fix.is_some(), x.help.clone()))
+        };
+        let (fixed, help) = of("code").unwrap();
+        assert!(!fixed && help.contains("view v reads this column"), "{help}");
+        let (fixed, help) = of("at").unwrap();
+        assert!(!fixed && help.contains("index t_day uses"), "{help}");
+    }
 }

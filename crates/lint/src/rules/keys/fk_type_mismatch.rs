@@ -46,7 +46,7 @@ fn check(cx: &Context, out: &mut Sink) {
                 {
                     continue;
                 }
-                out.column(
+                out.column_or_words(
                     t,
                     c,
                     format!(

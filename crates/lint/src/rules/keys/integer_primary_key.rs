@@ -102,7 +102,7 @@ fn check(cx: &Context, out: &mut Sink) {
             None => " (no statistics: judged by the table's name and width; --stats or --db weighs its rows)"
                 .to_string(),
         };
-        out.column(
+        out.column_or_words(
             t,
             c,
             format!(

@@ -33,7 +33,7 @@ fn check(cx: &Context, out: &mut Sink) {
             && !c.data_type.modifiers.is_empty()
             && !c.data_type.is_array()
         {
-            out.column(
+            out.column_or_words(
                 t,
                 c,
                 format!(

@@ -31,7 +31,7 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Sink) {
     for (t, c) in columns(cx) {
         if c.data_type.name == "char" && !c.data_type.is_array() {
-            out.column(
+            out.column_or_words(
                 t,
                 c,
                 format!("{}.{} is {}", t.name, c.name, c.data_type),

@@ -61,7 +61,7 @@ fn check(cx: &Context, out: &mut Sink) {
                     || cx.options.monetary_words.iter().any(|m| m == w)
             });
         if money {
-            out.column(
+            out.column_or_words(
                 t,
                 c,
                 format!("{}.{} holds money in {}", t.name, c.name, c.data_type),

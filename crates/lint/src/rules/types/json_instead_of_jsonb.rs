@@ -28,7 +28,7 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Sink) {
     for (t, c) in columns(cx) {
         if c.data_type.name == "json" && !c.data_type.is_array() {
-            out.column(
+            out.column_or_words(
                 t,
                 c,
                 format!("{}.{} is json; use jsonb", t.name, c.name),

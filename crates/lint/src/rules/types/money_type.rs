@@ -29,7 +29,7 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Sink) {
     for (t, c) in columns(cx) {
         if c.data_type.name == "money" {
-            out.column(
+            out.column_or_words(
                 t,
                 c,
                 format!("{}.{} uses the money type", t.name, c.name),

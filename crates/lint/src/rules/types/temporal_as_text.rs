@@ -38,7 +38,7 @@ fn check(cx: &Context, out: &mut Sink) {
             _ => continue,
         };
         let q = quote_ident(&c.name);
-        out.column(
+        out.column_or_words(
             t,
             c,
             format!("{}.{} stores a {} as {}", t.name, c.name, if target == "date" { "date" } else { "point in time" }, c.data_type),

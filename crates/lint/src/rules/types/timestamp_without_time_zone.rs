@@ -35,15 +35,16 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Sink) {
     for (t, c) in columns(cx) {
         if c.data_type.name == "timestamp" {
-            out.column(
+            let fix = match crate::rules::util::type_change_refused(cx, &t.name, &c.name, "timestamptz") {
+                Some(words) => Err(words),
+                None => to_timestamptz(&t.name, &c.name, cx.pg_version).ok_or_else(String::new),
+            };
+            out.column_or_words(
                 t,
                 c,
                 format!("{}.{} is timestamp without time zone", t.name, c.name),
                 "Store instants as timestamptz; it costs the same 8 bytes and survives time zones and DST.",
-                (!read_by_a_view(cx, &t.name, &c.name)
-                    && !crate::rules::util::index_expression_refuses(cx, &t.name, &c.name, "timestamptz"))
-                    .then(|| to_timestamptz(&t.name, &c.name, cx.pg_version))
-                    .flatten(),
+                fix,
             );
         }
     }
