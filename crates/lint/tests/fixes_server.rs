@@ -3,7 +3,11 @@
 //! one), each printed fix runs there statement by statement as printed (outside a
 //! transaction block, as CONCURRENTLY needs), and the schema the server then has — read back from its
 //! catalogs — is reviewed again: the finding must be gone, and no rule may find anything it did not
-//! find before the fix (a fix does not trade one problem for another).
+//! find before the fix (a fix does not trade one problem for another). Between the fix's statements no
+//! uniqueness, key, foreign key or row level security policy that holds both before and after may be
+//! missing (the new is made before the old is dropped). And what a non-owner application role could do
+//! before the fix it can still do after it: run `fixtures/CODE/after.sql` when the rule has one (the
+//! application's session: the settings it makes, the statements it runs) and read every table.
 //!
 //! Rules whose fixes are known to be wrong are listed in `KNOWN_WRONG` with what goes wrong; the test
 //! fails when one of them starts to pass (take it off the list) as much as when another rule fails.
@@ -63,6 +67,10 @@ fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
                 }
             }
             load_data(&mut client, code);
+            grant_to_the_application(&mut client);
+            let app_could = as_the_application(&mut client, code);
+            let held_before = enforced(&mut client);
+            let mut moments = vec![];
             // What every rule finds in the schema as the server has it, before the fix; with the
             // statements the server refused (they run once the fix has), what the file's schema has.
             let mut before = findings_of(&mut client, &format!("{db} (before the fix)"));
@@ -74,9 +82,49 @@ fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
                         .map(|f| (f.fingerprint, f.message)),
                 );
             }
-            for stmt in statements(f.fix.as_ref().map(|f| f.sql.as_str()).unwrap_or_default()) {
+            let fix_sql = f.fix.as_ref().map(|f| f.sql.as_str()).unwrap_or_default();
+            // The queries a fix prints in its comments (the rows that would make it fail) run too.
+            for query in fix_sql
+                .lines()
+                .filter(|l| l.trim_start().starts_with("--"))
+                .filter_map(|l| l.find(": SELECT ").map(|at| &l[at + 2..]))
+            {
+                if let Err(e) = client.batch_execute(query) {
+                    wrong.push((code.into(), format!("its query `{query}` fails: {}", error(&e))));
+                    failed = true;
+                }
+            }
+            for stmt in statements(fix_sql) {
                 if let Err(e) = client.batch_execute(&stmt) {
                     wrong.push((code.into(), format!("`{stmt}` fails: {}", error(&e))));
+                    failed = true;
+                }
+                moments.push((stmt, enforced(&mut client)));
+            }
+            // Nothing that holds before and after the fix is missing in between.
+            if !RENAMES.contains(&code) {
+                let held_after = enforced(&mut client);
+                for (stmt, held) in &moments {
+                    for gone in held_before
+                        .intersection(&held_after)
+                        .filter(|h| !held.contains(*h))
+                    {
+                        wrong.push((
+                            code.into(),
+                            format!("after its statement `{stmt}`, {gone} is no longer enforced"),
+                        ));
+                        failed = true;
+                    }
+                }
+            }
+            // What the application could do, it still can.
+            let app_can = as_the_application(&mut client, code);
+            for (what, before) in &app_could {
+                if let (Ok(()), Some(Err(e))) = (before, app_can.get(what)) {
+                    wrong.push((
+                        code.into(),
+                        format!("after its fix the application role cannot {what}: {e}"),
+                    ));
                     failed = true;
                 }
             }
@@ -158,6 +206,104 @@ fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
         untested.is_empty(),
         "rules with a fix but no fix their trigger fixture makes the server run: {untested:?}"
     );
+}
+
+/// The non-owner role the application connects as, granted what an application role has on every
+/// schema of the database: USAGE, the four commands on its tables, its sequences and functions.
+const APP_ROLE: &str = "fix_app";
+
+fn grant_to_the_application(client: &mut postgres::Client) {
+    let schemas: Vec<String> = client
+        .query(
+            "SELECT quote_ident(nspname) FROM pg_namespace
+             WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+               AND nspname NOT LIKE 'pg_temp%' AND nspname NOT LIKE 'pg_toast_temp%'",
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("listing schemas: {}", error(&e)))
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut sql = format!(
+        "DO $$ BEGIN CREATE ROLE {APP_ROLE} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;"
+    );
+    for s in schemas {
+        sql.push_str(&format!(
+            "GRANT USAGE ON SCHEMA {s} TO {APP_ROLE};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {APP_ROLE};
+             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {APP_ROLE};
+             GRANT EXECUTE ON ALL ROUTINES IN SCHEMA {s} TO {APP_ROLE};"
+        ));
+    }
+    client
+        .batch_execute(&sql)
+        .unwrap_or_else(|e| panic!("granting to the application role: {}", error(&e)));
+}
+
+/// What the application role can do, each in a transaction of its own (rolled back) that first runs the
+/// rule's `fixtures/CODE/after.sql` (the application's session: its settings and statements) when it
+/// has one: that file, and a read of each table; each with the server's answer.
+fn as_the_application(
+    client: &mut postgres::Client,
+    code: &str,
+) -> std::collections::BTreeMap<String, Result<(), String>> {
+    let tables: Vec<String> = client
+        .query(
+            "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+             WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("listing tables: {}", error(&e)))
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let after =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/{code}/after.sql"));
+    // The application's session: what it sets and runs (after.sql), then each read.
+    let session = std::fs::read_to_string(&after).unwrap_or_default();
+    let mut work: Vec<(String, String)> = tables
+        .into_iter()
+        .map(|t| (format!("read {t}"), format!("{session}\n;SELECT FROM {t} LIMIT 1")))
+        .collect();
+    if !session.is_empty() {
+        work.push((format!("run {}", after.display()), session));
+    }
+    work.into_iter()
+        .map(|(what, sql)| {
+            let answer = client
+                .batch_execute(&format!("BEGIN; SET LOCAL ROLE {APP_ROLE}; {sql}"))
+                .map_err(|e| error(&e));
+            client
+                .batch_execute("ROLLBACK")
+                .unwrap_or_else(|e| panic!("rolling back: {}", error(&e)));
+            (what, answer)
+        })
+        .collect()
+}
+
+/// What the database enforces that a fix must never leave missing, one line each: every unique or
+/// primary key (by table and columns), foreign key and exclusion constraint (by definition), and each
+/// table whose row level security is on with a policy.
+fn enforced(client: &mut postgres::Client) -> std::collections::BTreeSet<String> {
+    client
+        .query(
+            "SELECT format('a unique key on %s (%s)', i.indrelid::regclass,
+                           (SELECT string_agg(a.attname, ', ' ORDER BY a.attname) FROM pg_attribute a
+                            WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)))
+             FROM pg_index i WHERE i.indisunique AND i.indisvalid AND i.indisready
+             UNION
+             SELECT format('%s on %s', replace(pg_get_constraintdef(c.oid), ' NOT VALID', ''),
+                           c.conrelid::regclass)
+             FROM pg_constraint c WHERE c.contype IN ('f', 'x')
+             UNION
+             SELECT format('row level security on %s', c.oid::regclass) FROM pg_class c
+             WHERE c.relrowsecurity AND EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid)",
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("reading what is enforced: {}", error(&e)))
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
 }
 
 /// Rows that make a fix work for its living: `fixtures/CODE/data.sql`, when the rule has one.

@@ -89,8 +89,14 @@ fn nulls_not_distinct(
         .map(|c| quote_ident(c))
         .collect::<Vec<_>>()
         .join(", ");
+    // Only the rows the index holds can repeat in it: a partial index's predicate is the query's WHERE.
+    let only = i
+        .predicate
+        .as_deref()
+        .map(|p| format!(" WHERE {p}"))
+        .unwrap_or_default();
     let duplicates = format!(
-        "-- rows that already repeat (the build fails on them): SELECT {list}, count(*) FROM {table} GROUP BY {list} HAVING count(*) > 1;"
+        "-- rows that already repeat (the build fails on them): SELECT {list}, count(*) FROM {table}{only} GROUP BY {list} HAVING count(*) > 1;"
     );
     let mut again = i.clone();
     again.nulls_not_distinct = true;

@@ -36,7 +36,10 @@ fn check(cx: &Context, out: &mut Sink) {
                     t.name,
                     names.join(", ")
                 ),
-                "Enable row level security on the table, or the policies have no effect.",
+                format!(
+                    "Enable row level security on the table, or the policies have no effect.{}",
+                    session_settings(&t.policies)
+                ),
                 crate::rules::fix::sql(&[crate::rules::fix::alter(
                     &t.name,
                     vec![dbarch_sql::change::AlterTable::RowSecurity(true)],
@@ -51,5 +54,82 @@ fn check(cx: &Context, out: &mut Sink) {
                 None,
             );
         }
+    }
+}
+
+/// What the application must do once the policies apply: the session settings they read. A setting read
+/// without `missing_ok` makes every query of a session that has not set it fail.
+fn session_settings(policies: &[dbarch_catalog::Policy]) -> String {
+    let mut settings = std::collections::BTreeMap::<String, bool>::new();
+    for p in policies {
+        for text in p.using.iter().chain(&p.with_check) {
+            for (name, missing_ok) in current_settings(text) {
+                *settings.entry(name).or_insert(true) &= missing_ok;
+            }
+        }
+    }
+    if settings.is_empty() {
+        return String::new();
+    }
+    let names = settings.keys().cloned().collect::<Vec<_>>().join(", ");
+    let failing = settings.values().any(|ok| !ok);
+    format!(
+        " The policies read the session setting{} {names}: the application must SET {} in every session \
+         (or SET LOCAL in every transaction) before its queries, {}.",
+        if settings.len() == 1 { "" } else { "s" },
+        if settings.len() == 1 { "it" } else { "them" },
+        if failing {
+            "which otherwise fail (`unrecognized configuration parameter`, or an empty value that does not \
+             convert)"
+        } else {
+            "which otherwise see no rows"
+        }
+    )
+}
+
+/// The settings `current_setting('name' [, missing_ok])` calls in an expression read, with whether the
+/// call passes `missing_ok` true.
+fn current_settings(expr: &str) -> Vec<(String, bool)> {
+    let lower = expr.to_ascii_lowercase();
+    let mut out = vec![];
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("current_setting") {
+        let start = from + at + "current_setting".len();
+        from = start;
+        let rest = lower[start..].trim_start();
+        let Some(rest) = rest.strip_prefix('(') else { continue };
+        let rest = rest.trim_start();
+        let Some(rest) = rest.strip_prefix('\'') else { continue };
+        let Some(end) = rest.find('\'') else { continue };
+        let name = rest[..end].to_string();
+        let after = rest[end + 1..].trim_start();
+        let missing_ok = after
+            .strip_prefix(',')
+            .is_some_and(|a| a.trim_start().starts_with("true"));
+        out.push((name, missing_ok));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_settings_the_policies_read_are_named() {
+        assert_eq!(
+            super::current_settings("(owner_id = (current_setting('app.user_id'::text))::bigint)"),
+            vec![("app.user_id".to_string(), false)]
+        );
+        assert_eq!(
+            super::current_settings("org_id = current_setting( 'app.org', true)::uuid"),
+            vec![("app.org".to_string(), true)]
+        );
+        let f = crate::lint_text(
+            "f.sql",
+            super::RULE.fixtures.triggers,
+            &crate::Config::only(&["SEC004"]),
+        )
+        .unwrap();
+        assert!(f[0].help.contains("session setting app.user_id"), "{}", f[0].help);
+        assert!(f[0].help.contains("otherwise fail"), "{}", f[0].help);
     }
 }

@@ -12,10 +12,13 @@ pub static RULE: Rule = Rule {
               through the caller's search_path. A caller who can create objects in any schema on that path can \
               shadow a table, function or operator the function uses and run code as the owner — often a superuser.",
         example: "CREATE FUNCTION delete_user(uid bigint) RETURNS void LANGUAGE sql SECURITY DEFINER\n    AS $$ DELETE FROM users WHERE id = uid $$;",
-        use_instead: "CREATE FUNCTION delete_user(uid bigint) RETURNS void LANGUAGE sql SECURITY DEFINER\n    SET search_path = pg_catalog, pg_temp\n    AS $$ DELETE FROM public.users WHERE id = uid $$;",
+        use_instead: "CREATE FUNCTION delete_user(uid bigint) RETURNS void LANGUAGE sql SECURITY DEFINER\n    SET search_path = pg_catalog, public, pg_temp\n    AS $$ DELETE FROM users WHERE id = uid $$;",
         fix_safety: Some(
-            "With a fixed search_path, unqualified names in the body resolve only in the listed schemas; \
-                          qualify the names the function uses.",
+            "The fix pins search_path to pg_catalog, then the schemas that hold the objects the body names \
+             without a schema (the function's own schema when it names none that the schema declares), then \
+             pg_temp last, so the body resolves as it does today. Names the body builds at run time \
+             (EXECUTE) are not seen: qualify them. A schema on the path that others can CREATE in is still \
+             a way in: revoke CREATE on it.",
         ),
         references: &[
             "https://www.postgresql.org/docs/current/sql-createfunction.html#SQL-CREATEFUNCTION-SECURITY",
@@ -51,8 +54,90 @@ fn check(cx: &Context, out: &mut Sink) {
                 procedure: f.is_procedure,
                 security_definer: None,
                 volatility: None,
-                search_path: Some(Some(format!("pg_catalog, {}, pg_temp", f.name.schema))),
+                search_path: Some(Some(search_path_for(cx.catalog, f))),
             }]),
         );
+    }
+}
+
+/// `pg_catalog`, the schemas holding the relations, functions, sequences and types the body names without
+/// a schema (in the schema's search_path order, then by name; the function's own schema when there are
+/// none), then `pg_temp`: the path under which the body resolves as it does now, with temporary objects
+/// last so a caller cannot shadow a name with one.
+fn search_path_for(catalog: &dbarch_catalog::Catalog, f: &dbarch_catalog::Function) -> String {
+    use dbarch_sql::lex::{Kind, tokens};
+    let body = f.body.as_deref().unwrap_or_default();
+    let toks: Vec<_> = tokens(body).collect();
+    let mut names = std::collections::BTreeSet::new();
+    for (i, t) in toks.iter().enumerate() {
+        let dotted = |j: Option<usize>| {
+            j.and_then(|j| toks.get(j))
+                .is_some_and(|x| x.kind == Kind::Punct && x.text == ".")
+        };
+        // A name with a schema before it, or a schema before a name: resolved without the path.
+        if dotted(i.checked_sub(1)) || dotted(Some(i + 1)) {
+            continue;
+        }
+        match t.kind {
+            Kind::Word => {
+                names.insert(t.text.to_lowercase());
+            }
+            Kind::Quoted => {
+                names.insert(t.text.replace("\"\"", "\""));
+            }
+            Kind::Punct => {}
+        }
+    }
+    let mut schemas = std::collections::BTreeSet::new();
+    let mut found = |q: &dbarch_catalog::QualifiedName| {
+        if names.contains(&q.name) && q.schema != "pg_catalog" {
+            schemas.insert(q.schema.clone());
+        }
+    };
+    catalog.tables.keys().for_each(&mut found);
+    catalog.views.keys().for_each(&mut found);
+    catalog.sequences.keys().for_each(&mut found);
+    catalog.types.keys().for_each(&mut found);
+    catalog.functions.iter().map(|g| &g.name).for_each(&mut found);
+    if schemas.is_empty() {
+        schemas.insert(f.name.schema.clone());
+    }
+    let mut ordered: Vec<String> = catalog
+        .search_path
+        .iter()
+        .filter(|s| schemas.contains(*s))
+        .cloned()
+        .collect();
+    let rest: Vec<String> = schemas
+        .into_iter()
+        .filter(|s| !ordered.contains(s))
+        .collect();
+    ordered.extend(rest);
+    let mut path = vec!["pg_catalog".to_string()];
+    path.extend(ordered.iter().map(|s| quote_ident(s)));
+    path.push("pg_temp".into());
+    path.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    /// The pinned path holds the schemas of what the body names, so the body resolves as it does now.
+    #[test]
+    fn the_path_holds_the_schemas_the_body_uses() {
+        let sql = "CREATE SCHEMA app; CREATE SCHEMA audit;
+                   CREATE TABLE app.users (id bigint PRIMARY KEY);
+                   CREATE TABLE audit.log (at timestamptz);
+                   CREATE FUNCTION public.purge(uid bigint) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
+                   BEGIN DELETE FROM users WHERE id = uid; INSERT INTO audit.log VALUES (now()); END $$;
+                   CREATE FUNCTION public.noop() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$;";
+        let f = crate::lint_text("s.sql", sql, &crate::Config::only(&["SEC005"])).unwrap();
+        let fix_of = |name: &str| {
+            f.iter()
+                .find(|x| x.message.contains(name))
+                .and_then(|x| x.fix.as_ref().map(|f| f.sql.clone()))
+                .unwrap_or_default()
+        };
+        assert!(fix_of("purge").contains("search_path TO pg_catalog, app, pg_temp"), "{f:?}");
+        assert!(fix_of("noop").contains("search_path TO pg_catalog, public, pg_temp"), "{f:?}");
     }
 }
