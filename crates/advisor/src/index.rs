@@ -269,6 +269,7 @@ impl IndexDef {
             predicate: self.predicate.as_ref().map(PartialPredicate::sql),
             predicate_columns: self.predicate.iter().map(|p| p.column.clone()).collect(),
             nulls_not_distinct: false,
+            only: false,
         })
     }
 

@@ -149,7 +149,49 @@ pub fn index(i: &Index, concurrently: bool) -> SchemaChange {
         predicate: i.predicate.clone(),
         predicate_columns: i.predicate_columns.clone(),
         nulls_not_distinct: i.nulls_not_distinct,
+        only: false,
     })
+}
+
+/// A plain index on `columns` of a partitioned table, built without blocking writes: PostgreSQL cannot
+/// build one CONCURRENTLY on the parent, so the parent's index is made `ON ONLY` (catalog only, invalid
+/// for now), each partition's is built CONCURRENTLY (or one it has already, `Some` name, is used) and
+/// attached; the parent's index is valid once every partition's is attached. `partitions` are the leaf
+/// partitions with the name of an index of theirs on exactly these columns, if any.
+pub fn index_on_partitions(
+    table: &QualifiedName,
+    index: &str,
+    columns: &[String],
+    partitions: &[(QualifiedName, Option<String>)],
+) -> Vec<SchemaChange> {
+    let mut changes = vec![SchemaChange::CreateIndex(CreateIndex {
+        only: !partitions.is_empty(),
+        ..CreateIndex::on_columns(name(table), Some(index.to_string()), columns)
+    })];
+    let parent = QualifiedName::new(table.schema.clone(), index);
+    for (partition, existing) in partitions {
+        let own = match existing {
+            Some(n) => n.clone(),
+            None => {
+                let n = crate::default_name(&partition.name, columns, "idx");
+                changes.push(SchemaChange::CreateIndex(CreateIndex {
+                    concurrently: true,
+                    ..CreateIndex::on_columns(name(partition), Some(n.clone()), columns)
+                }));
+                n
+            }
+        };
+        changes.push(SchemaChange::AlterTable {
+            name: name(&parent),
+            kind: ObjectKind::Index,
+            if_exists: false,
+            commands: vec![AlterTable::AttachPartition {
+                partition: name(&QualifiedName::new(partition.schema.clone(), own)),
+                bound: String::new(),
+            }],
+        });
+    }
+    changes
 }
 
 /// `CREATE [OR REPLACE] [MATERIALIZED] VIEW` with the view's query.

@@ -31,6 +31,9 @@ impl Costing<'_> {
     /// scans a table the statistics call large — the words that say why it is not given as SQL and how to
     /// do the same online.
     pub fn offer(&self, sql: String, safety: Option<&str>) -> Result<Fix, String> {
+        if let Some(words) = self.refused(&sql) {
+            return Err(words);
+        }
         let fix = self.fix(sql, safety);
         let blocking = fix.locks.iter().find(|l| {
             l.taken.lock == LockLevel::AccessExclusive.sql()
@@ -54,6 +57,40 @@ impl Costing<'_> {
             dbarch_report::thousands(l.rows.unwrap_or(0)),
             if l.taken.rewrite { "rewrites" } else { "scans" },
         ))
+    }
+
+    /// Why PostgreSQL would refuse the fix on this schema, in words that say what to do instead: an
+    /// index built CONCURRENTLY on a partitioned table (`cannot create index on partitioned table ...
+    /// concurrently`).
+    fn refused(&self, sql: &str) -> Option<String> {
+        let file = Arc::new(dbarch_sql::SourceFile::new(
+            dbarch_sql::FileId(0),
+            "fix",
+            sql.to_string(),
+        ));
+        let parsed = dbarch_sql::parse_file(&file).ok()?;
+        parsed.statements.iter().find_map(|stmt| {
+            dbarch_sql::change::lower(stmt)
+                .changes
+                .iter()
+                .find_map(|c| match c {
+                    SchemaChange::CreateIndex(i) if i.concurrently => {
+                        let table = self.catalog.resolve(&i.table);
+                        self.catalog
+                            .table(&table)
+                            .is_some_and(|t| t.partition_by.is_some())
+                            .then(|| {
+                                format!(
+                                    "No SQL fix: {table} is partitioned, and PostgreSQL cannot build an \
+                                     index on it CONCURRENTLY. Create the index ON ONLY {table} (catalog \
+                                     only), build the same index CONCURRENTLY on each partition, and \
+                                     ALTER INDEX ... ATTACH PARTITION each one to it."
+                                )
+                            })
+                    }
+                    _ => None,
+                })
+        })
     }
 
     /// `sql`, with the rule's note on running it and what its statements lock, rewrite and scan.

@@ -123,6 +123,8 @@ impl<'a> Locks<'a> {
                     push(
                         if exists {
                             "create-index-if-not-exists-existing"
+                        } else if i.only && t.partition_by.is_some() {
+                            "create-index-on-only"
                         } else if i.concurrently {
                             "create-index-concurrently"
                         } else {

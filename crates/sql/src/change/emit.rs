@@ -861,6 +861,8 @@ fn alter_table_cmd(c: &AlterTable) -> Option<String> {
         AlterTable::SetOwner(None) => "OWNER TO CURRENT_USER".to_string(),
         AlterTable::AttachPartition { partition, bound } => {
             format!("ATTACH PARTITION {} {bound}", name(partition))
+                .trim_end()
+                .to_string()
         }
         AlterTable::DetachPartition(p) => format!("DETACH PARTITION {}", name(p)),
         AlterTable::AddInherit(p) => format!("INHERIT {}", name(p)),
@@ -926,7 +928,8 @@ fn create_index(i: &CreateIndex) -> String {
         })
         .collect();
     s.push_str(&format!(
-        "ON {} USING {} ({})",
+        "ON {}{} USING {} ({})",
+        if i.only { "ONLY " } else { "" },
         name(&i.table),
         quote_ident(&i.method),
         keys.join(", ")

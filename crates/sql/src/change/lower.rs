@@ -1099,6 +1099,7 @@ impl Cx<'_> {
                 .map(|w| column_refs(w))
                 .unwrap_or_default(),
             nulls_not_distinct: s.nulls_not_distinct,
+            only: !rv.inh,
         })
     }
 

@@ -542,6 +542,7 @@ impl CreateIndex {
             predicate: None,
             predicate_columns: vec![],
             nulls_not_distinct: false,
+            only: false,
         }
     }
 }
@@ -573,6 +574,9 @@ pub struct CreateIndex {
     pub predicate: Option<String>,
     pub predicate_columns: Vec<String>,
     pub nulls_not_distinct: bool,
+    /// `ON ONLY table`: on a partitioned table, the index of the parent alone (invalid until an index
+    /// of each partition is attached to it).
+    pub only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

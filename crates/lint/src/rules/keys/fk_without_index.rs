@@ -25,11 +25,64 @@ pub static RULE: Rule = Rule {
     check: Check::Schema(check),
 };
 
+/// The index a foreign key needs, built without blocking writes: CONCURRENTLY, or on a partitioned table
+/// (where PostgreSQL cannot) ON ONLY the parent with each partition's built CONCURRENTLY and attached.
+fn fk_index(cx: &Context, t: &Table, columns: &[String]) -> Option<String> {
+    let name = dbarch_catalog::default_name(&t.name.name, columns, "idx");
+    if t.partition_by.is_none() {
+        return crate::rules::fix::sql(&[crate::rules::fix::index_concurrently(
+            &name, &t.name, columns, false, None,
+        )]);
+    }
+    let partitions: Vec<_> = cx
+        .catalog
+        .tables
+        .values()
+        .filter(|p| p.partition_of.as_ref().is_some_and(|o| o.parent == t.name))
+        .map(|p| {
+            let own = cx.indexes_on(&p.name).iter().find(|i| {
+                !i.unique
+                    && i.method == "btree"
+                    && i.predicate.is_none()
+                    && i.include.is_empty()
+                    && i.key_columns() == columns.iter().map(String::as_str).collect::<Vec<_>>()
+            });
+            (p.name.clone(), own.map(|i| i.name.name.clone()))
+        })
+        .collect();
+    crate::rules::fix::sql(&dbarch_catalog::make::index_on_partitions(
+        &t.name,
+        &name,
+        columns,
+        &partitions,
+    ))
+}
+
+/// A partitioned table whose partitions each have an index led by the key: the key's checks, which read
+/// each partition, are served without one on the parent.
+fn every_partition_covered(cx: &Context, t: &Table, columns: &[String]) -> bool {
+    let mut partitions = cx
+        .catalog
+        .tables
+        .values()
+        .filter(|p| p.partition_of.as_ref().is_some_and(|o| o.parent == t.name))
+        .peekable();
+    t.partition_by.is_some()
+        && partitions.peek().is_some()
+        && partitions.all(|p| {
+            leading_covered(cx.indexes_on(&p.name), columns)
+                || every_partition_covered(cx, p, columns)
+        })
+}
+
 fn check(cx: &Context, out: &mut Sink) {
     for t in cx.tables() {
         let idx = cx.indexes_on(&t.name);
         for (c, fk) in t.foreign_keys() {
-            if fk.columns.is_empty() || leading_covered(idx, &fk.columns) {
+            if fk.columns.is_empty()
+                || leading_covered(idx, &fk.columns)
+                || every_partition_covered(cx, t, &fk.columns)
+            {
                 continue;
             }
             let cols = column_list(&fk.columns);
@@ -41,13 +94,7 @@ fn check(cx: &Context, out: &mut Sink) {
                     "Deletes and key updates on {} scan {} to check this key; joins from {} are slow. Index the referencing columns.",
                     fk.ref_table, t.name, fk.ref_table
                 ),
-                crate::rules::fix::sql(&[crate::rules::fix::index_concurrently(
-                    &dbarch_catalog::default_name(&t.name.name, &fk.columns, "idx"),
-                    &t.name,
-                    &fk.columns,
-                    false,
-                    None,
-                )]),
+                fk_index(cx, t, &fk.columns),
             );
         }
     }

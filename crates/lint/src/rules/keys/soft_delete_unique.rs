@@ -96,6 +96,7 @@ fn check(cx: &Context, out: &mut Sink) {
                     predicate: Some(live.clone()),
                     predicate_columns: vec![flag.name.clone()],
                     nulls_not_distinct: i.nulls_not_distinct,
+                    only: false,
                 });
                 crate::rules::fix::sql(&[create])
                     .zip(drop_index_sql(i))
