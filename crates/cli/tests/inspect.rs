@@ -45,7 +45,20 @@ fn planted_problems_are_each_reported() {
          CREATE TABLE churn (id integer PRIMARY KEY, v text) WITH (autovacuum_enabled = false);
          INSERT INTO churn SELECT g, 'x' FROM generate_series(1, 100000) g;
          DELETE FROM churn WHERE id > 10000;
-         CREATE ROLE boss LOGIN SUPERUSER;",
+         CREATE ROLE boss LOGIN SUPERUSER;
+         -- A partitioned table: its foreign key is one finding (not one per partition, nor per clone
+         -- PostgreSQL makes of a key to a partitioned table), and duplicates on a partition are found.
+         CREATE TABLE visits (id bigint, at date NOT NULL, tenant_id bigint REFERENCES tenants (id),
+                              note text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+         CREATE TABLE visits_2025 PARTITION OF visits FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+         CREATE TABLE visits_2026 PARTITION OF visits FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+         CREATE INDEX visits_2026_note_idx ON visits_2026 (note);
+         CREATE INDEX visits_2026_note_copy_idx ON visits_2026 (note);
+         CREATE TABLE visit_notes (id bigint PRIMARY KEY, visit_id bigint, visit_at date,
+                                   FOREIGN KEY (visit_id, visit_at) REFERENCES visits (id, at));
+         INSERT INTO tenants SELECT g, 't' || g FROM generate_series(1, 100) g;
+         INSERT INTO visits SELECT g, DATE '2025-01-01' + (g % 700), g % 100 + 1, 'n'
+           FROM generate_series(1, 20000) g;",
     )
     .unwrap();
     // Mass deletes leave a table and its index far larger than their rows need (bloat).
@@ -88,6 +101,16 @@ fn planted_problems_are_each_reported() {
     let has = |code: &str, object: &str| got.iter().any(|(c, o)| c == code && o.contains(object));
     assert!(has("IDX001", "accounts_email"), "duplicate index: {got:?}");
     assert!(has("KEY002", "accounts"), "FK without index: {got:?}");
+    let on = |code: &str, object: &str| {
+        got.iter()
+            .filter(|(c, o)| c == code && o.contains(object))
+            .count()
+    };
+    assert_eq!(on("KEY002", "visits."), 1, "partitioned FK: {got:?}");
+    assert_eq!(on("KEY002", "visits_20"), 0, "partitions' clones: {got:?}");
+    assert_eq!(on("KEY002", "visit_notes"), 1, "FK to a partitioned table: {got:?}");
+    assert!(has("IDX001", "visits_2026_note"), "duplicate on a partition: {got:?}");
+    assert_eq!(on("SEC002", "visits_20"), 0, "partitions are judged with their parent: {got:?}");
     assert!(has("DB004", "codes_code_key"), "invalid index: {got:?}");
     assert!(
         has("DB005", "accounts_email_check"),
@@ -104,10 +127,10 @@ fn planted_problems_are_each_reported() {
     assert!(has("DB018", "boss"), "superuser login: {got:?}");
     assert!(has("DB024", "swollen"), "table bloat: {got:?}");
     assert!(has("DB025", "swollen_label_idx"), "index bloat: {got:?}");
-    // Only one of the two duplicates is to be dropped.
+    // Only one of each two duplicates is to be dropped.
     assert_eq!(
         got.iter().filter(|(c, _)| c == "IDX001").count(),
-        1,
+        2,
         "{got:?}"
     );
     // Each finding carries evidence and, where one is safe, the fix.
@@ -206,6 +229,9 @@ fn planted_problems_are_each_reported() {
     for (code, object) in [
         ("IDX001", "accounts_email"),
         ("KEY002", "accounts"),
+        ("KEY002", "visits"),
+        ("KEY002", "visit_notes"),
+        ("IDX001", "visits_2026_note"),
         ("DB004", "codes_code_key"),
         ("DB005", "accounts_email_check"),
         ("KEY001", "log_lines"),

@@ -182,6 +182,15 @@ pub(super) struct UnindexedForeignKey {
     rows: i64,
     /// The predicates of the partial indexes led by the key's columns.
     partial: Vec<String>,
+    /// On a partitioned table: its leaf partitions, each with its plain btree indexes (name, key
+    /// columns).
+    partitions: Option<Vec<Partition>>,
+}
+
+#[derive(Clone)]
+pub(super) struct Partition {
+    name: QualifiedName,
+    indexes: Vec<(String, Vec<String>)>,
 }
 
 pub(super) fn fk_without_index(cx: &mut Ctx) {
@@ -194,9 +203,10 @@ pub(super) fn fk_without_index(cx: &mut Ctx) {
                    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = x.attnum), \
                 k.confrelid::regclass::text, c.reltuples::int8, \
                 (SELECT array_agg(pg_get_expr(i.indpred, i.indrelid)) FROM pg_index i WHERE i.indrelid = k.conrelid \
-                 AND i.indpred IS NOT NULL {LEADS}) \
+                 AND i.indpred IS NOT NULL {LEADS}), \
+                c.relkind = 'p' \
          FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE k.contype = 'f' AND {USER} \
+         WHERE k.contype = 'f' AND k.conparentid = 0 AND {USER} \
            AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = k.conrelid AND i.indpred IS NULL {LEADS}) \
          ORDER BY quote_ident(n.nspname) || '.' || quote_ident(c.relname), 3"
     );
@@ -216,11 +226,66 @@ pub(super) fn fk_without_index(cx: &mut Ctx) {
                 .ok()
                 .flatten()
                 .unwrap_or_default(),
+            partitions: b(r, 7).then(Vec::new),
         }
     }) else {
         return;
     };
+    let mut facts = facts;
+    if facts.iter().any(|k| k.partitions.is_some()) {
+        let leaves = partition_indexes(cx);
+        for k in &mut facts {
+            if let Some(p) = &mut k.partitions {
+                *p = leaves.get(&k.table).cloned().unwrap_or_default();
+            }
+        }
+    }
     cx.add(judge_unindexed_fks(&facts));
+}
+
+/// The leaf partitions of each partitioned table, with their plain btree indexes (no predicate, no
+/// expression, not unique) and those indexes' key columns.
+fn partition_indexes(cx: &mut Ctx) -> std::collections::HashMap<QualifiedName, Vec<Partition>> {
+    let sql = format!(
+        "SELECT n.nspname::text, c.relname::text, pn.nspname::text, pc.relname::text, ic.relname::text, \
+                (SELECT array_agg(a.attname::text ORDER BY x.ord) \
+                 FROM unnest(i.indkey::int2[]) WITH ORDINALITY x(attnum, ord) \
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = x.attnum) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         CROSS JOIN LATERAL pg_partition_tree(c.oid) t \
+         JOIN pg_class pc ON pc.oid = t.relid JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
+         LEFT JOIN pg_index i ON i.indrelid = pc.oid AND i.indpred IS NULL AND i.indexprs IS NULL \
+              AND NOT i.indisunique AND i.indnkeyatts = i.indnatts \
+              AND (SELECT amname FROM pg_am m JOIN pg_class x ON x.relam = m.oid WHERE x.oid = i.indexrelid) = 'btree' \
+         LEFT JOIN pg_class ic ON ic.oid = i.indexrelid \
+         WHERE c.relkind = 'p' AND NOT c.relispartition AND t.isleaf AND {USER} \
+         ORDER BY 1, 2, 3, 4, 5"
+    );
+    let mut out: std::collections::HashMap<QualifiedName, Vec<Partition>> = Default::default();
+    let Some(rows) = cx.read("indexes of partitions", &sql, |r| {
+        let index = r.try_get::<_, Option<String>>(4).ok().flatten();
+        let columns = r
+            .try_get::<_, Option<Vec<String>>>(5)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        (relation(r, 0), relation(r, 2), index.map(|i| (i, columns)))
+    }) else {
+        return out;
+    };
+    for (parent, partition, index) in rows {
+        let parts = out.entry(parent).or_default();
+        if parts.last().is_none_or(|p| p.name != partition) {
+            parts.push(Partition {
+                name: partition,
+                indexes: vec![],
+            });
+        }
+        if let (Some(p), Some(i)) = (parts.last_mut(), index) {
+            p.indexes.push(i);
+        }
+    }
+    out
 }
 
 fn judge_unindexed_fks(facts: &[UnindexedForeignKey]) -> Vec<HealthFinding> {
@@ -231,9 +296,21 @@ fn judge_unindexed_fks(facts: &[UnindexedForeignKey]) -> Vec<HealthFinding> {
             terms.only && terms.columns.iter().all(|c| k.columns.contains(c))
         })
     };
+    // A partitioned table whose every partition has an index led by the key: its checks are served.
+    let leads = |cols: &[String], key: &[String]| {
+        cols.len() >= key.len() && key.iter().all(|c| cols[..key.len()].contains(c))
+    };
+    let partitions_served = |k: &UnindexedForeignKey| {
+        k.partitions.as_ref().is_some_and(|ps| {
+            !ps.is_empty()
+                && ps
+                    .iter()
+                    .all(|p| p.indexes.iter().any(|(_, cols)| leads(cols, &k.columns)))
+        })
+    };
     facts
         .iter()
-        .filter(|k| !served(k))
+        .filter(|k| !served(k) && !partitions_served(k))
         .map(|k| {
             let (table, name, target) = (dotted(&k.table), &k.name, &k.target);
             let cols = k
@@ -242,10 +319,25 @@ fn judge_unindexed_fks(facts: &[UnindexedForeignKey]) -> Vec<HealthFinding> {
                 .map(|c| dbarch_sql::expr::quote_ident(c))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let index = SchemaChange::CreateIndex(CreateIndex {
-                concurrently: true,
-                ..CreateIndex::on_columns(make::name(&k.table), None, &k.columns)
-            });
+            // PostgreSQL builds no index CONCURRENTLY on a partitioned table: ON ONLY the parent, each
+            // partition's CONCURRENTLY (or one it has on exactly these columns), attached.
+            let changes = match &k.partitions {
+                Some(ps) => make::index_on_partitions(
+                    &k.table,
+                    &dbarch_catalog::default_name(&k.table.name, &k.columns, "idx"),
+                    &k.columns,
+                    &ps.iter()
+                        .map(|p| {
+                            let own = p.indexes.iter().find(|(_, c)| c == &k.columns);
+                            (p.name.clone(), own.map(|(n, _)| n.clone()))
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                None => vec![SchemaChange::CreateIndex(CreateIndex {
+                    concurrently: true,
+                    ..CreateIndex::on_columns(make::name(&k.table), None, &k.columns)
+                })],
+            };
             finding(
                 "KEY002",
                 "fk-without-index",
@@ -253,7 +345,7 @@ fn judge_unindexed_fks(facts: &[UnindexedForeignKey]) -> Vec<HealthFinding> {
                 &format!("{table}.{name}"),
                 format!("foreign key {name} on {table} ({cols}) has no index: deletes and key updates on {target} scan {table}"),
                 vec![("rows", rows_text(k.rows))],
-                fix(&[index]),
+                fix(&changes),
             )
         })
         .collect()
@@ -359,6 +451,7 @@ mod tests {
                 "(\"Line\" > 0)".into(),
                 "(order_id IS NOT NULL AND other IS NOT NULL)".into(),
             ],
+            partitions: None,
         }]);
         assert_eq!(
             k[0].fix.as_ref().map(|f| f.sql.as_str()),
@@ -373,6 +466,7 @@ mod tests {
             target: "users".into(),
             rows: 10,
             partial: vec!["(user_id IS NOT NULL)".into()],
+            partitions: None,
         }]);
         assert!(
             served.is_empty(),

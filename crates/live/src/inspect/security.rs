@@ -26,7 +26,7 @@ pub(super) fn tenant_tables_without_rls(cx: &mut Ctx) {
         "SELECT DISTINCT ON (n.nspname, c.relname) n.nspname::text, c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
-         WHERE c.relkind IN ('r', 'p') AND NOT c.relrowsecurity AND a.attname IN ({}) AND {USER} \
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND NOT c.relrowsecurity AND a.attname IN ({}) AND {USER} \
          ORDER BY n.nspname, c.relname, a.attnum",
         list.join(", ")
     );
