@@ -200,48 +200,51 @@ pub fn drop_index_sql(i: &Index) -> Option<String> {
 }
 
 /// Whether a table name reads as plural English; `None` for mass nouns that read either way
-/// (`inventory`, `audit_log`, `metadata`).
+/// (`inventory`, `audit_log`, `metadata`). The noun judged is the head of the name: its last word, or in
+/// a compound with a preposition the word before it (`bill_of_materials` is one bill, `terms_of_service`
+/// several terms). Inflection is the Inflector crate's (irregular and uncountable words included).
 pub fn plurality(name: &str) -> Option<bool> {
-    let last = name_words(name).pop().unwrap_or_default();
+    use inflector::string::{pluralize::to_plural, singularize::to_singular};
+    let words = name_words(name);
+    const PREPOSITIONS: &[&str] = &["of", "for", "per", "by", "in", "on", "to", "from", "with"];
+    let head = match words
+        .iter()
+        .position(|w| PREPOSITIONS.contains(&w.as_str()))
+    {
+        Some(at) if at > 0 => words[at - 1].clone(),
+        _ => words.last().cloned().unwrap_or_default(),
+    };
+    // Words of the trade that read either way, beyond the dictionary's uncountables.
     const MASS: &[&str] = &[
-        "data",
-        "media",
-        "feedback",
-        "info",
-        "metadata",
-        "news",
-        "series",
-        "inventory",
-        "stock",
-        "history",
-        "log",
-        "audit",
-        "staff",
-        "equipment",
-        "config",
-        "configuration",
-        "software",
-        "information",
-        "analytics",
-        "queue",
-        "cache",
+        "data", "media", "feedback", "info", "metadata", "news", "series", "inventory", "stock",
+        "history", "log", "audit", "staff", "equipment", "config", "configuration", "software",
+        "information", "analytics", "queue", "cache", "settings", "preferences", "permissions",
     ];
-    if MASS.contains(&last.as_str()) {
+    if head.len() < 3 || head.chars().any(|c| c.is_ascii_digit()) || MASS.contains(&head.as_str())
+    {
         return None;
     }
+    // Irregular forms the crate's rules miss.
     if matches!(
-        last.as_str(),
-        "people" | "children" | "men" | "women" | "criteria"
+        head.as_str(),
+        "people" | "children" | "men" | "women" | "criteria" | "mice" | "geese" | "feet" | "teeth"
     ) {
         return Some(true);
     }
-    Some(
-        last.ends_with('s')
-            && !last.ends_with("ss")
-            && !last.ends_with("us")
-            && !last.ends_with("is")
-            && last.len() > 2,
-    )
+    if matches!(
+        head.as_str(),
+        "person" | "child" | "man" | "woman" | "criterion" | "mouse" | "goose"
+    ) {
+        return Some(false);
+    }
+    let singular = to_singular(&head);
+    let plural = to_plural(&head);
+    match (singular == head, plural == head) {
+        // Uncountable: the same either way.
+        (true, true) => None,
+        (false, _) => Some(true),
+        (true, false) => Some(false),
+    }
 }
 
 /// Tables with a column of one of these names (case-insensitive).
@@ -276,6 +279,26 @@ pub fn bookkeeping(cx: &crate::rule::Context, table: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plurality_reads_the_head_noun() {
+        use super::plurality;
+        for plural in [
+            "users", "order_items", "people", "categories", "addresses", "terms_of_service",
+            "children", "statuses", "boxes",
+        ] {
+            assert_eq!(plurality(plural), Some(true), "{plural}");
+        }
+        for singular in [
+            "user", "order_item", "person", "category", "address", "bill_of_materials", "status",
+            "analysis", "bus", "process", "point_of_sale", "child",
+        ] {
+            assert_eq!(plurality(singular), Some(false), "{singular}");
+        }
+        for either in ["metadata", "audit_log", "equipment", "news", "series", "sheep", "user_settings"] {
+            assert_eq!(plurality(either), None, "{either}");
+        }
+    }
+
     /// A type fix PostgreSQL would refuse is given in words that name what refuses it.
     #[test]
     fn a_refused_type_change_is_words_naming_the_view_or_index() {

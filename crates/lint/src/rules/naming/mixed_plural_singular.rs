@@ -8,7 +8,10 @@ pub static RULE: Rule = Rule {
     summary: "Table names in a schema mix plural and singular.",
     doc: Doc {
         what: "In a schema where most table names are plural (`users`, `orders`), a singular one (`invoice`), or \
-               the reverse. Junction tables are judged by their last word; mass nouns (`inventory`, `audit_log`, `metadata`) are not judged. Ties are not reported.",
+               the reverse. A name is judged by its head noun: its last word (`order_items`), or in a compound \
+               with a preposition the word before it (`bill_of_materials` is one bill); irregular forms \
+               (`people`, `children`) are known, and words that read either way (`inventory`, `audit_log`, \
+               `metadata`, `sheep`) are not judged. Ties are not reported.",
         why: "A convention lets people and code generators guess names; a schema with `users`, `order` and \
               `product_categories` makes every query a lookup. Pick one and hold it.",
         example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY);\nCREATE TABLE invoice (id bigint PRIMARY KEY);",
