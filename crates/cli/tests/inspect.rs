@@ -108,9 +108,20 @@ fn planted_problems_are_each_reported() {
     };
     assert_eq!(on("KEY002", "visits."), 1, "partitioned FK: {got:?}");
     assert_eq!(on("KEY002", "visits_20"), 0, "partitions' clones: {got:?}");
-    assert_eq!(on("KEY002", "visit_notes"), 1, "FK to a partitioned table: {got:?}");
-    assert!(has("IDX001", "visits_2026_note"), "duplicate on a partition: {got:?}");
-    assert_eq!(on("SEC002", "visits_20"), 0, "partitions are judged with their parent: {got:?}");
+    assert_eq!(
+        on("KEY002", "visit_notes"),
+        1,
+        "FK to a partitioned table: {got:?}"
+    );
+    assert!(
+        has("IDX001", "visits_2026_note"),
+        "duplicate on a partition: {got:?}"
+    );
+    assert_eq!(
+        on("SEC002", "visits_20"),
+        0,
+        "partitions are judged with their parent: {got:?}"
+    );
     assert!(has("DB004", "codes_code_key"), "invalid index: {got:?}");
     assert!(
         has("DB005", "accounts_email_check"),

@@ -90,7 +90,10 @@ fn every_schema_fix_runs_on_the_server_and_removes_its_finding() {
                 .filter_map(|l| l.find(": SELECT ").map(|at| &l[at + 2..]))
             {
                 if let Err(e) = client.batch_execute(query) {
-                    wrong.push((code.into(), format!("its query `{query}` fails: {}", error(&e))));
+                    wrong.push((
+                        code.into(),
+                        format!("its query `{query}` fails: {}", error(&e)),
+                    ));
                     failed = true;
                 }
             }
@@ -263,7 +266,12 @@ fn as_the_application(
     let session = std::fs::read_to_string(&after).unwrap_or_default();
     let mut work: Vec<(String, String)> = tables
         .into_iter()
-        .map(|t| (format!("read {t}"), format!("{session}\n;SELECT FROM {t} LIMIT 1")))
+        .map(|t| {
+            (
+                format!("read {t}"),
+                format!("{session}\n;SELECT FROM {t} LIMIT 1"),
+            )
+        })
         .collect();
     if !session.is_empty() {
         work.push((format!("run {}", after.display()), session));
@@ -525,4 +533,151 @@ fn no_type_fix_through_a_view() {
             "{code} fixes a bare table"
         );
     }
+}
+
+/// Rules whose documented example is a schema PostgreSQL refuses: the refusal is what they report.
+const EXAMPLE_REFUSED: &[(&str, &str)] = &[
+    ("KEY004", "a foreign key to columns without a unique key"),
+    (
+        "KEY010",
+        "a partitioned table's key without its partition columns",
+    ),
+    (
+        "MIG033",
+        "a partitioned table's key without its partition columns",
+    ),
+    (
+        "MIG032",
+        "a column type change under a view that reads the column",
+    ),
+];
+
+/// Each schema and migration rule's page, run on the server: the example is SQL PostgreSQL accepts (but
+/// for the rules that report what it refuses), and the recommended form — alone, or after the example's
+/// schema when it changes that schema — runs without error. A page that shows SQL that cannot run
+/// teaches the wrong thing. Each runs in a transaction rolled back (CONCURRENTLY left out: the build is
+/// the same), so nothing one page makes (a role is the cluster's) is there for the next.
+#[test]
+fn every_rule_page_runs_on_the_server() {
+    let cluster = dbarch_testkit::cluster();
+    let mut client = dbarch_testkit::database(&cluster, "pages");
+    let mut wrong = vec![];
+    let pages = all_rules()
+        .iter()
+        .filter(|r| !r.is_query_rule() && !r.is_live_rule() && !r.is_plan_rule());
+    // The statements of `texts` in one transaction, each under a savepoint, rolled back: the errors of
+    // the last text's statements.
+    let mut run = |texts: &[&str]| -> Vec<String> {
+        let mut errors = vec![];
+        client
+            .batch_execute("BEGIN")
+            .unwrap_or_else(|e| panic!("BEGIN: {}", error(&e)));
+        for (i, text) in texts.iter().enumerate() {
+            for stmt in statements(text) {
+                // The page's own transaction control is the test's: left out.
+                let first = stmt
+                    .lines()
+                    .find(|l| !l.trim_start().starts_with("--"))
+                    .and_then(|l| l.split_whitespace().next())
+                    .unwrap_or_default()
+                    .to_ascii_uppercase();
+                // So are what cannot run in a transaction block (VACUUM, databases), and templates
+                // with parameters ($1) a batch loop fills in.
+                let outside = ["VACUUM", "DATABASE"]
+                    .iter()
+                    .any(|w| stmt.to_ascii_uppercase().contains(w));
+                if ["BEGIN", "COMMIT", "END", "ROLLBACK", "START"]
+                    .contains(&first.trim_end_matches(';'))
+                    || outside
+                    || stmt.contains("$1")
+                {
+                    continue;
+                }
+                let stmt = stmt.replace(" CONCURRENTLY", "");
+                client
+                    .batch_execute("SAVEPOINT page")
+                    .unwrap_or_else(|e| panic!("{}", error(&e)));
+                match client.batch_execute(&stmt) {
+                    Ok(()) => {}
+                    Err(e) => {
+                        if i + 1 == texts.len() {
+                            errors.push(format!("`{stmt}`: {}", error(&e)));
+                        }
+                        client
+                            .batch_execute("ROLLBACK TO SAVEPOINT page")
+                            .unwrap_or_else(|e| panic!("{}", error(&e)));
+                    }
+                }
+            }
+        }
+        client
+            .batch_execute("ROLLBACK")
+            .unwrap_or_else(|e| panic!("ROLLBACK: {}", error(&e)));
+        errors
+    };
+    for rule in pages {
+        let code = rule.code;
+        let example = rule.doc.example;
+        // A migration rule's example: the schema it runs on, then `-- migration` and the migration.
+        let setup = example.find("-- migration").map_or("", |at| &example[..at]);
+        let refused = run(&[example]);
+        let expected = EXAMPLE_REFUSED.iter().any(|(c, _)| *c == code);
+        if !refused.is_empty() && !expected {
+            wrong.push(format!(
+                "{code}: its example is refused: {}",
+                refused.join("; ")
+            ));
+        }
+        // The recommended form, alone; else after the example's schema (its setup, for a migration rule).
+        if !run(&[rule.doc.use_instead]).is_empty() {
+            // The example's statements but those the recommended form writes again (its head —
+            // `CREATE TABLE orders` — is in it).
+            let head = |stmt: &str| {
+                stmt.split(['(', '\n'])
+                    .next()
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let without_rewritten = |text: &str| {
+                statements(text)
+                    .into_iter()
+                    .filter(|s| !rule.doc.use_instead.contains(&head(s)))
+                    .map(|s| format!("{s};"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            // The schema it applies to: a migration rule's setup (with its migration, for a down; the
+            // whole example, for a rule about applied migrations), or a schema rule's example; as it
+            // is, or without what the recommended form writes again.
+            let down = rule.doc.use_instead.trim_start().starts_with("-- down");
+            let before_down = example.find("-- down").map_or(example, |at| &example[..at]);
+            let schema = if !rule.is_migration_rule() {
+                example
+            } else if down {
+                before_down
+            } else {
+                setup
+            };
+            let contexts = [
+                schema.to_string(),
+                without_rewritten(schema),
+                example.to_string(),
+                without_rewritten(example),
+            ];
+            let attempts: Vec<Vec<String>> = contexts
+                .iter()
+                .map(|c| run(&[c.as_str(), rule.doc.use_instead]))
+                .collect();
+            if attempts.iter().all(|a| !a.is_empty()) {
+                wrong.push(format!(
+                    "{code}: its use_instead is refused: {}",
+                    attempts[0].join("; ")
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }

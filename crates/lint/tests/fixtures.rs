@@ -242,6 +242,49 @@ fn the_example_in_each_rule_doc_is_flagged() {
 }
 
 #[test]
+fn the_use_instead_in_each_rule_doc_is_not_flagged() {
+    // What a rule's page recommends must not be what it warns about: linted alone, or after the
+    // example's schema when it changes that schema (`ALTER TABLE documents ENABLE ROW LEVEL SECURITY`).
+    let mut failures = vec![];
+    for rule in all_rules() {
+        if rule.is_live_rule() || rule.is_plan_rule() {
+            continue;
+        }
+        let config = Config::only(&[rule.code]);
+        // A page that shows two migrations (`-- migration 1`, `-- migration 2`) is two texts.
+        let mut parts = vec![String::new()];
+        for line in rule.doc.use_instead.lines() {
+            let next = line
+                .strip_prefix("-- migration ")
+                .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()));
+            if next && !parts.last().is_some_and(|p| p.trim().is_empty()) {
+                parts.push(String::new());
+            }
+            if let Some(p) = parts.last_mut() {
+                p.push_str(line);
+                p.push('\n');
+            }
+        }
+        for part in &parts {
+            match lint(rule, "use_instead.sql", part, &config) {
+                Err(e) => failures.push(format!("{}: use_instead does not parse: {e}", rule.code)),
+                Ok(f) if f.iter().any(|f| f.code == rule.code) => failures.push(format!(
+                    "{}: use_instead is flagged: {}",
+                    rule.code,
+                    f.iter()
+                        .filter(|f| f.code == rule.code)
+                        .map(|f| f.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )),
+                Ok(_) => {}
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
 fn docs_rules_are_up_to_date() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
     let mut stale = vec![];

@@ -74,14 +74,22 @@ pub fn type_change_refused(
 ) -> Option<String> {
     let views = views_reading(cx, t, col);
     if !views.is_empty() {
-        let names = views.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ");
+        let names = views
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         return Some(format!(
             "No SQL fix: {} {names} {} this column, and PostgreSQL refuses to change the type of a column \
              a view reads. In one transaction drop {}, change the type, and create {} again with {} grants \
              and comments.",
             if views.len() == 1 { "view" } else { "views" },
             if views.len() == 1 { "reads" } else { "read" },
-            if views.len() == 1 { "the view" } else { "the views (dependents first)" },
+            if views.len() == 1 {
+                "the view"
+            } else {
+                "the views (dependents first)"
+            },
             if views.len() == 1 { "it" } else { "them" },
             if views.len() == 1 { "its" } else { "their" },
         ));
@@ -216,12 +224,32 @@ pub fn plurality(name: &str) -> Option<bool> {
     };
     // Words of the trade that read either way, beyond the dictionary's uncountables.
     const MASS: &[&str] = &[
-        "data", "media", "feedback", "info", "metadata", "news", "series", "inventory", "stock",
-        "history", "log", "audit", "staff", "equipment", "config", "configuration", "software",
-        "information", "analytics", "queue", "cache", "settings", "preferences", "permissions",
+        "data",
+        "media",
+        "feedback",
+        "info",
+        "metadata",
+        "news",
+        "series",
+        "inventory",
+        "stock",
+        "history",
+        "log",
+        "audit",
+        "staff",
+        "equipment",
+        "config",
+        "configuration",
+        "software",
+        "information",
+        "analytics",
+        "queue",
+        "cache",
+        "settings",
+        "preferences",
+        "permissions",
     ];
-    if head.len() < 3 || head.chars().any(|c| c.is_ascii_digit()) || MASS.contains(&head.as_str())
-    {
+    if head.len() < 3 || head.chars().any(|c| c.is_ascii_digit()) || MASS.contains(&head.as_str()) {
         return None;
     }
     // Irregular forms the crate's rules miss.
@@ -283,18 +311,43 @@ mod tests {
     fn plurality_reads_the_head_noun() {
         use super::plurality;
         for plural in [
-            "users", "order_items", "people", "categories", "addresses", "terms_of_service",
-            "children", "statuses", "boxes",
+            "users",
+            "order_items",
+            "people",
+            "categories",
+            "addresses",
+            "terms_of_service",
+            "children",
+            "statuses",
+            "boxes",
         ] {
             assert_eq!(plurality(plural), Some(true), "{plural}");
         }
         for singular in [
-            "user", "order_item", "person", "category", "address", "bill_of_materials", "status",
-            "analysis", "bus", "process", "point_of_sale", "child",
+            "user",
+            "order_item",
+            "person",
+            "category",
+            "address",
+            "bill_of_materials",
+            "status",
+            "analysis",
+            "bus",
+            "process",
+            "point_of_sale",
+            "child",
         ] {
             assert_eq!(plurality(singular), Some(false), "{singular}");
         }
-        for either in ["metadata", "audit_log", "equipment", "news", "series", "sheep", "user_settings"] {
+        for either in [
+            "metadata",
+            "audit_log",
+            "equipment",
+            "news",
+            "series",
+            "sheep",
+            "user_settings",
+        ] {
             assert_eq!(plurality(either), None, "{either}");
         }
     }
@@ -317,7 +370,10 @@ mod tests {
                 .map(|x| (x.fix.is_some(), x.help.clone()))
         };
         let (fixed, help) = of("code").unwrap();
-        assert!(!fixed && help.contains("view v reads this column"), "{help}");
+        assert!(
+            !fixed && help.contains("view v reads this column"),
+            "{help}"
+        );
         let (fixed, help) = of("at").unwrap();
         assert!(!fixed && help.contains("index t_day uses"), "{help}");
     }

@@ -12,8 +12,8 @@ pub static RULE: Rule = Rule {
         why: "PostgreSQL does not index the referencing side automatically. Every DELETE or key UPDATE on the \
               referenced table must find the referencing rows: without an index that is a sequential scan of the \
               child table, under a lock, once per parent row. Joins from parent to children are slow for the same reason.",
-        example: "CREATE TABLE orders (\n    id bigint PRIMARY KEY,\n    user_id bigint NOT NULL REFERENCES users (id)\n);",
-        use_instead: "CREATE TABLE orders (\n    id bigint PRIMARY KEY,\n    user_id bigint NOT NULL REFERENCES users (id)\n);\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
+        example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (\n    id bigint PRIMARY KEY,\n    user_id bigint NOT NULL REFERENCES users (id)\n);",
+        use_instead: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (\n    id bigint PRIMARY KEY,\n    user_id bigint NOT NULL REFERENCES users (id)\n);\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
         fix_safety: Some(
             "CREATE INDEX CONCURRENTLY does not block writes, but cannot run inside a transaction block.",
         ),

@@ -16,7 +16,7 @@ pub static RULE: Rule = Rule {
               other than the one written, so code and later migrations that use the full name may find another \
               object or nothing, and two long names that share their first 63 bytes collide. dbarch reads \
               the tokens before the parser truncates them.",
-        example: "-- migration\nCREATE INDEX index_subscriptions_on_account_id_and_plan_id_and_created_at_desc ON subscriptions (account_id);",
+        example: "CREATE TABLE subscriptions (account_id bigint, plan_id bigint, created_at timestamptz);\n-- migration\nCREATE INDEX index_subscriptions_on_account_id_and_plan_id_and_created_at_desc ON subscriptions (account_id);",
         use_instead: "CREATE INDEX subscriptions_account_plan_created_idx ON subscriptions (account_id);",
         fix_safety: None,
         references: &[

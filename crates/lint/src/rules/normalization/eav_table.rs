@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
         why: "Every attribute loses its type, NOT NULL, CHECK and foreign key; reading one entity takes one row \
               per attribute and a pivot; the planner cannot estimate `attribute = 'color' AND value = 'red'`; \
               and typos in attribute names create new attributes silently.",
-        example: "CREATE TABLE product_attributes (\n    product_id bigint NOT NULL,\n    attribute text NOT NULL,\n    value text\n);",
+        example: "CREATE TABLE products (id bigint PRIMARY KEY, name text NOT NULL);\nCREATE TABLE product_attributes (\n    product_id bigint NOT NULL REFERENCES products (id),\n    attribute text NOT NULL,\n    value text\n);",
         use_instead: "-- real columns for the attributes you know\nALTER TABLE products ADD COLUMN color text, ADD COLUMN weight_grams integer;\n-- and a jsonb column for the truly open-ended rest\nALTER TABLE products ADD COLUMN extra jsonb NOT NULL DEFAULT '{}';",
         fix_safety: None,
         references: &["https://en.wikipedia.org/wiki/Entity%E2%80%93attribute%E2%80%93value_model"],

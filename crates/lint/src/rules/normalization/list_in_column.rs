@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
               each id exists (no foreign key), cannot index a single element, and every query parses strings \
               (`',' || tag_ids || ',' LIKE '%,42,%'`). Updates to one element rewrite the whole value and race.",
         example: "CREATE TABLE products (id bigint PRIMARY KEY, category_ids text);",
-        use_instead: "CREATE TABLE product_categories (\n    product_id bigint NOT NULL REFERENCES products (id),\n    category_id bigint NOT NULL REFERENCES categories (id),\n    PRIMARY KEY (product_id, category_id)\n);\n-- or, for plain labels that reference nothing: tags text[] with a GIN index",
+        use_instead: "CREATE TABLE categories (id bigint PRIMARY KEY, name text NOT NULL);\nCREATE TABLE product_categories (\n    product_id bigint NOT NULL REFERENCES products (id),\n    category_id bigint NOT NULL REFERENCES categories (id),\n    PRIMARY KEY (product_id, category_id)\n);\n-- or, for plain labels that reference nothing: tags text[] with a GIN index",
         fix_safety: None,
         references: &["https://en.wikipedia.org/wiki/First_normal_form"],
     },

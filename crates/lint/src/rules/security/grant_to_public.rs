@@ -13,8 +13,8 @@ pub static RULE: Rule = Rule {
         why: "PUBLIC is every role that exists now or later: a reporting role, a replication user, an extension's \
               role, a compromised service. Table privileges for PUBLIC bypass whatever role design the application \
               has.",
-        example: "GRANT SELECT, INSERT ON customers TO PUBLIC;",
-        use_instead: "CREATE ROLE app_readonly NOLOGIN;\nGRANT SELECT ON customers TO app_readonly;\nGRANT app_readonly TO reporting;",
+        example: "CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);\nGRANT SELECT, INSERT ON customers TO PUBLIC;",
+        use_instead: "CREATE ROLE app_readonly NOLOGIN;\nGRANT SELECT ON customers TO app_readonly;\nCREATE ROLE reporting LOGIN;\nGRANT app_readonly TO reporting;",
         fix_safety: Some(
             "Revoking may break a role that relied on the PUBLIC grant; grant it explicitly first.",
         ),

@@ -97,9 +97,13 @@ fn current_settings(expr: &str) -> Vec<(String, bool)> {
         let start = from + at + "current_setting".len();
         from = start;
         let rest = lower[start..].trim_start();
-        let Some(rest) = rest.strip_prefix('(') else { continue };
+        let Some(rest) = rest.strip_prefix('(') else {
+            continue;
+        };
         let rest = rest.trim_start();
-        let Some(rest) = rest.strip_prefix('\'') else { continue };
+        let Some(rest) = rest.strip_prefix('\'') else {
+            continue;
+        };
         let Some(end) = rest.find('\'') else { continue };
         let name = rest[..end].to_string();
         let after = rest[end + 1..].trim_start();
@@ -129,7 +133,11 @@ mod tests {
             &crate::Config::only(&["SEC004"]),
         )
         .unwrap();
-        assert!(f[0].help.contains("session setting app.user_id"), "{}", f[0].help);
+        assert!(
+            f[0].help.contains("session setting app.user_id"),
+            "{}",
+            f[0].help
+        );
         assert!(f[0].help.contains("otherwise fail"), "{}", f[0].help);
     }
 }

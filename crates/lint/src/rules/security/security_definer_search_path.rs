@@ -11,8 +11,8 @@ pub static RULE: Rule = Rule {
         why: "A SECURITY DEFINER function runs with its owner's privileges but resolves unqualified names \
               through the caller's search_path. A caller who can create objects in any schema on that path can \
               shadow a table, function or operator the function uses and run code as the owner — often a superuser.",
-        example: "CREATE FUNCTION delete_user(uid bigint) RETURNS void LANGUAGE sql SECURITY DEFINER\n    AS $$ DELETE FROM users WHERE id = uid $$;",
-        use_instead: "CREATE FUNCTION delete_user(uid bigint) RETURNS void LANGUAGE sql SECURITY DEFINER\n    SET search_path = pg_catalog, public, pg_temp\n    AS $$ DELETE FROM users WHERE id = uid $$;",
+        example: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE FUNCTION delete_user(uid bigint) RETURNS void LANGUAGE sql SECURITY DEFINER\n    AS $$ DELETE FROM users WHERE id = uid $$;",
+        use_instead: "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE FUNCTION delete_user(uid bigint) RETURNS void LANGUAGE sql SECURITY DEFINER\n    SET search_path = pg_catalog, public, pg_temp\n    AS $$ DELETE FROM users WHERE id = uid $$;",
         fix_safety: Some(
             "The fix pins search_path to pg_catalog, then the schemas that hold the objects the body names \
              without a schema (the function's own schema when it names none that the schema declares), then \
@@ -98,7 +98,11 @@ fn search_path_for(catalog: &dbarch_catalog::Catalog, f: &dbarch_catalog::Functi
     catalog.views.keys().for_each(&mut found);
     catalog.sequences.keys().for_each(&mut found);
     catalog.types.keys().for_each(&mut found);
-    catalog.functions.iter().map(|g| &g.name).for_each(&mut found);
+    catalog
+        .functions
+        .iter()
+        .map(|g| &g.name)
+        .for_each(&mut found);
     if schemas.is_empty() {
         schemas.insert(f.name.schema.clone());
     }
@@ -137,7 +141,13 @@ mod tests {
                 .and_then(|x| x.fix.as_ref().map(|f| f.sql.clone()))
                 .unwrap_or_default()
         };
-        assert!(fix_of("purge").contains("search_path TO pg_catalog, app, pg_temp"), "{f:?}");
-        assert!(fix_of("noop").contains("search_path TO pg_catalog, public, pg_temp"), "{f:?}");
+        assert!(
+            fix_of("purge").contains("search_path TO pg_catalog, app, pg_temp"),
+            "{f:?}"
+        );
+        assert!(
+            fix_of("noop").contains("search_path TO pg_catalog, public, pg_temp"),
+            "{f:?}"
+        );
     }
 }

@@ -35,7 +35,12 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Sink) {
     for (t, c) in columns(cx) {
         if c.data_type.name == "timestamp" {
-            let fix = match crate::rules::util::type_change_refused(cx, &t.name, &c.name, "timestamptz") {
+            let fix = match crate::rules::util::type_change_refused(
+                cx,
+                &t.name,
+                &c.name,
+                "timestamptz",
+            ) {
                 Some(words) => Err(words),
                 None => to_timestamptz(&t.name, &c.name, cx.pg_version).ok_or_else(String::new),
             };
