@@ -151,6 +151,15 @@ pub struct Advice {
     pub verified: bool,
     /// Planner calls (EXPLAIN) made, when verified.
     pub planner_calls: usize,
+    /// Queries no index was sought for, and why (PostgreSQL would refuse them).
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A workload query the advice leaves out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeftOut {
+    pub query: usize,
+    pub reason: String,
 }
 
 /// A source of real planner costs: hypothetical indexes in a live database (HypoPG). With one, the
@@ -412,7 +421,11 @@ pub fn advise_with<'a>(
     options: &Options,
     what_if: Option<&'a mut dyn WhatIf>,
 ) -> Advice {
-    let all_slots = slots::slots(workload, catalog, stats);
+    let (all_slots, refused) = slots::slots_and_refusals(workload, catalog, stats);
+    let left_out: Vec<LeftOut> = refused
+        .into_iter()
+        .map(|(query, reason)| LeftOut { query, reason })
+        .collect();
     let mut query_tables: HashMap<usize, BTreeSet<QualifiedName>> = HashMap::new();
     let mut table_queries: HashMap<QualifiedName, Vec<usize>> = HashMap::new();
     let mut query_slots: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -748,6 +761,7 @@ pub fn advise_with<'a>(
         evaluations: model.evaluations,
         verified,
         planner_calls: model.what_if.as_ref().map(|w| w.calls()).unwrap_or(0),
+        left_out,
     }
 }
 

@@ -143,7 +143,17 @@ pub fn column_width(table: &Table, stats: Option<&TableStats>, column: &str) -> 
 }
 
 pub fn slots(workload: &Workload, catalog: &Catalog, stats: &Stats) -> Vec<Slot> {
+    slots_and_refusals(workload, catalog, stats).0
+}
+
+/// The workload's slots, and the queries left out because PostgreSQL would refuse them (query, why).
+pub fn slots_and_refusals(
+    workload: &Workload,
+    catalog: &Catalog,
+    stats: &Stats,
+) -> (Vec<Slot>, Vec<(usize, String)>) {
     let mut out = vec![];
+    let mut refused = vec![];
     for (qi, q) in workload.queries.iter().enumerate() {
         let weight = q.calls.max(1) as f64;
         let node = &q.statement.node;
@@ -180,10 +190,12 @@ pub fn slots(workload: &Workload, catalog: &Catalog, stats: &Stats) -> Vec<Slot>
                 stats,
                 write_target.then(|| update_columns.clone()),
                 &mut out,
+                &mut refused,
             );
         }
     }
-    out
+    refused.dedup_by_key(|(q, _)| *q);
+    (out, refused)
 }
 
 fn insert_slot(
@@ -235,6 +247,7 @@ fn block_slots(
     stats: &Stats,
     write: Option<Option<Vec<String>>>,
     out: &mut Vec<Slot>,
+    refusals: &mut Vec<(usize, String)>,
 ) {
     let qualifiers: Vec<&str> = shape.relations.iter().map(|r| r.reference()).collect();
     let tables: Vec<Option<&Table>> = shape
@@ -264,7 +277,7 @@ fn block_slots(
     let mut kept = vec![f64::INFINITY; shape.relations.len()];
     // A comparison PostgreSQL refuses (`text_col = 42`: no such operator) makes the query one that never
     // runs: no index is proposed for it.
-    let refused = shape.predicates.iter().any(|p| {
+    let refused = shape.predicates.iter().find_map(|p| {
         let column = owner(p.relation, &p.column)
             .and_then(|r| tables[r])
             .and_then(|t| t.column(&p.column));
@@ -273,11 +286,19 @@ fn block_slots(
                 .data_type
                 .comparison_group()
                 .zip(dbarch_sql::change::comparison_group(operand))
-                .is_some_and(|(a, b)| dbarch_sql::change::comparison_refused(a, b)),
-            _ => false,
+                .is_some_and(|(a, b)| dbarch_sql::change::comparison_refused(a, b))
+                .then(|| {
+                    format!(
+                        "PostgreSQL refuses it: {} is {} and is compared with a value of type {operand} \
+                         (operator does not exist)",
+                        c.name, c.data_type
+                    )
+                }),
+            _ => None,
         }
     });
-    if refused {
+    if let Some(why) = refused {
+        refusals.push((qi, why));
         return;
     }
     let mut per_relation: Vec<Vec<Cond>> = vec![vec![]; shape.relations.len()];

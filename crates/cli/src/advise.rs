@@ -85,8 +85,13 @@ fn human(
         .unwrap_or_else(|| "no storage budget".into());
     let _ = writeln!(
         s,
-        "Advised on {} distinct queries against {} of data, with {budget}{}.\n",
+        "Advised on {} distinct {} against {} of data, with {budget}{}.\n",
         workload.queries.len(),
+        if workload.queries.len() == 1 {
+            "query"
+        } else {
+            "queries"
+        },
         size(a.data_bytes),
         if stats.tables.is_empty() {
             " (no --stats: 10,000 rows per table assumed)"
@@ -120,6 +125,21 @@ fn human(
                 q.cost_before,
                 q.cost_after,
                 one_line(&workload.queries[q.query].statement.sql, 60)
+            );
+        }
+    }
+    if !a.left_out.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nLeft out (no index is sought for a query that cannot run):"
+        );
+        for l in &a.left_out {
+            let _ = writeln!(
+                s,
+                "- {}: {}  {}",
+                place(workload, sources, l.query),
+                l.reason,
+                one_line(&workload.queries[l.query].statement.sql, 60)
             );
         }
     }
@@ -176,6 +196,15 @@ fn json(a: &Advice, workload: &dbarch_workload::Workload, sources: &SourceMap) -
                         q["sql"] = one_line(&workload.queries[i].statement.sql, 200).into();
                     }
                 }
+            }
+        }
+    }
+    if let Some(left) = v["left_out"].as_array_mut() {
+        for l in left {
+            if let Some(i) = l["query"].as_u64() {
+                let i = i as usize;
+                l["location"] = place(workload, sources, i).into();
+                l["sql"] = one_line(&workload.queries[i].statement.sql, 200).into();
             }
         }
     }

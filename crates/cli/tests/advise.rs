@@ -122,3 +122,52 @@ fn bad_input_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("budget `plenty`"), "{}", stderr(&o));
 }
+
+/// A query PostgreSQL would refuse gets no index, and the report says it was left out and why.
+#[test]
+fn a_query_postgres_refuses_is_left_out_and_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("schema.sql"),
+        "CREATE TABLE codes (id bigint PRIMARY KEY, code text NOT NULL);",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("workload.sql"),
+        "SELECT id FROM codes WHERE code = 10042;",
+    )
+    .unwrap();
+    let o = dbarch(
+        &[
+            "advise",
+            "workload.sql",
+            "--schema",
+            "schema.sql",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    assert!(v["recommendations"].as_array().unwrap().is_empty(), "{v:#}");
+    let left = &v["left_out"][0];
+    assert_eq!(left["location"], "workload.sql:1", "{v:#}");
+    assert!(
+        left["reason"]
+            .as_str()
+            .unwrap()
+            .contains("PostgreSQL refuses it"),
+        "{v:#}"
+    );
+    let o = dbarch(
+        &["advise", "workload.sql", "--schema", "schema.sql"],
+        dir.path(),
+    );
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("Advised on 1 distinct query against 0 B"),
+        "{text}"
+    );
+    assert!(text.contains("Left out (no index is sought for a query that cannot run):\n- workload.sql:1: PostgreSQL refuses it"), "{text}");
+}

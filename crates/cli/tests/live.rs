@@ -200,7 +200,10 @@ fn advise_with_hypopg_verifies_with_the_planner() {
     assert!(b > 1000.0 && a < b / 10.0, "{q}");
     assert_eq!(q["calls"], 30);
     for r in v["recommendations"].as_array().unwrap() {
-        assert!(r["where"].is_null(), "a partial index fitted to a parameter: {r:#}");
+        assert!(
+            r["where"].is_null(),
+            "a partial index fitted to a parameter: {r:#}"
+        );
     }
     // dbarch's own catalog queries are marked, recorded as such, and not part of the workload.
     let marked: i64 = db

@@ -172,7 +172,8 @@ pub fn thousands(n: u64) -> String {
 /// A size in bytes as "84.0 MB" (powers of 1024, as PostgreSQL's pg_size_pretty).
 pub fn size(bytes: f64) -> String {
     let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = bytes;
+    // Nothing (or a negative zero a sum of nothing can give) is 0 B.
+    let mut v = if bytes > 0.0 { bytes } else { 0.0 };
     let mut u = 0;
     while v >= 1024.0 && u < units.len() - 1 {
         v /= 1024.0;
