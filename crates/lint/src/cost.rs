@@ -256,9 +256,26 @@ mod tests {
             [
                 "alter-column-type-timestamptz",
                 "create-index-concurrently",
-                "add-constraint-not-valid"
+                "add-constraint-using-index"
             ]
         );
+    }
+
+    #[test]
+    fn a_primary_key_using_an_index_on_a_nullable_column_scans() {
+        let f = costing_of(
+            "CREATE TABLE t (id bigint, code text NOT NULL);\nCREATE UNIQUE INDEX t_id ON t (id);\n\
+             CREATE UNIQUE INDEX t_code ON t (code);",
+            "ALTER TABLE public.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_id;",
+            None,
+        );
+        assert!(f.scans, "{:?}", f.locks);
+        let g = costing_of(
+            "CREATE TABLE t (id bigint, code text NOT NULL);\nCREATE UNIQUE INDEX t_code ON t (code);",
+            "ALTER TABLE public.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_code;",
+            None,
+        );
+        assert!(!g.scans, "{:?}", g.locks);
     }
 
     #[test]

@@ -302,6 +302,26 @@ impl<'a> Locks<'a> {
                     "add-unique"
                 }
                 ConstraintDefKind::Exclude { .. } => "add-exclusion-constraint",
+                ConstraintDefKind::PrimaryKey { .. } if k.using_index.is_some() => {
+                    // A primary key makes its columns NOT NULL: a scan, unless they are already.
+                    let index = k.using_index.as_deref().and_then(|n| {
+                        self.catalog
+                            .indexes
+                            .get(&QualifiedName::new(t.name.schema.clone(), n))
+                    });
+                    let nullable = index.is_none_or(|i| {
+                        i.key_columns().iter().any(|c| {
+                            !t.column(c).is_some_and(|col| col.not_null)
+                                && !crate::rules::migration::not_null_proven(t, c)
+                        })
+                    });
+                    if nullable {
+                        "add-primary-key-using-index-nullable"
+                    } else {
+                        "add-constraint-using-index"
+                    }
+                }
+                ConstraintDefKind::Unique { .. } => "add-constraint-using-index",
                 _ => "add-constraint-not-valid",
             },
             _ => "alter-table-other",
