@@ -63,6 +63,11 @@ pub enum Command {
         /// installed, is judged by the query rules.
         #[arg(long, value_name = "URL")]
         db: Option<String>,
+        /// Table statistics of the production database (JSON, as for advise): the fixes' costs name
+        /// the rows and bytes of the tables they lock, and a fix that would block a large table is
+        /// given in words. Default: a `stats.json` among the inputs.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<PathBuf>,
     },
     /// Run the rules only (for CI): same inputs and output as review, without the overview.
     Lint {
@@ -71,6 +76,11 @@ pub enum Command {
         /// A live database, as for review.
         #[arg(long, value_name = "URL")]
         db: Option<String>,
+        /// Table statistics of the production database (JSON, as for advise): the fixes' costs name
+        /// the rows and bytes of the tables they lock, and a fix that would block a large table is
+        /// given in words. Default: a `stats.json` among the inputs.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<PathBuf>,
     },
     /// Analyse a query workload: SQL files (`-- calls: N` before a statement gives its frequency),
     /// pg_stat_statements exports (.csv, .json) and PostgreSQL server logs (stderr format).
@@ -179,6 +189,11 @@ pub enum MigrateCommand {
         /// report applied migrations that were edited or removed, and new ones that sort before them.
         #[arg(long, value_name = "FILE")]
         manifest: Option<PathBuf>,
+        /// Table statistics of the production database (JSON, as for advise): the fixes' costs name
+        /// the rows and bytes of the tables they lock, and a fix that would block a large table is
+        /// given in words.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<PathBuf>,
     },
     /// Run the migrations on a real PostgreSQL and record what each statement actually locks, rewrites and
     /// scans, beside what the static lock report predicts. Without --db, dbarch starts a throwaway cluster

@@ -67,11 +67,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         .into());
     }
     match &cli.command {
-        Command::Review { paths, db } => {
-            crate::review::check(&cli.global, paths, db.as_deref(), true)
+        Command::Review { paths, db, stats } => {
+            crate::review::check(&cli.global, paths, db.as_deref(), stats.as_deref(), true)
         }
-        Command::Lint { paths, db } => {
-            crate::review::check(&cli.global, paths, db.as_deref(), false)
+        Command::Lint { paths, db, stats } => {
+            crate::review::check(&cli.global, paths, db.as_deref(), stats.as_deref(), false)
         }
         Command::Migrate {
             action:
@@ -79,8 +79,15 @@ pub fn run(cli: Cli) -> Result<u8> {
                     paths,
                     locks,
                     manifest,
+                    stats,
                 },
-        } => crate::migrations::migrate_lint(&cli.global, paths, *locks, manifest.as_deref()),
+        } => crate::migrations::migrate_lint(
+            &cli.global,
+            paths,
+            *locks,
+            manifest.as_deref(),
+            stats.as_deref(),
+        ),
         Command::Migrate {
             action: MigrateCommand::Trace { paths, db },
         } => crate::trace::migrate_trace(&cli.global, paths, db.as_deref()),

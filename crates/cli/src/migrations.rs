@@ -30,6 +30,7 @@ pub(crate) fn migrate_lint(
     paths: &[PathBuf],
     lock_report: bool,
     manifest: Option<&Path>,
+    stats: Option<&Path>,
 ) -> Result<u8> {
     let config = load_config(g, paths)?;
     let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
@@ -41,6 +42,7 @@ pub(crate) fn migrate_lint(
         &config,
         pg_version,
         manifest.filter(|_| !lock_report),
+        stats,
         &mut sources,
     )?;
     if lock_report {

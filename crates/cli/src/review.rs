@@ -9,7 +9,13 @@ use crate::migrations::report_parse_errors;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-pub(crate) fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: bool) -> Result<u8> {
+pub(crate) fn check(
+    g: &Global,
+    paths: &[PathBuf],
+    db: Option<&str>,
+    stats: Option<&std::path::Path>,
+    overview: bool,
+) -> Result<u8> {
     let config = load_config(g, paths)?;
     let review = dbarch_project::review::review(&dbarch_project::review::Request {
         paths,
@@ -17,6 +23,7 @@ pub(crate) fn check(g: &Global, paths: &[PathBuf], db: Option<&str>, overview: b
         config: &config,
         pg_version: g.pg_version.or(config.pg_version).unwrap_or(16),
         max_mb: g.max_file_size,
+        stats,
     })?;
     if g.verbose {
         let mut err = anstream::stderr();

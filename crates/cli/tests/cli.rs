@@ -797,3 +797,70 @@ fn migrate_lint_judges_the_columns_each_migration_creates() {
         ]
     );
 }
+
+/// `--stats` gives the production tables' sizes: a fix's cost names the rows and bytes of the tables it
+/// locks, in migration lint and in review alike.
+#[test]
+fn stats_size_the_tables_a_fix_locks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "migrations/001_init.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES orders (id));\n",
+    );
+    write(
+        d,
+        "migrations/002_index.sql",
+        "CREATE INDEX orders_user_id_idx ON orders (user_id);\n",
+    );
+    write(
+        d,
+        "prod.json",
+        r#"{"tables": {"orders": {"rows": 5000000, "pages": 60000}}}"#,
+    );
+    let cost_of = |args: &[&str], code: &str| {
+        let o = dbarch(args, d);
+        let v: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code)
+            .unwrap_or_else(|| panic!("{v:#}"))["fix"]["locks"][0]
+            .clone()
+    };
+    let lock = cost_of(
+        &[
+            "migrate",
+            "lint",
+            "migrations",
+            "--stats",
+            "prod.json",
+            "--format",
+            "json",
+        ],
+        "MIG001",
+    );
+    assert_eq!(lock["rows"], 5000000, "{lock}");
+    assert_eq!(lock["bytes"], 60000 * 8192, "{lock}");
+    let lock = cost_of(
+        &[
+            "review",
+            "migrations/001_init.sql",
+            "--stats",
+            "prod.json",
+            "--format",
+            "json",
+        ],
+        "KEY002",
+    );
+    assert_eq!(lock["rows"], 5000000, "{lock}");
+    // Without statistics the cost says what is locked, not how much.
+    let lock = cost_of(
+        &["migrate", "lint", "migrations", "--format", "json"],
+        "MIG001",
+    );
+    assert!(lock["rows"].is_null(), "{lock}");
+}

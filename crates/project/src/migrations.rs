@@ -207,8 +207,10 @@ pub fn lint_history(
     config: &Config,
     pg_version: u32,
     manifest: Option<&Path>,
+    stats: Option<&Path>,
     sources: &mut SourceMap,
 ) -> Result<HistoryLint> {
+    let stats = crate::workload::load_stats(stats)?;
     let ReadMigrations { found, unreadable } = read_found(
         max_mb,
         discover_all(max_mb, paths)?,
@@ -216,7 +218,14 @@ pub fn lint_history(
         sources,
     )?;
     let ((mut run, scripts), parsed_errors) = parse_streaming(&found, |incoming| {
-        dbarch_lint::run_migrations_from(Catalog::new(), incoming, sources, config, pg_version)
+        dbarch_lint::run_migrations_from(
+            Catalog::new(),
+            incoming,
+            sources,
+            config,
+            pg_version,
+            stats.as_ref(),
+        )
     });
     let mut parse_errors = unreadable;
     parse_errors.extend(parsed_errors);

@@ -23,6 +23,8 @@ pub struct Request<'a> {
     pub pg_version: u32,
     /// The largest file read, in megabytes.
     pub max_mb: u64,
+    /// Table statistics (`--stats`; else a `stats.json` among the inputs; `--db` reads the database's).
+    pub stats: Option<&'a Path>,
 }
 
 /// A review: the report, and what it was made from.
@@ -103,6 +105,12 @@ pub fn review(req: &Request) -> Result<Review> {
         live_workload = live.workload;
         plan.notes.extend(live.notes);
     }
+    // Statistics (`--db`, `--stats`, a `stats.json`): the query rules weigh them, and the fixes' costs
+    // name table sizes.
+    let stats = match live_stats {
+        Some(s) => Some(s),
+        None => crate::workload::load_stats(req.stats.or(plan.stats.as_deref()))?,
+    };
     // A migrations folder alone: its history is parsed and replayed as it is parsed (the migration rules
     // judge each statement), and the schema it ends with is the schema the schema rules judge.
     let mut streamed = None;
@@ -128,6 +136,7 @@ pub fn review(req: &Request) -> Result<Review> {
                     &sources,
                     config,
                     pg_version,
+                    stats.as_ref(),
                 )
             });
             // The first unparseable migration stops the review, as a schema file that does not parse does.
@@ -177,11 +186,6 @@ pub fn review(req: &Request) -> Result<Review> {
         statements += parsed.statement_count;
         files.push(parsed);
     }
-    // Statistics (`--db`, `--stats`): the query rules weigh them, and the fixes' costs name table sizes.
-    let stats = match live_stats {
-        Some(s) => Some(s),
-        None => crate::workload::load_stats(plan.stats.as_deref())?,
-    };
     let lint = dbarch_lint::run(&LintInput {
         catalog: &catalog,
         files: &files,
@@ -197,12 +201,13 @@ pub fn review(req: &Request) -> Result<Review> {
     let (mut file_count, mut statement_count) = (files.len(), statements);
     let migration_lint = match (loaded, streamed) {
         (Some(loaded), _) => {
-            let run = dbarch_lint::run_migrations(
+            let (run, _) = dbarch_lint::run_migrations_from(
                 Catalog::new(),
-                &loaded.scripts,
+                loaded.scripts.iter(),
                 &sources,
                 config,
                 pg_version,
+                stats.as_ref(),
             );
             Some((run.lint, loaded))
         }

@@ -132,7 +132,7 @@ pub fn run_migrations(
     config: &Config,
     pg_version: u32,
 ) -> MigrationRun {
-    run_migrations_from(base, scripts.iter(), sources, config, pg_version).0
+    run_migrations_from(base, scripts.iter(), sources, config, pg_version, None).0
 }
 
 /// A migration script as `run_migrations_from` holds it: borrowed, or owned (then its up script's parse
@@ -151,12 +151,15 @@ impl ScriptHandle for MigrationScript {
 
 /// `run_migrations` over scripts that arrive in order (from a parser still at work on the later ones);
 /// gives the scripts back (owned ones without their up scripts' parse trees; `statement_count` stays).
+/// `stats`, the production tables' statistics (`--stats`), size the tables a fix locks: its cost names
+/// their rows and bytes, and a fix that would block a large one is given in words.
 pub fn run_migrations_from<S: ScriptHandle>(
     base: Catalog,
     incoming: impl Iterator<Item = S>,
     sources: &SourceMap,
     config: &Config,
     pg_version: u32,
+    stats: Option<&dbarch_catalog::Stats>,
 ) -> (MigrationRun, Vec<S>) {
     let mut scripts: Vec<S> = vec![];
     let knowledge = Knowledge::builtin();
@@ -264,7 +267,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 created_here: &created,
                 pg_version,
                 knowledge: &knowledge,
-                stats: None,
+                stats,
                 large_table_rows: config.options.large_table_rows,
             };
             for rule in &rules {
