@@ -189,8 +189,7 @@ pub fn slots_and_refusals(
                 catalog,
                 stats,
                 write_target.then(|| update_columns.clone()),
-                &mut out,
-                &mut refused,
+                (&mut out, &mut refused),
             );
         }
     }
@@ -246,8 +245,7 @@ fn block_slots(
     catalog: &Catalog,
     stats: &Stats,
     write: Option<Option<Vec<String>>>,
-    out: &mut Vec<Slot>,
-    refusals: &mut Vec<(usize, String)>,
+    (out, refusals): (&mut Vec<Slot>, &mut Vec<(usize, String)>),
 ) {
     let qualifiers: Vec<&str> = shape.relations.iter().map(|r| r.reference()).collect();
     let tables: Vec<Option<&Table>> = shape

@@ -7,7 +7,7 @@ mod diff;
 mod differences;
 pub mod make;
 mod model;
-mod names;
+pub mod names;
 pub mod stats;
 
 pub use diff::diff;

@@ -295,3 +295,36 @@ pub fn trigger(t: &Trigger) -> SchemaChange {
         args: t.args.clone(),
     }
 }
+
+/// Row level security by tenant on `table`: a policy that lets a session see the rows of the tenant its
+/// setting `app.<column>` names (compared in the column's own type, `column_type`; a session that has not
+/// set it sees no rows rather than an error), then row level security switched on, so nothing is filtered
+/// before the policy exists.
+pub fn tenant_isolation(
+    table: &QualifiedName,
+    column: &str,
+    column_type: &str,
+) -> Vec<SchemaChange> {
+    let using = format!(
+        "{} = current_setting({}, true)::{column_type}",
+        dbarch_sql::expr::quote_ident(column),
+        dbarch_sql::change::literal(&tenant_setting(column)),
+    );
+    vec![
+        SchemaChange::CreatePolicy {
+            table: name(table),
+            name: format!("{}_tenant_isolation", table.name),
+            command: "ALL".into(),
+            permissive: true,
+            roles: vec![],
+            using: Some(using),
+            with_check: None,
+        },
+        alter(table, vec![AlterTable::RowSecurity(true)]),
+    ]
+}
+
+/// The session setting that names the tenant for [`tenant_isolation`]: `app.<column>`.
+pub fn tenant_setting(column: &str) -> String {
+    format!("app.{column}")
+}

@@ -44,27 +44,10 @@ pub(super) fn tenant_tables_without_rls(cx: &mut Ctx) {
 }
 
 fn judge_tenant_tables(facts: &[TenantTable]) -> Vec<HealthFinding> {
-    use dbarch_sql::change::{AlterTable, literal};
-    use dbarch_sql::expr::quote_ident;
     facts
         .iter()
         .map(|t| {
             let (table, col) = (dotted(&t.table), &t.column);
-            let using = format!(
-                "{} = current_setting({}, true)::{}",
-                quote_ident(col),
-                literal(&format!("app.{col}")),
-                t.column_type
-            );
-            let policy = SchemaChange::CreatePolicy {
-                table: dbarch_catalog::make::name(&t.table),
-                name: "tenant_isolation".into(),
-                command: "ALL".into(),
-                permissive: true,
-                roles: vec![],
-                using: Some(using),
-                with_check: None,
-            };
             finding(
                 "SEC002",
                 "tenant-table-without-rls",
@@ -72,11 +55,11 @@ fn judge_tenant_tables(facts: &[TenantTable]) -> Vec<HealthFinding> {
                 &table,
                 format!("{table} is scoped by {col} but row level security is off: one missing WHERE leaks another tenant's rows"),
                 vec![("tenant column", col.clone())],
-                // The policy first: nothing is filtered before it exists.
-                fix(&[
-                    policy,
-                    dbarch_catalog::make::alter(&t.table, vec![AlterTable::RowSecurity(true)]),
-                ]),
+                fix(&dbarch_catalog::make::tenant_isolation(
+                    &t.table,
+                    col,
+                    &t.column_type,
+                )),
             )
         })
         .collect()
@@ -199,10 +182,12 @@ pub(super) struct DefinerFunction {
     name: String,
     args: Vec<String>,
     procedure: bool,
+    /// Its source (`prosrc`).
+    body: String,
 }
 
 pub(super) fn security_definer_search_path(cx: &mut Ctx) {
-    let sql = "SELECT p.oid::regprocedure::text, n.nspname::text, p.proname::text, oidvectortypes(p.proargtypes), p.prokind = 'p' \
+    let sql = "SELECT p.oid::regprocedure::text, n.nspname::text, p.proname::text, oidvectortypes(p.proargtypes), p.prokind = 'p', p.prosrc \
                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
                WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
                  AND NOT EXISTS (SELECT 1 FROM unnest(coalesce(p.proconfig, '{}')) c WHERE c LIKE 'search\\_path=%') \
@@ -217,13 +202,44 @@ pub(super) fn security_definer_search_path(cx: &mut Ctx) {
             .map(str::to_string)
             .collect(),
         procedure: b(r, 4),
+        body: s(r, 5),
     }) else {
         return;
     };
-    cx.add(judge_definers(&facts));
+    if facts.is_empty() {
+        return;
+    }
+    // What the bodies may name: the database's relations, functions and types, by schema; and the
+    // session's search_path, the order their schemas are tried in now.
+    let objects_sql = format!(
+        "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {USER} \
+         UNION SELECT n.nspname::text, p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
+         UNION SELECT n.nspname::text, t.typname::text FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE t.typtype IN ('e', 'd', 'c') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+           AND n.nspname NOT LIKE 'pg\\_%'"
+    );
+    let objects = cx
+        .read("objects SECURITY DEFINER bodies name", &objects_sql, |r| {
+            relation(r, 0)
+        })
+        .unwrap_or_default();
+    let path: Vec<String> = cx
+        .read(
+            "the search_path",
+            "SELECT unnest(current_schemas(false))::text",
+            |r| s(r, 0),
+        )
+        .unwrap_or_default();
+    cx.add(judge_definers(&facts, &objects, &path));
 }
 
-fn judge_definers(facts: &[DefinerFunction]) -> Vec<HealthFinding> {
+fn judge_definers(
+    facts: &[DefinerFunction],
+    objects: &[QualifiedName],
+    search_path: &[String],
+) -> Vec<HealthFinding> {
     use dbarch_sql::change::ObjectRef;
     facts
         .iter()
@@ -236,9 +252,14 @@ fn judge_definers(facts: &[DefinerFunction]) -> Vec<HealthFinding> {
                 procedure: f.procedure,
                 security_definer: None,
                 volatility: None,
-                // The function's own schema stays on the path (its body may name its objects
-                // unqualified); pg_temp last, so no temporary object shadows them.
-                search_path: Some(Some(format!("pg_catalog, {}, pg_temp", f.schema))),
+                // The schemas of what the body names unqualified (else the function's own) stay on
+                // the path; pg_temp last, so no temporary object shadows them.
+                search_path: Some(Some(dbarch_catalog::names::definer_search_path(
+                    &f.body,
+                    &f.schema,
+                    search_path,
+                    objects.iter(),
+                ))),
             };
             finding(
                 "SEC005",
@@ -375,20 +396,28 @@ mod tests {
         assert_eq!(
             rls[0].fix.as_ref().map(|f| f.sql.as_str()),
             Some(
-                "CREATE POLICY tenant_isolation ON public.\"Projects\" TO public USING (org_id = current_setting('app.org_id', true)::uuid);\n\
+                "CREATE POLICY \"Projects_tenant_isolation\" ON public.\"Projects\" TO public USING (org_id = current_setting('app.org_id', true)::uuid);\n\
                  ALTER TABLE public.\"Projects\" ENABLE ROW LEVEL SECURITY;"
             )
         );
-        let f = judge_definers(&[DefinerFunction {
-            signature: "app.f(integer,text)".into(),
-            schema: "app".into(),
-            name: "f".into(),
-            args: vec!["integer".into(), "text".into()],
-            procedure: false,
-        }]);
+        let f = judge_definers(
+            &[DefinerFunction {
+                signature: "app.f(integer,text)".into(),
+                schema: "app".into(),
+                name: "f".into(),
+                args: vec!["integer".into(), "text".into()],
+                procedure: false,
+                body: "BEGIN DELETE FROM users WHERE id = $1; END".into(),
+            }],
+            &[
+                QualifiedName::new("auth", "users"),
+                QualifiedName::new("app", "f"),
+            ],
+            &["public".into()],
+        );
         assert_eq!(
             f[0].fix.as_ref().map(|f| f.sql.as_str()),
-            Some("ALTER FUNCTION app.f(int, text) SET search_path TO pg_catalog, app, pg_temp;")
+            Some("ALTER FUNCTION app.f(int, text) SET search_path TO pg_catalog, auth, pg_temp;")
         );
         let l = judge_logins(&[PowerfulLogin {
             role: "App".into(),

@@ -60,67 +60,21 @@ fn check(cx: &Context, out: &mut Sink) {
     }
 }
 
-/// `pg_catalog`, the schemas holding the relations, functions, sequences and types the body names without
-/// a schema (in the schema's search_path order, then by name; the function's own schema when there are
-/// none), then `pg_temp`: the path under which the body resolves as it does now, with temporary objects
-/// last so a caller cannot shadow a name with one.
+/// The path the fix pins: [`dbarch_catalog::names::definer_search_path`] over the schema's objects.
 fn search_path_for(catalog: &dbarch_catalog::Catalog, f: &dbarch_catalog::Function) -> String {
-    use dbarch_sql::lex::{Kind, tokens};
-    let body = f.body.as_deref().unwrap_or_default();
-    let toks: Vec<_> = tokens(body).collect();
-    let mut names = std::collections::BTreeSet::new();
-    for (i, t) in toks.iter().enumerate() {
-        let dotted = |j: Option<usize>| {
-            j.and_then(|j| toks.get(j))
-                .is_some_and(|x| x.kind == Kind::Punct && x.text == ".")
-        };
-        // A name with a schema before it, or a schema before a name: resolved without the path.
-        if dotted(i.checked_sub(1)) || dotted(Some(i + 1)) {
-            continue;
-        }
-        match t.kind {
-            Kind::Word => {
-                names.insert(t.text.to_lowercase());
-            }
-            Kind::Quoted => {
-                names.insert(t.text.replace("\"\"", "\""));
-            }
-            Kind::Punct => {}
-        }
-    }
-    let mut schemas = std::collections::BTreeSet::new();
-    let mut found = |q: &dbarch_catalog::QualifiedName| {
-        if names.contains(&q.name) && q.schema != "pg_catalog" {
-            schemas.insert(q.schema.clone());
-        }
-    };
-    catalog.tables.keys().for_each(&mut found);
-    catalog.views.keys().for_each(&mut found);
-    catalog.sequences.keys().for_each(&mut found);
-    catalog.types.keys().for_each(&mut found);
-    catalog
-        .functions
-        .iter()
-        .map(|g| &g.name)
-        .for_each(&mut found);
-    if schemas.is_empty() {
-        schemas.insert(f.name.schema.clone());
-    }
-    let mut ordered: Vec<String> = catalog
-        .search_path
-        .iter()
-        .filter(|s| schemas.contains(*s))
-        .cloned()
-        .collect();
-    let rest: Vec<String> = schemas
-        .into_iter()
-        .filter(|s| !ordered.contains(s))
-        .collect();
-    ordered.extend(rest);
-    let mut path = vec!["pg_catalog".to_string()];
-    path.extend(ordered.iter().map(|s| quote_ident(s)));
-    path.push("pg_temp".into());
-    path.join(", ")
+    let objects = catalog
+        .tables
+        .keys()
+        .chain(catalog.views.keys())
+        .chain(catalog.sequences.keys())
+        .chain(catalog.types.keys())
+        .chain(catalog.functions.iter().map(|g| &g.name));
+    dbarch_catalog::names::definer_search_path(
+        f.body.as_deref().unwrap_or_default(),
+        &f.name.schema,
+        &catalog.search_path,
+        objects,
+    )
 }
 
 #[cfg(test)]

@@ -16,11 +16,11 @@ pub static RULE: Rule = Rule {
               filter in a report, an admin endpoint or an ORM scope leaks another customer's data. Row level \
               security makes the database apply the filter to every query of the application role.",
         example: "CREATE TABLE orgs (id bigint PRIMARY KEY);\nCREATE TABLE projects (\n    id bigint PRIMARY KEY,\n    org_id bigint NOT NULL REFERENCES orgs (id),\n    name text NOT NULL\n);",
-        use_instead: "ALTER TABLE projects ENABLE ROW LEVEL SECURITY;\nCREATE POLICY projects_tenant_isolation ON projects\n    USING (org_id = current_setting('app.current_org_id')::bigint);",
+        use_instead: "CREATE POLICY projects_tenant_isolation ON projects\n    USING (org_id = current_setting('app.org_id', true)::bigint);\nALTER TABLE projects ENABLE ROW LEVEL SECURITY;",
         fix_safety: Some(
             "The policy is created before row level security is switched on. From then on roles other than \
                           the owner (and BYPASSRLS roles) see only the rows of the tenant their session names: \
-                          the application must `SET app.current_<column> = ...` in every session (or \
+                          the application must `SET app.<column> = ...` in every session (or \
                           transaction, with SET LOCAL); a session that has not sees no rows.",
         ),
         references: &["https://www.postgresql.org/docs/current/ddl-rowsecurity.html"],
@@ -77,28 +77,11 @@ fn check(cx: &Context, out: &mut Sink) {
     }
 }
 
-/// A policy that lets a session see the rows of its tenant (named by the setting `app.current_<column>`,
-/// compared in the column's own type; a session that has not set it sees no rows rather than an error),
-/// then row level security switched on: the policy exists before anything is filtered.
+/// The tenant policy, then row level security switched on ([`dbarch_catalog::make::tenant_isolation`]).
 fn tenant_policy(table: &QualifiedName, c: &Column) -> Option<String> {
-    use crate::rules::fix::{alter, name, sql};
-    use dbarch_sql::change::{AlterTable, SchemaChange, literal, type_name};
-    let using = format!(
-        "{} = current_setting({}, true)::{}",
-        quote_ident(&c.name),
-        literal(&format!("app.current_{}", c.name)),
-        type_name(&c.data_type)
-    );
-    sql(&[
-        SchemaChange::CreatePolicy {
-            table: name(table),
-            name: format!("{}_tenant_isolation", table.name),
-            command: "ALL".into(),
-            permissive: true,
-            roles: vec![],
-            using: Some(using),
-            with_check: None,
-        },
-        alter(table, vec![AlterTable::RowSecurity(true)]),
-    ])
+    crate::rules::fix::sql(&dbarch_catalog::make::tenant_isolation(
+        table,
+        &c.name,
+        &dbarch_sql::change::type_name(&c.data_type),
+    ))
 }
