@@ -386,7 +386,7 @@ pub fn analyze(source: &str, top: &Value) -> PlanReport {
                     if relation.is_empty() {
                         Some("-- ANALYZE the tables involved; for correlated columns, extended statistics (CREATE STATISTICS ... (dependencies, mcv))".into())
                     } else {
-                        analyze_fix(text(n, "Schema"), relation)
+                        analyze_fix(text(n, "Schema"), relation, &condition_columns(n))
                     },
                     stake(i, &w.nodes),
                 );
@@ -762,19 +762,55 @@ pub fn name_indexes(report: &mut PlanReport, advice: &crate::Advice) {
     }
 }
 
-/// `ANALYZE relation;`, written by the DDL emitter, and extended statistics in words (which columns are
-/// correlated is not in the plan).
-fn analyze_fix(schema: Option<&str>, relation: &str) -> Option<String> {
+/// The plain columns a scan node's conditions compare (its Index Cond, Recheck Cond and Filter), in the
+/// order they come, each once.
+fn condition_columns(n: &serde_json::Value) -> Vec<String> {
+    let mut columns: Vec<String> = vec![];
+    for field in ["Index Cond", "Recheck Cond", "Filter"] {
+        for (k, _) in text(n, field).map(filter_keys).unwrap_or_default() {
+            if k.expression.is_none() && !columns.contains(&k.column) {
+                columns.push(k.column);
+            }
+        }
+    }
+    columns
+}
+
+/// `ANALYZE relation;`, written by the DDL emitter; when the node's conditions compare two columns or more
+/// of the relation (the usual cause: the planner multiplies their selectivities as if they were
+/// independent), extended statistics on them first, so the next ANALYZE measures how they go together.
+fn analyze_fix(schema: Option<&str>, relation: &str, columns: &[String]) -> Option<String> {
     use dbarch_sql::change::{Maintenance, ObjName, SchemaChange, emit};
+    use dbarch_sql::expr::quote_ident;
     let analyze = SchemaChange::Maintain(Maintenance::Vacuum {
         tables: vec![ObjName::new(schema, relation)],
         full: false,
         analyze: false,
         analyze_only: true,
     });
+    let analyze = emit(&analyze)?;
+    if columns.len() < 2 {
+        return Some(format!(
+            "{analyze};  -- and for correlated columns, extended statistics on them (CREATE STATISTICS ... (dependencies, mcv))"
+        ));
+    }
+    let columns = &columns[..columns.len().min(8)];
+    let name = dbarch_catalog::default_name(relation, columns, "stats");
+    let target = match schema {
+        Some(s) => format!("{}.{}", quote_ident(s), quote_ident(relation)),
+        None => quote_ident(relation),
+    };
     Some(format!(
-        "{};  -- and for correlated columns, extended statistics on them (CREATE STATISTICS ... (dependencies, mcv))",
-        emit(&analyze)?
+        "CREATE STATISTICS IF NOT EXISTS {} (dependencies, mcv) ON {} FROM {target};\n{analyze};",
+        match schema {
+            Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&name)),
+            None => quote_ident(&name),
+        },
+        columns
+            .iter()
+            .map(|c| quote_ident(c))
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
 }
 

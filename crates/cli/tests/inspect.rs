@@ -58,7 +58,14 @@ fn planted_problems_are_each_reported() {
                                    FOREIGN KEY (visit_id, visit_at) REFERENCES visits (id, at));
          INSERT INTO tenants SELECT g, 't' || g FROM generate_series(1, 100) g;
          INSERT INTO visits SELECT g, DATE '2025-01-01' + (g % 700), g % 100 + 1, 'n'
-           FROM generate_series(1, 20000) g;",
+           FROM generate_series(1, 20000) g;
+         -- A SECURITY DEFINER function whose body names a table of another schema unqualified, and a
+         -- grant to PUBLIC.
+         CREATE SCHEMA vault;
+         CREATE TABLE vault.keys (id bigint PRIMARY KEY);
+         CREATE FUNCTION public.forget_key(k bigint) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+           AS $$ BEGIN DELETE FROM keys WHERE id = k; END $$;
+         GRANT SELECT ON codes TO PUBLIC;",
     )
     .unwrap();
     // Mass deletes leave a table and its index far larger than their rows need (bloat).
@@ -101,6 +108,8 @@ fn planted_problems_are_each_reported() {
     let has = |code: &str, object: &str| got.iter().any(|(c, o)| c == code && o.contains(object));
     assert!(has("IDX001", "accounts_email"), "duplicate index: {got:?}");
     assert!(has("KEY002", "accounts"), "FK without index: {got:?}");
+    assert!(has("SEC005", "forget_key"), "SECURITY DEFINER: {got:?}");
+    assert!(has("SEC003", "codes"), "PUBLIC grant: {got:?}");
     let on = |code: &str, object: &str| {
         got.iter()
             .filter(|(c, o)| c == code && o.contains(object))
@@ -234,6 +243,9 @@ fn planted_problems_are_each_reported() {
         "fixes the server refuses:\n{}",
         failed.join("\n")
     );
+    // The pinned search_path still finds what the function's body names.
+    db.batch_execute("SET search_path = public; SELECT forget_key(1)")
+        .unwrap_or_else(|e| panic!("the function after its fix: {e}"));
     // And once they have run, the problems they fix are gone.
     let o = dbarch(&["inspect", "--db", &url, "--format", "json"], &repo());
     let left = codes(&json(&o));
@@ -249,6 +261,8 @@ fn planted_problems_are_each_reported() {
         ("DB008", "churn"),
         ("DB010", "ticket_numbers"),
         ("SEC002", "accounts"),
+        ("SEC005", "forget_key"),
+        ("SEC003", "codes"),
         ("DB018", "boss"),
         ("DB025", "swollen_label_idx"),
     ] {

@@ -16,7 +16,9 @@ pub static RULE: Rule = Rule {
         example: "CREATE TABLE products (\n    id bigint PRIMARY KEY,\n    name text NOT NULL,\n    updated_at timestamptz NOT NULL DEFAULT now()\n);",
         use_instead: "CREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    NEW.updated_at := now();\n    RETURN NEW;\nEND $$;\nCREATE TRIGGER products_set_updated_at BEFORE UPDATE ON products\n    FOR EACH ROW EXECUTE FUNCTION set_updated_at();",
         fix_safety: Some(
-            "The fix creates `set_<column>()` (it sets the column to now()) unless the schema defines it, and the BEFORE UPDATE trigger that runs it.",
+            "The fix creates `set_<column>()` (it sets the column to now()) unless the schema defines it — \
+             CREATE OR REPLACE, so the same function written by the fix of another table is not an error — \
+             and the BEFORE UPDATE trigger that runs it.",
         ),
         references: &["https://www.postgresql.org/docs/current/plpgsql-trigger.html"],
     },
@@ -84,9 +86,11 @@ fn maintain(cx: &Context, table: &QualifiedName, column: &str) -> Option<String>
         .any(|f| f.name.name == function && f.arg_types.is_empty());
     let mut changes = vec![];
     if !defined {
+        // OR REPLACE: every such fix writes the same function for the same column, so a user who runs
+        // the fixes of several tables one after another gets it once, not an error.
         changes.push(SchemaChange::CreateFunction(CreateFunction {
             name: ObjName::new(None, &function),
-            or_replace: false,
+            or_replace: true,
             definition: Default::default(),
             arg_types: vec![],
             returns: Some("trigger".into()),
