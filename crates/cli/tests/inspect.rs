@@ -217,6 +217,7 @@ fn planted_problems_are_each_reported() {
     let mut findings: Vec<&serde_json::Value> = v["findings"].as_array().unwrap().iter().collect();
     findings.sort_by_key(|f| f["code"] == "DB002");
     let mut failed = vec![];
+    let mut ran = std::collections::BTreeSet::new();
     for f in findings {
         let Some(fix) = f["fix"]["sql"].as_str() else {
             continue;
@@ -228,6 +229,7 @@ fn planted_problems_are_each_reported() {
             if server_wide || stmt.contains("'...'") {
                 continue;
             }
+            ran.insert(f["code"].as_str().unwrap_or_default().to_string());
             if let Err(e) = db.batch_execute(&stmt) {
                 failed.push(format!(
                     "{}: {stmt}: {}",
@@ -271,6 +273,78 @@ fn planted_problems_are_each_reported() {
             "{code} on {object} is still reported after its fix: {left:?}"
         );
     }
+
+    // Unused indexes, once the configuration trusts counters of any age: the fix drops them, and they
+    // are no longer reported.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("dbarch.toml"),
+        "[options]\nunused-index-min-days = 0\n",
+    )
+    .unwrap();
+    let config = dir.path().join("dbarch.toml");
+    let config = config.to_str().unwrap();
+    let inspect = || {
+        json(&dbarch(
+            &[
+                "inspect", "--db", &url, "--config", config, "--format", "json",
+            ],
+            &repo(),
+        ))
+    };
+    let unused: Vec<serde_json::Value> = inspect()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "DB002")
+        .cloned()
+        .collect();
+    assert!(
+        !unused.is_empty(),
+        "no unused index reported with counters of any age"
+    );
+    for f in &unused {
+        for stmt in statements(f["fix"]["sql"].as_str().unwrap_or_default()) {
+            db.batch_execute(&stmt)
+                .unwrap_or_else(|e| panic!("DB002: `{stmt}` fails: {e}"));
+        }
+    }
+    ran.insert("DB002".to_string());
+    let left = codes(&inspect());
+    for f in &unused {
+        let object = f["object"].as_str().unwrap();
+        assert!(
+            !left.iter().any(|(c, o)| c == "DB002" && o == object),
+            "DB002 on {object} after its fix: {left:?}"
+        );
+    }
+
+    // Every live check that documents how safe its fix is had its fix run here, but those whose fix is
+    // an action on the server rather than schema SQL, or whose problem a test cannot plant.
+    const NOT_PLANTED: &[(&str, &str)] = &[
+        (
+            "DB009",
+            "a database near transaction ID wraparound takes two billion transactions",
+        ),
+        (
+            "DB012",
+            "the fix ends a session (pg_terminate_backend), an action on the server",
+        ),
+        (
+            "DB016",
+            "the fix drops a replication slot (pg_drop_replication_slot), an action on the server",
+        ),
+    ];
+    let untested: Vec<&str> = dbarch_lint::all_rules()
+        .iter()
+        .filter(|r| r.is_live_rule() && r.doc.fix_safety.is_some())
+        .map(|r| r.code)
+        .filter(|c| !ran.contains(*c) && !NOT_PLANTED.iter().any(|(n, _)| n == c))
+        .collect();
+    assert!(
+        untested.is_empty(),
+        "live checks with a fix no planted problem ran: {untested:?} (ran {ran:?})"
+    );
 }
 
 /// The statements of a fix: `;`-separated, `--` comments dropped.
