@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
         file: parsed,
         down: None,
         down_error: None,
-        wrapped: true,
+        transaction: dbarch_migrate::Transaction::Wrapped,
     };
     let _ = dbarch_lint::run_migrations(Catalog::new(), &[script], &sources, &config, 16);
     let _ = dbarch_sql::take_refused();

@@ -152,12 +152,44 @@ struct RulesSection {
     severity: BTreeMap<String, String>,
 }
 
+/// The tool that applies the migrations, when the layout alone does not say how it runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationTool {
+    /// Sends each `.up.sql` as one multi-statement query: an implicit transaction block (the default for
+    /// up/down pairs).
+    GolangMigrate,
+    /// Runs each `.up.sql` in a transaction of its own (unless `-- no-transaction`).
+    Sqlx,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationsSection {
+    /// `golang-migrate` or `sqlx`.
+    pub tool: Option<MigrationTool>,
+}
+
+impl MigrationsSection {
+    /// How the tool runs a script that discovery took to be `found`.
+    pub fn mode(&self, found: dbarch_migrate::Transaction) -> dbarch_migrate::Transaction {
+        match (self.tool, found) {
+            (Some(MigrationTool::Sqlx), dbarch_migrate::Transaction::Implicit) => {
+                dbarch_migrate::Transaction::Wrapped
+            }
+            _ => found,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct File {
     pg_version: Option<u32>,
     #[serde(default)]
     rules: RulesSection,
+    #[serde(default)]
+    migrations: MigrationsSection,
     #[serde(default)]
     options: Option<Options>,
     #[serde(default)]
@@ -171,6 +203,8 @@ pub struct Config {
     pub ignore: Vec<String>,
     pub severity: BTreeMap<String, Severity>,
     pub options: Options,
+    /// `[migrations]`: the tool that applies them.
+    pub migrations: MigrationsSection,
     per_path: Vec<(globset::GlobMatcher, Vec<String>)>,
     /// The directory of the configuration file: per-path globs are relative to it.
     base: Option<std::path::PathBuf>,
@@ -270,6 +304,7 @@ impl Config {
             ignore: f.rules.ignore,
             severity,
             options: f.options.unwrap_or_default(),
+            migrations: f.migrations,
             per_path,
             base: None,
         })

@@ -4,9 +4,10 @@
 //! Recognised layouts:
 //! - plain numbered files: `001_init.sql`, `20240101120000_users.sql` (run like `psql -f`: each statement
 //!   commits on its own unless the file has BEGIN/COMMIT);
-//! - up/down pairs: `001_init.up.sql` + `001_init.down.sql` (golang-migrate, sqlx): the file is sent as one
-//!   multi-statement query, so it runs in one (implicit or explicit) transaction; sqlx's
-//!   `-- no-transaction` first line turns that off;
+//! - up/down pairs: `001_init.up.sql` + `001_init.down.sql` (golang-migrate, sqlx): golang-migrate sends
+//!   the file as one multi-statement query, so it runs in one implicit transaction block (explicit when
+//!   the file says BEGIN); sqlx wraps it in a transaction of its own (`Transaction::Wrapped`, chosen by
+//!   the configuration's tool); sqlx's `-- no-transaction` first line turns that off;
 //! - diesel: `<version>_<name>/up.sql` + `down.sql`, in a transaction unless the folder's
 //!   `metadata.toml` says `run_in_transaction = false`;
 //! - Flyway / refinery: `V1__name.sql` (+ Flyway undo `U1__name.sql`), in a transaction;
@@ -92,8 +93,12 @@ impl Script {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Transaction {
-    /// The tool wraps the whole script in one transaction.
+    /// The tool wraps the whole script in one transaction (BEGIN before it, COMMIT after it).
     Wrapped,
+    /// The tool sends the script as one multi-statement query (golang-migrate): PostgreSQL runs it in one
+    /// implicit transaction block, which the script's own BEGIN ... COMMIT may make explicit; CONCURRENTLY
+    /// cannot run anywhere in it, and COMMIT AND CHAIN only inside an explicit block.
+    Implicit,
     /// Each statement commits on its own unless the script itself says BEGIN ... COMMIT.
     PerStatement,
 }
@@ -358,12 +363,18 @@ fn classify(p: &Path, read_file: ReadFile) -> Result<Entry, DiscoverError> {
     }
     if let Some(s) = stem.strip_suffix(".up") {
         let (version, mname) = split_version(s);
+        // golang-migrate sends the file as one query (an implicit transaction block); sqlx wraps it in
+        // its own transaction (`[migrations] tool = "sqlx"` says so) unless `-- no-transaction`.
         return Ok(Entry::Migration(Migration {
             version,
             name: mname,
             up: Script::read(p.to_path_buf(), &text),
             down: None,
-            transaction: Transaction::wrapped_unless(no_tx),
+            transaction: if no_tx {
+                Transaction::PerStatement
+            } else {
+                Transaction::Implicit
+            },
             layout: Layout::UpDownPairs,
         }));
     }
@@ -575,7 +586,8 @@ mod tests {
                 .path
                 .ends_with("001_init.down.sql")
         );
-        assert_eq!(m[0].transaction, Transaction::Wrapped);
+        // One query per file (golang-migrate); sqlx's marker opts out.
+        assert_eq!(m[0].transaction, Transaction::Implicit);
         assert_eq!(m[1].transaction, Transaction::PerStatement);
         assert!(m[1].down.is_none());
     }

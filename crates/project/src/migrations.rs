@@ -103,7 +103,7 @@ pub fn parse_migration(
         file: parsed,
         down: down_parsed,
         down_error,
-        wrapped: m.transaction == dbarch_migrate::Transaction::Wrapped,
+        transaction: m.transaction,
     })
 }
 

@@ -19,10 +19,12 @@ pub struct StatementContext<'a> {
     pub rest: &'a [dbarch_sql::change::Lowered],
     /// The migration tool runs the whole file in one transaction.
     pub tool_wraps: bool,
-    /// A transaction block is open while this statement runs.
+    /// How the tool runs the file (wrapped, one multi-statement query, statement by statement).
+    pub mode: dbarch_migrate::Transaction,
+    /// A transaction block (explicit, the tool's, or the implicit one of a multi-statement query) is open
+    /// while this statement runs.
     pub in_transaction: bool,
-    /// A transaction block was open before this statement (differs from `in_transaction` for BEGIN and
-    /// COMMIT).
+    /// An explicit transaction block (the script's BEGIN, or the tool's) was open before this statement.
     pub open_before: bool,
     /// Tables created earlier in this same migration: nobody else can be using them yet.
     pub created_here: &'a HashSet<QualifiedName>,

@@ -28,8 +28,9 @@ pub struct MigrationScript {
     pub down: Option<ParsedFile>,
     /// The down script exists but does not parse: where (its file) and the parser's message.
     pub down_error: Option<(dbarch_sql::FileId, String)>,
-    /// The tool wraps the whole script in a transaction.
-    pub wrapped: bool,
+    /// How the tool runs the script: in a transaction of its own, as one multi-statement query, or
+    /// statement by statement.
+    pub transaction: dbarch_migrate::Transaction,
 }
 
 impl MigrationScript {
@@ -118,7 +119,9 @@ pub fn lint_migration_text(
         down.map(|d| sources.add(path, format!("{}{}{d}", blank(setup), blank(migration))));
     let base = Catalog::from_files([&dbarch_sql::parse_file(&setup_file)?]);
     let parsed = dbarch_sql::parse_file(&migration_file)?;
-    let wrapped = !dbarch_migrate::declares_no_transaction(migration);
+    let transaction = dbarch_migrate::Transaction::wrapped_unless(
+        dbarch_migrate::declares_no_transaction(migration),
+    );
     let down = match down_file {
         Some(f) => Some(dbarch_sql::parse_file(&f)?),
         None => None,
@@ -128,7 +131,7 @@ pub fn lint_migration_text(
         file: parsed,
         down,
         down_error: None,
-        wrapped,
+        transaction,
     }];
     // A fixture may pin the target version: `-- pg-version: 11`.
     let pinned = sql.lines().find_map(|l| {

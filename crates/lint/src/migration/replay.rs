@@ -202,7 +202,24 @@ pub fn run_migrations_from<S: ScriptHandle>(
         let mut taken: Vec<(StatementLock, crate::knowledge::LockLevel, usize)> = vec![];
         let mut index = 0usize;
         let mut created = HashSet::new();
-        let mut in_tx = script.wrapped;
+        use dbarch_migrate::Transaction as Mode;
+        let mode = config.migrations.mode(script.transaction);
+        // The block a statement runs in: the tool's or the script's explicit one, the implicit one of a
+        // multi-statement query, or none.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Block {
+            None,
+            Implicit,
+            Explicit,
+        }
+        let mut block = match mode {
+            Mode::Wrapped => Block::Explicit,
+            // A query of one statement is no block at all.
+            Mode::Implicit if script.file.statements.len() > 1 => Block::Implicit,
+            Mode::Implicit => Block::None,
+            Mode::PerStatement => Block::None,
+        };
+        let mut in_tx = block != Block::None;
         let mut lock_timeout = false;
         let mut timezone_utc = false;
         let mut access_exclusive = false;
@@ -215,17 +232,37 @@ pub fn run_migrations_from<S: ScriptHandle>(
             .map(dbarch_sql::change::lower)
             .collect();
         for (at, (stmt, lowered)) in script.file.statements.iter().zip(&all).enumerate() {
-            let in_tx_before = in_tx;
+            let explicit_before = block == Block::Explicit;
             for change in &lowered.changes {
                 match change {
-                    SchemaChange::Transaction(t) if !script.wrapped => match t {
-                        Transaction::Begin => in_tx = true,
-                        Transaction::End => {
-                            in_tx = false;
+                    SchemaChange::Transaction(t) => {
+                        let ended = match (t, block) {
+                            (Transaction::Begin, _) => {
+                                block = Block::Explicit;
+                                false
+                            }
+                            // COMMIT / ROLLBACK end the block; in a multi-statement query the rest of it
+                            // runs in a new implicit block (a COMMIT there commits, with a warning).
+                            (Transaction::End, Block::None) => false,
+                            (Transaction::End, _) => {
+                                block = if mode == Mode::Implicit {
+                                    Block::Implicit
+                                } else {
+                                    Block::None
+                                };
+                                true
+                            }
+                            // AND CHAIN ends the block and opens the next (outside an explicit block
+                            // PostgreSQL refuses it, MIG028 says so, and nothing changes).
+                            (Transaction::Chain, Block::Explicit) => true,
+                            (Transaction::Chain, _) | (Transaction::Savepoint, _) => false,
+                        };
+                        if ended {
                             locked.clear();
+                            not_valid.clear();
                         }
-                        _ => {}
-                    },
+                        in_tx = block != Block::None;
+                    }
                     SchemaChange::SetSetting { name, .. } if name == "lock_timeout" => {
                         lock_timeout = true
                     }
@@ -245,9 +282,10 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 stmt,
                 changes: lowered,
                 rest: &all[at + 1..],
-                tool_wraps: script.wrapped,
+                tool_wraps: mode == Mode::Wrapped,
+                mode,
                 in_transaction: in_tx,
-                open_before: in_tx_before,
+                open_before: explicit_before,
                 created_here: &created,
                 lock_timeout_set: lock_timeout,
                 timezone_utc,
@@ -408,10 +446,10 @@ pub fn run_migrations_from<S: ScriptHandle>(
         }
         locks.migrations.push(MigrationLocks {
             file: script.file.file.path.display().to_string(),
-            transaction: if script.wrapped {
-                "wrapped".into()
-            } else {
-                "per-statement".into()
+            transaction: match mode {
+                Mode::Wrapped => "wrapped".into(),
+                Mode::Implicit => "implicit".into(),
+                Mode::PerStatement => "per-statement".into(),
             },
             statements: taken.into_iter().map(|(e, _, _)| e).collect(),
             longest_held: longest.into_iter().collect(),

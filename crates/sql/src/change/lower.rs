@@ -558,6 +558,9 @@ impl Cx<'_> {
                     K::TransStmtBegin | K::TransStmtStart => {
                         SchemaChange::Transaction(Transaction::Begin)
                     }
+                    K::TransStmtCommit | K::TransStmtRollback if t.chain => {
+                        SchemaChange::Transaction(Transaction::Chain)
+                    }
                     K::TransStmtCommit
                     | K::TransStmtRollback
                     | K::TransStmtPrepare
@@ -1461,6 +1464,14 @@ mod tests {
                 },
                 SchemaChange::Transaction(Transaction::End),
             ]
+        );
+        assert_eq!(
+            one("COMMIT AND CHAIN"),
+            SchemaChange::Transaction(Transaction::Chain)
+        );
+        assert_eq!(
+            one("ROLLBACK AND NO CHAIN"),
+            SchemaChange::Transaction(Transaction::End)
         );
         assert_eq!(
             one("ALTER DOMAIN d ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID"),

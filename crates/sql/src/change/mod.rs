@@ -322,6 +322,9 @@ pub enum Transaction {
     End,
     /// `SAVEPOINT`, `RELEASE`, `ROLLBACK TO`: the block stays open.
     Savepoint,
+    /// `COMMIT AND CHAIN`, `ROLLBACK AND CHAIN`: the block ends and a new one opens at once (PostgreSQL
+    /// refuses it outside an explicit transaction block).
+    Chain,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -42,7 +42,12 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     out.push(
         cx.stmt.span.into(),
         format!("{}:{}", what, cx.stmt.span.start),
-        format!("{what} cannot run inside a transaction block; this migration runs in one"),
+        match cx.mode {
+            dbarch_migrate::Transaction::Implicit => format!(
+                "{what} cannot run inside a transaction block; the tool sends this file as one query, which PostgreSQL runs in one (implicit) block"
+            ),
+            _ => format!("{what} cannot run inside a transaction block; this migration runs in one"),
+        },
         "Run this migration outside a transaction (mark it for your migration tool), with this statement alone.",
         None,
     );
