@@ -121,9 +121,22 @@ fn column_text(c: &Column) -> String {
     s
 }
 
+/// A column as PostgreSQL stores it: its default in the form [`dbarch_sql::expr::stored_default`] gives.
+fn stored(c: &Column) -> Column {
+    Column {
+        default: c
+            .default
+            .as_deref()
+            .map(|d| dbarch_sql::expr::stored_default(d, &c.data_type)),
+        ..c.clone()
+    }
+}
+
 fn table_changes(name: &QualifiedName, a: &Arc<Table>, b: &Arc<Table>, out: &mut Vec<Change>) {
-    let ca = by_name(&a.columns, |c| c.name.clone());
-    let cb = by_name(&b.columns, |c| c.name.clone());
+    let sa: Vec<Column> = a.columns.iter().map(stored).collect();
+    let sb: Vec<Column> = b.columns.iter().map(stored).collect();
+    let ca = by_name(&sa, |c| c.name.clone());
+    let cb = by_name(&sb, |c| c.name.clone());
     keyed(
         &ca,
         &cb,

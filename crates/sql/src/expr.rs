@@ -510,3 +510,118 @@ mod tests {
         assert_eq!(column_refs(w), vec!["deleted_at"]);
     }
 }
+
+/// A column default as PostgreSQL compares it: the expression deparsed (spacing and parentheses as the
+/// deparser writes them), a cast of the whole default to the column's own type left out (PostgreSQL
+/// stores `DEFAULT 'x'` of a varchar column as `'x'::character varying`, and `'{}'` of a text[] column as
+/// `'{}'::text[]`), and so are casts of string literals to text and varchar inside it (`m -> 'k'` is
+/// stored `m -> 'k'::text`). Two defaults that read the same here store the same.
+pub fn stored_default(sql: &str, column_type: &crate::change::DataType) -> String {
+    let canonical = parse_expression(sql)
+        .map(|n| deparse_expr(&n))
+        .unwrap_or_else(|| sql.trim().to_string());
+    let text = without_text_casts(&canonical);
+    // The whole default cast to the column's type: `<literal>::<type>`.
+    if let Some((value, ty)) = split_top_cast(&text)
+        && crate::change::type_of_text(ty).is_some_and(|t| same_type(&t, column_type))
+    {
+        return value.to_string();
+    }
+    text
+}
+
+/// Whether two types are the same for a default's cast (modifiers aside: `'x'::varchar` of a
+/// varchar(255) column stores as `'x'::character varying`).
+fn same_type(a: &crate::change::DataType, b: &crate::change::DataType) -> bool {
+    a.name == b.name && a.schema == b.schema && a.array_dims == b.array_dims
+}
+
+/// `'lit'::type` (or `-1::type`, `42::type`) split into the literal and the type, when that is the whole
+/// text.
+fn split_top_cast(text: &str) -> Option<(&str, &str)> {
+    let end = if text.starts_with('\'') {
+        literal_end(text, 0)?
+    } else {
+        text.find("::")?
+    };
+    let (value, rest) = text.split_at(end);
+    let ty = rest.strip_prefix("::")?;
+    let plain = !value.is_empty()
+        && (value.starts_with('\'')
+            || value
+                .trim_start_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.'));
+    (plain && !ty.contains("::")).then_some((value, ty))
+}
+
+/// The byte just past the string literal that starts at `start` (a doubled quote stays inside it).
+fn literal_end(text: &str, start: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = start + 1;
+    while i < b.len() {
+        if b[i] == b'\'' {
+            if b.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            return Some(i + 1);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `text` without the `::text` / `::varchar` / `::character varying` casts that follow string literals.
+fn without_text_casts(text: &str) -> String {
+    const CASTS: [&str; 3] = ["::text", "::character varying", "::varchar"];
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text.as_bytes()[i] == b'\'' {
+            let Some(end) = literal_end(text, i) else {
+                out.push_str(&text[i..]);
+                break;
+            };
+            out.push_str(&text[i..end]);
+            i = end;
+            if let Some(cast) = CASTS.iter().find(|c| {
+                text[i..].starts_with(**c)
+                    && !text[i + c.len()..]
+                        .starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_' || ch == '[' || ch == '(')
+            }) {
+                i += cast.len();
+            }
+            continue;
+        }
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+#[cfg(test)]
+mod stored_default_tests {
+    use super::stored_default;
+    use crate::change::type_of_text;
+
+    fn same(a: &str, b: &str, ty: &str) -> bool {
+        let t = type_of_text(ty).unwrap();
+        stored_default(a, &t) == stored_default(b, &t)
+    }
+
+    #[test]
+    fn defaults_compare_as_postgresql_stores_them() {
+        assert!(same("'medium'", "'medium'::varchar", "varchar(255)"));
+        assert!(same("'medium'", "'medium'::character varying", "varchar(255)"));
+        assert!(same("'{}'", "'{}'::text[]", "text[]"));
+        assert!(same("(m -> 'k')", "m -> 'k'::text", "jsonb"));
+        assert!(same("0", "0::bigint", "bigint"));
+        assert!(same("now()", "now( )", "timestamptz"));
+        // Different values, or a cast that changes the value's type, stay different.
+        assert!(!same("'a'", "'b'", "text"));
+        assert!(!same("'1'::integer", "1", "text"));
+        assert!(!same("0", "1", "integer"));
+    }
+}
