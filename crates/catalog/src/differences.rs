@@ -121,18 +121,60 @@ fn column_text(c: &Column) -> String {
     s
 }
 
+/// A constraint as its definition reads (`FOREIGN KEY (a) REFERENCES t (id)`), written by the emitter.
+fn constraint_sql(table: &QualifiedName, c: &Constraint) -> String {
+    let add = crate::make::alter(
+        table,
+        vec![dbarch_sql::change::AlterTable::AddConstraint(
+            crate::make::constraint(c),
+        )],
+    );
+    dbarch_sql::change::emit(&add)
+        .and_then(|sql| {
+            sql.split_once(" ADD CONSTRAINT ")
+                .and_then(|(_, rest)| rest.split_once(' '))
+                .map(|(_, def)| def.to_string())
+        })
+        .unwrap_or_else(|| "(its definition)".to_string())
+}
+
 /// A column as PostgreSQL stores it: its default in the form [`dbarch_sql::expr::stored_default`] gives.
 fn stored(c: &Column) -> Column {
     Column {
+        // `DEFAULT NULL` is no default: PostgreSQL stores none.
         default: c
             .default
             .as_deref()
-            .map(|d| dbarch_sql::expr::stored_default(d, &c.data_type)),
+            .map(|d| dbarch_sql::expr::stored_default(d, &c.data_type))
+            .filter(|d| !d.eq_ignore_ascii_case("null")),
         ..c.clone()
     }
 }
 
-fn table_changes(name: &QualifiedName, a: &Arc<Table>, b: &Arc<Table>, out: &mut Vec<Change>) {
+/// A foreign key as PostgreSQL stores it: referencing the columns of the referenced table's primary key
+/// by name, however it was written (`REFERENCES person` is `REFERENCES person (id)`).
+fn stored_key(catalog: &Catalog, c: &Constraint) -> Constraint {
+    let mut c = Constraint {
+        name_given: false,
+        ..c.clone()
+    };
+    if let ConstraintKind::ForeignKey(fk) = &mut c.kind
+        && fk.ref_columns.is_empty()
+        && let Some(pk) = catalog
+            .table(&fk.ref_table)
+            .and_then(|t| t.primary_key_columns())
+    {
+        fk.ref_columns = pk.to_vec();
+    }
+    c
+}
+
+fn table_changes(
+    name: &QualifiedName,
+    (catalog_a, a): (&Catalog, &Arc<Table>),
+    (catalog_b, b): (&Catalog, &Arc<Table>),
+    out: &mut Vec<Change>,
+) {
     let sa: Vec<Column> = a.columns.iter().map(stored).collect();
     let sb: Vec<Column> = b.columns.iter().map(stored).collect();
     let ca = by_name(&sa, |c| c.name.clone());
@@ -150,20 +192,17 @@ fn table_changes(name: &QualifiedName, a: &Arc<Table>, b: &Arc<Table>, out: &mut
         },
         out,
     );
-    // Whether a name was written or defaulted is not part of the schema.
-    let norm = |c: &Constraint| Constraint {
-        name_given: false,
-        ..c.clone()
-    };
+    // Whether a name was written or defaulted is not part of the schema, nor whether a foreign key
+    // named the referenced columns.
     let ka: BTreeMap<String, Constraint> = a
         .constraints
         .iter()
-        .map(|c| (c.name.clone(), norm(c)))
+        .map(|c| (c.name.clone(), stored_key(catalog_a, c)))
         .collect();
     let kb: BTreeMap<String, Constraint> = b
         .constraints
         .iter()
-        .map(|c| (c.name.clone(), norm(c)))
+        .map(|c| (c.name.clone(), stored_key(catalog_b, c)))
         .collect();
     keyed(
         &ka,
@@ -171,16 +210,25 @@ fn table_changes(name: &QualifiedName, a: &Arc<Table>, b: &Arc<Table>, out: &mut
         |k| format!("constraint {k} on {name}"),
         |k, x, y, out| {
             let what = if x.kind != y.kind {
-                "definition"
+                format!("{} -> {}", constraint_sql(name, x), constraint_sql(name, y))
             } else if x.not_valid != y.not_valid {
-                "validity"
+                format!(
+                    "{} -> {}",
+                    if x.not_valid { "NOT VALID" } else { "valid" },
+                    if y.not_valid { "NOT VALID" } else { "valid" }
+                )
             } else {
-                "deferrability"
+                let deferral = |c: &Constraint| match (c.deferrable, c.initially_deferred) {
+                    (false, _) => "NOT DEFERRABLE",
+                    (true, false) => "DEFERRABLE INITIALLY IMMEDIATE",
+                    (true, true) => "DEFERRABLE INITIALLY DEFERRED",
+                };
+                format!("{} -> {}", deferral(x), deferral(y))
             };
             out.push(Change {
                 kind: ChangeKind::Changed,
                 object: format!("constraint {k} on {name}"),
-                detail: Some(what.to_string()),
+                detail: Some(what),
             })
         },
         out,
@@ -240,7 +288,7 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<Change> {
         &a.tables,
         &b.tables,
         |t| format!("table {t}"),
-        table_changes,
+        |name, x, y, out| table_changes(name, (a, x), (b, y), out),
         &mut out,
     );
     keyed(
@@ -399,5 +447,28 @@ mod tests {
         assert!(d.contains(&"table u added".to_string()));
         assert!(d.iter().any(|x| x.starts_with("index t_a changed")));
         assert!(differences(&a, &a).is_empty());
+    }
+
+    /// What PostgreSQL stores the same is the same (each checked on PostgreSQL 15: pg_get_expr and
+    /// pg_get_constraintdef read alike for both spellings).
+    #[test]
+    fn spellings_postgresql_stores_alike_are_no_difference() {
+        let a = cat("create table p (id int primary key);
+                     create table t (id int primary key, s varchar(20) default 'medium', tags text[] default '{}',
+                                     n text default null, p int, constraint t_p_fkey foreign key (p) references p);");
+        let b = cat("create table p (id int primary key);
+                     create table t (id int primary key, s varchar(20) default 'medium'::character varying,
+                                     tags text[] default '{}'::text[], n text, p int,
+                                     constraint t_p_fkey foreign key (p) references p (id));");
+        assert!(differences(&a, &b).is_empty(), "{:?}", differences(&a, &b));
+        // A constraint that does differ says how.
+        let c = cat("create table p (id int primary key);
+                     create table t (id int primary key, s varchar(20) default 'medium', tags text[] default '{}',
+                                     n text, p int, constraint t_p_fkey foreign key (p) references p on delete cascade);");
+        let d: Vec<String> = differences(&a, &c).iter().map(|c| c.to_string()).collect();
+        assert!(
+            d.iter().any(|x| x.contains("FOREIGN KEY (p) REFERENCES public.p (id) -> FOREIGN KEY (p) REFERENCES public.p (id) ON DELETE CASCADE")),
+            "{d:?}"
+        );
     }
 }

@@ -587,8 +587,9 @@ fn without_text_casts(text: &str) -> String {
             i = end;
             if let Some(cast) = CASTS.iter().find(|c| {
                 text[i..].starts_with(**c)
-                    && !text[i + c.len()..]
-                        .starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_' || ch == '[' || ch == '(')
+                    && !text[i + c.len()..].starts_with(|ch: char| {
+                        ch.is_ascii_alphanumeric() || ch == '_' || ch == '[' || ch == '('
+                    })
             }) {
                 i += cast.len();
             }
@@ -614,7 +615,11 @@ mod stored_default_tests {
     #[test]
     fn defaults_compare_as_postgresql_stores_them() {
         assert!(same("'medium'", "'medium'::varchar", "varchar(255)"));
-        assert!(same("'medium'", "'medium'::character varying", "varchar(255)"));
+        assert!(same(
+            "'medium'",
+            "'medium'::character varying",
+            "varchar(255)"
+        ));
         assert!(same("'{}'", "'{}'::text[]", "text[]"));
         assert!(same("(m -> 'k')", "m -> 'k'::text", "jsonb"));
         assert!(same("0", "0::bigint", "bigint"));

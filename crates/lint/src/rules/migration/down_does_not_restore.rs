@@ -11,9 +11,12 @@ pub static RULE: Rule = Rule {
         what: "A migration with a down script (`down.sql`, `.down.sql`, Flyway `U` file, dbmate `-- migrate:down`) \
                where replaying the up and then the down through the schema model does not give back the schema \
                as it was before the up: a table, column, index, constraint, type, function, trigger, grant... \
-               left over, missing or different. Each difference is reported at the down script, as is a down \
-               script that does not parse, and a down statement PostgreSQL would refuse on the schema the up \
-               left (dropping or retyping what a view reads, see MIG032).",
+               left over, missing or different. One finding per migration, at the down script, lists the \
+               differences, each with what differs; a down script that does not parse, and a down statement \
+               PostgreSQL would refuse on the schema the up left (dropping or retyping what a view reads, see \
+               MIG032), are reported too. Schemas are compared as PostgreSQL stores them: `DEFAULT 'x'` of a \
+               varchar column is `'x'::character varying`, `DEFAULT NULL` is no default, `REFERENCES t` is \
+               `REFERENCES t (id)`.",
         why: "A rollback is run under pressure, during an incident. A down that leaves an index behind, forgets a \
               column, or restores a column with another type makes the next `up` fail or, worse, silently leaves \
               the schema different from what every later migration assumes.",
@@ -48,23 +51,49 @@ fn check(cx: &DownContext, out: &mut Sink) {
             None,
         );
     }
-    for d in cx.differences {
-        let what = match d.kind {
-            dbarch_catalog::ChangeKind::Added => "is left behind",
-            dbarch_catalog::ChangeKind::Removed => "is not restored",
-            dbarch_catalog::ChangeKind::Changed => "is not restored to its previous definition",
-        };
-        let detail = d
-            .detail
-            .as_ref()
-            .map(|x| format!(" ({x})"))
-            .unwrap_or_default();
-        out.push(
-            at.into(),
-            format!("{up}:{}", d.object),
-            format!("after {up} and this down, {} {what}{detail}", d.object),
-            "Make the down script undo exactly what the up did, in reverse order.",
-            None,
-        );
+    // One finding per migration: what the down leaves different, each with the field that differs.
+    if cx.differences.is_empty() {
+        return;
     }
+    let items: Vec<String> = cx
+        .differences
+        .iter()
+        .map(|d| {
+            let what = match d.kind {
+                dbarch_catalog::ChangeKind::Added => "is left behind",
+                dbarch_catalog::ChangeKind::Removed => "is not restored",
+                dbarch_catalog::ChangeKind::Changed => "is not restored to its previous definition",
+            };
+            let detail = d
+                .detail
+                .as_ref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default();
+            format!("{} {what}{detail}", d.object)
+        })
+        .collect();
+    const SHOWN: usize = 8;
+    let mut listed = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if items.len() > SHOWN {
+        listed.push_str(&format!("; and {} more", items.len() - SHOWN));
+    }
+    out.push(
+        at.into(),
+        format!("{up}:restore"),
+        if items.len() == 1 {
+            format!("after {up} and this down, {listed}")
+        } else {
+            format!(
+                "after {up} and this down, {} objects differ from before the up: {listed}",
+                items.len()
+            )
+        },
+        "Make the down script undo exactly what the up did, in reverse order.",
+        None,
+    );
 }
