@@ -73,6 +73,30 @@ impl Catalog {
         map
     }
 
+    /// Whether a relation of this name exists: a table, view, sequence or index, or the index behind a
+    /// primary key, unique or exclusion constraint (PostgreSQL names it after the constraint), so
+    /// `CREATE INDEX IF NOT EXISTS` of that name does nothing.
+    pub fn relation_exists(&self, name: &QualifiedName) -> bool {
+        self.tables.contains_key(name)
+            || self.views.contains_key(name)
+            || self.sequences.contains_key(name)
+            || self.indexes.contains_key(name)
+            || self
+                .tables
+                .values()
+                .filter(|t| t.name.schema == name.schema)
+                .flat_map(|t| &t.constraints)
+                .any(|c| {
+                    c.name == name.name
+                        && matches!(
+                            c.kind,
+                            ConstraintKind::PrimaryKey { .. }
+                                | ConstraintKind::Unique { .. }
+                                | ConstraintKind::Exclude { .. }
+                        )
+                })
+    }
+
     fn constraint_indexes(&self, table: &QualifiedName, out: &mut Vec<Index>) {
         if let Some(t) = self.tables.get(table) {
             for c in &t.constraints {

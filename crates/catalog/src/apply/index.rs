@@ -57,7 +57,7 @@ impl Catalog {
             }
         };
         let qname = QualifiedName::new(table.schema.clone(), name);
-        if s.if_not_exists && self.indexes.contains_key(&qname) {
+        if s.if_not_exists && self.relation_exists(&qname) {
             return;
         }
         if !self.tables.contains_key(&table) && !self.views.contains_key(&table) {

@@ -116,9 +116,11 @@ impl<'a> Locks<'a> {
             SchemaChange::CreateIndex(i) => {
                 // CREATE INDEX IF NOT EXISTS of an index that exists does nothing.
                 let exists = i.if_not_exists
-                    && i.name
-                        .as_ref()
-                        .is_some_and(|n| self.catalog.indexes.keys().any(|k| &k.name == n));
+                    && i.name.as_ref().is_some_and(|n| {
+                        let table = self.catalog.resolve(&i.table);
+                        self.catalog
+                            .relation_exists(&QualifiedName::new(table.schema, n.clone()))
+                    });
                 if let Some(t) = self.existing(&i.table) {
                     push(
                         if exists {

@@ -38,6 +38,16 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         let Some(t) = cx.existing(&i.table) else {
             continue;
         };
+        // IF NOT EXISTS of a relation that exists (the index behind a constraint of that name, too)
+        // builds nothing.
+        if i.if_not_exists
+            && i.name.as_ref().is_some_and(|n| {
+                cx.catalog
+                    .relation_exists(&QualifiedName::new(t.name.schema.clone(), n.clone()))
+            })
+        {
+            continue;
+        }
         // The same index, built CONCURRENTLY.
         let mut concurrent = i.clone();
         concurrent.concurrently = true;
