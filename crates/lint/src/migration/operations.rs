@@ -271,9 +271,19 @@ impl<'a> Locks<'a> {
                     "set-not-null"
                 }
             }
-            AlterTable::SetStorage
-            | AlterTable::ResetOptions(_)
-            | AlterTable::AttachPartition { .. } => "alter-table-share-update-exclusive",
+            AlterTable::AttachPartition { partition, .. } => {
+                // The table attached is read in full under ACCESS EXCLUSIVE to check its rows fit the
+                // bound (unless a CHECK constraint already proves it).
+                if let Some(p) = self.existing(partition)
+                    && p.name != t.name
+                {
+                    push("attach-partition-validated", p);
+                }
+                "alter-table-share-update-exclusive"
+            }
+            AlterTable::SetStorage | AlterTable::ResetOptions(_) => {
+                "alter-table-share-update-exclusive"
+            }
             AlterTable::TriggerSwitch => "enable-disable-trigger",
             AlterTable::DropNotNull(_) => "drop-not-null",
             AlterTable::SetDefault { .. } => "set-default",
