@@ -28,6 +28,14 @@ pub struct Global {
     /// Also list what was skipped or not modelled (psql meta-commands, unsupported statements).
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// Hide the findings this baseline file holds (written by --write-baseline): only what is new is
+    /// reported, and only it sets the exit code.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub baseline: Option<std::path::PathBuf>,
+    /// Write every finding of this run to FILE as the baseline (file and fingerprint per line), then
+    /// report as if it were given with --baseline.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub write_baseline: Option<std::path::PathBuf>,
     /// Largest input file accepted, in megabytes (1 to 1048576).
     #[arg(long, global = true, default_value_t = dbarch_sql::read::DEFAULT_MAX_MB,
           value_parser = clap::value_parser!(u64).range(1..=dbarch_sql::read::LARGEST_MAX_MB))]

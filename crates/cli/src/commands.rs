@@ -193,6 +193,33 @@ pub fn rule_infos() -> Vec<RuleInfo> {
 
 /// Print a report in the chosen format; the exit code follows the --severity threshold.
 pub(crate) fn emit(g: &Global, report: &Report, preface: &str) -> Result<u8> {
+    let baselined;
+    let report = match (&g.write_baseline, &g.baseline) {
+        (Some(path), _) => {
+            let b = dbarch_report::Baseline::of(report);
+            std::fs::write(path, b.text())
+                .map_err(|e| format!("{}: cannot write the baseline: {e}", path.display()))?;
+            eprintln!(
+                "wrote {} findings to the baseline {}",
+                b.len(),
+                path.display()
+            );
+            baselined = b.apply(report);
+            &baselined
+        }
+        (None, Some(path)) => {
+            let text = dbarch_sql::read::read_text(path, dbarch_sql::read::DEFAULT_MAX_MB)?;
+            let b = dbarch_report::Baseline::parse(&text).map_err(|line| {
+                format!(
+                    "{}:{line}:1: not a baseline line (file<TAB>fingerprint, as --write-baseline writes)",
+                    path.display()
+                )
+            })?;
+            baselined = b.apply(report);
+            &baselined
+        }
+        (None, None) => report,
+    };
     let text = match g.format {
         Format::Human => format!("{preface}{}", render_human(report, true)),
         Format::Json => report.to_json() + "\n",

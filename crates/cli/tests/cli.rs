@@ -864,3 +864,82 @@ fn stats_size_the_tables_a_fix_locks() {
     );
     assert!(lock["rows"].is_null(), "{lock}");
 }
+
+/// A baseline hides the findings a team has accepted: `--write-baseline` records them, `--baseline`
+/// reports only what is new (and only it sets the exit code); a line that is not a baseline entry is an
+/// error naming the file and line.
+#[test]
+fn a_baseline_hides_accepted_findings_and_shows_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "migrations/001_init.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n",
+    );
+    write(
+        d,
+        "migrations/002_index.sql",
+        "CREATE INDEX orders_user_id_idx ON orders (user_id);\n",
+    );
+    let o = dbarch(
+        &[
+            "migrate",
+            "lint",
+            "migrations",
+            "--write-baseline",
+            "baseline.txt",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = dbarch(
+        &[
+            "migrate",
+            "lint",
+            "migrations",
+            "--baseline",
+            "baseline.txt",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // A new migration's findings are reported, the old ones still hidden.
+    write(
+        d,
+        "migrations/003_more.sql",
+        "CREATE INDEX orders_id_user_idx ON orders (id, user_id);\n",
+    );
+    let o = dbarch(
+        &[
+            "migrate",
+            "lint",
+            "migrations",
+            "--baseline",
+            "baseline.txt",
+            "--format",
+            "json",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = json(&o);
+    let files: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert!(
+        !files.is_empty() && files.iter().all(|f| f.ends_with("003_more.sql")),
+        "{v:#}"
+    );
+    assert!(v["summary"]["suppressed"].as_u64().unwrap() > 0, "{v:#}");
+    write(d, "bad.txt", "not an entry\n");
+    let o = dbarch(
+        &["migrate", "lint", "migrations", "--baseline", "bad.txt"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.txt:1:1"), "{}", stderr(&o));
+}

@@ -261,6 +261,78 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+/// A baseline: the findings a team has accepted for now, one `file<TAB>fingerprint` line each (`#` lines
+/// are comments), so a long-lived project sees only what is new. A finding is known by its file and
+/// fingerprint, not its line: edits above it do not make it new.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Baseline {
+    known: std::collections::BTreeSet<(String, String)>,
+}
+
+impl Baseline {
+    /// The baseline of a report's findings.
+    pub fn of(report: &Report) -> Self {
+        Baseline {
+            known: report
+                .findings
+                .iter()
+                .map(|f| (f.file.clone(), f.fingerprint.clone()))
+                .collect(),
+        }
+    }
+
+    /// A baseline file's text; `None` for a line that is neither a comment nor `file<TAB>fingerprint`
+    /// (its 1-based number is returned as the error).
+    pub fn parse(text: &str) -> Result<Self, usize> {
+        let mut known = std::collections::BTreeSet::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (file, fingerprint) = line.split_once('\t').ok_or(n + 1)?;
+            known.insert((file.to_string(), fingerprint.to_string()));
+        }
+        Ok(Baseline { known })
+    }
+
+    /// The file's text: a comment, then the entries sorted.
+    pub fn text(&self) -> String {
+        let mut out = String::from(
+            "# dbarch baseline: findings accepted for now (file<TAB>fingerprint); see --baseline\n",
+        );
+        for (file, fingerprint) in &self.known {
+            out.push_str(&format!("{file}\t{fingerprint}\n"));
+        }
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.known.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty()
+    }
+
+    /// The report without the findings the baseline holds (counted as suppressed).
+    pub fn apply(&self, report: &Report) -> Report {
+        let (hidden, kept): (Vec<&Finding>, Vec<&Finding>) =
+            report.findings.iter().partition(|f| {
+                self.known
+                    .contains(&(f.file.clone(), f.fingerprint.clone()))
+            });
+        let mut out = Report::new(
+            kept.into_iter().cloned().collect(),
+            report.summary.files,
+            report.summary.statements,
+            report.summary.suppressed + hidden.len(),
+        );
+        out.notes = report.notes.clone();
+        out
+    }
+}
+
 impl Report {
     pub fn new(
         mut findings: Vec<Finding>,
