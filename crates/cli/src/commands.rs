@@ -66,6 +66,16 @@ pub fn run(cli: Cli) -> Result<u8> {
         )
         .into());
     }
+    // A baseline is of a findings report: refused, not ignored, where there is none to filter.
+    let baselines = ["review", "lint", "analyze", "migrate lint"];
+    if (cli.global.baseline.is_some() || cli.global.write_baseline.is_some())
+        && !baselines.contains(&name)
+    {
+        return Err(format!(
+            "`dbarch {name}` takes no --baseline or --write-baseline (review, lint, analyze and migrate lint do)"
+        )
+        .into());
+    }
     match &cli.command {
         Command::Review { paths, db, stats } => {
             crate::review::check(&cli.global, paths, db.as_deref(), stats.as_deref(), true)
