@@ -214,7 +214,7 @@ pub(crate) fn emit(g: &Global, report: &Report, preface: &str) -> Result<u8> {
                 b.len(),
                 path.display()
             );
-            baselined = b.apply(report);
+            baselined = b.filter(report);
             &baselined
         }
         (None, Some(path)) => {
@@ -225,7 +225,7 @@ pub(crate) fn emit(g: &Global, report: &Report, preface: &str) -> Result<u8> {
                     path.display()
                 )
             })?;
-            baselined = b.apply(report);
+            baselined = b.filter(report);
             &baselined
         }
         (None, None) => report,

@@ -316,7 +316,7 @@ impl Baseline {
     }
 
     /// The report without the findings the baseline holds (counted as suppressed).
-    pub fn apply(&self, report: &Report) -> Report {
+    pub fn filter(&self, report: &Report) -> Report {
         let (hidden, kept): (Vec<&Finding>, Vec<&Finding>) =
             report.findings.iter().partition(|f| {
                 self.known
