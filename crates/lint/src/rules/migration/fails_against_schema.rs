@@ -1,7 +1,7 @@
 use super::{Refusal, alter_tables, report_refusals};
 use crate::migration::StatementContext;
 use crate::rules::prelude::*;
-use dbarch_catalog::{Catalog, ConstraintKind, QualifiedName};
+use dbarch_catalog::{Catalog, QualifiedName};
 use dbarch_sql::change::{
     AlterTable, ConstraintDef, ConstraintDefKind, Lowered, ObjName, ObjectKind, Rename,
     SchemaChange,
@@ -39,25 +39,9 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     report_refusals(cx, &cx.refusals.schema, out);
 }
 
-/// Whether a relation (table, view, index or sequence: they share one namespace) has this name; the
-/// indexes of PRIMARY KEY, UNIQUE and EXCLUDE constraints are named after their constraints.
+/// Whether a relation has this name ([`Catalog::relation_exists`]).
 fn relation_exists(catalog: &Catalog, name: &QualifiedName) -> bool {
-    catalog.tables.contains_key(name)
-        || catalog.views.contains_key(name)
-        || catalog.indexes.contains_key(name)
-        || catalog.sequences.contains_key(name)
-        || catalog.tables.values().any(|t| {
-            t.name.schema == name.schema
-                && t.constraints.iter().any(|c| {
-                    c.name == name.name
-                        && matches!(
-                            c.kind,
-                            ConstraintKind::PrimaryKey { .. }
-                                | ConstraintKind::Unique { .. }
-                                | ConstraintKind::Exclude { .. }
-                        )
-                })
-        })
+    catalog.relation_exists(name)
 }
 
 /// What makes PostgreSQL refuse a statement's `changes` on the schema `catalog` (only what the schema
