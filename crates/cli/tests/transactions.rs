@@ -186,3 +186,56 @@ fn sqlx_wraps_its_migrations_in_a_transaction() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("dbarch.toml"), "{}", stderr(&o));
 }
+
+/// A migration that defines a helper running DDL through EXECUTE and calls it changes the schema where
+/// the model cannot see: no claim that PostgreSQL refuses what comes after (the column it added exists
+/// on the server), and the migration's down is not compared. The issue's example, run on PostgreSQL
+/// without error.
+#[test]
+fn ddl_the_model_cannot_see_makes_no_refusal_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "migrations/001_init.up.sql", "CREATE TABLE a (x int);\n");
+    write(d, "migrations/001_init.down.sql", "DROP TABLE a;\n");
+    write(
+        d,
+        "migrations/002_add_tenant.up.sql",
+        "CREATE FUNCTION add_tenant(t text) RETURNS void AS $$\n\
+         BEGIN EXECUTE format('ALTER TABLE %I ADD COLUMN tenant_id integer', t); END;\n\
+         $$ LANGUAGE plpgsql;\nSELECT add_tenant('a');\nDROP FUNCTION add_tenant(text);\n",
+    );
+    write(
+        d,
+        "migrations/002_add_tenant.down.sql",
+        "ALTER TABLE a DROP COLUMN tenant_id;\n",
+    );
+    write(
+        d,
+        "migrations/003_default.up.sql",
+        "SET lock_timeout = '2s';\nALTER TABLE a ALTER COLUMN tenant_id SET DEFAULT 1;\n",
+    );
+    write(
+        d,
+        "migrations/003_default.down.sql",
+        "ALTER TABLE a ALTER COLUMN tenant_id DROP DEFAULT;\n",
+    );
+    // The same through a DO block.
+    write(
+        d,
+        "migrations/004_do.up.sql",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'a' \
+         AND column_name = 'region') THEN ALTER TABLE a ADD COLUMN region text; END IF; END $$;\n",
+    );
+    write(
+        d,
+        "migrations/004_do.down.sql",
+        "ALTER TABLE a DROP COLUMN region;\n",
+    );
+    let found = lint(d);
+    for (code, file, line) in &found {
+        assert!(
+            !["MIG021", "MIG032", "MIG033"].contains(&code.as_str()),
+            "{code} at {file}:{line}: {found:?}"
+        );
+    }
+}

@@ -85,31 +85,104 @@ fn created_name(catalog: &Catalog, change: &SchemaChange) -> Option<QualifiedNam
     })
 }
 
+/// Whether a statement may change the schema in ways the model does not see: a DO block with DDL or
+/// EXECUTE in it, or a call of a function of the schema whose body has DDL or EXECUTE (the issue of a
+/// migration that defines a helper and calls it). After one, the model may lack what it did.
+pub(crate) fn changes_schema_unseen(
+    catalog: &Catalog,
+    stmt: &dbarch_sql::Statement,
+    lowered: &Lowered,
+) -> bool {
+    fn has_ddl(text: &str) -> bool {
+        text.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .any(|w| {
+                ["ALTER", "CREATE", "DROP", "EXECUTE", "RENAME", "TRUNCATE"]
+                    .iter()
+                    .any(|k| w.eq_ignore_ascii_case(k))
+            })
+    }
+    let do_block = lowered.changes.iter().any(
+        |c| matches!(c, SchemaChange::Opaque { reason, .. } if reason.starts_with("a DO block")),
+    );
+    if do_block {
+        return has_ddl(&stmt.sql);
+    }
+    // A call: a name of a function the schema defines, followed by `(`.
+    if !lowered
+        .changes
+        .iter()
+        .all(|c| matches!(c, SchemaChange::NoEffect | SchemaChange::WriteRows(_)))
+    {
+        return false;
+    }
+    let toks: Vec<_> = dbarch_sql::lex::tokens(&stmt.sql).collect();
+    toks.windows(2).any(|w| {
+        w[1].text == "("
+            && matches!(
+                w[0].kind,
+                dbarch_sql::lex::Kind::Word | dbarch_sql::lex::Kind::Quoted
+            )
+            && catalog.functions.iter().any(|f| {
+                f.name.name.eq_ignore_ascii_case(w[0].text)
+                    && f.body.as_deref().is_some_and(has_ddl)
+            })
+    })
+}
+
+/// A down to check: the migration's position, the schema before its up and after it, whether the schema
+/// was already uncertain, and whether the up itself changed it where the model cannot see.
+struct PendingDown {
+    at: usize,
+    before: Arc<Catalog>,
+    after: Arc<Catalog>,
+    uncertain: bool,
+    unseen: bool,
+}
+
 /// How many migrations' downs are checked together (in parallel); bounds the copies of the schema held.
 const DOWN_BATCH: usize = 64;
 
 /// Apply each down to the schema its up left, and compare with the schema before the up.
-fn revert_and_compare<S: ScriptHandle>(
-    scripts: &[S],
-    batch: Vec<(usize, Arc<Catalog>, Arc<Catalog>)>,
-) -> Vec<DownReplay> {
+fn revert_and_compare<S: ScriptHandle>(scripts: &[S], batch: Vec<PendingDown>) -> Vec<DownReplay> {
     use rayon::prelude::*;
     batch
         .into_par_iter()
-        .map(|(at, before, after)| {
+        .map(|p| {
+            let PendingDown {
+                at,
+                before,
+                after,
+                uncertain,
+                unseen: unseen_in_up,
+            } = p;
             let script: &MigrationScript = scripts[at].borrow();
             let mut reverted = Catalog::clone(&after);
             let mut failures = vec![];
+            let mut unseen = unseen_in_up;
+            let mut uncertain = uncertain;
             for stmt in script.down.iter().flat_map(|d| &d.statements) {
                 let lowered = dbarch_sql::change::lower(stmt);
-                let refusals = Refusals::of(&reverted, &lowered);
+                if changes_schema_unseen(&reverted, stmt, &lowered) {
+                    unseen = true;
+                    uncertain = true;
+                }
+                let refusals = if uncertain {
+                    Refusals::default()
+                } else {
+                    Refusals::of(&reverted, &lowered)
+                };
                 if refusals.is_empty() {
                     reverted.apply(&lowered);
                 }
                 let all = refusals.views.into_iter().chain(refusals.schema);
                 failures.extend(all.map(|b| (stmt.span, b.message)));
             }
-            let differences = dbarch_catalog::differences(&before, &reverted);
+            // A migration that changes the schema where the model cannot see is not compared.
+            let differences = if unseen {
+                vec![]
+            } else {
+                dbarch_catalog::differences(&before, &reverted)
+            };
             (at, differences, failures)
         })
         .collect()
@@ -187,6 +260,10 @@ pub fn run_migrations_from<S: ScriptHandle>(
         .map(|r| **r)
         .collect();
     let mut pending_downs = vec![];
+    // Once a statement changed the schema in ways the model does not see, what the model says is missing
+    // or present is no longer certain: no claim that PostgreSQL refuses a statement (MIG032, MIG033, a
+    // down that fails) is made after it, and the migration it is in gets no MIG021 comparison.
+    let mut uncertain = false;
     let mut compared = vec![];
     // The schema as the last up left it, shared with that migration's pending down check: it is also
     // the schema before the next migration, so one copy a migration is enough.
@@ -220,6 +297,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
             Mode::PerStatement => Block::None,
         };
         let mut in_tx = block != Block::None;
+        let mut unseen_here = false;
         let mut lock_timeout = false;
         let mut timezone_utc = false;
         let mut access_exclusive = false;
@@ -277,6 +355,10 @@ pub fn run_migrations_from<S: ScriptHandle>(
                     _ => {}
                 }
             }
+            if changes_schema_unseen(&catalog, stmt, lowered) {
+                uncertain = true;
+                unseen_here = true;
+            }
             let mut cx = StatementContext {
                 catalog: &catalog,
                 stmt,
@@ -296,7 +378,11 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 options: &config.options,
                 knowledge: &knowledge,
                 operations: Vec::new(),
-                refusals: Refusals::of(&catalog, lowered),
+                refusals: if uncertain {
+                    Refusals::default()
+                } else {
+                    Refusals::of(&catalog, lowered)
+                },
             };
             cx.operations = cx.classify();
             // A fix replaces the flagged statement: its cost is judged where that statement runs.
@@ -380,7 +466,13 @@ pub fn run_migrations_from<S: ScriptHandle>(
             // The down is checked later, in parallel with others, on a copy (cheap: copies share the
             // objects neither script touched).
             let after = Arc::new(catalog.clone());
-            pending_downs.push((position, before, after.clone()));
+            pending_downs.push(PendingDown {
+                at: position,
+                before,
+                after: after.clone(),
+                uncertain,
+                unseen: unseen_here,
+            });
             snapshot = Some(after);
             if pending_downs.len() >= DOWN_BATCH {
                 compared.extend(revert_and_compare(
