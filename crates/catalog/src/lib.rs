@@ -73,6 +73,17 @@ impl Catalog {
         map
     }
 
+    /// The partitions directly under a partitioned table.
+    pub fn partitions_of<'a>(
+        &'a self,
+        parent: &'a QualifiedName,
+    ) -> impl Iterator<Item = &'a Table> + 'a {
+        self.tables
+            .values()
+            .map(|t| &**t)
+            .filter(move |t| t.partition_of.as_ref().is_some_and(|p| &p.parent == parent))
+    }
+
     /// Whether a relation of this name exists: a table, view, sequence or index, or the index behind a
     /// primary key, unique or exclusion constraint (PostgreSQL names it after the constraint), so
     /// `CREATE INDEX IF NOT EXISTS` of that name does nothing.

@@ -31,10 +31,10 @@ impl Costing<'_> {
     /// scans a table the statistics call large — the words that say why it is not given as SQL and how to
     /// do the same online.
     pub fn offer(&self, sql: String, safety: Option<&str>) -> Result<Fix, String> {
-        if let Some(words) = self.refused(&sql) {
+        let (fix, refused) = self.judge(sql, safety);
+        if let Some(words) = refused {
             return Err(words);
         }
-        let fix = self.fix(sql, safety);
         let blocking = fix.locks.iter().find(|l| {
             l.taken.lock == LockLevel::AccessExclusive.sql()
                 && (l.taken.rewrite || l.taken.scan)
@@ -59,42 +59,31 @@ impl Costing<'_> {
         ))
     }
 
-    /// Why PostgreSQL would refuse the fix on this schema, in words that say what to do instead: an
-    /// index built CONCURRENTLY on a partitioned table (`cannot create index on partitioned table ...
-    /// concurrently`).
-    fn refused(&self, sql: &str) -> Option<String> {
-        let file = Arc::new(dbarch_sql::SourceFile::new(
-            dbarch_sql::FileId(0),
-            "fix",
-            sql.to_string(),
-        ));
-        let parsed = dbarch_sql::parse_file(&file).ok()?;
-        parsed.statements.iter().find_map(|stmt| {
-            dbarch_sql::change::lower(stmt)
-                .changes
-                .iter()
-                .find_map(|c| match c {
-                    SchemaChange::CreateIndex(i) if i.concurrently => {
-                        let table = self.catalog.resolve(&i.table);
-                        self.catalog
-                            .table(&table)
-                            .is_some_and(|t| t.partition_by.is_some())
-                            .then(|| {
-                                format!(
-                                    "No SQL fix: {table} is partitioned, and PostgreSQL cannot build an \
-                                     index on it CONCURRENTLY. Create the index ON ONLY {table} (catalog \
-                                     only), build the same index CONCURRENTLY on each partition, and \
-                                     ALTER INDEX ... ATTACH PARTITION each one to it."
-                                )
-                            })
-                    }
-                    _ => None,
-                })
+    /// Why PostgreSQL would refuse a fix's change on the schema it runs on, in words that say what to do
+    /// instead: an index built CONCURRENTLY on a partitioned table (`cannot create index on partitioned
+    /// table ... concurrently`).
+    fn refusal(catalog: &Catalog, change: &SchemaChange) -> Option<String> {
+        let SchemaChange::CreateIndex(i) = change else {
+            return None;
+        };
+        let table = catalog.resolve(&i.table);
+        (i.concurrently && catalog.table(&table).is_some_and(|t| t.partition_by.is_some())).then(|| {
+            format!(
+                "No SQL fix: {table} is partitioned, and PostgreSQL cannot build an index on it \
+                 CONCURRENTLY. Create the index ON ONLY {table} (catalog only), build the same index \
+                 CONCURRENTLY on each partition, and ALTER INDEX ... ATTACH PARTITION each one to it."
+            )
         })
     }
 
     /// `sql`, with the rule's note on running it and what its statements lock, rewrite and scan.
     pub fn fix(&self, sql: String, safety: Option<&str>) -> Fix {
+        self.judge(sql, safety).0
+    }
+
+    /// The fix with its cost, and why PostgreSQL would refuse one of its statements, if it would
+    /// (each statement judged on the schema the previous ones left).
+    fn judge(&self, sql: String, safety: Option<&str>) -> (Fix, Option<String>) {
         let mut fix = Fix::sql(sql);
         fix.safety = safety.map(String::from);
         let file = Arc::new(dbarch_sql::SourceFile::new(
@@ -105,8 +94,9 @@ impl Costing<'_> {
         // dbarch writes its fixes: one that does not parse is a defect the fix harness catches; its
         // cost is then simply not told.
         let Ok(parsed) = dbarch_sql::parse_file(&file) else {
-            return fix;
+            return (fix, None);
         };
+        let mut refused = None;
         let mut changed: Option<Catalog> = None;
         let mut timezone_utc = false;
         let last = parsed.statements.len().saturating_sub(1);
@@ -122,6 +112,12 @@ impl Costing<'_> {
                 }
             }
             let catalog = changed.as_ref().unwrap_or(self.catalog);
+            if refused.is_none() {
+                refused = lowered
+                    .changes
+                    .iter()
+                    .find_map(|c| Self::refusal(catalog, c));
+            }
             let locks = Locks {
                 catalog,
                 created_here: self.created_here,
@@ -153,7 +149,7 @@ impl Costing<'_> {
             .filter_map(|l| LockLevel::parse(&l.taken.lock))
             .max()
             .map(|l| l.sql().to_string());
-        fix
+        (fix, refused)
     }
 }
 

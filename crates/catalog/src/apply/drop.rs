@@ -118,12 +118,7 @@ impl Catalog {
             Arc::make_mut(t).constraints.retain(|c| !refers(c));
         }
         // Dropping a partitioned table drops its partitions.
-        let parts: Vec<QualifiedName> = self
-            .tables
-            .values()
-            .filter(|t| t.partition_of.as_ref().is_some_and(|p| &p.parent == name))
-            .map(|t| t.name.clone())
-            .collect();
+        let parts: Vec<QualifiedName> = self.partitions_of(name).map(|t| t.name.clone()).collect();
         for p in parts {
             self.drop_table(&p);
         }

@@ -296,7 +296,6 @@ pub fn run_migrations_from<S: ScriptHandle>(
             Mode::Implicit => Block::None,
             Mode::PerStatement => Block::None,
         };
-        let mut in_tx = block != Block::None;
         let mut unseen_here = false;
         let mut lock_timeout = false;
         let mut timezone_utc = false;
@@ -339,7 +338,6 @@ pub fn run_migrations_from<S: ScriptHandle>(
                             locked.clear();
                             not_valid.clear();
                         }
-                        in_tx = block != Block::None;
                     }
                     SchemaChange::SetSetting { name, .. } if name == "lock_timeout" => {
                         lock_timeout = true
@@ -355,6 +353,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                     _ => {}
                 }
             }
+            let in_tx = block != Block::None;
             if changes_schema_unseen(&catalog, stmt, lowered) {
                 uncertain = true;
                 unseen_here = true;

@@ -41,7 +41,7 @@ pub fn alter_type_fix(
     if let Some(words) = type_change_refused(cx, t, col, ty) {
         return Err(words);
     }
-    let data_type = dbarch_sql::change::type_of_text(ty).ok_or_default()?;
+    let data_type = dbarch_sql::change::type_of_text(ty).ok_or_else(String::new)?;
     crate::rules::fix::sql(&[crate::rules::fix::alter(
         t,
         vec![dbarch_sql::change::AlterTable::AlterColumnType {
@@ -50,17 +50,7 @@ pub fn alter_type_fix(
             using: using.map(str::to_string),
         }],
     )])
-    .ok_or_default()
-}
-
-trait OkOrDefault<T> {
-    fn ok_or_default(self) -> Result<T, String>;
-}
-
-impl<T> OkOrDefault<T> for Option<T> {
-    fn ok_or_default(self) -> Result<T, String> {
-        self.ok_or_else(String::new)
-    }
+    .ok_or_else(String::new)
 }
 
 /// Why PostgreSQL would refuse to change the column to `ty` as a lone `ALTER COLUMN ... TYPE`, in words

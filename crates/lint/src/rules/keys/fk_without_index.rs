@@ -36,9 +36,7 @@ fn fk_index(cx: &Context, t: &Table, columns: &[String]) -> Option<String> {
     }
     let partitions: Vec<_> = cx
         .catalog
-        .tables
-        .values()
-        .filter(|p| p.partition_of.as_ref().is_some_and(|o| o.parent == t.name))
+        .partitions_of(&t.name)
         .map(|p| {
             let own = cx.indexes_on(&p.name).iter().find(|i| {
                 !i.unique
@@ -61,12 +59,7 @@ fn fk_index(cx: &Context, t: &Table, columns: &[String]) -> Option<String> {
 /// A partitioned table whose partitions each have an index led by the key: the key's checks, which read
 /// each partition, are served without one on the parent.
 fn every_partition_covered(cx: &Context, t: &Table, columns: &[String]) -> bool {
-    let mut partitions = cx
-        .catalog
-        .tables
-        .values()
-        .filter(|p| p.partition_of.as_ref().is_some_and(|o| o.parent == t.name))
-        .peekable();
+    let mut partitions = cx.catalog.partitions_of(&t.name).peekable();
     t.partition_by.is_some()
         && partitions.peek().is_some()
         && partitions.all(|p| {

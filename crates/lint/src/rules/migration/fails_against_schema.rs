@@ -39,11 +39,6 @@ fn check(cx: &StatementContext, out: &mut Sink) {
     report_refusals(cx, &cx.refusals.schema, out);
 }
 
-/// Whether a relation has this name ([`Catalog::relation_exists`]).
-fn relation_exists(catalog: &Catalog, name: &QualifiedName) -> bool {
-    catalog.relation_exists(name)
-}
-
 /// What makes PostgreSQL refuse a statement's `changes` on the schema `catalog` (only what the schema
 /// shows for certain).
 pub(crate) fn fails(catalog: &Catalog, changes: &Lowered) -> Vec<Refusal> {
@@ -65,7 +60,7 @@ pub(crate) fn fails(catalog: &Catalog, changes: &Lowered) -> Vec<Refusal> {
         match c {
             SchemaChange::CreateTable(t) if !t.if_not_exists => {
                 let name = qualify(catalog, &t.name);
-                if relation_exists(catalog, &name) {
+                if catalog.relation_exists(&name) {
                     out.push(Refusal::new(
                         format!("exists:{name}"),
                         format!("CREATE TABLE {name} fails: a relation of that name exists"),
@@ -82,7 +77,7 @@ pub(crate) fn fails(catalog: &Catalog, changes: &Lowered) -> Vec<Refusal> {
                 let Some(index) = &i.name else { continue };
                 let table = catalog.resolve(&i.table);
                 let name = QualifiedName::new(table.schema.clone(), index.clone());
-                if catalog.tables.contains_key(&table) && relation_exists(catalog, &name) {
+                if catalog.tables.contains_key(&table) && catalog.relation_exists(&name) {
                     out.push(Refusal::new(
                         format!("exists:{name}"),
                         format!("CREATE INDEX {name} fails: a relation of that name exists"),
@@ -376,7 +371,7 @@ fn rename(catalog: &Catalog, r: &Rename, out: &mut Vec<Refusal>) {
         | ObjectKind::Index
         | ObjectKind::Sequence => {
             let new = QualifiedName::new(name.schema.clone(), r.new.clone());
-            if relation_exists(catalog, &name) && new != name && relation_exists(catalog, &new) {
+            if catalog.relation_exists(&name) && new != name && catalog.relation_exists(&new) {
                 out.push(Refusal::new(
                     format!("exists:{new}"),
                     format!("RENAME of {name} fails: a relation named {new} exists"),
