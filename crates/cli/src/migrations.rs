@@ -1,5 +1,6 @@
 //! `dbarch migrate lint` and `migrate manifest`: the pipeline's history lint, rendered.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use dbarch_report::Report;
@@ -45,6 +46,12 @@ pub(crate) fn migrate_lint(
         stats,
         &mut sources,
     )?;
+    if g.verbose {
+        let mut err = anstream::stderr();
+        for n in dbarch_project::review::unmodelled_notes(&history.run.catalog, &sources) {
+            let _ = writeln!(err, "note: {n}");
+        }
+    }
     if lock_report {
         match g.format {
             Format::Json => out(&(serde_json::to_string_pretty(&history.run.locks)? + "\n"))?,

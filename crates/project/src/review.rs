@@ -58,21 +58,7 @@ impl Review {
                 ));
             }
         }
-        for u in &self.catalog.unsupported {
-            if let Some(span) = u.origin.span()
-                && let Some(f) = self.sources.get(span.file)
-            {
-                let lc = f.line_col(span.start);
-                out.push(format!(
-                    "{}:{}:{}: {} ({})",
-                    f.path.display(),
-                    lc.line,
-                    lc.column,
-                    u.reason,
-                    u.kind
-                ));
-            }
-        }
+        out.extend(unmodelled_notes(&self.catalog, &self.sources));
         out
     }
 
@@ -297,4 +283,26 @@ fn overview_line(c: &Catalog, files: usize, workload: Option<(usize, usize)>) ->
         plural(c.functions.len(), "function"),
         plural(files, "file"),
     )
+}
+
+/// The statements the schema model did not follow, or followed only in part, each with its place:
+/// `file:line:column: reason (statement kind)`.
+pub fn unmodelled_notes(catalog: &Catalog, sources: &SourceMap) -> Vec<String> {
+    catalog
+        .unsupported
+        .iter()
+        .filter_map(|u| {
+            let span = u.origin.span()?;
+            let f = sources.get(span.file)?;
+            let lc = f.line_col(span.start);
+            Some(format!(
+                "{}:{}:{}: {} ({})",
+                f.path.display(),
+                lc.line,
+                lc.column,
+                u.reason,
+                u.kind
+            ))
+        })
+        .collect()
 }

@@ -7,6 +7,7 @@ pub mod guard;
 pub mod immutable;
 pub mod lex;
 pub mod outline;
+pub mod plpgsql;
 pub mod postgres;
 pub mod raw;
 pub mod read;

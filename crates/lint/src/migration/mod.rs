@@ -4,6 +4,7 @@
 
 mod context;
 mod operations;
+mod procedural;
 pub use operations::Locks;
 pub(crate) use operations::{declares_not_null, fills_existing_rows};
 mod replay;

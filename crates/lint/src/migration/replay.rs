@@ -17,6 +17,7 @@ use crate::knowledge::Knowledge;
 use crate::registry::all_rules;
 use crate::rule::{Check, Sink};
 
+use super::procedural::{self, Uncertainty};
 use super::*;
 
 /// Run the enabled migration rules over a history, in order. The catalog is replayed as it goes; it
@@ -85,58 +86,14 @@ fn created_name(catalog: &Catalog, change: &SchemaChange) -> Option<QualifiedNam
     })
 }
 
-/// Whether a statement may change the schema in ways the model does not see: a DO block with DDL or
-/// EXECUTE in it, or a call of a function of the schema whose body has DDL or EXECUTE (the issue of a
-/// migration that defines a helper and calls it). After one, the model may lack what it did.
-pub(crate) fn changes_schema_unseen(
-    catalog: &Catalog,
-    stmt: &dbarch_sql::Statement,
-    lowered: &Lowered,
-) -> bool {
-    fn has_ddl(text: &str) -> bool {
-        text.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-            .any(|w| {
-                ["ALTER", "CREATE", "DROP", "EXECUTE", "RENAME", "TRUNCATE"]
-                    .iter()
-                    .any(|k| w.eq_ignore_ascii_case(k))
-            })
-    }
-    let do_block = lowered.changes.iter().any(
-        |c| matches!(c, SchemaChange::Opaque { reason, .. } if reason.starts_with("a DO block")),
-    );
-    if do_block {
-        return has_ddl(&stmt.sql);
-    }
-    // A call: a name of a function the schema defines, followed by `(`.
-    if !lowered
-        .changes
-        .iter()
-        .all(|c| matches!(c, SchemaChange::NoEffect | SchemaChange::WriteRows(_)))
-    {
-        return false;
-    }
-    let toks: Vec<_> = dbarch_sql::lex::tokens(&stmt.sql).collect();
-    toks.windows(2).any(|w| {
-        w[1].text == "("
-            && matches!(
-                w[0].kind,
-                dbarch_sql::lex::Kind::Word | dbarch_sql::lex::Kind::Quoted
-            )
-            && catalog.functions.iter().any(|f| {
-                f.name.name.eq_ignore_ascii_case(w[0].text)
-                    && f.body.as_deref().is_some_and(has_ddl)
-            })
-    })
-}
-
-/// A down to check: the migration's position, the schema before its up and after it, whether the schema
-/// was already uncertain, and whether the up itself changed it where the model cannot see.
+/// A down to check: the migration's position, the schema before its up and after it, what the model
+/// is not sure of after the up, and what the up itself made uncertain.
 struct PendingDown {
     at: usize,
     before: Arc<Catalog>,
     after: Arc<Catalog>,
-    uncertain: bool,
-    unseen: bool,
+    uncertainty: Uncertainty,
+    fresh: Uncertainty,
 }
 
 /// How many migrations' downs are checked together (in parallel); bounds the copies of the schema held.
@@ -152,36 +109,38 @@ fn revert_and_compare<S: ScriptHandle>(scripts: &[S], batch: Vec<PendingDown>) -
                 at,
                 before,
                 after,
-                uncertain,
-                unseen: unseen_in_up,
+                mut uncertainty,
+                mut fresh,
             } = p;
             let script: &MigrationScript = scripts[at].borrow();
             let mut reverted = Catalog::clone(&after);
             let mut failures = vec![];
-            let mut unseen = unseen_in_up;
-            let mut uncertain = uncertain;
             for stmt in script.down.iter().flat_map(|d| &d.statements) {
                 let lowered = dbarch_sql::change::lower(stmt);
-                if changes_schema_unseen(&reverted, stmt, &lowered) {
-                    unseen = true;
-                    uncertain = true;
-                }
-                let refusals = if uncertain {
+                let refusals = if uncertainty.touches(&reverted, &lowered) {
                     Refusals::default()
                 } else {
                     Refusals::of(&reverted, &lowered)
                 };
                 if refusals.is_empty() {
-                    reverted.apply(&lowered);
+                    if !procedural::is_do_block(stmt) {
+                        reverted.apply(&lowered);
+                    }
+                    if let Some(ran) = procedural::run(&mut reverted, stmt, &lowered) {
+                        uncertainty.extend(&ran.fresh);
+                        fresh.extend(&ran.fresh);
+                    }
                 }
                 let all = refusals.views.into_iter().chain(refusals.schema);
                 failures.extend(all.map(|b| (stmt.span, b.message)));
             }
-            // A migration that changes the schema where the model cannot see is not compared.
-            let differences = if unseen {
+            // What the up or the down changed where the model cannot see is not compared.
+            let differences = if fresh.all {
                 vec![]
-            } else {
+            } else if fresh.objects.is_empty() {
                 dbarch_catalog::differences(&before, &reverted)
+            } else {
+                dbarch_catalog::differences(&fresh.strip(&before), &fresh.strip(&reverted))
             };
             (at, differences, failures)
         })
@@ -261,9 +220,10 @@ pub fn run_migrations_from<S: ScriptHandle>(
         .collect();
     let mut pending_downs = vec![];
     // Once a statement changed the schema in ways the model does not see, what the model says is missing
-    // or present is no longer certain: no claim that PostgreSQL refuses a statement (MIG032, MIG033, a
-    // down that fails) is made after it, and the migration it is in gets no MIG021 comparison.
-    let mut uncertain = false;
+    // or present is no longer certain (of the objects it touched, or of all): no claim that PostgreSQL
+    // refuses a statement (MIG032, MIG033, a down that fails) is made about them after it, and the
+    // migration it is in is not compared on them (MIG021).
+    let mut uncertainty = Uncertainty::default();
     let mut compared = vec![];
     // The schema as the last up left it, shared with that migration's pending down check: it is also
     // the schema before the next migration, so one copy a migration is enough.
@@ -296,7 +256,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
             Mode::Implicit => Block::None,
             Mode::PerStatement => Block::None,
         };
-        let mut unseen_here = false;
+        let mut fresh_here = Uncertainty::default();
         let mut lock_timeout = false;
         let mut timezone_utc = false;
         let mut access_exclusive = false;
@@ -354,10 +314,6 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 }
             }
             let in_tx = block != Block::None;
-            if changes_schema_unseen(&catalog, stmt, lowered) {
-                uncertain = true;
-                unseen_here = true;
-            }
             let mut cx = StatementContext {
                 catalog: &catalog,
                 stmt,
@@ -377,7 +333,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 options: &config.options,
                 knowledge: &knowledge,
                 operations: Vec::new(),
-                refusals: if uncertain {
+                refusals: if uncertainty.touches(&catalog, lowered) {
                     Refusals::default()
                 } else {
                     Refusals::of(&catalog, lowered)
@@ -459,7 +415,19 @@ pub fn run_migrations_from<S: ScriptHandle>(
                     created.insert(name);
                 }
             }
-            catalog.apply(lowered);
+            if !procedural::is_do_block(stmt) {
+                catalog.apply(lowered);
+            }
+            // A DO block, or a call of the schema's own routines: what they run.
+            if let Some(ran) = procedural::run(&mut catalog, stmt, lowered) {
+                for change in ran.applied.iter().flat_map(|l| &l.changes) {
+                    if let Some(name) = created_name(&catalog, change) {
+                        created.insert(name);
+                    }
+                }
+                uncertainty.extend(&ran.fresh);
+                fresh_here.extend(&ran.fresh);
+            }
         }
         if let Some(before) = before {
             // The down is checked later, in parallel with others, on a copy (cheap: copies share the
@@ -469,8 +437,8 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 at: position,
                 before,
                 after: after.clone(),
-                uncertain,
-                unseen: unseen_here,
+                uncertainty: uncertainty.clone(),
+                fresh: std::mem::take(&mut fresh_here),
             });
             snapshot = Some(after);
             if pending_downs.len() >= DOWN_BATCH {

@@ -1,0 +1,365 @@
+//! Statements that run other statements: DO blocks, and calls of routines the schema defines. What they
+//! run (static SQL, and the EXECUTEs whose strings can be worked out, read by `dbarch_sql::plpgsql`) is
+//! applied to the schema. A step that may or may not have run (under IF, in a loop, in a block with an
+//! exception handler), or that the schema as modelled would refuse, makes the objects it touches
+//! uncertain; a step that cannot be known at all (an EXECUTE of a string built at run time) makes the
+//! whole schema uncertain. No claim that PostgreSQL refuses a statement is made about an uncertain object.
+
+use std::collections::HashSet;
+
+use dbarch_catalog::{Catalog, Origin, QualifiedName, Unsupported};
+use dbarch_sql::change::{Lowered, ObjName, SchemaChange};
+use dbarch_sql::plpgsql::{self, Bindings, Step, StepKind};
+use dbarch_sql::{NodeEnum, Statement};
+
+use super::context::Refusals;
+
+/// What the model is not sure of.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Uncertainty {
+    /// Anything: something changed the schema where the model cannot see.
+    pub all: bool,
+    /// These objects (tables, views, sequences, types, routines, indexes).
+    pub objects: HashSet<QualifiedName>,
+}
+
+impl Uncertainty {
+    /// Whether a statement names an uncertain object.
+    pub fn touches(&self, catalog: &Catalog, lowered: &Lowered) -> bool {
+        self.all
+            || (!self.objects.is_empty()
+                && targets(catalog, lowered)
+                    .iter()
+                    .any(|t| self.objects.contains(t)))
+    }
+
+    pub fn extend(&mut self, other: &Uncertainty) {
+        self.all |= other.all;
+        self.objects.extend(other.objects.iter().cloned());
+    }
+
+    /// `catalog` without the uncertain objects (and the indexes and triggers of uncertain tables), to
+    /// compare two schemas on what is known.
+    pub fn strip(&self, catalog: &Catalog) -> Catalog {
+        let mut c = catalog.clone();
+        let o = &self.objects;
+        c.tables.retain(|n, _| !o.contains(n));
+        c.indexes
+            .retain(|n, i| !o.contains(n) && !o.contains(&i.table));
+        c.views.retain(|n, _| !o.contains(n));
+        c.sequences.retain(|n, _| !o.contains(n));
+        c.types.retain(|n, _| !o.contains(n));
+        c.functions.retain(|f| !o.contains(&f.name));
+        c.triggers.retain(|(t, _), _| !o.contains(t));
+        c
+    }
+}
+
+/// What running a DO block or a routine call did.
+pub(crate) struct Ran {
+    /// What it made uncertain.
+    pub fresh: Uncertainty,
+    /// The statements it ran that were applied to the schema.
+    pub applied: Vec<Lowered>,
+}
+
+/// Whether a statement is a DO block (whose own lowering is opaque: [`run`] stands for it).
+pub(crate) fn is_do_block(stmt: &Statement) -> bool {
+    matches!(stmt.node, NodeEnum::DoStmt(_))
+}
+
+/// Run a DO block, or the routines of the schema a statement calls, on `catalog`. `None` when the
+/// statement is neither.
+pub(crate) fn run(catalog: &mut Catalog, stmt: &Statement, lowered: &Lowered) -> Option<Ran> {
+    let mut state = Run {
+        fresh: Uncertainty::default(),
+        applied: vec![],
+        reasons: vec![],
+        at: stmt.span,
+    };
+    let what = state.statement(catalog, stmt, lowered, false, &Bindings::new(), 0)?;
+    // The call's own "no schema effect" note gives way to what the call did.
+    if catalog
+        .unsupported
+        .last()
+        .is_some_and(|u| u.origin.0 == Some(stmt.span) && u.reason == "no schema effect")
+    {
+        catalog.unsupported.pop();
+    }
+    let mut note = format!("{what}: ");
+    if state.applied.is_empty() {
+        note.push_str("no schema change applied");
+    } else {
+        note.push_str(&format!(
+            "{} schema change{} applied",
+            state.applied.len(),
+            if state.applied.len() == 1 { "" } else { "s" }
+        ));
+    }
+    if state.fresh.all {
+        note.push_str("; the schema is uncertain from here");
+    } else if !state.fresh.objects.is_empty() {
+        let mut names: Vec<String> = state.fresh.objects.iter().map(|n| n.to_string()).collect();
+        names.sort();
+        note.push_str(&format!("; uncertain: {}", names.join(", ")));
+    }
+    if !state.reasons.is_empty() {
+        note.push_str(&format!(" ({})", state.reasons.join("; ")));
+    }
+    catalog.unsupported.push(Unsupported {
+        kind: lowered.kind.to_string(),
+        reason: note,
+        origin: Origin(Some(stmt.span)),
+    });
+    Some(Ran {
+        fresh: state.fresh,
+        applied: state.applied,
+    })
+}
+
+struct Run {
+    fresh: Uncertainty,
+    applied: Vec<Lowered>,
+    reasons: Vec<String>,
+    at: dbarch_sql::Span,
+}
+
+impl Run {
+    /// Run `stmt` if it is a DO block or calls routines of the schema: what it is, for the note.
+    fn statement(
+        &mut self,
+        catalog: &mut Catalog,
+        stmt: &Statement,
+        lowered: &Lowered,
+        guarded: bool,
+        bindings: &Bindings,
+        depth: usize,
+    ) -> Option<String> {
+        if let NodeEnum::DoStmt(d) = &stmt.node {
+            let language = d.args.iter().find_map(|a| match a.node.as_ref() {
+                Some(NodeEnum::DefElem(e)) if e.defname == "language" => {
+                    e.arg.as_deref().and_then(dbarch_sql::expr::const_text)
+                }
+                _ => None,
+            });
+            match language.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("plpgsql") => match plpgsql::steps(&stmt.sql, &[]) {
+                    Ok(steps) => self.steps(catalog, &steps, guarded, depth),
+                    Err(e) => self.unknown(format!("the DO block's body: {e}")),
+                },
+                Some(other) => self.unknown(format!("a DO block in {other}")),
+            }
+            return Some("a DO block".into());
+        }
+        let reads_only = lowered
+            .changes
+            .iter()
+            .all(|c| matches!(c, SchemaChange::NoEffect | SchemaChange::WriteRows(_)));
+        if !reads_only {
+            return None;
+        }
+        let mut called = vec![];
+        for call in plpgsql::calls(&stmt.node, bindings) {
+            let Some(f) = routine(catalog, &call) else {
+                continue;
+            };
+            let label = format!("{}({})", f.name, f.arg_types.join(", "));
+            if depth >= plpgsql::MAX_DEPTH {
+                self.unknown(format!("{label}: calls nested too deep to follow"));
+                called.push(label);
+                continue;
+            }
+            let steps = match (f.language.as_str(), f.definition.text(), f.body.as_deref()) {
+                ("plpgsql", Some(def), _) => match plpgsql::steps(def, &call.args) {
+                    Ok(steps) => steps,
+                    Err(e) => {
+                        self.unknown(format!("{label}: {e}"));
+                        called.push(label);
+                        continue;
+                    }
+                },
+                ("sql", _, Some(body)) => plpgsql::sql_body_steps(body),
+                // A routine in another language, or one the model has no text of: not followed.
+                _ => continue,
+            };
+            self.steps(catalog, &steps, guarded, depth + 1);
+            called.push(label);
+        }
+        if called.is_empty() {
+            return None;
+        }
+        Some(format!("a call of {}", called.join(", ")))
+    }
+
+    fn unknown(&mut self, reason: String) {
+        self.fresh.all = true;
+        self.reasons.push(reason);
+    }
+
+    fn steps(&mut self, catalog: &mut Catalog, steps: &[Step], guarded: bool, depth: usize) {
+        for step in steps {
+            let guarded = guarded || step.guarded;
+            let sql = match &step.kind {
+                StepKind::Unknown(expr) => {
+                    self.unknown(format!("EXECUTE {expr}: known only at run time"));
+                    continue;
+                }
+                StepKind::Sql(sql) => sql,
+            };
+            let inner = match plpgsql::statements_of(sql, self.at) {
+                Ok(inner) => inner,
+                Err(e) => {
+                    self.unknown(format!("`{sql}` does not parse: {e}"));
+                    continue;
+                }
+            };
+            for stmt in &inner {
+                let lowered = dbarch_sql::change::lower(stmt);
+                if self
+                    .statement(catalog, stmt, &lowered, guarded, &Bindings::new(), depth)
+                    .is_some()
+                {
+                    continue;
+                }
+                if lowered.changes.iter().all(|c| {
+                    matches!(
+                        c,
+                        SchemaChange::NoEffect
+                            | SchemaChange::WriteRows(_)
+                            | SchemaChange::SetSetting { .. }
+                            | SchemaChange::Transaction(_)
+                            | SchemaChange::Maintain(_)
+                    )
+                }) {
+                    continue;
+                }
+                if lowered
+                    .changes
+                    .iter()
+                    .any(|c| matches!(c, SchemaChange::Opaque { .. }))
+                {
+                    self.unknown(format!("`{}`: not modelled", first_line(&stmt.sql)));
+                    continue;
+                }
+                let refused = !Refusals::of(catalog, &lowered).is_empty();
+                let touched = targets(catalog, &lowered);
+                if !refused {
+                    catalog.apply(&lowered);
+                    // What a statement creates is named after it runs.
+                    self.applied.push(lowered.clone());
+                }
+                if guarded || refused {
+                    let after = targets(catalog, &lowered);
+                    self.fresh.objects.extend(touched.into_iter().chain(after));
+                }
+            }
+        }
+    }
+}
+
+fn first_line(sql: &str) -> String {
+    sql.lines().next().unwrap_or("").chars().take(60).collect()
+}
+
+/// The routine of the schema a call names: by name (and schema, when written) and argument count; `None`
+/// when none, or several, fit (a built-in function, an ambiguous overload).
+fn routine<'c>(
+    catalog: &'c Catalog,
+    call: &plpgsql::Call,
+) -> Option<&'c std::sync::Arc<dbarch_catalog::Function>> {
+    let (schema, name) = match call.name.as_slice() {
+        [n] => (None, n),
+        [s, n] => (Some(s), n),
+        _ => return None,
+    };
+    let named: Vec<_> = catalog
+        .functions
+        .iter()
+        .filter(|f| {
+            f.name.name.eq_ignore_ascii_case(name)
+                && schema.is_none_or(|s| f.name.schema.eq_ignore_ascii_case(s))
+        })
+        .collect();
+    let exact: Vec<_> = named
+        .iter()
+        .filter(|f| f.arg_types.len() == call.args.len())
+        .collect();
+    match (exact.as_slice(), named.as_slice()) {
+        ([f], _) => Some(f),
+        ([], [f]) => Some(f),
+        _ => None,
+    }
+}
+
+/// The objects a statement names: relations it creates, alters, drops, renames, reads into a view or
+/// writes rows of; routines and types it creates or drops.
+pub(crate) fn targets(catalog: &Catalog, lowered: &Lowered) -> Vec<QualifiedName> {
+    let mut out = vec![];
+    for c in &lowered.changes {
+        change_targets(catalog, c, &mut out);
+    }
+    out
+}
+
+fn change_targets(catalog: &Catalog, change: &SchemaChange, out: &mut Vec<QualifiedName>) {
+    let rel = |n: &ObjName| catalog.resolve(n);
+    let parts = |p: &[String]| match p {
+        [s, n] => QualifiedName::new(s.clone(), n.clone()),
+        [.., n] => catalog.resolve(&ObjName::new(None, n)),
+        [] => QualifiedName::new("", ""),
+    };
+    match change {
+        SchemaChange::CreateSchema { elements, .. } => {
+            for e in elements {
+                change_targets(catalog, e, out);
+            }
+        }
+        SchemaChange::CreateTable(t) => out.push(rel(&t.name)),
+        SchemaChange::CreateTableAs { name, .. }
+        | SchemaChange::CreateSequence { name, .. }
+        | SchemaChange::AlterSequence { name, .. }
+        | SchemaChange::CreateEnum { name, .. }
+        | SchemaChange::AlterEnum { name, .. }
+        | SchemaChange::CreateDomain { name, .. }
+        | SchemaChange::CreateCompositeType { name, .. }
+        | SchemaChange::AlterDomain { name, .. }
+        | SchemaChange::AlterTable { name, .. } => out.push(rel(name)),
+        SchemaChange::SetSchema { table, .. }
+        | SchemaChange::CreateTrigger { table, .. }
+        | SchemaChange::CreatePolicy { table, .. }
+        | SchemaChange::AlterPolicy { table, .. } => out.push(rel(table)),
+        SchemaChange::CreateIndex(i) => {
+            let table = rel(&i.table);
+            if let Some(n) = &i.name {
+                out.push(QualifiedName::new(table.schema.clone(), n.clone()));
+            }
+            out.push(table);
+        }
+        SchemaChange::CreateView { name, reads, .. } => {
+            out.push(rel(name));
+            out.extend(reads.iter().map(rel));
+        }
+        SchemaChange::CreateFunction(f) => out.push(rel(&f.name)),
+        SchemaChange::AlterFunction { function, .. } => out.push(parts(&function.name)),
+        SchemaChange::Drop(d) => out.extend(d.objects.iter().map(|o| parts(&o.name))),
+        SchemaChange::Rename(r) => {
+            if let Some(n) = &r.relation {
+                let old = rel(n);
+                // A renamed relation is also known by its new name (for a column, a harmless extra).
+                out.push(QualifiedName::new(old.schema.clone(), r.new.clone()));
+                out.push(old);
+            }
+            if !r.object.is_empty() {
+                out.push(parts(&r.object));
+            }
+        }
+        SchemaChange::WriteRows(w) => out.push(rel(&w.table)),
+        SchemaChange::Comment {
+            on:
+                dbarch_sql::change::CommentOn::Table(t)
+                | dbarch_sql::change::CommentOn::Column { table: t, .. },
+            ..
+        } => out.push(rel(t)),
+        _ => {}
+    }
+}
