@@ -139,6 +139,32 @@ fn constraint_sql(table: &QualifiedName, c: &Constraint) -> String {
 }
 
 /// A column as PostgreSQL stores it: its default in the form [`dbarch_sql::expr::stored_default`] gives.
+/// An index as PostgreSQL stores it: an operator class that is the default one of its column's type for
+/// the index's method is not written, and string literals in expressions lose the `::text` casts the
+/// server adds to them.
+fn stored_index(catalog: &Catalog, i: &Index) -> Index {
+    let table = catalog.table(&i.table);
+    let mut i = i.clone();
+    for k in &mut i.keys {
+        match &mut k.expr {
+            dbarch_sql::change::IndexKeyExpr::Column(c) => {
+                if let (Some(op), Some(col)) = (&k.opclass, table.and_then(|t| t.column(c)))
+                    && dbarch_sql::expr::is_default_opclass(&i.method, &col.data_type, op)
+                {
+                    k.opclass = None;
+                }
+            }
+            dbarch_sql::change::IndexKeyExpr::Expression { sql, .. } => {
+                *sql = dbarch_sql::expr::stored_expression(sql);
+            }
+        }
+    }
+    if let Some(p) = &mut i.predicate {
+        *p = dbarch_sql::expr::stored_expression(p);
+    }
+    i
+}
+
 fn stored(c: &Column) -> Column {
     Column {
         // `DEFAULT NULL` is no default: PostgreSQL stores none.
@@ -291,23 +317,43 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<Change> {
         |name, x, y, out| table_changes(name, (a, x), (b, y), out),
         &mut out,
     );
-    keyed(
-        &a.indexes,
-        &b.indexes,
-        |i| format!("index {i}"),
-        |i, x, y, out| {
+    // Indexes as PostgreSQL stores them (an opclass that is the default written out or not, `'k'` or
+    // `'k'::text` in an expression); copies still shared are not looked at.
+    let changed_indexes: BTreeMap<&QualifiedName, (Index, Index)> = a
+        .indexes
+        .iter()
+        .filter_map(|(k, x)| {
+            let y = b.indexes.get(k)?;
+            (!Arc::ptr_eq(x, y)).then(|| (k, (stored_index(a, x), stored_index(b, y))))
+        })
+        .filter(|(_, (x, y))| x != y)
+        .collect();
+    for k in a.indexes.keys() {
+        if !b.indexes.contains_key(k) {
+            out.push(Change {
+                kind: ChangeKind::Removed,
+                object: format!("index {k}"),
+                detail: None,
+            });
+        } else if let Some((x, y)) = changed_indexes.get(k) {
             out.push(Change {
                 kind: ChangeKind::Changed,
-                object: format!("index {i}"),
+                object: format!("index {k}"),
                 detail: Some(format!(
                     "{} -> {}",
                     x.create_sql().unwrap_or_else(|| x.name.to_string()),
                     y.create_sql().unwrap_or_else(|| y.name.to_string())
                 )),
-            })
-        },
-        &mut out,
-    );
+            });
+        }
+    }
+    for k in b.indexes.keys().filter(|k| !a.indexes.contains_key(*k)) {
+        out.push(Change {
+            kind: ChangeKind::Added,
+            object: format!("index {k}"),
+            detail: None,
+        });
+    }
     keyed(
         &a.views,
         &b.views,

@@ -12,7 +12,12 @@ use crate::commands::{emit, load_config, out};
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 pub(crate) fn migrate_manifest(g: &Global, dir: &Path) -> Result<u8> {
-    out(&dbarch_project::migrations::manifest(g.max_file_size, dir)?)?;
+    let config = load_config(g, &[dir.to_path_buf()])?;
+    out(&dbarch_project::migrations::manifest(
+        g.max_file_size,
+        dir,
+        config.migrations.tool,
+    )?)?;
     Ok(0)
 }
 

@@ -152,34 +152,11 @@ struct RulesSection {
     severity: BTreeMap<String, String>,
 }
 
-/// The tool that applies the migrations, when the layout alone does not say how it runs them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MigrationTool {
-    /// Sends each `.up.sql` as one multi-statement query: an implicit transaction block (the default for
-    /// up/down pairs).
-    GolangMigrate,
-    /// Runs each `.up.sql` in a transaction of its own (unless `-- no-transaction`).
-    Sqlx,
-}
-
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationsSection {
-    /// `golang-migrate` or `sqlx`.
-    pub tool: Option<MigrationTool>,
-}
-
-impl MigrationsSection {
-    /// How the tool runs a script that discovery took to be `found`.
-    pub fn mode(&self, found: dbarch_migrate::Transaction) -> dbarch_migrate::Transaction {
-        match (self.tool, found) {
-            (Some(MigrationTool::Sqlx), dbarch_migrate::Transaction::Implicit) => {
-                dbarch_migrate::Transaction::Wrapped
-            }
-            _ => found,
-        }
-    }
+    /// The tool that applies the migrations, when the layout alone does not say how it runs them.
+    pub tool: Option<dbarch_migrate::Tool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -1,22 +1,20 @@
 //! Migration histories on disk: which files are migrations, in which order they run, which file undoes
 //! which, and whether the tool that applies them wraps each in a transaction.
 //!
-//! Recognised layouts:
-//! - plain numbered files: `001_init.sql`, `20240101120000_users.sql` (run like `psql -f`: each statement
-//!   commits on its own unless the file has BEGIN/COMMIT);
-//! - up/down pairs: `001_init.up.sql` + `001_init.down.sql` (golang-migrate, sqlx): golang-migrate sends
-//!   the file as one multi-statement query, so it runs in one implicit transaction block (explicit when
-//!   the file says BEGIN); sqlx wraps it in a transaction of its own (`Transaction::Wrapped`, chosen by
-//!   the configuration's tool); sqlx's `-- no-transaction` first line turns that off;
-//! - diesel: `<version>_<name>/up.sql` + `down.sql`, in a transaction unless the folder's
-//!   `metadata.toml` says `run_in_transaction = false`;
-//! - Flyway / refinery: `V1__name.sql` (+ Flyway undo `U1__name.sql`), in a transaction;
-//! - dbmate: one file with `-- migrate:up` and `-- migrate:down` sections, in a transaction unless the
-//!   marker carries `transaction:false`.
+//! Each tool's conventions (order, transaction, opt-out) are in [`Tool`] and docs/migrations.md, with
+//! the tool's source cited. A folder's tool is recognised from its layout (`atlas.sum`, `sqitch.plan`,
+//! goose and dbmate markers, popx file names, Flyway prefixes, diesel and Sourcegraph folders, morph's
+//! marker) or named by the caller; up/down pairs with no other sign are golang-migrate's.
 //!
 //! Any file may say `-- dbarch:no-transaction` to declare that it runs outside a transaction.
 
+mod graph;
 mod manifest;
+mod sections;
+mod sqitch;
+mod tool;
+
+pub use tool::Tool;
 
 pub use manifest::{Applied, ManifestError, checksum, parse_manifest, write_manifest};
 
@@ -33,6 +31,13 @@ pub enum Layout {
     Diesel,
     Flyway,
     Dbmate,
+    Goose,
+    Refinery,
+    Atlas,
+    Sqitch,
+    Popx,
+    /// Folders ordered by the parents their `metadata.yaml` names (Sourcegraph).
+    Graph,
 }
 
 /// One script to run: a file, or a section of one (dbmate keeps up and down in the same file).
@@ -141,6 +146,8 @@ pub enum DiscoverError {
         path: String,
         source: std::io::Error,
     },
+    #[error("{path}: {message}")]
+    Graph { path: String, message: String },
     #[error("{path}: dbmate file has no `-- migrate:up` section")]
     NoUpSection { path: String },
     #[error("{path}: a down migration without its up migration (expected {expected})")]
@@ -220,37 +227,22 @@ fn split_version(stem: &str) -> (String, String) {
     (v.trim_end_matches(['-', '.']).to_string(), rest)
 }
 
-/// Whether the script declares it must run outside a transaction.
-pub fn declares_no_transaction(text: &str) -> bool {
+/// Whether the script says `-- dbarch:no-transaction` on a line of its own.
+fn declares_dbarch_no_transaction(text: &str) -> bool {
     text.lines().any(|l| {
         let l = l.trim();
         l == "-- dbarch:no-transaction" || l.starts_with("-- dbarch:no-transaction ")
-    }) || text
-        .lines()
-        .next()
-        .is_some_and(|l| l.trim() == "-- no-transaction")
+    })
 }
 
-/// The dbmate sections of a file: (up range, down range, up runs in a transaction).
-fn dbmate_sections(text: &str) -> Option<(Range<usize>, Option<Range<usize>>, bool)> {
-    let mut up: Option<(usize, bool)> = None;
-    let mut down: Option<usize> = None;
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim();
-        if let Some(rest) = t.strip_prefix("-- migrate:up") {
-            up = Some((pos + line.len(), !rest.contains("transaction:false")));
-        } else if t.starts_with("-- migrate:down") {
-            down = Some(pos);
-        }
-        pos += line.len();
-    }
-    let (up_start, tx) = up?;
-    Some(match down {
-        Some(d) if d > up_start => (up_start..d, Some(d..text.len()), tx),
-        Some(d) => (up_start..text.len(), Some(d..up_start), tx),
-        None => (up_start..text.len(), None, tx),
-    })
+/// Whether the script declares it must run outside a transaction (`-- dbarch:no-transaction`, or sqlx's
+/// `-- no-transaction` first line).
+pub fn declares_no_transaction(text: &str) -> bool {
+    declares_dbarch_no_transaction(text)
+        || text
+            .lines()
+            .next()
+            .is_some_and(|l| l.trim() == "-- no-transaction")
 }
 
 /// What one entry of a migrations folder is.
@@ -261,9 +253,44 @@ enum Entry {
     Down(String, PathBuf),
     /// A Flyway undo script, by version.
     Undo(String, PathBuf),
+    /// A Flyway repeatable script (`R__name.sql`): run after every versioned one, by name.
+    Repeatable(Migration),
+    /// A folder ordered by its `metadata.yaml` parents.
+    Graph(Migration, Vec<String>),
+    /// An ory/popx file: the migration (or its down), its dialect (`None`: every dialect).
+    Popx {
+        migration: Migration,
+        dialect: Option<String>,
+        down: bool,
+    },
 }
 
-fn classify(p: &Path, read_file: ReadFile) -> Result<Entry, DiscoverError> {
+/// Whether a script is wrapped in one `BEGIN; ... COMMIT;` of its own (Sourcegraph's migrator removes
+/// those and wraps the script itself).
+fn self_wrapped(text: &str) -> bool {
+    let s = dbarch_sql::split::split(text);
+    let word = |r: &dbarch_sql::split::RawStatement| {
+        text.get(r.start..r.end)
+            .unwrap_or("")
+            .trim()
+            .to_ascii_uppercase()
+    };
+    matches!(
+        (s.statements.first().map(word), s.statements.last().map(word)),
+        (Some(b), Some(c)) if (b == "BEGIN" || b == "BEGIN TRANSACTION") && c == "COMMIT"
+    )
+}
+
+fn section_script(p: &Path, text: &Arc<str>, range: Range<usize>) -> Script {
+    Script {
+        path: p.to_path_buf(),
+        section: Some(range),
+        contents: Some(text.clone()),
+        unreadable: None,
+    }
+}
+
+fn classify(p: &Path, read_file: ReadFile, tool: Option<Tool>) -> Result<Entry, DiscoverError> {
     let read = |path: &Path| -> Result<Arc<str>, DiscoverError> {
         read_file(path).map(Arc::from).map_err(DiscoverError::Read)
     };
@@ -278,18 +305,46 @@ fn classify(p: &Path, read_file: ReadFile) -> Result<Entry, DiscoverError> {
         let up = p.join("up.sql");
         if up.is_file() {
             let (version, mname) = split_version(&name);
-            let meta = read_file(&p.join("metadata.toml")).unwrap_or_default();
             let text = read(&up)?;
+            let down = p.join("down.sql");
+            let down = down.is_file().then(|| Script::file(down));
+            let yaml = p.join("metadata.yaml");
+            if tool == Some(Tool::Sourcegraph) || (tool.is_none() && yaml.is_file()) {
+                // Sourcegraph: the id is what comes before the first `_`.
+                let id = name.split('_').next().unwrap_or("").to_string();
+                let meta = graph::metadata(&read_file(&yaml).unwrap_or_default());
+                let transaction = if meta.create_index_concurrently {
+                    // Run outside a transaction, as one query.
+                    Transaction::Implicit
+                } else if self_wrapped(&text) {
+                    // The migrator strips the script's own BEGIN/COMMIT and wraps it: the same as the
+                    // script's block sent as one query.
+                    Transaction::Implicit
+                } else {
+                    Transaction::Wrapped
+                };
+                return Ok(Entry::Graph(
+                    Migration {
+                        version: id,
+                        name: name.split_once('_').map_or("", |(_, n)| n).to_string(),
+                        up: Script::read(up, &text),
+                        down,
+                        transaction,
+                        layout: Layout::Graph,
+                    },
+                    meta.parents,
+                ));
+            }
+            let meta = read_file(&p.join("metadata.toml")).unwrap_or_default();
             let no_tx = meta
                 .lines()
                 .any(|l| l.replace(' ', "") == "run_in_transaction=false")
                 || declares_no_transaction(&text);
-            let down = p.join("down.sql");
             return Ok(Entry::Migration(Migration {
                 version,
                 name: mname,
                 up: Script::read(up, &text),
-                down: down.is_file().then(|| Script::file(down)),
+                down,
                 transaction: Transaction::wrapped_unless(no_tx),
                 layout: Layout::Diesel,
             }));
@@ -300,12 +355,37 @@ fn classify(p: &Path, read_file: ReadFile) -> Result<Entry, DiscoverError> {
         return Ok(Entry::Skip);
     }
     let stem = name.trim_end_matches(".sql");
+    // ory/popx: a dialect or `.autocommit` in the name (or the tool named).
+    if let Some((version, pname, dialect, autocommit, down)) = tool::popx_name(&name)
+        && (dialect.is_some() || autocommit || tool == Some(Tool::Popx))
+    {
+        let text = read(p)?;
+        return Ok(Entry::Popx {
+            migration: Migration {
+                version,
+                name: pname,
+                up: Script::read(p.to_path_buf(), &text),
+                down: None,
+                // popx sends the file as one query, in a transaction unless `.autocommit`.
+                transaction: if autocommit {
+                    Transaction::Implicit
+                } else {
+                    Transaction::Wrapped
+                },
+                layout: Layout::Popx,
+            },
+            dialect,
+            down,
+        });
+    }
     if let Some(s) = stem.strip_suffix(".down") {
         return Ok(Entry::Down(s.to_string(), p.to_path_buf()));
     }
-    if let Some(rest) = stem
-        .strip_prefix('U')
-        .filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit()))
+    let refinery = tool == Some(Tool::Refinery);
+    if !refinery
+        && let Some(rest) = stem
+            .strip_prefix('U')
+            .filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit()))
     {
         return Ok(Entry::Undo(
             rest.split("__").next().unwrap_or("").to_string(),
@@ -340,86 +420,176 @@ fn classify(p: &Path, read_file: ReadFile) -> Result<Entry, DiscoverError> {
         Err(e) => return Err(e),
     };
     let no_tx = declares_no_transaction(&text);
+    if let Some(rest) = stem.strip_prefix("R__").filter(|_| !refinery) {
+        // Flyway repeatable: after the versioned migrations, ordered by description.
+        return Ok(Entry::Repeatable(Migration {
+            version: String::new(),
+            name: rest.to_string(),
+            up: Script::read(p.to_path_buf(), &text),
+            down: None,
+            transaction: flyway_transaction(p, &name, &text, no_tx, read_file),
+            layout: Layout::Flyway,
+        }));
+    }
     if let Some(rest) = stem
         .strip_prefix('V')
+        .or_else(|| stem.strip_prefix('U').filter(|_| refinery))
         .filter(|r| r.contains("__") && r.starts_with(|c: char| c.is_ascii_digit()))
     {
         let mut parts = rest.splitn(2, "__");
-        let version = parts.next().unwrap_or("").to_string();
-        // Flyway's per-script configuration: `V1__x.sql.conf` with executeInTransaction=false.
-        let conf = read_file(&p.with_file_name(format!("{name}.conf"))).unwrap_or_default();
-        let conf_no_tx = conf.lines().any(|l| {
-            l.replace(' ', "")
-                .eq_ignore_ascii_case("executeInTransaction=false")
-        });
+        // Flyway reads `_` in a version as `.`: `V1_1__x` is version 1.1.
+        let version = parts.next().unwrap_or("").replace('_', ".");
+        let name = parts.next().unwrap_or("").to_string();
+        if refinery {
+            // refinery: each migration in a transaction of its own, no way to opt out.
+            return Ok(Entry::Migration(Migration {
+                version,
+                name,
+                up: Script::read(p.to_path_buf(), &text),
+                down: None,
+                transaction: Transaction::wrapped_unless(no_tx),
+                layout: Layout::Refinery,
+            }));
+        }
         return Ok(Entry::Migration(Migration {
             version,
-            name: parts.next().unwrap_or("").to_string(),
+            name,
             up: Script::read(p.to_path_buf(), &text),
             down: None,
-            transaction: Transaction::wrapped_unless(no_tx || conf_no_tx),
+            transaction: flyway_transaction(p, stem, &text, no_tx, read_file),
             layout: Layout::Flyway,
         }));
     }
     if let Some(s) = stem.strip_suffix(".up") {
         let (version, mname) = split_version(s);
-        // golang-migrate sends the file as one query (an implicit transaction block); sqlx wraps it in
-        // its own transaction (`[migrations] tool = "sqlx"` says so) unless `-- no-transaction`.
+        // golang-migrate sends the file as one query (an implicit transaction block); sqlx and morph
+        // wrap it in a transaction of their own unless the file starts with their marker, and then
+        // send it as one query too.
+        let transaction = if declares_dbarch_no_transaction(&text) {
+            Transaction::PerStatement
+        } else {
+            match tool {
+                Some(Tool::Sqlx) if !text.starts_with("-- no-transaction") => Transaction::Wrapped,
+                Some(Tool::Morph) if !text.starts_with(MORPH_MARKER) => Transaction::Wrapped,
+                _ => Transaction::Implicit,
+            }
+        };
         return Ok(Entry::Migration(Migration {
             version,
             name: mname,
             up: Script::read(p.to_path_buf(), &text),
             down: None,
-            transaction: if no_tx {
-                Transaction::PerStatement
-            } else {
-                Transaction::Implicit
-            },
+            transaction,
             layout: Layout::UpDownPairs,
         }));
     }
     let (version, mname) = split_version(stem);
-    if let Some((up, down, tx)) = dbmate_sections(&text) {
+    if tool.is_none_or(|t| t == Tool::Goose)
+        && let Some(sec) = sections::goose(&text)
+    {
+        // goose sends the statements one by one, in a transaction unless NO TRANSACTION.
         return Ok(Entry::Migration(Migration {
             version,
             name: mname,
-            up: Script {
-                path: p.to_path_buf(),
-                section: Some(up),
-                contents: Some(text.clone()),
-                unreadable: None,
+            up: section_script(p, &text, sec.up),
+            down: sec.down.map(|d| section_script(p, &text, d)),
+            transaction: Transaction::wrapped_unless(!sec.transaction || no_tx),
+            layout: Layout::Goose,
+        }));
+    }
+    if tool.is_none_or(|t| t == Tool::Dbmate)
+        && let Some(sec) = sections::dbmate(&text)
+    {
+        // dbmate sends the section as one query: in its transaction, or an implicit block.
+        return Ok(Entry::Migration(Migration {
+            version,
+            name: mname,
+            up: section_script(p, &text, sec.up),
+            down: sec.down.map(|d| section_script(p, &text, d)),
+            transaction: if no_tx {
+                Transaction::PerStatement
+            } else if sec.transaction {
+                Transaction::Wrapped
+            } else {
+                Transaction::Implicit
             },
-            down: down.map(|d| Script {
-                path: p.to_path_buf(),
-                section: Some(d),
-                contents: Some(text.clone()),
-                unreadable: None,
-            }),
-            transaction: Transaction::wrapped_unless(!tx || no_tx),
             layout: Layout::Dbmate,
         }));
     }
+    // sqlx's simple migrations (`1_name.sql`): in a transaction unless `-- no-transaction`.
+    let transaction = match tool {
+        Some(Tool::Sqlx) if text.starts_with("-- no-transaction") => Transaction::Implicit,
+        Some(Tool::Sqlx) if !no_tx => Transaction::Wrapped,
+        _ => Transaction::PerStatement,
+    };
     Ok(Entry::Migration(Migration {
         version,
         name: mname,
         up: Script::file(p.to_path_buf()),
         down: None,
-        transaction: Transaction::PerStatement,
+        transaction,
         layout: Layout::Plain,
     }))
 }
 
-/// Find the migrations of a folder, in the order they run.
-pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
-    discover_with(dir, &read_file)
+/// morph's marker: the file must start with it.
+const MORPH_MARKER: &str = "-- morph:nontransactional";
+
+/// How Flyway runs a script: outside a transaction when its `.conf` says `executeInTransaction=false`,
+/// or when a statement cannot run in one (then statement by statement); in one otherwise.
+fn flyway_transaction(
+    p: &Path,
+    file: &str,
+    text: &str,
+    no_tx: bool,
+    read_file: ReadFile,
+) -> Transaction {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| format!("{file}.sql"));
+    let conf = read_file(&p.with_file_name(format!("{name}.conf"))).unwrap_or_default();
+    let conf_no_tx = conf.lines().any(|l| {
+        l.replace(' ', "")
+            .eq_ignore_ascii_case("executeInTransaction=false")
+    });
+    Transaction::wrapped_unless(no_tx || conf_no_tx || tool::flyway_non_transactional(text))
 }
 
-/// [`discover`], reading files with `read_file`; the up scripts it read keep their text
-/// ([`Script::contents`]).
-pub fn discover_with(dir: &Path, read_file: ReadFile) -> Result<Vec<Migration>, DiscoverError> {
+/// Find the migrations of a folder, in the order they run.
+pub fn discover(dir: &Path) -> Result<Vec<Migration>, DiscoverError> {
+    discover_with(dir, &read_file, None)
+}
+
+/// The tool a folder names without doubt by a file of its own: `atlas.sum` (Atlas), `sqitch.plan`
+/// (Sqitch). (Other tools are recognised file by file: goose and dbmate markers, popx names, Flyway
+/// prefixes, `metadata.yaml` and `metadata.toml` folders, an up file that starts with morph's marker.)
+pub fn detect_tool(dir: &Path) -> Option<Tool> {
+    if dir.join("atlas.sum").is_file() {
+        return Some(Tool::Atlas);
+    }
+    if dir.join("sqitch.plan").is_file() {
+        return Some(Tool::Sqitch);
+    }
+    None
+}
+
+/// [`discover`], reading files with `read_file`, for the folders of `tool` (`None`: detected from the
+/// layout); the up scripts it read keep their text ([`Script::contents`]).
+pub fn discover_with(
+    dir: &Path,
+    read_file: ReadFile,
+    tool: Option<Tool>,
+) -> Result<Vec<Migration>, DiscoverError> {
     use rayon::prelude::*;
     if !dir.is_dir() {
         return Err(DiscoverError::Missing(dir.display().to_string()));
+    }
+    let tool = tool.or_else(|| detect_tool(dir));
+    match tool {
+        Some(Tool::Sqitch) => return discover_sqitch(dir, read_file),
+        Some(Tool::Atlas) => return discover_atlas(dir, read_file),
+        _ => {}
     }
     let io = |source| DiscoverError::Io {
         path: dir.display().to_string(),
@@ -429,16 +599,57 @@ pub fn discover_with(dir: &Path, read_file: ReadFile) -> Result<Vec<Migration>, 
     let mut out = vec![];
     let mut undo: Vec<(String, PathBuf)> = vec![];
     let mut downs: Vec<(String, PathBuf)> = vec![];
+    let mut repeatable = vec![];
+    let mut graph: Vec<(Migration, Vec<String>)> = vec![];
+    let mut popx: Vec<(Migration, Option<String>, bool)> = vec![];
     // Each entry is looked at on its own (its files read for markers), in parallel; then in order.
-    let classified: Vec<Result<Entry, DiscoverError>> =
-        entries.par_iter().map(|p| classify(p, read_file)).collect();
+    let classified: Vec<Result<Entry, DiscoverError>> = entries
+        .par_iter()
+        .map(|p| classify(p, read_file, tool))
+        .collect();
     for entry in classified {
         match entry? {
             Entry::Skip => {}
             Entry::Migration(m) => out.push(m),
             Entry::Down(stem, path) => downs.push((stem, path)),
             Entry::Undo(version, path) => undo.push((version, path)),
+            Entry::Repeatable(m) => repeatable.push(m),
+            Entry::Graph(m, parents) => graph.push((m, parents)),
+            Entry::Popx {
+                migration,
+                dialect,
+                down,
+            } => popx.push((migration, dialect, down)),
         }
+    }
+    // morph: an up file that starts with its marker says the folder is morph's; the others then run
+    // in morph's transaction.
+    if tool.is_none()
+        && out.iter().any(|m| {
+            m.layout == Layout::UpDownPairs
+                && m.up
+                    .contents
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with(MORPH_MARKER))
+        })
+    {
+        for m in out.iter_mut().filter(|m| m.layout == Layout::UpDownPairs) {
+            if m.transaction == Transaction::Implicit
+                && !m
+                    .up
+                    .contents
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with(MORPH_MARKER))
+            {
+                m.transaction = Transaction::Wrapped;
+            }
+        }
+    }
+    if !popx.is_empty() {
+        return popx_history(dir, out, downs, popx);
+    }
+    if !graph.is_empty() {
+        return graph_history(dir, graph);
     }
     // Attach the down files and undo scripts to their migrations; a down file must have its up.
     for (stem, path) in &downs {
@@ -468,7 +679,7 @@ pub fn discover_with(dir: &Path, read_file: ReadFile) -> Result<Vec<Migration>, 
             }
         }
         if m.layout == Layout::Flyway
-            && let Some((_, u)) = undo.iter().find(|(v, _)| *v == m.version)
+            && let Some((_, u)) = undo.iter().find(|(v, _)| v.replace('_', ".") == m.version)
         {
             m.down = Some(Script::file(u.clone()));
         }
@@ -478,7 +689,7 @@ pub fn discover_with(dir: &Path, read_file: ReadFile) -> Result<Vec<Migration>, 
     if out.iter().any(|m| !m.version.is_empty()) {
         out.retain(|m| !(m.layout == Layout::Plain && m.version.is_empty()));
     }
-    if out.is_empty() {
+    if out.is_empty() && repeatable.is_empty() {
         return Err(DiscoverError::Empty(dir.display().to_string()));
     }
     // Run order is version order, with the dashes of `2019-02-26-002946` versions ignored, so that
@@ -487,6 +698,14 @@ pub fn discover_with(dir: &Path, read_file: ReadFile) -> Result<Vec<Migration>, 
         natural_cmp(&a.version.replace('-', ""), &b.version.replace('-', ""))
             .then_with(|| natural_cmp(&a.name, &b.name))
     });
+    check_versions(&out)?;
+    // Flyway's repeatable scripts run after every versioned one, ordered by description.
+    repeatable.sort_by(|a, b| a.name.cmp(&b.name));
+    out.extend(repeatable);
+    Ok(out)
+}
+
+fn check_versions(out: &[Migration]) -> Result<(), DiscoverError> {
     for w in out.windows(2) {
         if !w[0].version.is_empty()
             && natural_cmp(
@@ -501,6 +720,150 @@ pub fn discover_with(dir: &Path, read_file: ReadFile) -> Result<Vec<Migration>, 
                 second: w[1].up.path.display().to_string(),
             });
         }
+    }
+    Ok(())
+}
+
+/// An ory/popx folder: per version, the PostgreSQL file if there is one, else the file for every dialect
+/// (files of other dialects are not run on PostgreSQL); plain up/down pairs beside them are popx's too.
+fn popx_history(
+    dir: &Path,
+    pairs: Vec<Migration>,
+    downs: Vec<(String, PathBuf)>,
+    mut popx: Vec<(Migration, Option<String>, bool)>,
+) -> Result<Vec<Migration>, DiscoverError> {
+    for mut m in pairs {
+        if m.layout != Layout::UpDownPairs {
+            continue;
+        }
+        m.layout = Layout::Popx;
+        if m.transaction == Transaction::Implicit {
+            m.transaction = Transaction::Wrapped;
+        }
+        popx.push((m, None, false));
+    }
+    for (stem, path) in downs {
+        let (version, name) = split_version(&stem);
+        popx.push((
+            Migration {
+                version,
+                name,
+                up: Script::file(path),
+                down: None,
+                transaction: Transaction::Wrapped,
+                layout: Layout::Popx,
+            },
+            None,
+            true,
+        ));
+    }
+    popx.retain(|(_, d, _)| d.as_deref().is_none_or(|d| d == "postgres"));
+    // For each (version, direction), the PostgreSQL file beats the one for every dialect.
+    popx.sort_by(|a, b| {
+        natural_cmp(&a.0.version, &b.0.version)
+            .then(a.2.cmp(&b.2))
+            .then(b.1.is_some().cmp(&a.1.is_some()))
+    });
+    popx.dedup_by(|b, a| a.0.version == b.0.version && a.2 == b.2);
+    let (ups, downs): (Vec<_>, Vec<_>) = popx.into_iter().partition(|(_, _, down)| !down);
+    let mut out: Vec<Migration> = ups.into_iter().map(|(m, _, _)| m).collect();
+    for (d, _, _) in downs {
+        if let Some(m) = out.iter_mut().find(|m| m.version == d.version) {
+            m.down = Some(Script::file(d.up.path));
+        }
+    }
+    if out.is_empty() {
+        return Err(DiscoverError::Empty(dir.display().to_string()));
+    }
+    Ok(out)
+}
+
+/// Folders ordered by the parents their `metadata.yaml` names.
+fn graph_history(
+    dir: &Path,
+    graph: Vec<(Migration, Vec<String>)>,
+) -> Result<Vec<Migration>, DiscoverError> {
+    let versions: Vec<String> = graph.iter().map(|(m, _)| m.version.clone()).collect();
+    let parents: Vec<Vec<String>> = graph.iter().map(|(_, p)| p.clone()).collect();
+    let order =
+        graph::order(&versions, &parents, natural_cmp).map_err(|message| DiscoverError::Graph {
+            path: dir.display().to_string(),
+            message,
+        })?;
+    let mut slots: Vec<Option<Migration>> = graph.into_iter().map(|(m, _)| Some(m)).collect();
+    Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
+}
+
+/// A Sqitch project: the plan's changes in order, `deploy/` as up and `revert/` as down, run by `psql
+/// -f` (statement by statement; the script's own BEGIN ... COMMIT is its transaction).
+fn discover_sqitch(dir: &Path, read_file: ReadFile) -> Result<Vec<Migration>, DiscoverError> {
+    let plan_path = dir.join("sqitch.plan");
+    let plan = read_file(&plan_path).map_err(DiscoverError::Read)?;
+    let mut out = vec![];
+    for (i, (name, tag)) in sqitch::plan_changes(&plan).into_iter().enumerate() {
+        let (deploy, revert) = sqitch::scripts(dir, &name, tag.as_deref());
+        if !deploy.is_file() {
+            return Err(DiscoverError::Graph {
+                path: plan_path.display().to_string(),
+                message: format!("change {name} has no deploy script {}", deploy.display()),
+            });
+        }
+        out.push(Migration {
+            version: (i + 1).to_string(),
+            name,
+            up: Script::file(deploy),
+            down: revert.is_file().then(|| Script::file(revert)),
+            transaction: Transaction::PerStatement,
+            layout: Layout::Sqitch,
+        });
+    }
+    if out.is_empty() {
+        return Err(DiscoverError::Empty(dir.display().to_string()));
+    }
+    Ok(out)
+}
+
+/// An Atlas folder (`atlas.sum`): every `.sql` file in name order, the version what comes before the
+/// first `_`; Atlas runs each file in a transaction (`--tx-mode file`) unless the file's header says
+/// `-- atlas:txmode none`, and sends its statements one by one.
+fn discover_atlas(dir: &Path, read_file: ReadFile) -> Result<Vec<Migration>, DiscoverError> {
+    let io = |source| DiscoverError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    let mut out = vec![];
+    for p in files {
+        let text: Arc<str> = read_file(&p).map(Arc::from).map_err(DiscoverError::Read)?;
+        let stem = p
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let (version, name) = stem.split_once('_').unwrap_or((&stem, ""));
+        // The directives are in the comment lines the file starts with.
+        let none = text
+            .lines()
+            .take_while(|l| l.starts_with("--") || l.starts_with('#'))
+            .any(|l| {
+                l.split_once("atlas:txmode")
+                    .is_some_and(|(_, v)| v.trim() == "none")
+            });
+        out.push(Migration {
+            version: version.to_string(),
+            name: name.to_string(),
+            up: Script::read(p.clone(), &text),
+            down: None,
+            transaction: Transaction::wrapped_unless(none || declares_no_transaction(&text)),
+            layout: Layout::Atlas,
+        });
+    }
+    if out.is_empty() {
+        return Err(DiscoverError::Empty(dir.display().to_string()));
     }
     Ok(out)
 }
@@ -586,9 +949,12 @@ mod tests {
                 .path
                 .ends_with("001_init.down.sql")
         );
-        // One query per file (golang-migrate); sqlx's marker opts out.
+        // One query per file (golang-migrate); with sqlx's marker, sqlx sends it as one query too.
         assert_eq!(m[0].transaction, Transaction::Implicit);
-        assert_eq!(m[1].transaction, Transaction::PerStatement);
+        assert_eq!(m[1].transaction, Transaction::Implicit);
+        let sqlx = discover_with(d.path(), &read_file, Some(Tool::Sqlx)).unwrap();
+        assert_eq!(sqlx[0].transaction, Transaction::Wrapped);
+        assert_eq!(sqlx[1].transaction, Transaction::Implicit);
         assert!(m[1].down.is_none());
     }
 
@@ -656,12 +1022,188 @@ mod tests {
         let d = dir(&[("20240101000000_idx.sql", text)]);
         let m = discover(d.path()).unwrap();
         assert_eq!(m[0].layout, Layout::Dbmate);
-        assert_eq!(m[0].transaction, Transaction::PerStatement);
+        // Outside dbmate's transaction the section is still one query: an implicit block.
+        assert_eq!(m[0].transaction, Transaction::Implicit);
         let up = m[0].up.text(text);
         assert_eq!(up.len(), text.len());
         assert!(up.contains("create index concurrently") && !up.contains("drop index"));
         let down = m[0].down.as_ref().unwrap().text(text);
         assert!(down.contains("drop index") && !down.contains("create index"));
+    }
+
+    #[test]
+    fn goose_files() {
+        let d = dir(&[
+            (
+                "00001_init.sql",
+                "-- +goose Up\ncreate table t (a int);\n-- +goose Down\ndrop table t;\n",
+            ),
+            (
+                "00002_idx.sql",
+                "-- +goose Up\n-- +goose NO TRANSACTION\ncreate index concurrently i on t (a);\n",
+            ),
+        ]);
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m[0].layout, Layout::Goose);
+        assert_eq!(m[0].transaction, Transaction::Wrapped);
+        assert!(
+            m[0].down
+                .as_ref()
+                .unwrap()
+                .text(m[0].up.contents.as_deref().unwrap())
+                .contains("drop table")
+        );
+        assert_eq!(m[1].transaction, Transaction::PerStatement);
+    }
+
+    #[test]
+    fn morph_marker_makes_the_folder_morphs() {
+        let d = dir(&[
+            ("000001_a.up.sql", "create table t (a int);"),
+            ("000001_a.down.sql", "drop table t;"),
+            (
+                "000002_b.up.sql",
+                "-- morph:nontransactional\ncreate index concurrently i on t (a);",
+            ),
+        ]);
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m[0].transaction, Transaction::Wrapped);
+        assert_eq!(m[1].transaction, Transaction::Implicit);
+    }
+
+    #[test]
+    fn popx_prefers_the_postgres_file_and_skips_other_dialects() {
+        let d = dir(&[
+            ("20200101000000000000_a.up.sql", "create table t (a int);"),
+            ("20200101000000000000_a.down.sql", "drop table t;"),
+            ("20200102000000000000_b.mysql.up.sql", "select 'mysql';"),
+            ("20200102000000000000_b.postgres.up.sql", "select 'pg';"),
+            ("20200102000000000000_b.up.sql", "select 'all';"),
+            ("20200102000000000000_b.down.sql", "select 'all down';"),
+            (
+                "20200103000000000000_c.postgres.autocommit.up.sql",
+                "create index concurrently i on t (a);",
+            ),
+        ]);
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m.len(), 3);
+        assert!(m.iter().all(|m| m.layout == Layout::Popx));
+        assert_eq!(m[0].transaction, Transaction::Wrapped);
+        assert!(m[0].down.is_some());
+        assert!(
+            m[1].up
+                .path
+                .ends_with("20200102000000000000_b.postgres.up.sql")
+        );
+        assert!(
+            m[1].down
+                .as_ref()
+                .unwrap()
+                .path
+                .ends_with("20200102000000000000_b.down.sql")
+        );
+        assert_eq!(m[2].transaction, Transaction::Implicit);
+    }
+
+    #[test]
+    fn metadata_yaml_parents_order_the_folders() {
+        let d = dir(&[
+            ("1000_root/up.sql", "create table t (a int);"),
+            ("1000_root/down.sql", "drop table t;"),
+            ("1000_root/metadata.yaml", "name: root\nparents: []\n"),
+            ("1001_second/up.sql", "select 2;"),
+            ("1001_second/down.sql", "select 2;"),
+            ("1001_second/metadata.yaml", "name: b\nparents: [1002]\n"),
+            ("1002_first/up.sql", "create index concurrently i on t (a);"),
+            ("1002_first/down.sql", "drop index i;"),
+            (
+                "1002_first/metadata.yaml",
+                "name: a\nparents: [1000]\ncreateIndexConcurrently: true\n",
+            ),
+            ("1003_tx/up.sql", "BEGIN;\nselect 3;\nCOMMIT;\n"),
+            ("1003_tx/down.sql", "select 3;"),
+            ("1003_tx/metadata.yaml", "name: c\nparents: [1001]\n"),
+        ]);
+        let m = discover(d.path()).unwrap();
+        let order: Vec<&str> = m.iter().map(|m| m.version.as_str()).collect();
+        assert_eq!(order, ["1000", "1002", "1001", "1003"]);
+        assert_eq!(m[0].transaction, Transaction::Wrapped);
+        assert_eq!(m[1].transaction, Transaction::Implicit);
+        assert_eq!(m[3].transaction, Transaction::Implicit);
+        let d2 = dir(&[
+            ("1_a/up.sql", "select 1;"),
+            ("1_a/metadata.yaml", "parents: [9]\n"),
+        ]);
+        assert!(
+            discover(d2.path())
+                .unwrap_err()
+                .to_string()
+                .contains("parent 9")
+        );
+    }
+
+    #[test]
+    fn sqitch_plan_order() {
+        let d = dir(&[
+            (
+                "sqitch.plan",
+                "%project=p\n\nzeta 2020-01-01T00:00:00Z A <a@x>\nalpha [zeta] 2020-01-02T00:00:00Z A <a@x>\n",
+            ),
+            ("deploy/zeta.sql", "BEGIN; create table z (a int); COMMIT;"),
+            ("revert/zeta.sql", "BEGIN; drop table z; COMMIT;"),
+            ("deploy/alpha.sql", "BEGIN; create table a (a int); COMMIT;"),
+        ]);
+        let m = discover(d.path()).unwrap();
+        assert_eq!(
+            m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+            ["zeta", "alpha"]
+        );
+        assert_eq!(m[0].layout, Layout::Sqitch);
+        assert_eq!(m[0].transaction, Transaction::PerStatement);
+        assert!(m[0].down.is_some() && m[1].down.is_none());
+    }
+
+    #[test]
+    fn atlas_folder() {
+        let d = dir(&[
+            ("atlas.sum", "h1:x=\n"),
+            ("20220101000000_b.sql", "create table t (a int);"),
+            (
+                "20220102000000_idx.sql",
+                "-- atlas:txmode none\n\ncreate index concurrently i on t (a);",
+            ),
+        ]);
+        let m = discover(d.path()).unwrap();
+        assert_eq!(m[0].layout, Layout::Atlas);
+        assert_eq!(m[0].transaction, Transaction::Wrapped);
+        assert_eq!(m[1].transaction, Transaction::PerStatement);
+    }
+
+    #[test]
+    fn flyway_repeatables_and_statements_that_cannot_run_in_a_transaction() {
+        let d = dir(&[
+            ("R__views.sql", "create or replace view v as select 1;"),
+            ("V1_1__b.sql", "select 1;"),
+            ("V1__a.sql", "select 1;"),
+            ("V2__idx.sql", "create index concurrently i on t (a);"),
+        ]);
+        let m = discover(d.path()).unwrap();
+        let order: Vec<&str> = m.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(order, ["a", "b", "idx", "views"]);
+        assert_eq!(m[1].version, "1.1");
+        assert_eq!(m[2].transaction, Transaction::PerStatement);
+        assert_eq!(m[0].transaction, Transaction::Wrapped);
+    }
+
+    #[test]
+    fn refinery_unversioned_files_are_migrations() {
+        let d = dir(&[("V1__a.sql", "select 1;"), ("U2__b.sql", "select 2;")]);
+        let m = discover_with(d.path(), &read_file, Some(Tool::Refinery)).unwrap();
+        assert_eq!(m.len(), 2);
+        assert!(
+            m.iter()
+                .all(|m| m.layout == Layout::Refinery && m.transaction == Transaction::Wrapped)
+        );
     }
 
     #[test]

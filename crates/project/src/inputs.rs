@@ -109,7 +109,11 @@ fn is_migrations_folder(dir: &Path, top: &[PathBuf]) -> bool {
 
 /// The schema files for each path: a file as given; a directory's top-level .sql files when it has any
 /// (a schema directory), else every .sql file beneath it in natural order (a migrations folder, replayed).
-pub fn plan(paths: &[PathBuf], max_mb: u64) -> Result<Plan, InputError> {
+pub fn plan(
+    paths: &[PathBuf],
+    max_mb: u64,
+    tool: Option<dbarch_migrate::Tool>,
+) -> Result<Plan, InputError> {
     let mut plan = Plan::default();
     for p in paths {
         if !p.exists() {
@@ -140,7 +144,7 @@ pub fn plan(paths: &[PathBuf], max_mb: u64) -> Result<Plan, InputError> {
         if !top.is_empty() && !is_migrations_folder(p, &top) {
             let migrations = p.join("migrations");
             if migrations.is_dir()
-                && let Ok(found) = discover(&migrations, max_mb)
+                && let Ok(found) = discover(&migrations, max_mb, tool)
             {
                 plan.discovered.extend(found);
                 plan.notes.push(format!(
@@ -156,7 +160,7 @@ pub fn plan(paths: &[PathBuf], max_mb: u64) -> Result<Plan, InputError> {
             continue;
         }
         // A migrations history: replay the up scripts in the order the tool would run them.
-        if let Ok(migrations) = discover(p, max_mb) {
+        if let Ok(migrations) = discover(p, max_mb, tool) {
             plan.files.extend(migrations.iter().map(|m| m.up.clone()));
             plan.discovered.extend(migrations);
             plan.migrations.push(p.clone());
@@ -177,10 +181,13 @@ pub fn plan(paths: &[PathBuf], max_mb: u64) -> Result<Plan, InputError> {
 pub fn discover(
     dir: &Path,
     max_mb: u64,
+    tool: Option<dbarch_migrate::Tool>,
 ) -> Result<Vec<dbarch_migrate::Migration>, dbarch_migrate::DiscoverError> {
-    dbarch_migrate::discover_with(dir, &|p: &Path| {
-        read_sql(p, max_mb).map_err(|e| e.to_string())
-    })
+    dbarch_migrate::discover_with(
+        dir,
+        &|p: &Path| read_sql(p, max_mb).map_err(|e| e.to_string()),
+        tool,
+    )
 }
 
 /// A script's text to parse: from what discovery read, or read now.

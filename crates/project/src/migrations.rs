@@ -32,10 +32,14 @@ pub struct ReadMigrations {
 }
 
 /// The migrations of the folders, in order.
-pub fn discover_all(max_mb: u64, paths: &[PathBuf]) -> Result<Vec<dbarch_migrate::Migration>> {
+pub fn discover_all(
+    max_mb: u64,
+    paths: &[PathBuf],
+    tool: Option<dbarch_migrate::Tool>,
+) -> Result<Vec<dbarch_migrate::Migration>> {
     let mut migrations = vec![];
     for dir in paths {
-        migrations.extend(inputs::discover(dir, max_mb)?);
+        migrations.extend(inputs::discover(dir, max_mb, tool)?);
     }
     Ok(migrations)
 }
@@ -113,9 +117,15 @@ pub fn load_migrations(
     max_mb: u64,
     paths: &[PathBuf],
     with_downs: bool,
+    tool: Option<dbarch_migrate::Tool>,
     sources: &mut SourceMap,
 ) -> Result<LoadedMigrations> {
-    load_found(max_mb, discover_all(max_mb, paths)?, with_downs, sources)
+    load_found(
+        max_mb,
+        discover_all(max_mb, paths, tool)?,
+        with_downs,
+        sources,
+    )
 }
 
 /// `load_migrations` of migrations already discovered.
@@ -213,7 +223,7 @@ pub fn lint_history(
     let stats = crate::workload::load_stats(stats)?;
     let ReadMigrations { found, unreadable } = read_found(
         max_mb,
-        discover_all(max_mb, paths)?,
+        discover_all(max_mb, paths, config.migrations.tool)?,
         config.checks_downs(),
         sources,
     )?;
@@ -245,9 +255,9 @@ pub fn lint_history(
 }
 
 /// The manifest of a folder's migrations (version and checksum of each up script).
-pub fn manifest(max_mb: u64, dir: &Path) -> Result<String> {
+pub fn manifest(max_mb: u64, dir: &Path, tool: Option<dbarch_migrate::Tool>) -> Result<String> {
     let mut items = vec![];
-    for m in inputs::discover(dir, max_mb)? {
+    for m in inputs::discover(dir, max_mb, tool)? {
         let text = inputs::script_text(&m.up, max_mb)?;
         items.push((m.version, text));
     }

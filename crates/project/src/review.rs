@@ -71,7 +71,7 @@ impl Review {
 pub fn review(req: &Request) -> Result<Review> {
     let config = req.config;
     let pg_version = req.pg_version;
-    let mut plan = inputs::plan(req.paths, req.max_mb)?;
+    let mut plan = inputs::plan(req.paths, req.max_mb, req.config.migrations.tool)?;
     let mut sources = SourceMap::new();
     let mut files: Vec<ParsedFile> = Vec::with_capacity(plan.files.len());
     let mut catalog = Catalog::new();

@@ -10,7 +10,7 @@ use crate::{Result, inputs};
 
 /// The schema of `--schema`: DDL files or a schema directory applied, or a migrations folder replayed.
 pub fn load_schema(max_mb: u64, paths: &[PathBuf]) -> Result<Catalog> {
-    let plan = inputs::plan(paths, max_mb)?;
+    let plan = inputs::plan(paths, max_mb, None)?;
     let mut catalog = Catalog::new();
     let mut sources = SourceMap::new();
     for script in &plan.files {

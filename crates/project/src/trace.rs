@@ -26,7 +26,7 @@ pub fn trace(max_mb: u64, paths: &[PathBuf], db: Option<&str>, config: &Config) 
         scripts,
         parse_errors,
         ..
-    } = load_migrations(max_mb, paths, false, &mut sources)?;
+    } = load_migrations(max_mb, paths, false, config.migrations.tool, &mut sources)?;
     if !parse_errors.is_empty() {
         // Later migrations depend on earlier ones: a gap makes the trace meaningless.
         return Ok(Traced::Unparsed(parse_errors));

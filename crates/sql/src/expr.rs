@@ -572,6 +572,52 @@ fn literal_end(text: &str, start: usize) -> Option<usize> {
     None
 }
 
+/// An expression as the server would store it, for comparing two spellings: deparsed, and without the
+/// `::text` casts it adds after string literals (`m -> 'k'` is stored `m -> 'k'::text`).
+pub fn stored_expression(sql: &str) -> String {
+    let canonical = parse_expression(sql)
+        .map(|n| deparse_expr(&n))
+        .unwrap_or_else(|| sql.trim().to_string());
+    without_text_casts(&canonical)
+}
+
+/// Whether `opclass` is the default operator class of `method` (btree when empty) for a column of type
+/// `ty`: writing it out or not gives the same index. The common types (PostgreSQL 15's `pg_opclass`
+/// rows with `opcdefault`); any other opclass is kept.
+pub fn is_default_opclass(method: &str, ty: &crate::change::DataType, opclass: &str) -> bool {
+    let method = if method.is_empty() { "btree" } else { method };
+    let t = ty.name.to_ascii_lowercase();
+    let base = match t.as_str() {
+        "int2" | "smallint" => "int2",
+        "int4" | "integer" | "int" => "int4",
+        "int8" | "bigint" => "int8",
+        "float4" | "real" => "float4",
+        "float8" | "double precision" => "float8",
+        "varchar" | "character varying" | "text" => "text",
+        "bpchar" | "character" | "char" => "bpchar",
+        "bool" | "boolean" => "bool",
+        "timestamptz" | "timestamp with time zone" => "timestamptz",
+        "timestamp" | "timestamp without time zone" => "timestamp",
+        other => other,
+    };
+    if ty.array_dims > 0 {
+        return matches!(
+            (method, opclass),
+            ("btree" | "hash", "array_ops") | ("gin", "array_ops")
+        );
+    }
+    let op = opclass.to_ascii_lowercase();
+    match method {
+        "btree" | "hash" => op == format!("{base}_ops"),
+        "gin" => matches!(
+            (base, op.as_str()),
+            ("jsonb", "jsonb_ops") | ("tsvector", "tsvector_ops")
+        ),
+        "gist" => base == "tsvector" && op == "tsvector_ops",
+        _ => false,
+    }
+}
+
 /// `text` without the `::text` / `::varchar` / `::character varying` casts that follow string literals.
 fn without_text_casts(text: &str) -> String {
     const CASTS: [&str; 3] = ["::text", "::character varying", "::varchar"];

@@ -351,7 +351,31 @@ pub struct Call {
     pub args: Vec<Option<String>>,
 }
 
-pub fn calls(node: &NodeEnum, b: &Bindings) -> Vec<Call> {
+/// What a statement runs besides itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runs {
+    /// A DO block, in this language (`None`: not written, PL/pgSQL).
+    DoBlock { language: Option<String> },
+    /// Routine calls at its top level.
+    Calls(Vec<Call>),
+}
+
+/// What `stmt` runs besides itself: a DO block's body, or the routines it calls (with `bindings` for
+/// names in the arguments).
+pub fn runs(stmt: &Statement, bindings: &Bindings) -> Runs {
+    if let NodeEnum::DoStmt(d) = &stmt.node {
+        let language = d.args.iter().find_map(|a| match a.node.as_ref() {
+            Some(NodeEnum::DefElem(e)) if e.defname == "language" => {
+                e.arg.as_deref().and_then(crate::expr::const_text)
+            }
+            _ => None,
+        });
+        return Runs::DoBlock { language };
+    }
+    Runs::Calls(calls(&stmt.node, bindings))
+}
+
+fn calls(node: &NodeEnum, b: &Bindings) -> Vec<Call> {
     let mut out = vec![];
     let mut call = |f: &ast::FuncCall| {
         out.push(Call {

@@ -333,6 +333,12 @@ impl Catalog {
             }
             AlterTable::DropColumn { column, .. } => {
                 t.columns.retain(|col| &col.name != column);
+                // A sequence owned by the column (a serial's, or OWNED BY) goes with it.
+                self.sequences.retain(|_, s| {
+                    s.owned_by
+                        .as_ref()
+                        .is_none_or(|(tn, c)| !(tn == name && c == column))
+                });
                 t.constraints.retain(|k| !constraint_uses(k, column));
                 self.indexes.retain(|_, i| {
                     !(&i.table == name && i.all_columns().contains(&column.as_str()))

@@ -8,9 +8,9 @@
 use std::collections::HashSet;
 
 use dbarch_catalog::{Catalog, Origin, QualifiedName, Unsupported};
+use dbarch_sql::Statement;
 use dbarch_sql::change::{Lowered, ObjName, SchemaChange};
-use dbarch_sql::plpgsql::{self, Bindings, Step, StepKind};
-use dbarch_sql::{NodeEnum, Statement};
+use dbarch_sql::plpgsql::{self, Bindings, Runs, Step, StepKind};
 
 use super::context::Refusals;
 
@@ -64,8 +64,8 @@ pub(crate) struct Ran {
 }
 
 /// Whether a statement is a DO block (whose own lowering is opaque: [`run`] stands for it).
-pub(crate) fn is_do_block(stmt: &Statement) -> bool {
-    matches!(stmt.node, NodeEnum::DoStmt(_))
+pub(crate) fn is_do_block(lowered: &Lowered) -> bool {
+    lowered.kind == "DoStmt"
 }
 
 /// Run a DO block, or the routines of the schema a statement calls, on `catalog`. `None` when the
@@ -135,22 +135,19 @@ impl Run {
         bindings: &Bindings,
         depth: usize,
     ) -> Option<String> {
-        if let NodeEnum::DoStmt(d) = &stmt.node {
-            let language = d.args.iter().find_map(|a| match a.node.as_ref() {
-                Some(NodeEnum::DefElem(e)) if e.defname == "language" => {
-                    e.arg.as_deref().and_then(dbarch_sql::expr::const_text)
+        let calls = match plpgsql::runs(stmt, bindings) {
+            Runs::DoBlock { language } => {
+                match language.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                    None | Some("plpgsql") => match plpgsql::steps(&stmt.sql, &[]) {
+                        Ok(steps) => self.steps(catalog, &steps, guarded, depth),
+                        Err(e) => self.unknown(format!("the DO block's body: {e}")),
+                    },
+                    Some(other) => self.unknown(format!("a DO block in {other}")),
                 }
-                _ => None,
-            });
-            match language.as_deref().map(str::to_ascii_lowercase).as_deref() {
-                None | Some("plpgsql") => match plpgsql::steps(&stmt.sql, &[]) {
-                    Ok(steps) => self.steps(catalog, &steps, guarded, depth),
-                    Err(e) => self.unknown(format!("the DO block's body: {e}")),
-                },
-                Some(other) => self.unknown(format!("a DO block in {other}")),
+                return Some("a DO block".into());
             }
-            return Some("a DO block".into());
-        }
+            Runs::Calls(calls) => calls,
+        };
         let reads_only = lowered
             .changes
             .iter()
@@ -159,8 +156,8 @@ impl Run {
             return None;
         }
         let mut called = vec![];
-        for call in plpgsql::calls(&stmt.node, bindings) {
-            let Some(f) = routine(catalog, &call) else {
+        for call in calls {
+            let Some(f) = routine(catalog, &call).cloned() else {
                 continue;
             };
             let label = format!("{}({})", f.name, f.arg_types.join(", "));

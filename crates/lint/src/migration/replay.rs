@@ -123,7 +123,7 @@ fn revert_and_compare<S: ScriptHandle>(scripts: &[S], batch: Vec<PendingDown>) -
                     Refusals::of(&reverted, &lowered)
                 };
                 if refusals.is_empty() {
-                    if !procedural::is_do_block(stmt) {
+                    if !procedural::is_do_block(&lowered) {
                         reverted.apply(&lowered);
                     }
                     if let Some(ran) = procedural::run(&mut reverted, stmt, &lowered) {
@@ -240,7 +240,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
         let mut index = 0usize;
         let mut created = HashSet::new();
         use dbarch_migrate::Transaction as Mode;
-        let mode = config.migrations.mode(script.transaction);
+        let mode = script.transaction;
         // The block a statement runs in: the tool's or the script's explicit one, the implicit one of a
         // multi-statement query, or none.
         #[derive(Clone, Copy, PartialEq)]
@@ -415,7 +415,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                     created.insert(name);
                 }
             }
-            if !procedural::is_do_block(stmt) {
+            if !procedural::is_do_block(lowered) {
                 catalog.apply(lowered);
             }
             // A DO block, or a call of the schema's own routines: what they run.
