@@ -42,6 +42,35 @@ impl fmt::Display for Change {
 fn keyed<'a, K: Ord + Clone, V: PartialEq>(
     a: &'a BTreeMap<K, V>,
     b: &'a BTreeMap<K, V>,
+    label: impl FnMut(&K) -> String,
+    changed: impl FnMut(&K, &V, &V, &mut Vec<Change>),
+    out: &mut Vec<Change>,
+) {
+    keyed_by(a, b, |x, y| x == y, label, changed, out)
+}
+
+/// [`keyed`] over shared objects: a copy still shared with the other catalog is not compared.
+fn keyed_shared<'a, K: Ord + Clone, T: PartialEq>(
+    a: &'a BTreeMap<K, Arc<T>>,
+    b: &'a BTreeMap<K, Arc<T>>,
+    label: impl FnMut(&K) -> String,
+    changed: impl FnMut(&K, &Arc<T>, &Arc<T>, &mut Vec<Change>),
+    out: &mut Vec<Change>,
+) {
+    keyed_by(
+        a,
+        b,
+        |x, y| Arc::ptr_eq(x, y) || x == y,
+        label,
+        changed,
+        out,
+    )
+}
+
+fn keyed_by<'a, K: Ord + Clone, V>(
+    a: &'a BTreeMap<K, V>,
+    b: &'a BTreeMap<K, V>,
+    same: impl Fn(&V, &V) -> bool,
     mut label: impl FnMut(&K) -> String,
     mut changed: impl FnMut(&K, &V, &V, &mut Vec<Change>),
     out: &mut Vec<Change>,
@@ -53,7 +82,7 @@ fn keyed<'a, K: Ord + Clone, V: PartialEq>(
                 object: label(k),
                 detail: None,
             }),
-            Some(vb) if va != vb => changed(k, va, vb, out),
+            Some(vb) if !same(va, vb) => changed(k, va, vb, out),
             Some(_) => {}
         }
     }
@@ -173,7 +202,45 @@ fn stored(c: &Column) -> Column {
             .as_deref()
             .map(|d| dbarch_sql::expr::stored_default(d, &c.data_type))
             .filter(|d| !d.eq_ignore_ascii_case("null")),
+        // A serial is its sequence, default and ownership, which are compared on their own.
+        serial: false,
         ..c.clone()
+    }
+}
+
+/// What differs between two spellings of a column: its definition, or when that reads the same, the
+/// collation, comment or identity options that do.
+fn column_detail(x: &Column, y: &Column) -> String {
+    let (tx, ty) = (column_text(x), column_text(y));
+    if tx != ty {
+        return format!("{tx} -> {ty}");
+    }
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map_or("none".to_string(), |s| format!("'{s}'"))
+    };
+    let mut parts = vec![];
+    if x.comment != y.comment {
+        parts.push(format!(
+            "comment {} -> {}",
+            text(&x.comment),
+            text(&y.comment)
+        ));
+    }
+    if x.collation != y.collation {
+        parts.push(format!(
+            "collation {} -> {}",
+            text(&x.collation),
+            text(&y.collation)
+        ));
+    }
+    if x.identity != y.identity {
+        parts.push(format!("identity {:?} -> {:?}", x.identity, y.identity));
+    }
+    if parts.is_empty() {
+        format!("{tx} -> {ty}")
+    } else {
+        parts.join(", ")
     }
 }
 
@@ -201,19 +268,20 @@ fn table_changes(
     (catalog_b, b): (&Catalog, &Arc<Table>),
     out: &mut Vec<Change>,
 ) {
-    let sa: Vec<Column> = a.columns.iter().map(stored).collect();
-    let sb: Vec<Column> = b.columns.iter().map(stored).collect();
-    let ca = by_name(&sa, |c| c.name.clone());
-    let cb = by_name(&sb, |c| c.name.clone());
-    keyed(
+    // Columns as PostgreSQL stores them; the stored form is worked out only for columns written
+    // differently.
+    let ca = by_name(&a.columns, |c| c.name.clone());
+    let cb = by_name(&b.columns, |c| c.name.clone());
+    keyed_by(
         &ca,
         &cb,
+        |x, y| x == y || stored(x) == stored(y),
         |c| format!("column {name}.{c}"),
         |c, x, y, out| {
             out.push(Change {
                 kind: ChangeKind::Changed,
                 object: format!("column {name}.{c}"),
-                detail: Some(format!("{} -> {}", column_text(x), column_text(y))),
+                detail: Some(column_detail(&stored(x), &stored(y))),
             })
         },
         out,
@@ -310,7 +378,7 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<Change> {
         |_, _, _, _| {},
         &mut out,
     );
-    keyed(
+    keyed_shared(
         &a.tables,
         &b.tables,
         |t| format!("table {t}"),
@@ -354,7 +422,7 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<Change> {
             detail: None,
         });
     }
-    keyed(
+    keyed_shared(
         &a.views,
         &b.views,
         |v| format!("view {v}"),
@@ -367,7 +435,7 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<Change> {
         },
         &mut out,
     );
-    keyed(
+    keyed_shared(
         &a.sequences,
         &b.sequences,
         |s| format!("sequence {s}"),

@@ -25,7 +25,31 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// on stacks sized for the deepest tree. Only the pages a thread touches are ever allocated.
 const STACK: usize = 256 << 20;
 
+/// mimalloc's `mi_option_arena_eager_commit` and `mi_option_purge_delay` (the same numbers in its v2 and
+/// v3 headers).
+const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Commit arena memory as it is used and give freed pages back at once: a history's replay allocates and
+/// frees trees migration by migration, and eager commits and delayed purges only add touched pages
+/// (measured on a 342-migration history: 100 MB peak to 52 MB, and faster). Set before the first
+/// allocation reserves an arena: a constructor that runs before the runtime's own.
+extern "C" fn allocator_options() {
+    // SAFETY: options are plain integers mimalloc reads when it next needs them.
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array.00101")]
+static ALLOCATOR_OPTIONS: extern "C" fn() = allocator_options;
+
 fn main() -> ExitCode {
+    #[cfg(not(target_os = "linux"))]
+    allocator_options();
     // SAFETY: no other thread exists yet. Threads spawned without a size (the parser's producer thread,
     // scoped helpers) get the same stack as the pool's.
     unsafe { std::env::set_var("RUST_MIN_STACK", STACK.to_string()) };

@@ -178,13 +178,13 @@ pub fn on_named_tables(sql: String, safety: Option<&str>, pg_version: u32) -> Fi
             }
         }
     }
-    let knowledge = Knowledge::builtin();
+    let knowledge = Knowledge::shared();
     let nobody = HashSet::new();
     Costing {
         catalog: &catalog,
         created_here: &nobody,
         pg_version,
-        knowledge: &knowledge,
+        knowledge,
         stats: None,
         large_table_rows: u64::MAX,
     }
@@ -200,13 +200,13 @@ mod tests {
         let file = sources.add("schema.sql", schema.to_string());
         let parsed = dbarch_sql::parse_file(&file).unwrap();
         let catalog = Catalog::from_files([&parsed]);
-        let knowledge = Knowledge::builtin();
+        let knowledge = Knowledge::shared();
         let nobody = HashSet::new();
         Costing {
             catalog: &catalog,
             created_here: &nobody,
             pg_version: 16,
-            knowledge: &knowledge,
+            knowledge,
             stats,
             large_table_rows: 100_000,
         }
@@ -281,7 +281,7 @@ mod tests {
         let mut sources = dbarch_sql::SourceMap::new();
         let file = sources.add("schema.sql", schema.to_string());
         let catalog = Catalog::from_files([&dbarch_sql::parse_file(&file).unwrap()]);
-        let knowledge = Knowledge::builtin();
+        let knowledge = Knowledge::shared();
         let nobody = HashSet::new();
         let offer = |rows: u64| {
             let stats = Stats::from_json(
@@ -293,7 +293,7 @@ mod tests {
                 catalog: &catalog,
                 created_here: &nobody,
                 pg_version: 16,
-                knowledge: &knowledge,
+                knowledge,
                 stats: Some(&stats),
                 large_table_rows: 100_000,
             }

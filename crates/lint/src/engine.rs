@@ -109,13 +109,13 @@ pub fn run(input: &LintInput) -> LintOutput {
     let suppressions: Vec<&Suppression> =
         input.files.iter().flat_map(|f| &f.suppressions).collect();
     let mut out = LintOutput::default();
-    let knowledge = crate::knowledge::Knowledge::builtin();
+    let knowledge = crate::knowledge::Knowledge::shared();
     let nobody = std::collections::HashSet::new();
     let costing = crate::cost::Costing {
         catalog: input.catalog,
         created_here: &nobody,
         pg_version: input.pg_version,
-        knowledge: &knowledge,
+        knowledge,
         stats: input.stats,
         large_table_rows: input.config.options.large_table_rows,
     };

@@ -31,13 +31,13 @@ pub fn health_fixes(
     pg_version: u32,
     large_table_rows: u64,
 ) {
-    let knowledge = crate::knowledge::Knowledge::builtin();
+    let knowledge = crate::knowledge::Knowledge::shared();
     let nobody = std::collections::HashSet::new();
     let costing = crate::cost::Costing {
         catalog,
         created_here: &nobody,
         pg_version,
-        knowledge: &knowledge,
+        knowledge,
         stats: Some(stats),
         large_table_rows,
     };

@@ -94,7 +94,7 @@ struct Trace {
     setup: String,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Knowledge {
     pub operations: Vec<Operation>,
     /// The schema the rows' examples run against.
@@ -107,9 +107,17 @@ impl Knowledge {
     /// The table shipped with dbarch. A malformed table is a build defect caught by the tests; at run time
     /// it degrades to an empty table rather than aborting.
     pub fn builtin() -> Self {
-        Self::parse(BUILTIN).unwrap_or(Knowledge {
-            operations: vec![],
-            trace_setup: String::new(),
+        Self::shared().clone()
+    }
+
+    /// [`Knowledge::builtin`], read once per process (it is consulted for every migration).
+    pub fn shared() -> &'static Knowledge {
+        static TABLE: std::sync::OnceLock<Knowledge> = std::sync::OnceLock::new();
+        TABLE.get_or_init(|| {
+            Self::parse(BUILTIN).unwrap_or(Knowledge {
+                operations: vec![],
+                trace_setup: String::new(),
+            })
         })
     }
 

@@ -17,11 +17,11 @@ fn fails_against_schema_rule_agrees_with_the_server() {
     // duplicate_table, duplicate_column, undefined_column, invalid_table_definition (multiple primary
     // keys), invalid_foreign_key (no unique constraint matching the referenced columns), undefined_object
     // (no primary key for the referenced table), feature_not_supported (a unique key of a partitioned
-    // table without its partition key).
+    // table without its partition key), undefined_table (a DROP of a relation that does not exist).
     agrees_with_the_server(
         "MIG033",
         &[
-            "42P07", "42701", "42703", "42P16", "42830", "42704", "0A000",
+            "42P07", "42701", "42703", "42P16", "42830", "42704", "0A000", "42P01",
         ],
     );
 }

@@ -1059,6 +1059,10 @@ mod tests {
     #[test]
     fn morph_marker_makes_the_folder_morphs() {
         let d = dir(&[
+            (
+                "000003_c_v6.0.up.sql",
+                "create index concurrently j on t (a);",
+            ),
             ("000001_a.up.sql", "create table t (a int);"),
             ("000001_a.down.sql", "drop table t;"),
             (
@@ -1067,8 +1071,15 @@ mod tests {
             ),
         ]);
         let m = discover(d.path()).unwrap();
+        assert_eq!(m.len(), 3);
         assert_eq!(m[0].transaction, Transaction::Wrapped);
         assert_eq!(m[1].transaction, Transaction::Implicit);
+        // A dot in the name is part of it.
+        assert_eq!(
+            (m[2].version.as_str(), m[2].name.as_str()),
+            ("000003", "c_v6.0")
+        );
+        assert_eq!(m[2].transaction, Transaction::Wrapped);
     }
 
     #[test]

@@ -68,6 +68,21 @@ pub(crate) fn popx_dialect(d: &str) -> &str {
     }
 }
 
+/// The dialect names pop accepts (`pop.CanonicalDialect` and its aliases).
+const POP_DIALECTS: [&str; 11] = [
+    "postgres",
+    "postgresql",
+    "pg",
+    "pgx",
+    "cockroach",
+    "cockroachdb",
+    "crdb",
+    "mysql",
+    "sqlite",
+    "sqlite3",
+    "mssql",
+];
+
 /// A popx file name: (version, name, dialect, autocommit, is down). popx's pattern is
 /// `^(\d+)_([^.]+)(\.[a-z0-9]+)?(\.autocommit)?\.(up|down)\.sql$`.
 pub(crate) fn popx_name(file: &str) -> Option<(String, String, Option<String>, bool, bool)> {
@@ -80,14 +95,9 @@ pub(crate) fn popx_name(file: &str) -> Option<(String, String, Option<String>, b
         Some(s) => (s, true),
         None => (stem, false),
     };
-    let (base, dialect) = match stem.split_once('.') {
-        Some((b, d))
-            if !d.is_empty()
-                && d.bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) =>
-        {
-            (b, Some(popx_dialect(d).to_string()))
-        }
+    // The dialect is one pop knows (a dot elsewhere, as in morph's `_v6.0.up.sql`, is not popx's).
+    let (base, dialect) = match stem.rsplit_once('.') {
+        Some((b, d)) if POP_DIALECTS.contains(&d) => (b, Some(popx_dialect(d).to_string())),
         Some(_) => return None,
         None => (stem, None),
     };
@@ -174,6 +184,8 @@ mod tests {
             Some(("1".into(), "x".into(), None, false, true))
         );
         assert_eq!(popx_name("1_x.sql"), None);
+        // A dot that is not a dialect: morph's and golang-migrate's names may have one.
+        assert_eq!(popx_name("000056_posts_v6.0.up.sql"), None);
         assert_eq!(popx_name("1_x.Bad.up.sql"), None);
     }
 

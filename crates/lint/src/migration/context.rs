@@ -60,11 +60,17 @@ pub struct Refusals {
 }
 
 impl Refusals {
-    pub(crate) fn of(catalog: &Catalog, changes: &dbarch_sql::change::Lowered) -> Self {
+    /// `relations_known`: every relation of the schema is in the model (no statement it does not follow
+    /// may have created one), so a DROP of one it lacks is refused.
+    pub(crate) fn of(
+        catalog: &Catalog,
+        changes: &dbarch_sql::change::Lowered,
+        relations_known: bool,
+    ) -> Self {
         use crate::rules::migration::{dependent_view, fails_against_schema};
         Refusals {
             views: dependent_view::blocked(catalog, changes),
-            schema: fails_against_schema::fails(catalog, changes),
+            schema: fails_against_schema::fails(catalog, changes, relations_known),
         }
     }
 

@@ -21,6 +21,8 @@ pub(crate) struct Uncertainty {
     pub all: bool,
     /// These objects (tables, views, sequences, types, routines, indexes).
     pub objects: HashSet<QualifiedName>,
+    /// A statement the model does not follow may have created relations it does not know of.
+    pub relations_unknown: bool,
 }
 
 impl Uncertainty {
@@ -33,8 +35,27 @@ impl Uncertainty {
                     .any(|t| self.objects.contains(t)))
     }
 
+    /// Whether the model knows every relation (a DROP of one it lacks is then refused).
+    pub fn relations_known(&self, catalog: &Catalog) -> bool {
+        !self.all
+            && !self.relations_unknown
+            && !catalog.extensions.keys().any(|e| !plain_extension(e))
+    }
+
+    /// Note what a statement the replay applied says about the model's knowledge of relations.
+    pub fn note(&mut self, lowered: &Lowered) {
+        if lowered
+            .changes
+            .iter()
+            .any(|c| matches!(c, SchemaChange::Opaque { .. }))
+        {
+            self.relations_unknown = true;
+        }
+    }
+
     pub fn extend(&mut self, other: &Uncertainty) {
         self.all |= other.all;
+        self.relations_unknown |= other.relations_unknown;
         self.objects.extend(other.objects.iter().cloned());
     }
 
@@ -53,6 +74,30 @@ impl Uncertainty {
         c.triggers.retain(|(t, _), _| !o.contains(t));
         c
     }
+}
+
+/// Extensions that create no tables or views of their own (others, such as PostGIS or
+/// pg_stat_statements, do, and the model does not know them).
+fn plain_extension(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "plpgsql"
+            | "pgcrypto"
+            | "uuid-ossp"
+            | "citext"
+            | "pg_trgm"
+            | "btree_gin"
+            | "btree_gist"
+            | "hstore"
+            | "ltree"
+            | "unaccent"
+            | "fuzzystrmatch"
+            | "intarray"
+            | "cube"
+            | "earthdistance"
+            | "tablefunc"
+            | "isn"
+    )
 }
 
 /// What running a DO block or a routine call did.
@@ -238,7 +283,7 @@ impl Run {
                     self.unknown(format!("`{}`: not modelled", first_line(&stmt.sql)));
                     continue;
                 }
-                let refused = !Refusals::of(catalog, &lowered).is_empty();
+                let refused = !Refusals::of(catalog, &lowered, false).is_empty();
                 let touched = targets(catalog, &lowered);
                 if !refused {
                     catalog.apply(&lowered);

@@ -54,11 +54,12 @@ fn run_down_rules(
 }
 
 /// A down replayed on the schema its up left: (the migration's position, what differs from the schema
-/// before the up, the down's statements PostgreSQL would refuse and why).
+/// before the up, the down's statements PostgreSQL would refuse and why, where its first statement is).
 type DownReplay = (
     usize,
     Vec<dbarch_catalog::Change>,
     Vec<(dbarch_sql::Span, String)>,
+    Option<dbarch_sql::Span>,
 );
 
 /// The name an object a change creates is recorded under in `created_here`: tables, and routines,
@@ -96,6 +97,15 @@ struct PendingDown {
     fresh: Uncertainty,
 }
 
+/// A copy of the schema to compare a down against, without the notes of what was not modelled (they
+/// grow with the history, and a comparison does not read them).
+fn snapshot_of(catalog: &mut Catalog) -> Catalog {
+    let notes = std::mem::take(&mut catalog.unsupported);
+    let copy = catalog.clone();
+    catalog.unsupported = notes;
+    copy
+}
+
 /// How many migrations' downs are checked together (in parallel); bounds the copies of the schema held.
 const DOWN_BATCH: usize = 64;
 
@@ -120,8 +130,9 @@ fn revert_and_compare<S: ScriptHandle>(scripts: &[S], batch: Vec<PendingDown>) -
                 let refusals = if uncertainty.touches(&reverted, &lowered) {
                     Refusals::default()
                 } else {
-                    Refusals::of(&reverted, &lowered)
+                    Refusals::of(&reverted, &lowered, uncertainty.relations_known(&reverted))
                 };
+                uncertainty.note(&lowered);
                 if refusals.is_empty() {
                     if !procedural::is_do_block(&lowered) {
                         reverted.apply(&lowered);
@@ -142,7 +153,12 @@ fn revert_and_compare<S: ScriptHandle>(scripts: &[S], batch: Vec<PendingDown>) -
             } else {
                 dbarch_catalog::differences(&fresh.strip(&before), &fresh.strip(&reverted))
             };
-            (at, differences, failures)
+            let first = script
+                .down
+                .as_ref()
+                .and_then(|d| d.statements.first())
+                .map(|s| s.span);
+            (at, differences, failures, first)
         })
         .collect()
 }
@@ -171,6 +187,7 @@ pub fn run_migrations(
 /// trees are dropped once the migration has been judged, which keeps a long history's memory small).
 pub trait ScriptHandle: Borrow<MigrationScript> + Sync {
     fn release_up_trees(&mut self) {}
+    fn release_down_trees(&mut self) {}
 }
 
 impl ScriptHandle for &MigrationScript {}
@@ -179,6 +196,22 @@ impl ScriptHandle for MigrationScript {
     fn release_up_trees(&mut self) {
         self.file.statements = Vec::new();
     }
+
+    fn release_down_trees(&mut self) {
+        if let Some(d) = &mut self.down {
+            d.statements = Vec::new();
+        }
+    }
+}
+
+/// Check a batch of downs, then drop their parse trees (owned scripts): what the report needs of them
+/// is in the result.
+fn check_downs<S: ScriptHandle>(scripts: &mut [S], batch: Vec<PendingDown>) -> Vec<DownReplay> {
+    let done = revert_and_compare(scripts, batch);
+    for (at, ..) in &done {
+        scripts[*at].release_down_trees();
+    }
+    done
 }
 
 /// `run_migrations` over scripts that arrive in order (from a parser still at work on the later ones);
@@ -194,7 +227,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
     stats: Option<&dbarch_catalog::Stats>,
 ) -> (MigrationRun, Vec<S>) {
     let mut scripts: Vec<S> = vec![];
-    let knowledge = Knowledge::builtin();
+    let knowledge = Knowledge::shared();
     let rules: Vec<_> = all_rules()
         .iter()
         .filter(|r| r.is_migration_rule() && config.enabled(r))
@@ -235,7 +268,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
         let suppressions = suppressions_of(script);
         let current = snapshot.take();
         let before = (script.down.is_some() && !down_rules.is_empty())
-            .then(|| current.unwrap_or_else(|| Arc::new(catalog.clone())));
+            .then(|| current.unwrap_or_else(|| Arc::new(snapshot_of(&mut catalog))));
         let mut taken: Vec<(StatementLock, crate::knowledge::LockLevel, usize)> = vec![];
         let mut index = 0usize;
         let mut created = HashSet::new();
@@ -331,12 +364,12 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 added_not_valid: &not_valid,
                 pg_version,
                 options: &config.options,
-                knowledge: &knowledge,
+                knowledge,
                 operations: Vec::new(),
                 refusals: if uncertainty.touches(&catalog, lowered) {
                     Refusals::default()
                 } else {
-                    Refusals::of(&catalog, lowered)
+                    Refusals::of(&catalog, lowered, uncertainty.relations_known(&catalog))
                 },
             };
             cx.operations = cx.classify();
@@ -345,7 +378,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 catalog: &catalog,
                 created_here: &created,
                 pg_version,
-                knowledge: &knowledge,
+                knowledge,
                 stats,
                 large_table_rows: config.options.large_table_rows,
             };
@@ -365,6 +398,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 );
             }
             let refused = !cx.refusals.is_empty();
+            uncertainty.note(lowered);
             let lc = script.file.file.line_col(stmt.span.start);
             for (o, t) in &cx.operations {
                 let entry = StatementLock {
@@ -432,7 +466,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
         if let Some(before) = before {
             // The down is checked later, in parallel with others, on a copy (cheap: copies share the
             // objects neither script touched).
-            let after = Arc::new(catalog.clone());
+            let after = Arc::new(snapshot_of(&mut catalog));
             pending_downs.push(PendingDown {
                 at: position,
                 before,
@@ -442,12 +476,14 @@ pub fn run_migrations_from<S: ScriptHandle>(
             });
             snapshot = Some(after);
             if pending_downs.len() >= DOWN_BATCH {
-                compared.extend(revert_and_compare(
-                    &scripts,
+                compared.extend(check_downs(
+                    &mut scripts,
                     std::mem::take(&mut pending_downs),
                 ));
             }
         }
+        let script: &MigrationScript = scripts[position].borrow();
+        let suppressions = suppressions_of(script);
         if let Some((file, message)) = &script.down_error {
             let dcx = DownContext {
                 up: &script.file,
@@ -515,16 +551,12 @@ pub fn run_migrations_from<S: ScriptHandle>(
         });
         scripts[position].release_up_trees();
     }
-    compared.extend(revert_and_compare(&scripts, pending_downs));
-    for (at, differences, failures) in compared {
+    compared.extend(check_downs(&mut scripts, pending_downs));
+    for (at, differences, failures, first) in compared {
         let script: &MigrationScript = scripts[at].borrow();
         let suppressions = suppressions_of(script);
         let Some(down) = &script.down else { continue };
-        let at = down
-            .statements
-            .first()
-            .map(|s| s.span)
-            .unwrap_or(dbarch_sql::Span::new(down.file.id, 0, 0));
+        let at = first.unwrap_or(dbarch_sql::Span::new(down.file.id, 0, 0));
         let dcx = DownContext {
             up: &script.file,
             down_file: down.file.id,

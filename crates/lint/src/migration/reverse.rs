@@ -33,7 +33,7 @@ pub struct ReverseStep {
 /// The steps of a down migration for `statements`, applied to `before`, in the order they must run; their
 /// locks are those of PostgreSQL `pg_version`.
 pub fn down_steps(before: &Catalog, statements: &[Statement], pg_version: u32) -> Vec<ReverseStep> {
-    let knowledge = crate::knowledge::Knowledge::builtin();
+    let knowledge = crate::knowledge::Knowledge::shared();
     let nobody = std::collections::HashSet::new();
     let lowered: Vec<_> = statements.iter().map(lower).collect();
     // The schema the whole up leaves: a table neither before nor after it (a temporary or scratch
@@ -75,7 +75,7 @@ pub fn down_steps(before: &Catalog, statements: &[Statement], pg_version: u32) -
             created_here: &nobody,
             timezone_utc: false,
             pg_version,
-            knowledge: &knowledge,
+            knowledge,
         };
         step.locks = locks
             .of(&changes)

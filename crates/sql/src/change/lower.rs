@@ -656,6 +656,10 @@ impl Cx<'_> {
                     })
                     .collect(),
             )),
+            // SELECT ... INTO makes a table whose columns the model does not work out.
+            NodeEnum::SelectStmt(s) if s.into_clause.is_some() => {
+                self.opaque("SELECT ... INTO creates a table the model does not follow")
+            }
             NodeEnum::SelectStmt(_)
             | NodeEnum::CopyStmt(_)
             | NodeEnum::LockStmt(_)

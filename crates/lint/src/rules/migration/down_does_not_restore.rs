@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
               column, or restores a column with another type makes the next `up` fail or, worse, silently leaves \
               the schema different from what every later migration assumes.",
         example: "CREATE TABLE users (id bigint PRIMARY KEY);\n-- migration\nALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email_idx ON users (email);\n-- down\nDROP INDEX users_email_idx;",
-        use_instead: "-- down\nDROP INDEX users_email_idx;\nALTER TABLE users DROP COLUMN email;",
+        use_instead: "CREATE TABLE users (id bigint PRIMARY KEY);\n-- migration\nALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email_idx ON users (email);\n-- down\nDROP INDEX users_email_idx;\nALTER TABLE users DROP COLUMN email;",
         fix_safety: None,
         references: &["https://www.postgresql.org/docs/current/ddl-alter.html"],
     },

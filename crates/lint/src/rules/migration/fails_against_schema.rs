@@ -16,11 +16,13 @@ pub static RULE: Rule = Rule {
     doc: Doc {
         what: "Statements that cannot run on the schema as the earlier migrations left it: CREATE TABLE or \
                CREATE INDEX of a name another relation has, ADD COLUMN of a column that exists, DROP COLUMN, \
-               ALTER COLUMN or RENAME COLUMN of one that does not, RENAME to a name in use, a second PRIMARY \
+               ALTER COLUMN or RENAME COLUMN of one that does not, RENAME to a name in use, DROP TABLE, VIEW, \
+               MATERIALIZED VIEW or INDEX of a relation that does not exist (unless a statement the model \
+               does not follow, or an extension that makes relations, may have created it), a second PRIMARY \
                KEY, and a FOREIGN KEY whose referenced columns have no primary key or unique constraint. \
                `IF [NOT] EXISTS` forms are left alone. Down scripts are checked the same way (MIG021).",
         why: "Each of these is refused by PostgreSQL (`relation already exists`, `column ... does not exist`, \
-              `multiple primary keys`, `there is no unique constraint matching given keys`): the migration \
+              `multiple primary keys`, `table ... does not exist`, `there is no unique constraint matching given keys`): the migration \
               fails at deploy time, usually because it was written against a different schema than the one the \
               history produces (a branch merged out of order, an edited earlier migration).",
         example: "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_email text);\n-- migration\nALTER TABLE orders ADD FOREIGN KEY (user_email) REFERENCES users (email);",
@@ -41,7 +43,7 @@ fn check(cx: &StatementContext, out: &mut Sink) {
 
 /// What makes PostgreSQL refuse a statement's `changes` on the schema `catalog` (only what the schema
 /// shows for certain).
-pub(crate) fn fails(catalog: &Catalog, changes: &Lowered) -> Vec<Refusal> {
+pub(crate) fn fails(catalog: &Catalog, changes: &Lowered, relations_known: bool) -> Vec<Refusal> {
     let mut out = vec![];
     for c in &changes.changes {
         if let SchemaChange::CreateIndex(i) = c
@@ -86,6 +88,9 @@ pub(crate) fn fails(catalog: &Catalog, changes: &Lowered) -> Vec<Refusal> {
                 }
             }
             SchemaChange::Rename(r) => rename(catalog, r, &mut out),
+            SchemaChange::Drop(d) if relations_known && !d.if_exists => {
+                drop_missing(catalog, d, &mut out)
+            }
             _ => {}
         }
     }
@@ -93,6 +98,32 @@ pub(crate) fn fails(catalog: &Catalog, changes: &Lowered) -> Vec<Refusal> {
         alter(catalog, name, commands, &mut out);
     }
     out
+}
+
+/// A DROP TABLE, VIEW, MATERIALIZED VIEW or INDEX without IF EXISTS of a relation the schema does not
+/// have (`... does not exist`).
+fn drop_missing(catalog: &Catalog, d: &dbarch_sql::change::Drop, out: &mut Vec<Refusal>) {
+    let what = match d.kind {
+        ObjectKind::Table => "TABLE",
+        ObjectKind::View => "VIEW",
+        ObjectKind::MaterializedView => "MATERIALIZED VIEW",
+        ObjectKind::Index => "INDEX",
+        _ => return,
+    };
+    for o in &d.objects {
+        let name = match o.name.as_slice() {
+            [s, n] => QualifiedName::new(s.clone(), n.clone()),
+            [n] => catalog.resolve(&ObjName::new(None, n)),
+            _ => continue,
+        };
+        if !catalog.relation_exists(&name) {
+            out.push(Refusal::new(
+                format!("no-relation:{name}"),
+                format!("DROP {what} {name} fails: there is no relation of that name"),
+                "Drop what the earlier migrations created, or write DROP ... IF EXISTS when it may be missing.",
+            ));
+        }
+    }
 }
 
 fn alter(catalog: &Catalog, name: &ObjName, commands: &[AlterTable], out: &mut Vec<Refusal>) {
