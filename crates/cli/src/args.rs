@@ -202,6 +202,10 @@ pub enum MigrateCommand {
         /// given in words.
         #[arg(long, value_name = "FILE")]
         stats: Option<PathBuf>,
+        /// Report only migrations added since this git revision (a branch, tag or commit): the
+        /// earlier ones are replayed to build the schema, not reported.
+        #[arg(long, value_name = "GIT_REF")]
+        since: Option<String>,
     },
     /// Run the migrations on a real PostgreSQL and record what each statement actually locks, rewrites and
     /// scans, beside what the static lock report predicts. Without --db, dbarch starts a throwaway cluster

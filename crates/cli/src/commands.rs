@@ -90,6 +90,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                     locks,
                     manifest,
                     stats,
+                    since,
                 },
         } => crate::migrations::migrate_lint(
             &cli.global,
@@ -97,6 +98,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             *locks,
             manifest.as_deref(),
             stats.as_deref(),
+            since.as_deref(),
         ),
         Command::Migrate {
             action: MigrateCommand::Trace { paths, db },

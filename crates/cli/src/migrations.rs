@@ -37,12 +37,17 @@ pub(crate) fn migrate_lint(
     lock_report: bool,
     manifest: Option<&Path>,
     stats: Option<&Path>,
+    since: Option<&str>,
 ) -> Result<u8> {
     let config = load_config(g, paths)?;
+    let existing = match since {
+        Some(rev) => Some(dbarch_project::migrations::files_at_revision(rev, paths)?),
+        None => None,
+    };
     let pg_version = g.pg_version.or(config.pg_version).unwrap_or(16);
     let mut sources = SourceMap::new();
     // With --locks the manifest is not read: the lock report is about the scripts alone.
-    let history = dbarch_project::migrations::lint_history(
+    let mut history = dbarch_project::migrations::lint_history(
         g.max_file_size,
         paths,
         &config,
@@ -51,6 +56,9 @@ pub(crate) fn migrate_lint(
         stats,
         &mut sources,
     )?;
+    if let Some(existing) = &existing {
+        history.only_new(existing);
+    }
     if g.verbose {
         let mut err = anstream::stderr();
         for n in dbarch_project::review::unmodelled_notes(&history.run.catalog, &sources) {

@@ -210,3 +210,66 @@ fn refinery_named_in_the_configuration() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("dbarch.toml"), "{}", stderr(&o));
 }
+
+/// `migrate lint --since REV`: the migrations that existed at REV are replayed (the schema they build is
+/// what the new ones are judged on) but only the new ones are reported; a revision git does not know is
+/// an error.
+#[test]
+fn since_a_git_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .arg("-C")
+            .arg(d)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .expect("this test needs git on PATH");
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    write(d, "migrations/001_t.sql", TABLE);
+    write(d, "migrations/002_i.sql", "CREATE INDEX t_a ON t (a);\n");
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "first"]);
+    write(d, "migrations/003_j.sql", "CREATE INDEX t_a2 ON t (a);\n");
+    let all = lint(d);
+    assert!(
+        all.iter().any(|(c, f)| c == "MIG001" && f == "002_i.sql"),
+        "{all:?}"
+    );
+    let o = dbarch(
+        &[
+            "migrate",
+            "lint",
+            "migrations",
+            "--format",
+            "json",
+            "--since",
+            "HEAD",
+        ],
+        d,
+    );
+    let v = json(&o);
+    let files: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert!(
+        !files.is_empty() && files.iter().all(|f| f.ends_with("003_j.sql")),
+        "{v}"
+    );
+    let o = dbarch(
+        &["migrate", "lint", "migrations", "--since", "no-such-branch"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no-such-branch"), "{}", stderr(&o));
+}

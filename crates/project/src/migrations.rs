@@ -265,3 +265,64 @@ pub fn manifest(max_mb: u64, dir: &Path, tool: Option<dbarch_migrate::Tool>) -> 
         items.iter().map(|(v, t)| (v.as_str(), t.as_str())),
     ))
 }
+
+/// The files of `paths` that already existed at the git revision `since` (`migrate lint --since`): their
+/// migrations are replayed but not reported. Each path's repository is asked with `git ls-tree`; a path
+/// outside a repository, or a revision git does not know, is an error naming it.
+pub fn files_at_revision(
+    since: &str,
+    paths: &[PathBuf],
+) -> Result<std::collections::HashSet<PathBuf>> {
+    use std::process::Command;
+    let mut out = std::collections::HashSet::new();
+    for dir in paths {
+        let git = |args: &[&str]| -> Result<String> {
+            let o = Command::new("git")
+                .arg("-C")
+                .arg(dir)
+                .args(args)
+                .output()
+                .map_err(|e| format!("--since: cannot run git: {e}"))?;
+            if !o.status.success() {
+                return Err(format!(
+                    "--since {since}: git in {}: {}",
+                    dir.display(),
+                    String::from_utf8_lossy(&o.stderr).trim()
+                )
+                .into());
+            }
+            Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+        };
+        let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?.trim());
+        // The revision must name a commit (not a path or a typo that git would take for one).
+        git(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{since}^{{commit}}"),
+        ])
+        .map_err(|_| {
+            format!(
+                "--since {since}: not a commit of the repository of {}",
+                dir.display()
+            )
+        })?;
+        for name in git(&["ls-tree", "-r", "--name-only", "--full-tree", since])?.lines() {
+            if let Ok(p) = top.join(name).canonicalize() {
+                out.insert(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl HistoryLint {
+    /// Keep only the findings in files added after the revision whose files are `existing`.
+    pub fn only_new(&mut self, existing: &std::collections::HashSet<PathBuf>) {
+        self.run.lint.findings.retain(|f| {
+            Path::new(&f.file)
+                .canonicalize()
+                .map_or(true, |p| !existing.contains(&p))
+        });
+    }
+}
