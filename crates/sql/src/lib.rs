@@ -6,6 +6,7 @@ pub mod expr;
 pub mod guard;
 pub mod immutable;
 pub mod lex;
+pub mod memo;
 pub mod outline;
 pub mod plpgsql;
 pub mod postgres;

@@ -21,10 +21,18 @@ pub fn emit(change: &SchemaChange) -> Option<String> {
     normalise(&text)
 }
 
-/// The text through libpg_query: parsed, and printed back by its deparser.
+/// The text through libpg_query: parsed, and printed back by its deparser (remembered: the same fix is
+/// written for many findings).
 fn normalise(text: &str) -> Option<String> {
-    let parsed = crate::raw::parse(text).ok()?;
-    pg_query::deparse(&parsed, Default::default()).ok()
+    thread_local! {
+        static NORMALISED: crate::memo::Memo<String, Option<String>> = crate::memo::Memo::new();
+    }
+    NORMALISED.with(|m| {
+        m.get_or(text.to_string(), || {
+            let parsed = crate::raw::parse(text).ok()?;
+            pg_query::deparse(&parsed, Default::default()).ok()
+        })
+    })
 }
 
 /// A schema-qualified name, each part quoted as needed.

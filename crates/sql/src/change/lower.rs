@@ -21,6 +21,13 @@ pub fn lower(stmt: &Statement) -> Lowered {
 /// A column type written as SQL (`numeric(12,2)`, `timestamptz`, `text[]`), canonicalised; `None` when it
 /// is not one.
 pub fn type_of_text(text: &str) -> Option<DataType> {
+    thread_local! {
+        static TYPES: crate::memo::Memo<String, Option<DataType>> = crate::memo::Memo::new();
+    }
+    TYPES.with(|m| m.get_or(text.to_string(), || read_type(text)))
+}
+
+fn read_type(text: &str) -> Option<DataType> {
     let parsed = crate::raw::parse(&format!("CREATE TABLE t (c {text})")).ok()?;
     let [stmt] = parsed.stmts.as_slice() else {
         return None;
