@@ -430,7 +430,10 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<SchemaChange> {
             if let Some(p) = &ta.partition_of {
                 out.push(alter(
                     &p.parent,
-                    vec![AlterTable::DetachPartition(on(&ta.name))],
+                    vec![AlterTable::DetachPartition {
+                        partition: on(&ta.name),
+                        concurrently: false,
+                    }],
                 ));
             }
             if let Some(p) = &tb.partition_of {

@@ -86,22 +86,16 @@ impl Costing<'_> {
     fn judge(&self, sql: String, safety: Option<&str>) -> (Fix, Option<String>) {
         let mut fix = Fix::sql(sql);
         fix.safety = safety.map(String::from);
-        let file = Arc::new(dbarch_sql::SourceFile::new(
-            dbarch_sql::FileId(0),
-            "fix",
-            fix.sql.clone(),
-        ));
         // dbarch writes its fixes: one that does not parse is a defect the fix harness catches; its
         // cost is then simply not told.
-        let Ok(parsed) = dbarch_sql::parse_file(&file) else {
+        let Some(statements) = lowered_fix(&fix.sql) else {
             return (fix, None);
         };
         let mut refused = None;
         let mut changed: Option<Catalog> = None;
         let mut timezone_utc = false;
-        let last = parsed.statements.len().saturating_sub(1);
-        for (at, stmt) in parsed.statements.iter().enumerate() {
-            let lowered = dbarch_sql::change::lower(stmt);
+        let last = statements.len().saturating_sub(1);
+        for (at, lowered) in statements.iter().enumerate() {
             for c in &lowered.changes {
                 if let SchemaChange::SetSetting { name, value } = c
                     && name == "timezone"
@@ -138,7 +132,7 @@ impl Costing<'_> {
             if at < last {
                 changed
                     .get_or_insert_with(|| self.catalog.clone())
-                    .apply(&lowered);
+                    .apply(lowered);
             }
         }
         fix.rewrites = fix.locks.iter().any(|l| l.taken.rewrite);
@@ -151,6 +145,32 @@ impl Costing<'_> {
             .map(|l| l.sql().to_string());
         (fix, refused)
     }
+}
+
+/// A fix's statements, lowered (remembered per thread: many findings get the same fix); `None` when it
+/// does not parse.
+fn lowered_fix(sql: &str) -> Option<Arc<Vec<dbarch_sql::change::Lowered>>> {
+    thread_local! {
+        static LOWERED: dbarch_sql::memo::Memo<String, Option<Arc<Vec<dbarch_sql::change::Lowered>>>> =
+            dbarch_sql::memo::Memo::new();
+    }
+    LOWERED.with(|m| {
+        m.get_or(sql.to_string(), || {
+            let file = Arc::new(dbarch_sql::SourceFile::new(
+                dbarch_sql::FileId(0),
+                "fix",
+                sql.to_string(),
+            ));
+            let parsed = dbarch_sql::parse_file(&file).ok()?;
+            Some(Arc::new(
+                parsed
+                    .statements
+                    .iter()
+                    .map(dbarch_sql::change::lower)
+                    .collect(),
+            ))
+        })
+    })
 }
 
 /// The cost of a fix on tables known only by name (a plan's tips name the tables the plan reads, not

@@ -12,7 +12,8 @@ fn filenode(client: &mut postgres::Client, relation: &str) -> i64 {
             "SELECT pg_relation_filenode($1::text::regclass)::bigint",
             &[&relation],
         )
-        .map(|r| r.get(0))
+        // A partitioned table has no storage of its own: no filenode.
+        .map(|r| r.get::<_, Option<i64>>(0).unwrap_or(0))
         .unwrap_or(0)
 }
 

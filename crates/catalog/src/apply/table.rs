@@ -411,7 +411,7 @@ impl Catalog {
                     });
                 }
             }
-            AlterTable::DetachPartition(partition) => {
+            AlterTable::DetachPartition { partition, .. } => {
                 let child = self.resolve(partition);
                 if let Some(ct) = self.tables.get_mut(&child).map(Arc::make_mut) {
                     ct.partition_of = None;

@@ -281,6 +281,30 @@ impl<'a> Locks<'a> {
                 }
                 "alter-table-share-update-exclusive"
             }
+            AlterTable::DetachPartition {
+                partition,
+                concurrently,
+            } => {
+                // The partition detached is locked ACCESS EXCLUSIVE; the parent too, unless
+                // CONCURRENTLY (PostgreSQL 14+), which takes SHARE UPDATE EXCLUSIVE on it.
+                if let Some(p) = self.existing(partition)
+                    && p.name != t.name
+                {
+                    push(
+                        if *concurrently {
+                            "detach-partition-concurrently-partition"
+                        } else {
+                            "detach-partition-partition"
+                        },
+                        p,
+                    );
+                }
+                if *concurrently {
+                    "detach-partition-concurrently"
+                } else {
+                    "detach-partition"
+                }
+            }
             AlterTable::SetStorage | AlterTable::ResetOptions(_) => {
                 "alter-table-share-update-exclusive"
             }

@@ -519,9 +519,12 @@ impl Undo<'_> {
             AlterTable::ValidateConstraint(_) => {}
             AlterTable::AttachPartition { partition, .. } => self.changes.push(alter(
                 t,
-                AlterTable::DetachPartition(on(&self.after.resolve(partition))),
+                AlterTable::DetachPartition {
+                    partition: on(&self.after.resolve(partition)),
+                    concurrently: false,
+                },
             )),
-            AlterTable::DetachPartition(partition) => {
+            AlterTable::DetachPartition { partition, .. } => {
                 let child = self.before.resolve(partition);
                 match self
                     .before

@@ -872,7 +872,14 @@ fn alter_table_cmd(c: &AlterTable) -> Option<String> {
                 .trim_end()
                 .to_string()
         }
-        AlterTable::DetachPartition(p) => format!("DETACH PARTITION {}", name(p)),
+        AlterTable::DetachPartition {
+            partition,
+            concurrently,
+        } => format!(
+            "DETACH PARTITION {}{}",
+            name(partition),
+            if *concurrently { " CONCURRENTLY" } else { "" }
+        ),
         AlterTable::AddInherit(p) => format!("INHERIT {}", name(p)),
         AlterTable::DropInherit(p) => format!("NO INHERIT {}", name(p)),
         AlterTable::ResetOptions(options) if !options.is_empty() => {

@@ -1012,7 +1012,10 @@ impl Cx<'_> {
                 None => AlterTable::Other,
             },
             (At::AtDetachPartition, Some(NodeEnum::PartitionCmd(p))) => match &p.name {
-                Some(r) => AlterTable::DetachPartition(obj_name(r)),
+                Some(r) => AlterTable::DetachPartition {
+                    partition: obj_name(r),
+                    concurrently: p.concurrent,
+                },
                 None => AlterTable::Other,
             },
             (At::AtResetRelOptions, Some(NodeEnum::List(l))) => AlterTable::ResetOptions(

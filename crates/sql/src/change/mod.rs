@@ -514,7 +514,11 @@ pub enum AlterTable {
         partition: ObjName,
         bound: String,
     },
-    DetachPartition(ObjName),
+    DetachPartition {
+        partition: ObjName,
+        /// `DETACH PARTITION ... CONCURRENTLY` (PostgreSQL 14+: not in a transaction block).
+        concurrently: bool,
+    },
     AddInherit(ObjName),
     DropInherit(ObjName),
     /// Storage parameters, statistics targets, `CLUSTER ON` (no effect on the model).

@@ -9,7 +9,8 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "A CONCURRENTLY operation inside a transaction block fails.",
     doc: Doc {
-        what: "`CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY` or `REINDEX ... CONCURRENTLY` in a migration \
+        what: "`CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX ... CONCURRENTLY` or `ALTER TABLE ... \
+               DETACH PARTITION ... CONCURRENTLY` in a migration \
                that runs inside a transaction: one its tool opens (diesel, sqlx, Flyway, dbmate and golang-migrate \
                files run as one transaction by default) or an explicit BEGIN.",
         why: "PostgreSQL refuses: `CREATE INDEX CONCURRENTLY cannot run inside a transaction block`. The migration \
@@ -35,6 +36,19 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         SchemaChange::Maintain(Maintenance::Reindex {
             concurrently: true, ..
         }) => Some("REINDEX CONCURRENTLY"),
+        SchemaChange::AlterTable { commands, .. }
+            if commands.iter().any(|c| {
+                matches!(
+                    c,
+                    dbarch_sql::change::AlterTable::DetachPartition {
+                        concurrently: true,
+                        ..
+                    }
+                )
+            }) =>
+        {
+            Some("ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY")
+        }
         _ => None,
     }) else {
         return;
