@@ -13,7 +13,7 @@ pub mod stats;
 pub use diff::diff;
 pub use differences::{Change, ChangeKind, column_order_differences, differences};
 pub use model::*;
-pub use names::default_name;
+pub use names::{choose_name, default_name};
 pub use stats::{ColumnStats, Stats, StatsError, TableStats};
 
 impl Catalog {

@@ -1,22 +1,94 @@
 //! Default object names, as PostgreSQL makes them.
 
-/// PostgreSQL's default name for a constraint or index: `table_col1_col2_suffix`, truncated to 63 bytes.
-pub fn default_name(table: &str, columns: &[String], suffix: &str) -> String {
-    let mut parts = vec![table.to_string()];
-    parts.extend(columns.iter().cloned());
-    let mut base = parts.join("_");
-    let max = 63 - suffix.len() - 1;
-    if base.len() > max {
-        let mut cut = max;
-        while !base.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        base.truncate(cut);
+/// The longest identifier PostgreSQL keeps, in bytes (NAMEDATALEN - 1).
+const MAX_NAME: usize = 63;
+
+/// `s` cut to at most `n` bytes, at a character boundary.
+fn clip(s: &str, n: usize) -> &str {
+    let mut n = n.min(s.len());
+    while !s.is_char_boundary(n) {
+        n -= 1;
     }
-    if suffix.is_empty() {
-        base
-    } else {
-        format!("{base}_{suffix}")
+    &s[..n]
+}
+
+/// PostgreSQL's `makeObjectName`: `name1_name2_label`, and when that is longer than 63 bytes the longer
+/// of `name1` and `name2` is shortened, a byte at a time, until it fits.
+pub fn make_object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    let mut overhead = 0;
+    if !label.is_empty() {
+        overhead += label.len() + 1;
+    }
+    if name2.is_some() {
+        overhead += 1;
+    }
+    let avail = MAX_NAME.saturating_sub(overhead);
+    let (mut n1, mut n2) = (name1.len(), name2.map_or(0, str::len));
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let mut out = clip(name1, n1).to_string();
+    if let Some(n) = name2 {
+        out.push('_');
+        out.push_str(clip(n, n2));
+    }
+    if !label.is_empty() {
+        out.push('_');
+        out.push_str(label);
+    }
+    out
+}
+
+/// The column part of a default name (`ChooseIndexNameAddition`, `ChooseForeignKeyConstraintNameAddition`):
+/// the names joined with `_`, at most 63 bytes.
+fn columns_part(columns: &[String]) -> String {
+    let mut out = String::new();
+    for c in columns {
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(c);
+        if out.len() >= MAX_NAME {
+            break;
+        }
+    }
+    clip(&out, MAX_NAME).to_string()
+}
+
+/// PostgreSQL's default name for a constraint, index or sequence: `table_col1_col2_suffix`, shortened as
+/// `makeObjectName` shortens it.
+pub fn default_name(table: &str, columns: &[String], suffix: &str) -> String {
+    let part = columns_part(columns);
+    make_object_name(
+        table,
+        (!columns.is_empty()).then_some(part.as_str()),
+        suffix,
+    )
+}
+
+/// The default name PostgreSQL chooses when `taken` says a name is in use (`ChooseRelationName`,
+/// `ChooseConstraintName`): the suffix becomes `suffix1`, `suffix2`, ... until the name is free.
+pub fn choose_name(
+    table: &str,
+    columns: &[String],
+    suffix: &str,
+    taken: impl Fn(&str) -> bool,
+) -> String {
+    let part = columns_part(columns);
+    let name2 = (!columns.is_empty()).then_some(part.as_str());
+    let mut label = suffix.to_string();
+    let mut pass = 0u32;
+    loop {
+        let name = make_object_name(table, name2, &label);
+        pass += 1;
+        if !taken(&name) || pass > 10_000 {
+            return name;
+        }
+        label = format!("{suffix}{pass}");
     }
 }
 

@@ -8,8 +8,6 @@ use dbarch_sql::change::{
 
 use std::sync::Arc;
 
-use crate::names::default_name;
-
 use super::*;
 
 impl Catalog {
@@ -105,9 +103,14 @@ impl Catalog {
         if d.serial {
             col.serial = true;
             col.not_null = true;
+            // A name in use gets a number (`t_id_seq1`), as PostgreSQL's ChooseRelationName does.
+            let schema = t.name.schema.clone();
             let seq_name = QualifiedName::new(
-                t.name.schema.clone(),
-                default_name(&t.name.name, std::slice::from_ref(&d.name), "seq"),
+                schema.clone(),
+                crate::choose_name(&t.name.name, std::slice::from_ref(&d.name), "seq", |n| {
+                    let q = QualifiedName::new(schema.clone(), n);
+                    self.relation_exists(&q) || pending.iter().any(|s| s.name == q)
+                }),
             );
             col.default = Some(format!("nextval('{}'::regclass)", seq_name.name));
             pending.push(Sequence {
@@ -245,7 +248,30 @@ impl Catalog {
         };
         let name = match &c.name {
             Some(n) => n.clone(),
-            None => default_name(&table.name, &name_cols, suffix),
+            // PostgreSQL numbers a default name in use: a key's among the relations of the schema (its
+            // index takes the name), another constraint's among the constraints of the schema.
+            None => {
+                let schema = &table.schema;
+                let index_backed = matches!(
+                    kind,
+                    ConstraintKind::PrimaryKey { .. }
+                        | ConstraintKind::Unique { .. }
+                        | ConstraintKind::Exclude { .. }
+                );
+                let own = |n: &str| t.constraints.iter().any(|k| k.name == n);
+                crate::choose_name(&table.name, &name_cols, suffix, |n| {
+                    own(n)
+                        || if index_backed {
+                            self.relation_exists(&QualifiedName::new(schema.clone(), n))
+                        } else {
+                            self.tables
+                                .values()
+                                .filter(|x| &x.name.schema == schema && &x.name != table)
+                                .flat_map(|x| &x.constraints)
+                                .any(|k| k.name == n)
+                        }
+                })
+            }
         };
         Some(Constraint {
             name,
