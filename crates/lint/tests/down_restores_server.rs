@@ -24,6 +24,7 @@ CREATE INDEX t_a ON t (a);
 CREATE INDEX t_m_k ON t ((m -> 'k'));
 ALTER TABLE t ADD CONSTRAINT t_a_pos CHECK (a >= 0);
 COMMENT ON COLUMN t.note IS 'free text';
+CREATE VIEW tv AS SELECT id FROM t WHERE note = 'x';
 ";
 
 /// An up, and downs for it: some restore the schema (in another spelling than the base's), some do not.
@@ -139,6 +140,14 @@ const OPS: &[(&str, &[&str])] = &[
         &["DROP TABLE n;", "DROP TABLE n CASCADE;", "SELECT 1;"],
     ),
     (
+        "DROP VIEW tv;",
+        &[
+            "CREATE VIEW tv AS SELECT id FROM t WHERE note = 'x';",
+            "CREATE VIEW tv AS SELECT id FROM t WHERE note = 'x'::text;",
+            "CREATE VIEW tv AS SELECT id FROM t WHERE note = 'y';",
+        ],
+    ),
+    (
         "ALTER TABLE t ADD CONSTRAINT t_v_key UNIQUE (v);",
         &[
             "ALTER TABLE t DROP CONSTRAINT t_v_key;",
@@ -149,8 +158,8 @@ const OPS: &[(&str, &[&str])] = &[
 
 /// Which ops may not be combined (they change the same object).
 fn conflicts(a: usize, b: usize) -> bool {
-    let same_v = [0, 10, 14];
-    let pairs = [[4, 5], [8, 11]];
+    let same_v = [0, 10, 15];
+    let pairs = [[4, 5], [8, 11], [11, 14]];
     (same_v.contains(&a) && same_v.contains(&b))
         || pairs.iter().any(|p| p.contains(&a) && p.contains(&b))
 }

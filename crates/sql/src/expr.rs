@@ -619,7 +619,7 @@ pub fn is_default_opclass(method: &str, ty: &crate::change::DataType, opclass: &
 }
 
 /// `text` without the `::text` / `::varchar` / `::character varying` casts that follow string literals.
-fn without_text_casts(text: &str) -> String {
+pub(crate) fn without_text_casts(text: &str) -> String {
     const CASTS: [&str; 3] = ["::text", "::character varying", "::varchar"];
     let mut out = String::with_capacity(text.len());
     let mut i = 0;

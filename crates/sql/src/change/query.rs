@@ -60,9 +60,14 @@ impl ViewQuery {
 
 impl PartialEq for ViewQuery {
     /// The same statement text means the same query; otherwise the normalized query texts are compared,
-    /// so a query written with other spacing or keyword case is still the same query.
+    /// so a query written with other spacing or keyword case is still the same query, and so is one
+    /// that writes the `::text` cast PostgreSQL adds to a string literal (`'x'` is kept as `'x'::text`).
     fn eq(&self, other: &Self) -> bool {
-        self.statement == other.statement || self.text() == other.text()
+        self.statement == other.statement
+            || self.text() == other.text()
+            || (self.text().contains('\'')
+                && crate::expr::without_text_casts(self.text())
+                    == crate::expr::without_text_casts(other.text()))
     }
 }
 
@@ -461,6 +466,14 @@ mod tests {
             }
         };
         ViewQuery::new(sql).with_stars_expanded(&columns)
+    }
+
+    #[test]
+    fn a_text_cast_on_a_literal_is_the_same_query() {
+        let q =
+            |s: &str| ViewQuery::new(&format!("CREATE VIEW v AS SELECT id FROM t WHERE s = {s}"));
+        assert_eq!(q("'deleting'"), q("'deleting'::text"));
+        assert_ne!(q("'deleting'"), q("'deleted'::text"));
     }
 
     #[test]
