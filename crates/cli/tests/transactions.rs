@@ -319,21 +319,11 @@ mod tools {
     // migrations in and the transaction it runs each in. Every case here was a false finding when a
     // folder was read as plain up/down pairs.
 
-    /// The codes of `migrate lint` on the folder, with the file name of each.
+    /// The codes of `migrate lint` on the folder, with the file name of each (under the folder).
     fn lint_tool(dir: &std::path::Path) -> Vec<(String, String)> {
-        let o = dbarch(&["migrate", "lint", "migrations", "--format", "json"], dir);
-        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
-        json(&o)["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                let file = f["file"].as_str().unwrap();
-                (
-                    f["code"].as_str().unwrap().to_string(),
-                    file.trim_start_matches("migrations/").to_string(),
-                )
-            })
+        lint(dir)
+            .into_iter()
+            .map(|(code, file, _)| (code, file.trim_start_matches("migrations/").to_string()))
             .collect()
     }
 

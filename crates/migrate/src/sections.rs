@@ -9,6 +9,23 @@ pub(crate) struct Sections {
     pub transaction: bool,
 }
 
+impl Sections {
+    /// The sections of a file of `len` bytes whose up starts at `up` (after its marker) and whose down
+    /// marker, if any, is at `down`: each runs to the other marker or to the end of the file.
+    fn from_markers(len: usize, up: usize, down: Option<usize>, transaction: bool) -> Self {
+        let (up, down) = match down {
+            Some(d) if d > up => (up..d, Some(d..len)),
+            Some(d) => (up..len, Some(d..up)),
+            None => (up..len, None),
+        };
+        Sections {
+            up,
+            down,
+            transaction,
+        }
+    }
+}
+
 /// dbmate: `-- migrate:up` and `-- migrate:down` at the start of a line (whitespace after `--`
 /// allowed, lower case), options on the marker line (`transaction:false`).
 pub(crate) fn dbmate(text: &str) -> Option<Sections> {
@@ -27,16 +44,12 @@ pub(crate) fn dbmate(text: &str) -> Option<Sections> {
         pos += line.len();
     }
     let (up_start, transaction) = up?;
-    let (up, down) = match down {
-        Some(d) if d > up_start => (up_start..d, Some(d..text.len())),
-        Some(d) => (up_start..text.len(), Some(d..up_start)),
-        None => (up_start..text.len(), None),
-    };
-    Some(Sections {
-        up,
+    Some(Sections::from_markers(
+        text.len(),
+        up_start,
         down,
         transaction,
-    })
+    ))
 }
 
 /// goose: annotations are comment lines with `+goose` (`-- +goose Up`, `-- +goose Down`, `-- +goose NO
@@ -62,17 +75,7 @@ pub(crate) fn goose(text: &str) -> Option<Sections> {
         }
         pos += line.len();
     }
-    let up_start = up?;
-    let (up, down) = match down {
-        Some(d) if d > up_start => (up_start..d, Some(d..text.len())),
-        Some(d) => (up_start..text.len(), Some(d..up_start)),
-        None => (up_start..text.len(), None),
-    };
-    Some(Sections {
-        up,
-        down,
-        transaction,
-    })
+    Some(Sections::from_markers(text.len(), up?, down, transaction))
 }
 
 #[cfg(test)]

@@ -319,10 +319,14 @@ pub fn files_at_revision(
 impl HistoryLint {
     /// Keep only the findings in files added after the revision whose files are `existing`.
     pub fn only_new(&mut self, existing: &std::collections::HashSet<PathBuf>) {
+        // Findings come many to a file: each file is looked up once.
+        let mut old: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
         self.run.lint.findings.retain(|f| {
-            Path::new(&f.file)
-                .canonicalize()
-                .map_or(true, |p| !existing.contains(&p))
+            !*old.entry(f.file.clone()).or_insert_with(|| {
+                Path::new(&f.file)
+                    .canonicalize()
+                    .is_ok_and(|p| existing.contains(&p))
+            })
         });
     }
 }
