@@ -344,6 +344,8 @@ pub struct ViewScope {
     pub(crate) reads: Arc<std::sync::OnceLock<crate::depend::Reads>>,
     /// The query with its `*`s written out (`View::expanded_query`), worked out when first asked.
     pub(crate) expanded: Arc<std::sync::OnceLock<Option<String>>>,
+    /// The query as PostgreSQL binds it (`View::bound_query`), worked out when first asked.
+    pub(crate) bound: Arc<std::sync::OnceLock<Option<String>>>,
 }
 
 impl View {
@@ -354,17 +356,28 @@ impl View {
     pub fn expanded_query(&self) -> Option<&str> {
         self.scope
             .expanded
-            .get_or_init(|| {
-                let columns = |n: &dbarch_sql::change::ObjName| -> Option<Vec<String>> {
-                    let r = self.scope.relations.iter().find(|r| {
-                        r.then.name == n.name
-                            && n.schema.as_ref().is_none_or(|s| *s == r.then.schema)
-                    })?;
-                    Some(r.columns.iter().map(|(now, _)| now.clone()).collect())
-                };
-                self.query.with_stars_expanded(&columns)
-            })
+            .get_or_init(|| self.query.with_stars_expanded(&|n| self.scope_columns(n)))
             .as_deref()
+    }
+
+    /// The query as PostgreSQL binds it: its `*`s written out and each column reference qualified by
+    /// the relation it reads and named as that column is now, so two queries the server would keep
+    /// alike read alike (`ViewQuery::bound`).
+    pub fn bound_query(&self) -> &str {
+        self.scope
+            .bound
+            .get_or_init(|| self.query.bound(&|n| self.scope_columns(n)))
+            .as_deref()
+            .unwrap_or_else(|| self.query.text())
+    }
+
+    /// The columns, now and as the query names them, of a relation the query names, as they were when
+    /// the view was created.
+    fn scope_columns(&self, n: &dbarch_sql::change::ObjName) -> Option<Vec<(String, String)>> {
+        let r = self.scope.relations.iter().find(|r| {
+            r.then.name == n.name && n.schema.as_ref().is_none_or(|s| *s == r.then.schema)
+        })?;
+        Some(r.columns.clone())
     }
 
     /// The query's text as PostgreSQL keeps it (its `*`s written out).
@@ -374,20 +387,18 @@ impl View {
 }
 
 impl PartialEq for View {
-    /// Two views are the same when they have the same query as PostgreSQL keeps it: a `*` stands for the
-    /// columns it had when the view was created.
+    /// Two views are the same when PostgreSQL binds their queries alike: a `*` stands for the columns it
+    /// had when the view was created, and a column reference for the column it binds to however it is
+    /// qualified.
     fn eq(&self, other: &Self) -> bool {
+        let stars = self.query.statement().contains('*') || other.query.statement().contains('*');
         self.name == other.name
             && self.materialized == other.materialized
             && self.depends_on == other.depends_on
-            && if self.query.statement().contains('*') || other.query.statement().contains('*') {
-                // The same query over the same columns is the same view (the usual case, cheap);
-                // otherwise what the `*`s stand for decides.
-                (self.query == other.query && self.scope.relations == other.scope.relations)
-                    || self.kept_query() == other.kept_query()
-            } else {
-                self.query == other.query
-            }
+            // The same query (over the same columns when it has `*`s) is the same view: the usual
+            // case, and cheap. Otherwise how the queries bind decides.
+            && ((self.query == other.query && (!stars || self.scope.relations == other.scope.relations))
+                || self.bound_query() == other.bound_query())
     }
 }
 

@@ -450,6 +450,7 @@ mod down_restores {
             &[
                 "CREATE VIEW tv AS SELECT id FROM t WHERE note = 'x';",
                 "CREATE VIEW tv AS SELECT id FROM t WHERE note = 'x'::text;",
+                "CREATE VIEW tv AS SELECT t.id FROM t WHERE t.note = 'x';",
                 "CREATE VIEW tv AS SELECT id FROM t WHERE note = 'y';",
             ],
         ),
@@ -460,12 +461,23 @@ mod down_restores {
                 "ALTER TABLE t DROP CONSTRAINT t_v_key; CREATE INDEX t_v_key ON t (v);",
             ],
         ),
+        (
+            // A view keeps the column it read across a rename: written with the old name before the
+            // rename back, it is the base's view.
+            "DROP VIEW tv; ALTER TABLE t RENAME COLUMN note TO body;",
+            &[
+                "CREATE VIEW tv AS SELECT id FROM t WHERE body = 'x'; ALTER TABLE t RENAME COLUMN body TO note;",
+                "ALTER TABLE t RENAME COLUMN body TO note; CREATE VIEW tv AS SELECT t.id FROM t WHERE t.note = 'x';",
+                "ALTER TABLE t RENAME COLUMN body TO note; CREATE VIEW tv AS SELECT id FROM t AS x WHERE x.note = 'x';",
+                "ALTER TABLE t RENAME COLUMN body TO note; CREATE VIEW tv AS SELECT id FROM t WHERE note = 'x' ORDER BY id;",
+            ],
+        ),
     ];
 
     /// Which ops may not be combined (they change the same object).
     fn conflicts(a: usize, b: usize) -> bool {
         let same_v = [0, 10, 15];
-        let pairs = [[4, 5], [8, 11], [11, 14]];
+        let pairs = [[4, 5], [8, 11], [11, 14], [8, 16], [11, 16], [14, 16]];
         (same_v.contains(&a) && same_v.contains(&b))
             || pairs.iter().any(|p| p.contains(&a) && p.contains(&b))
     }

@@ -440,6 +440,7 @@ impl Catalog {
             ),
             reads: Arc::default(),
             expanded: Arc::default(),
+            bound: Arc::default(),
         }
     }
 

@@ -226,22 +226,19 @@ fn leaf_select_nodes(sel: &ast::SelectStmt) -> Option<Vec<NodeRef<'_>>> {
     Some(out)
 }
 
+/// The columns of a relation a query names, each as it is named now and as the query names it (they
+/// differ after a rename), or `None` when they are not known.
+pub type ColumnsOf<'a> = dyn Fn(&ObjName) -> Option<Vec<(String, String)>> + 'a;
+
 impl ViewQuery {
     /// The query with each `*` that stands for a relation's columns written out as those columns, as
     /// PostgreSQL itself binds a view's `*` when the view is created: `columns` gives the columns of a
-    /// relation the query names (as it names it), or `None` when they are not known. A `*` over a CTE or
-    /// a subquery is left (its columns are the query's own, and its stars are expanded in place), and so
-    /// is one whose columns are not all known. `None` when the query has no `*` to expand.
-    pub fn with_stars_expanded(
-        &self,
-        columns: &dyn Fn(&ObjName) -> Option<Vec<String>>,
-    ) -> Option<String> {
+    /// relation the query names (as it names it). A `*` over a CTE or a subquery is left (its columns are
+    /// the query's own, and its stars are expanded in place), and so is one whose columns are not all
+    /// known. `None` when the query has no `*` to expand.
+    pub fn with_stars_expanded(&self, columns: &ColumnsOf<'_>) -> Option<String> {
         let mut query = self.tree()?.clone();
-        let mut stars = Stars {
-            columns,
-            ctes: vec![],
-            expanded: false,
-        };
+        let mut stars = Stars::new(columns, false);
         stars.node(&mut query);
         if !stars.expanded {
             return None;
@@ -249,14 +246,37 @@ impl ViewQuery {
         let text = crate::expr::deparse_stmt(query.node.as_ref()?);
         (!text.is_empty()).then_some(text)
     }
+
+    /// The query as PostgreSQL binds it, written out so that two queries it binds the same way read the
+    /// same: `*`s written out (as [`ViewQuery::with_stars_expanded`]), and each column reference
+    /// qualified by the relation it binds to and named as that column is named now (`SELECT id FROM t`
+    /// and `SELECT t.id FROM t` are one query). A name whose relation is not certain (it is in two of the
+    /// FROM items, or a FROM item's columns are not known) is left as written. `None` when the query
+    /// does not parse.
+    pub fn bound(&self, columns: &ColumnsOf<'_>) -> Option<String> {
+        let mut query = self.tree()?.clone();
+        Stars::new(columns, true).node(&mut query);
+        let text = crate::expr::deparse_stmt(query.node.as_ref()?);
+        (!text.is_empty()).then(|| crate::expr::without_text_casts(&text))
+    }
 }
 
-/// The walk that expands stars.
+/// The walk that expands stars (and, when `qualify`, qualifies column references).
 struct Stars<'a> {
-    columns: &'a dyn Fn(&ObjName) -> Option<Vec<String>>,
+    columns: &'a ColumnsOf<'a>,
+    qualify: bool,
     /// The names of the CTEs in scope.
     ctes: Vec<String>,
+    /// The FROM items of each SELECT the walk is in, the innermost last (when `qualify`).
+    levels: Vec<Vec<Bound>>,
     expanded: bool,
+}
+
+/// A FROM item as a column reference binds to it: its qualifier and its columns (now, as named), when
+/// known.
+struct Bound {
+    qualifier: String,
+    columns: Option<Vec<(String, String)>>,
 }
 
 /// A relation of a FROM clause, as a star sees it: the name its columns are qualified with, and the
@@ -266,12 +286,35 @@ struct FromItem {
     relation: Option<ObjName>,
 }
 
-impl Stars<'_> {
+impl<'a> Stars<'a> {
+    fn new(columns: &'a ColumnsOf<'a>, qualify: bool) -> Self {
+        Stars {
+            columns,
+            qualify,
+            ctes: vec![],
+            levels: vec![],
+            expanded: false,
+        }
+    }
+
     fn node(&mut self, n: &mut ast::Node) {
         let Some(node) = n.node.as_mut() else { return };
         match node {
             NodeEnum::SelectStmt(s) => self.select(s),
-            NodeEnum::SubLink(s) => self.boxed(&mut s.subselect),
+            NodeEnum::ColumnRef(c) if self.qualify => self.qualify_ref(c),
+            NodeEnum::SubLink(s) => {
+                self.boxed(&mut s.testexpr);
+                self.boxed(&mut s.subselect);
+            }
+            NodeEnum::SortBy(s) => self.boxed(&mut s.node),
+            NodeEnum::AIndirection(a) => self.boxed(&mut a.arg),
+            NodeEnum::BooleanTest(t) => self.boxed(&mut t.arg),
+            NodeEnum::MinMaxExpr(m) => self.all(&mut m.args),
+            NodeEnum::RowExpr(r) => self.all(&mut r.args),
+            NodeEnum::AArrayExpr(a) => self.all(&mut a.elements),
+            NodeEnum::CollateClause(c) => self.boxed(&mut c.arg),
+            NodeEnum::NamedArgExpr(a) => self.boxed(&mut a.arg),
+            NodeEnum::GroupingSet(g) => self.all(&mut g.content),
             NodeEnum::RangeSubselect(s) => self.boxed(&mut s.subquery),
             NodeEnum::JoinExpr(j) => {
                 self.boxed(&mut j.larg);
@@ -284,7 +327,15 @@ impl Stars<'_> {
                 self.boxed(&mut e.rexpr);
             }
             NodeEnum::BoolExpr(e) => self.all(&mut e.args),
-            NodeEnum::FuncCall(f) => self.all(&mut f.args),
+            NodeEnum::FuncCall(f) => {
+                self.all(&mut f.args);
+                self.all(&mut f.agg_order);
+                self.boxed(&mut f.agg_filter);
+                if let Some(w) = &mut f.over {
+                    self.all(&mut w.partition_clause);
+                    self.all(&mut w.order_clause);
+                }
+            }
             NodeEnum::CoalesceExpr(c) => self.all(&mut c.args),
             NodeEnum::CaseExpr(c) => {
                 self.all(&mut c.args);
@@ -335,14 +386,29 @@ impl Stars<'_> {
         if let Some(r) = &mut s.rarg {
             self.select(r);
         }
-        self.all(&mut s.from_clause);
-        self.boxed(&mut s.where_clause);
-        self.boxed(&mut s.having_clause);
         let mut items = vec![];
         let simple = s
             .from_clause
             .iter()
             .all(|f| self.relations_of(f, &mut items));
+        if self.qualify {
+            let level = items
+                .iter()
+                .map(|i| Bound {
+                    qualifier: i.qualifier.clone(),
+                    columns: i.relation.as_ref().and_then(|r| (self.columns)(r)),
+                })
+                .collect();
+            self.levels.push(level);
+        }
+        self.all(&mut s.from_clause);
+        self.boxed(&mut s.where_clause);
+        self.boxed(&mut s.having_clause);
+        if self.qualify {
+            self.all(&mut s.group_clause);
+            self.all(&mut s.distinct_clause);
+            self.all(&mut s.window_clause);
+        }
         let mut targets = Vec::with_capacity(s.target_list.len());
         for mut t in std::mem::take(&mut s.target_list) {
             match self.star_columns(&t, &items, simple) {
@@ -357,7 +423,67 @@ impl Stars<'_> {
             }
         }
         s.target_list = targets;
+        if self.qualify {
+            // ORDER BY a bare name of an output column sorts by that column's expression, whatever the
+            // FROM items hold, and the server keeps it as that expression.
+            for sort in &mut s.sort_clause {
+                let Some(NodeEnum::SortBy(by)) = sort.node.as_mut() else {
+                    continue;
+                };
+                let output = match by.node.as_deref().and_then(|n| n.node.as_ref()) {
+                    Some(NodeEnum::ColumnRef(c)) => match c.fields.as_slice() {
+                        [f] => field(f).and_then(|name| {
+                            s.target_list
+                                .iter()
+                                .find(|t| output_name(t).as_deref() == Some(name))
+                        }),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match output.and_then(target_value) {
+                    Some(value) => by.node = Some(Box::new(value.clone())),
+                    None => self.boxed(&mut by.node),
+                }
+            }
+            self.levels.pop();
+        }
         self.ctes.truncate(scope);
+    }
+
+    /// Qualifies a column reference by the FROM item it binds to, and names the column as it is named
+    /// now: the innermost SELECT whose FROM items hold the name decides, as PostgreSQL binds it. Left as
+    /// written when that is not certain.
+    fn qualify_ref(&self, c: &mut ast::ColumnRef) {
+        let fields: Vec<Option<&str>> = c.fields.iter().map(field).collect();
+        let found = match fields.as_slice() {
+            [Some(name)] => self.bind(|b| b.columns.is_none() || column(b, name).is_some(), name),
+            [Some(q), Some(name)] => self.bind(|b| b.qualifier == *q, name),
+            _ => return,
+        };
+        if let Some((qualifier, now)) = found {
+            let string = |s: String| ast::Node {
+                node: Some(NodeEnum::String(ast::String { sval: s })),
+            };
+            c.fields = vec![string(qualifier), string(now)];
+        }
+    }
+
+    /// The FROM item at the innermost level with an item `holds` accepts, when it is the only one there
+    /// and its column `name` is known: its qualifier and the column's name now.
+    fn bind(&self, holds: impl Fn(&Bound) -> bool, name: &str) -> Option<(String, String)> {
+        for level in self.levels.iter().rev() {
+            let hits: Vec<&Bound> = level.iter().filter(|b| holds(b)).collect();
+            match hits.as_slice() {
+                [] => continue,
+                [one] => {
+                    let now = column(one, name)?;
+                    return Some((one.qualifier.clone(), now.to_string()));
+                }
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// The relations of one FROM entry, in order; false when a `*` over them cannot be expanded (a
@@ -391,7 +517,25 @@ impl Stars<'_> {
                 });
                 true
             }
-            _ => false,
+            // A function or another item: columns not known.
+            Some(NodeEnum::RangeFunction(f)) => {
+                out.push(FromItem {
+                    qualifier: f
+                        .alias
+                        .as_ref()
+                        .map(|a| a.aliasname.clone())
+                        .unwrap_or_default(),
+                    relation: None,
+                });
+                false
+            }
+            _ => {
+                out.push(FromItem {
+                    qualifier: String::new(),
+                    relation: None,
+                });
+                false
+            }
         }
     }
 
@@ -423,11 +567,42 @@ impl Stars<'_> {
         let mut out = vec![];
         for item in chosen {
             let relation = item.relation.as_ref()?;
-            for col in (self.columns)(relation)? {
-                out.push(column_target(&item.qualifier, &col, r.location));
+            for (now, _) in (self.columns)(relation)? {
+                out.push(column_target(&item.qualifier, &now, r.location));
             }
         }
         Some(out)
+    }
+}
+
+/// The column of a FROM item the query names `name`: its name now.
+fn column<'b>(b: &'b Bound, name: &str) -> Option<&'b str> {
+    b.columns
+        .as_ref()?
+        .iter()
+        .find(|(_, named)| named == name)
+        .map(|(now, _)| now.as_str())
+}
+
+/// A target's expression.
+fn target_value(t: &ast::Node) -> Option<&ast::Node> {
+    match t.node.as_ref() {
+        Some(NodeEnum::ResTarget(r)) => r.val.as_deref(),
+        _ => None,
+    }
+}
+
+/// The name a target gives its output column: its alias, or the column it reads.
+fn output_name(t: &ast::Node) -> Option<String> {
+    let Some(NodeEnum::ResTarget(r)) = t.node.as_ref() else {
+        return None;
+    };
+    if !r.name.is_empty() {
+        return Some(r.name.clone());
+    }
+    match r.val.as_deref().and_then(|v| v.node.as_ref()) {
+        Some(NodeEnum::ColumnRef(c)) => c.fields.last().and_then(field).map(str::to_string),
+        _ => None,
     }
 }
 
@@ -457,15 +632,71 @@ fn column_target(qualifier: &str, column: &str, location: i32) -> ast::Node {
 mod tests {
     use super::*;
 
-    fn expand(sql: &str) -> Option<String> {
-        let columns = |n: &ObjName| -> Option<Vec<String>> {
-            match n.name.as_str() {
-                "comment" => Some(vec!["id".into(), "Body".into()]),
-                "post" => Some(vec!["id".into(), "title".into()]),
-                _ => None,
-            }
+    fn columns(n: &ObjName) -> Option<Vec<(String, String)>> {
+        let named = |cols: &[&str]| {
+            cols.iter()
+                .map(|c| (c.to_string(), c.to_string()))
+                .collect()
         };
+        match n.name.as_str() {
+            "comment" => Some(named(&["id", "Body"])),
+            "post" => Some(named(&["id", "title"])),
+            // `name` was renamed `label` since.
+            "tag" => Some(vec![
+                ("id".into(), "id".into()),
+                ("label".into(), "name".into()),
+            ]),
+            _ => None,
+        }
+    }
+
+    fn expand(sql: &str) -> Option<String> {
         ViewQuery::new(sql).with_stars_expanded(&columns)
+    }
+
+    fn bound(sql: &str) -> String {
+        ViewQuery::new(sql).bound(&columns).unwrap_or_default()
+    }
+
+    #[test]
+    fn column_references_are_bound_as_postgresql_binds_them() {
+        // Qualified or not, one relation's column is the same reference.
+        assert_eq!(
+            bound("CREATE VIEW v AS SELECT id, title FROM post WHERE id > 1 ORDER BY title"),
+            bound(
+                "CREATE VIEW v AS SELECT post.id, post.title FROM post WHERE post.id > 1 ORDER BY post.title"
+            )
+        );
+        assert_eq!(
+            bound("CREATE VIEW v AS SELECT title FROM post p JOIN comment c ON c.id = p.id"),
+            "SELECT p.title FROM post p JOIN comment c ON c.id = p.id"
+        );
+        // A name in two FROM items, or with an item whose columns are not known, stays as written.
+        assert_eq!(
+            bound("CREATE VIEW v AS SELECT id FROM post JOIN other ON true"),
+            "SELECT id FROM post JOIN other ON true"
+        );
+        // A subquery binds a name to its own FROM items first, then to the enclosing query's.
+        assert_eq!(
+            bound(
+                "CREATE VIEW v AS SELECT (SELECT max(id) FROM comment WHERE comment.id = title::int) FROM post"
+            ),
+            "SELECT (SELECT max(comment.id) FROM comment WHERE comment.id = post.title::int) FROM post"
+        );
+        // A renamed column is named as it is now; ORDER BY an output name is by its expression.
+        assert_eq!(
+            bound("CREATE VIEW v AS SELECT name AS n FROM tag ORDER BY n"),
+            "SELECT tag.label AS n FROM tag ORDER BY tag.label"
+        );
+        assert_eq!(
+            bound("CREATE VIEW v AS SELECT * FROM tag"),
+            "SELECT tag.id, tag.label FROM tag"
+        );
+        // A literal's text cast is the server's spelling too.
+        assert_eq!(
+            bound("CREATE VIEW v AS SELECT id FROM post WHERE title = 'x'::text"),
+            bound("CREATE VIEW v AS SELECT id FROM post WHERE title = 'x'")
+        );
     }
 
     #[test]
