@@ -97,6 +97,19 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("dbarch-testkit", &["dbarch-live"]),
+    // The fuzz targets call into every layer below the pipeline.
+    (
+        "dbarch-fuzz",
+        &[
+            "dbarch-sql",
+            "dbarch-catalog",
+            "dbarch-workload",
+            "dbarch-lint",
+            "dbarch-migrate",
+            "dbarch-advisor",
+            "dbarch-live",
+        ],
+    ),
 ];
 
 #[test]

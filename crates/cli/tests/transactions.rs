@@ -577,3 +577,43 @@ mod tools {
         assert!(stderr(&o).contains("no-such-branch"), "{}", stderr(&o));
     }
 }
+
+/// A down runs on a rollback: its statements are judged by the migration rules and reported at the
+/// down's lines (an index rebuilt without CONCURRENTLY on a table the history already had), but what
+/// its up created, or a rename back, is the down's to undo; `lint-downs = false` turns it off.
+#[test]
+fn down_scripts_are_judged_like_ups() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "migrations/000001_init.up.sql",
+        "CREATE TABLE a (id bigint PRIMARY KEY, x int, name text);\nCREATE INDEX a_x ON a (x);\n",
+    );
+    write(d, "migrations/000001_init.down.sql", "DROP TABLE a;\n");
+    write(
+        d,
+        "migrations/000002_change.up.sql",
+        "SET lock_timeout = '2s';\nDROP INDEX CONCURRENTLY a_x;\nALTER TABLE a ADD COLUMN y int;\n\
+         ALTER TABLE a RENAME COLUMN name TO title;\nCREATE TABLE b (id bigint PRIMARY KEY);\n",
+    );
+    write(
+        d,
+        "migrations/000002_change.down.sql",
+        "SET lock_timeout = '2s';\nDROP TABLE b;\nALTER TABLE a RENAME COLUMN title TO name;\n\
+         ALTER TABLE a DROP COLUMN y;\nCREATE INDEX a_x ON a (x);\n",
+    );
+    let found = lint(d);
+    let down: Vec<(String, u64)> = found
+        .iter()
+        .filter(|(_, f, _)| f.ends_with("000002_change.down.sql"))
+        .map(|(c, _, l)| (c.clone(), *l))
+        .collect();
+    assert_eq!(down, vec![("MIG001".to_string(), 5)], "{found:?}");
+    write(d, "dbarch.toml", "[migrations]\nlint-downs = false\n");
+    let found = lint(d);
+    assert!(
+        codes_in(&found, "000002_change.down.sql").is_empty(),
+        "{found:?}"
+    );
+}

@@ -157,6 +157,17 @@ struct RulesSection {
 pub struct MigrationsSection {
     /// The tool that applies the migrations, when the layout alone does not say how it runs them.
     pub tool: Option<dbarch_migrate::Tool>,
+    /// `lint-downs`: judge each down script's statements with the migration rules, as an up's (on by
+    /// default: a down runs in production on a rollback).
+    #[serde(rename = "lint-downs")]
+    pub lint_downs: Option<bool>,
+}
+
+impl MigrationsSection {
+    /// Whether down scripts' statements are judged by the migration rules.
+    pub fn lints_downs(&self) -> bool {
+        self.lint_downs.unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -27,6 +27,12 @@ pub struct LintOutput {
 }
 
 impl LintOutput {
+    /// Takes in the findings of another run (a down judged apart).
+    pub(crate) fn merge(&mut self, other: LintOutput) {
+        self.findings.extend(other.findings);
+        self.suppressed += other.suppressed;
+    }
+
     /// Turn a rule's diagnostics into findings, dropping those excused by a suppression or a per-path ignore.
     pub(crate) fn add(
         &mut self,

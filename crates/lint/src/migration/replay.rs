@@ -54,12 +54,14 @@ fn run_down_rules(
 }
 
 /// A down replayed on the schema its up left: (the migration's position, what differs from the schema
-/// before the up, the down's statements PostgreSQL would refuse and why, where its first statement is).
+/// before the up, the down's statements PostgreSQL would refuse and why, where its first statement is,
+/// the findings on its statements).
 type DownReplay = (
     usize,
     Vec<dbarch_catalog::Change>,
     Vec<(dbarch_sql::Span, String)>,
     Option<dbarch_sql::Span>,
+    LintOutput,
 );
 
 /// The name an object a change creates is recorded under in `created_here`: tables, and routines,
@@ -83,6 +85,14 @@ fn created_name(catalog: &Catalog, change: &SchemaChange) -> Option<QualifiedNam
             parts(name)
         }
         SchemaChange::CreateSchema { name, .. } => QualifiedName::new(name.clone(), ""),
+        // A view made here (not one CREATE OR REPLACE redefines).
+        SchemaChange::CreateView { name, .. } => {
+            let name = catalog.resolve(name);
+            if catalog.views.contains_key(&name) {
+                return None;
+            }
+            name
+        }
         _ => return None,
     })
 }
@@ -95,6 +105,22 @@ struct PendingDown {
     after: Arc<Catalog>,
     uncertainty: Uncertainty,
     fresh: Uncertainty,
+    /// What the up created (a down that drops it undoes the migration, and nobody else used it yet).
+    created: HashSet<QualifiedName>,
+}
+
+/// The migration rules not judged on a down's statements: the refusals, which the down check reports as
+/// the down failing (MIG021), and the rules whose premise a rollback inverts — a down renames back and
+/// drops the NOT NULL and defaults its up added for the code from before the up, which is what runs
+/// after a rollback (MIG012, MIG024).
+const DOWN_CHECK_REPORTS: [&str; 4] = ["MIG032", "MIG033", "MIG012", "MIG024"];
+
+/// How downs are judged: the rules run on each statement, and whether the result is compared with the
+/// schema before the up (MIG021 enabled).
+struct DownJudge<'a> {
+    env: &'a Env<'a>,
+    rules: &'a [&'a crate::rule::Rule],
+    compare: bool,
 }
 
 /// A copy of the schema to compare a down against, without the notes of what was not modelled (they
@@ -109,8 +135,13 @@ fn snapshot_of(catalog: &mut Catalog) -> Catalog {
 /// How many migrations' downs are checked together (in parallel); bounds the copies of the schema held.
 const DOWN_BATCH: usize = 64;
 
-/// Apply each down to the schema its up left, and compare with the schema before the up.
-fn revert_and_compare<S: ScriptHandle>(scripts: &[S], batch: Vec<PendingDown>) -> Vec<DownReplay> {
+/// Apply each down to the schema its up left, judging its statements, and compare with the schema
+/// before the up.
+fn revert_and_compare<S: ScriptHandle>(
+    scripts: &[S],
+    batch: Vec<PendingDown>,
+    judge_with: &DownJudge,
+) -> Vec<DownReplay> {
     use rayon::prelude::*;
     batch
         .into_par_iter()
@@ -121,44 +152,49 @@ fn revert_and_compare<S: ScriptHandle>(scripts: &[S], batch: Vec<PendingDown>) -
                 after,
                 mut uncertainty,
                 mut fresh,
+                created,
             } = p;
             let script: &MigrationScript = scripts[at].borrow();
+            let suppressions = suppressions_of(script);
             let mut reverted = Catalog::clone(&after);
             let mut failures = vec![];
-            for stmt in script.down.iter().flat_map(|d| &d.statements) {
-                let lowered = dbarch_sql::change::lower(stmt);
-                let refusals = if uncertainty.touches(&reverted, &lowered) {
-                    Refusals::default()
-                } else {
-                    Refusals::of(&reverted, &lowered, uncertainty.relations_known(&reverted))
-                };
-                uncertainty.note(&lowered);
-                if refusals.is_empty() {
-                    if !procedural::is_do_block(&lowered) {
-                        reverted.apply(&lowered);
-                    }
-                    if let Some(ran) = procedural::run(&mut reverted, stmt, &lowered) {
-                        uncertainty.extend(&ran.fresh);
-                        fresh.extend(&ran.fresh);
-                    }
-                }
+            let mut out = LintOutput::default();
+            let statements = script.down.as_ref().map_or(&[][..], |d| &d.statements[..]);
+            let all: Vec<Lowered> = statements.iter().map(dbarch_sql::change::lower).collect();
+            let mut state = ScriptState::new(
+                script.transaction,
+                statements.len(),
+                created,
+                Some(script.file.file.id),
+            );
+            for (i, (stmt, lowered)) in statements.iter().zip(&all).enumerate() {
+                let judged = judge(
+                    judge_with.env,
+                    &mut state,
+                    &mut reverted,
+                    &mut uncertainty,
+                    &mut fresh,
+                    stmt,
+                    lowered,
+                    &all[i + 1..],
+                    judge_with.rules,
+                    &suppressions,
+                    &mut out,
+                );
+                let refusals = judged.refusals;
                 let all = refusals.views.into_iter().chain(refusals.schema);
                 failures.extend(all.map(|b| (stmt.span, b.message)));
             }
             // What the up or the down changed where the model cannot see is not compared.
-            let differences = if fresh.all {
+            let differences = if !judge_with.compare || fresh.all {
                 vec![]
             } else if fresh.objects.is_empty() {
                 dbarch_catalog::differences(&before, &reverted)
             } else {
                 dbarch_catalog::differences(&fresh.strip(&before), &fresh.strip(&reverted))
             };
-            let first = script
-                .down
-                .as_ref()
-                .and_then(|d| d.statements.first())
-                .map(|s| s.span);
-            (at, differences, failures, first)
+            let first = statements.first().map(|s| s.span);
+            (at, differences, failures, first, out)
         })
         .collect()
 }
@@ -171,6 +207,255 @@ fn suppressions_of(script: &MigrationScript) -> Vec<&Suppression> {
         .iter()
         .chain(script.down.iter().flat_map(|d| &d.suppressions))
         .collect()
+}
+
+use dbarch_migrate::Transaction as Mode;
+
+/// The transaction block a statement runs in: the tool's or the script's explicit one, the implicit one
+/// of a multi-statement query, or none.
+#[derive(Clone, Copy, PartialEq)]
+enum Block {
+    None,
+    Implicit,
+    Explicit,
+}
+
+/// What the statements of one script so far leave for the next: the open block, the session's
+/// settings, the locks the open transaction holds, what the script created.
+struct ScriptState {
+    mode: Mode,
+    block: Block,
+    lock_timeout: bool,
+    timezone_utc: bool,
+    access_exclusive: bool,
+    not_valid: HashSet<(QualifiedName, String)>,
+    locked: HashSet<QualifiedName>,
+    created: HashSet<QualifiedName>,
+    /// The up script a down undoes (see `StatementContext::undoing`).
+    undoing: Option<dbarch_sql::FileId>,
+}
+
+impl ScriptState {
+    /// The state before the first of a script's `statements` statements, run in `mode`; `created`, what
+    /// counts as created in the same migration already (a down's up created it).
+    fn new(
+        mode: Mode,
+        statements: usize,
+        created: HashSet<QualifiedName>,
+        undoing: Option<dbarch_sql::FileId>,
+    ) -> Self {
+        ScriptState {
+            mode,
+            block: match mode {
+                Mode::Wrapped => Block::Explicit,
+                // A query of one statement is no block at all.
+                Mode::Implicit if statements > 1 => Block::Implicit,
+                Mode::Implicit | Mode::PerStatement => Block::None,
+            },
+            lock_timeout: false,
+            timezone_utc: false,
+            access_exclusive: false,
+            not_valid: HashSet::new(),
+            locked: HashSet::new(),
+            created,
+            undoing,
+        }
+    }
+
+    /// Moves the block and the settings on through a statement's transaction control and SETs.
+    fn enter(&mut self, lowered: &Lowered) {
+        for change in &lowered.changes {
+            match change {
+                SchemaChange::Transaction(t) => {
+                    let ended = match (t, self.block) {
+                        (Transaction::Begin, _) => {
+                            self.block = Block::Explicit;
+                            false
+                        }
+                        // COMMIT / ROLLBACK end the block; in a multi-statement query the rest of it runs
+                        // in a new implicit block (a COMMIT there commits, with a warning).
+                        (Transaction::End, Block::None) => false,
+                        (Transaction::End, _) => {
+                            self.block = if self.mode == Mode::Implicit {
+                                Block::Implicit
+                            } else {
+                                Block::None
+                            };
+                            true
+                        }
+                        // AND CHAIN ends the block and opens the next (outside an explicit block
+                        // PostgreSQL refuses it, MIG028 says so, and nothing changes).
+                        (Transaction::Chain, Block::Explicit) => true,
+                        (Transaction::Chain, _) | (Transaction::Savepoint, _) => false,
+                    };
+                    if ended {
+                        self.locked.clear();
+                        self.not_valid.clear();
+                    }
+                }
+                SchemaChange::SetSetting { name, .. } if name == "lock_timeout" => {
+                    self.lock_timeout = true
+                }
+                SchemaChange::SetSetting { name, value } if name == "timezone" => {
+                    self.timezone_utc = value.as_ref().is_some_and(|z| {
+                        matches!(
+                            z.to_ascii_uppercase().as_str(),
+                            "UTC" | "ETC/UTC" | "GMT" | "Z" | "UCT"
+                        )
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// What a replay judges statements with: the rules' inputs that stay the same for the whole history.
+struct Env<'a> {
+    sources: &'a SourceMap,
+    config: &'a Config,
+    pg_version: u32,
+    knowledge: &'static Knowledge,
+    stats: Option<&'a dbarch_catalog::Stats>,
+}
+
+/// What judging a statement found besides its findings: the locks it takes on tables that existed
+/// before the migration, whether a transaction block was open, and why PostgreSQL would refuse it.
+struct Judged {
+    operations: Vec<(crate::knowledge::LockLevel, dbarch_report::TableLock)>,
+    in_transaction: bool,
+    refusals: Refusals,
+}
+
+/// Judge one statement of a script with `rules` on the schema before it, then move the schema on (a
+/// statement PostgreSQL would refuse leaves it as it was). Up and down scripts are judged alike.
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    env: &Env,
+    state: &mut ScriptState,
+    catalog: &mut Catalog,
+    uncertainty: &mut Uncertainty,
+    fresh: &mut Uncertainty,
+    stmt: &dbarch_sql::Statement,
+    lowered: &Lowered,
+    rest: &[Lowered],
+    rules: &[&crate::rule::Rule],
+    suppressions: &[&Suppression],
+    out: &mut LintOutput,
+) -> Judged {
+    let explicit_before = state.block == Block::Explicit;
+    state.enter(lowered);
+    let in_tx = state.block != Block::None;
+    let mut cx = StatementContext {
+        catalog,
+        stmt,
+        changes: lowered,
+        rest,
+        tool_wraps: state.mode == Mode::Wrapped,
+        mode: state.mode,
+        in_transaction: in_tx,
+        open_before: explicit_before,
+        created_here: &state.created,
+        lock_timeout_set: state.lock_timeout,
+        timezone_utc: state.timezone_utc,
+        access_exclusive_before: state.access_exclusive,
+        locked_exclusive: &state.locked,
+        added_not_valid: &state.not_valid,
+        pg_version: env.pg_version,
+        options: &env.config.options,
+        knowledge: env.knowledge,
+        undoing: state.undoing,
+        operations: Vec::new(),
+        refusals: if uncertainty.touches(catalog, lowered) {
+            Refusals::default()
+        } else {
+            Refusals::of(catalog, lowered, uncertainty.relations_known(catalog))
+        },
+    };
+    cx.operations = cx.classify();
+    // A fix replaces the flagged statement: its cost is judged where that statement runs.
+    let costing = crate::cost::Costing {
+        catalog,
+        created_here: &state.created,
+        pg_version: env.pg_version,
+        knowledge: env.knowledge,
+        stats: env.stats,
+        large_table_rows: env.config.options.large_table_rows,
+    };
+    for rule in rules {
+        let Check::Migration(check) = rule.check else {
+            continue;
+        };
+        let mut sink = Sink::default();
+        check(&cx, &mut sink);
+        out.add(
+            rule,
+            sink.into_items(),
+            env.sources,
+            suppressions,
+            env.config,
+            Some(&costing),
+        );
+    }
+    uncertainty.note(lowered);
+    let operations: Vec<_> = cx
+        .operations
+        .iter()
+        .map(|(o, t)| (o.lock, o.on(t, env.pg_version)))
+        .collect();
+    let exclusive: Vec<QualifiedName> = cx
+        .operations
+        .iter()
+        .filter(|(o, _)| o.lock == crate::knowledge::LockLevel::AccessExclusive)
+        .map(|(_, t)| t.clone())
+        .collect();
+    let refusals = std::mem::take(&mut cx.refusals);
+    if !exclusive.is_empty() {
+        state.access_exclusive = true;
+        if in_tx {
+            state.locked.extend(exclusive);
+        }
+    }
+    for (table, commands) in crate::rules::migration::alter_tables(lowered) {
+        for c in commands {
+            if let AlterTable::AddConstraint(k) = c
+                && k.not_valid
+                && let Some(name) = &k.name
+            {
+                state
+                    .not_valid
+                    .insert((catalog.resolve(table), name.clone()));
+            }
+        }
+    }
+    let judged = Judged {
+        operations,
+        in_transaction: in_tx,
+        refusals,
+    };
+    // A statement PostgreSQL would refuse (MIG032, MIG033 report it) leaves the schema as it was.
+    if !judged.refusals.is_empty() {
+        return judged;
+    }
+    for change in &lowered.changes {
+        if let Some(name) = created_name(catalog, change) {
+            state.created.insert(name);
+        }
+    }
+    if !procedural::is_do_block(lowered) {
+        catalog.apply(lowered);
+    }
+    // A DO block, or a call of the schema's own routines: what they run.
+    if let Some(ran) = procedural::run(catalog, stmt, lowered) {
+        for change in ran.applied.iter().flat_map(|l| &l.changes) {
+            if let Some(name) = created_name(catalog, change) {
+                state.created.insert(name);
+            }
+        }
+        uncertainty.extend(&ran.fresh);
+        fresh.extend(&ran.fresh);
+    }
+    judged
 }
 
 pub fn run_migrations(
@@ -206,8 +491,12 @@ impl ScriptHandle for MigrationScript {
 
 /// Check a batch of downs, then drop their parse trees (owned scripts): what the report needs of them
 /// is in the result.
-fn check_downs<S: ScriptHandle>(scripts: &mut [S], batch: Vec<PendingDown>) -> Vec<DownReplay> {
-    let done = revert_and_compare(scripts, batch);
+fn check_downs<S: ScriptHandle>(
+    scripts: &mut [S],
+    batch: Vec<PendingDown>,
+    judge_with: &DownJudge,
+) -> Vec<DownReplay> {
+    let done = revert_and_compare(scripts, batch, judge_with);
     for (at, ..) in &done {
         scripts[*at].release_down_trees();
     }
@@ -251,6 +540,30 @@ pub fn run_migrations_from<S: ScriptHandle>(
         .filter(|r| matches!(r.check, Check::Reversibility(_)))
         .map(|r| **r)
         .collect();
+    // A down runs in production on a rollback: its statements are judged by the same rules as an up's,
+    // but for the refusals, which the down check reports as the down failing (MIG021).
+    let down_statement_rules: Vec<&crate::rule::Rule> = rules
+        .iter()
+        .filter(|r| {
+            config.migrations.lints_downs()
+                && matches!(r.check, Check::Migration(_))
+                && !DOWN_CHECK_REPORTS.contains(&r.code)
+        })
+        .map(|r| **r)
+        .collect();
+    let up_rules: Vec<&crate::rule::Rule> = rules.iter().map(|r| **r).collect();
+    let env = Env {
+        sources,
+        config,
+        pg_version,
+        knowledge,
+        stats,
+    };
+    let down_judge = DownJudge {
+        env: &env,
+        rules: &down_statement_rules,
+        compare: !down_rules.is_empty(),
+    };
     let mut pending_downs = vec![];
     // Once a statement changed the schema in ways the model does not see, what the model says is missing
     // or present is no longer certain (of the objects it touched, or of all): no claim that PostgreSQL
@@ -267,34 +580,13 @@ pub fn run_migrations_from<S: ScriptHandle>(
         let script: &MigrationScript = scripts[position].borrow();
         let suppressions = suppressions_of(script);
         let current = snapshot.take();
-        let before = (script.down.is_some() && !down_rules.is_empty())
-            .then(|| current.unwrap_or_else(|| Arc::new(snapshot_of(&mut catalog))));
+        let before = (script.down.is_some()
+            && !(down_rules.is_empty() && down_statement_rules.is_empty()))
+        .then(|| current.unwrap_or_else(|| Arc::new(snapshot_of(&mut catalog))));
         let mut taken: Vec<(StatementLock, crate::knowledge::LockLevel, usize)> = vec![];
-        let mut index = 0usize;
-        let mut created = HashSet::new();
-        use dbarch_migrate::Transaction as Mode;
         let mode = script.transaction;
-        // The block a statement runs in: the tool's or the script's explicit one, the implicit one of a
-        // multi-statement query, or none.
-        #[derive(Clone, Copy, PartialEq)]
-        enum Block {
-            None,
-            Implicit,
-            Explicit,
-        }
-        let mut block = match mode {
-            Mode::Wrapped => Block::Explicit,
-            // A query of one statement is no block at all.
-            Mode::Implicit if script.file.statements.len() > 1 => Block::Implicit,
-            Mode::Implicit => Block::None,
-            Mode::PerStatement => Block::None,
-        };
+        let mut state = ScriptState::new(mode, script.file.statements.len(), HashSet::new(), None);
         let mut fresh_here = Uncertainty::default();
-        let mut lock_timeout = false;
-        let mut timezone_utc = false;
-        let mut access_exclusive = false;
-        let mut not_valid = HashSet::new();
-        let mut locked: HashSet<QualifiedName> = HashSet::new();
         let all: Vec<Lowered> = script
             .file
             .statements
@@ -302,105 +594,21 @@ pub fn run_migrations_from<S: ScriptHandle>(
             .map(dbarch_sql::change::lower)
             .collect();
         for (at, (stmt, lowered)) in script.file.statements.iter().zip(&all).enumerate() {
-            let explicit_before = block == Block::Explicit;
-            for change in &lowered.changes {
-                match change {
-                    SchemaChange::Transaction(t) => {
-                        let ended = match (t, block) {
-                            (Transaction::Begin, _) => {
-                                block = Block::Explicit;
-                                false
-                            }
-                            // COMMIT / ROLLBACK end the block; in a multi-statement query the rest of it
-                            // runs in a new implicit block (a COMMIT there commits, with a warning).
-                            (Transaction::End, Block::None) => false,
-                            (Transaction::End, _) => {
-                                block = if mode == Mode::Implicit {
-                                    Block::Implicit
-                                } else {
-                                    Block::None
-                                };
-                                true
-                            }
-                            // AND CHAIN ends the block and opens the next (outside an explicit block
-                            // PostgreSQL refuses it, MIG028 says so, and nothing changes).
-                            (Transaction::Chain, Block::Explicit) => true,
-                            (Transaction::Chain, _) | (Transaction::Savepoint, _) => false,
-                        };
-                        if ended {
-                            locked.clear();
-                            not_valid.clear();
-                        }
-                    }
-                    SchemaChange::SetSetting { name, .. } if name == "lock_timeout" => {
-                        lock_timeout = true
-                    }
-                    SchemaChange::SetSetting { name, value } if name == "timezone" => {
-                        timezone_utc = value.as_ref().is_some_and(|z| {
-                            matches!(
-                                z.to_ascii_uppercase().as_str(),
-                                "UTC" | "ETC/UTC" | "GMT" | "Z" | "UCT"
-                            )
-                        });
-                    }
-                    _ => {}
-                }
-            }
-            let in_tx = block != Block::None;
-            let mut cx = StatementContext {
-                catalog: &catalog,
+            let judged = judge(
+                &env,
+                &mut state,
+                &mut catalog,
+                &mut uncertainty,
+                &mut fresh_here,
                 stmt,
-                changes: lowered,
-                rest: &all[at + 1..],
-                tool_wraps: mode == Mode::Wrapped,
-                mode,
-                in_transaction: in_tx,
-                open_before: explicit_before,
-                created_here: &created,
-                lock_timeout_set: lock_timeout,
-                timezone_utc,
-                access_exclusive_before: access_exclusive,
-                locked_exclusive: &locked,
-                added_not_valid: &not_valid,
-                pg_version,
-                options: &config.options,
-                knowledge,
-                operations: Vec::new(),
-                refusals: if uncertainty.touches(&catalog, lowered) {
-                    Refusals::default()
-                } else {
-                    Refusals::of(&catalog, lowered, uncertainty.relations_known(&catalog))
-                },
-            };
-            cx.operations = cx.classify();
-            // A fix replaces the flagged statement: its cost is judged where that statement runs.
-            let costing = crate::cost::Costing {
-                catalog: &catalog,
-                created_here: &created,
-                pg_version,
-                knowledge,
-                stats,
-                large_table_rows: config.options.large_table_rows,
-            };
-            for rule in &rules {
-                let Check::Migration(check) = rule.check else {
-                    continue;
-                };
-                let mut sink = Sink::default();
-                check(&cx, &mut sink);
-                out.add(
-                    rule,
-                    sink.into_items(),
-                    sources,
-                    &suppressions,
-                    config,
-                    Some(&costing),
-                );
-            }
-            let refused = !cx.refusals.is_empty();
-            uncertainty.note(lowered);
+                lowered,
+                &all[at + 1..],
+                &up_rules,
+                &suppressions,
+                &mut out,
+            );
             let lc = script.file.file.line_col(stmt.span.start);
-            for (o, t) in &cx.operations {
+            for (lock, taken_lock) in judged.operations {
                 let entry = StatementLock {
                     line: lc.line,
                     column: lc.column,
@@ -412,57 +620,13 @@ pub fn run_migrations_from<S: ScriptHandle>(
                         .chars()
                         .take(80)
                         .collect(),
-                    taken: o.on(t, pg_version),
-                    in_transaction: in_tx,
+                    taken: taken_lock,
+                    in_transaction: judged.in_transaction,
                 };
-                taken.push((entry, o.lock, index));
-            }
-            index += 1;
-            let exclusive: Vec<QualifiedName> = cx
-                .operations
-                .iter()
-                .filter(|(o, _)| o.lock == crate::knowledge::LockLevel::AccessExclusive)
-                .map(|(_, t)| t.clone())
-                .collect();
-            if !exclusive.is_empty() {
-                access_exclusive = true;
-                if in_tx {
-                    locked.extend(exclusive);
-                }
-            }
-            for (table, commands) in crate::rules::migration::alter_tables(lowered) {
-                for c in commands {
-                    if let AlterTable::AddConstraint(k) = c
-                        && k.not_valid
-                        && let Some(name) = &k.name
-                    {
-                        not_valid.insert((catalog.resolve(table), name.clone()));
-                    }
-                }
-            }
-            // A statement PostgreSQL would refuse (MIG032, MIG033 report it) leaves the schema as it was.
-            if refused {
-                continue;
-            }
-            for change in &lowered.changes {
-                if let Some(name) = created_name(&catalog, change) {
-                    created.insert(name);
-                }
-            }
-            if !procedural::is_do_block(lowered) {
-                catalog.apply(lowered);
-            }
-            // A DO block, or a call of the schema's own routines: what they run.
-            if let Some(ran) = procedural::run(&mut catalog, stmt, lowered) {
-                for change in ran.applied.iter().flat_map(|l| &l.changes) {
-                    if let Some(name) = created_name(&catalog, change) {
-                        created.insert(name);
-                    }
-                }
-                uncertainty.extend(&ran.fresh);
-                fresh_here.extend(&ran.fresh);
+                taken.push((entry, lock, at));
             }
         }
+        let index = script.file.statements.len();
         if let Some(before) = before {
             // The down is checked later, in parallel with others, on a copy (cheap: copies share the
             // objects neither script touched).
@@ -473,12 +637,14 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 after: after.clone(),
                 uncertainty: uncertainty.clone(),
                 fresh: std::mem::take(&mut fresh_here),
+                created: std::mem::take(&mut state.created),
             });
             snapshot = Some(after);
             if pending_downs.len() >= DOWN_BATCH {
                 compared.extend(check_downs(
                     &mut scripts,
                     std::mem::take(&mut pending_downs),
+                    &down_judge,
                 ));
             }
         }
@@ -551,8 +717,9 @@ pub fn run_migrations_from<S: ScriptHandle>(
         });
         scripts[position].release_up_trees();
     }
-    compared.extend(check_downs(&mut scripts, pending_downs));
-    for (at, differences, failures, first) in compared {
+    compared.extend(check_downs(&mut scripts, pending_downs, &down_judge));
+    for (at, differences, failures, first, judged) in compared {
+        out.merge(judged);
         let script: &MigrationScript = scripts[at].borrow();
         let suppressions = suppressions_of(script);
         let Some(down) = &script.down else { continue };

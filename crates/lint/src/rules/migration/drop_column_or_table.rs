@@ -32,7 +32,11 @@ fn check(cx: &StatementContext, out: &mut Sink) {
             let AlterTable::DropColumn { column, .. } = c else {
                 continue;
             };
-            if t.column(column).is_none() {
+            let Some(col) = t.column(column) else {
+                continue;
+            };
+            // A down dropping the column its up added undoes the migration.
+            if cx.undoing.is_some() && col.origin.span().map(|s| s.file) == cx.undoing {
                 continue;
             }
             out.push(
