@@ -495,6 +495,66 @@ fn migrate_lock_report() {
     assert_eq!(m[1]["longest_held"][0]["taken_at_line"], 3);
 }
 
+/// LOCK TABLE takes the mode it names; REFRESH MATERIALIZED VIEW locks the view (ACCESS EXCLUSIVE, or
+/// EXCLUSIVE with CONCURRENTLY, which readers pass).
+#[test]
+fn lock_table_and_refresh_are_in_the_lock_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "m/001_init.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);
+         CREATE MATERIALIZED VIEW user_emails AS SELECT id, email FROM users;
+         CREATE UNIQUE INDEX ON user_emails (id);
+",
+    );
+    write(
+        d,
+        "m/002_x.up.sql",
+        "SET lock_timeout = '2s';
+LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE;
+         REFRESH MATERIALIZED VIEW user_emails;
+REFRESH MATERIALIZED VIEW CONCURRENTLY user_emails;
+",
+    );
+    let o = dbarch(&["migrate", "lint", "m", "--locks", "--format", "json"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let s = v["migrations"][1]["statements"].as_array().unwrap();
+    let got: Vec<(Option<&str>, Option<&str>, Option<&str>)> = s
+        .iter()
+        .map(|e| {
+            (
+                e["table"].as_str(),
+                e["operation"].as_str(),
+                e["lock"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                Some("users"),
+                Some("lock-table-share-row-exclusive"),
+                Some("SHARE ROW EXCLUSIVE")
+            ),
+            (
+                Some("user_emails"),
+                Some("refresh-materialized-view"),
+                Some("ACCESS EXCLUSIVE")
+            ),
+            (
+                Some("user_emails"),
+                Some("refresh-materialized-view-concurrently"),
+                Some("EXCLUSIVE")
+            ),
+        ],
+        "{s:?}"
+    );
+}
+
 #[test]
 fn down_scripts_are_checked_for_reversibility() {
     let dir = tempfile::tempdir().unwrap();

@@ -472,12 +472,30 @@ mod down_restores {
                 "ALTER TABLE t RENAME COLUMN body TO note; CREATE VIEW tv AS SELECT id FROM t WHERE note = 'x' ORDER BY id;",
             ],
         ),
+        (
+            // The foreign key written in the column's definition, by its default name.
+            "ALTER TABLE t ALTER CONSTRAINT t_p_id_fkey DEFERRABLE INITIALLY DEFERRED;",
+            &[
+                "ALTER TABLE t ALTER CONSTRAINT t_p_id_fkey NOT DEFERRABLE;",
+                "ALTER TABLE t ALTER CONSTRAINT t_p_id_fkey NOT DEFERRABLE INITIALLY IMMEDIATE;",
+                "ALTER TABLE t ALTER CONSTRAINT t_p_id_fkey DEFERRABLE;",
+                "SELECT 1;",
+            ],
+        ),
     ];
 
     /// Which ops may not be combined (they change the same object).
     fn conflicts(a: usize, b: usize) -> bool {
         let same_v = [0, 10, 15];
-        let pairs = [[4, 5], [8, 11], [11, 14], [8, 16], [11, 16], [14, 16]];
+        let pairs = [
+            [4, 5],
+            [8, 11],
+            [11, 14],
+            [8, 16],
+            [11, 16],
+            [14, 16],
+            [9, 17],
+        ];
         (same_v.contains(&a) && same_v.contains(&b))
             || pairs.iter().any(|p| p.contains(&a) && p.contains(&b))
     }

@@ -83,9 +83,33 @@ impl<'a> Locks<'a> {
                 out.push((o, t.name.clone()));
             }
         };
+        let mut views = vec![];
         for change in changes {
             self.operations_of(change, &mut push);
+            // A materialized view is a relation of its own (not among the tables).
+            if let SchemaChange::Maintain(Maintenance::Refresh {
+                view, concurrently, ..
+            }) = change
+            {
+                let name = self.catalog.resolve(view);
+                let id = if *concurrently {
+                    "refresh-materialized-view-concurrently"
+                } else {
+                    "refresh-materialized-view"
+                };
+                if !self.created_here.contains(&name)
+                    && self
+                        .catalog
+                        .views
+                        .get(&name)
+                        .is_some_and(|v| v.materialized)
+                    && let Some(o) = k.get(id)
+                {
+                    views.push((o, name));
+                }
+            }
         }
+        out.extend(views);
         out
     }
 
@@ -528,7 +552,16 @@ impl<'a> Locks<'a> {
                     push("cluster", t);
                 }
             }
-            Maintenance::Cluster(None) => {}
+            Maintenance::Cluster(None) | Maintenance::Refresh { .. } => {}
+            Maintenance::Lock { tables, mode } => {
+                let Some(name) = dbarch_sql::change::lock_mode_name(*mode) else {
+                    return;
+                };
+                let id = format!("lock-table-{}", name.to_lowercase().replace(' ', "-"));
+                for t in tables.iter().filter_map(|t| self.existing(t)) {
+                    push(&id, t);
+                }
+            }
             Maintenance::Vacuum {
                 tables,
                 full,

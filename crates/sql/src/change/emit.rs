@@ -509,6 +509,22 @@ fn maintenance(m: &Maintenance) -> Option<String> {
             if *concurrently { "CONCURRENTLY " } else { "" },
             name(target)
         ),
+        Maintenance::Lock { tables, mode } if !tables.is_empty() => format!(
+            "LOCK TABLE {} IN {} MODE",
+            names(tables),
+            super::lock_mode_name(*mode)?
+        ),
+        Maintenance::Lock { .. } => return None,
+        Maintenance::Refresh {
+            view,
+            concurrently,
+            with_data,
+        } => format!(
+            "REFRESH MATERIALIZED VIEW {}{}{}",
+            if *concurrently { "CONCURRENTLY " } else { "" },
+            name(view),
+            if *with_data { "" } else { " WITH NO DATA" }
+        ),
         Maintenance::Cluster(Some(t)) => format!("CLUSTER {}", name(t)),
         Maintenance::Cluster(None) => "CLUSTER".to_string(),
         Maintenance::Vacuum {

@@ -47,6 +47,20 @@ fn read_type(text: &str) -> Option<DataType> {
 }
 
 /// A relation's name as a statement wrote it.
+/// The column names of an INSERT's column list or an UPDATE's SET targets (`ResTarget`s), each once.
+fn target_names(targets: &[ast::Node]) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    for t in targets {
+        if let Some(NodeEnum::ResTarget(r)) = t.node.as_ref()
+            && !r.name.is_empty()
+            && !out.contains(&r.name)
+        {
+            out.push(r.name.clone());
+        }
+    }
+    out
+}
+
 pub fn obj_name(rv: &ast::RangeVar) -> ObjName {
     ObjName {
         schema: (!rv.schemaname.is_empty()).then(|| rv.schemaname.clone()),
@@ -584,6 +598,7 @@ impl Cx<'_> {
                     verb: RowVerb::Insert,
                     table: obj_name(rv),
                     filtered: false,
+                    columns: target_names(&i.cols),
                 }),
                 None => return,
             },
@@ -592,6 +607,7 @@ impl Cx<'_> {
                     verb: RowVerb::Update,
                     table: obj_name(rv),
                     filtered: u.where_clause.is_some(),
+                    columns: target_names(&u.target_list),
                 }),
                 None => return,
             },
@@ -600,6 +616,7 @@ impl Cx<'_> {
                     verb: RowVerb::Delete,
                     table: obj_name(rv),
                     filtered: d.where_clause.is_some(),
+                    columns: vec![],
                 }),
                 None => return,
             },
@@ -667,10 +684,26 @@ impl Cx<'_> {
             NodeEnum::SelectStmt(s) if s.into_clause.is_some() => {
                 self.opaque("SELECT ... INTO creates a table the model does not follow")
             }
-            NodeEnum::SelectStmt(_)
-            | NodeEnum::CopyStmt(_)
-            | NodeEnum::LockStmt(_)
-            | NodeEnum::RefreshMatViewStmt(_) => SchemaChange::NoEffect,
+            NodeEnum::RefreshMatViewStmt(r) => match &r.relation {
+                Some(rv) => SchemaChange::Maintain(Maintenance::Refresh {
+                    view: obj_name(rv),
+                    concurrently: r.concurrent,
+                    with_data: !r.skip_data,
+                }),
+                None => SchemaChange::NoEffect,
+            },
+            NodeEnum::LockStmt(l) => SchemaChange::Maintain(Maintenance::Lock {
+                tables: l
+                    .relations
+                    .iter()
+                    .filter_map(|r| match r.node.as_ref() {
+                        Some(NodeEnum::RangeVar(rv)) => Some(obj_name(rv)),
+                        _ => None,
+                    })
+                    .collect(),
+                mode: l.mode,
+            }),
+            NodeEnum::SelectStmt(_) | NodeEnum::CopyStmt(_) => SchemaChange::NoEffect,
             NodeEnum::DoStmt(_) => self.opaque("a DO block: what it changes is not modelled"),
             NodeEnum::AlterFunctionStmt(a) => match alter_function(a) {
                 Some(c) => c,
@@ -976,6 +1009,16 @@ impl Cx<'_> {
             },
             (At::AtValidateConstraint, _) => AlterTable::ValidateConstraint(col()),
             (At::AtDropConstraint, _) => AlterTable::DropConstraint(col()),
+            // PostgreSQL 18's parser gives an ATAlterConstraint (earlier ones a Constraint).
+            (At::AtAlterConstraint, Some(NodeEnum::AtalterConstraint(k)))
+                if k.alter_deferrability && !k.alter_enforceability && !k.alter_inheritability =>
+            {
+                AlterTable::AlterConstraint {
+                    name: k.conname.clone(),
+                    deferrable: k.deferrable,
+                    initially_deferred: k.initdeferred,
+                }
+            }
             (At::AtAlterConstraint, Some(NodeEnum::Constraint(k))) => AlterTable::AlterConstraint {
                 name: k.conname.clone(),
                 deferrable: k.deferrable,
@@ -1455,6 +1498,7 @@ mod tests {
                 verb: RowVerb::Delete,
                 table: ObjName::new(None, "t"),
                 filtered: false,
+                columns: vec![],
             })
         );
         let session: Vec<SchemaChange> = lowered(

@@ -294,6 +294,9 @@ pub struct WriteRows {
     pub table: ObjName,
     /// It has a WHERE clause (an INSERT has none).
     pub filtered: bool,
+    /// The columns it names to write: an INSERT's column list, an UPDATE's SET targets (a field or an
+    /// element of a column counts as the column).
+    pub columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,6 +304,21 @@ pub enum RowVerb {
     Insert,
     Update,
     Delete,
+}
+
+/// The SQL name of PostgreSQL's lock mode number `mode` (1 to 8), as `LOCK TABLE` writes it.
+pub fn lock_mode_name(mode: i32) -> Option<&'static str> {
+    Some(match mode {
+        1 => "ACCESS SHARE",
+        2 => "ROW SHARE",
+        3 => "ROW EXCLUSIVE",
+        4 => "SHARE UPDATE EXCLUSIVE",
+        5 => "SHARE",
+        6 => "SHARE ROW EXCLUSIVE",
+        7 => "EXCLUSIVE",
+        8 => "ACCESS EXCLUSIVE",
+        _ => return None,
+    })
 }
 
 impl RowVerb {
@@ -340,6 +358,18 @@ pub enum AlterDomain {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Maintenance {
+    /// `LOCK TABLE tables IN mode MODE`: `mode` is PostgreSQL's lock mode number, 1 (ACCESS SHARE) to
+    /// 8 (ACCESS EXCLUSIVE).
+    Lock {
+        tables: Vec<ObjName>,
+        mode: i32,
+    },
+    /// `REFRESH MATERIALIZED VIEW [CONCURRENTLY] view [WITH NO DATA]`.
+    Refresh {
+        view: ObjName,
+        concurrently: bool,
+        with_data: bool,
+    },
     Reindex {
         /// The table, or the index (`index`).
         target: ObjName,

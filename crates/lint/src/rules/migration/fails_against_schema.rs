@@ -19,7 +19,8 @@ pub static RULE: Rule = Rule {
                ALTER COLUMN or RENAME COLUMN of one that does not, RENAME to a name in use, DROP TABLE, VIEW, \
                MATERIALIZED VIEW or INDEX of a relation that does not exist (unless a statement the model \
                does not follow, or an extension that makes relations, may have created it), a second PRIMARY \
-               KEY, and a FOREIGN KEY whose referenced columns have no primary key or unique constraint. \
+               KEY, an INSERT or UPDATE naming a column the table does not have, and a FOREIGN KEY whose referenced \
+               columns have no primary key or unique constraint. \
                `IF [NOT] EXISTS` forms are left alone. Down scripts are checked the same way (MIG021).",
         why: "Each of these is refused by PostgreSQL (`relation already exists`, `column ... does not exist`, \
               `multiple primary keys`, `table ... does not exist`, `there is no unique constraint matching given keys`): the migration \
@@ -88,6 +89,7 @@ pub(crate) fn fails(catalog: &Catalog, changes: &Lowered, relations_known: bool)
                 }
             }
             SchemaChange::Rename(r) => rename(catalog, r, &mut out),
+            SchemaChange::WriteRows(w) => write_missing(catalog, w, &mut out),
             SchemaChange::Drop(d) if relations_known && !d.if_exists => {
                 drop_missing(catalog, d, &mut out)
             }
@@ -98,6 +100,30 @@ pub(crate) fn fails(catalog: &Catalog, changes: &Lowered, relations_known: bool)
         alter(catalog, name, commands, &mut out);
     }
     out
+}
+
+/// An INSERT or UPDATE naming a column its table does not have (`column ... does not exist`), when the
+/// model knows every column of the table.
+fn write_missing(catalog: &Catalog, w: &dbarch_sql::change::WriteRows, out: &mut Vec<Refusal>) {
+    let name = catalog.resolve(&w.table);
+    let Some(table) = catalog.tables.get(&name) else {
+        return;
+    };
+    if !(table.columns_known && table.inherits.is_empty() && !table.is_partition()) {
+        return;
+    }
+    for column in &w.columns {
+        if table.column(column).is_none() {
+            out.push(Refusal::new(
+                format!("no-column:{name}.{column}"),
+                format!(
+                    "this {} fails: {name} has no column {column}",
+                    w.verb.keyword()
+                ),
+                "Check the column's name against the migrations before this one.",
+            ));
+        }
+    }
 }
 
 /// A DROP TABLE, VIEW, MATERIALIZED VIEW or INDEX without IF EXISTS of a relation the schema does not
