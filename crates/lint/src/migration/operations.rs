@@ -51,7 +51,7 @@ fn column_constraints(c: &ColumnDef) -> impl Iterator<Item = &ConstraintDef> {
     })
 }
 
-type Push<'p, 'a> = dyn FnMut(&str, &'a Table) + 'p;
+type Push<'p> = dyn FnMut(&str, &QualifiedName) + 'p;
 
 impl<'a> StatementContext<'a> {
     /// The knowledge-table operations of this statement, with the table each applies to.
@@ -78,38 +78,14 @@ impl<'a> Locks<'a> {
     pub fn of(&self, changes: &[SchemaChange]) -> Vec<(&'a Operation, QualifiedName)> {
         let k = self.knowledge;
         let mut out = vec![];
-        let mut push = |id: &str, t: &'a Table| {
+        let mut push = |id: &str, t: &QualifiedName| {
             if let Some(o) = k.get(id) {
-                out.push((o, t.name.clone()));
+                out.push((o, t.clone()));
             }
         };
-        let mut views = vec![];
         for change in changes {
             self.operations_of(change, &mut push);
-            // A materialized view is a relation of its own (not among the tables).
-            if let SchemaChange::Maintain(Maintenance::Refresh {
-                view, concurrently, ..
-            }) = change
-            {
-                let name = self.catalog.resolve(view);
-                let id = if *concurrently {
-                    "refresh-materialized-view-concurrently"
-                } else {
-                    "refresh-materialized-view"
-                };
-                if !self.created_here.contains(&name)
-                    && self
-                        .catalog
-                        .views
-                        .get(&name)
-                        .is_some_and(|v| v.materialized)
-                    && let Some(o) = k.get(id)
-                {
-                    views.push((o, name));
-                }
-            }
         }
-        out.extend(views);
         out
     }
 
@@ -127,15 +103,15 @@ impl<'a> Locks<'a> {
     }
 
     /// The table a foreign key of `t` references, when it existed before this migration and is not `t`.
-    fn push_referenced(&self, id: &str, fk: &ForeignKey, t: &Table, push: &mut Push<'_, 'a>) {
+    fn push_referenced(&self, id: &str, fk: &ForeignKey, t: &Table, push: &mut Push<'_>) {
         if fk.ref_table != t.name
             && let Some(p) = self.existing_named(&fk.ref_table)
         {
-            push(id, p);
+            push(id, &p.name);
         }
     }
 
-    fn operations_of(&self, change: &SchemaChange, push: &mut Push<'_, 'a>) {
+    fn operations_of(&self, change: &SchemaChange, push: &mut Push<'_>) {
         match change {
             SchemaChange::CreateIndex(i) => {
                 // CREATE INDEX IF NOT EXISTS of an index that exists does nothing.
@@ -156,7 +132,7 @@ impl<'a> Locks<'a> {
                         } else {
                             "create-index"
                         },
-                        t,
+                        &t.name,
                     );
                 }
             }
@@ -177,7 +153,7 @@ impl<'a> Locks<'a> {
                             .filter_map(foreign_key_target)
                             .filter_map(|r| self.existing(r))
                         {
-                            push("foreign-key-referenced-table", p);
+                            push("foreign-key-referenced-table", &p.name);
                         }
                     }
                     return;
@@ -188,7 +164,7 @@ impl<'a> Locks<'a> {
             }
             SchemaChange::Rename(r) => {
                 if let Some(t) = r.relation.as_ref().and_then(|rel| self.existing(rel)) {
-                    push("rename", t);
+                    push("rename", &t.name);
                 }
             }
             SchemaChange::Drop(d) => self.drop_operations(d, push),
@@ -208,7 +184,7 @@ impl<'a> Locks<'a> {
                     }
                 }
                 for p in referenced {
-                    push("create-table-with-foreign-key", p);
+                    push("create-table-with-foreign-key", &p.name);
                 }
             }
             SchemaChange::Comment { on, .. } => {
@@ -218,17 +194,17 @@ impl<'a> Locks<'a> {
                     _ => None,
                 };
                 if let Some(t) = table.and_then(|t| self.existing(t)) {
-                    push("comment-on", t);
+                    push("comment-on", &t.name);
                 }
             }
             SchemaChange::CreatePolicy { table, .. } | SchemaChange::AlterPolicy { table, .. } => {
                 if let Some(t) = self.existing(table) {
-                    push("create-policy", t);
+                    push("create-policy", &t.name);
                 }
             }
             SchemaChange::CreateTrigger { table, .. } => {
                 if let Some(t) = self.existing(table) {
-                    push("create-trigger", t);
+                    push("create-trigger", &t.name);
                 }
             }
             SchemaChange::Maintain(m) => self.maintenance_operations(m, push),
@@ -236,24 +212,24 @@ impl<'a> Locks<'a> {
         }
     }
 
-    fn alter_table_operation(&self, t: &'a Table, c: &AlterTable, push: &mut Push<'_, 'a>) {
+    fn alter_table_operation(&self, t: &'a Table, c: &AlterTable, push: &mut Push<'_>) {
         let id = match c {
             AlterTable::AddColumn { column: d, .. } => {
                 // Inline constraints do what their ADD CONSTRAINT forms do.
                 for k in column_constraints(d) {
                     match &k.kind {
                         ConstraintDefKind::Unique { .. } | ConstraintDefKind::PrimaryKey { .. } => {
-                            push("add-unique", t)
+                            push("add-unique", &t.name)
                         }
-                        ConstraintDefKind::Check { .. } => push("add-check", t),
+                        ConstraintDefKind::Check { .. } => push("add-check", &t.name),
                         ConstraintDefKind::ForeignKey { ref_table, .. } => {
                             if fills_existing_rows(d) {
-                                push("add-foreign-key", t);
+                                push("add-foreign-key", &t.name);
                             }
                             if let Some(p) = ref_table.as_ref().and_then(|r| self.existing(r))
                                 && p.name != t.name
                             {
-                                push("foreign-key-referenced-table", p);
+                                push("foreign-key-referenced-table", &p.name);
                             }
                         }
                         _ => {}
@@ -301,7 +277,7 @@ impl<'a> Locks<'a> {
                 if let Some(p) = self.existing(partition)
                     && p.name != t.name
                 {
-                    push("attach-partition-validated", p);
+                    push("attach-partition-validated", &p.name);
                 }
                 "alter-table-share-update-exclusive"
             }
@@ -320,7 +296,7 @@ impl<'a> Locks<'a> {
                         } else {
                             "detach-partition-partition"
                         },
-                        p,
+                        &p.name,
                     );
                 }
                 if *concurrently {
@@ -346,7 +322,7 @@ impl<'a> Locks<'a> {
                     if let Some(p) = ref_table.as_ref().and_then(|r| self.existing(r))
                         && p.name != t.name
                     {
-                        push("foreign-key-referenced-table", p);
+                        push("foreign-key-referenced-table", &p.name);
                     }
                     if k.not_valid {
                         "add-foreign-key-not-valid"
@@ -386,7 +362,7 @@ impl<'a> Locks<'a> {
             },
             _ => "alter-table-other",
         };
-        push(id, t);
+        push(id, &t.name);
     }
 
     fn type_change_operation(
@@ -443,13 +419,13 @@ impl<'a> Locks<'a> {
         }
     }
 
-    fn drop_operations(&self, d: &dbarch_sql::change::Drop, push: &mut Push<'_, 'a>) {
+    fn drop_operations(&self, d: &dbarch_sql::change::Drop, push: &mut Push<'_>) {
         for o in &d.objects {
             match d.kind {
                 ObjectKind::Table => {
                     let name = self.catalog.resolve_name(&o.name);
                     if let Some(t) = self.existing_named(&name) {
-                        push("drop-table", t);
+                        push("drop-table", &t.name);
                         for fk in t.constraints.iter().filter_map(|k| k.foreign_key()) {
                             self.push_referenced("drop-foreign-key", fk, t, push);
                         }
@@ -469,7 +445,7 @@ impl<'a> Locks<'a> {
                             } else {
                                 "drop-index"
                             },
-                            t,
+                            &t.name,
                         );
                     }
                 }
@@ -478,7 +454,7 @@ impl<'a> Locks<'a> {
                         && !table.is_empty()
                         && let Some(t) = self.existing_named(&self.catalog.resolve_name(table))
                     {
-                        push("create-policy", t);
+                        push("create-policy", &t.name);
                     }
                 }
                 ObjectKind::Trigger => {
@@ -495,7 +471,7 @@ impl<'a> Locks<'a> {
                         .contains_key(&(name.clone(), trigger.clone()))
                         && let Some(t) = self.existing_named(&name)
                     {
-                        push("drop-trigger", t);
+                        push("drop-trigger", &t.name);
                     }
                 }
                 // Triggers that call a dropped function go with it.
@@ -514,7 +490,7 @@ impl<'a> Locks<'a> {
                     tables.dedup();
                     for name in tables {
                         if let Some(t) = self.existing_named(name) {
-                            push("drop-trigger", t);
+                            push("drop-trigger", &t.name);
                         }
                     }
                 }
@@ -523,7 +499,7 @@ impl<'a> Locks<'a> {
         }
     }
 
-    fn maintenance_operations(&self, m: &Maintenance, push: &mut Push<'_, 'a>) {
+    fn maintenance_operations(&self, m: &Maintenance, push: &mut Push<'_>) {
         match m {
             Maintenance::Reindex {
                 target,
@@ -544,22 +520,44 @@ impl<'a> Locks<'a> {
                     self.existing(target)
                 };
                 if let Some(t) = table {
-                    push(id, t);
+                    push(id, &t.name);
                 }
             }
             Maintenance::Cluster(Some(table)) => {
                 if let Some(t) = self.existing(table) {
-                    push("cluster", t);
+                    push("cluster", &t.name);
                 }
             }
-            Maintenance::Cluster(None) | Maintenance::Refresh { .. } => {}
+            Maintenance::Cluster(None) => {}
+            // A materialized view is a relation of its own (not among the tables).
+            Maintenance::Refresh {
+                view, concurrently, ..
+            } => {
+                let name = self.catalog.resolve(view);
+                if !self.created_here.contains(&name)
+                    && self
+                        .catalog
+                        .views
+                        .get(&name)
+                        .is_some_and(|v| v.materialized)
+                {
+                    push(
+                        if *concurrently {
+                            "refresh-materialized-view-concurrently"
+                        } else {
+                            "refresh-materialized-view"
+                        },
+                        &name,
+                    );
+                }
+            }
             Maintenance::Lock { tables, mode } => {
                 let Some(name) = dbarch_sql::change::lock_mode_name(*mode) else {
                     return;
                 };
                 let id = format!("lock-table-{}", name.to_lowercase().replace(' ', "-"));
                 for t in tables.iter().filter_map(|t| self.existing(t)) {
-                    push(&id, t);
+                    push(&id, &t.name);
                 }
             }
             Maintenance::Vacuum {
@@ -576,12 +574,12 @@ impl<'a> Locks<'a> {
                     return;
                 };
                 for t in tables.iter().filter_map(|t| self.existing(t)) {
-                    push(id, t);
+                    push(id, &t.name);
                 }
             }
             Maintenance::Truncate(tables) => {
                 for t in tables.iter().filter_map(|t| self.existing(t)) {
-                    push("truncate", t);
+                    push("truncate", &t.name);
                 }
             }
         }

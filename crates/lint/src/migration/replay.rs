@@ -113,7 +113,7 @@ struct PendingDown {
 /// the down failing (MIG021), and the rules whose premise a rollback inverts — a down renames back and
 /// drops the NOT NULL and defaults its up added for the code from before the up, which is what runs
 /// after a rollback (MIG012, MIG024).
-const DOWN_CHECK_REPORTS: [&str; 4] = ["MIG032", "MIG033", "MIG012", "MIG024"];
+const NOT_JUDGED_ON_DOWNS: [&str; 4] = ["MIG032", "MIG033", "MIG012", "MIG024"];
 
 /// How downs are judged: the rules run on each statement, and whether the result is compared with the
 /// schema before the up (MIG021 enabled).
@@ -320,7 +320,7 @@ struct Env<'a> {
 }
 
 /// What judging a statement found besides its findings: the locks it takes on tables that existed
-/// before the migration, whether a transaction block was open, and why PostgreSQL would refuse it.
+/// before the migration (for the lock report, so an up's only), whether a transaction block was open, and why PostgreSQL would refuse it.
 struct Judged {
     operations: Vec<(crate::knowledge::LockLevel, dbarch_report::TableLock)>,
     in_transaction: bool,
@@ -398,11 +398,15 @@ fn judge(
         );
     }
     uncertainty.note(lowered);
-    let operations: Vec<_> = cx
-        .operations
-        .iter()
-        .map(|(o, t)| (o.lock, o.on(t, env.pg_version)))
-        .collect();
+    // The lock report is of up scripts: a down's locks are judged by the rules, not listed.
+    let operations: Vec<_> = if state.undoing.is_none() {
+        cx.operations
+            .iter()
+            .map(|(o, t)| (o.lock, o.on(t, env.pg_version)))
+            .collect()
+    } else {
+        vec![]
+    };
     let exclusive: Vec<QualifiedName> = cx
         .operations
         .iter()
@@ -517,8 +521,9 @@ pub fn run_migrations_from<S: ScriptHandle>(
 ) -> (MigrationRun, Vec<S>) {
     let mut scripts: Vec<S> = vec![];
     let knowledge = Knowledge::shared();
-    let rules: Vec<_> = all_rules()
+    let rules: Vec<&crate::rule::Rule> = all_rules()
         .iter()
+        .copied()
         .filter(|r| r.is_migration_rule() && config.enabled(r))
         .collect();
     let mut out = LintOutput::default();
@@ -538,7 +543,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
     let down_rules: Vec<_> = rules
         .iter()
         .filter(|r| matches!(r.check, Check::Reversibility(_)))
-        .map(|r| **r)
+        .copied()
         .collect();
     // A down runs in production on a rollback: its statements are judged by the same rules as an up's,
     // but for the refusals, which the down check reports as the down failing (MIG021).
@@ -547,11 +552,10 @@ pub fn run_migrations_from<S: ScriptHandle>(
         .filter(|r| {
             config.migrations.lints_downs()
                 && matches!(r.check, Check::Migration(_))
-                && !DOWN_CHECK_REPORTS.contains(&r.code)
+                && !NOT_JUDGED_ON_DOWNS.contains(&r.code)
         })
-        .map(|r| **r)
+        .copied()
         .collect();
-    let up_rules: Vec<&crate::rule::Rule> = rules.iter().map(|r| **r).collect();
     let env = Env {
         sources,
         config,
@@ -603,7 +607,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 stmt,
                 lowered,
                 &all[at + 1..],
-                &up_rules,
+                &rules,
                 &suppressions,
                 &mut out,
             );
@@ -626,7 +630,6 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 taken.push((entry, lock, at));
             }
         }
-        let index = script.file.statements.len();
         if let Some(before) = before {
             // The down is checked later, in parallel with others, on a copy (cheap: copies share the
             // objects neither script touched).
@@ -663,7 +666,7 @@ pub fn run_migrations_from<S: ScriptHandle>(
         }
         // The longest-held lock: in a wrapped script every lock lasts to the end; otherwise a lock taken
         // inside BEGIN ... COMMIT lasts to the end of that block (approximated by the end of the script).
-        let total = index;
+        let total = script.file.statements.len();
         let longest = taken
             .iter()
             .filter(|(e, _, _)| e.in_transaction)

@@ -47,6 +47,17 @@ fn read_type(text: &str) -> Option<DataType> {
 }
 
 /// A relation's name as a statement wrote it.
+/// The relations a list of RangeVar nodes names (TRUNCATE's, LOCK's, INHERITS').
+fn range_vars(nodes: &[ast::Node]) -> Vec<ObjName> {
+    nodes
+        .iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(NodeEnum::RangeVar(r)) => Some(obj_name(r)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The column names of an INSERT's column list or an UPDATE's SET targets (`ResTarget`s), each once.
 fn target_names(targets: &[ast::Node]) -> Vec<String> {
     let mut out: Vec<String> = vec![];
@@ -672,13 +683,7 @@ impl Cx<'_> {
                 analyze_only: !v.is_vacuumcmd,
             }),
             NodeEnum::TruncateStmt(t) => SchemaChange::Maintain(Maintenance::Truncate(
-                t.relations
-                    .iter()
-                    .filter_map(|n| match n.node.as_ref() {
-                        Some(NodeEnum::RangeVar(r)) => Some(obj_name(r)),
-                        _ => None,
-                    })
-                    .collect(),
+                range_vars(&t.relations),
             )),
             // SELECT ... INTO makes a table whose columns the model does not work out.
             NodeEnum::SelectStmt(s) if s.into_clause.is_some() => {
@@ -693,14 +698,7 @@ impl Cx<'_> {
                 None => SchemaChange::NoEffect,
             },
             NodeEnum::LockStmt(l) => SchemaChange::Maintain(Maintenance::Lock {
-                tables: l
-                    .relations
-                    .iter()
-                    .filter_map(|r| match r.node.as_ref() {
-                        Some(NodeEnum::RangeVar(rv)) => Some(obj_name(rv)),
-                        _ => None,
-                    })
-                    .collect(),
+                tables: range_vars(&l.relations),
                 mode: l.mode,
             }),
             NodeEnum::SelectStmt(_) | NodeEnum::CopyStmt(_) => SchemaChange::NoEffect,
@@ -765,14 +763,7 @@ impl Cx<'_> {
             if_not_exists: s.if_not_exists,
             unlogged: rv.relpersistence == "u",
             temporary: rv.relpersistence == "t",
-            inherits: s
-                .inh_relations
-                .iter()
-                .filter_map(|n| match n.node.as_ref() {
-                    Some(NodeEnum::RangeVar(r)) => Some(obj_name(r)),
-                    _ => None,
-                })
-                .collect(),
+            inherits: range_vars(&s.inh_relations),
             partition_by,
             partition_bound: s.partbound.as_ref().map(|b| partition_bound_text(Some(b))),
             of_type: s.of_typename.as_ref().map(|t| parts_name(&t.names)),

@@ -286,6 +286,16 @@ struct FromItem {
     relation: Option<ObjName>,
 }
 
+impl FromItem {
+    /// An item that is not one of the schema's relations, under its alias (if any).
+    fn unknown(alias: Option<&ast::Alias>) -> Self {
+        FromItem {
+            qualifier: alias.map(|a| a.aliasname.clone()).unwrap_or_default(),
+            relation: None,
+        }
+    }
+}
+
 impl<'a> Stars<'a> {
     fn new(columns: &'a ColumnsOf<'a>, qualify: bool) -> Self {
         Stars {
@@ -462,10 +472,7 @@ impl<'a> Stars<'a> {
             _ => return,
         };
         if let Some((qualifier, now)) = found {
-            let string = |s: String| ast::Node {
-                node: Some(NodeEnum::String(ast::String { sval: s })),
-            };
-            c.fields = vec![string(qualifier), string(now)];
+            c.fields = vec![string_node(&qualifier), string_node(&now)];
         }
     }
 
@@ -507,33 +514,16 @@ impl<'a> Stars<'a> {
                 left && right && !j.is_natural && j.using_clause.is_empty() && j.alias.is_none()
             }
             Some(NodeEnum::RangeSubselect(s)) => {
-                out.push(FromItem {
-                    qualifier: s
-                        .alias
-                        .as_ref()
-                        .map(|a| a.aliasname.clone())
-                        .unwrap_or_default(),
-                    relation: None,
-                });
+                out.push(FromItem::unknown(s.alias.as_ref()));
                 true
             }
             // A function or another item: columns not known.
             Some(NodeEnum::RangeFunction(f)) => {
-                out.push(FromItem {
-                    qualifier: f
-                        .alias
-                        .as_ref()
-                        .map(|a| a.aliasname.clone())
-                        .unwrap_or_default(),
-                    relation: None,
-                });
+                out.push(FromItem::unknown(f.alias.as_ref()));
                 false
             }
             _ => {
-                out.push(FromItem {
-                    qualifier: String::new(),
-                    relation: None,
-                });
+                out.push(FromItem::unknown(None));
                 false
             }
         }
@@ -606,20 +596,24 @@ fn output_name(t: &ast::Node) -> Option<String> {
     }
 }
 
-/// The target `qualifier.column`.
-fn column_target(qualifier: &str, column: &str, location: i32) -> ast::Node {
-    let string = |s: &str| ast::Node {
+/// A String node (a name in a column reference).
+fn string_node(s: &str) -> ast::Node {
+    ast::Node {
         node: Some(NodeEnum::String(ast::String {
             sval: s.to_string(),
         })),
-    };
+    }
+}
+
+/// The target `qualifier.column`.
+fn column_target(qualifier: &str, column: &str, location: i32) -> ast::Node {
     ast::Node {
         node: Some(NodeEnum::ResTarget(Box::new(ast::ResTarget {
             name: String::new(),
             indirection: vec![],
             val: Some(Box::new(ast::Node {
                 node: Some(NodeEnum::ColumnRef(ast::ColumnRef {
-                    fields: vec![string(qualifier), string(column)],
+                    fields: vec![string_node(qualifier), string_node(column)],
                     location,
                 })),
             })),

@@ -102,6 +102,12 @@ pub(crate) fn fails(catalog: &Catalog, changes: &Lowered, relations_known: bool)
     out
 }
 
+/// Whether the model knows every column of the table (inherited columns and some CREATE TABLE AS
+/// columns it may not).
+fn knows_every_column(table: &dbarch_catalog::Table) -> bool {
+    table.columns_known && table.inherits.is_empty() && !table.is_partition()
+}
+
 /// An INSERT or UPDATE naming a column its table does not have (`column ... does not exist`), when the
 /// model knows every column of the table.
 fn write_missing(catalog: &Catalog, w: &dbarch_sql::change::WriteRows, out: &mut Vec<Refusal>) {
@@ -109,7 +115,7 @@ fn write_missing(catalog: &Catalog, w: &dbarch_sql::change::WriteRows, out: &mut
     let Some(table) = catalog.tables.get(&name) else {
         return;
     };
-    if !(table.columns_known && table.inherits.is_empty() && !table.is_partition()) {
+    if !knows_every_column(table) {
         return;
     }
     for column in &w.columns {
@@ -157,9 +163,7 @@ fn alter(catalog: &Catalog, name: &ObjName, commands: &[AlterTable], out: &mut V
     let Some(table) = catalog.tables.get(&name) else {
         return;
     };
-    // Whether the model knows every column of the table (inherited columns and some CREATE TABLE AS
-    // columns it may not).
-    let complete = table.columns_known && table.inherits.is_empty() && !table.is_partition();
+    let complete = knows_every_column(table);
     // The subcommands of one ALTER TABLE run in order, each on what the previous ones left.
     let pk = table.primary_key();
     let mut has_pk = pk.is_some();
@@ -406,8 +410,7 @@ fn rename(catalog: &Catalog, r: &Rename, out: &mut Vec<Refusal>) {
             let Some(table) = catalog.tables.get(&name) else {
                 return;
             };
-            let complete =
-                table.columns_known && table.inherits.is_empty() && !table.is_partition();
+            let complete = knows_every_column(table);
             if complete && table.column(&r.old).is_none() && !r.if_exists {
                 out.push(Refusal::new(
                     format!("no-column:{name}.{}", r.old),
