@@ -63,6 +63,61 @@ impl View {
     }
 }
 
+impl View {
+    /// Whether two views of the same statement text bind it alike although the columns of the relations
+    /// they read differ (a column added since one of them was created): the query has no `*` that could
+    /// stand for columns, and each relation has the same columns under every name the text holds. The
+    /// binding looks a relation's columns up only by names the query writes, so those decide; the query
+    /// is neither parsed nor written out. `false` whenever that is not certain (a possible `*`, an escape
+    /// the light tokenizer does not read, relations that differ).
+    pub(crate) fn binds_alike(&self, other: &View) -> bool {
+        let text = self.query.statement();
+        if text != other.query.statement() || text.contains('\\') || text.contains("&\"") {
+            return false;
+        }
+        let (a, b) = (&self.scope.relations, &other.scope.relations);
+        if a.len() != b.len() || a.iter().zip(b.iter()).any(|(x, y)| x.then != y.then) {
+            return false;
+        }
+        let tokens = tokens(text);
+        // A `*` other than `count(*)`'s stands for all the columns, in order, of the relations it may
+        // be over: `q.*` for a relation named `q` or aliased `q` (one not among them, a subquery's or
+        // a CTE's, depends on the query alone); a bare `*` for any.
+        let mut whole = vec![false; a.len()];
+        for (i, t) in tokens.iter().enumerate() {
+            if t != "*" || tokens.get(i.wrapping_sub(1)).is_some_and(|p| p == "(") {
+                continue;
+            }
+            let Some(q) = (i >= 2 && tokens[i - 1] == ".").then(|| tokens[i - 2].as_str()) else {
+                return false;
+            };
+            for (r, w) in a.iter().zip(whole.iter_mut()) {
+                let name = r.then.name.as_str();
+                *w |= name == q
+                    || tokens.windows(2).any(|p| p[0] == name && p[1] == q)
+                    || tokens
+                        .windows(3)
+                        .any(|p| p[0] == name && p[1] == "as" && p[2] == q);
+            }
+        }
+        // Each name as written and as PostgreSQL folds it (ASCII letters only).
+        let names: std::collections::HashSet<String> = dbarch_sql::lex::tokens(text)
+            .flat_map(|t| [t.text.to_string(), t.text.to_ascii_lowercase()])
+            .chain(tokens)
+            .collect();
+        let written = |columns: &'_ [(String, String)]| -> Vec<(String, String)> {
+            columns
+                .iter()
+                .filter(|(_, named)| names.contains(named.as_str()))
+                .cloned()
+                .collect()
+        };
+        a.iter().zip(b.iter()).zip(whole).all(|((x, y), whole)| {
+            x.columns == y.columns || (!whole && written(&x.columns) == written(&y.columns))
+        })
+    }
+}
+
 /// Whether a view's text can read `column` of the relation it names `table`: the column's name is one of
 /// its words, or it has a `*` of columns that can be that relation's (`SELECT *`, `, *`, or `q.*` where `q`
 /// is the relation's name or follows it as an alias). Erring towards yes: `false` means certainly not.
@@ -118,6 +173,60 @@ mod tests {
             &QualifiedName::new("public", table),
             column,
         )
+    }
+
+    #[test]
+    fn a_view_recreated_over_more_columns_binds_alike_unless_it_can_see_them() {
+        let view = "CREATE VIEW v AS SELECT t.*, count(*) AS n, u.y FROM t JOIN u ON u.id = t.id \
+                    GROUP BY t.id, t.x, u.y;";
+        let before = catalog(&format!(
+            "CREATE TABLE t (id int, x int); CREATE TABLE u (id int, y int); {view}"
+        ));
+        let after = |change: &str| {
+            catalog(&format!(
+                "CREATE TABLE t (id int, x int); CREATE TABLE u (id int, y int); {change} {view}"
+            ))
+        };
+        let v = QualifiedName::new("public", "v");
+        // A column of `u` the text never names: the same view, decided without binding either query.
+        let other = after("ALTER TABLE u ADD COLUMN z int;");
+        assert!(before.views[&v].binds_alike(&other.views[&v]));
+        assert_eq!(before.views[&v], other.views[&v]);
+        // A column of `t`, which `t.*` stands for: not alike, and binding tells them apart.
+        let wider = after("ALTER TABLE t ADD COLUMN z int;");
+        assert!(!before.views[&v].binds_alike(&wider.views[&v]));
+        assert_ne!(before.views[&v], wider.views[&v]);
+        // A column of `u` named as the text names one of `t`'s: unqualified, it would bind elsewhere.
+        let named = after("ALTER TABLE u ADD COLUMN x int;");
+        assert!(!before.views[&v].binds_alike(&named.views[&v]));
+        // A bare `*` may stand for any relation's columns.
+        let bare = "CREATE VIEW w AS SELECT * FROM t JOIN u USING (id);";
+        let (x, y) = (
+            catalog(&format!(
+                "CREATE TABLE t (id int); CREATE TABLE u (id int); {bare}"
+            )),
+            catalog(&format!(
+                "CREATE TABLE t (id int); CREATE TABLE u (id int, z int); {bare}"
+            )),
+        );
+        let w = QualifiedName::new("public", "w");
+        assert!(!x.views[&w].binds_alike(&y.views[&w]));
+    }
+
+    #[test]
+    fn a_view_binds_a_renamed_column_by_its_new_name() {
+        let mut c = catalog("CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;");
+        let v = QualifiedName::new("public", "v");
+        assert_eq!(c.views[&v].bound_query(), "SELECT t.a FROM t");
+        let mut sources = SourceMap::new();
+        let file = sources.add("r.sql", "ALTER TABLE t RENAME COLUMN a TO b;".to_string());
+        for s in &parse_file_opts(&file, ParseOptions::SCHEMA)
+            .unwrap()
+            .statements
+        {
+            c.apply(&dbarch_sql::change::lower(s));
+        }
+        assert_eq!(c.views[&v].bound_query(), "SELECT t.b FROM t");
     }
 
     #[test]

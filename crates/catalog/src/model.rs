@@ -398,6 +398,7 @@ impl PartialEq for View {
             // The same query (over the same columns when it has `*`s) is the same view: the usual
             // case, and cheap. Otherwise how the queries bind decides.
             && ((self.query == other.query && (!stars || self.scope.relations == other.scope.relations))
+                || self.binds_alike(other)
                 || self.bound_query() == other.bound_query())
     }
 }

@@ -298,6 +298,7 @@ impl Catalog {
                 *d = new.clone();
             }
             v.scope.expanded = Arc::default();
+            v.scope.bound = Arc::default();
             let scope = Arc::make_mut(&mut v.scope.relations);
             for r in scope.iter_mut().filter(|r| &r.now == old) {
                 r.now = new.clone();
@@ -314,6 +315,7 @@ impl Catalog {
         {
             let v = Arc::make_mut(v);
             v.scope.expanded = Arc::default();
+            v.scope.bound = Arc::default();
             let scope = Arc::make_mut(&mut v.scope.relations);
             for r in scope.iter_mut().filter(|r| &r.now == table) {
                 for c in r.columns.iter_mut().filter(|c| c.0 == old) {
