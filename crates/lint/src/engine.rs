@@ -44,7 +44,21 @@ impl LintOutput {
         costing: Option<&crate::cost::Costing>,
     ) {
         for mut d in diags {
-            // A fix is offered with its cost; one that would block a large table is words instead.
+            let file = d.span.and_then(|s| sources.get(s.file));
+            let path = file
+                .map(|f| f.path.display().to_string())
+                .unwrap_or_else(|| "(schema)".to_string());
+            if let Some(span) = d.span {
+                let excused = suppressions
+                    .iter()
+                    .any(|s| s.covers(rule.code, rule.name, span));
+                if excused || config.ignored_at(rule, &path) {
+                    self.suppressed += 1;
+                    continue;
+                }
+            }
+            // A fix (of a finding that is not suppressed) is offered with its cost; one that would block
+            // a large table is words instead.
             let fix = d.fix.take().and_then(|sql| match costing {
                 Some(c) => match c.offer(sql, rule.doc.fix_safety) {
                     Ok(f) => Some(f),
@@ -59,19 +73,6 @@ impl LintOutput {
                     Some(f)
                 }
             });
-            let file = d.span.and_then(|s| sources.get(s.file));
-            let path = file
-                .map(|f| f.path.display().to_string())
-                .unwrap_or_else(|| "(schema)".to_string());
-            if let Some(span) = d.span {
-                let excused = suppressions
-                    .iter()
-                    .any(|s| s.covers(rule.code, rule.name, span));
-                if excused || config.ignored_at(rule, &path) {
-                    self.suppressed += 1;
-                    continue;
-                }
-            }
             let (start, end, line_text) = match (d.span, file) {
                 (Some(span), Some(f)) => {
                     let s = f.line_col(span.start);

@@ -15,10 +15,18 @@ pub fn emit(change: &SchemaChange) -> Option<String> {
     if let SchemaChange::SetSetting { .. } = change {
         // The deparser writes a setting's value as a quoted identifier (`SET lock_timeout TO "2s"`):
         // the text as written reads better, once the parser has accepted it.
-        crate::raw::parse(&text).ok()?;
-        return Some(text);
+        return parses(&text).then_some(text);
     }
     normalise(&text)
+}
+
+/// Whether libpg_query accepts the text (remembered: every finding of a missing timeout gets the same
+/// setting).
+fn parses(text: &str) -> bool {
+    thread_local! {
+        static PARSES: crate::memo::Memo<String, bool> = crate::memo::Memo::new();
+    }
+    PARSES.with(|m| m.get_or(text.to_string(), || crate::raw::parse(text).is_ok()))
 }
 
 /// The text through libpg_query: parsed, and printed back by its deparser (remembered: the same fix is
