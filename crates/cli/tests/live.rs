@@ -141,9 +141,9 @@ fn advise_reads_statistics_and_pg_stat_statements() {
 fn advise_with_hypopg_verifies_with_the_planner() {
     let c = cluster();
     let mut db = database(&c, "whatif");
+    dbarch_testkit::hypopg(&mut db);
     db.batch_execute(
-        "CREATE EXTENSION hypopg;
-         CREATE EXTENSION pg_stat_statements;
+        "CREATE EXTENSION pg_stat_statements;
          CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint NOT NULL,
                               status text NOT NULL, total numeric NOT NULL, placed_at timestamptz NOT NULL);
          INSERT INTO orders (customer_id, status, total, placed_at)
@@ -267,12 +267,12 @@ fn unreachable_or_refused_is_one_clear_line() {
 fn explain_names_the_missing_index_and_the_misestimate() {
     let c = cluster();
     let mut db = database(&c, "explain");
+    dbarch_testkit::hypopg(&mut db);
     // a and b always agree: the planner, taking them as independent, expects some 200 times too few rows.
     db.batch_execute(
         "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, a integer NOT NULL, b integer NOT NULL, pad text);
          INSERT INTO t (a, b, pad) SELECT g % 200, g % 200, repeat('x', 50) FROM generate_series(1, 200000) g;
-         ANALYZE t;
-         CREATE EXTENSION hypopg;",
+         ANALYZE t;",
     )
     .unwrap();
     let url = c.url("explain");

@@ -77,9 +77,9 @@ fn nothing_but_reads_reaches_the_server() {
     let mut setup = c.config("victims");
     setup.application_name("setup");
     let mut db = setup.connect(postgres::NoTls).unwrap();
+    dbarch_testkit::hypopg(&mut db);
     db.batch_execute(
-        "CREATE EXTENSION hypopg;
-         CREATE TABLE victim (a int PRIMARY KEY, b int);
+        "CREATE TABLE victim (a int PRIMARY KEY, b int);
          INSERT INTO victim SELECT g, g % 7 FROM generate_series(1, 20000) g;
          CREATE SEQUENCE s;
          ANALYZE victim;

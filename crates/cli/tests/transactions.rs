@@ -273,10 +273,115 @@ fn a_do_block_is_replayed_so_its_down_is_judged() {
     );
     let found = lint(d);
     assert_eq!(codes_in(&found, "002_z.down.sql"), ["MIG021"], "{found:?}");
-    assert!(codes_in(&found, "003_w.down.sql").is_empty(), "{found:?}");
+    // Restored (its DDL is still judged: no lock_timeout before the drop).
+    assert_eq!(codes_in(&found, "003_w.down.sql"), ["MIG009"], "{found:?}");
     assert!(
         codes_in(&found, "004_drop.up.sql").contains(&"MIG033".to_string()),
         "{found:?}"
+    );
+}
+
+/// The DDL a DO block runs is judged by the migration rules where the block is, guarded or not, and its
+/// locks are in the lock report: an index built without CONCURRENTLY, a rewrite, no lock_timeout. No
+/// fix rewrites a statement inside the block (a routine cannot build an index CONCURRENTLY); a setting
+/// to make before it is still given. A block that only reads and writes rows gets nothing.
+#[test]
+fn the_ddl_a_do_block_runs_is_judged_and_locks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "migrations/001_init.up.sql", "CREATE TABLE a (x int);\n");
+    write(d, "migrations/001_init.down.sql", "DROP TABLE a;\n");
+    write(
+        d,
+        "migrations/002_y.up.sql",
+        "SELECT 1;\nDO $$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM information_schema.columns\n    \
+         WHERE table_name = 'a' AND column_name = 'y') THEN\n    \
+         ALTER TABLE a ADD COLUMN y int;\n    CREATE INDEX a_y_idx ON a (y);\n    \
+         ALTER TABLE a ALTER COLUMN x TYPE bigint;\n  END IF;\nEND\n$$;\n",
+    );
+    write(
+        d,
+        "migrations/002_y.down.sql",
+        "SET lock_timeout = '2s';\nDROP INDEX a_y_idx;\nALTER TABLE a DROP COLUMN y;\n\
+         ALTER TABLE a ALTER COLUMN x TYPE int;\n",
+    );
+    write(
+        d,
+        "migrations/003_rows.up.sql",
+        "DO $$ BEGIN UPDATE a SET x = 1 WHERE x IS NULL; END $$;\n",
+    );
+    // PostgreSQL refuses CREATE INDEX CONCURRENTLY in a routine ("cannot be executed from a
+    // function"): an error when the block runs it for certain, nothing said when it may not run it.
+    write(
+        d,
+        "migrations/004_cic.up.sql",
+        "DO $$ BEGIN CREATE INDEX CONCURRENTLY a_x_idx ON a (x); END $$;\n",
+    );
+    write(
+        d,
+        "migrations/005_cic_guarded.up.sql",
+        "DO $$ BEGIN IF (SELECT count(*) FROM a) < 1000 THEN \
+         CREATE INDEX CONCURRENTLY a_x2_idx ON a (x); END IF; END $$;\n",
+    );
+    let o = dbarch(&["migrate", "lint", "migrations", "--format", "json"], d);
+    let report = json(&o);
+    let findings: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"].as_str().unwrap().ends_with("002_y.up.sql"))
+        .collect();
+    let code = |c: &str| findings.iter().find(|f| f["code"] == c).copied();
+    for c in ["MIG001", "MIG009", "MIG011"] {
+        let f = code(c).unwrap_or_else(|| panic!("{c} on the DO block: {findings:#?}"));
+        assert_eq!(f["line"], 2, "reported at the DO block: {f:#}");
+    }
+    let index = code("MIG001").unwrap();
+    assert!(
+        index["fix"].is_null(),
+        "no CONCURRENTLY fix inside a DO block: {index:#}"
+    );
+    assert!(
+        index["help"]
+            .as_str()
+            .unwrap()
+            .contains("inside a DO block"),
+        "{index:#}"
+    );
+    assert!(
+        code("MIG009").unwrap()["fix"]["sql"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("SET lock_timeout")),
+        "the setting is still a fix: {findings:#?}"
+    );
+    let found = lint(d);
+    assert!(codes_in(&found, "003_rows.up.sql").is_empty(), "{found:?}");
+    assert!(
+        codes_in(&found, "004_cic.up.sql").contains(&"MIG002".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        !codes_in(&found, "005_cic_guarded.up.sql").contains(&"MIG002".to_string()),
+        "{found:?}"
+    );
+    // The block's locks, at its line.
+    let o = dbarch(&["migrate", "lint", "migrations", "--locks"], d);
+    let text = stdout(&o);
+    let at_block: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("2 ") && l.contains("DO $$"))
+        .collect();
+    assert!(
+        at_block
+            .iter()
+            .any(|l| l.contains("SHARE ") && l.contains("scans")),
+        "{text}"
+    );
+    assert!(
+        at_block
+            .iter()
+            .any(|l| l.contains("ACCESS EXCLUSIVE") && l.contains("rewrites")),
+        "{text}"
     );
 }
 

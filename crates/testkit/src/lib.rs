@@ -24,3 +24,13 @@ pub fn database(cluster: &TempCluster, name: &str) -> postgres::Client {
         Err(e) => panic!("cannot connect to database {name}: {e}\n{}", cluster.log()),
     }
 }
+
+/// Install HypoPG in the connected database, or fail the test saying how to get it.
+pub fn hypopg(db: &mut postgres::Client) {
+    if let Err(e) = db.batch_execute("CREATE EXTENSION IF NOT EXISTS hypopg") {
+        panic!(
+            "this test needs HypoPG on the PostgreSQL it starts: {e}\n\
+             install it with `apt-get install postgresql-15-hypopg` (`scripts/test` does)"
+        );
+    }
+}

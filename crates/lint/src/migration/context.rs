@@ -45,6 +45,9 @@ pub struct StatementContext<'a> {
     /// The statement is in a down script, and this is the up script it undoes: what that up made (its
     /// tables, columns, views) is the down's to remove, and nobody used it before the migration.
     pub undoing: Option<dbarch_sql::FileId>,
+    /// The statement is one a DO block (or a routine the migration calls) runs, and `stmt.span` is the
+    /// block's.
+    pub in_routine: bool,
     /// The knowledge-table operations this statement performs on tables that existed before this
     /// migration, with the table each applies to (classified once, before the rules run).
     pub operations: Vec<(&'a crate::knowledge::Operation, QualifiedName)>,

@@ -115,12 +115,20 @@ pub(crate) fn is_do_block(lowered: &Lowered) -> bool {
 
 /// Run a DO block, or the routines of the schema a statement calls, on `catalog`. `None` when the
 /// statement is neither.
-pub(crate) fn run(catalog: &mut Catalog, stmt: &Statement, lowered: &Lowered) -> Option<Ran> {
+/// `judge` sees each statement it runs on the schema before it, before it is applied, and whether it
+/// is guarded (it may not run).
+pub(crate) fn run(
+    catalog: &mut Catalog,
+    stmt: &Statement,
+    lowered: &Lowered,
+    judge: &mut dyn FnMut(&Catalog, &Statement, &Lowered, bool),
+) -> Option<Ran> {
     let mut state = Run {
         fresh: Uncertainty::default(),
         applied: vec![],
         reasons: vec![],
         at: stmt.span,
+        judge,
     };
     let what = state.statement(catalog, stmt, lowered, false, &Bindings::new(), 0)?;
     // The call's own "no schema effect" note gives way to what the call did.
@@ -162,14 +170,15 @@ pub(crate) fn run(catalog: &mut Catalog, stmt: &Statement, lowered: &Lowered) ->
     })
 }
 
-struct Run {
+struct Run<'j> {
     fresh: Uncertainty,
     applied: Vec<Lowered>,
     reasons: Vec<String>,
     at: dbarch_sql::Span,
+    judge: &'j mut dyn FnMut(&Catalog, &Statement, &Lowered, bool),
 }
 
-impl Run {
+impl Run<'_> {
     /// Run `stmt` if it is a DO block or calls routines of the schema: what it is, for the note.
     fn statement(
         &mut self,
@@ -286,6 +295,7 @@ impl Run {
                 let refused = !Refusals::of(catalog, &lowered, false).is_empty();
                 let touched = targets(catalog, &lowered);
                 if !refused {
+                    (self.judge)(catalog, stmt, &lowered, guarded);
                     catalog.apply(&lowered);
                     // What a statement creates is named after it runs.
                     self.applied.push(lowered.clone());

@@ -236,6 +236,21 @@ struct ScriptState {
 }
 
 impl ScriptState {
+    /// Remember the constraints a statement adds NOT VALID (validating one later is the safe pattern).
+    fn note_not_valid(&mut self, catalog: &Catalog, lowered: &Lowered) {
+        for (table, commands) in crate::rules::migration::alter_tables(lowered) {
+            for c in commands {
+                if let AlterTable::AddConstraint(k) = c
+                    && k.not_valid
+                    && let Some(name) = &k.name
+                {
+                    self.not_valid
+                        .insert((catalog.resolve(table), name.clone()));
+                }
+            }
+        }
+    }
+
     /// The state before the first of a script's `statements` statements, run in `mode`; `created`, what
     /// counts as created in the same migration already (a down's up created it).
     fn new(
@@ -365,6 +380,7 @@ fn judge(
         options: &env.config.options,
         knowledge: env.knowledge,
         undoing: state.undoing,
+        in_routine: false,
         operations: Vec::new(),
         refusals: if uncertainty.touches(catalog, lowered) {
             Refusals::default()
@@ -420,19 +436,8 @@ fn judge(
             state.locked.extend(exclusive);
         }
     }
-    for (table, commands) in crate::rules::migration::alter_tables(lowered) {
-        for c in commands {
-            if let AlterTable::AddConstraint(k) = c
-                && k.not_valid
-                && let Some(name) = &k.name
-            {
-                state
-                    .not_valid
-                    .insert((catalog.resolve(table), name.clone()));
-            }
-        }
-    }
-    let judged = Judged {
+    state.note_not_valid(catalog, lowered);
+    let mut judged = Judged {
         operations,
         in_transaction: in_tx,
         refusals,
@@ -449,8 +454,24 @@ fn judge(
     if !procedural::is_do_block(lowered) {
         catalog.apply(lowered);
     }
-    // A DO block, or a call of the schema's own routines: what they run.
-    if let Some(ran) = procedural::run(catalog, stmt, lowered) {
+    // A DO block, or a call of the schema's own routines: what they run, each statement judged by the
+    // rules where the block is (its locks are the block's).
+    let mut inner = |before: &Catalog, s: &dbarch_sql::Statement, l: &Lowered, guarded: bool| {
+        let ops = judge_inner(
+            env,
+            state,
+            in_tx,
+            guarded,
+            before,
+            s,
+            l,
+            rules,
+            suppressions,
+            out,
+        );
+        judged.operations.extend(ops);
+    };
+    if let Some(ran) = procedural::run(catalog, stmt, lowered, &mut inner) {
         for change in ran.applied.iter().flat_map(|l| &l.changes) {
             if let Some(name) = created_name(catalog, change) {
                 state.created.insert(name);
@@ -460,6 +481,101 @@ fn judge(
         fresh.extend(&ran.fresh);
     }
     judged
+}
+
+/// Judge a statement a DO block (or a routine the migration calls) runs, on the schema before it: the
+/// same rules, in the block's transaction (a DO block is one statement, atomic even outside a block).
+/// Its fixes are not given as SQL (but a session setting to make before the block) — the statement is
+/// inside the block's text, and a routine can neither build an index CONCURRENTLY nor control
+/// transactions — and no refusal is claimed (what they may touch is uncertain); a guarded one (under IF,
+/// in a loop or a block with a handler) may not run, so no error-severity rule speaks of it. Gives its
+/// locks for the report.
+#[allow(clippy::too_many_arguments)]
+fn judge_inner(
+    env: &Env,
+    state: &mut ScriptState,
+    in_tx: bool,
+    guarded: bool,
+    catalog: &Catalog,
+    stmt: &dbarch_sql::Statement,
+    lowered: &Lowered,
+    rules: &[&crate::rule::Rule],
+    suppressions: &[&Suppression],
+    out: &mut LintOutput,
+) -> Vec<(crate::knowledge::LockLevel, dbarch_report::TableLock)> {
+    let mut cx = StatementContext {
+        catalog,
+        stmt,
+        changes: lowered,
+        rest: &[],
+        tool_wraps: state.mode == Mode::Wrapped,
+        mode: state.mode,
+        in_transaction: true,
+        open_before: state.block == Block::Explicit,
+        created_here: &state.created,
+        lock_timeout_set: state.lock_timeout,
+        timezone_utc: state.timezone_utc,
+        access_exclusive_before: state.access_exclusive,
+        locked_exclusive: &state.locked,
+        added_not_valid: &state.not_valid,
+        pg_version: env.pg_version,
+        options: &env.config.options,
+        knowledge: env.knowledge,
+        undoing: state.undoing,
+        in_routine: true,
+        operations: Vec::new(),
+        refusals: Refusals::default(),
+    };
+    cx.operations = cx.classify();
+    for rule in rules {
+        let Check::Migration(check) = rule.check else {
+            continue;
+        };
+        if guarded && rule.severity == dbarch_report::Severity::Error {
+            continue;
+        }
+        let mut sink = Sink::default();
+        check(&cx, &mut sink);
+        let mut items = sink.into_items();
+        for d in &mut items {
+            // A session setting set before the block still holds inside it; any other fix would
+            // rewrite the statement, which is the block's text.
+            let setting = d.fix.as_deref().is_some_and(|f| {
+                f.lines()
+                    .all(|l| l.trim_start().to_ascii_uppercase().starts_with("SET "))
+            });
+            let note = if setting || d.fix.take().is_none() {
+                "It runs inside a DO block or a routine the migration calls."
+            } else {
+                "It runs inside a DO block or a routine the migration calls: take it out of the \
+                 block to change it this way."
+            };
+            d.help = format!("{} {note}", d.help).trim().to_string();
+        }
+        out.add(rule, items, env.sources, suppressions, env.config, None);
+    }
+    let operations = if state.undoing.is_none() {
+        cx.operations
+            .iter()
+            .map(|(o, t)| (o.lock, o.on(t, env.pg_version)))
+            .collect()
+    } else {
+        vec![]
+    };
+    let exclusive: Vec<QualifiedName> = cx
+        .operations
+        .iter()
+        .filter(|(o, _)| o.lock == crate::knowledge::LockLevel::AccessExclusive)
+        .map(|(_, t)| t.clone())
+        .collect();
+    if !exclusive.is_empty() {
+        state.access_exclusive = true;
+        if in_tx {
+            state.locked.extend(exclusive);
+        }
+    }
+    state.note_not_valid(catalog, lowered);
+    operations
 }
 
 pub fn run_migrations(

@@ -12,9 +12,10 @@ pub static RULE: Rule = Rule {
         what: "`CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX ... CONCURRENTLY` or `ALTER TABLE ... \
                DETACH PARTITION ... CONCURRENTLY` in a migration \
                that runs inside a transaction: one its tool opens (diesel, sqlx, Flyway, dbmate and golang-migrate \
-               files run as one transaction by default) or an explicit BEGIN.",
-        why: "PostgreSQL refuses: `CREATE INDEX CONCURRENTLY cannot run inside a transaction block`. The migration \
-              fails at deploy time.",
+               files run as one transaction by default) or an explicit BEGIN; or one a DO block or a function \
+               the migration calls runs, which PostgreSQL refuses in or out of a transaction.",
+        why: "PostgreSQL refuses: `CREATE INDEX CONCURRENTLY cannot run inside a transaction block` (in a DO \
+              block: `cannot be executed from a function`). The migration fails at deploy time.",
         example: "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n-- migration\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
         use_instead: "-- dbarch:no-transaction\n-- (diesel: metadata.toml run_in_transaction = false; sqlx: -- no-transaction;\n--  dbmate: -- migrate:up transaction:false; Flyway: executeInTransaction=false)\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
         fix_safety: None,
@@ -57,12 +58,19 @@ fn check(cx: &StatementContext, out: &mut Sink) {
         cx.stmt.span.into(),
         format!("{}:{}", what, cx.stmt.span.start),
         match cx.mode {
+            _ if cx.in_routine => format!(
+                "{what} cannot be executed from a DO block or a function, in a transaction or not"
+            ),
             dbarch_migrate::Transaction::Implicit => format!(
                 "{what} cannot run inside a transaction block; the tool sends this file as one query, which PostgreSQL runs in one (implicit) block"
             ),
             _ => format!("{what} cannot run inside a transaction block; this migration runs in one"),
         },
-        "Run this migration outside a transaction (mark it for your migration tool), with this statement alone.",
+        if cx.in_routine {
+            "Take it out of the block, into a migration that runs outside a transaction, with this statement alone."
+        } else {
+            "Run this migration outside a transaction (mark it for your migration tool), with this statement alone."
+        },
         None,
     );
 }
