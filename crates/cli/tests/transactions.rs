@@ -281,8 +281,8 @@ fn a_do_block_is_replayed_so_its_down_is_judged() {
     );
 }
 
-/// The DDL a DO block runs is judged by the migration rules where the block is, guarded or not, and its
-/// locks are in the lock report: an index built without CONCURRENTLY, a rewrite, no lock_timeout. No
+/// The DDL a DO block runs is judged by the migration rules at its line in the block, guarded or not, and
+/// its locks are the block's in the lock report: an index built without CONCURRENTLY, a rewrite, no lock_timeout. No
 /// fix rewrites a statement inside the block (a routine cannot build an index CONCURRENTLY); a setting
 /// to make before it is still given. A block that only reads and writes rows gets nothing.
 #[test]
@@ -332,9 +332,11 @@ fn the_ddl_a_do_block_runs_is_judged_and_locks() {
         .filter(|f| f["file"].as_str().unwrap().ends_with("002_y.up.sql"))
         .collect();
     let code = |c: &str| findings.iter().find(|f| f["code"] == c).copied();
-    for c in ["MIG001", "MIG009", "MIG011"] {
-        let f = code(c).unwrap_or_else(|| panic!("{c} on the DO block: {findings:#?}"));
-        assert_eq!(f["line"], 2, "reported at the DO block: {f:#}");
+    // Each at its statement's line inside the block.
+    for (c, line) in [("MIG009", 6), ("MIG001", 7), ("MIG011", 8)] {
+        let f = code(c).unwrap_or_else(|| panic!("{c} in the DO block: {findings:#?}"));
+        assert_eq!(f["line"], line, "{f:#}");
+        assert_eq!(f["column"], 5, "{f:#}");
     }
     let index = code("MIG001").unwrap();
     assert!(

@@ -18,6 +18,9 @@ pub struct Step {
     pub kind: StepKind,
     /// It may or may not run (a branch, a loop, a block whose exception handler may undo it).
     pub guarded: bool,
+    /// The line of the body it is on, counted from the line the body opens on (PL/pgSQL's `lineno`);
+    /// 0 when not known.
+    pub line: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +130,11 @@ fn walk_stmt(node: &Value, guarded: bool, b: &Bindings, out: &mut Vec<Step>) {
     let Some((kind, f)) = node.as_object().and_then(|o| o.iter().next()) else {
         return;
     };
+    let line = f
+        .get("lineno")
+        .and_then(Value::as_u64)
+        .and_then(|l| u32::try_from(l).ok())
+        .unwrap_or(0);
     match kind.as_str() {
         "PLpgSQL_stmt_block" => {
             // A handler may swallow a failure of the body, whose work is then rolled back.
@@ -188,7 +196,7 @@ fn walk_stmt(node: &Value, guarded: bool, b: &Bindings, out: &mut Vec<Step>) {
         | "PLpgSQL_stmt_forc"
         | "PLpgSQL_stmt_foreach_a" => walk_list(f.get("body"), true, b, out),
         "PLpgSQL_stmt_dynfors" => {
-            dynamic(expr_query(f.get("query")), guarded, b, out);
+            dynamic(expr_query(f.get("query")), guarded, line, b, out);
             walk_list(f.get("body"), true, b, out);
         }
         "PLpgSQL_stmt_execsql" => {
@@ -196,6 +204,7 @@ fn walk_stmt(node: &Value, guarded: bool, b: &Bindings, out: &mut Vec<Step>) {
                 out.push(Step {
                     kind: StepKind::Sql(q.to_string()),
                     guarded,
+                    line,
                 });
             }
         }
@@ -210,21 +219,45 @@ fn walk_stmt(node: &Value, guarded: bool, b: &Bindings, out: &mut Vec<Step>) {
                 out.push(Step {
                     kind: StepKind::Sql(sql),
                     guarded,
+                    line,
                 });
             }
         }
-        "PLpgSQL_stmt_dynexecute" => dynamic(expr_query(f.get("query")), guarded, b, out),
+        "PLpgSQL_stmt_dynexecute" => dynamic(expr_query(f.get("query")), guarded, line, b, out),
         _ => {}
     }
 }
 
-fn dynamic(expr: Option<&str>, guarded: bool, b: &Bindings, out: &mut Vec<Step>) {
+fn dynamic(expr: Option<&str>, guarded: bool, line: u32, b: &Bindings, out: &mut Vec<Step>) {
     let Some(expr) = expr else { return };
     let kind = match eval_text(expr, b) {
         Some(sql) => StepKind::Sql(sql),
         None => StepKind::Unknown(expr.trim().to_string()),
     };
-    out.push(Step { kind, guarded });
+    out.push(Step {
+        kind,
+        guarded,
+        line,
+    });
+}
+
+/// Where in a DO statement's text (`sql`) the body's line `line` ([`Step::line`]) is: the byte range of
+/// that line from its first non-blank character, when the statement has a quoted body that long.
+pub fn body_line(sql: &str, line: u32) -> Option<(usize, usize)> {
+    if line == 0 {
+        return None;
+    }
+    let mut at = sql.find(['$', '\''])?;
+    for _ in 1..line {
+        at += sql.get(at..)?.find('\n')? + 1;
+    }
+    let rest = sql.get(at..)?;
+    let start = at + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
+    let end = sql
+        .get(start..)?
+        .find('\n')
+        .map_or(sql.len(), |n| start + n);
+    (end > start).then_some((start, end))
 }
 
 /// The value of an expression of constants and bound names, as text (`None` when it depends on anything
@@ -449,17 +482,36 @@ pub fn sql_body_steps(body: &str) -> Vec<Step> {
             .map(|s| Step {
                 kind: StepKind::Sql(s.trim().to_string()),
                 guarded: false,
+                line: 0,
             })
             .collect(),
         Err(_) => vec![Step {
             kind: StepKind::Unknown("a body that does not parse".into()),
             guarded: false,
+            line: 0,
         }],
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_step_is_placed_on_its_line_of_the_block() {
+        let sql =
+            "DO $$\nBEGIN\n  IF true THEN\n    ALTER TABLE a ADD COLUMN y int;\n  END IF;\nEND\n$$";
+        let s = steps(sql, &[]).unwrap();
+        assert_eq!(s[0].line, 4);
+        let (start, end) = body_line(sql, s[0].line).unwrap();
+        assert_eq!(&sql[start..end], "ALTER TABLE a ADD COLUMN y int;");
+        // One line: the body opens on the statement's own line.
+        let one = "DO LANGUAGE plpgsql 'BEGIN DROP TABLE t; END'";
+        let s = steps(one, &[]).unwrap();
+        let (start, _) = body_line(one, s[0].line).unwrap();
+        assert_eq!(&one[start..start + 7], "'BEGIN ");
+        assert_eq!(body_line(sql, 40), None);
+        assert_eq!(body_line(sql, 0), None);
+    }
+
     use super::*;
 
     fn sql(steps: &[Step]) -> Vec<(String, bool)> {
@@ -525,7 +577,8 @@ mod tests {
             &s[0],
             Step {
                 kind: StepKind::Unknown(_),
-                guarded: true
+                guarded: true,
+                ..
             }
         ));
         assert_eq!(

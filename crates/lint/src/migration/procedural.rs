@@ -128,6 +128,7 @@ pub(crate) fn run(
         applied: vec![],
         reasons: vec![],
         at: stmt.span,
+        top: stmt,
         judge,
     };
     let what = state.statement(catalog, stmt, lowered, false, &Bindings::new(), 0)?;
@@ -175,6 +176,8 @@ struct Run<'j> {
     applied: Vec<Lowered>,
     reasons: Vec<String>,
     at: dbarch_sql::Span,
+    /// The statement of the migration (a DO block's steps are placed on their lines in its text).
+    top: &'j Statement,
     judge: &'j mut dyn FnMut(&Catalog, &Statement, &Lowered, bool),
 }
 
@@ -193,7 +196,10 @@ impl Run<'_> {
             Runs::DoBlock { language } => {
                 match language.as_deref().map(str::to_ascii_lowercase).as_deref() {
                     None | Some("plpgsql") => match plpgsql::steps(&stmt.sql, &[]) {
-                        Ok(steps) => self.steps(catalog, &steps, guarded, depth),
+                        Ok(steps) => {
+                            let own = std::ptr::eq(stmt, self.top).then_some(stmt);
+                            self.steps(catalog, &steps, guarded, depth, own)
+                        }
                         Err(e) => self.unknown(format!("the DO block's body: {e}")),
                     },
                     Some(other) => self.unknown(format!("a DO block in {other}")),
@@ -233,7 +239,7 @@ impl Run<'_> {
                 // A routine in another language, or one the model has no text of: not followed.
                 _ => continue,
             };
-            self.steps(catalog, &steps, guarded, depth + 1);
+            self.steps(catalog, &steps, guarded, depth + 1, None);
             called.push(label);
         }
         if called.is_empty() {
@@ -247,7 +253,16 @@ impl Run<'_> {
         self.reasons.push(reason);
     }
 
-    fn steps(&mut self, catalog: &mut Catalog, steps: &[Step], guarded: bool, depth: usize) {
+    /// Run `steps`; `block`, the migration's DO statement they are the body of (each step is then
+    /// placed on its line of it).
+    fn steps(
+        &mut self,
+        catalog: &mut Catalog,
+        steps: &[Step],
+        guarded: bool,
+        depth: usize,
+        block: Option<&Statement>,
+    ) {
         for step in steps {
             let guarded = guarded || step.guarded;
             let sql = match &step.kind {
@@ -257,7 +272,13 @@ impl Run<'_> {
                 }
                 StepKind::Sql(sql) => sql,
             };
-            let inner = match plpgsql::statements_of(sql, self.at) {
+            let at = block
+                .and_then(|b| {
+                    let (start, end) = plpgsql::body_line(&b.sql, step.line)?;
+                    Some(b.span_at(i32::try_from(start).ok()?, end - start))
+                })
+                .unwrap_or(self.at);
+            let inner = match plpgsql::statements_of(sql, at) {
                 Ok(inner) => inner,
                 Err(e) => {
                     self.unknown(format!("`{sql}` does not parse: {e}"));
