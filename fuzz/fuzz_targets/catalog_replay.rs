@@ -51,6 +51,8 @@ fuzz_target!(|data: &[u8]| {
         down: None,
         down_error: None,
         transaction: dbarch_migrate::Transaction::Wrapped,
+        lowered: vec![],
+        down_lowered: vec![],
     };
     let _ = dbarch_lint::run_migrations(Catalog::new(), &[script], &sources, &config, 16);
     let _ = dbarch_sql::take_refused();

@@ -87,18 +87,37 @@ pub fn read_found(
 
 /// Parse one migration: its up (an error is the migration's, reported apart) and its down (an error
 /// there is a finding about the migration, not a reason to stop).
+/// `for_replay`: the migration is only replayed (`run_migrations_from`): each statement is lowered as it
+/// is parsed, here on the parsing threads, and its tree dropped unless the replay reads it
+/// (`plpgsql::lowered_for_replay`); otherwise the trees are kept for a caller that reads them.
 pub fn parse_migration(
     m: &dbarch_migrate::Migration,
     up: &Arc<SourceFile>,
     down: Option<&Arc<SourceFile>>,
+    for_replay: bool,
 ) -> std::result::Result<dbarch_lint::MigrationScript, String> {
     // The migration rules and the catalog need a view's name and what it reads, not its query's tree.
     let options = dbarch_sql::ParseOptions::SCHEMA;
-    let parsed = dbarch_sql::parse_file_opts(up, options).map_err(|e| e.to_string())?;
-    let (mut down_parsed, mut down_error) = (None, None);
+    let parse = |file: &Arc<SourceFile>| {
+        let mut statements = vec![];
+        let mut lowered = vec![];
+        let mut parsed = dbarch_sql::parse_file_with(file, options, |s| {
+            if for_replay {
+                let (s, l) = dbarch_sql::plpgsql::lowered_for_replay(s);
+                lowered.push(l);
+                statements.push(s);
+            } else {
+                statements.push(s);
+            }
+        })?;
+        parsed.statements = statements;
+        Ok::<_, dbarch_sql::SyntaxError>((parsed, lowered))
+    };
+    let (parsed, lowered) = parse(up).map_err(|e| e.to_string())?;
+    let (mut down_parsed, mut down_lowered, mut down_error) = (None, vec![], None);
     if let Some(d) = down {
-        match dbarch_sql::parse_file_opts(d, options) {
-            Ok(p) => down_parsed = Some(p),
+        match parse(d) {
+            Ok((p, l)) => (down_parsed, down_lowered) = (Some(p), l),
             Err(e) => down_error = Some((d.id, format!("{}:{}: {}", e.line, e.column, e.message))),
         }
     }
@@ -108,6 +127,8 @@ pub fn parse_migration(
         down: down_parsed,
         down_error,
         transaction: m.transaction,
+        lowered,
+        down_lowered,
     })
 }
 
@@ -139,7 +160,7 @@ pub fn load_found(
     let ReadMigrations { found, unreadable } = read_found(max_mb, migrations, with_downs, sources)?;
     let parsed: Vec<_> = found
         .par_iter()
-        .map(|(m, up, down)| parse_migration(m, up, down.as_ref()))
+        .map(|(m, up, down)| parse_migration(m, up, down.as_ref(), false))
         .collect();
     let mut scripts = vec![];
     let mut parse_errors = unreadable;
@@ -175,7 +196,7 @@ pub fn parse_streaming<R>(
             for chunk in found.chunks(PARSE_CHUNK) {
                 let parsed = chunk
                     .par_iter()
-                    .map(|(m, up, down)| parse_migration(m, up, down.as_ref()))
+                    .map(|(m, up, down)| parse_migration(m, up, down.as_ref(), true))
                     .collect();
                 if tx.send(parsed).is_err() {
                     break;

@@ -393,6 +393,20 @@ pub enum Runs {
     Calls(Vec<Call>),
 }
 
+/// `stmt` lowered, and `stmt` without its parse tree unless [`runs`] still reads it (a DO block, a
+/// SELECT or CALL that may call routines): a long migration's trees need not all be held while it is
+/// judged. Without its tree a statement keeps its text and span; its node is a placeholder.
+pub fn lowered_for_replay(mut stmt: Statement) -> (Statement, crate::change::Lowered) {
+    let lowered = crate::change::lower(&stmt);
+    if !matches!(
+        stmt.node,
+        NodeEnum::DoStmt(_) | NodeEnum::CallStmt(_) | NodeEnum::SelectStmt(_)
+    ) {
+        stmt.node = NodeEnum::Integer(ast::Integer::default());
+    }
+    (stmt, lowered)
+}
+
 /// What `stmt` runs besides itself: a DO block's body, or the routines it calls (with `bindings` for
 /// names in the arguments).
 pub fn runs(stmt: &Statement, bindings: &Bindings) -> Runs {

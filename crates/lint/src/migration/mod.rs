@@ -32,9 +32,26 @@ pub struct MigrationScript {
     /// How the tool runs the script: in a transaction of its own, as one multi-statement query, or
     /// statement by statement.
     pub transaction: dbarch_migrate::Transaction,
+    /// The up's statements lowered as they were parsed, in order, when that was done then (their parse
+    /// trees are then dropped, but for those the replay still reads: `plpgsql::lowered_for_replay`);
+    /// empty when not: the replay lowers them.
+    pub lowered: Vec<dbarch_sql::change::Lowered>,
+    /// The same for the down's statements.
+    pub down_lowered: Vec<dbarch_sql::change::Lowered>,
 }
 
 impl MigrationScript {
+    /// The up's statements lowered: as they were at parse time, or now.
+    pub(crate) fn up_lowered(&self) -> std::borrow::Cow<'_, [dbarch_sql::change::Lowered]> {
+        lowered_or_now(&self.lowered, &self.file.statements)
+    }
+
+    /// The down's statements lowered (none without a down).
+    pub(crate) fn down_lowered(&self) -> std::borrow::Cow<'_, [dbarch_sql::change::Lowered]> {
+        let statements = self.down.as_ref().map_or(&[][..], |d| &d.statements[..]);
+        lowered_or_now(&self.down_lowered, statements)
+    }
+
     /// SHA-256 of the up script's text (computed when asked: only a manifest check needs it).
     pub fn checksum(&self) -> String {
         dbarch_migrate::checksum(&self.file.file.text)
@@ -133,6 +150,8 @@ pub fn lint_migration_text(
         down,
         down_error: None,
         transaction,
+        lowered: vec![],
+        down_lowered: vec![],
     }];
     // A fixture may pin the target version: `-- pg-version: 11`.
     let pinned = sql.lines().find_map(|l| {
@@ -173,4 +192,16 @@ pub fn lint_migration_text(
         findings.extend(run_history(&scripts, &manifest, None, &sources, config).findings);
     }
     Ok(findings)
+}
+
+/// `lowered` when it is the lowering of `statements` (made at parse time), else `statements` lowered.
+fn lowered_or_now<'a>(
+    lowered: &'a [dbarch_sql::change::Lowered],
+    statements: &[dbarch_sql::Statement],
+) -> std::borrow::Cow<'a, [dbarch_sql::change::Lowered]> {
+    if lowered.len() == statements.len() {
+        std::borrow::Cow::Borrowed(lowered)
+    } else {
+        std::borrow::Cow::Owned(statements.iter().map(dbarch_sql::change::lower).collect())
+    }
 }

@@ -160,14 +160,14 @@ fn revert_and_compare<S: ScriptHandle>(
             let mut failures = vec![];
             let mut out = LintOutput::default();
             let statements = script.down.as_ref().map_or(&[][..], |d| &d.statements[..]);
-            let all: Vec<Lowered> = statements.iter().map(dbarch_sql::change::lower).collect();
+            let all = script.down_lowered();
             let mut state = ScriptState::new(
                 script.transaction,
                 statements.len(),
                 created,
                 Some(script.file.file.id),
             );
-            for (i, (stmt, lowered)) in statements.iter().zip(&all).enumerate() {
+            for (i, (stmt, lowered)) in statements.iter().zip(all.iter()).enumerate() {
                 let judged = judge(
                     judge_with.env,
                     &mut state,
@@ -600,12 +600,14 @@ impl ScriptHandle for &MigrationScript {}
 impl ScriptHandle for MigrationScript {
     fn release_up_trees(&mut self) {
         self.file.statements = Vec::new();
+        self.lowered = Vec::new();
     }
 
     fn release_down_trees(&mut self) {
         if let Some(d) = &mut self.down {
             d.statements = Vec::new();
         }
+        self.down_lowered = Vec::new();
     }
 }
 
@@ -707,13 +709,8 @@ pub fn run_migrations_from<S: ScriptHandle>(
         let mode = script.transaction;
         let mut state = ScriptState::new(mode, script.file.statements.len(), HashSet::new(), None);
         let mut fresh_here = Uncertainty::default();
-        let all: Vec<Lowered> = script
-            .file
-            .statements
-            .iter()
-            .map(dbarch_sql::change::lower)
-            .collect();
-        for (at, (stmt, lowered)) in script.file.statements.iter().zip(&all).enumerate() {
+        let all = script.up_lowered();
+        for (at, (stmt, lowered)) in script.file.statements.iter().zip(all.iter()).enumerate() {
             let judged = judge(
                 &env,
                 &mut state,
