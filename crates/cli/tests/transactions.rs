@@ -282,9 +282,10 @@ fn a_do_block_is_replayed_so_its_down_is_judged() {
 }
 
 /// The DDL a DO block runs is judged by the migration rules at its line in the block, guarded or not, and
-/// its locks are the block's in the lock report: an index built without CONCURRENTLY, a rewrite, no lock_timeout. No
-/// fix rewrites a statement inside the block (a routine cannot build an index CONCURRENTLY); a setting
-/// to make before it is still given. A block that only reads and writes rows gets nothing.
+/// its locks are in the lock report at the same lines: an index built without CONCURRENTLY, a rewrite,
+/// no lock_timeout. No fix rewrites a statement inside the block (a routine cannot build an index
+/// CONCURRENTLY); a setting to make before it is still given. A block that only reads and writes rows
+/// gets nothing.
 #[test]
 fn the_ddl_a_do_block_runs_is_judged_and_locks() {
     let dir = tempfile::tempdir().unwrap();
@@ -366,23 +367,20 @@ fn the_ddl_a_do_block_runs_is_judged_and_locks() {
         !codes_in(&found, "005_cic_guarded.up.sql").contains(&"MIG002".to_string()),
         "{found:?}"
     );
-    // The block's locks, at its line.
+    // The block's locks, each at its statement's line.
     let o = dbarch(&["migrate", "lint", "migrations", "--locks"], d);
     let text = stdout(&o);
-    let at_block: Vec<&str> = text
-        .lines()
-        .filter(|l| l.trim_start().starts_with("2 ") && l.contains("DO $$"))
-        .collect();
+    let at = |line: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{line} ")))
+            .unwrap_or_else(|| panic!("no lock at line {line}: {text}"))
+    };
     assert!(
-        at_block
-            .iter()
-            .any(|l| l.contains("SHARE ") && l.contains("scans")),
+        at("7").contains("SHARE ") && at("7").contains("scans CREATE INDEX a_y_idx"),
         "{text}"
     );
     assert!(
-        at_block
-            .iter()
-            .any(|l| l.contains("ACCESS EXCLUSIVE") && l.contains("rewrites")),
+        at("8").contains("ACCESS EXCLUSIVE") && at("8").contains("rewrites ALTER TABLE a"),
         "{text}"
     );
 }

@@ -337,7 +337,12 @@ struct Env<'a> {
 /// What judging a statement found besides its findings: the locks it takes on tables that existed
 /// before the migration (for the lock report, so an up's only), whether a transaction block was open, and why PostgreSQL would refuse it.
 struct Judged {
-    operations: Vec<(crate::knowledge::LockLevel, dbarch_report::TableLock)>,
+    /// With, for a statement a DO block runs, that statement (where it is and its text).
+    operations: Vec<(
+        crate::knowledge::LockLevel,
+        dbarch_report::TableLock,
+        Option<(dbarch_sql::Span, String)>,
+    )>,
     in_transaction: bool,
     refusals: Refusals,
 }
@@ -418,7 +423,7 @@ fn judge(
     let operations: Vec<_> = if state.undoing.is_none() {
         cx.operations
             .iter()
-            .map(|(o, t)| (o.lock, o.on(t, env.pg_version)))
+            .map(|(o, t)| (o.lock, o.on(t, env.pg_version), None))
             .collect()
     } else {
         vec![]
@@ -469,7 +474,10 @@ fn judge(
             suppressions,
             out,
         );
-        judged.operations.extend(ops);
+        let at = (s.span != stmt.span).then(|| (s.span, s.sql.clone()));
+        judged
+            .operations
+            .extend(ops.into_iter().map(|(l, t)| (l, t, at.clone())));
     };
     if let Some(ran) = procedural::run(catalog, stmt, lowered, &mut inner) {
         for change in ran.applied.iter().flat_map(|l| &l.changes) {
@@ -724,19 +732,16 @@ pub fn run_migrations_from<S: ScriptHandle>(
                 &suppressions,
                 &mut out,
             );
-            let lc = script.file.file.line_col(stmt.span.start);
-            for (lock, taken_lock) in judged.operations {
+            for (lock, taken_lock, inner) in judged.operations {
+                // A statement a DO block runs is listed at its own line.
+                let (span, sql) = inner
+                    .as_ref()
+                    .map_or((stmt.span, stmt.sql.as_str()), |(s, t)| (*s, t.as_str()));
+                let lc = script.file.file.line_col(span.start);
                 let entry = StatementLock {
                     line: lc.line,
                     column: lc.column,
-                    statement: stmt
-                        .sql
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .chars()
-                        .take(80)
-                        .collect(),
+                    statement: sql.lines().next().unwrap_or("").chars().take(80).collect(),
                     taken: taken_lock,
                     in_transaction: judged.in_transaction,
                 };
