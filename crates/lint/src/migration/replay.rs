@@ -336,13 +336,16 @@ struct Env<'a> {
 
 /// What judging a statement found besides its findings: the locks it takes on tables that existed
 /// before the migration (for the lock report, so an up's only), whether a transaction block was open, and why PostgreSQL would refuse it.
+/// A lock a statement takes, with, for a statement a DO block runs, that statement (where it is and its
+/// text).
+type JudgedLock = (
+    crate::knowledge::LockLevel,
+    dbarch_report::TableLock,
+    Option<(dbarch_sql::Span, String)>,
+);
+
 struct Judged {
-    /// With, for a statement a DO block runs, that statement (where it is and its text).
-    operations: Vec<(
-        crate::knowledge::LockLevel,
-        dbarch_report::TableLock,
-        Option<(dbarch_sql::Span, String)>,
-    )>,
+    operations: Vec<JudgedLock>,
     in_transaction: bool,
     refusals: Refusals,
 }
