@@ -334,8 +334,6 @@ struct Env<'a> {
     stats: Option<&'a dbarch_catalog::Stats>,
 }
 
-/// What judging a statement found besides its findings: the locks it takes on tables that existed
-/// before the migration (for the lock report, so an up's only), whether a transaction block was open, and why PostgreSQL would refuse it.
 /// A lock a statement takes, with, for a statement a DO block runs, that statement (where it is and its
 /// text).
 type JudgedLock = (
@@ -344,6 +342,9 @@ type JudgedLock = (
     Option<(dbarch_sql::Span, String)>,
 );
 
+/// What judging a statement found besides its findings: the locks it takes on tables that existed
+/// before the migration (for the lock report, so an up's only), whether a transaction block was open,
+/// and why PostgreSQL would refuse it.
 struct Judged {
     operations: Vec<JudgedLock>,
     in_transaction: bool,
