@@ -1,9 +1,7 @@
 //! `dbarch advise` as a user runs it: the shop's workload against its schema and statistics, JSON
 //! output with the documented fields, a budget that is respected, and clear errors for bad input.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn advise(args: &[&str]) -> serde_json::Value {
     let mut all = vec![

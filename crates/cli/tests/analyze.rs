@@ -1,9 +1,7 @@
 //! `dbarch analyze` as a user runs it: planted anti-patterns found at their lines, good queries left
 //! alone, every workload format read.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn findings(args: &[&str], cwd: &std::path::Path) -> Vec<(String, u64)> {
     let o = dbarch(args, cwd);

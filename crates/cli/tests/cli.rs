@@ -1,10 +1,8 @@
 //! The `dbarch` binary as a user runs it: exit codes, formats, bad input, configuration, suppressions.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn review_of_the_shop_example() {

@@ -5,9 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-mod common;
-
-use common::corpus;
+use crate::common::corpus;
 
 #[test]
 fn every_planted_flaw_at_its_line_and_nothing_else() {

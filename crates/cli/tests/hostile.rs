@@ -1,13 +1,11 @@
 //! Hostile and odd input, as a pull request from anyone may bring it: no input crashes dbarch, hangs it
 //! or makes it read without end, what PostgreSQL accepts is accepted, and no password reaches the output.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// Run dbarch, failing the test (instead of hanging it) when it takes longer than `limit`. Its output is
 /// read while it runs (a full pipe would stop it).

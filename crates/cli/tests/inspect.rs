@@ -2,9 +2,7 @@
 //! evidence and fix — and on a clean database that must trigger none of the database-level warnings. The
 //! database is unchanged afterwards.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use dbarch_testkit::{cluster, database};
 
 /// Checks about the server as a whole (its settings), which a throwaway cluster trips whatever the

@@ -2,9 +2,7 @@
 //! schema the DDL file describes (same catalog, same findings), statistics and pg_stat_statements come
 //! along, nothing is written, and a wrong address is one clear line.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use dbarch_testkit::{cluster, database};
 
 fn fingerprints(v: &serde_json::Value, keep: impl Fn(&str) -> bool) -> Vec<String> {

@@ -3,9 +3,7 @@
 //! fixture that cannot be staged on a throwaway cluster says why on its first line (`-- not staged:`), and
 //! the list of those is fixed here so that none slips in unnoticed.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use dbarch_testkit::cluster;
 
 /// Live rules whose fixtures cannot be staged on a throwaway cluster in a test's time.

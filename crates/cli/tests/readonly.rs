@@ -4,9 +4,7 @@
 //! sessions show nothing but reads, their own SETs, EXPLAIN of allowed statements and HypoPG's
 //! functions, and the schema dump is the same before and after.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use dbarch_testkit::cluster;
 
 /// What a dbarch session may send, as the server logs it (after `statement: ` or `execute <name>: `).

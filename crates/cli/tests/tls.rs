@@ -3,11 +3,9 @@
 //! it for another, verify-ca accepts it for any name, a foreign CA is refused, require encrypts without
 //! checking, and verify-full without a root certificate says which file is missing.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use dbarch_testkit::{cluster, database};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 

@@ -1,9 +1,7 @@
 //! `dbarch migrate trace` against real servers: a throwaway cluster it starts itself, and a database
 //! given with --db (which must be left as it was).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn the_shop_history_traced_in_a_throwaway_cluster_agrees_with_the_lock_report() {

@@ -3,9 +3,7 @@
 //! of its own); a file golang-migrate sends as one query runs in an implicit transaction block that its
 //! own BEGIN ... COMMIT may make explicit; COMMIT AND CHAIN outside an explicit block is refused.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// The (code, file name, line) of each finding of `migrate lint` on the folder.
 fn lint(dir: &std::path::Path) -> Vec<(String, String, u64)> {
