@@ -1,5 +1,5 @@
-//! The catalog's integration tests, linked into one test binary. Each module is one subject;
-//! `cargo test -p dbarch-catalog --test integration MODULE::` runs one of them.
+//! The catalog's integration tests as one binary (docs/ARCHITECTURE.md, Conventions);
+//! `cargo test -p dbarch-catalog --test integration MODULE::` runs one module.
 
 mod changes;
 mod replay;

@@ -279,3 +279,33 @@ fn no_library_prints() {
         offenders.join("\n")
     );
 }
+
+/// A crate whose integration tests are one binary (`tests/main.rs`) declares every `tests/*.rs` file in
+/// it: with `autotests = false`, cargo would never build a file left out.
+#[test]
+fn every_integration_test_file_is_in_its_binary() {
+    let crates = workspace().join("crates");
+    let mut left_out = Vec::new();
+    for krate in std::fs::read_dir(&crates).expect("read crates").flatten() {
+        let tests = krate.path().join("tests");
+        let Ok(main) = std::fs::read_to_string(tests.join("main.rs")) else {
+            continue;
+        };
+        for file in std::fs::read_dir(&tests).expect("read tests").flatten() {
+            let path = file.path();
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            if path.extension().is_some_and(|e| e == "rs")
+                && stem != "main"
+                && !main.lines().any(|l| l.trim() == format!("mod {stem};"))
+            {
+                left_out.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(
+        left_out.is_empty(),
+        "not declared in tests/main.rs: {left_out:?}"
+    );
+}

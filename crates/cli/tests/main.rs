@@ -1,6 +1,5 @@
-//! The binary's integration tests, linked into one test binary: one link instead of one per file, and
-//! the slow server tests of one file run beside the quick tests of the others. Each module is one
-//! subject; `cargo test -p dbarch --test integration MODULE::` runs one of them.
+//! The binary's integration tests as one binary (docs/ARCHITECTURE.md, Conventions);
+//! `cargo test -p dbarch --test integration MODULE::` runs one module.
 
 mod common;
 

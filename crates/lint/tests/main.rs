@@ -1,6 +1,5 @@
-//! The rule engine's integration tests, linked into one test binary (one link instead of one per file,
-//! and the server tests of one file run beside the quick tests of the others). Each module is one
-//! subject; `cargo test -p dbarch-lint --test integration MODULE::` runs one of them.
+//! The rule engine's integration tests as one binary (docs/ARCHITECTURE.md, Conventions);
+//! `cargo test -p dbarch-lint --test integration MODULE::` runs one module.
 
 mod fixes_server;
 mod fixtures;
