@@ -207,11 +207,10 @@ fn subtree_ms(i: usize, nodes: &[PlanNode]) -> f64 {
 /// (`lower(email) = ...`) when it may be an index key (immutable: the plan does not give the columns'
 /// types, so only what is immutable whatever they are).
 fn filter_keys(filter: &str) -> Vec<(FilterKey, bool)> {
-    let Ok(parsed) = pg_query::parse(&format!("SELECT 1 FROM t WHERE {filter}"), 0) else {
+    let Ok(parsed) = dbarch_sql::raw::parse(&format!("SELECT 1 FROM t WHERE {filter}")) else {
         return vec![];
     };
     let Some(node) = parsed
-        .protobuf
         .stmts
         .first()
         .and_then(|s| s.stmt.as_ref())

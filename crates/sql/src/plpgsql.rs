@@ -87,11 +87,10 @@ pub fn steps(definition: &str, args: &[Option<String>]) -> Result<Vec<Step>, Str
 
 /// The names of a routine's input parameters, in order (`None` for an unnamed one); empty for a DO block.
 fn parameters(definition: &str) -> Vec<Option<String>> {
-    let Ok(parsed) = pg_query::parse(definition, 0) else {
+    let Ok(parsed) = crate::raw::parse(definition) else {
         return vec![];
     };
     let Some(NodeEnum::CreateFunctionStmt(f)) = parsed
-        .protobuf
         .stmts
         .first()
         .and_then(|s| s.stmt.as_ref())
@@ -263,15 +262,8 @@ pub fn body_line(sql: &str, line: u32) -> Option<(usize, usize)> {
 /// The value of an expression of constants and bound names, as text (`None` when it depends on anything
 /// else).
 pub fn eval_text(expr: &str, b: &Bindings) -> Option<String> {
-    let parsed = pg_query::parse(&format!("SELECT {expr}"), 0).ok()?;
-    let stmt = parsed
-        .protobuf
-        .stmts
-        .first()?
-        .stmt
-        .as_ref()?
-        .node
-        .as_ref()?;
+    let parsed = crate::raw::parse(&format!("SELECT {expr}")).ok()?;
+    let stmt = parsed.stmts.first()?.stmt.as_ref()?.node.as_ref()?;
     let NodeEnum::SelectStmt(s) = stmt else {
         return None;
     };
@@ -466,9 +458,9 @@ fn calls(node: &NodeEnum, b: &Bindings) -> Vec<Call> {
 /// The statements of an SQL text a body runs, each with the span of the statement that ran the body
 /// (`at`): the text is not in the file where the span points.
 pub fn statements_of(sql: &str, at: Span) -> Result<Vec<Statement>, String> {
-    let parsed = pg_query::parse(sql, 0).map_err(|e| e.to_string())?;
+    let parsed = crate::raw::parse(sql).map_err(|e| e.message)?;
     let mut out = vec![];
-    for raw in parsed.protobuf.stmts {
+    for raw in parsed.stmts {
         let Some(node) = raw.stmt.and_then(|s| s.node) else {
             continue;
         };

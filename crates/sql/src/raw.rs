@@ -1,15 +1,24 @@
-//! libpg_query's protobuf entry points (parse, summary), called directly.
+//! libpg_query's parse and summary entry points, called directly.
 //!
-//! `pg_query::parse` wraps the same C function, then walks the whole tree once more to collect table,
-//! function and filter-column summaries that nothing here uses (a tenth of the parse time on a long
-//! migration history), and drops the parser's cursor position on a syntax error. This calls the C
-//! function of the library `pg_query` links (its Cargo.lock version), decodes the tree with the crate's
-//! own protobuf types, and keeps the cursor. A differential test holds the two paths to the same trees.
+//! `pg_query::parse` wraps libpg_query's protobuf parse, then walks the whole tree once more to collect
+//! table, function and filter-column summaries that nothing here uses, and drops the parser's cursor
+//! position on a syntax error. Here the parse tree is read straight from the parser's memory into the
+//! crate's protobuf types (`direct`, with the readers `tree.rs` that `scripts/gen-parse-tree` generates
+//! from libpg_query's own protobuf output definitions), skipping the protobuf encoding and decoding that
+//! took two thirds of a parse; a statement the direct read is unsure of goes through protobuf as before.
+//! Differential tests hold the two paths, and the crate's wrapper, to the same trees.
 
 use std::ffi::{CStr, CString, c_char, c_int};
 
 use pg_query::protobuf;
 use prost::Message;
+
+// The C tree read directly (64-bit Unix layouts, which the generated offsets are); elsewhere, and for
+// any statement the direct read is unsure of, the protobuf path.
+#[cfg(all(unix, target_pointer_width = "64"))]
+mod direct;
+#[cfg(all(unix, target_pointer_width = "64"))]
+mod tree;
 
 #[repr(C)]
 struct PgQueryProtobuf {
@@ -124,6 +133,22 @@ pub fn parse_limited(sql: &str, max_tree: usize) -> Result<protobuf::ParseResult
         offset: Some(e.nul_position()),
         refused: false,
     })?;
+    #[cfg(all(unix, target_pointer_width = "64"))]
+    match direct::parse(&input, max_tree) {
+        direct::Direct::Tree(tree) => return Ok(tree),
+        direct::Direct::Error(message, cursor) => return Err(syntax_error(sql, message, cursor)),
+        direct::Direct::Bail => {}
+    }
+    via_protobuf(sql, &input, max_tree)
+}
+
+/// [`parse_limited`] through libpg_query's protobuf output: exact on every tree, and the reference the
+/// direct read is tested against.
+fn via_protobuf(
+    sql: &str,
+    input: &CStr,
+    max_tree: usize,
+) -> Result<protobuf::ParseResult, ParseError> {
     // SAFETY: `input` is a valid C string for the duration of the call; the result is freed exactly once
     // below, after its buffers have been copied out.
     let result = unsafe { pg_query_parse_protobuf(input.as_ptr()) };
@@ -160,23 +185,29 @@ pub fn parse_limited(sql: &str, max_tree: usize) -> Result<protobuf::ParseResult
             };
             (message, e.cursorpos)
         };
-        if is_depth_error(&message) {
-            Err(ParseError {
-                message: TOO_DEEP.to_string(),
-                offset: Some(0),
-                refused: true,
-            })
-        } else {
-            Err(ParseError {
-                message,
-                offset: cursor_offset(sql, cursor),
-                refused: false,
-            })
-        }
+        Err(syntax_error(sql, message, cursor))
     };
     // SAFETY: the result came from pg_query_parse_protobuf and is not used after this.
     unsafe { pg_query_free_protobuf_parse_result(result) };
     out
+}
+
+/// libpg_query's error for `sql`: a statement past its depth limit or its stack is refused on its own
+/// ([`TOO_DEEP`]); any other is a syntax error at the parser's cursor.
+fn syntax_error(sql: &str, message: String, cursor: c_int) -> ParseError {
+    if is_depth_error(&message) {
+        ParseError {
+            message: TOO_DEEP.to_string(),
+            offset: Some(0),
+            refused: true,
+        }
+    } else {
+        ParseError {
+            message,
+            offset: cursor_offset(sql, cursor),
+            refused: false,
+        }
+    }
 }
 
 /// The node of the first statement of `sql`, when it parses.
@@ -230,6 +261,119 @@ mod tests {
             let theirs = pg_query::parse(sql, 0).unwrap().protobuf;
             assert_eq!(ours, theirs, "{sql}");
         }
+    }
+
+    /// The direct read of the C tree against the protobuf path, on every SQL file of the repository
+    /// and of the real histories in ../shared/corpus (when present) and on statements chosen for the
+    /// node kinds libpg_query writes by hand: equal trees and equal errors, and the direct read taken
+    /// for nearly all of them (a test the fallback alone would pass is no test).
+    #[cfg(all(unix, target_pointer_width = "64"))]
+    #[test]
+    fn the_direct_read_gives_the_protobuf_trees() {
+        // The deep statements need the stack the binary gives its threads.
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(direct_and_protobuf_agree)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[cfg(all(unix, target_pointer_width = "64"))]
+    fn direct_and_protobuf_agree() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files = vec![];
+        let mut stack = vec![root.clone(), root.join("../shared/corpus")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                let name = e.file_name().to_string_lossy().into_owned();
+                if path.is_dir() {
+                    if !name.starts_with('.') && name != "target" {
+                        stack.push(path);
+                    }
+                } else if name.ends_with(".sql") && e.metadata().is_ok_and(|m| m.len() < 4 << 20) {
+                    files.push(std::fs::read_to_string(&path).unwrap_or_default());
+                }
+            }
+        }
+        assert!(files.len() > 300, "only {} SQL files found", files.len());
+        for sql in [
+            "SELECT 1, 1.5, -2, true, NULL, B'1010', X'1F', 'text', $1, 1e10, 9999999999999999999",
+            "SELECT a[1:2], (b).c, d::int[], ROW(1, 2), ARRAY[[1], [2]], e COLLATE \"C\" FROM t",
+            "SELECT CASE WHEN a THEN 1 ELSE 2 END, COALESCE(a, b), NULLIF(a, b), GREATEST(1, 2)",
+            "SELECT * FROM a NATURAL JOIN b, LATERAL f(a.x) WITH ORDINALITY AS g(y, n) TABLESAMPLE SYSTEM (1)",
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FILTER (WHERE n > 1) OVER w FROM r WINDOW w AS (ORDER BY n ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)",
+            "SELECT json_object('a': 1), JSON_ARRAYAGG(x ORDER BY x), x IS JSON OBJECT, JSON_VALUE(j, '$.a' RETURNING int) FROM t",
+            "SELECT * FROM JSON_TABLE(j, '$[*]' COLUMNS (a int PATH '$.a', NESTED PATH '$.b[*]' COLUMNS (b text)))",
+            "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET v = s.v WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.v) RETURNING merge_action()",
+            "CREATE TABLE t (a int GENERATED ALWAYS AS IDENTITY (START 10), b text COMPRESSION lz4 CHECK (b <> '') NO INHERIT, c int REFERENCES u ON DELETE SET NULL (c) DEFERRABLE, EXCLUDE USING gist (a WITH =) WHERE (a > 0), PRIMARY KEY (a) INCLUDE (b)) PARTITION BY RANGE (a)",
+            "ALTER TABLE t ALTER COLUMN a TYPE bigint USING a::bigint, ADD CONSTRAINT c FOREIGN KEY (a) REFERENCES u (id) MATCH FULL ON UPDATE CASCADE NOT VALID, ALTER CONSTRAINT c NOT DEFERRABLE",
+            "CREATE POLICY p ON t AS RESTRICTIVE FOR UPDATE TO app USING (org = current_setting('app.org')::int) WITH CHECK (true)",
+            "GRANT SELECT (a, b), UPDATE ON t TO r WITH GRANT OPTION; REVOKE ALL ON SCHEMA s FROM PUBLIC CASCADE",
+            "CREATE FUNCTION f(a int DEFAULT 1, OUT b text, VARIADIC c int[]) RETURNS SETOF record LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 10 ROWS 5 SET search_path = '' AS 'SELECT 1'",
+            "CREATE TRIGGER tr BEFORE UPDATE OF a ON t REFERENCING NEW TABLE AS n FOR EACH ROW WHEN (OLD.a IS DISTINCT FROM NEW.a) EXECUTE FUNCTION f()",
+            "DO $$ BEGIN RAISE NOTICE 'x'; END $$; COPY t (a) FROM STDIN WITH (FORMAT csv, HEADER true); VACUUM (ANALYZE, VERBOSE) t; LISTEN c; NOTIFY c, 'p'",
+            "SELECT 'é' AS \"naïve\", U&'\\0041', E'\\n', $tag$ body $tag$, x NOT BETWEEN SYMMETRIC 1 AND 2, y ILIKE 'a%' ESCAPE '!', z SIMILAR TO 'b', w IS NOT TRUE",
+            "SELECT * FROM t FOR UPDATE OF t SKIP LOCKED; SELECT DISTINCT ON (a) a FROM t ORDER BY a USING <, b DESC NULLS LAST LIMIT 1 OFFSET 2; SELECT 1 FETCH FIRST 1 ROW WITH TIES",
+            "CREATE TYPE e AS ENUM ('a', 'b'); ALTER TYPE e ADD VALUE IF NOT EXISTS 'c' BEFORE 'b'; CREATE TYPE r AS RANGE (subtype = int4); CREATE DOMAIN d AS int CHECK (VALUE > 0)",
+            "PREPARE q (int) AS SELECT $1; EXECUTE q (1); DECLARE c CURSOR WITH HOLD FOR SELECT 1; FETCH FORWARD 5 FROM c; FETCH ALL FROM c",
+            "SELECT 1 +",
+            "SELECT 'unterminated",
+            "CREATE TABLE (",
+            "",
+        ] {
+            files.push(sql.to_string());
+        }
+        let deep = format!("SELECT {}1{}", "(".repeat(3000), ")".repeat(3000));
+        files.push(deep);
+        files.push(format!("SELECT 1{}", " + 1".repeat(6000)));
+        let mut bails = 0;
+        for sql in &files {
+            let input = CString::new(sql.as_str()).unwrap_or_default();
+            for max_tree in [usize::MAX, 2_000] {
+                let theirs = via_protobuf(sql, &input, max_tree);
+                let ours = match direct::parse(&input, max_tree) {
+                    direct::Direct::Tree(t) => Ok(t),
+                    direct::Direct::Error(message, cursor) => {
+                        Err(syntax_error(sql, message, cursor))
+                    }
+                    direct::Direct::Bail => {
+                        // A small limit sends a large tree to the protobuf path: that is its job.
+                        bails += usize::from(max_tree == usize::MAX);
+                        continue;
+                    }
+                };
+                assert!(ours == theirs, "the direct read differs on:\n{sql}");
+            }
+        }
+        assert!(
+            bails * 100 < files.len(),
+            "the direct read gave up on {bails} of {} texts",
+            files.len()
+        );
+    }
+
+    /// tree.rs is what scripts/gen-parse-tree writes for the pg_query in Cargo.lock (its offsets are the
+    /// C compiler's for that version's headers).
+    #[cfg(all(unix, target_pointer_width = "64"))]
+    #[test]
+    fn the_generated_tree_reader_is_current() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let out = std::process::Command::new("python3")
+            .arg(root.join("scripts/gen-parse-tree"))
+            .arg("--check")
+            .output()
+            .expect("python3 and a C compiler are needed to check crates/sql/src/raw/tree.rs");
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     #[test]
