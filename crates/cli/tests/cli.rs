@@ -493,6 +493,59 @@ fn migrate_lock_report() {
     assert_eq!(m[1]["longest_held"][0]["taken_at_line"], 3);
 }
 
+/// GRANT and REVOKE on a table take ACCESS SHARE on it since PostgreSQL 18 and no table lock before
+/// (both traced on real servers by the knowledge test); a grant on a schema locks no table.
+#[test]
+fn grant_and_revoke_lock_the_table_since_18() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "m/001_init.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+    );
+    write(
+        d,
+        "m/002_x.up.sql",
+        "GRANT SELECT ON users TO PUBLIC;\nREVOKE SELECT ON TABLE users FROM PUBLIC;\nGRANT USAGE ON SCHEMA public TO PUBLIC;\n",
+    );
+    let report = |version: &str| {
+        let o = dbarch(
+            &[
+                "migrate",
+                "lint",
+                "m",
+                "--locks",
+                "--format",
+                "json",
+                "--pg-version",
+                version,
+            ],
+            d,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["migrations"][1]["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {}",
+                    e["line"],
+                    e["operation"].as_str().unwrap_or(""),
+                    e["lock"].as_str().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(report("17").is_empty(), "{:?}", report("17"));
+    assert_eq!(
+        report("18"),
+        ["1 grant ACCESS SHARE", "2 revoke ACCESS SHARE"]
+    );
+}
+
 /// LOCK TABLE takes the mode it names; REFRESH MATERIALIZED VIEW locks the view (ACCESS EXCLUSIVE, or
 /// EXCLUSIVE with CONCURRENTLY, which readers pass).
 #[test]

@@ -81,11 +81,31 @@ impl Operation {
     }
 }
 
+/// A statement that takes no lock on its table (only on other objects: a role, the catalog rows it
+/// writes): nothing waits for it or behind it. Held to that by the same server trace as the operations.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoLock {
+    pub id: String,
+    pub statement: String,
+    /// It takes no lock before this major version (from it on, an `[[operation]]` row with `since`
+    /// says what it takes).
+    #[serde(default)]
+    pub before: Option<u32>,
+    pub example: String,
+    #[serde(default)]
+    pub target: Option<String>,
+    pub docs: String,
+    pub note: String,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     trace: Trace,
     operation: Vec<Operation>,
+    #[serde(default, rename = "no-lock")]
+    no_lock: Vec<NoLock>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,6 +117,8 @@ struct Trace {
 #[derive(Debug, Clone)]
 pub struct Knowledge {
     pub operations: Vec<Operation>,
+    /// Statements known to take no lock on their table.
+    pub no_lock: Vec<NoLock>,
     /// The schema the rows' examples run against.
     pub trace_setup: String,
 }
@@ -116,6 +138,7 @@ impl Knowledge {
         TABLE.get_or_init(|| {
             Self::parse(BUILTIN).unwrap_or(Knowledge {
                 operations: vec![],
+                no_lock: vec![],
                 trace_setup: String::new(),
             })
         })
@@ -125,6 +148,7 @@ impl Knowledge {
         let f: File = toml::from_str(text)?;
         Ok(Knowledge {
             operations: f.operation,
+            no_lock: f.no_lock,
             trace_setup: f.trace.setup,
         })
     }
@@ -177,8 +201,22 @@ mod tests {
             .map(|o| o.id.as_str())
             .collect();
         assert!(without.is_empty(), "no `online` form: {without:?}");
-        let ids: std::collections::HashSet<_> = k.operations.iter().map(|o| &o.id).collect();
-        assert_eq!(ids.len(), k.operations.len(), "ids are unique");
+        assert!(
+            k.no_lock
+                .iter()
+                .all(|o| o.docs.starts_with("https://www.postgresql.org/docs/"))
+        );
+        let ids: std::collections::HashSet<_> = k
+            .operations
+            .iter()
+            .map(|o| &o.id)
+            .chain(k.no_lock.iter().map(|o| &o.id))
+            .collect();
+        assert_eq!(
+            ids.len(),
+            k.operations.len() + k.no_lock.len(),
+            "ids are unique"
+        );
     }
 
     #[test]

@@ -114,6 +114,35 @@ fn knowledge_table_agrees_with_the_server() {
             }
         }
     }
+    for (i, row) in knowledge.no_lock.iter().enumerate() {
+        if row.before.is_some_and(|b| version >= b) {
+            continue;
+        }
+        let db = format!("nolock{i}");
+        let mut client = dbarch_testkit::database(&cluster, &db);
+        client
+            .batch_execute(&knowledge.trace_setup)
+            .unwrap_or_else(|e| panic!("setup of the knowledge table fails: {e}"));
+        let target = row.target.clone().unwrap_or_else(|| "t".to_string());
+        let mut tracer = Tracer::begin(&mut client, false).expect("begin");
+        let trace = tracer.trace(&row.example).expect("trace");
+        match &trace.outcome {
+            Outcome::Ran => {
+                if let Some(mode) = trace.mode_on(&target) {
+                    disagreements.push(format!(
+                        "{}: `{}`: the table says no lock on {target}, PostgreSQL {version} took {mode}",
+                        row.id, row.example
+                    ));
+                }
+                tracer.rollback().expect("rollback");
+            }
+            other => disagreements.push(format!(
+                "{}: `{}` did not run in a transaction: {other:?}",
+                row.id, row.example
+            )),
+        }
+        checked += 1;
+    }
     assert!(checked >= 20, "only {checked} rows checked");
     assert!(
         disagreements.is_empty(),

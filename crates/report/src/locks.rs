@@ -76,14 +76,16 @@ impl LockLevel {
         *self >= LockLevel::Share
     }
 
-    /// "reads and writes", "writes", or "other DDL only".
+    /// What waits for this lock: "reads and writes", "writes", or which other locks (PostgreSQL's
+    /// conflict table, explicit-locking.html table 13.2).
     pub fn blocks(&self) -> &'static str {
-        if self.blocks_reads() {
-            "reads and writes"
-        } else if self.blocks_writes() {
-            "writes"
-        } else {
-            "schema changes and VACUUM only"
+        match self {
+            _ if self.blocks_reads() => "reads and writes",
+            _ if self.blocks_writes() => "writes",
+            LockLevel::ShareUpdateExclusive => "schema changes and VACUUM only",
+            LockLevel::RowExclusive => "index builds and schema changes only",
+            LockLevel::RowShare => "EXCLUSIVE and ACCESS EXCLUSIVE only",
+            _ => "ACCESS EXCLUSIVE only (DROP, most ALTER TABLE, VACUUM FULL)",
         }
     }
 }

@@ -197,6 +197,16 @@ impl<'a> Locks<'a> {
                     push("comment-on", &t.name);
                 }
             }
+            // ACCESS SHARE on each table since PostgreSQL 18; no table lock before.
+            SchemaChange::Grant(g) if self.pg_version >= 18 && g.object_kind == "TABLE" => {
+                for o in &g.objects {
+                    if let dbarch_sql::change::GrantObject::Relation(r) = o
+                        && let Some(t) = self.existing(r)
+                    {
+                        push(if g.grant { "grant" } else { "revoke" }, &t.name);
+                    }
+                }
+            }
             SchemaChange::CreatePolicy { table, .. } | SchemaChange::AlterPolicy { table, .. } => {
                 if let Some(t) = self.existing(table) {
                     push("create-policy", &t.name);
