@@ -378,9 +378,45 @@ impl Report {
         self.findings.iter().map(|f| f.severity).max()
     }
 
+    /// The report as pretty JSON. The findings are written in parallel, each indented to its place in
+    /// the array: the text is the one `serde_json::to_string_pretty` writes (pretty JSON has raw
+    /// newlines only between tokens, so indenting line by line cannot touch a string).
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+        use rayon::prelude::*;
+        let error = |e: serde_json::Error| format!("{{\"error\": \"{e}\"}}");
+        let findings: Result<Vec<String>, _> = self
+            .findings
+            .par_iter()
+            .map(|f| serde_json::to_string_pretty(f).map(|s| indented(&s, 4)))
+            .collect();
+        let (findings, summary) = match (findings, serde_json::to_string_pretty(&self.summary)) {
+            (Ok(f), Ok(s)) => (f, s),
+            (Err(e), _) | (_, Err(e)) => return error(e),
+        };
+        let mut out =
+            String::with_capacity(findings.iter().map(|f| f.len() + 2).sum::<usize>() + 256);
+        out.push_str(&format!(
+            "{{\n  \"version\": {},\n  \"findings\": ",
+            self.version
+        ));
+        if findings.is_empty() {
+            out.push_str("[]");
+        } else {
+            out.push_str("[\n");
+            out.push_str(&findings.join(",\n"));
+            out.push_str("\n  ]");
+        }
+        out.push_str(",\n  \"summary\": ");
+        out.push_str(&summary.replace('\n', "\n  "));
+        out.push_str("\n}");
+        out
     }
+}
+
+/// `text` with each line indented by `by` spaces.
+fn indented(text: &str, by: usize) -> String {
+    let pad = " ".repeat(by);
+    format!("{pad}{}", text.replace('\n', &format!("\n{pad}")))
 }
 
 /// "1 error", "2 warnings", "3 indexes".
@@ -501,5 +537,23 @@ pub(crate) mod test_data {
             4,
             1,
         )
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    /// The findings written in parallel give the text serde_json writes for the whole report, with
+    /// findings, without, and with strings that hold newlines and quotes.
+    #[test]
+    fn parallel_json_is_serde_json_pretty() {
+        let mut report = test_data::sample();
+        report.findings[0].message = "two\nlines \"quoted\" \\ and\ttab".into();
+        report.findings[1].fix = Some(Fix::sql("SELECT 1;\nSELECT 2;"));
+        let empty = Report::new(vec![], 0, 0, 0);
+        for r in [&report, &empty] {
+            assert_eq!(r.to_json(), serde_json::to_string_pretty(r).unwrap());
+        }
     }
 }
