@@ -122,25 +122,31 @@ pub(super) unsafe fn list_field(cx: &mut Cx, l: *const u8) -> R<Vec<pb::Node>> {
         return Ok(Vec::new());
     }
     // SAFETY: the caller's promise.
-    if unsafe { rd::<u32>(l, 0) } != T_LIST {
-        return Err(Bail);
-    }
-    // SAFETY: a List's length and its cells, each a pointer (a list of nodes).
-    let (len, cells) = unsafe {
-        (
-            rd::<c_int>(l, LIST_LENGTH),
-            rd::<*const u8>(l, LIST_ELEMENTS),
-        )
-    };
-    let len = usize::try_from(len).map_err(|_| Bail)?;
-    let mut items = Vec::with_capacity(len);
-    for i in 0..len {
-        // SAFETY: `cells` holds `len` pointer-sized cells.
-        let item = unsafe { rd::<*const u8>(cells, i * std::mem::size_of::<*const u8>()) };
+    let cells = unsafe { cells(l) }?;
+    let mut items = Vec::with_capacity(cells.len());
+    for &item in cells {
         // SAFETY: each cell of a node list is NULL or a node.
         items.push(unsafe { node(cx, item) }?);
     }
     Ok(items)
+}
+
+/// The cells of a non-NIL `List` of pointers.
+///
+/// # Safety
+/// `l` is a `List` of the live parse tree.
+unsafe fn cells<'a>(l: *const u8) -> R<&'a [*const u8]> {
+    // SAFETY: the caller's promise: a List's tag, its length, and its cells, each a pointer.
+    unsafe {
+        if rd::<u32>(l, 0) != T_LIST {
+            return Err(Bail);
+        }
+        let len = usize::try_from(rd::<c_int>(l, LIST_LENGTH)).map_err(|_| Bail)?;
+        Ok(std::slice::from_raw_parts(
+            rd::<*const *const u8>(l, LIST_ELEMENTS),
+            len,
+        ))
+    }
 }
 
 /// A `Bitmapset *` field: its members in order.
@@ -345,14 +351,8 @@ unsafe fn statements(cx: &mut Cx, l: *const u8) -> R<Vec<pb::RawStmt>> {
     }
     // SAFETY: the caller's promise: a List of RawStmt.
     unsafe {
-        if rd::<u32>(l, 0) != T_LIST {
-            return Err(Bail);
-        }
-        let len = usize::try_from(rd::<c_int>(l, LIST_LENGTH)).map_err(|_| Bail)?;
-        let cells = rd::<*const u8>(l, LIST_ELEMENTS);
-        let mut out = Vec::with_capacity(len);
-        for i in 0..len {
-            let stmt = rd::<*const u8>(cells, i * std::mem::size_of::<*const u8>());
+        let mut out = vec![];
+        for &stmt in cells(l)? {
             if stmt.is_null() || rd::<u32>(stmt, 0) != T_RAW_STMT {
                 return Err(Bail);
             }
